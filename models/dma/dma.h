@@ -1,0 +1,69 @@
+// DMA engine: 1-D and 2-D (rows x row_bytes, with source and destination strides)
+// copies between any two mapped ranges (DRAM/L2 and the local memories), in bursts of
+// `burst_bytes`. The engine itself is not a bottleneck: all bursts are requested
+// after `setup_cycles`, the source serves them as fast as its port allows and each
+// burst is written as soon as its data arrived, so a transfer is bound by its slowest
+// hop. One blocking call per descriptor; it waits once, until the last write is done.
+// Timing: docs/timing-model.md#dma.
+#pragma once
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include <vector>
+
+#include "common/clock.h"
+#include "common/stats.h"
+
+namespace dtq {
+
+struct dma_config {
+    uint64_t setup_cycles = 10;   // descriptor decode and first request
+    uint64_t burst_bytes = 256;   // largest single bus transaction
+};
+
+struct dma_descriptor {
+    uint64_t src = 0, dst = 0;
+    uint64_t rows = 1;            // 1 = a 1-D transfer
+    uint64_t row_bytes = 0;
+    uint64_t src_stride = 0;      // bytes between row starts (2-D); 0 = rows are contiguous
+    uint64_t dst_stride = 0;
+    uint64_t bytes() const { return rows * row_bytes; }
+};
+
+struct dma_result {
+    tlm::tlm_response_status status = tlm::TLM_OK_RESPONSE;
+    uint64_t error_address = 0;   // address of the failing burst
+    uint64_t start_cycle = 0, done_cycle = 0;
+    bool ok() const { return status == tlm::TLM_OK_RESPONSE; }
+};
+
+class dma : public sc_core::sc_module {
+public:
+    tlm_utils::simple_initiator_socket<dma> mem;  // to the bus
+    sc_core::sc_event done;                       // notified when a descriptor completes
+
+    dma(const sc_core::sc_module_name& name, const dma_config& cfg, const clock& clk);
+    dma(const dma&) = delete;
+    dma& operator=(const dma&) = delete;
+
+    // Blocking: call from an SC_THREAD. `timing_only` moves no data (timing mode).
+    dma_result transfer(const dma_descriptor& d, bool timing_only = false);
+    // Non-waiting form: returns the result with done_cycle set, advancing no time;
+    // the caller accounts for the time (temporal decoupling).
+    dma_result transfer_annotated(const dma_descriptor& d, bool timing_only, uint64_t start_cycle);
+
+private:
+    bool burst(bool write, uint64_t addr, uint64_t len, uint8_t* data, bool timing_only, uint64_t at,
+               uint64_t& done, dma_result& r);
+
+    dma_config m_cfg;
+    clock m_clk;
+    std::vector<uint8_t> m_buf;
+    stat_group m_stats;
+    uint64_t& m_descriptors;
+    uint64_t& m_bytes;
+    uint64_t& m_busy_cycles;
+    uint64_t& m_errors;
+};
+
+}  // namespace dtq

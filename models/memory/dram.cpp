@@ -1,0 +1,135 @@
+#include "memory/dram.h"
+
+#include "common/timing_only.h"
+
+namespace dtq {
+
+using namespace sc_core;
+
+dram::dram(const sc_module_name& name, const dram_config& cfg, const clock& clk)
+    : sc_module(name),
+      in("in"),
+      m_cfg(cfg),
+      m_clk(clk),
+      m_stats(this->name()),
+      m_bytes_read(m_stats.counter("bytes_read", "bytes", "bytes read from DRAM")),
+      m_bytes_written(m_stats.counter("bytes_written", "bytes", "bytes written to DRAM")),
+      m_reads(m_stats.counter("reads", "count", "read transactions")),
+      m_writes(m_stats.counter("writes", "count", "write transactions")),
+      m_busy_cycles(m_stats.counter("busy_cycles", "cycles", "cycles the data bus transfers data")),
+      m_row_hits(m_stats.counter("row_hits", "count", "accesses that found their row open (banks on)")),
+      m_row_misses(m_stats.counter("row_misses", "count", "accesses that opened a row (banks on)")) {
+    in.register_b_transport(this, &dram::b_transport);
+    in.register_transport_dbg(this, &dram::transport_dbg);
+    in.register_get_direct_mem_ptr(this, &dram::get_direct_mem_ptr);
+    m_stats.derived("bandwidth_utilization", "ratio", "busy cycles / simulated cycles", [this] {
+        const uint64_t now = m_clk.now();
+        return now ? static_cast<double>(m_busy_cycles) / static_cast<double>(now) : 0.0;
+    });
+    reset();
+}
+
+void dram::reset() {
+    m_busy_until = 0;
+    m_open_row.assign(m_cfg.banks_enabled ? m_cfg.banks : 0, -1);
+}
+
+void dram::poke(uint64_t addr, const void* src, uint64_t len) {
+    m_store.write(addr, static_cast<const uint8_t*>(src), len);
+}
+
+void dram::peek(uint64_t addr, void* dst, uint64_t len) const {
+    m_store.read(addr, static_cast<uint8_t*>(dst), len);
+}
+
+bool dram::check(tlm::tlm_generic_payload& tx) const {
+    const uint64_t addr = tx.get_address(), len = tx.get_data_length();
+    if (len == 0 || addr >= m_cfg.size || len > m_cfg.size - addr) {
+        tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        return false;
+    }
+    if (tx.get_byte_enable_ptr()) {
+        tx.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+        return false;
+    }
+    if (tx.get_streaming_width() < len) {
+        tx.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+        return false;
+    }
+    if (tx.get_command() == tlm::TLM_IGNORE_COMMAND) {
+        tx.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+        return false;
+    }
+    return true;
+}
+
+// Latency of an access and extra data-bus occupancy from row misses after the first
+// row (docs/timing-model.md#dram).
+uint64_t dram::access_latency(uint64_t addr, uint64_t len, uint64_t& extra_busy) {
+    extra_busy = 0;
+    if (!m_cfg.banks_enabled) return m_cfg.latency_cycles;
+    uint64_t latency = 0;
+    const uint64_t first_row = addr / m_cfg.row_bytes, last_row = (addr + len - 1) / m_cfg.row_bytes;
+    for (uint64_t row = first_row; row <= last_row; ++row) {
+        const uint64_t bank = row % m_cfg.banks;
+        const bool hit = m_open_row[bank] == static_cast<int64_t>(row);
+        m_open_row[bank] = static_cast<int64_t>(row);
+        (hit ? m_row_hits : m_row_misses)++;
+        const uint64_t cost = hit ? m_cfg.row_hit_cycles : m_cfg.row_miss_cycles;
+        if (row == first_row) latency = cost;
+        else if (!hit) extra_busy += m_cfg.row_miss_cycles - m_cfg.row_hit_cycles;
+    }
+    return latency;
+}
+
+void dram::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
+    if (!check(tx)) return;
+    const uint64_t addr = tx.get_address(), len = tx.get_data_length();
+    const bool is_read = tx.is_read();
+    if (!is_timing_only(tx)) {
+        if (is_read) m_store.read(addr, tx.get_data_ptr(), len);
+        else m_store.write(addr, tx.get_data_ptr(), len);
+    }
+    uint64_t extra_busy = 0;
+    const uint64_t latency = access_latency(addr, len, extra_busy);
+    const uint64_t now = m_clk.now(delay);
+    const uint64_t start = std::max(now, m_busy_until);
+    const uint64_t beats = ceil_div(len, m_cfg.bytes_per_cycle) + extra_busy;
+    m_busy_until = start + beats;
+    m_busy_cycles += beats;
+    if (is_read) { m_bytes_read += len; ++m_reads; }
+    else { m_bytes_written += len; ++m_writes; }
+    delay = m_clk.time(m_busy_until + latency) - sc_time_stamp();
+    tx.set_dmi_allowed(true);
+    tx.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+unsigned dram::transport_dbg(tlm::tlm_generic_payload& tx) {
+    const uint64_t addr = tx.get_address(), len = tx.get_data_length();
+    if (addr >= m_cfg.size || len > m_cfg.size - addr) {
+        tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        return 0;
+    }
+    if (tx.is_read()) m_store.read(addr, tx.get_data_ptr(), len);
+    else if (tx.is_write()) m_store.write(addr, tx.get_data_ptr(), len);
+    tx.set_response_status(tlm::TLM_OK_RESPONSE);
+    return static_cast<unsigned>(len);
+}
+
+// DMI is granted one 4 KiB page at a time (the store is sparse). DMI accesses bypass
+// timing and statistics: it is for functional loaders and debuggers, not for the
+// accelerator's data path, whose traffic always goes through b_transport.
+bool dram::get_direct_mem_ptr(tlm::tlm_generic_payload& tx, tlm::tlm_dmi& dmi) {
+    const uint64_t addr = tx.get_address();
+    if (addr >= m_cfg.size) return false;
+    const uint64_t page = addr / sparse_store::PAGE;
+    dmi.set_dmi_ptr(m_store.page(page));
+    dmi.set_start_address(page * sparse_store::PAGE);
+    dmi.set_end_address(std::min(m_cfg.size, (page + 1) * sparse_store::PAGE) - 1);
+    dmi.allow_read_write();
+    dmi.set_read_latency(m_clk.time(m_cfg.latency_cycles));
+    dmi.set_write_latency(m_clk.time(m_cfg.latency_cycles));
+    return true;
+}
+
+}  // namespace dtq

@@ -1,0 +1,68 @@
+// DRAM: one channel with a data bus of `bytes_per_cycle`, a fixed access latency and an
+// optional bank/row-buffer model. Loosely timed: a transaction is served when the
+// channel is free ("busy until"), the data bus is occupied ceil(len / bytes_per_cycle)
+// cycles and the response arrives `latency` cycles after the last beat.
+// Timing: docs/timing-model.md#dram. Backing store is sparse (4 KiB pages).
+#pragma once
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <vector>
+
+#include "common/clock.h"
+#include "common/stats.h"
+#include "memory/sparse_store.h"
+
+namespace dtq {
+
+struct dram_config {
+    uint64_t size = 4ull << 30;        // bytes of address space
+    uint64_t bytes_per_cycle = 64;     // data bus width per accelerator cycle (survey Fig. 11)
+    uint64_t latency_cycles = 100;     // fixed access latency when banks are off
+    bool banks_enabled = false;        // row-buffer model
+    uint64_t banks = 8;
+    uint64_t row_bytes = 2048;
+    uint64_t row_hit_cycles = 20;      // tCAS-like: row already open
+    uint64_t row_miss_cycles = 60;     // tRP + tRCD + tCAS-like: close, open, read
+};
+
+class dram : public sc_core::sc_module {
+public:
+    tlm_utils::simple_target_socket<dram> in;  // from the bus or the L2
+
+    dram(const sc_core::sc_module_name& name, const dram_config& cfg, const clock& clk);
+    dram(const dram&) = delete;
+    dram& operator=(const dram&) = delete;
+
+    void reset();
+    const dram_config& config() const { return m_cfg; }
+
+    // Backdoor access for loaders and tests: no timing, no statistics.
+    void poke(uint64_t addr, const void* src, uint64_t len);
+    void peek(uint64_t addr, void* dst, uint64_t len) const;
+    uint64_t pages_allocated() const { return m_store.pages_allocated(); }
+
+private:
+    void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
+    unsigned transport_dbg(tlm::tlm_generic_payload& tx);
+    bool get_direct_mem_ptr(tlm::tlm_generic_payload& tx, tlm::tlm_dmi& dmi);
+    bool check(tlm::tlm_generic_payload& tx) const;
+    uint64_t access_latency(uint64_t addr, uint64_t len, uint64_t& extra_busy);
+
+    dram_config m_cfg;
+    clock m_clk;
+    sparse_store m_store;
+    uint64_t m_busy_until = 0;
+    std::vector<int64_t> m_open_row;  // per bank, -1 = closed
+
+    stat_group m_stats;
+    uint64_t& m_bytes_read;
+    uint64_t& m_bytes_written;
+    uint64_t& m_reads;
+    uint64_t& m_writes;
+    uint64_t& m_busy_cycles;
+    uint64_t& m_row_hits;
+    uint64_t& m_row_misses;
+};
+
+}  // namespace dtq

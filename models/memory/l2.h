@@ -1,0 +1,69 @@
+// L2: set-associative, write-back, write-allocate cache in front of DRAM, LRU
+// replacement. It keeps tags only: the data lives in DRAM's store (read and written
+// through `mem` by debug transport, without timing), so the L2 can never return stale
+// data, while its timing and the DRAM traffic it causes (line fills, write-backs) are
+// those of a write-back cache. A write miss that covers a whole line allocates it
+// without a fill (no bytes of the old line are needed).
+// Timing: docs/timing-model.md#l2.
+#pragma once
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <vector>
+
+#include "common/clock.h"
+#include "common/stats.h"
+
+namespace dtq {
+
+struct l2_config {
+    bool enabled = true;
+    uint64_t size = 2ull << 20;      // survey Fig. 11: 2 MB
+    uint64_t line_bytes = 64;
+    uint64_t ways = 16;
+    uint64_t hit_latency_cycles = 10;
+    uint64_t bytes_per_cycle = 16;   // local memory <-> L2 (survey Fig. 11)
+};
+
+class l2 : public sc_core::sc_module {
+public:
+    tlm_utils::simple_target_socket<l2> in;       // from the bus
+    tlm_utils::simple_initiator_socket<l2> mem;   // to DRAM
+
+    l2(const sc_core::sc_module_name& name, const l2_config& cfg, const clock& clk);
+    l2(const l2&) = delete;
+    l2& operator=(const l2&) = delete;
+
+    void reset();
+    // Writes back every dirty line (timed DRAM writes issued at `delay`); returns bytes.
+    uint64_t flush(sc_core::sc_time& delay);
+
+private:
+    struct line {
+        uint64_t tag = 0;
+        uint64_t lru = 0;  // last use stamp
+        bool valid = false, dirty = false;
+    };
+    void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
+    unsigned transport_dbg(tlm::tlm_generic_payload& tx);
+    // Timed line transfer to/from DRAM; returns the cycle its data is done.
+    uint64_t dram_line(bool write, uint64_t line_addr, uint64_t at_cycle, tlm::tlm_response_status& st);
+
+    l2_config m_cfg;
+    clock m_clk;
+    uint64_t m_sets;
+    std::vector<line> m_lines;  // m_sets x ways
+    uint64_t m_stamp = 0;
+    uint64_t m_busy_until = 0;
+
+    stat_group m_stats;
+    uint64_t& m_hits;
+    uint64_t& m_misses;
+    uint64_t& m_evictions;
+    uint64_t& m_writebacks;
+    uint64_t& m_bytes_read;
+    uint64_t& m_bytes_written;
+};
+
+}  // namespace dtq

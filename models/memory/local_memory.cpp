@@ -1,0 +1,74 @@
+#include "memory/local_memory.h"
+
+#include <cstring>
+
+#include "common/timing_only.h"
+
+namespace dtq {
+
+using namespace sc_core;
+
+local_memory::local_memory(const sc_module_name& name, const local_memory_config& cfg, const clock& clk)
+    : sc_module(name),
+      in("in"),
+      m_cfg(cfg),
+      m_clk(clk),
+      m_data(cfg.size, 0),
+      m_stats(this->name()),
+      m_bytes_read(m_stats.counter("bytes_read", "bytes", "bytes read through the port")),
+      m_bytes_written(m_stats.counter("bytes_written", "bytes", "bytes written through the port")) {
+    in.register_b_transport(this, &local_memory::b_transport);
+    in.register_transport_dbg(this, &local_memory::transport_dbg);
+    in.register_get_direct_mem_ptr(this, &local_memory::get_direct_mem_ptr);
+}
+
+void local_memory::reset() {
+    std::fill(m_data.begin(), m_data.end(), 0);
+    m_busy_until = 0;
+}
+
+bool local_memory::in_range(const tlm::tlm_generic_payload& tx) const {
+    const uint64_t a = tx.get_address(), n = tx.get_data_length();
+    return n > 0 && a < m_cfg.size && n <= m_cfg.size - a;
+}
+
+void local_memory::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
+    if (!in_range(tx)) {
+        tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        return;
+    }
+    const uint64_t a = tx.get_address(), n = tx.get_data_length();
+    if (!is_timing_only(tx)) {
+        if (tx.is_read()) std::memcpy(tx.get_data_ptr(), &m_data[a], n);
+        else std::memcpy(&m_data[a], tx.get_data_ptr(), n);
+    }
+    (tx.is_read() ? m_bytes_read : m_bytes_written) += n;
+    const uint64_t start = std::max(m_clk.now(delay), m_busy_until);
+    m_busy_until = start + ceil_div(n, m_cfg.bytes_per_cycle);
+    delay = m_clk.time(m_busy_until + m_cfg.latency_cycles) - sc_time_stamp();
+    tx.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+unsigned local_memory::transport_dbg(tlm::tlm_generic_payload& tx) {
+    if (!in_range(tx)) {
+        tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        return 0;
+    }
+    const uint64_t a = tx.get_address(), n = tx.get_data_length();
+    if (tx.is_read()) std::memcpy(tx.get_data_ptr(), &m_data[a], n);
+    else if (tx.is_write()) std::memcpy(&m_data[a], tx.get_data_ptr(), n);
+    tx.set_response_status(tlm::TLM_OK_RESPONSE);
+    return static_cast<unsigned>(n);
+}
+
+bool local_memory::get_direct_mem_ptr(tlm::tlm_generic_payload& tx, tlm::tlm_dmi& dmi) {
+    dmi.set_dmi_ptr(m_data.data());
+    dmi.set_start_address(0);
+    dmi.set_end_address(m_cfg.size - 1);
+    dmi.allow_read_write();
+    dmi.set_read_latency(m_clk.time(m_cfg.latency_cycles));
+    dmi.set_write_latency(m_clk.time(m_cfg.latency_cycles));
+    return true;
+}
+
+}  // namespace dtq

@@ -1,0 +1,49 @@
+// Local memory of the accelerator: scratchpad, accumulator, Q/K/V line buffers.
+// Dense SRAM with one port of `bytes_per_cycle` and a fixed `latency_cycles`.
+// Timing: docs/timing-model.md#local-memories.
+#pragma once
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <vector>
+
+#include "common/clock.h"
+#include "common/stats.h"
+
+namespace dtq {
+
+struct local_memory_config {
+    uint64_t size = 256 << 10;
+    uint64_t bytes_per_cycle = 64;
+    uint64_t latency_cycles = 1;
+};
+
+class local_memory : public sc_core::sc_module {
+public:
+    tlm_utils::simple_target_socket<local_memory> in;  // from the bus
+
+    local_memory(const sc_core::sc_module_name& name, const local_memory_config& cfg, const clock& clk);
+    local_memory(const local_memory&) = delete;
+    local_memory& operator=(const local_memory&) = delete;
+
+    void reset();
+    const local_memory_config& config() const { return m_cfg; }
+    uint8_t* data() { return m_data.data(); }  // backdoor for the compute units and tests
+    const uint8_t* data() const { return m_data.data(); }
+
+private:
+    void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
+    unsigned transport_dbg(tlm::tlm_generic_payload& tx);
+    bool get_direct_mem_ptr(tlm::tlm_generic_payload& tx, tlm::tlm_dmi& dmi);
+    bool in_range(const tlm::tlm_generic_payload& tx) const;
+
+    local_memory_config m_cfg;
+    clock m_clk;
+    std::vector<uint8_t> m_data;
+    uint64_t m_busy_until = 0;
+    stat_group m_stats;
+    uint64_t& m_bytes_read;
+    uint64_t& m_bytes_written;
+};
+
+}  // namespace dtq
