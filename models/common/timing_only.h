@@ -17,3 +17,20 @@ inline bool is_timing_only(const tlm::tlm_generic_payload& tx) {
 }
 
 }  // namespace dtq
+
+namespace dtq {
+
+inline const char* response_name(tlm::tlm_response_status s) {
+    switch (s) {
+        case tlm::TLM_OK_RESPONSE: return "TLM_OK_RESPONSE";
+        case tlm::TLM_INCOMPLETE_RESPONSE: return "TLM_INCOMPLETE_RESPONSE";
+        case tlm::TLM_GENERIC_ERROR_RESPONSE: return "TLM_GENERIC_ERROR_RESPONSE";
+        case tlm::TLM_ADDRESS_ERROR_RESPONSE: return "TLM_ADDRESS_ERROR_RESPONSE";
+        case tlm::TLM_COMMAND_ERROR_RESPONSE: return "TLM_COMMAND_ERROR_RESPONSE";
+        case tlm::TLM_BURST_ERROR_RESPONSE: return "TLM_BURST_ERROR_RESPONSE";
+        case tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE: return "TLM_BYTE_ENABLE_ERROR_RESPONSE";
+    }
+    return "unknown TLM response";
+}
+
+}  // namespace dtq

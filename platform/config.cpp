@@ -1,0 +1,433 @@
+#include "platform/config.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <set>
+
+namespace dtq {
+
+namespace fs = std::filesystem;
+
+const char* to_string(sim_mode m) { return m == sim_mode::functional ? "functional" : "timing"; }
+
+config_error::config_error(std::vector<std::string> messages)
+    : std::runtime_error(messages.empty() ? "config error" : messages.front()), m_messages(std::move(messages)) {}
+
+
+namespace {
+
+std::string scalar_text(const YAML::Node& n) { return n.IsScalar() ? n.Scalar() : std::string(); }
+
+// Unsigned integer with an optional binary size suffix (bytes only). No overflow.
+bool parse_u64(const std::string& text, bool allow_suffix, uint64_t& out) {
+    size_t i = 0;
+    while (i < text.size() && text[i] == ' ') ++i;
+    if (i == text.size() || !std::isdigit(static_cast<unsigned char>(text[i]))) return false;
+    unsigned __int128 v = 0;
+    int base = 10;
+    if (text.compare(i, 2, "0x") == 0 || text.compare(i, 2, "0X") == 0) { base = 16; i += 2; }
+    size_t digits = 0;
+    for (; i < text.size(); ++i, ++digits) {
+        const char c = text[i];
+        int d;
+        if (c >= '0' && c <= '9') d = c - '0';
+        else if (base == 16 && std::isxdigit(static_cast<unsigned char>(c))) d = std::tolower(c) - 'a' + 10;
+        else if (c == '_') { --digits; continue; }
+        else break;
+        v = v * static_cast<unsigned>(base) + static_cast<unsigned>(d);
+        if (v > UINT64_MAX) return false;
+    }
+    if (digits == 0) return false;
+    while (i < text.size() && text[i] == ' ') ++i;
+    std::string suffix = text.substr(i);
+    if (!suffix.empty()) {
+        static const std::map<std::string, unsigned> shifts = {{"B", 0}, {"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"TiB", 40}};
+        auto it = shifts.find(suffix);
+        if (!allow_suffix || it == shifts.end()) return false;
+        v <<= it->second;
+        if (v > UINT64_MAX) return false;
+    }
+    out = static_cast<uint64_t>(v);
+    return true;
+}
+
+std::string show_u64(uint64_t v, const std::string& unit) {
+    if (unit == "bytes" && v >= 1024) {
+        for (auto [shift, name] : {std::pair{30, "GiB"}, {20, "MiB"}, {10, "KiB"}})
+            if (v % (1ull << shift) == 0) return fmt::format("{} {}", v >> shift, name);
+    }
+    return std::to_string(v);
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j)
+            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+        std::swap(prev, cur);
+    }
+    return prev[b.size()];
+}
+
+template <class F>
+using ref_fn = std::function<F&(scenario_config&)>;
+
+}  // namespace
+
+// ---- the schema: every key of a scenario ---------------------------------------
+config_schema::config_schema() {
+    auto u64 = [this](std::string path, ref_fn<uint64_t> ref, std::string unit, uint64_t lo, uint64_t hi,
+                      std::string desc) {
+        auto p = std::make_shared<param>();
+        p->path = std::move(path);
+        p->type = "integer";
+        p->unit = unit;
+        p->range = fmt::format("[{}, {}]", show_u64(lo, unit), show_u64(hi, unit));
+        p->description = std::move(desc);
+        const bool bytes = unit == "bytes";
+        p->set = [ref, lo, hi, bytes, unit](scenario_config& c, const YAML::Node& n) -> std::string {
+            uint64_t v = 0;
+            const std::string expect = fmt::format("expected an unsigned integer{} in [{}, {}]",
+                                                   bytes ? " (optionally with B/KiB/MiB/GiB)" : "",
+                                                   show_u64(lo, unit), show_u64(hi, unit));
+            if (!n.IsScalar() || !parse_u64(n.Scalar(), bytes, v))
+                return fmt::format("{}, got '{}'", expect, n.IsScalar() ? n.Scalar() : "a non-scalar");
+            if (v < lo || v > hi) return fmt::format("{}, got {}", expect, v);
+            ref(c) = v;
+            return "";
+        };
+        p->get = [ref](const scenario_config& c) { return nlohmann::json(ref(const_cast<scenario_config&>(c))); };
+        m_params.push_back(p);
+    };
+    auto boolean = [this](std::string path, ref_fn<bool> ref, std::string desc) {
+        auto p = std::make_shared<param>();
+        p->path = std::move(path);
+        p->type = "boolean";
+        p->range = "true, false";
+        p->description = std::move(desc);
+        p->set = [ref](scenario_config& c, const YAML::Node& n) -> std::string {
+            const std::string s = scalar_text(n);
+            if (s == "true") ref(c) = true;
+            else if (s == "false") ref(c) = false;
+            else return fmt::format("expected true or false, got '{}'", n.IsScalar() ? s : "a non-scalar");
+            return "";
+        };
+        p->get = [ref](const scenario_config& c) { return nlohmann::json(ref(const_cast<scenario_config&>(c))); };
+        m_params.push_back(p);
+    };
+    auto text = [this](std::string path, ref_fn<std::string> ref, std::vector<std::string> choices, bool required,
+                       std::string desc) {
+        auto p = std::make_shared<param>();
+        p->path = std::move(path);
+        p->type = choices.empty() ? "string" : "enum";
+        p->required = required;
+        p->range = choices.empty() ? "" : fmt::format("{}", fmt::join(choices, ", "));
+        p->description = std::move(desc);
+        p->set = [ref, choices](scenario_config& c, const YAML::Node& n) -> std::string {
+            if (!n.IsScalar()) return "expected a string, got a " + std::string(n.IsMap() ? "mapping" : "sequence");
+            if (!choices.empty() && std::find(choices.begin(), choices.end(), n.Scalar()) == choices.end())
+                return fmt::format("expected one of {}, got '{}'", fmt::join(choices, ", "), n.Scalar());
+            ref(c) = n.Scalar();
+            return "";
+        };
+        p->get = [ref](const scenario_config& c) { return nlohmann::json(ref(const_cast<scenario_config&>(c))); };
+        m_params.push_back(p);
+    };
+
+    constexpr uint64_t G = 1ull << 30, M = 1ull << 20, K = 1ull << 10;
+    text("name", [](auto& c) -> auto& { return c.name; }, {}, true, "scenario name, echoed in stats.json");
+    text("description", [](auto& c) -> auto& { return c.description; }, {}, false, "free text");
+    u64("seed", [](auto& c) -> auto& { return c.seed; }, "", 0, UINT64_MAX, "seed of every synthetic tensor and random choice");
+    {
+        auto p = std::make_shared<param>();
+        p->path = "mode";
+        p->type = "enum";
+        p->range = "functional, timing";
+        p->description = "functional: real integer data, bit-exact results; timing: no data, same cycles";
+        p->set = [](scenario_config& c, const YAML::Node& n) -> std::string {
+            const std::string s = scalar_text(n);
+            if (s == "functional") c.mode = sim_mode::functional;
+            else if (s == "timing") c.mode = sim_mode::timing;
+            else return fmt::format("expected one of functional, timing, got '{}'", n.IsScalar() ? s : "a non-scalar");
+            return "";
+        };
+        p->get = [](const scenario_config& c) { return nlohmann::json(to_string(c.mode)); };
+        m_params.push_back(p);
+    }
+    u64("clock_mhz", [](auto& c) -> auto& { return c.clock_mhz; }, "MHz", 1, 1000000,
+        "accelerator clock; the period must be a whole number of ps (1000000 divisible by it)");
+
+    u64("dram.size", [](auto& c) -> auto& { return c.dram.size; }, "bytes", 4 * K, 4 * G, "DRAM capacity (sparse: only touched pages cost host memory)");
+    u64("dram.bytes_per_cycle", [](auto& c) -> auto& { return c.dram.bytes_per_cycle; }, "B/cycle", 1, 4096, "DRAM data bus width per accelerator cycle");
+    u64("dram.latency_cycles", [](auto& c) -> auto& { return c.dram.latency_cycles; }, "cycles", 0, 100000, "access latency after the last beat (banks off)");
+    boolean("dram.banks.enabled", [](auto& c) -> auto& { return c.dram.banks_enabled; }, "model banks with open-row buffers");
+    u64("dram.banks.count", [](auto& c) -> auto& { return c.dram.banks; }, "", 1, 1024, "number of banks (row-interleaved)");
+    u64("dram.banks.row_bytes", [](auto& c) -> auto& { return c.dram.row_bytes; }, "bytes", 64, 1 * M, "row (page) size");
+    u64("dram.banks.row_hit_cycles", [](auto& c) -> auto& { return c.dram.row_hit_cycles; }, "cycles", 0, 100000, "latency when the row is open");
+    u64("dram.banks.row_miss_cycles", [](auto& c) -> auto& { return c.dram.row_miss_cycles; }, "cycles", 0, 100000, "latency when another row is open or the bank is closed");
+
+    boolean("l2.enabled", [](auto& c) -> auto& { return c.l2.enabled; }, "put the L2 cache between the bus and DRAM");
+    u64("l2.size", [](auto& c) -> auto& { return c.l2.size; }, "bytes", 1 * K, 1 * G, "capacity");
+    u64("l2.line_bytes", [](auto& c) -> auto& { return c.l2.line_bytes; }, "bytes", 16, 4096, "line size, a power of two");
+    u64("l2.ways", [](auto& c) -> auto& { return c.l2.ways; }, "", 1, 64, "associativity");
+    u64("l2.hit_latency_cycles", [](auto& c) -> auto& { return c.l2.hit_latency_cycles; }, "cycles", 0, 10000, "latency added to every access");
+    u64("l2.bytes_per_cycle", [](auto& c) -> auto& { return c.l2.bytes_per_cycle; }, "B/cycle", 1, 4096, "local memory <-> L2 port width");
+
+    u64("bus.latency_cycles", [](auto& c) -> auto& { return c.bus.latency_cycles; }, "cycles", 0, 1000, "added to every routed transaction");
+    u64("dma.setup_cycles", [](auto& c) -> auto& { return c.dma.setup_cycles; }, "cycles", 0, 100000, "per descriptor, before the first request");
+    u64("dma.burst_bytes", [](auto& c) -> auto& { return c.dma.burst_bytes; }, "bytes", 4, 1 * M, "largest single bus transaction");
+
+    for (auto [name, member] : {std::pair{"scratchpad", &scenario_config::scratchpad}, {"accumulator", &scenario_config::accumulator}}) {
+        const std::string n = name;
+        auto mem = member;
+        u64(n + ".size", [mem](auto& c) -> auto& { return (c.*mem).size; }, "bytes", 1 * K, 256 * M, "capacity");
+        u64(n + ".bytes_per_cycle", [mem](auto& c) -> auto& { return (c.*mem).bytes_per_cycle; }, "B/cycle", 1, 4096, "port width");
+        u64(n + ".latency_cycles", [mem](auto& c) -> auto& { return (c.*mem).latency_cycles; }, "cycles", 0, 1000, "access latency");
+    }
+
+    text("workload.kind", [](auto& c) -> auto& { return c.workload.kind; }, {"dma_stream"}, false, "what the run executes");
+    u64("workload.dma_stream.bytes", [](auto& c) -> auto& { return c.workload.dma_stream.bytes; }, "bytes", 1, 64 * G, "total bytes streamed");
+    u64("workload.dma_stream.chunk_bytes", [](auto& c) -> auto& { return c.workload.dma_stream.chunk_bytes; }, "bytes", 1, 64 * M, "bytes per DMA descriptor");
+    text("workload.dma_stream.direction", [](auto& c) -> auto& { return c.workload.dma_stream.direction; }, {"load", "store"}, false, "load: DRAM -> scratchpad; store: scratchpad -> DRAM");
+    u64("watchdog.timeout_cycles", [](auto& c) -> auto& { return c.watchdog.timeout_cycles; }, "cycles", 1000, UINT64_MAX, "a run with no progress for this long stops with exit code 3");
+
+    const scenario_config defaults;
+    (void)defaults;
+}
+
+const config_schema& config_schema::get() {
+    static const config_schema s;
+    return s;
+}
+
+namespace {
+
+struct loader {
+    const config_schema& schema;
+    scenario_config cfg;
+    std::vector<std::string> errors;
+    std::set<std::string> seen;          // keys given somewhere
+    std::map<std::string, std::string> where;  // key -> "file:line:col" of its last setting
+    std::vector<std::string> include_stack;
+
+    const param* find(const std::string& path) const {
+        for (const auto& p : schema.params())
+            if (p->path == path) return p.get();
+        return nullptr;
+    }
+    bool is_section(const std::string& path) const {
+        for (const auto& p : schema.params())
+            if (p->path.compare(0, path.size() + 1, path + ".") == 0) return true;
+        return false;
+    }
+    std::string suggestion(const std::string& path) const {
+        std::string best;
+        size_t best_d = std::max<size_t>(2, path.size() / 3 + 1);
+        for (const auto& p : schema.params()) {
+            const size_t d = edit_distance(path, p->path);
+            if (d < best_d) { best_d = d; best = p->path; }
+        }
+        return best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best);
+    }
+    static std::string pos(const std::string& file, const YAML::Mark& m) {
+        return fmt::format("{}:{}:{}", file, m.line + 1, m.column + 1);
+    }
+
+    void walk(const YAML::Node& node, const std::string& prefix, const std::string& file) {
+        for (const auto& kv : node) {
+            const std::string key = kv.first.Scalar();
+            const std::string path = prefix.empty() ? key : prefix + "." + key;
+            const YAML::Node& value = kv.second;
+            if (prefix.empty() && key == "include") continue;  // handled by load_file
+            if (const param* p = find(path)) {
+                const std::string err = p->set(cfg, value);
+                if (!err.empty()) errors.push_back(fmt::format("{}: {}: {}", pos(file, value.Mark()), path, err));
+                seen.insert(path);
+                where[path] = pos(file, value.Mark());
+            } else if (is_section(path)) {
+                if (value.IsMap()) walk(value, path, file);
+                else errors.push_back(fmt::format("{}: {}: expected a mapping of {}.* keys", pos(file, value.Mark()), path, path));
+            } else {
+                errors.push_back(fmt::format("{}: {}: unknown key{}", pos(file, kv.first.Mark()), path, suggestion(path)));
+            }
+        }
+    }
+
+    void load_node(const YAML::Node& root, const std::string& file) {
+        if (root.IsNull()) return;
+        if (!root.IsMap()) {
+            errors.push_back(fmt::format("{}: expected a mapping of scenario keys at the top level", pos(file, root.Mark())));
+            return;
+        }
+        if (const YAML::Node inc = root["include"]) {
+            std::vector<YAML::Node> items;
+            if (inc.IsScalar()) items.push_back(inc);
+            else if (inc.IsSequence()) for (const auto& i : inc) items.push_back(i);
+            else errors.push_back(fmt::format("{}: include: expected a file name or a list of file names", pos(file, inc.Mark())));
+            for (const auto& i : items) {
+                if (!i.IsScalar()) {
+                    errors.push_back(fmt::format("{}: include: expected a file name", pos(file, i.Mark())));
+                    continue;
+                }
+                fs::path p = i.Scalar();
+                if (p.is_relative()) p = fs::path(file).parent_path() / p;
+                load_file(p.lexically_normal().string(), pos(file, i.Mark()));
+            }
+        }
+        walk(root, "", file);
+    }
+
+    void load_file(const std::string& file, const std::string& from) {
+        const std::string who = from.empty() ? "" : from + ": include: ";
+        if (std::find(include_stack.begin(), include_stack.end(), file) != include_stack.end()) {
+            errors.push_back(fmt::format("{}{}: include cycle", who.empty() ? file + ": " : who, file));
+            return;
+        }
+        if (include_stack.size() >= 8) {
+            errors.push_back(fmt::format("{}includes nested deeper than 8 levels", who));
+            return;
+        }
+        std::error_code ec;
+        if (!fs::is_regular_file(file, ec)) {
+            errors.push_back(fmt::format("{}{}: no such file", who, file));
+            return;
+        }
+        YAML::Node root;
+        try {
+            root = YAML::LoadFile(file);
+        } catch (const YAML::Exception& e) {
+            errors.push_back(fmt::format("{}: syntax error: {}", pos(file, e.mark), e.msg));
+            return;
+        }
+        include_stack.push_back(file);
+        load_node(root, file);
+        include_stack.pop_back();
+    }
+
+    void override_(const std::string& assignment) {
+        const auto eq = assignment.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            errors.push_back(fmt::format("--set {}: expected key.path=value", assignment));
+            return;
+        }
+        const std::string path = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+        const param* p = find(path);
+        if (!p) {
+            errors.push_back(fmt::format("--set {}: {}: unknown key{}", assignment, path, suggestion(path)));
+            return;
+        }
+        YAML::Node value;
+        try {
+            value = YAML::Load(text);
+        } catch (const YAML::Exception& e) {
+            errors.push_back(fmt::format("--set {}: {}: cannot parse the value: {}", assignment, path, e.msg));
+            return;
+        }
+        if (value.IsNull()) value = YAML::Node(text);
+        const std::string err = p->set(cfg, value);
+        if (!err.empty()) errors.push_back(fmt::format("--set {}: {}: {}", assignment, path, err));
+        seen.insert(path);
+        where[path] = "--set " + assignment;
+    }
+
+    // Constraints between keys, checked once everything is read.
+    void check(const std::string& origin) {
+        for (const auto& p : schema.params())
+            if (p->required && !seen.count(p->path))
+                errors.push_back(fmt::format("{}: {}: missing required key", origin, p->path));
+        auto at = [&](const std::string& key) { return where.count(key) ? where[key] : origin; };
+        auto fail = [&](const std::string& key, const std::string& msg) {
+            errors.push_back(fmt::format("{}: {}: {}", at(key), key, msg));
+        };
+        if (1000000 % cfg.clock_mhz != 0)
+            fail("clock_mhz", fmt::format("expected a frequency whose period is a whole number of ps "
+                                          "(1000000 divisible by it), got {}", cfg.clock_mhz));
+        const auto pow2 = [](uint64_t v) { return v && !(v & (v - 1)); };
+        if (!pow2(cfg.l2.line_bytes)) fail("l2.line_bytes", fmt::format("expected a power of two, got {}", cfg.l2.line_bytes));
+        else if (cfg.l2.size % (cfg.l2.line_bytes * cfg.l2.ways) != 0)
+            fail("l2.size", fmt::format("expected a multiple of line_bytes x ways = {}, got {}",
+                                        cfg.l2.line_bytes * cfg.l2.ways, cfg.l2.size));
+        if (cfg.dram.banks_enabled && cfg.dram.row_miss_cycles < cfg.dram.row_hit_cycles)
+            fail("dram.banks.row_miss_cycles", fmt::format("expected >= row_hit_cycles ({}), got {}",
+                                                           cfg.dram.row_hit_cycles, cfg.dram.row_miss_cycles));
+        if (cfg.workload.kind == "dma_stream" && cfg.workload.dma_stream.chunk_bytes > cfg.scratchpad.size)
+            fail("workload.dma_stream.chunk_bytes",
+                 fmt::format("expected at most scratchpad.size ({}), got {}", cfg.scratchpad.size,
+                             cfg.workload.dma_stream.chunk_bytes));
+    }
+};
+
+}  // namespace
+
+scenario_config config_schema::load(const std::string& path, const std::vector<std::string>& overrides) const {
+    loader l{*this, {}, {}, {}, {}, {}};
+    l.load_file(path, "");
+    for (const auto& o : overrides) l.override_(o);
+    if (l.errors.empty()) l.check(path);
+    if (!l.errors.empty()) throw config_error(l.errors);
+    return l.cfg;
+}
+
+scenario_config config_schema::load_string(const std::string& yaml, const std::string& origin,
+                                           const std::vector<std::string>& overrides) const {
+    loader l{*this, {}, {}, {}, {}, {}};
+    try {
+        l.load_node(YAML::Load(yaml), origin);
+    } catch (const YAML::Exception& e) {
+        l.errors.push_back(fmt::format("{}:{}:{}: syntax error: {}", origin, e.mark.line + 1, e.mark.column + 1, e.msg));
+    }
+    for (const auto& o : overrides) l.override_(o);
+    if (l.errors.empty()) l.check(origin);
+    if (!l.errors.empty()) throw config_error(l.errors);
+    return l.cfg;
+}
+
+void config_schema::apply_override(scenario_config& c, const std::string& assignment) const {
+    loader l{*this, c, {}, {}, {}, {}};
+    l.seen.insert("name");
+    l.override_(assignment);
+    if (l.errors.empty()) l.check("--set");
+    if (!l.errors.empty()) throw config_error(l.errors);
+    c = l.cfg;
+}
+
+nlohmann::json config_schema::to_json(const scenario_config& c) const {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& p : m_params) {
+        nlohmann::json* node = &j;
+        std::string rest = p->path;
+        for (size_t dot; (dot = rest.find('.')) != std::string::npos; rest = rest.substr(dot + 1))
+            node = &(*node)[rest.substr(0, dot)];
+        (*node)[rest] = p->get(c);
+    }
+    return j;
+}
+
+std::string config_schema::markdown() const {
+    const scenario_config d;
+    std::string s =
+        "# Scenario configuration reference\n\n"
+        "Generated by `dtqvp config-doc` from the schema in `platform/config.cpp`; a test fails when this\n"
+        "file and the schema disagree (regenerate with `build/dtqvp config-doc > docs/config.md`).\n\n"
+        "A scenario is a YAML mapping of these keys; nested keys are written as nested mappings\n"
+        "(`dram: {bytes_per_cycle: 32}`) or with `--set dram.bytes_per_cycle=32`. Unknown keys, wrong\n"
+        "types and out-of-range values are errors reported as `file:line:col: key.path: what was expected`.\n"
+        "`include: FILE` (or a list) reads a preset first, relative to the including file; the including\n"
+        "file's keys override it. Sizes in bytes accept the suffixes B, KiB, MiB, GiB, TiB.\n\n"
+        "| key | type | unit | default | range | description |\n|---|---|---|---|---|---|\n";
+    for (const auto& p : m_params) {
+        std::string def = p->required ? "(required)" : p->get(d).dump();
+        if (p->type == "integer" && p->unit == "bytes") def = show_u64(p->get(d).get<uint64_t>(), "bytes");
+        s += fmt::format("| `{}` | {} | {} | {} | {} | {} |\n", p->path, p->type, p->unit, def, p->range, p->description);
+    }
+    return s;
+}
+
+}  // namespace dtq

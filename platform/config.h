@@ -1,0 +1,104 @@
+// Scenario configuration: typed structs with defaults (each model's config struct
+// lives in its model folder), and a schema that reads them from YAML with
+// validation, applies --set overrides, echoes the resolved config and generates
+// docs/config.md. Every error carries `file:line:col: key.path: what was expected`.
+#pragma once
+#include <nlohmann/json.hpp>
+
+namespace YAML {
+class Node;
+}
+
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "dma/dma.h"
+#include "memory/bus.h"
+#include "memory/dram.h"
+#include "memory/l2.h"
+#include "memory/local_memory.h"
+
+namespace dtq {
+
+enum class sim_mode { functional, timing };
+
+// A built-in stimulus, until the firmware runs the workloads: a long DMA stream.
+struct dma_stream_config {
+    uint64_t bytes = 1 << 20;        // total bytes moved
+    uint64_t chunk_bytes = 4096;     // bytes per descriptor
+    std::string direction = "load";  // load: DRAM -> scratchpad; store: scratchpad -> DRAM
+};
+
+struct workload_config {
+    std::string kind = "dma_stream";
+    dma_stream_config dma_stream;
+};
+
+struct watchdog_config {
+    uint64_t timeout_cycles = 1000000000;  // no progress for this long stops the run (exit 3)
+};
+
+struct scenario_config {
+    std::string name;                 // required
+    std::string description;
+    uint64_t seed = 1;
+    sim_mode mode = sim_mode::functional;
+    uint64_t clock_mhz = 1000;
+    dram_config dram;
+    l2_config l2;
+    bus_config bus;
+    dma_config dma;
+    local_memory_config scratchpad{256 << 10, 16, 1};
+    local_memory_config accumulator{128 << 10, 64, 1};
+    workload_config workload;
+    watchdog_config watchdog;
+
+    uint64_t clock_period_ps() const { return 1000000 / clock_mhz; }
+};
+
+class config_error : public std::runtime_error {
+public:
+    explicit config_error(std::vector<std::string> messages);
+    const std::vector<std::string>& messages() const { return m_messages; }
+
+private:
+    std::vector<std::string> m_messages;
+};
+
+// One configuration key: how to read it, how to echo it, how to document it.
+struct param {
+    std::string path, type, unit, range, description;
+    bool required = false;
+    // Reads the node into the config; returns "" or what was expected.
+    std::function<std::string(scenario_config&, const YAML::Node&)> set;
+    std::function<nlohmann::json(const scenario_config&)> get;
+};
+
+
+class config_schema {
+public:
+    static const config_schema& get();
+
+    // Loads a scenario file (with its includes) and applies `key.path=value` overrides.
+    // Throws config_error with every problem found.
+    scenario_config load(const std::string& path, const std::vector<std::string>& overrides = {}) const;
+    // Parses YAML text (for tests); `origin` names it in messages.
+    scenario_config load_string(const std::string& yaml, const std::string& origin,
+                                const std::vector<std::string>& overrides = {}) const;
+    void apply_override(scenario_config& c, const std::string& assignment) const;
+
+    nlohmann::json to_json(const scenario_config& c) const;
+    std::string markdown() const;  // docs/config.md
+    const std::vector<std::shared_ptr<param>>& params() const { return m_params; }
+
+private:
+    config_schema();
+    std::vector<std::shared_ptr<param>> m_params;
+};
+
+const char* to_string(sim_mode m);
+
+}  // namespace dtq

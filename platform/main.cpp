@@ -1,0 +1,88 @@
+// dtqvp command line: run / check scenarios, run kernel vector files, print the
+// configuration reference. Exit codes: docs/user-guide.md#exit-codes.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <unistd.h>
+#include <iostream>
+#include <systemc>
+
+#include "platform/config.h"
+#include "platform/platform.h"
+
+#ifndef DTQ_VERSION
+#define DTQ_VERSION "0.0.0"
+#endif
+
+namespace {
+
+// SystemC prints its banner when the simulation context is created, before sc_main
+// runs: the variable must be set during static initialisation.
+const bool g_no_banner = setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1) == 0;
+
+void quiet_systemc() {
+    // "Simulation stopped by user" and other infos are noise on a tool's terminal.
+    sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+}
+
+int report_config_error(const dtq::config_error& e) {
+    for (const auto& m : e.messages()) std::cerr << "dtqvp: error: " << m << '\n';
+    if (e.messages().size() > 1) std::cerr << fmt::format("dtqvp: {} errors\n", e.messages().size());
+    return dtq::EXIT_BAD_CONFIG;
+}
+
+}  // namespace
+
+int sc_main(int argc, char* argv[]) {
+    quiet_systemc();
+    CLI::App app{"dtqvp: virtual platform of a DTQAtten-style attention accelerator"};
+    app.set_version_flag("--version", std::string("dtqvp ") + DTQ_VERSION);
+    app.require_subcommand(1);
+
+    std::string scenario, out_dir = "out";
+    std::vector<std::string> sets;
+    bool quiet = false;
+
+    auto* run = app.add_subcommand("run", "run a scenario and write DIR/stats.json");
+    run->add_option("scenario", scenario, "scenario YAML file")->required();
+    run->add_option("--set", sets, "override a key: key.path=value (repeatable)");
+    run->add_option("--out", out_dir, "output directory")->capture_default_str();
+    run->add_flag("--quiet,-q", quiet, "no summary table and no progress line");
+
+    auto* check = app.add_subcommand("check", "validate a scenario without running it");
+    check->add_option("scenario", scenario, "scenario YAML file")->required();
+    check->add_option("--set", sets, "override a key: key.path=value (repeatable)");
+
+    app.add_subcommand("config-doc", "print the configuration reference (docs/config.md)");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int rc = app.exit(e);
+        return rc == 0 ? 0 : dtq::EXIT_BAD_CONFIG;
+    }
+
+    try {
+        if (app.got_subcommand("config-doc")) {
+            std::cout << dtq::config_schema::get().markdown();
+            return dtq::EXIT_OK;
+        }
+        const dtq::scenario_config cfg = dtq::config_schema::get().load(scenario, sets);
+        if (app.got_subcommand("check")) {
+            std::cout << fmt::format("{}: ok (scenario '{}')\n", scenario, cfg.name);
+            return dtq::EXIT_OK;
+        }
+        dtq::platform p(cfg);
+        dtq::run_options opt;
+        opt.out_dir = out_dir;
+        opt.quiet = quiet;
+        opt.progress = isatty(2);
+        return p.run(opt);
+    } catch (const dtq::config_error& e) {
+        return report_config_error(e);
+    } catch (const std::exception& e) {
+        std::cerr << "dtqvp: error: " << e.what() << '\n';
+        return dtq::EXIT_SIM_ERROR;
+    }
+}

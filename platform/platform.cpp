@@ -1,0 +1,156 @@
+#include "platform/platform.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+
+#include "common/timing_only.h"
+#include "platform/address_map.h"
+#include "platform/report.h"
+
+namespace dtq {
+
+using namespace sc_core;
+
+// Built-in stimulus: a long stream of DMA descriptors between consecutive DRAM
+// addresses and the scratchpad (used cyclically).
+class stream_driver : public sc_module {
+public:
+    stream_driver(const sc_module_name& n, const scenario_config& cfg, dtq::dma& engine, const dtq::clock& clk)
+        : sc_module(n), m_cfg(cfg), m_dma(engine), m_clk(clk) {
+        SC_THREAD(run);
+    }
+    SC_HAS_PROCESS(stream_driver);
+
+    uint64_t progress = 0;   // bytes moved so far
+    bool done = false;
+    dma_result error;
+    bool show_progress = false;
+
+private:
+    void run() {
+        const auto& s = m_cfg.workload.dma_stream;
+        const bool timing_only = m_cfg.mode == sim_mode::timing;
+        const uint64_t spad_window = m_cfg.scratchpad.size / s.chunk_bytes * s.chunk_bytes;
+        const auto t0 = std::chrono::steady_clock::now();
+        auto last_print = t0;
+        for (uint64_t off = 0; off < s.bytes; off += s.chunk_bytes) {
+            const uint64_t n = std::min(s.chunk_bytes, s.bytes - off);
+            const uint64_t dram_addr = amap::DRAM_BASE + off;  // runs off the end of DRAM if bytes > dram.size: a bus error
+            const uint64_t spad_addr = amap::SCRATCHPAD_BASE + off % spad_window;
+            dma_descriptor d{dram_addr, spad_addr, 1, n, 0, 0};
+            if (s.direction == "store") std::swap(d.src, d.dst);
+            const dma_result r = m_dma.transfer(d, timing_only);
+            if (!r.ok()) { error = r; break; }
+            progress += n;
+            if (show_progress) {
+                const auto now = std::chrono::steady_clock::now();
+                if (now - last_print > std::chrono::milliseconds(200)) {
+                    last_print = now;
+                    const double wall = std::chrono::duration<double>(now - t0).count();
+                    std::cerr << fmt::format("\r[dma_stream] {:5.1f}%  {} cycles  {:.3g} B/s wall   ",
+                                             100.0 * progress / s.bytes, m_clk.now(), progress / wall)
+                              << std::flush;
+                }
+            }
+        }
+        if (show_progress) std::cerr << "\r" << std::string(70, ' ') << "\r" << std::flush;
+        done = true;
+        sc_stop();
+    }
+
+    const scenario_config& m_cfg;
+    dtq::dma& m_dma;
+    const dtq::clock& m_clk;
+};
+
+// Stops a run that makes no progress for watchdog.timeout_cycles (exit code 3).
+class watchdog : public sc_module {
+public:
+    watchdog(const sc_module_name& n, uint64_t timeout_cycles, const dtq::clock& clk, const stream_driver& drv)
+        : sc_module(n), m_timeout(timeout_cycles), m_clk(clk), m_drv(drv) {
+        SC_THREAD(run);
+    }
+    SC_HAS_PROCESS(watchdog);
+    bool fired = false;
+
+private:
+    void run() {
+        uint64_t last = m_drv.progress;
+        for (;;) {
+            wait(m_clk.time(m_timeout));
+            if (m_drv.done) return;
+            if (m_drv.progress == last) {
+                fired = true;
+                sc_stop();
+                return;
+            }
+            last = m_drv.progress;
+        }
+    }
+    uint64_t m_timeout;
+    const dtq::clock& m_clk;
+    const stream_driver& m_drv;
+};
+
+platform::platform(const scenario_config& cfg)
+    : clk(cfg.clock_period_ps()),
+      m_cfg(cfg),
+      m_bus("bus", m_cfg.bus, clk),
+      m_dram("dram", m_cfg.dram, clk),
+      m_scratchpad("scratchpad", m_cfg.scratchpad, clk),
+      m_accumulator("accumulator", m_cfg.accumulator, clk),
+      m_dma("dma", m_cfg.dma, clk) {
+    // Map (order = out port order), then bind.
+    m_bus.map("dram", amap::DRAM_BASE, m_cfg.dram.size);
+    m_bus.map("scratchpad", amap::SCRATCHPAD_BASE, m_cfg.scratchpad.size);
+    m_bus.map("accumulator", amap::ACCUMULATOR_BASE, m_cfg.accumulator.size);
+    if (m_cfg.l2.enabled) {
+        m_l2 = std::make_unique<dtq::l2>("l2", m_cfg.l2, clk);
+        m_bus.out.bind(m_l2->in);
+        m_l2->mem.bind(m_dram.in);
+    } else {
+        m_bus.out.bind(m_dram.in);
+    }
+    m_bus.out.bind(m_scratchpad.in);
+    m_bus.out.bind(m_accumulator.in);
+    m_dma.mem.bind(m_bus.in);
+
+    m_driver = std::make_unique<stream_driver>("workload", m_cfg, m_dma, clk);
+    m_watchdog = std::make_unique<watchdog>("watchdog", m_cfg.watchdog.timeout_cycles, clk, *m_driver);
+}
+
+platform::~platform() = default;
+
+int platform::run(const run_options& opt) {
+    m_driver->show_progress = opt.progress && !opt.quiet;
+    const auto t0 = std::chrono::steady_clock::now();
+    sc_start();
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    run_info info{clk.now(), wall};
+    const nlohmann::json j = stats_json(m_cfg, info);
+    if (!opt.out_dir.empty()) {
+        std::filesystem::create_directories(opt.out_dir);
+        write_stats_json(opt.out_dir + "/stats.json", j);
+    }
+    if (!opt.quiet) print_summary(std::cout, j);
+    if (m_watchdog->fired) {
+        std::cerr << fmt::format("dtqvp: error: watchdog: no progress for {} cycles at cycle {}\n",
+                                 m_cfg.watchdog.timeout_cycles, clk.now());
+        std::cerr << fmt::format("  workload: busy, {} of {} bytes moved\n", m_driver->progress,
+                                 m_cfg.workload.dma_stream.bytes);
+        return EXIT_SIM_ERROR;
+    }
+    if (!m_driver->error.ok()) {
+        std::cerr << fmt::format("dtqvp: error: DMA got {} at address {:#x} (cycle {})\n",
+                                 response_name(m_driver->error.status), m_driver->error.error_address,
+                                 m_driver->error.start_cycle);
+        return EXIT_SIM_ERROR;
+    }
+    return EXIT_OK;
+}
+
+}  // namespace dtq

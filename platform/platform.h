@@ -1,0 +1,57 @@
+// The whole system: instantiate, map, bind, run, report. The only code that knows
+// every unit (ARCHITECTURE.md "Layout").
+#pragma once
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "dma/dma.h"
+#include "memory/bus.h"
+#include "memory/dram.h"
+#include "memory/l2.h"
+#include "memory/local_memory.h"
+#include "platform/config.h"
+
+namespace dtq {
+
+struct run_options {
+    std::string out_dir;   // stats.json goes here ("" = do not write)
+    bool quiet = false;    // no summary, no progress
+    bool progress = false; // progress line on stderr
+};
+
+// Exit codes of `dtqvp` (docs/user-guide.md#exit-codes).
+enum exit_code : int { EXIT_OK = 0, EXIT_CHECK_FAILED = 1, EXIT_BAD_CONFIG = 2, EXIT_SIM_ERROR = 3 };
+
+class stream_driver;
+class watchdog;
+
+class platform {
+public:
+    explicit platform(const scenario_config& cfg);
+    ~platform();
+    platform(const platform&) = delete;
+    platform& operator=(const platform&) = delete;
+
+    // Runs the scenario's workload to completion; returns an exit_code.
+    int run(const run_options& opt);
+
+    const scenario_config& config() const { return m_cfg; }
+    dtq::clock clk;
+
+private:
+    scenario_config m_cfg;
+
+    dtq::bus m_bus;
+    dtq::dram m_dram;
+    std::unique_ptr<dtq::l2> m_l2;
+    local_memory m_scratchpad;
+    local_memory m_accumulator;
+    dtq::dma m_dma;
+
+private:
+    std::unique_ptr<stream_driver> m_driver;
+    std::unique_ptr<watchdog> m_watchdog;
+};
+
+}  // namespace dtq
