@@ -8,6 +8,7 @@
 #include <iostream>
 #include <systemc>
 
+#include "platform/analytical.h"
 #include "platform/config.h"
 #include "platform/platform.h"
 
@@ -56,6 +57,16 @@ int sc_main(int argc, char* argv[]) {
 
     app.add_subcommand("config-doc", "print the configuration reference (docs/config.md)");
 
+    std::string model_name;
+    uint64_t seq = 128;
+    bool as_json = false;
+    auto* report = app.add_subcommand("report", "analytical FLOPs, memory operations and arithmetic intensity per op");
+    std::vector<std::string> names;
+    for (const auto& m : dtq::model_zoo()) names.push_back(m.name);
+    report->add_option("--model", model_name, "model")->required()->check(CLI::IsMember(names));
+    report->add_option("--seq", seq, "sequence length")->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20))->capture_default_str();
+    report->add_flag("--json", as_json, "print JSON instead of a table");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -66,6 +77,13 @@ int sc_main(int argc, char* argv[]) {
     try {
         if (app.got_subcommand("config-doc")) {
             std::cout << dtq::config_schema::get().markdown();
+            return dtq::EXIT_OK;
+        }
+        if (app.got_subcommand("report")) {
+            const dtq::model_shape m = *dtq::find_model(model_name);
+            const auto ops = dtq::analytical_ops(m, seq);
+            if (as_json) std::cout << dtq::analytical_json(m, seq, ops).dump(2) << '\n';
+            else std::cout << dtq::analytical_table(m, seq, ops);
             return dtq::EXIT_OK;
         }
         const dtq::scenario_config cfg = dtq::config_schema::get().load(scenario, sets);
