@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <unistd.h>
 #include <iostream>
 #include <systemc>
@@ -11,6 +12,7 @@
 #include "platform/analytical.h"
 #include "platform/config.h"
 #include "platform/platform.h"
+#include "platform/sweep.h"
 
 #ifndef DTQ_VERSION
 #define DTQ_VERSION "0.0.0"
@@ -57,6 +59,14 @@ int sc_main(int argc, char* argv[]) {
 
     app.add_subcommand("config-doc", "print the configuration reference (docs/config.md)");
 
+    std::string sweep_file;
+    unsigned jobs = 1;
+    auto* sweep = app.add_subcommand("sweep", "run a grid or list of overrides over a base scenario");
+    sweep->add_option("sweep", sweep_file, "sweep YAML file")->required();
+    sweep->add_option("-j,--jobs", jobs, "worker processes")->check(CLI::Range(1u, 256u))->capture_default_str();
+    sweep->add_option("--out", out_dir, "output directory")->capture_default_str();
+    sweep->add_flag("--quiet,-q", quiet, "no progress and no summary");
+
     std::string model_name;
     uint64_t seq = 128;
     bool as_json = false;
@@ -78,6 +88,16 @@ int sc_main(int argc, char* argv[]) {
         if (app.got_subcommand("config-doc")) {
             std::cout << dtq::config_schema::get().markdown();
             return dtq::EXIT_OK;
+        }
+        if (app.got_subcommand("sweep")) {
+            dtq::sweep_options so;
+            so.out_dir = out_dir;
+            so.jobs = jobs;
+            so.quiet = quiet;
+            so.progress = isatty(2);
+            so.self_exe = std::filesystem::read_symlink("/proc/self/exe").string();
+            const int failed = dtq::run_sweep(dtq::load_sweep(sweep_file), so);
+            return failed ? dtq::EXIT_SIM_ERROR : dtq::EXIT_OK;
         }
         if (app.got_subcommand("report")) {
             const dtq::model_shape m = *dtq::find_model(model_name);
