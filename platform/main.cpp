@@ -52,6 +52,10 @@ int sc_main(int argc, char* argv[]) {
     run->add_option("--set", sets, "override a key: key.path=value (repeatable)");
     run->add_option("--out", out_dir, "output directory")->capture_default_str();
     run->add_flag("--quiet,-q", quiet, "no summary table and no progress line");
+    std::string trace_file;
+    uint64_t trace_max = 1000000;
+    run->add_option("--trace", trace_file, "write a Chrome trace-event JSON timeline (Perfetto UI)");
+    run->add_option("--trace-max-events", trace_max, "keep at most this many trace events")->capture_default_str();
 
     auto* check = app.add_subcommand("check", "validate a scenario without running it");
     check->add_option("scenario", scenario, "scenario YAML file")->required();
@@ -116,6 +120,8 @@ int sc_main(int argc, char* argv[]) {
         opt.out_dir = out_dir;
         opt.quiet = quiet;
         opt.progress = isatty(2);
+        opt.trace_file = trace_file;
+        opt.trace_max_events = trace_max;
         return p.run(opt);
     } catch (const dtq::config_error& e) {
         return report_config_error(e);

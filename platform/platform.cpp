@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "common/timing_only.h"
+#include "common/trace.h"
 #include "platform/address_map.h"
 #include "platform/report.h"
 
@@ -127,6 +128,7 @@ platform::~platform() = default;
 
 int platform::run(const run_options& opt) {
     m_driver->show_progress = opt.progress && !opt.quiet;
+    if (!opt.trace_file.empty()) trace::global().enable(opt.trace_max_events, clk.period_ps());
     const auto t0 = std::chrono::steady_clock::now();
     sc_start();
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -137,6 +139,15 @@ int platform::run(const run_options& opt) {
         write_stats_json(opt.out_dir + "/stats.json", j);
     }
     if (!opt.quiet) print_summary(std::cout, j);
+    if (!opt.trace_file.empty()) {
+        if (!trace::global().write(opt.trace_file)) {
+            std::cerr << "dtqvp: error: cannot write the trace " << opt.trace_file << '\n';
+            return EXIT_SIM_ERROR;
+        }
+        if (trace::global().dropped() && !opt.quiet)
+            std::cerr << fmt::format("dtqvp: warning: trace capped at {} events, {} dropped (--trace-max-events)\n",
+                                     opt.trace_max_events, trace::global().dropped());
+    }
     if (m_watchdog->fired) {
         std::cerr << fmt::format("dtqvp: error: watchdog: no progress for {} cycles at cycle {}\n",
                                  m_cfg.watchdog.timeout_cycles, clk.now());

@@ -18,6 +18,8 @@ struct run_options {
     std::string out_dir;   // stats.json goes here ("" = do not write)
     bool quiet = false;    // no summary, no progress
     bool progress = false; // progress line on stderr
+    std::string trace_file;          // Chrome trace JSON ("" = no trace)
+    uint64_t trace_max_events = 1000000;
 };
 
 // Exit codes of `dtqvp` (docs/user-guide.md#exit-codes).

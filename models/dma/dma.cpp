@@ -1,6 +1,9 @@
 #include "dma/dma.h"
 
 #include "common/timing_only.h"
+#include "common/trace.h"
+
+#include <fmt/format.h>
 
 namespace dtq {
 
@@ -63,6 +66,9 @@ dma_result dma::transfer_annotated(const dma_descriptor& d, bool timing_only_, u
     ++m_descriptors;
     if (!r.ok()) ++m_errors;
     m_busy_cycles += last - start_cycle;
+    if (trace::global().enabled())
+        trace::global().span(name(), fmt::format("{} x {} B", d.rows, d.row_bytes), start_cycle, last,
+                             fmt::format(R"({{"src":"{:#x}","dst":"{:#x}","bytes":{}}})", d.src, d.dst, d.bytes()));
     return r;
 }
 

@@ -1,0 +1,47 @@
+// Timeline trace in Chrome trace-event JSON (opens in Perfetto UI / chrome://tracing).
+// One track per unit; spans (commands, tiles, transfers) and counters (bandwidth,
+// stall ratio). Off by default: a disabled trace costs one branch per call site.
+// When on, at most `max_events` events are kept; the rest are counted as dropped.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace dtq {
+
+class trace {
+public:
+    static trace& global();
+
+    void enable(uint64_t max_events, uint64_t period_ps);
+    bool enabled() const { return m_enabled; }
+    // A span on `track` from cycle `start` to cycle `end`.
+    void span(const std::string& track, const std::string& name, uint64_t start, uint64_t end,
+              const std::string& args_json = "");
+    // A counter sample on `track` at `cycle`.
+    void counter(const std::string& track, const std::string& name, uint64_t cycle, double value);
+    // Writes the JSON file; returns false on an I/O error.
+    bool write(const std::string& path) const;
+    uint64_t events() const { return m_events.size(); }
+    uint64_t dropped() const { return m_dropped; }
+
+private:
+    struct event {
+        char ph;  // 'X' span, 'C' counter
+        uint32_t tid;
+        std::string name;
+        uint64_t start, dur;
+        double value;
+        std::string args;
+    };
+    uint32_t tid(const std::string& track);
+    bool room();
+
+    bool m_enabled = false;
+    uint64_t m_max = 0, m_dropped = 0, m_period_ps = 1000;
+    std::map<std::string, uint32_t> m_tracks;
+    std::vector<event> m_events;
+};
+
+}  // namespace dtq
