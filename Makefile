@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build run test bench clean
+.PHONY: all deps configure build run test test-sanitize bench clean
 
 all: build
 
@@ -25,6 +25,10 @@ run: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer (any report fails a test).
+test-sanitize:
+	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DDTQ_SANITIZE=ON $(CMAKE_FLAGS)"
 
 clean:
 	rm -rf $(BUILD)
