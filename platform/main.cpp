@@ -9,6 +9,7 @@
 #include <iostream>
 #include <systemc>
 
+#include "ibert/vectors.h"
 #include "platform/analytical.h"
 #include "platform/config.h"
 #include "platform/platform.h"
@@ -71,6 +72,10 @@ int sc_main(int argc, char* argv[]) {
     sweep->add_option("--out", out_dir, "output directory")->capture_default_str();
     sweep->add_flag("--quiet,-q", quiet, "no progress and no summary");
 
+    std::string vectors_file;
+    auto* kernels = app.add_subcommand("kernels", "run an I-BERT vector file through the integer units");
+    kernels->add_option("--vectors", vectors_file, "vector file (format of shared/refs/vectors/ibert_vectors.json)")->required();
+
     std::string model_name;
     uint64_t seq = 128;
     bool as_json = false;
@@ -102,6 +107,10 @@ int sc_main(int argc, char* argv[]) {
             so.self_exe = std::filesystem::read_symlink("/proc/self/exe").string();
             const int failed = dtq::run_sweep(dtq::load_sweep(sweep_file), so);
             return failed ? dtq::EXIT_SIM_ERROR : dtq::EXIT_OK;
+        }
+        if (app.got_subcommand("kernels")) {
+            const int rc = dtq::ibert::run_vector_file(vectors_file, std::cout, std::cerr);
+            return rc == 0 ? dtq::EXIT_OK : rc == 1 ? dtq::EXIT_CHECK_FAILED : dtq::EXIT_BAD_CONFIG;
         }
         if (app.got_subcommand("report")) {
             const dtq::model_shape m = *dtq::find_model(model_name);
