@@ -141,6 +141,29 @@ config_schema::config_schema() {
         m_params.push_back(p);
     };
 
+    auto ratio = [this](std::string path, ref_fn<double> ref, std::string desc) {
+        auto p = std::make_shared<param>();
+        p->path = std::move(path);
+        p->type = "number";
+        p->unit = "ratio";
+        p->range = "[0, 1]";
+        p->description = std::move(desc);
+        p->set = [ref](scenario_config& c, const YAML::Node& n) -> std::string {
+            double v = 0;
+            try {
+                if (!n.IsScalar()) throw YAML::Exception(n.Mark(), "");
+                v = n.as<double>();
+            } catch (const YAML::Exception&) {
+                return fmt::format("expected a number in [0, 1], got '{}'", n.IsScalar() ? n.Scalar() : "a non-scalar");
+            }
+            if (!(v >= 0 && v <= 1)) return fmt::format("expected a number in [0, 1], got {}", n.Scalar());
+            ref(c) = v;
+            return "";
+        };
+        p->get = [ref](const scenario_config& c) { return nlohmann::json(ref(const_cast<scenario_config&>(c))); };
+        m_params.push_back(p);
+    };
+
     constexpr uint64_t G = 1ull << 30, M = 1ull << 20, K = 1ull << 10;
     text("name", [](auto& c) -> auto& { return c.name; }, {}, true, "scenario name, echoed in stats.json");
     text("description", [](auto& c) -> auto& { return c.description; }, {}, false, "free text");
@@ -192,10 +215,23 @@ config_schema::config_schema() {
         u64(n + ".latency_cycles", [mem](auto& c) -> auto& { return (c.*mem).latency_cycles; }, "cycles", 0, 1000, "access latency");
     }
 
-    text("workload.kind", [](auto& c) -> auto& { return c.workload.kind; }, {"dma_stream"}, false, "what the run executes");
+    u64("vssa.rows", [](auto& c) -> auto& { return c.vssa.rows; }, "PEs", 1, 256, "rows of one systolic array");
+    u64("vssa.cols", [](auto& c) -> auto& { return c.vssa.cols; }, "PEs", 1, 256, "columns of one systolic array");
+    u64("vssa.arrays", [](auto& c) -> auto& { return c.vssa.arrays; }, "", 1, 64, "number of arrays; tiles go round-robin");
+    boolean("vssa.reorder", [](auto& c) -> auto& { return c.vssa.reorder; }, "cluster tokens by precision, low precision first (DTQAtten Sec. IV-B)");
+    u64("vssa.threads", [](auto& c) -> auto& { return c.vssa.threads; }, "", 1, 64, "host threads of the functional GEMM (results do not depend on it)");
+
+    text("workload.kind", [](auto& c) -> auto& { return c.workload.kind; }, {"dma_stream", "attention_study"}, false, "what the run executes");
     u64("workload.dma_stream.bytes", [](auto& c) -> auto& { return c.workload.dma_stream.bytes; }, "bytes", 1, 64 * G, "total bytes streamed");
     u64("workload.dma_stream.chunk_bytes", [](auto& c) -> auto& { return c.workload.dma_stream.chunk_bytes; }, "bytes", 1, 64 * M, "bytes per DMA descriptor");
     text("workload.dma_stream.direction", [](auto& c) -> auto& { return c.workload.dma_stream.direction; }, {"load", "store"}, false, "load: DRAM -> scratchpad; store: scratchpad -> DRAM");
+    text("workload.attention.model", [](auto& c) -> auto& { return c.workload.attention.model; }, {"bert-base", "bert-large", "gpt2", "gpt2-medium"}, false, "model whose attention shapes are used (survey Table 1)");
+    u64("workload.attention.seq", [](auto& c) -> auto& { return c.workload.attention.seq; }, "tokens", 1, 16384, "sequence length");
+    u64("workload.attention.layers", [](auto& c) -> auto& { return c.workload.attention.layers; }, "", 1, 48, "layers simulated");
+    ratio("workload.attention.ratio_pruned", [](auto& c) -> auto& { return c.workload.attention.ratio_pruned; }, "fraction of tokens pruned (0-bit)");
+    ratio("workload.attention.ratio_4bit", [](auto& c) -> auto& { return c.workload.attention.ratio_4bit; }, "fraction of tokens at 4 bits");
+    ratio("workload.attention.ratio_8bit", [](auto& c) -> auto& { return c.workload.attention.ratio_8bit; }, "fraction of tokens at 8 bits");
+    boolean("workload.attention.compare_reorder", [](auto& c) -> auto& { return c.workload.attention.compare_reorder; }, "also run with vssa.reorder flipped and report the gain");
     u64("watchdog.timeout_cycles", [](auto& c) -> auto& { return c.watchdog.timeout_cycles; }, "cycles", 1000, UINT64_MAX, "a run with no progress for this long stops with exit code 3");
 
     const scenario_config defaults;
@@ -357,6 +393,11 @@ struct loader {
         if (cfg.dram.banks_enabled && cfg.dram.row_miss_cycles < cfg.dram.row_hit_cycles)
             fail("dram.banks.row_miss_cycles", fmt::format("expected >= row_hit_cycles ({}), got {}",
                                                            cfg.dram.row_hit_cycles, cfg.dram.row_miss_cycles));
+        const auto& at_ = cfg.workload.attention;
+        if (std::fabs(at_.ratio_pruned + at_.ratio_4bit + at_.ratio_8bit - 1.0) > 1e-9)
+            fail("workload.attention.ratio_8bit",
+                 fmt::format("expected ratio_pruned + ratio_4bit + ratio_8bit = 1, got {} + {} + {} = {}", at_.ratio_pruned,
+                             at_.ratio_4bit, at_.ratio_8bit, at_.ratio_pruned + at_.ratio_4bit + at_.ratio_8bit));
         if (cfg.workload.kind == "dma_stream" && cfg.workload.dma_stream.chunk_bytes > cfg.scratchpad.size)
             fail("workload.dma_stream.chunk_bytes",
                  fmt::format("expected at most scratchpad.size ({}), got {}", cfg.scratchpad.size,

@@ -32,9 +32,29 @@ struct dma_stream_config {
     std::string direction = "load";  // load: DRAM -> scratchpad; store: scratchpad -> DRAM
 };
 
+// Attention GEMMs of a model on the VSSA at given token-precision ratios (the paper's
+// Sec. IV-B study): Q x K^T and attention-prob x V of every head, tokens split into
+// pruned / 4-bit / 8-bit by a seeded importance ranking.
+struct attention_study_config {
+    std::string model = "bert-base";
+    uint64_t seq = 128;
+    uint64_t layers = 1;                // layers simulated (of the model's)
+    double ratio_pruned = 0.28;         // DTQAtten's BERT-Base average (Sec. V)
+    double ratio_4bit = 0.414;
+    double ratio_8bit = 0.306;
+    bool compare_reorder = true;        // also run the other order and report the gain
+};
+
 struct workload_config {
     std::string kind = "dma_stream";
     dma_stream_config dma_stream;
+    attention_study_config attention;
+};
+
+struct vssa_scenario_config {
+    uint64_t rows = 16, cols = 16, arrays = 1;
+    bool reorder = true;
+    uint64_t threads = 1;
 };
 
 struct watchdog_config {
@@ -53,6 +73,7 @@ struct scenario_config {
     dma_config dma;
     local_memory_config scratchpad{256 << 10, 16, 1};
     local_memory_config accumulator{128 << 10, 64, 1};
+    vssa_scenario_config vssa;
     workload_config workload;
     watchdog_config watchdog;
 

@@ -10,6 +10,7 @@
 #include "common/timing_only.h"
 #include "common/trace.h"
 #include "platform/address_map.h"
+#include "platform/attention_study.h"
 #include "platform/report.h"
 
 namespace dtq {
@@ -18,18 +19,13 @@ using namespace sc_core;
 
 // Built-in stimulus: a long stream of DMA descriptors between consecutive DRAM
 // addresses and the scratchpad (used cyclically).
-class stream_driver : public sc_module {
+class stream_driver : public workload {
 public:
     stream_driver(const sc_module_name& n, const scenario_config& cfg, dtq::dma& engine, const dtq::clock& clk)
-        : sc_module(n), m_cfg(cfg), m_dma(engine), m_clk(clk) {
+        : workload(n), m_cfg(cfg), m_dma(engine), m_clk(clk) {
         SC_THREAD(run);
     }
     SC_HAS_PROCESS(stream_driver);
-
-    uint64_t progress = 0;   // bytes moved so far
-    bool done = false;
-    dma_result error;
-    bool show_progress = false;
 
 private:
     void run() {
@@ -45,7 +41,11 @@ private:
             dma_descriptor d{dram_addr, spad_addr, 1, n, 0, 0};
             if (s.direction == "store") std::swap(d.src, d.dst);
             const dma_result r = m_dma.transfer(d, timing_only);
-            if (!r.ok()) { error = r; break; }
+            if (!r.ok()) {
+                error = fmt::format("DMA got {} at address {:#x} (cycle {})", response_name(r.status), r.error_address,
+                                    r.start_cycle);
+                break;
+            }
             progress += n;
             if (show_progress) {
                 const auto now = std::chrono::steady_clock::now();
@@ -71,7 +71,7 @@ private:
 // Stops a run that makes no progress for watchdog.timeout_cycles (exit code 3).
 class watchdog : public sc_module {
 public:
-    watchdog(const sc_module_name& n, uint64_t timeout_cycles, const dtq::clock& clk, const stream_driver& drv)
+    watchdog(const sc_module_name& n, uint64_t timeout_cycles, const dtq::clock& clk, const workload& drv)
         : sc_module(n), m_timeout(timeout_cycles), m_clk(clk), m_drv(drv) {
         SC_THREAD(run);
     }
@@ -94,7 +94,7 @@ private:
     }
     uint64_t m_timeout;
     const dtq::clock& m_clk;
-    const stream_driver& m_drv;
+    const workload& m_drv;
 };
 
 platform::platform(const scenario_config& cfg)
@@ -120,7 +120,10 @@ platform::platform(const scenario_config& cfg)
     m_bus.out.bind(m_accumulator.in);
     m_dma.mem.bind(m_bus.in);
 
-    m_driver = std::make_unique<stream_driver>("workload", m_cfg, m_dma, clk);
+    if (m_cfg.workload.kind == "attention_study")
+        m_driver = std::make_unique<attention_study>("workload", m_cfg, clk);
+    else
+        m_driver = std::make_unique<stream_driver>("workload", m_cfg, m_dma, clk);
     m_watchdog = std::make_unique<watchdog>("watchdog", m_cfg.watchdog.timeout_cycles, clk, *m_driver);
 }
 
@@ -151,14 +154,15 @@ int platform::run(const run_options& opt) {
     if (m_watchdog->fired) {
         std::cerr << fmt::format("dtqvp: error: watchdog: no progress for {} cycles at cycle {}\n",
                                  m_cfg.watchdog.timeout_cycles, clk.now());
-        std::cerr << fmt::format("  workload: busy, {} of {} bytes moved\n", m_driver->progress,
-                                 m_cfg.workload.dma_stream.bytes);
+        std::cerr << fmt::format("  workload ({}): busy, progress {}\n", m_cfg.workload.kind, m_driver->progress);
         return EXIT_SIM_ERROR;
     }
-    if (!m_driver->error.ok()) {
-        std::cerr << fmt::format("dtqvp: error: DMA got {} at address {:#x} (cycle {})\n",
-                                 response_name(m_driver->error.status), m_driver->error.error_address,
-                                 m_driver->error.start_cycle);
+    if (!m_driver->check_failed.empty()) {
+        std::cerr << "dtqvp: check failed: " << m_driver->check_failed << '\n';
+        return EXIT_CHECK_FAILED;
+    }
+    if (!m_driver->error.empty()) {
+        std::cerr << "dtqvp: error: " << m_driver->error << '\n';
         return EXIT_SIM_ERROR;
     }
     return EXIT_OK;

@@ -25,7 +25,7 @@ struct run_options {
 // Exit codes of `dtqvp` (docs/user-guide.md#exit-codes).
 enum exit_code : int { EXIT_OK = 0, EXIT_CHECK_FAILED = 1, EXIT_BAD_CONFIG = 2, EXIT_SIM_ERROR = 3 };
 
-class stream_driver;
+class workload;
 class watchdog;
 
 class platform {
@@ -52,7 +52,7 @@ private:
     dtq::dma m_dma;
 
 private:
-    std::unique_ptr<stream_driver> m_driver;
+    std::unique_ptr<workload> m_driver;
     std::unique_ptr<watchdog> m_watchdog;
 };
 

@@ -1,0 +1,162 @@
+#include "platform/attention_study.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <iostream>
+#include <numeric>
+
+#include "common/trace.h"
+#include "platform/model_zoo.h"
+#include "platform/synthetic.h"
+#include "topk/topk.h"
+#include "vssa/engine.h"
+#include "vssa/gemm.h"
+
+namespace dtq {
+
+using namespace sc_core;
+
+attention_study::attention_study(const sc_module_name& n, const scenario_config& cfg, const dtq::clock& clk)
+    : workload(n),
+      m_cfg(cfg),
+      m_clk(clk),
+      m_vssa("vssa"),
+      m_tokens("tokens"),
+      m_cycles(m_vssa.counter("cycles", "cycles", "VSSA cycles of all attention GEMMs, in the scenario's order")),
+      m_cycles_other(m_vssa.counter("cycles_other_order", "cycles",
+                                    "the same GEMMs with vssa.reorder flipped (0 unless compare_reorder)")),
+      m_busy(m_vssa.counter("busy_pe_cycles", "cycles", "sum over PEs of cycles spent on MACs")),
+      m_stall(m_vssa.counter("stall_cycles", "cycles", "sum over PEs of cycles stalled waiting for the slowest PE")),
+      m_tiles(m_vssa.counter("iterations", "count", "tiles (iterations of Fig. 5) executed")),
+      m_macs4x4(m_vssa.counter("macs_4x4", "count", "MACs with both operands 4-bit")),
+      m_macs8x4(m_vssa.counter("macs_8x4", "count", "MACs with one 8-bit and one 4-bit operand")),
+      m_macs8x8(m_vssa.counter("macs_8x8", "count", "MACs with both operands 8-bit")),
+      m_checks(m_vssa.counter("reorder_checks", "count", "GEMMs whose reordered result was verified against the plain one")),
+      m_pruned(m_tokens.counter("pruned", "tokens", "tokens at 0 bits, summed over layers")),
+      m_bits4(m_tokens.counter("bits4", "tokens", "tokens at 4 bits, summed over layers")),
+      m_bits8(m_tokens.counter("bits8", "tokens", "tokens at 8 bits, summed over layers")) {
+    m_vssa.derived("stall_ratio", "ratio", "mean over iterations of R = stall / (PEs x slowest PE cycles)",
+                   [this] { return m_tiles ? m_r_sum / static_cast<double>(m_tiles) : 0.0; });
+    m_vssa.derived("stall_ratio_other_order", "ratio", "mean R with vssa.reorder flipped",
+                   [this] { return m_tiles_other ? m_r_sum_other / static_cast<double>(m_tiles_other) : 0.0; });
+    m_vssa.derived("reorder_speedup", "x", "cycles without reordering / cycles with reordering", [this] {
+        if (!m_cycles_other || !m_cycles) return 0.0;
+        return m_cfg.vssa.reorder ? static_cast<double>(m_cycles_other) / static_cast<double>(m_cycles)
+                                  : static_cast<double>(m_cycles) / static_cast<double>(m_cycles_other);
+    });
+    m_vssa.derived("utilization", "ratio", "busy PE cycles / (PEs x arrays x cycles)", [this] {
+        const double pes = static_cast<double>(m_cfg.vssa.rows * m_cfg.vssa.cols * m_cfg.vssa.arrays);
+        return m_cycles ? static_cast<double>(m_busy) / (pes * static_cast<double>(m_cycles)) : 0.0;
+    });
+    SC_THREAD(run);
+}
+
+void attention_study::run() {
+    try {
+        body();
+    } catch (const vssa::reorder_mismatch& e) {
+        check_failed = e.what();
+    } catch (const std::exception& e) {
+        error = e.what();
+    }
+    done = true;
+    sc_stop();
+}
+
+void attention_study::body() {
+    const auto& a = m_cfg.workload.attention;
+    const model_shape m = *find_model(a.model);
+    const uint64_t n = a.seq, dh = m.d_head();
+    const bool functional = m_cfg.mode == sim_mode::functional;
+    vssa::vssa_config vc;
+    vc.rows = static_cast<uint32_t>(m_cfg.vssa.rows);
+    vc.cols = static_cast<uint32_t>(m_cfg.vssa.cols);
+    vc.arrays = static_cast<uint32_t>(m_cfg.vssa.arrays);
+    vc.reorder = m_cfg.vssa.reorder;
+    vc.threads = static_cast<unsigned>(m_cfg.vssa.threads);
+    vssa::vssa_config other = vc;
+    other.reorder = !vc.reorder;
+    const uint64_t k0 = topk::count_from_ratio(1.0 - a.ratio_pruned, n);
+    const uint64_t k1 = std::min(k0, topk::count_from_ratio(a.ratio_8bit, n));
+    uint64_t now = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (uint64_t layer = 0; layer < a.layers; ++layer) {
+        // Importance: the seeded salience of this layer's tokens (the same in both modes,
+        // so cycles do not depend on the mode; docs/workloads.md).
+        const uint64_t lseed = m_cfg.seed * 1000003 + layer;
+        const attention_inputs head0 = synthetic_attention(n, dh, lseed);
+        std::vector<uint32_t> all(n);
+        std::iota(all.begin(), all.end(), 0u);
+        const topk::precision_split split = topk::split({}, head0.salience, all, k0, k1);
+        std::vector<uint8_t> bits(n, 0);
+        for (uint32_t t : split.bits4) bits[t] = 4;
+        for (uint32_t t : split.bits8) bits[t] = 8;
+        m_pruned += split.pruned.size();
+        m_bits4 += split.bits4.size();
+        m_bits8 += split.bits8.size();
+        std::vector<uint8_t> kept_bits;
+        for (uint8_t b : bits)
+            if (b) kept_bits.push_back(b);
+        for (uint64_t h = 0; h < m.heads; ++h) {
+            vssa::gemm_op qk;
+            qk.name = fmt::format("layer{}.head{}.qk", layer, h);
+            qk.M = qk.N = n;
+            qk.K = dh;
+            qk.row_bits = qk.col_bits = bits;
+            std::vector<int8_t> q, k;
+            if (functional) {
+                const attention_inputs in = synthetic_attention(n, dh, lseed * 31 + h);
+                q = in.q;
+                k = in.k;
+                for (uint64_t t = 0; t < n; ++t)
+                    if (bits[t] == 4)
+                        for (uint64_t c = 0; c < dh; ++c) {
+                            q[t * dh + c] = vssa::quantize_4bit(q[t * dh + c]);
+                            k[t * dh + c] = vssa::quantize_4bit(k[t * dh + c]);
+                        }
+                qk.a = q.data();
+                qk.bt = k.data();
+            }
+            vssa::gemm_op pv;
+            pv.name = fmt::format("layer{}.head{}.pv", layer, h);
+            pv.M = kept_bits.size();
+            pv.N = dh;
+            pv.K = kept_bits.size();
+            pv.k_bits = kept_bits;
+            for (const vssa::gemm_op* op : {&qk, &pv}) {
+                const vssa::gemm_result r = vssa::run_gemm(vc, *op);
+                if (trace::global().enabled()) trace::global().span("vssa", op->name, now, now + r.cycles);
+                now += r.cycles;
+                m_cycles += r.cycles;
+                m_busy += r.busy_pe_cycles;
+                m_stall += r.stall_pe_cycles;
+                m_tiles += r.tiles;
+                m_r_sum += r.stall_ratio_sum;
+                m_macs4x4 += r.macs_by_mode[0];
+                m_macs8x4 += r.macs_by_mode[1];
+                m_macs8x8 += r.macs_by_mode[2];
+                m_checks += r.reorder_checked;
+                if (a.compare_reorder) {
+                    vssa::gemm_op timing_only = *op;
+                    timing_only.a = timing_only.bt = nullptr;
+                    const vssa::gemm_result o = vssa::run_gemm(other, timing_only);
+                    m_cycles_other += o.cycles;
+                    m_r_sum_other += o.stall_ratio_sum;
+                    m_tiles_other += o.tiles;
+                }
+            }
+            ++progress;
+        }
+        if (show_progress) {
+            const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            std::cerr << fmt::format("\r[attention_study] layer {}/{}  {} cycles  {:.3g} cycles/s   ", layer + 1,
+                                     a.layers, now, now / std::max(wall, 1e-9))
+                      << std::flush;
+        }
+    }
+    if (show_progress) std::cerr << "\r" << std::string(70, ' ') << "\r" << std::flush;
+    wait(m_clk.time(now));
+}
+
+}  // namespace dtq
