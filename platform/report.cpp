@@ -53,12 +53,15 @@ void print_summary(std::ostream& os, const nlohmann::json& j) {
     size_t w = 9;
     for (const auto& [k, _] : j["stats"].items()) w = std::max(w, k.size());
     os << fmt::format("{:<{}}  {:>16}  {}\n", "statistic", w, "value", "unit");
+    size_t zeros = 0;
     for (const auto& [k, s] : j["stats"].items()) {
         const auto& v = s["value"];
+        if (!v.is_null() && v.get<double>() == 0) { ++zeros; continue; }  // idle units: in stats.json only
         const std::string unit = s["unit"].get<std::string>();
         const std::string text = v.is_null() ? "n/a" : format_value(v.get<double>(), unit);
         os << fmt::format("{:<{}}  {:>16}  {}\n", k, w, text, unit);
     }
+    if (zeros) os << fmt::format("({} statistics that are 0 are not shown; stats.json has them all)\n", zeros);
 }
 
 }  // namespace dtq

@@ -26,7 +26,7 @@ assert r.returncode == 0 and "4 of 4 points already done" in r.stderr, r.stderr
 assert os.path.getmtime(f"{work}/j1/points/0000/stats.json") == before
 # A failing point: a stream longer than DRAM hits a bus error (exit 3); the others run.
 bad = f"{work}/bad.yaml"
-open(bad, "w").write(f"base: {os.path.abspath(os.path.join(os.path.dirname(sweep), '..', 'default.yaml'))}\n"
+open(bad, "w").write(f"base: {os.path.abspath(os.path.join(os.path.dirname(sweep), '..', 'dma_stream.yaml'))}\n"
                      "points:\n  - {dram.size: 1MiB}\n  - {dram.size: 1GiB}\n")
 r = subprocess.run([dtqvp, "sweep", bad, "--out", f"{work}/bad"], capture_output=True, text=True)
 assert r.returncode == 3, r.returncode

@@ -44,7 +44,7 @@ std::string mutate(std::string s, std::mt19937_64& rng) {
 }  // namespace
 
 TEST_CASE("fuzz: 5000 mutated scenarios load or fail with a positioned config_error", "[fuzz][config]") {
-    const std::string base = read(DTQ_SOURCE_DIR "/scenarios/default.yaml") + read(DTQ_SOURCE_DIR "/scenarios/presets/survey_fig11.yaml");
+    const std::string base = read(DTQ_SOURCE_DIR "/scenarios/dma_stream.yaml") + read(DTQ_SOURCE_DIR "/scenarios/presets/survey_fig11.yaml");
     std::mt19937_64 rng(20261123);
     int ok = 0, rejected = 0;
     const auto t0 = std::chrono::steady_clock::now();
