@@ -126,7 +126,14 @@ void attention_study::body() {
             pv.k_bits = kept_bits;
             for (const vssa::gemm_op* op : {&qk, &pv}) {
                 const vssa::gemm_result r = vssa::run_gemm(vc, *op);
-                if (trace::global().enabled()) trace::global().span("vssa", op->name, now, now + r.cycles);
+                if (trace::global().enabled()) {
+                    trace::global().span("vssa", op->name, now, now + r.cycles,
+                                         fmt::format(R"({{"tiles":{},"stall_pe_cycles":{}}})", r.tiles, r.stall_pe_cycles));
+                    // Per-iteration R (Fig. 5 order), spread over the GEMM's span.
+                    for (size_t i = 0; i < r.iteration_r.size(); ++i)
+                        trace::global().counter("vssa", "stall_ratio", now + r.cycles * i / r.iteration_r.size(),
+                                                r.iteration_r[i]);
+                }
                 now += r.cycles;
                 m_cycles += r.cycles;
                 m_busy += r.busy_pe_cycles;

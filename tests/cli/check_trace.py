@@ -20,4 +20,15 @@ assert r.returncode == 0, r
 t = json.load(open(f"{out}/capped.json"))
 assert len([e for e in t["traceEvents"] if e["ph"] == "X"]) == 5
 assert [e for e in t["traceEvents"] if e.get("name") == "dropped_events"][0]["args"]["count"] == 11
+# The VSSA study: one span per GEMM (12 heads x Q.K^T and prob.V) and R per iteration.
+default = scenario.replace("dma_stream.yaml", "default.yaml")
+subprocess.run([dtqvp, "run", default, "-q", "--out", out, "--trace", f"{out}/vssa.json"], check=True)
+t = json.load(open(f"{out}/vssa.json"))["traceEvents"]
+st = json.load(open(f"{out}/stats.json"))["stats"]
+tracks = {e["args"]["name"]: e["tid"] for e in t if e.get("name") == "thread_name"}
+assert "vssa" in tracks, tracks
+assert len([e for e in t if e["ph"] == "X" and e["tid"] == tracks["vssa"]]) == 24
+rs = [e for e in t if e["ph"] == "C" and e["name"] == "stall_ratio"]
+assert len(rs) == st["vssa.iterations"]["value"], (len(rs), st["vssa.iterations"])
+assert abs(sum(e["args"]["value"] for e in rs) / len(rs) - st["vssa.stall_ratio"]["value"]) < 1e-9
 print("ok: trace checks hold")
