@@ -6,7 +6,7 @@ import json, subprocess, sys, tempfile, os
 dtqvp = sys.argv[1] if len(sys.argv) > 1 else "build/dtqvp"
 nbytes = sys.argv[2] if len(sys.argv) > 2 else "256MiB"
 here = os.path.dirname(os.path.abspath(__file__))
-scenario = os.path.join(here, "..", "scenarios", "default.yaml")
+scenario = os.path.join(here, "..", "scenarios", "dma_stream.yaml")
 rows = []
 for l2 in ("true", "false"):
     for mode in ("functional", "timing"):
