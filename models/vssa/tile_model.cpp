@@ -9,6 +9,29 @@ double tile_timing::stall_ratio() const {
                             : 0.0;
 }
 
+namespace {
+
+// Prefix sums of the step durations d(t) = max { v[x] : t - w + 1 <= x <= t } over
+// `steps` steps, for v taking values in {1, 2, 4}: a sliding-window maximum that only
+// tracks the last index of each value. Shared by both tile kinds: for Q x K^T tiles v is
+// the slowest PE of each anti-diagonal and w = K; for prob x V tiles v is the MAC time
+// of each reduction index and w = R + C - 1.
+std::vector<uint64_t> step_prefix(const std::vector<uint32_t>& v, uint64_t w, uint64_t steps) {
+    std::vector<uint64_t> prefix(steps + 1, 0);
+    int64_t last[5] = {-1, -1, -1, -1, -1};
+    for (uint64_t tt = 0; tt < steps; ++tt) {
+        if (tt < v.size()) last[v[tt]] = static_cast<int64_t>(tt);
+        const int64_t lo = static_cast<int64_t>(tt) - static_cast<int64_t>(w) + 1;
+        uint32_t d = 0;
+        for (uint32_t c : {4u, 2u, 1u})
+            if (last[c] >= 0 && last[c] >= lo) { d = c; break; }
+        prefix[tt + 1] = prefix[tt] + d;
+    }
+    return prefix;
+}
+
+}  // namespace
+
 tile_timing tile_cycles(const tile_shape& t) {
     tile_timing r;
     if (t.rows == 0 || t.cols == 0 || t.k == 0) return r;
@@ -40,17 +63,7 @@ tile_timing tile_cycles(const tile_shape& t) {
         r.stall_pe_cycles = 0;
     } else {
         // d(t) = max of dmax over the diagonals active at t: s in [t - K + 1, t].
-        // dmax takes values in {1, 2, 4}: track the last diagonal of each value.
-        std::vector<uint64_t> prefix(steps + 1, 0);  // prefix sums of d(t)
-        int64_t last[5] = {-1, -1, -1, -1, -1};
-        for (uint64_t tt = 0; tt < steps; ++tt) {
-            if (tt < diags) last[dmax[tt]] = static_cast<int64_t>(tt);
-            const int64_t lo = static_cast<int64_t>(tt) - static_cast<int64_t>(K) + 1;
-            uint32_t d = 0;
-            for (uint32_t c : {4u, 2u, 1u})
-                if (last[c] >= lo && last[c] >= 0) { d = c; break; }
-            prefix[tt + 1] = prefix[tt] + d;
-        }
+        const std::vector<uint64_t> prefix = step_prefix(dmax, K, steps);
         r.step_cycles = prefix[steps];
         // A PE on diagonal s is active in steps [s, s + K): its window.
         uint64_t windows = 0;
@@ -70,32 +83,20 @@ tile_timing tile_cycles_reduction(uint32_t rows, uint32_t cols, uint8_t row_bits
     const uint32_t diags = rows + cols - 1;
     const uint64_t steps = uint64_t{k} + diags - 1;
     uint64_t busy_one = 0;  // busy cycles of one PE: sum of c(k)
-    uint32_t cmax = 0;
     std::vector<uint32_t> ck(k);
     for (uint32_t x = 0; x < k; ++x) {
         ck[x] = pe_cycles(row_bits, k_bits[x]);
         busy_one += ck[x];
-        cmax = std::max(cmax, ck[x]);
         r.macs_by_mode[ck[x] == 1 ? 0 : ck[x] == 2 ? 1 : 2] += r.pes;
     }
     r.busy_pe_cycles = busy_one * r.pes;
     r.max_cycle = busy_one;  // every PE runs all k; the critical PE does not stall
-    std::vector<uint64_t> prefix(steps + 1, 0);
-    int64_t last[5] = {-1, -1, -1, -1, -1};
-    for (uint64_t tt = 0; tt < steps; ++tt) {
-        if (tt < k) last[ck[tt]] = static_cast<int64_t>(tt);
-        const int64_t lo = static_cast<int64_t>(tt) - static_cast<int64_t>(diags) + 1;
-        uint32_t d = 0;
-        for (uint32_t c : {4u, 2u, 1u})
-            if (last[c] >= 0 && last[c] >= lo) { d = c; break; }
-        prefix[tt + 1] = prefix[tt] + d;
-    }
+    const std::vector<uint64_t> prefix = step_prefix(ck, diags, steps);
     r.step_cycles = prefix[steps];
     uint64_t windows = 0;
     for (uint32_t i = 0; i < rows; ++i)
         for (uint32_t j = 0; j < cols; ++j) windows += prefix[i + j + k] - prefix[i + j];
     r.stall_pe_cycles = windows - r.busy_pe_cycles;
-    (void)cmax;
     r.cycles = r.step_cycles + rows;
     return r;
 }
