@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <systemc>
 #include <vector>
 
 #include "platform/synthetic.h"
@@ -14,7 +15,7 @@
 extern "C" char* openblas_get_config(void);
 extern "C" void openblas_set_num_threads(int);
 
-int main(int argc, char** argv) {
+int sc_main(int argc, char** argv) {  // SystemC owns main(): the libraries link it
     const unsigned threads = argc > 1 ? static_cast<unsigned>(std::atoi(argv[1])) : 2;
     openblas_set_num_threads(static_cast<int>(threads));
     fmt::print("OpenBLAS: {}\nthreads: {}\n", openblas_get_config(), threads);
