@@ -12,6 +12,8 @@
 #include "platform/synthetic.h"
 #include "vssa/gemm.h"
 
+static const bool g_no_banner = setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1) == 0;
+
 extern "C" char* openblas_get_config(void);
 extern "C" void openblas_set_num_threads(int);
 
