@@ -15,6 +15,7 @@ constexpr double EXP_COEF0 = 0.35815147, EXP_COEF1 = 0.96963238, EXP_COEF2 = 1.0
 constexpr int SOFTMAX_MAX_BIT = 32, LN_MAX_BIT = 32, LN_FACTOR_BIT = 31, LN_OUT_SHIFT = 30;
 
 i128 floor_shift(i128 v, int s) { return v >> s; }  // arithmetic: floor for negatives
+i128 shl(i128 v, int s) { return v * (i128{1} << s); }  // v * 2^s; << of a negative value is UB in C++17
 int64_t floor_d(double x) {
     if (!std::isfinite(x)) throw std::domain_error("non-finite value in scale bookkeeping");
     return static_cast<int64_t>(std::floor(x));
@@ -24,14 +25,14 @@ int64_t floor_d(double x) {
 double book::sqrt(double a) const { return r(std::sqrt(r(a))); }
 
 i128 shift_round_half_even(i128 v, int s) {
-    if (s <= 0) return v << (-s);
-    const i128 q = v >> s, rem = v - (q << s), half = i128{1} << (s - 1);
+    if (s <= 0) return shl(v, -s);
+    const i128 q = v >> s, rem = v - shl(q, s), half = i128{1} << (s - 1);
     return (rem > half || (rem == half && (q & 1))) ? q + 1 : q;
 }
 
 i128 shift_round_half_up(i128 v, int s) {
-    if (s <= 0) return v << (-s);
-    const i128 q = v >> s, rem = v - (q << s);
+    if (s <= 0) return shl(v, -s);
+    const i128 q = v >> s, rem = v - shl(q, s);
     return rem >= (i128{1} << (s - 1)) ? q + 1 : q;
 }
 
@@ -115,7 +116,7 @@ exp_out i_exp_int(const std::vector<int64_t>& x, const exp_consts_t& k) {
         const i128 r = xc - i128{k.x0_int} * q;
         const i128 z = (r + k.b_int) * r + k.c_int;
         const int sh = k.n - static_cast<int>(q);
-        i128 v = sh >= 0 ? (z << sh) : floor_shift(z, -sh);
+        i128 v = sh >= 0 ? shl(z, sh) : floor_shift(z, -sh);
         if (v < 0) v = 0;
         o.exp_int.push_back(static_cast<int64_t>(v));
         o.q.push_back(static_cast<int64_t>(q));
