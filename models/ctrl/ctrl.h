@@ -1,0 +1,171 @@
+// DTQAtten controller: the register window (regmap.yaml), the command ring in DRAM, the
+// decoder/validator and the dispatcher, the interrupt line and the performance counters.
+//
+// Firmware writes 64-byte descriptors into a ring in DRAM, advances CMD_TAIL and writes
+// DOORBELL; one SC_THREAD fetches each descriptor through `mem`, validates every field
+// against the map and the limits, and runs it through the handler platform/ registered
+// for its opcode (for example DMA -> dtq::dma::transfer). An opcode without a handler is
+// decoded, validated and timed with the placeholder cost documented in regmap.yaml. A bad
+// command stops the queue at that command with ERR_CODE/ERR_ADDR/ERR_CMD_INDEX and the
+// error interrupt. Timing: docs/registers.md "Controller timing".
+#pragma once
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <array>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/stats.h"
+#include "ctrl/irq.h"
+#include "ctrl/register_bank.h"
+#include "ctrl/regs_gen.h"
+
+namespace dtq {
+
+// A fetched descriptor, as a handler sees it.
+struct command {
+    uint32_t index = 0;        // ring index
+    uint64_t address = 0;      // bus address of the descriptor
+    uint8_t opcode = 0;
+    uint8_t flags = 0;
+    uint32_t tag = 0;
+    uint64_t start_cycle = 0;  // cycle the command may start (decode done); == now in the handler
+    std::array<uint8_t, regs::desc::SIZE> raw{};
+
+    // Little-endian field readers by descriptor offset (regs::desc::<opcode>::<FIELD>).
+    uint64_t u64(uint32_t off) const { return get<uint64_t>(off); }
+    uint32_t u32(uint32_t off) const { return get<uint32_t>(off); }
+    uint16_t u16(uint32_t off) const { return get<uint16_t>(off); }
+
+private:
+    template <class T>
+    T get(uint32_t off) const {
+        T v = 0;
+        for (unsigned i = 0; i < sizeof(T); ++i) v |= static_cast<T>(static_cast<T>(raw[off + i]) << (8 * i));
+        return v;
+    }
+};
+
+// What a handler reports back.
+struct command_outcome {
+    uint32_t error = regs::err::NONE;  // an ERR_* code; NONE = success
+    uint64_t error_address = 0;
+    // Completion cycle when the handler did not wait (temporal decoupling); 0 = the
+    // command completes when the handler returns.
+    uint64_t done_cycle = 0;
+    std::array<uint64_t, regs::UNIT_COUNT> busy{};  // busy cycles per unit (PERF_*_BUSY)
+    uint64_t stall_cycles = 0;                      // VSSA stall cycles (PERF_STALL_CYCLES)
+    uint64_t dram_bytes_read = 0;                   // used when no DRAM counter hook is set
+    uint64_t dram_bytes_written = 0;
+};
+
+// Called from the controller's SC_THREAD: it may wait() (blocking units) or return a
+// done_cycle in the future.
+using command_handler = std::function<command_outcome(const command&)>;
+
+// A memory region command operands may lie in.
+struct ctrl_region {
+    std::string name;
+    uint64_t base = 0;
+    uint64_t size = 0;  // bytes actually backed (operands must fit)
+    regs::region_kind kind = regs::region_kind::dram;
+    bool contains(uint64_t a) const { return a >= base && a - base < size; }
+};
+
+struct ctrl_config {
+    uint64_t ctrl_base = regs::CTRL_BASE;  // bus address of the register window (ERR_ADDR of register errors)
+    // Defaults: every memory region of the address map at its full window size.
+    // platform/ sets the sizes it actually instantiates (set_region_size).
+    std::vector<ctrl_region> regions = default_regions();
+
+    static std::vector<ctrl_region> default_regions();
+    // Throws std::invalid_argument for an unknown name.
+    void set_region_size(const std::string& name, uint64_t size);
+};
+
+class ctrl : public sc_core::sc_module {
+public:
+    tlm_utils::simple_target_socket<ctrl> in;      // register window (local offsets 0..CTRL_SIZE)
+    tlm_utils::simple_initiator_socket<ctrl> mem;  // descriptor fetches (to the bus)
+    irq_out irq;                                   // to the host: (IRQ_STATUS & IRQ_ENABLE) != 0
+
+    SC_HAS_PROCESS(ctrl);
+    ctrl(const sc_core::sc_module_name& name, const ctrl_config& cfg, const clock& clk);
+    ctrl(const ctrl&) = delete;
+    ctrl& operator=(const ctrl&) = delete;
+
+    // Everything back to reset values (same as CTRL.SOFT_RESET).
+    void reset();
+
+    // platform/: executes `opcode` (replaces the placeholder timing).
+    void set_handler(uint8_t opcode, command_handler h);
+    // platform/: DRAM byte counters (PERF_DRAM_*); without them the controller counts its
+    // own descriptor reads plus the bytes handlers report.
+    void set_dram_counters(std::function<uint64_t()> bytes_read, std::function<uint64_t()> bytes_written);
+    // Called after every command completes (cycle of completion), and after a command fails.
+    void on_complete(std::function<void(const command&, uint64_t cycle)> fn) { m_on_complete = std::move(fn); }
+
+    // Side-effect-free register read (offset in the window), for tests and dumps.
+    uint32_t peek(uint32_t offset) const { return m_regs.peek(offset); }
+    bool idle() const { return !m_busy && !pending(); }
+    // One line per register, for the watchdog's state dump.
+    std::string dump() const;
+    const ctrl_config& config() const { return m_cfg; }
+
+private:
+    void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
+    unsigned transport_dbg(tlm::tlm_generic_payload& tx);
+    void build_registers();
+    void run();
+    bool pending() const;
+    bool ring_ok() const;
+    uint64_t ring_base() const;
+    uint32_t ring_size() const;
+    void execute(uint32_t index);
+    uint32_t validate(const command& c, uint64_t& bad_addr) const;
+    uint64_t placeholder_cycles(const command& c) const;
+    const ctrl_region* region_of(uint64_t addr) const;
+    void latch_error(uint32_t code, uint64_t addr, uint32_t index);
+    void raise(uint32_t irq_bits);
+    void update_irq();
+    void kick(const sc_core::sc_time& delay);
+    void wait_until(uint64_t cycle);
+    uint64_t dram_read() const;
+    uint64_t dram_written() const;
+
+    ctrl_config m_cfg;
+    clock m_clk;
+    register_bank m_regs;
+    std::array<command_handler, 256> m_handlers;
+    std::function<uint64_t()> m_dram_rd_hook, m_dram_wr_hook;
+    std::function<void(const command&, uint64_t)> m_on_complete;
+    sc_core::sc_event m_kick;
+    bool m_armed = false;   // doorbell rung, queue not drained yet
+    bool m_busy = false;    // a command is being fetched or executed
+    uint64_t m_generation = 0;  // bumped by a soft reset: a command in flight is dropped
+    uint64_t m_ready_cycle = 0; // cycle of the last doorbell/tail write (no command starts before it)
+    sc_core::sc_time m_access_delay;  // annotation of the register access being served
+
+    // performance counters (registers read them, PERF_CLEAR zeroes them)
+    std::array<uint64_t, regs::UNIT_COUNT> m_perf_busy{};
+    uint64_t m_perf_cmds = 0, m_perf_stall = 0, m_perf_ctrl_busy = 0;
+    uint64_t m_own_dram_rd = 0, m_own_dram_wr = 0;   // without hooks
+    uint64_t m_dram_rd_base = 0, m_dram_wr_base = 0; // hook values at the last clear
+
+    stat_group m_stats;
+    uint64_t& m_commands;
+    uint64_t& m_errors;
+    uint64_t& m_reg_reads;
+    uint64_t& m_reg_writes;
+    uint64_t& m_reg_errors;
+    uint64_t& m_interrupts;
+    uint64_t& m_busy_cycles;
+    uint64_t& m_unhandled;
+};
+
+}  // namespace dtq
