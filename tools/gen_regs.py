@@ -338,6 +338,12 @@ def gen_c(m):
     for e in m["errors"]:
         w(f"#define DTQ_ERR_{e['name']} {e['code']}u /* {e['doc']} */")
     w(f"#define DTQ_ERR_COUNT {len(m['errors'])}u")
+    w("/* Initializers for name/description tables indexed by code: static const char *t[] = DTQ_ERR_NAMES; */")
+    w("#define DTQ_ERR_NAMES { " + ", ".join(cstr(e["name"]) for e in m["errors"]) + " }")
+    w("#define DTQ_ERR_DOCS { \\")
+    for e in m["errors"]:
+        w(f"    {cstr(e['doc'])}, \\")
+    w("}")
     w("")
     w("/* ---- performance units (order of PERF_*_BUSY) ---- */")
     for i, u in enumerate(m["units"]):

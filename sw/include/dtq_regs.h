@@ -241,6 +241,21 @@
 #define DTQ_ERR_BAD_RING 9u /* doorbell or CMD_TAIL write with a bad ring: CMD_SIZE < 2 or > 65536, base not 64-byte aligned or ring not inside DRAM, CMD_TAIL >= CMD_SIZE, ring changed while busy; ERR_ADDR = ring base */
 #define DTQ_ERR_UNIT_ERROR 10u /* the unit executing the command reported a failure; ERR_ADDR = the address it reported */
 #define DTQ_ERR_COUNT 11u
+/* Initializers for name/description tables indexed by code: static const char *t[] = DTQ_ERR_NAMES; */
+#define DTQ_ERR_NAMES { "NONE", "BAD_OPCODE", "BAD_ALIGN", "BAD_ADDR", "BAD_SHAPE", "CAPACITY", "BAD_FIELD", "BUS_ERROR", "REG_ACCESS", "BAD_RING", "UNIT_ERROR" }
+#define DTQ_ERR_DOCS { \
+    "no error", \
+    "unknown opcode; ERR_ADDR = descriptor address", \
+    "an operand address or size is not aligned as its opcode requires; ERR_ADDR = that address", \
+    "an operand address is in no memory region, or in a region the opcode does not accept; ERR_ADDR = that address", \
+    "a dimension is zero or above its limit; ERR_ADDR = descriptor address", \
+    "an operand starts in a valid region but does not fit in it; ERR_ADDR = operand start", \
+    "a reserved field or flag is non-zero, or a parameter is out of range (k1 > k0, shift > 31); ERR_ADDR = descriptor address", \
+    "a memory access of the controller or a unit got a TLM error (descriptor fetch, DMA burst); ERR_ADDR = failing address", \
+    "bad register access: write to ro, read of wo, unmapped offset, misaligned or not 32 bits; ERR_ADDR = register address, ERR_CMD_INDEX = 0xFFFFFFFF", \
+    "doorbell or CMD_TAIL write with a bad ring: CMD_SIZE < 2 or > 65536, base not 64-byte aligned or ring not inside DRAM, CMD_TAIL >= CMD_SIZE, ring changed while busy; ERR_ADDR = ring base", \
+    "the unit executing the command reported a failure; ERR_ADDR = the address it reported", \
+}
 
 /* ---- performance units (order of PERF_*_BUSY) ---- */
 #define DTQ_UNIT_DMA 0u

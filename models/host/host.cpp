@@ -1,0 +1,159 @@
+#include "host/host.h"
+
+#include <algorithm>
+#include <iostream>
+#include <vector>
+
+#include "dtq_hal.h"
+
+namespace dtq {
+
+using namespace sc_core;
+
+namespace {
+std::vector<host*>& hosts() {
+    static std::vector<host*> v;
+    return v;
+}
+}  // namespace
+
+host::host(const sc_module_name& name, const host_config& cfg, const clock& clk)
+    : sc_module(name),
+      mem("mem"),
+      m_cfg(cfg),
+      m_clk(clk),
+      m_wfi_timeout(cfg.wfi_timeout_cycles),
+      m_stats(this->name()),
+      m_reads(m_stats.counter("reads", "count", "HAL read transactions (registers and memory)")),
+      m_writes(m_stats.counter("writes", "count", "HAL write transactions")),
+      m_bytes(m_stats.counter("bytes", "bytes", "bytes moved by HAL transactions")),
+      m_bus_errors(m_stats.counter("bus_errors", "count", "HAL transactions answered with a TLM error")),
+      m_wfis(m_stats.counter("wfi", "count", "dtq_wait_irq calls")),
+      m_wfi_cycles(m_stats.counter("wfi_cycles", "cycles", "cycles spent waiting for an interrupt")),
+      m_wfi_timeouts(m_stats.counter("wfi_timeouts", "count", "WFIs that gave up (timeout)")) {
+    // The quantum is global (tlm_global_quantum): set it only if nobody did.
+    if (tlm::tlm_global_quantum::instance().get() == SC_ZERO_TIME)
+        tlm::tlm_global_quantum::instance().set(m_clk.time(cfg.quantum_cycles));
+    m_qk.reset();
+    SC_THREAD(run);
+    m_proc = sc_get_current_process_handle();
+    hosts().push_back(this);
+}
+
+host::~host() { hosts().erase(std::remove(hosts().begin(), hosts().end(), this), hosts().end()); }
+
+void host::set_app(std::string name, std::function<int()> app) {
+    m_app_name = std::move(name);
+    m_app = std::move(app);
+}
+
+void host::set_wfi_timeout(uint64_t cycles, std::function<bool(uint64_t)> hook) {
+    m_wfi_timeout = cycles;
+    m_wfi_hook = std::move(hook);
+}
+
+host* host::current() {
+    auto& v = hosts();
+    if (v.size() == 1) return v[0];
+    const sc_process_handle p = sc_get_current_process_handle();
+    for (host* h : v)
+        if (h->m_proc == p) return h;
+    return nullptr;
+}
+
+void host::run() {
+    m_qk.reset();
+    m_exit_code = m_app ? m_app() : -1;
+    m_qk.sync();
+    m_finished = true;
+    m_done.notify(SC_ZERO_TIME);
+    if (m_cfg.stop_on_exit) sc_stop();
+}
+
+bool host::access(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, unsigned len) {
+    m_qk.inc(m_clk.time(m_cfg.access_cycles));  // the core issues the access
+    tlm::tlm_generic_payload tx;
+    tx.set_command(cmd);
+    tx.set_address(addr);
+    tx.set_data_ptr(data);
+    tx.set_data_length(len);
+    tx.set_streaming_width(len);
+    tx.set_byte_enable_ptr(nullptr);
+    tx.set_dmi_allowed(false);
+    tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    sc_time d = m_qk.get_local_time();
+    mem->b_transport(tx, d);
+    m_qk.set(d);
+    (cmd == tlm::TLM_READ_COMMAND ? m_reads : m_writes)++;
+    m_bytes += len;
+    const bool ok = tx.is_response_ok();
+    if (!ok) ++m_bus_errors;
+    if (m_qk.need_sync()) m_qk.sync();
+    return ok;
+}
+
+uint32_t host::rd32(uint64_t addr) {
+    uint8_t b[4] = {0, 0, 0, 0};
+    if (!access(tlm::TLM_READ_COMMAND, addr, b, 4)) return 0xFFFFFFFFu;  // a bus error reads all-ones
+    return uint32_t{b[0]} | uint32_t{b[1]} << 8 | uint32_t{b[2]} << 16 | uint32_t{b[3]} << 24;
+}
+
+void host::wr32(uint64_t addr, uint32_t v) {
+    uint8_t b[4] = {static_cast<uint8_t>(v), static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v >> 16),
+                    static_cast<uint8_t>(v >> 24)};
+    access(tlm::TLM_WRITE_COMMAND, addr, b, 4);
+}
+
+void host::rd_block(uint64_t addr, void* dst, uint32_t len) {
+    auto* p = static_cast<uint8_t*>(dst);
+    for (uint32_t off = 0; off < len;) {
+        const auto n = static_cast<unsigned>(std::min<uint64_t>(m_cfg.burst_bytes, len - off));
+        if (!access(tlm::TLM_READ_COMMAND, addr + off, p + off, n)) std::fill(p + off, p + off + n, 0xFF);
+        off += n;
+    }
+}
+
+void host::wr_block(uint64_t addr, const void* src, uint32_t len) {
+    std::vector<uint8_t> tmp(static_cast<const uint8_t*>(src), static_cast<const uint8_t*>(src) + len);
+    for (uint32_t off = 0; off < len;) {
+        const auto n = static_cast<unsigned>(std::min<uint64_t>(m_cfg.burst_bytes, len - off));
+        access(tlm::TLM_WRITE_COMMAND, addr + off, tmp.data() + off, n);
+        off += n;
+    }
+}
+
+int host::wait_irq() {
+    m_qk.sync();  // local time catches up: the interrupt is seen at its exact cycle
+    ++m_wfis;
+    const uint64_t start = m_clk.now();
+    uint64_t deadline = start + m_wfi_timeout;
+    while (!irq.level()) {
+        if (m_wfi_timeout == 0) {
+            wait(irq.changed());
+            continue;
+        }
+        if (m_clk.now() >= deadline) {
+            if (m_wfi_hook && m_wfi_hook(m_clk.now() - start)) {
+                deadline += m_wfi_timeout;
+                continue;
+            }
+            ++m_wfi_timeouts;
+            m_wfi_cycles += m_clk.now() - start;
+            m_qk.reset();
+            return DTQ_HAL_TIMEOUT;
+        }
+        wait(m_clk.time(deadline) - sc_time_stamp(), irq.changed());
+    }
+    m_wfi_cycles += m_clk.now() - start;
+    m_qk.reset();
+    return DTQ_HAL_OK;
+}
+
+uint64_t host::now_cycles() const { return m_clk.cycles(sc_time_stamp() + m_qk.get_local_time()); }
+
+void host::puts(const char* s) {
+    m_output += s;
+    if (m_cfg.echo) std::cout << s << std::flush;
+}
+
+}  // namespace dtq
