@@ -90,7 +90,7 @@ static void wrap_around(dtq_dev *d) {
         CHECK_EQ("CMD_DONE", (uint64_t)(int64_t)dtq_wait_bits(d, DTQ_IRQ_CMD_DONE, 0), DTQ_OK);
         n++;
     }
-    CHECK_EQ("HEAD after wrap-around", dtq_rd32(DTQ_CMD_HEAD), n % 4u);
+    CHECK_EQ("HEAD after wrap-around", dtq_rd32(DTQ_CMD_HEAD), (n + 1u) % 4u); /* + the marker */
     CHECK_EQ("commands completed", dtq_rd32(DTQ_PERF_CMDS_COMPLETED), n + 1u /* the marker */);
 }
 
