@@ -1,11 +1,14 @@
-// System address map (the only place platform/ takes addresses from).
+// System address map: the generated register map (models/ctrl/regmap.yaml) is the one
+// source; platform/ takes addresses from here only.
 #pragma once
-#include <cstdint>
+#include "ctrl/regs_gen.h"
 
 namespace dtq::amap {
 
-constexpr uint64_t SCRATCHPAD_BASE = 0x20000000ull;
-constexpr uint64_t ACCUMULATOR_BASE = 0x21000000ull;
-constexpr uint64_t DRAM_BASE = 0x100000000ull;  // 4 GiB window
+constexpr uint64_t CTRL_BASE = regs::CTRL_BASE;
+constexpr uint64_t CTRL_SIZE = regs::CTRL_SIZE;
+constexpr uint64_t SCRATCHPAD_BASE = regs::SCRATCHPAD_BASE;
+constexpr uint64_t ACCUMULATOR_BASE = regs::ACCUMULATOR_BASE;
+constexpr uint64_t DRAM_BASE = regs::DRAM_BASE;
 
 }  // namespace dtq::amap

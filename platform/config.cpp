@@ -1,5 +1,7 @@
 #include "platform/config.h"
 
+#include "apps.h"
+
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -221,7 +223,15 @@ config_schema::config_schema() {
     boolean("vssa.reorder", [](auto& c) -> auto& { return c.vssa.reorder; }, "cluster tokens by precision, low precision first (DTQAtten Sec. IV-B)");
     u64("vssa.threads", [](auto& c) -> auto& { return c.vssa.threads; }, "", 1, 64, "host threads of the functional GEMM (results do not depend on it)");
 
-    text("workload.kind", [](auto& c) -> auto& { return c.workload.kind; }, {"dma_stream", "attention_study"}, false, "what the run executes");
+    text("workload.kind", [](auto& c) -> auto& { return c.workload.kind; }, {"dma_stream", "attention_study", "firmware"}, false, "what the run executes");
+    {
+        std::vector<std::string> apps;
+        uint32_t n = 0;
+        const dtq_app* list = dtq_app_list(&n);
+        for (uint32_t i = 0; i < n; ++i) apps.push_back(list[i].name);
+        text("workload.firmware_app", [](auto& c) -> auto& { return c.workload.firmware_app; }, apps, false,
+             "kind firmware: the sw/apps program the host CPU runs (docs/firmware.md)");
+    }
     u64("workload.dma_stream.bytes", [](auto& c) -> auto& { return c.workload.dma_stream.bytes; }, "bytes", 1, 64 * G, "total bytes streamed");
     u64("workload.dma_stream.chunk_bytes", [](auto& c) -> auto& { return c.workload.dma_stream.chunk_bytes; }, "bytes", 1, 64 * M, "bytes per DMA descriptor");
     text("workload.dma_stream.direction", [](auto& c) -> auto& { return c.workload.dma_stream.direction; }, {"load", "store"}, false, "load: DRAM -> scratchpad; store: scratchpad -> DRAM");

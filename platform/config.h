@@ -47,6 +47,7 @@ struct attention_study_config {
 
 struct workload_config {
     std::string kind = "dma_stream";
+    std::string firmware_app = "selftest";  // kind firmware: the app of sw/apps the host runs
     dma_stream_config dma_stream;
     attention_study_config attention;
 };

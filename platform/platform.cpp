@@ -9,6 +9,7 @@
 
 #include "common/timing_only.h"
 #include "common/trace.h"
+#include "apps.h"
 #include "platform/address_map.h"
 #include "platform/attention_study.h"
 #include "platform/report.h"
@@ -104,11 +105,14 @@ platform::platform(const scenario_config& cfg)
       m_dram("dram", m_cfg.dram, clk),
       m_scratchpad("scratchpad", m_cfg.scratchpad, clk),
       m_accumulator("accumulator", m_cfg.accumulator, clk),
-      m_dma("dma", m_cfg.dma, clk) {
+      m_dma("dma", m_cfg.dma, clk),
+      m_ctrl("ctrl", ctrl_config_of(m_cfg), clk),
+      m_host("host", host_config_of(m_cfg), clk) {
     // Map (order = out port order), then bind.
     m_bus.map("dram", amap::DRAM_BASE, m_cfg.dram.size);
     m_bus.map("scratchpad", amap::SCRATCHPAD_BASE, m_cfg.scratchpad.size);
     m_bus.map("accumulator", amap::ACCUMULATOR_BASE, m_cfg.accumulator.size);
+    m_bus.map("ctrl", amap::CTRL_BASE, amap::CTRL_SIZE);
     if (m_cfg.l2.enabled) {
         m_l2 = std::make_unique<dtq::l2>("l2", m_cfg.l2, clk);
         m_bus.out.bind(m_l2->in);
@@ -118,8 +122,41 @@ platform::platform(const scenario_config& cfg)
     }
     m_bus.out.bind(m_scratchpad.in);
     m_bus.out.bind(m_accumulator.in);
+    m_bus.out.bind(m_ctrl.in);
     m_dma.mem.bind(m_bus.in);
+    m_ctrl.mem.bind(m_bus.in);
+    m_host.mem.bind(m_bus.in);
+    m_ctrl.irq.bind(m_host.irq);
 
+    // Command handlers: the units the controller dispatches to.
+    m_ctrl.set_handler(regs::op::DMA, [this](const command& c) {
+        namespace d = regs::desc::dma;
+        const dma_descriptor desc{c.u64(d::SRC), c.u64(d::DST), c.u32(d::ROWS), c.u32(d::ROW_BYTES),
+                                  c.u32(d::SRC_STRIDE), c.u32(d::DST_STRIDE)};
+        const dma_result r = m_dma.transfer(desc, m_cfg.mode == sim_mode::timing);
+        command_outcome o;
+        o.busy[regs::UNIT_DMA] = r.done_cycle - r.start_cycle;
+        if (!r.ok()) {
+            o.error = regs::err::BUS_ERROR;
+            o.error_address = r.error_address;
+        }
+        return o;
+    });
+    m_ctrl.set_dram_counters(
+        [] { return static_cast<uint64_t>(stats_registry::global().number("dram.bytes_read")); },
+        [] { return static_cast<uint64_t>(stats_registry::global().number("dram.bytes_written")); });
+
+    if (m_cfg.workload.kind == "firmware") {
+        const dtq_app* app = dtq_app_find(m_cfg.workload.firmware_app.c_str());
+        m_host.set_app(app->name, app->main);
+        // A firmware that waits for an interrupt longer than the watchdog stops the run.
+        m_host.set_wfi_timeout(m_cfg.watchdog.timeout_cycles, [this](uint64_t) {
+            m_fw_watchdog = true;
+            sc_stop();
+            return false;
+        });
+        return;
+    }
     if (m_cfg.workload.kind == "attention_study")
         m_driver = std::make_unique<attention_study>("workload", m_cfg, clk);
     else
@@ -127,10 +164,40 @@ platform::platform(const scenario_config& cfg)
     m_watchdog = std::make_unique<watchdog>("watchdog", m_cfg.watchdog.timeout_cycles, clk, *m_driver);
 }
 
+ctrl_config platform::ctrl_config_of(const scenario_config& c) {
+    ctrl_config cc;
+    cc.set_region_size("SCRATCHPAD", c.scratchpad.size);
+    cc.set_region_size("ACCUMULATOR", c.accumulator.size);
+    cc.set_region_size("DRAM", c.dram.size);
+    return cc;
+}
+
+host_config platform::host_config_of(const scenario_config& c) {
+    host_config hc;
+    hc.stop_on_exit = c.workload.kind == "firmware";
+    return hc;
+}
+
+int platform::run_firmware(const run_options& opt, const nlohmann::json& j) {
+    if (!opt.quiet && !m_host.output().empty()) std::cout << "firmware output:\n" << m_host.output();
+    if (m_fw_watchdog || !m_host.finished()) {
+        std::cerr << fmt::format("dtqvp: error: watchdog: firmware '{}' waited for an interrupt for {} cycles at cycle {}\n",
+                                 m_host.app_name(), m_cfg.watchdog.timeout_cycles, clk.now());
+        std::cerr << "controller state:\n" << m_ctrl.dump();
+        return EXIT_SIM_ERROR;
+    }
+    (void)j;
+    if (m_host.exit_code() != 0) {
+        std::cerr << fmt::format("dtqvp: check failed: firmware '{}' returned {}\n", m_host.app_name(), m_host.exit_code());
+        return EXIT_CHECK_FAILED;
+    }
+    return EXIT_OK;
+}
+
 platform::~platform() = default;
 
 int platform::run(const run_options& opt) {
-    m_driver->show_progress = opt.progress && !opt.quiet;
+    if (m_driver) m_driver->show_progress = opt.progress && !opt.quiet;
     if (!opt.trace_file.empty()) trace::global().enable(opt.trace_max_events, clk.period_ps());
     const auto t0 = std::chrono::steady_clock::now();
     sc_start();
@@ -151,6 +218,7 @@ int platform::run(const run_options& opt) {
             std::cerr << fmt::format("dtqvp: warning: trace capped at {} events, {} dropped (--trace-max-events)\n",
                                      opt.trace_max_events, trace::global().dropped());
     }
+    if (!m_driver) return run_firmware(opt, j);
     if (m_watchdog->fired) {
         std::cerr << fmt::format("dtqvp: error: watchdog: no progress for {} cycles at cycle {}\n",
                                  m_cfg.watchdog.timeout_cycles, clk.now());

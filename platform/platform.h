@@ -5,6 +5,8 @@
 #include <string>
 
 #include "common/clock.h"
+#include "ctrl/ctrl.h"
+#include "host/host.h"
 #include "dma/dma.h"
 #include "memory/bus.h"
 #include "memory/dram.h"
@@ -50,8 +52,15 @@ private:
     local_memory m_scratchpad;
     local_memory m_accumulator;
     dtq::dma m_dma;
+    dtq::ctrl m_ctrl;
+    dtq::host m_host;
+    bool m_fw_watchdog = false;  // the firmware waited for an interrupt longer than the watchdog
 
 private:
+    static ctrl_config ctrl_config_of(const scenario_config& c);
+    static host_config host_config_of(const scenario_config& c);
+    int run_firmware(const run_options& opt, const nlohmann::json& j);
+
     std::unique_ptr<workload> m_driver;
     std::unique_ptr<watchdog> m_watchdog;
 };
