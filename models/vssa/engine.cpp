@@ -1,10 +1,13 @@
 #include "vssa/engine.h"
 
 #include <algorithm>
-#include <numeric>
+#include <mutex>
+#include <optional>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include "common/stats.h"
 #include "vssa/gemm.h"
 
 namespace dtq::vssa {
@@ -19,17 +22,66 @@ vssa_config preset_dtqatten() {
 
 vssa_config preset_single16() { return vssa_config{}; }
 
-namespace {
+double gemm_result::utilization(const vssa_config& cfg) const {
+    const double pes = static_cast<double>(cfg.rows) * cfg.cols * std::max(1u, cfg.arrays);
+    return cycles ? static_cast<double>(busy_pe_cycles) / (pes * static_cast<double>(cycles)) : 0.0;
+}
 
-// Active (non-pruned) indices, clustered low precision first when reordering.
-std::vector<uint32_t> order_of(const std::vector<uint8_t>& bits, uint64_t n, bool reorder) {
+// ---- RTL backend registry and cosim counters -------------------------------------------
+
+namespace {
+std::mutex g_registry_mutex;
+backend_factory& rtl_factory() {
+    static backend_factory f;
+    return f;
+}
+}  // namespace
+
+void register_rtl_backend(backend_factory factory) {
+    std::lock_guard<std::mutex> lock(g_registry_mutex);
+    rtl_factory() = std::move(factory);
+}
+
+bool rtl_backend_available() {
+    std::lock_guard<std::mutex> lock(g_registry_mutex);
+    return static_cast<bool>(rtl_factory());
+}
+
+std::unique_ptr<tile_backend> make_rtl_backend() {
+    backend_factory f;
+    {
+        std::lock_guard<std::mutex> lock(g_registry_mutex);
+        f = rtl_factory();
+    }
+    if (!f)
+        throw std::runtime_error("vssa: the rtl backend is not available (build with DTQ_COSIM=ON, link dtq_vssa_rtl "
+                                 "and call dtq::vssa::install_rtl_backend())");
+    return f();
+}
+
+cosim_counters cosim_stats() {
+    struct group {
+        stat_group g{"cosim"};
+        uint64_t& compared = g.counter("tiles_compared", "count", "lockstep tiles whose model and RTL results and cycles were compared");
+        uint64_t& mismatches = g.counter("mismatches", "count", "lockstep tiles where model and RTL differed");
+    };
+    static group grp;
+    return {grp.compared, grp.mismatches};
+}
+
+// ---- helpers -----------------------------------------------------------------------------
+
+std::vector<uint32_t> token_order(const std::vector<uint8_t>& bits, uint64_t n, bool reorder) {
     std::vector<uint32_t> idx;
+    idx.reserve(n);
     for (uint32_t i = 0; i < n; ++i)
         if (bits.empty() || bits[i] != 0) idx.push_back(i);
     if (reorder && !bits.empty())
         std::stable_sort(idx.begin(), idx.end(), [&](uint32_t x, uint32_t y) { return bits[x] < bits[y]; });
     return idx;
 }
+
+namespace {
 
 std::vector<int8_t> gather(const int8_t* m, uint64_t ld, const std::vector<uint32_t>& rows, const std::vector<uint32_t>& cols) {
     std::vector<int8_t> g(rows.size() * cols.size());
@@ -38,79 +90,234 @@ std::vector<int8_t> gather(const int8_t* m, uint64_t ld, const std::vector<uint3
     return g;
 }
 
-// Functional product over the given orders; scattered back to M x N original positions.
-std::vector<int32_t> compute(const gemm_op& op, const std::vector<uint32_t>& ro, const std::vector<uint32_t>& co,
+// Dense product in the given orders (ro.size() x co.size()).
+std::vector<int32_t> product(const gemm_op& op, const std::vector<uint32_t>& ro, const std::vector<uint32_t>& co,
                              const std::vector<uint32_t>& ko, unsigned threads) {
     const auto a = gather(op.a, op.K, ro, ko);
     const auto bt = gather(op.bt, op.K, co, ko);
     std::vector<int32_t> dense(ro.size() * co.size());
     gemm_s8(a.data(), bt.data(), dense.data(), ro.size(), co.size(), ko.size(), threads);
-    std::vector<int32_t> c(op.M * op.N, 0);
-    for (size_t r = 0; r < ro.size(); ++r)
-        for (size_t x = 0; x < co.size(); ++x) c[uint64_t{ro[r]} * op.N + co[x]] = dense[r * co.size() + x];
-    return c;
+    return dense;
+}
+
+std::string bits_list(const std::vector<uint8_t>& b) { return fmt::format("{}", fmt::join(b, " ")); }
+
+std::string matrix(const int8_t* m, int rows, int cols, int max_cols) {
+    std::string s;
+    for (int i = 0; i < rows; ++i) {
+        s += "    ";
+        for (int j = 0; j < std::min(cols, max_cols); ++j) s += fmt::format("{:5d}", int{m[i * cols + j]});
+        if (cols > max_cols) s += fmt::format("  ... ({} more)", cols - max_cols);
+        s += '\n';
+    }
+    return s;
+}
+
+std::string matrix32(const std::vector<int32_t>& m, int rows, int cols) {
+    if (m.empty()) return "    (none)\n";
+    std::string s;
+    for (int i = 0; i < rows; ++i) {
+        s += "    ";
+        for (int j = 0; j < cols; ++j) s += fmt::format("{:8d}", m[static_cast<size_t>(i * cols + j)]);
+        s += '\n';
+    }
+    return s;
 }
 
 }  // namespace
 
-gemm_result run_gemm(const vssa_config& cfg, const gemm_op& op, const tile_hook& hook) {
+std::string mismatch_report(const std::string& gemm, const tile_job& job, const tile_result& model, const tile_result& rtl,
+                            const std::string& vcd_path) {
+    std::string s = fmt::format("VSSA lockstep mismatch: GEMM '{}', tile {} ({} rows x {} cols x k {})\n", gemm, job.index,
+                                job.rows, job.cols, job.k);
+    s += fmt::format("  row precisions: {}\n", bits_list(job.row_bits));
+    if (job.k_bits.empty())
+        s += fmt::format("  col precisions: {}\n", bits_list(job.col_bits));
+    else
+        s += fmt::format("  k precisions:   {}\n", bits_list(job.k_bits));
+    s += fmt::format("  cycles:          model {:>8}  rtl {:>8}{}\n", model.cycles, rtl.cycles,
+                     model.cycles != rtl.cycles ? "   <-- differ" : "");
+    s += fmt::format("  busy PE cycles:  model {:>8}  rtl {:>8}{}\n", model.busy_pe_cycles, rtl.busy_pe_cycles,
+                     model.busy_pe_cycles != rtl.busy_pe_cycles ? "   <-- differ" : "");
+    s += fmt::format("  stall PE cycles: model {:>8}  rtl {:>8}{}\n", model.stall_pe_cycles, rtl.stall_pe_cycles,
+                     model.stall_pe_cycles != rtl.stall_pe_cycles ? "   <-- differ" : "");
+    size_t diffs = 0, first = model.c.size();
+    for (size_t x = 0; x < std::min(model.c.size(), rtl.c.size()); ++x)
+        if (model.c[x] != rtl.c[x]) {
+            if (!diffs) first = x;
+            ++diffs;
+        }
+    if (model.c.size() != rtl.c.size())
+        s += fmt::format("  results: model has {} values, rtl {}\n", model.c.size(), rtl.c.size());
+    else if (diffs)
+        s += fmt::format("  results: {} of {} differ; first at ({}, {}): model {}, rtl {}\n", diffs, model.c.size(),
+                         first / static_cast<size_t>(job.cols), first % static_cast<size_t>(job.cols), model.c[first], rtl.c[first]);
+    else
+        s += "  results: equal\n";
+    if (job.functional()) {
+        s += fmt::format("  A ({} x {}):\n", job.rows, job.k) + matrix(job.a, job.rows, job.k, 32);
+        s += fmt::format("  B ({} x {}):\n", job.k, job.cols) + matrix(job.b, job.k, job.cols, 32);
+    }
+    s += "  model C:\n" + matrix32(model.c, job.rows, job.cols);
+    s += "  rtl C:\n" + matrix32(rtl.c, job.rows, job.cols);
+    s += vcd_path.empty() ? "  VCD: not written\n" : fmt::format("  VCD of the RTL re-run: {}\n", vcd_path);
+    return s;
+}
+
+void check_reordered(const gemm_op& op, const gemm_result& r, unsigned threads) {
+    if (!op.a || !op.bt) return;
+    const bool by_k = !op.k_bits.empty();
+    const auto plain_ro = token_order(by_k ? std::vector<uint8_t>{} : op.row_bits, op.M, false);
+    const auto plain_co = token_order(by_k ? std::vector<uint8_t>{} : op.col_bits, op.N, false);
+    const auto plain_ko = token_order(op.k_bits, op.K, false);
+    const std::vector<int32_t> plain = product(op, plain_ro, plain_co, plain_ko, threads);
+    // Position of each original token in the plain order.
+    std::vector<uint32_t> prow(op.M, 0), pcol(op.N, 0);
+    for (size_t p = 0; p < plain_ro.size(); ++p) prow[plain_ro[p]] = static_cast<uint32_t>(p);
+    for (size_t p = 0; p < plain_co.size(); ++p) pcol[plain_co[p]] = static_cast<uint32_t>(p);
+    if (r.row_order.size() != plain_ro.size() || r.col_order.size() != plain_co.size())
+        throw reorder_mismatch(fmt::format("{}: reordered result keeps {} x {} tokens, plain {} x {}", op.name,
+                                           r.row_order.size(), r.col_order.size(), plain_ro.size(), plain_co.size()));
+    const size_t n = r.col_order.size();
+    for (size_t p = 0; p < r.row_order.size(); ++p)
+        for (size_t q = 0; q < n; ++q) {
+            const int32_t re = r.c_hw[p * n + q];
+            const int32_t pl = plain[size_t{prow[r.row_order[p]]} * plain_co.size() + pcol[r.col_order[q]]];
+            if (re != pl)
+                throw reorder_mismatch(fmt::format("{}: reordered result differs from the plain one at token ({}, {}): {} vs {}",
+                                                   op.name, r.row_order[p], r.col_order[q], re, pl));
+        }
+}
+
+// ---- the engine ----------------------------------------------------------------------------
+
+gemm_result run_gemm(const vssa_config& cfg, const gemm_op& op) {
+    if (cfg.rows < 1 || cfg.cols < 1) throw std::invalid_argument("vssa: rows and cols must be >= 1");
     gemm_result res;
     const bool by_k = !op.k_bits.empty();
-    const std::vector<uint32_t> ro = order_of(by_k ? std::vector<uint8_t>{} : op.row_bits, op.M, cfg.reorder);
-    const std::vector<uint32_t> co = order_of(by_k ? std::vector<uint8_t>{} : op.col_bits, op.N, cfg.reorder);
-    const std::vector<uint32_t> ko = order_of(op.k_bits, op.K, cfg.reorder);
-    const uint32_t K = static_cast<uint32_t>(ko.size());
-    std::vector<uint64_t> array_busy(std::max(1u, cfg.arrays), 0);
-    std::vector<uint8_t> rb(cfg.rows), cb(cfg.cols), kb(K);
-    for (uint32_t x = 0; x < K; ++x) kb[x] = by_k ? op.k_bits[ko[x]] : 0;
+    const bool functional = op.a && op.bt;
+    res.row_order = token_order(by_k ? std::vector<uint8_t>{} : op.row_bits, op.M, cfg.reorder);
+    res.col_order = token_order(by_k ? std::vector<uint8_t>{} : op.col_bits, op.N, cfg.reorder);
+    res.k_order = token_order(op.k_bits, op.K, cfg.reorder);
+    const auto& ro = res.row_order;
+    const auto& co = res.col_order;
+    const auto& ko = res.k_order;
+    const int K = static_cast<int>(ko.size());
+    const size_t nr = ro.size(), nc = co.size();
+
+    // Backends: the model always times the tile (cheap); rtl / lockstep also run the RTL.
+    tile_model model(cfg.fault);
+    std::unique_ptr<tile_backend> rtl;
+    if (cfg.backend != pe_backend::model) rtl = make_rtl_backend();
+    const bool use_rtl = static_cast<bool>(rtl);
+    const bool lockstep = cfg.backend == pe_backend::lockstep;
+    if (use_rtl) res.c_hw.assign(nr * nc, 0);
+    std::optional<cosim_counters> counters;
+    if (lockstep) counters.emplace(cosim_stats());
+
+    res.array_cycles.assign(std::max(1u, cfg.arrays), 0);
+    tile_job job;
+    if (by_k) {
+        job.k_bits.resize(static_cast<size_t>(K));
+        for (int x = 0; x < K; ++x) job.k_bits[static_cast<size_t>(x)] = op.k_bits[ko[static_cast<size_t>(x)]];
+    }
     std::vector<int8_t> ta, tb;
     uint64_t tile = 0;
-    for (size_t r0 = 0; r0 < ro.size(); r0 += cfg.rows) {
-        const uint32_t rows = static_cast<uint32_t>(std::min<size_t>(cfg.rows, ro.size() - r0));
-        for (uint32_t i = 0; i < rows; ++i) rb[i] = by_k ? 8 : op.row_bits[ro[r0 + i]];
-        for (size_t c0 = 0; c0 < co.size(); c0 += cfg.cols, ++tile) {
-            const uint32_t cols = static_cast<uint32_t>(std::min<size_t>(cfg.cols, co.size() - c0));
-            for (uint32_t j = 0; j < cols; ++j) cb[j] = by_k ? 8 : op.col_bits[co[c0 + j]];
-            const tile_timing t = by_k ? tile_cycles_reduction(rows, cols, 8, kb.data(), K)
-                                       : tile_cycles({rows, cols, K, rb.data(), cb.data()});
-            if (hook) {
-                ta.clear();
-                tb.clear();
-                if (op.a) {
-                    for (uint32_t i = 0; i < rows; ++i)
-                        for (uint32_t x = 0; x < K; ++x) ta.push_back(op.a[uint64_t{ro[r0 + i]} * op.K + ko[x]]);
-                    for (uint32_t j = 0; j < cols; ++j)
-                        for (uint32_t x = 0; x < K; ++x) tb.push_back(op.bt[uint64_t{co[c0 + j]} * op.K + ko[x]]);
+    if (K > 0)
+        for (size_t r0 = 0; r0 < nr; r0 += cfg.rows) {
+            job.rows = static_cast<int>(std::min<size_t>(cfg.rows, nr - r0));
+            job.row_bits.resize(static_cast<size_t>(job.rows));
+            for (int i = 0; i < job.rows; ++i) job.row_bits[static_cast<size_t>(i)] = by_k ? 8 : op.row_bits[ro[r0 + static_cast<size_t>(i)]];
+            for (size_t c0 = 0; c0 < nc; c0 += cfg.cols, ++tile) {
+                job.cols = static_cast<int>(std::min<size_t>(cfg.cols, nc - c0));
+                job.k = K;
+                job.index = tile;
+                job.col_bits.resize(static_cast<size_t>(job.cols));
+                for (int j = 0; j < job.cols; ++j) job.col_bits[static_cast<size_t>(j)] = by_k ? 8 : op.col_bits[co[c0 + static_cast<size_t>(j)]];
+                job.a = job.b = nullptr;
+                tile_result t;
+                if (!use_rtl) {
+                    t = model.run_tile(job);  // timing only: the functional product is one big GEMM below
+                } else {
+                    // Operands in hardware order; zeros in timing mode (timing does not depend on values).
+                    ta.assign(static_cast<size_t>(job.rows) * static_cast<size_t>(K), 0);
+                    tb.assign(static_cast<size_t>(K) * static_cast<size_t>(job.cols), 0);
+                    if (functional) {
+                        for (int i = 0; i < job.rows; ++i)
+                            for (int x = 0; x < K; ++x)
+                                ta[static_cast<size_t>(i * K + x)] = op.a[uint64_t{ro[r0 + static_cast<size_t>(i)]} * op.K + ko[static_cast<size_t>(x)]];
+                        for (int x = 0; x < K; ++x)
+                            for (int j = 0; j < job.cols; ++j)
+                                tb[static_cast<size_t>(x * job.cols + j)] = op.bt[uint64_t{co[c0 + static_cast<size_t>(j)]} * op.K + ko[static_cast<size_t>(x)]];
+                    }
+                    job.a = ta.data();
+                    job.b = tb.data();
+                    t = rtl->run_tile(job);
+                    if (lockstep) {
+                        const tile_result m = model.run_tile(job);
+                        ++counters->tiles_compared;
+                        ++res.tiles_compared;
+                        if (m.cycles != t.cycles || m.c != t.c || m.busy_pe_cycles != t.busy_pe_cycles ||
+                            m.stall_pe_cycles != t.stall_pe_cycles) {
+                            ++counters->mismatches;
+                            std::string vcd;
+                            try {
+                                if (!cfg.vcd_path.empty() && rtl->trace_tile(job, cfg.vcd_path)) vcd = cfg.vcd_path;
+                            } catch (const std::exception&) {
+                                vcd.clear();  // the report still names the tile; it says no VCD was written
+                            }
+                            throw cosim_mismatch(mismatch_report(op.name, job, m, t, vcd), tile, m.cycles, t.cycles, vcd);
+                        }
+                        // The RTL reports cycles and busy / stall counts; the ratio terms come from the model.
+                        t.max_cycle = m.max_cycle;
+                        t.stall_ratio = m.stall_ratio;
+                        t.macs = m.macs;
+                        std::copy(std::begin(m.macs_by_mode), std::end(m.macs_by_mode), std::begin(t.macs_by_mode));
+                    } else {
+                        // Counts that are not cycle measurements come from the closed form.
+                        job.a = job.b = nullptr;
+                        const tile_result m = run_tile_model(job);
+                        t.max_cycle = m.max_cycle;
+                        t.macs = m.macs;
+                        std::copy(std::begin(m.macs_by_mode), std::end(m.macs_by_mode), std::begin(t.macs_by_mode));
+                        t.stall_ratio = t.max_cycle ? static_cast<double>(t.stall_pe_cycles) /
+                                                          (static_cast<double>(job.rows) * job.cols * static_cast<double>(t.max_cycle))
+                                                    : 0.0;
+                    }
+                    if (functional)
+                        for (int i = 0; i < job.rows; ++i)
+                            for (int j = 0; j < job.cols; ++j)
+                                res.c_hw[(r0 + static_cast<size_t>(i)) * nc + c0 + static_cast<size_t>(j)] =
+                                    t.c[static_cast<size_t>(i * job.cols + j)];
                 }
-                hook({rows, cols, K, rb.data(), cb.data(), op.a ? ta.data() : nullptr, op.bt ? tb.data() : nullptr}, t, tile);
+                // Tile placement (docs/timing-model.md#vssa): Fig. 5 order, round-robin or greedy.
+                size_t arr = tile % res.array_cycles.size();
+                if (cfg.schedule == tile_schedule::greedy)
+                    arr = static_cast<size_t>(std::min_element(res.array_cycles.begin(), res.array_cycles.end()) - res.array_cycles.begin());
+                res.array_cycles[arr] += t.cycles;
+                res.macs += t.macs;
+                for (int m = 0; m < 3; ++m) res.macs_by_mode[m] += t.macs_by_mode[m];
+                res.busy_pe_cycles += t.busy_pe_cycles;
+                res.stall_pe_cycles += t.stall_pe_cycles;
+                res.iteration_r.push_back(t.stall_ratio);
+                res.stall_ratio_sum += t.stall_ratio;
             }
-            array_busy[tile % array_busy.size()] += t.cycles;
-            res.macs += t.macs;
-            for (int m = 0; m < 3; ++m) res.macs_by_mode[m] += t.macs_by_mode[m];
-            res.busy_pe_cycles += t.busy_pe_cycles;
-            res.stall_pe_cycles += t.stall_pe_cycles;
-            res.iteration_r.push_back(t.stall_ratio());
-            res.stall_ratio_sum += t.stall_ratio();
         }
-    }
     res.tiles = tile;
-    res.cycles = *std::max_element(array_busy.begin(), array_busy.end());
-    if (op.a && op.bt) {
-        res.c = compute(op, ro, co, ko, cfg.threads);
+    res.cycles = *std::max_element(res.array_cycles.begin(), res.array_cycles.end());
+
+    if (functional) {
+        if (!use_rtl) res.c_hw = product(op, ro, co, ko, cfg.threads);
+        if (use_rtl && K == 0) res.c_hw.assign(nr * nc, 0);
         if (cfg.reorder) {
             // The hardware ran in clustered order; the plain order must give the same
             // outputs at the permuted positions (DTQAtten Sec. IV-B, eq. (2)).
-            const auto plain = compute(op, order_of(by_k ? std::vector<uint8_t>{} : op.row_bits, op.M, false),
-                                       order_of(by_k ? std::vector<uint8_t>{} : op.col_bits, op.N, false),
-                                       order_of(op.k_bits, op.K, false), cfg.threads);
-            if (plain != res.c) {
-                size_t at = 0;
-                while (plain[at] == res.c[at]) ++at;
-                throw reorder_mismatch(fmt::format("{}: reordered result differs from the plain one at ({}, {}): {} vs {}",
-                                                   op.name, at / op.N, at % op.N, res.c[at], plain[at]));
-            }
+            check_reordered(op, res, cfg.threads);
             res.reorder_checked = true;
         }
+        res.c.assign(op.M * op.N, 0);
+        for (size_t r = 0; r < nr; ++r)
+            for (size_t x = 0; x < nc; ++x) res.c[uint64_t{ro[r]} * op.N + co[x]] = res.c_hw[r * nc + x];
     }
     return res;
 }

@@ -1,13 +1,15 @@
 // The VSSA engine: maps a GEMM onto `arrays` arrays of rows x cols PEs in the order of
-// the paper's Fig. 5 (row tiles of A against column tiles of B), tile n on array
-// n mod arrays, times every tile with the exact tile model and computes the int32
-// result in functional mode. Tokens of precision 0 are skipped entirely. With
-// `reorder`, tokens are clustered by precision, low precision first (Sec. IV-B); in
-// functional mode the engine then also computes the plain-order result and checks that
-// the reordered one equals it up to the permutation.
+// the paper's Fig. 5 (row tiles of A against column tiles of B, row tile outermost),
+// tile n on array n mod arrays (round_robin) or on the array that frees up first
+// (greedy), times every tile with the exact tile model or the Verilated RTL, and
+// computes the int32 result in functional mode. Tokens of precision 0 are skipped
+// entirely. With `reorder`, tokens are clustered by precision, low precision first
+// (Sec. IV-B); in functional mode the engine then checks that the reordered result is
+// the permuted plain result (check_reordered). docs/timing-model.md#vssa, docs/cosim.md.
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -17,37 +19,52 @@
 namespace dtq::vssa {
 
 enum class pe_backend { model, rtl, lockstep };
+enum class tile_schedule { round_robin, greedy };
 
 struct vssa_config {
     uint32_t rows = 16, cols = 16, arrays = 1;
     bool reorder = true;
     pe_backend backend = pe_backend::model;
-    unsigned threads = 1;  // host threads of the functional GEMM
+    tile_schedule schedule = tile_schedule::round_robin;
+    unsigned threads = 1;                         // host threads of the functional GEMM
+    std::string vcd_path = "vssa_mismatch.vcd";   // lockstep: the mismatching tile's waveform
+    tile_model_fault fault;                       // test only: makes the model wrong on purpose
 };
 
 vssa_config preset_dtqatten();  // 11 arrays of 16 x 18 = 3168 PEs (paper Sec. V)
 vssa_config preset_single16();  // one 16 x 16 array
 
-// A x B with B given transposed (bt: N x K). Precisions per token: row_bits (M) and
-// col_bits (N) for Q x K^T-like GEMMs; or, when k_bits is non-empty, per reduction index
-// (attention-prob x V: rows are 8-bit probabilities, k_bits[k] is token k's precision).
+// A x B with B given transposed (bt: N x K, K contiguous). Precisions per token: row_bits
+// (M) and col_bits (N) for Q x K^T-like GEMMs; or, when k_bits is non-empty, per
+// reduction index (attention-prob x V: rows are 8-bit probabilities, k_bits[k] is token
+// k's precision, row_bits / col_bits may then be empty = all 8-bit and none pruned).
 struct gemm_op {
     std::string name;
     uint64_t M = 0, N = 0, K = 0;
-    std::vector<uint8_t> row_bits, col_bits, k_bits;  // 0, 4 or 8
+    std::vector<uint8_t> row_bits, col_bits, k_bits;  // 0 (pruned), 4 or 8
     const int8_t* a = nullptr;   // M x K, null in timing mode
     const int8_t* bt = nullptr;  // N x K
 };
 
 struct gemm_result {
     uint64_t cycles = 0;                   // makespan over the arrays
-    uint64_t macs = 0, macs_by_mode[3] = {0, 0, 0};
+    std::vector<uint64_t> array_cycles;    // busy cycles per array
+    uint64_t macs = 0, macs_by_mode[3] = {0, 0, 0};  // 4x4, 8x4 (either way), 8x8
     uint64_t busy_pe_cycles = 0, stall_pe_cycles = 0;
     uint64_t tiles = 0;
     double stall_ratio_sum = 0;            // sum over tiles (iterations) of R
     std::vector<double> iteration_r;       // R per tile, in Fig. 5 order
-    std::vector<int32_t> c;                // M x N, functional mode only (pruned rows/cols are 0)
-    bool reorder_checked = false;          // the permutation identity was verified
+    // Hardware order: position p of the array's row stream holds token row_order[p] (pruned
+    // tokens are absent); likewise col_order, k_order. Identity (minus pruned) without reorder.
+    std::vector<uint32_t> row_order, col_order, k_order;
+    std::vector<int32_t> c_hw;             // row_order.size() x col_order.size(), hardware order
+    std::vector<int32_t> c;                // M x N in original positions (pruned rows/cols are 0)
+    bool reorder_checked = false;          // check_reordered passed
+    uint64_t tiles_compared = 0;           // lockstep: tiles compared model vs RTL
+
+    double mean_stall_ratio() const { return tiles ? stall_ratio_sum / static_cast<double>(tiles) : 0.0; }
+    // busy PE cycles / (PEs of all arrays x makespan)
+    double utilization(const vssa_config& cfg) const;
 };
 
 class reorder_mismatch : public std::runtime_error {
@@ -55,17 +72,47 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-// Per-tile hook for other backends (rtl, lockstep): given the tile's operands (rows x k,
-// cols x k in hardware order) and the model's timing, may check or replace it.
-struct tile_operands {
-    uint32_t rows, cols, k;
-    const uint8_t* row_bits;
-    const uint8_t* col_bits;
-    const int8_t* a;   // rows x k, null in timing mode
-    const int8_t* bt;  // cols x k
+// The first lockstep tile whose model and RTL results or cycle counts differ.
+class cosim_mismatch : public std::runtime_error {
+public:
+    cosim_mismatch(const std::string& report, uint64_t tile, uint64_t model_cycles, uint64_t rtl_cycles, std::string vcd)
+        : std::runtime_error(report), tile(tile), model_cycles(model_cycles), rtl_cycles(rtl_cycles), vcd_path(std::move(vcd)) {}
+    uint64_t tile, model_cycles, rtl_cycles;
+    std::string vcd_path;  // empty if no waveform could be written
 };
-using tile_hook = std::function<void(const tile_operands&, const tile_timing& model, uint64_t tile_index)>;
 
-gemm_result run_gemm(const vssa_config& cfg, const gemm_op& op, const tile_hook& hook = {});
+// Runs a GEMM. Functional mode when op.a and op.bt are set, else timing mode (same cycles).
+// Throws reorder_mismatch, cosim_mismatch, std::invalid_argument (bad precisions; in rtl or
+// lockstep mode also 4-bit operands outside [-8, 7]) and std::runtime_error (rtl backend
+// requested but not installed).
+gemm_result run_gemm(const vssa_config& cfg, const gemm_op& op);
+
+// The clustering permutation of one side: active (non-pruned) indices, low precision first
+// when reorder (stable), else in order.
+std::vector<uint32_t> token_order(const std::vector<uint8_t>& bits, uint64_t n, bool reorder);
+
+// Recomputes the plain-order product independently and checks that the reordered one
+// (r.c_hw, in r's hardware order) equals it at the permuted positions; throws
+// reorder_mismatch naming the first differing element. Functional results only.
+void check_reordered(const gemm_op& op, const gemm_result& r, unsigned threads = 1);
+
+// The RTL backend lives in dtq_vssa_rtl (rtl/), which dtq_vssa must not depend on; it
+// registers a factory here (dtq::vssa::install_rtl_backend() in rtl/vssa_rtl.h).
+using backend_factory = std::function<std::unique_ptr<tile_backend>()>;
+void register_rtl_backend(backend_factory factory);
+bool rtl_backend_available();
+std::unique_ptr<tile_backend> make_rtl_backend();  // throws std::runtime_error if none
+
+// Process-wide lockstep counters, also registered as statistics "cosim.tiles_compared" and
+// "cosim.mismatches" (created on first use).
+struct cosim_counters {
+    uint64_t& tiles_compared;
+    uint64_t& mismatches;
+};
+cosim_counters cosim_stats();
+
+// The readable report of one mismatching tile (what cosim_mismatch carries).
+std::string mismatch_report(const std::string& gemm, const tile_job& job, const tile_result& model, const tile_result& rtl,
+                            const std::string& vcd_path);
 
 }  // namespace dtq::vssa

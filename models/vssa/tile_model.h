@@ -1,45 +1,92 @@
 // Exact cycle model of one tile on a variable-speed systolic array (DTQAtten Sec. II-B,
-// IV-B; DRQ's VSSA). R x C output-stationary array of 4-bit PEs; PE (i, j) holds output
-// (i, j); row i carries a token of precision row_bits[i], column j one of col_bits[j].
-// A MAC step of PE (i, j) takes c = (row_bits / 4) * (col_bits / 4) cycles: 1 for 4x4,
-// 2 for 8x4 / 4x8, 4 for 8x8 (high/low nibble time multiplexing).
+// IV-B; DRQ's VSSA), the same contract as rtl/vssa_array.sv (docs/cosim.md).
 //
-// Operands enter skewed: PE (i, j) does its k-th MAC in pipeline step t = k + i + j.
-// All PEs advance in lockstep: step t lasts as long as its slowest ACTIVE PE, i.e.
-// d(t) = max { c(i, j) : 0 <= t - i - j < K }; the others stall. Then the results
-// drain, one array row per cycle. docs/timing-model.md#vssa has the derivation.
+// R x C output-stationary array of 4-bit PEs; PE (i, j) holds output (i, j). Element
+// A[i][k] has precision row_bits[i]; element B[k][j] has precision col_bits[j], or
+// k_bits[k] when k_bits is given (attention-prob x V: the reduction runs over tokens).
+// A MAC of PE (i, j) on k takes c = (bits(A[i][k]) / 4) * (bits(B[k][j]) / 4) cycles:
+// 1 for 4x4, 2 for 8x4 / 4x8, 4 for 8x8 (high/low nibble time multiplexing).
+//
+// Operands enter skewed: PE (i, j) does its k-th MAC in pipeline step t = k + i + j,
+// T = K + R + C - 2 steps. All PEs advance in lockstep: step t lasts as long as its
+// slowest ACTIVE PE, d(t) = max { c(i, j, t - i - j) : 0 <= t - i - j < K }; the others
+// stall. A tile takes
+//     cycles = 1 (load of step 0's operands) + sum_t d(t) + R (result drain, a row a cycle)
+// docs/timing-model.md#vssa has the derivation and the provenance of each term.
 #pragma once
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace dtq::vssa {
 
-struct tile_shape {
-    uint32_t rows = 0, cols = 0, k = 0;
-    const uint8_t* row_bits = nullptr;  // rows entries, 4 or 8
-    const uint8_t* col_bits = nullptr;  // cols entries, 4 or 8
+struct tile_job {
+    int rows = 0, cols = 0, k = 0;
+    std::vector<uint8_t> row_bits;  // rows entries: 4 or 8 (precision of A's row i)
+    std::vector<uint8_t> col_bits;  // cols entries: 4 or 8 (precision of B's column j)
+    std::vector<uint8_t> k_bits;    // empty, or k entries: precision of B's row k (overrides col_bits)
+    const int8_t* a = nullptr;      // rows x k, row-major; null in timing mode
+    const int8_t* b = nullptr;      // k x cols, row-major; null in timing mode
+    uint64_t index = 0;             // tile number within its GEMM (reports only)
+
+    bool functional() const { return a != nullptr && b != nullptr; }
+    uint8_t a_bits(int i, int /*kk*/) const { return row_bits[static_cast<size_t>(i)]; }
+    uint8_t b_bits(int kk, int j) const {
+        return k_bits.empty() ? col_bits[static_cast<size_t>(j)] : k_bits[static_cast<size_t>(kk)];
+    }
 };
 
-struct tile_timing {
-    uint64_t cycles = 0;          // steps + drain
-    uint64_t step_cycles = 0;     // sum of step durations
-    uint64_t busy_pe_cycles = 0;  // sum over PEs of K * c
-    uint64_t stall_pe_cycles = 0; // sum over PEs of (their window - busy)
-    uint64_t max_cycle = 0;       // operating cycles of the critical PE: K * max c
+struct tile_result {
+    uint64_t cycles = 0;           // 1 + step_cycles + rows
+    uint64_t step_cycles = 0;      // sum over steps of d(t)
+    uint64_t busy_pe_cycles = 0;   // sum over PEs and MACs of c
+    uint64_t stall_pe_cycles = 0;  // sum over PEs of (d(t) - c) over the steps the PE is active
+    uint64_t max_cycle = 0;        // operating cycles of the critical PE: max over PEs of sum_k c
+    double stall_ratio = 0;        // the paper's R = stall / (rows x cols x max_cycle)
     uint64_t macs = 0;
-    uint64_t pes = 0;             // active PEs: rows x cols
     uint64_t macs_by_mode[3] = {0, 0, 0};  // 4x4, 8x4 (either way), 8x8
-    double stall_ratio() const;   // the paper's R = stall / (PE count x max_cycle)
+    std::vector<int32_t> c;        // rows x cols, functional mode only
 };
 
+// Cycles of one MAC for a pair of precisions (4 or 8 bits).
 inline uint32_t pe_cycles(uint8_t a_bits, uint8_t b_bits) { return (a_bits / 4u) * (b_bits / 4u); }
 
-tile_timing tile_cycles(const tile_shape& t);
+// Test-only fault injection: makes the model deliberately wrong so a test can prove the
+// lockstep checker catches it. Never set outside tests.
+struct tile_model_fault {
+    int64_t add_cycles_at_tile = -1;  // add one cycle to the tile with this index
+    int64_t flip_result_bit_at_tile = -1;  // flip bit `flip_bit` of c[0] of this tile
+    int flip_bit = 0;
+};
 
-// A tile whose precision varies along the reduction instead (attention-prob x V: the
-// row operand is an 8-bit probability, the column operand V[k][j] has the precision of
-// token k): PE (i, j) at step t works on k = t - i - j with c(k) = (row_bits / 4) *
-// (k_bits[k] / 4), so d(t) = max { c(k) : t - (rows + cols - 2) <= k <= t }.
-tile_timing tile_cycles_reduction(uint32_t rows, uint32_t cols, uint8_t row_bits, const uint8_t* k_bits, uint32_t k);
+// A way to run a tile: the C++ model (tile_model) or the Verilated RTL (rtl/vssa_rtl.h).
+class tile_backend {
+public:
+    virtual ~tile_backend() = default;
+    virtual tile_result run_tile(const tile_job& job) = 0;
+    // Re-run the tile with a waveform written to vcd_path (RTL backends; the model has none).
+    virtual bool trace_tile(const tile_job& job, const std::string& vcd_path) { return false; }
+    virtual const char* name() const = 0;
+};
+
+// Throws std::invalid_argument: sizes < 1, missing precisions, precisions not 4 or 8, and
+// in functional mode operands outside their precision's range ([-8, 7] for 4-bit).
+void validate(const tile_job& job);
+
+// The exact timing of a tile, O(R C + R + C + K) (O(R + C) for uniform tiles);
+// functional mode also computes c. No SystemC.
+tile_result run_tile_model(const tile_job& job);
+
+class tile_model final : public tile_backend {
+public:
+    tile_model() = default;
+    explicit tile_model(const tile_model_fault& fault) : m_fault(fault) {}
+    tile_result run_tile(const tile_job& job) override;
+    const char* name() const override { return "model"; }
+
+private:
+    tile_model_fault m_fault;
+};
 
 }  // namespace dtq::vssa

@@ -1,5 +1,6 @@
 // VSSA tile cycles by hand and against a literal step-by-step simulation written here;
 // functional GEMMs against a naive triple loop; the reordering identity.
+// Every expected number below is derived in the comment next to it.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -13,32 +14,39 @@ using namespace dtq::vssa;
 
 namespace {
 
-// Literal lockstep simulation: every step, every PE; independent of tile_cycles().
+// Literal lockstep simulation: every step, every PE; independent of run_tile_model().
 struct brute {
     uint64_t steps_cycles = 0, stall = 0, busy = 0;
 };
-brute simulate(const std::vector<uint8_t>& rb, const std::vector<uint8_t>& cb, uint32_t K) {
+brute simulate(const std::vector<uint8_t>& rb, const std::vector<uint8_t>& cb, const std::vector<uint8_t>& kb, uint32_t K) {
     brute b;
     const uint32_t R = static_cast<uint32_t>(rb.size()), C = static_cast<uint32_t>(cb.size());
+    auto cyc = [&](uint32_t i, uint32_t j, uint32_t k) { return (rb[i] / 4u) * ((kb.empty() ? cb[j] : kb[k]) / 4u); };
     for (uint32_t t = 0; t < K + R + C - 2; ++t) {
         uint32_t d = 0;
         for (uint32_t i = 0; i < R; ++i)
             for (uint32_t j = 0; j < C; ++j)
-                if (t >= i + j && t - i - j < K) d = std::max(d, (rb[i] / 4u) * (cb[j] / 4u));
+                if (t >= i + j && t - i - j < K) d = std::max(d, cyc(i, j, t - i - j));
         b.steps_cycles += d;
         for (uint32_t i = 0; i < R; ++i)
             for (uint32_t j = 0; j < C; ++j)
                 if (t >= i + j && t - i - j < K) {
-                    const uint32_t c = (rb[i] / 4u) * (cb[j] / 4u);
-                    b.busy += c;
-                    b.stall += d - c;
+                    b.busy += cyc(i, j, t - i - j);
+                    b.stall += d - cyc(i, j, t - i - j);
                 }
     }
     return b;
 }
 
-tile_timing tile(std::vector<uint8_t> rb, std::vector<uint8_t> cb, uint32_t K) {
-    return tile_cycles({static_cast<uint32_t>(rb.size()), static_cast<uint32_t>(cb.size()), K, rb.data(), cb.data()});
+tile_result tile(std::vector<uint8_t> rb, std::vector<uint8_t> cb, int K, std::vector<uint8_t> kb = {}) {
+    tile_job j;
+    j.rows = static_cast<int>(rb.size());
+    j.cols = static_cast<int>(cb.size());
+    j.k = K;
+    j.row_bits = std::move(rb);
+    j.col_bits = std::move(cb);
+    j.k_bits = std::move(kb);
+    return run_tile_model(j);
 }
 
 }  // namespace
@@ -48,57 +56,85 @@ TEST_CASE("vssa: a single PE takes 1, 2, 4 cycles per MAC for 4x4, 8x4/4x8, 8x8"
     CHECK(tile({8}, {4}, 1).step_cycles == 2);
     CHECK(tile({4}, {8}, 1).step_cycles == 2);
     CHECK(tile({8}, {8}, 1).step_cycles == 4);
-    // K MACs in sequence, then one cycle to drain the result row.
-    CHECK(tile({8}, {8}, 10).cycles == 40 + 1);
+    // 1 load cycle + K MACs of 4 cycles + 1 drain row: 1 + 40 + 1.
+    CHECK(tile({8}, {8}, 10).cycles == 42);
+    CHECK(tile({8}, {4}, 10).cycles == 22);  // 1 + 10 x 2 + 1
+    CHECK(tile({4}, {4}, 10).cycles == 12);  // 1 + 10 x 1 + 1
     CHECK(tile({8}, {4}, 10).stall_pe_cycles == 0);
+    CHECK(tile({8}, {8}, 10).busy_pe_cycles == 40);
 }
 
-TEST_CASE("vssa: uniform tiles never stall; fill and drain are counted", "[vssa]") {
+TEST_CASE("vssa: uniform tiles never stall; load, fill and drain are counted", "[vssa]") {
     for (uint8_t p : {4, 8})
         for (uint8_t q : {4, 8}) {
             const auto t = tile(std::vector<uint8_t>(16, p), std::vector<uint8_t>(16, q), 64);
             const uint32_t c = (p / 4u) * (q / 4u);
-            // 64 + 16 + 16 - 2 = 94 steps of c cycles, plus 16 drain cycles.
-            CHECK(t.cycles == 94u * c + 16u);
+            // 64 + 16 + 16 - 2 = 94 steps of c cycles, + 1 load, + 16 drain cycles.
+            CHECK(t.cycles == 1u + 94u * c + 16u);
             CHECK(t.stall_pe_cycles == 0);
-            CHECK(t.stall_ratio() == 0.0);
+            CHECK(t.stall_ratio == 0.0);
             CHECK(t.busy_pe_cycles == 256u * 64u * c);
+            CHECK(t.max_cycle == 64u * c);
         }
+    // Uniform along k too (prob x V with all 8-bit V): 1 + (5 + 3 + 4 - 2) x 4 + 3 = 44.
+    const auto u = tile({8, 8, 8}, {8, 8, 8, 8}, 5, {8, 8, 8, 8, 8});
+    CHECK(u.cycles == 44);
+    CHECK(u.stall_pe_cycles == 0);
 }
 
 TEST_CASE("vssa: 3x3 tile of the Fig. 5 example, normal order (rows 8,4,4 x cols 8,4,4, K 9)", "[vssa]") {
-    // c(i,j):  4 2 2 / 2 1 1 / 2 1 1. Slowest per anti-diagonal s = i + j: 4, 2, 2, 1, 1.
+    // c(i,j) = 4 2 2 / 2 1 1 / 2 1 1. Slowest per anti-diagonal s = i + j: 4, 2, 2, 1, 1.
     // Steps t = 0..12 see diagonals [t-8, t]: t <= 8 includes s = 0 -> 4 cycles (9 steps);
-    // t = 9, 10 -> 2; t = 11, 12 -> 1.  Sum = 36 + 4 + 2 = 42; + 3 drain = 45.
+    // t = 9, 10 -> 2; t = 11, 12 -> 1.  Sum = 36 + 4 + 2 = 42; + 1 load + 3 drain = 46.
     // Windows (sum of the 9 steps a PE is active): s0 36, s1 34, s2 32, s3 29, s4 26;
     // PEs per diagonal 1, 2, 3, 2, 1 -> 284. Busy = 9 x (sum of c = 16) = 144.
     // Stall = 140. R = 140 / (9 PEs x 36) = 0.4321.
     const auto t = tile({8, 4, 4}, {8, 4, 4}, 9);
     CHECK(t.step_cycles == 42);
-    CHECK(t.cycles == 45);
+    CHECK(t.cycles == 46);
     CHECK(t.busy_pe_cycles == 144);
     CHECK(t.stall_pe_cycles == 140);
     CHECK(t.max_cycle == 36);
-    CHECK(t.stall_ratio() == Approx(140.0 / 324.0));
+    CHECK(t.stall_ratio == Approx(140.0 / 324.0));
+    CHECK(t.macs_by_mode[0] == 4u * 9u);  // 4x4 PEs: (1,1) (1,2) (2,1) (2,2)
+    CHECK(t.macs_by_mode[1] == 4u * 9u);  // 8x4: (0,1) (0,2) (1,0) (2,0)
+    CHECK(t.macs_by_mode[2] == 1u * 9u);  // 8x8: (0,0)
 }
 
-TEST_CASE("vssa: 3x3 tiles after clustering: all-4-bit and one mixed column", "[vssa]") {
-    // All 4-bit: 13 steps of 1 cycle + 3 drain, no stall.
-    const auto u = tile({4, 4, 4}, {4, 4, 4}, 9);
-    CHECK(u.cycles == 16);
-    CHECK(u.stall_pe_cycles == 0);
-    // rows 4,4,4 x cols 4,4,8: c = 1 1 2 per row; diagonal maxima 1, 1, 2, 2, 2.
-    // t = 0, 1 -> 1 cycle; t = 2..12 -> 2 cycles: 2 + 22 = 24; + 3 = 27.
-    // Windows: s0 16, s1 17, s2 18, s3 18, s4 18 -> 16 + 34 + 54 + 36 + 18 = 158.
-    // Busy 9 x 12 = 108; stall 50; max_cycle 18; R = 50 / 162.
-    const auto m = tile({4, 4, 4}, {4, 4, 8}, 9);
-    CHECK(m.cycles == 27);
-    CHECK(m.stall_pe_cycles == 50);
-    CHECK(m.stall_ratio() == Approx(50.0 / 162.0));
-}
-
-TEST_CASE("vssa: Fig. 5 style 9 tokens x 9 channels on a 3x3 array, plain and reordered", "[vssa]") {
-    // Token precisions (ids 0..8); Q x K^T over the same tokens.
+TEST_CASE("vssa: Fig. 5 style 9 tokens x 9 channels on a 3x3 array, plain and reordered, R by hand", "[vssa]") {
+    // Tokens 0..8 with precisions 8 4 4 8 4 8 4 4 8; Q x K^T over the same tokens, 9 channels.
+    // Write a = bits / 4 (1 or 2); c(i,j) = a_i a_j; busy = 9 x (sum a over rows)(sum a over cols).
+    // Steps t = 0..12; diagonal s = 0..4 is active in t = s..s+8; d(t) = max of the diagonal
+    // maxima dmax[s] over the active diagonals; window(s) = sum of d over t = s..s+8.
+    //
+    // Plain order: row / col tiles T0 = (2,1,1), T1 = (2,1,2), T2 = (1,1,2).
+    //  r0c0 T0xT0: dmax 4 2 2 1 1; d = 4 (t0..8), 2, 2, 1, 1 -> 42; windows 36 34 32 29 26 ->
+    //       36 + 2x34 + 3x32 + 2x29 + 26 = 284; busy 9x4x4 = 144; stall 140; max c 4.
+    //  r0c1 T0xT1: c = 4 2 4 / 2 1 2 / 2 1 2, dmax 4 2 4 2 2; d = 4 (t0..10), 2, 2 -> 48;
+    //       windows 36 36 36 34 32 -> 316; busy 9x4x5 = 180; stall 136.
+    //  r0c2 T0xT2: c = 2 2 4 / 1 1 2 / 1 1 2, dmax 2 2 4 2 2; d = 2, 2, 4 (t2..10), 2, 2 -> 44;
+    //       windows 32 34 36 34 32 -> 308; busy 144; stall 164.
+    //  r1c0 T1xT0: dmax 4 2 4 2 2 as r0c1 -> 48 steps' cycles, stall 136.
+    //  r1c1 T1xT1: dmax 4 2 4 2 4: every step 4 -> 52; windows 9 x 36 = 324; busy 9x5x5 = 225; stall 99.
+    //  r1c2 T1xT2: c = 2 2 4 / 1 1 2 / 2 2 4, dmax 2 2 4 2 4; d = 2, 2, 4 (t2..12) -> 48;
+    //       windows 32 34 36 36 36 -> 316; busy 9x5x4 = 180; stall 136.
+    //  r2c0 T2xT0: dmax 2 2 4 2 2 as r0c2 -> 44, stall 164.
+    //  r2c1 T2xT1: dmax 2 2 4 2 4 as r1c2 -> 48, stall 136.
+    //  r2c2 T2xT2: c = 1 1 2 / 1 1 2 / 2 2 4, dmax 1 1 2 2 4; d = 1 1 2 2 4 x 9 -> 42;
+    //       windows 26 29 32 34 36 -> 284; busy 144; stall 140.
+    //  Every tile has an 8x8 PE: max_cycle = 36, R = stall / 324.
+    //  Cycles = 1 + steps + 3 each: 46 52 48 52 56 52 48 52 46 = 452 on one array.
+    //
+    // Reordered (4-bit first): tokens 1 2 4 6 7 | 0 3 5 8; tiles U0 = (1,1,1), U1 = (1,1,2), U2 = (2,2,2).
+    //  r0c0 U0xU0: uniform 1 -> 13, stall 0.              r0c2 U0xU2: uniform 2 -> 26, stall 0.
+    //  r0c1 U0xU1: c = 1 1 2 per row, dmax 1 1 2 2 2; d = 1, 1, 2 (t2..12) -> 24; windows
+    //       16 17 18 18 18 -> 158; busy 9x3x4 = 108; stall 50; max c 2 -> R = 50 / (9 x 18).
+    //  r1c0 U1xU0: dmax 1 1 2 2 2 -> 24, stall 50, R = 50 / 162.
+    //  r1c1 U1xU1: as plain r2c2 -> 42, stall 140, R = 140 / 324.
+    //  r1c2 U1xU2: c = 2 2 2 / 2 2 2 / 4 4 4, dmax 2 2 4 4 4; d = 2, 2, 4 (t2..12) -> 48;
+    //       windows 32 34 36 36 36 -> 316; busy 9x4x6 = 216; stall 100; R = 100 / 324.
+    //  r2c0 U2xU0: uniform 2 -> 26.  r2c1 U2xU1: dmax 2 2 4 4 4 -> 48, stall 100.  r2c2: uniform 4 -> 52.
+    //  Cycles: 17 28 30 28 46 52 30 52 56 = 339.
     const std::vector<uint8_t> bits = {8, 4, 4, 8, 4, 8, 4, 4, 8};
     vssa_config cfg;
     cfg.rows = cfg.cols = 3;
@@ -106,46 +142,29 @@ TEST_CASE("vssa: Fig. 5 style 9 tokens x 9 channels on a 3x3 array, plain and re
     op.M = op.N = 9;
     op.K = 9;
     op.row_bits = op.col_bits = bits;
-    for (bool reorder : {false, true}) {
-        cfg.reorder = reorder;
-        // Expected per iteration from the literal simulation, tile by tile in Fig. 5 order.
-        std::vector<uint32_t> order(9);
-        for (uint32_t i = 0; i < 9; ++i) order[i] = i;
-        if (reorder) std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return bits[a] < bits[b]; });
-        uint64_t expect_cycles = 0, expect_stall = 0;
-        std::vector<double> expect_r;
-        for (int r = 0; r < 3; ++r)
-            for (int c = 0; c < 3; ++c) {
-                std::vector<uint8_t> rb, cb;
-                uint32_t cmax = 0;
-                for (int x = 0; x < 3; ++x) {
-                    rb.push_back(bits[order[r * 3 + x]]);
-                    cb.push_back(bits[order[c * 3 + x]]);
-                }
-                for (auto p : rb)
-                    for (auto q : cb) cmax = std::max(cmax, (p / 4u) * (q / 4u));
-                const brute b = simulate(rb, cb, 9);
-                expect_cycles += b.steps_cycles + 3;
-                expect_stall += b.stall;
-                expect_r.push_back(static_cast<double>(b.stall) / (9.0 * 9.0 * cmax));
-            }
-        const gemm_result res = run_gemm(cfg, op);
-        INFO("reorder " << reorder);
-        CHECK(res.tiles == 9);
-        CHECK(res.cycles == expect_cycles);
-        CHECK(res.stall_pe_cycles == expect_stall);
-        REQUIRE(res.iteration_r.size() == 9);
-        for (int i = 0; i < 9; ++i) CHECK(res.iteration_r[i] == Approx(expect_r[i]));
-    }
-    // Clustering helps: fewer cycles and a lower mean R.
+
     cfg.reorder = false;
-    const auto plain = run_gemm(cfg, op);
+    const gemm_result plain = run_gemm(cfg, op);
+    const double plain_r[9] = {140 / 324.0, 136 / 324.0, 164 / 324.0, 136 / 324.0, 99 / 324.0,
+                               136 / 324.0, 164 / 324.0, 136 / 324.0, 140 / 324.0};
+    CHECK(plain.tiles == 9);
+    CHECK(plain.cycles == 452);
+    CHECK(plain.stall_pe_cycles == 140u + 136 + 164 + 136 + 99 + 136 + 164 + 136 + 140);  // 1251
+    REQUIRE(plain.iteration_r.size() == 9);
+    for (int i = 0; i < 9; ++i) CHECK(plain.iteration_r[static_cast<size_t>(i)] == Approx(plain_r[i]));
+
     cfg.reorder = true;
-    const auto clustered = run_gemm(cfg, op);
-    CHECK(clustered.cycles < plain.cycles);
-    CHECK(clustered.stall_ratio_sum < plain.stall_ratio_sum);
-    // Normal order: iteration r0c0 is the hand-computed tile above.
-    CHECK(plain.iteration_r[0] == Approx(140.0 / 324.0));
+    const gemm_result re = run_gemm(cfg, op);
+    const double re_r[9] = {0, 50 / 162.0, 0, 50 / 162.0, 140 / 324.0, 100 / 324.0, 0, 100 / 324.0, 0};
+    CHECK(re.cycles == 339);
+    CHECK(re.stall_pe_cycles == 50u + 50 + 140 + 100 + 100);  // 440
+    REQUIRE(re.iteration_r.size() == 9);
+    for (int i = 0; i < 9; ++i) CHECK(re.iteration_r[static_cast<size_t>(i)] == Approx(re_r[i]));
+    CHECK(re.row_order == std::vector<uint32_t>{1, 2, 4, 6, 7, 0, 3, 5, 8});
+    // Clustering: 5 stall iterations instead of 9 and a lower mean R (Sec. IV-B).
+    CHECK(std::count_if(re.iteration_r.begin(), re.iteration_r.end(), [](double r) { return r > 0; }) == 5);
+    CHECK(re.mean_stall_ratio() == Approx(540.0 / 2916.0));
+    CHECK(plain.mean_stall_ratio() == Approx(1251.0 / 2916.0));
 }
 
 TEST_CASE("vssa: tile model equals the literal simulation on random tiles", "[vssa]") {
@@ -155,9 +174,10 @@ TEST_CASE("vssa: tile model equals the literal simulation on random tiles", "[vs
         std::vector<uint8_t> rb(R), cb(C);
         for (auto& b : rb) b = (rng() & 1) ? 8 : 4;
         for (auto& b : cb) b = (rng() & 1) ? 8 : 4;
-        const auto t = tile(rb, cb, K);
-        const brute b = simulate(rb, cb, K);
+        const auto t = tile(rb, cb, static_cast<int>(K));
+        const brute b = simulate(rb, cb, {}, K);
         REQUIRE(t.step_cycles == b.steps_cycles);
+        REQUIRE(t.cycles == 1 + b.steps_cycles + R);
         REQUIRE(t.stall_pe_cycles == b.stall);
         REQUIRE(t.busy_pe_cycles == b.busy);
     }
@@ -165,25 +185,54 @@ TEST_CASE("vssa: tile model equals the literal simulation on random tiles", "[vs
 
 TEST_CASE("vssa: reduction-precision tiles (prob x V) against the literal simulation", "[vssa]") {
     std::mt19937 rng(5);
-    for (int it = 0; it < 200; ++it) {
+    for (int it = 0; it < 300; ++it) {
         const uint32_t R = 1 + rng() % 6, C = 1 + rng() % 6, K = 1 + rng() % 30;
-        std::vector<uint8_t> kb(K);
+        std::vector<uint8_t> kb(K), rb(R, 8), cb(C, 8);
         for (auto& b : kb) b = (rng() & 1) ? 8 : 4;
-        const auto t = tile_cycles_reduction(R, C, 8, kb.data(), K);
-        uint64_t steps = 0, stall = 0;
-        for (uint32_t s = 0; s < K + R + C - 2; ++s) {
-            uint32_t d = 0;
-            for (uint32_t i = 0; i < R; ++i)
-                for (uint32_t j = 0; j < C; ++j)
-                    if (s >= i + j && s - i - j < K) d = std::max(d, 2u * (kb[s - i - j] / 4u));
-            steps += d;
-            for (uint32_t i = 0; i < R; ++i)
-                for (uint32_t j = 0; j < C; ++j)
-                    if (s >= i + j && s - i - j < K) stall += d - 2u * (kb[s - i - j] / 4u);
-        }
-        REQUIRE(t.step_cycles == steps);
-        REQUIRE(t.stall_pe_cycles == stall);
+        if (it % 3 == 0)  // rows of mixed precision too (the general path)
+            for (auto& b : rb) b = (rng() & 1) ? 8 : 4;
+        const auto t = tile(rb, cb, static_cast<int>(K), kb);
+        const brute b = simulate(rb, cb, kb, K);
+        REQUIRE(t.step_cycles == b.steps_cycles);
+        REQUIRE(t.stall_pe_cycles == b.stall);
+        REQUIRE(t.busy_pe_cycles == b.busy);
     }
+}
+
+TEST_CASE("vssa: tile validation rejects bad sizes, precisions and 4-bit values out of range", "[vssa]") {
+    CHECK_THROWS_AS(tile({}, {4}, 1), std::invalid_argument);
+    CHECK_THROWS_AS(tile({6}, {4}, 1), std::invalid_argument);
+    tile_job j;
+    j.rows = j.cols = j.k = 1;
+    j.row_bits = {4};
+    j.col_bits = {8};
+    const int8_t a = 8, b = -128;  // 8 does not fit a 4-bit token
+    j.a = &a;
+    j.b = &b;
+    CHECK_THROWS_AS(run_tile_model(j), std::invalid_argument);
+    const int8_t a_ok = -8;
+    j.a = &a_ok;
+    const tile_result r = run_tile_model(j);
+    CHECK(r.c == std::vector<int32_t>{1024});  // -8 x -128
+}
+
+TEST_CASE("vssa: gemm_s8 equals the naive triple loop at the extremes and odd shapes", "[vssa]") {
+    std::mt19937 rng(17);
+    for (int it = 0; it < 30; ++it) {
+        const uint64_t M = 1 + rng() % 37, N = 1 + rng() % 41, K = 1 + rng() % 300;
+        std::vector<int8_t> a(M * K), bt(N * K);
+        for (auto& v : a) v = (rng() % 4 == 0) ? -128 : static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
+        for (auto& v : bt) v = (rng() % 4 == 0) ? -128 : static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
+        std::vector<int32_t> c(M * N), ref(M * N);
+        gemm_s8(a.data(), bt.data(), c.data(), M, N, K, 1 + it % 2);
+        gemm_s8_reference(a.data(), bt.data(), ref.data(), M, N, K);
+        REQUIRE(c == ref);
+    }
+    // All -128: every output is K x 16384.
+    std::vector<int8_t> a(8 * 1000, -128), bt(8 * 1000, -128);
+    std::vector<int32_t> c(64);
+    gemm_s8(a.data(), bt.data(), c.data(), 8, 8, 1000, 2);
+    CHECK(std::all_of(c.begin(), c.end(), [](int32_t v) { return v == 16384000; }));
 }
 
 TEST_CASE("vssa: random mixed-precision GEMMs equal a naive triple loop", "[vssa]") {
@@ -192,23 +241,22 @@ TEST_CASE("vssa: random mixed-precision GEMMs equal a naive triple loop", "[vssa
         const uint64_t M = 1 + rng() % 70, N = 1 + rng() % 70, K = 1 + rng() % 100;
         std::vector<int8_t> a(M * K), bt(N * K);
         gemm_op op;
-        op.M = M; op.N = N; op.K = K;
+        op.M = M;
+        op.N = N;
+        op.K = K;
         op.row_bits.resize(M);
         op.col_bits.resize(N);
-        for (uint64_t i = 0; i < M; ++i) op.row_bits[i] = uint8_t{0} + (rng() % 3) * 4;  // 0, 4, 8
-        for (uint64_t j = 0; j < N; ++j) op.col_bits[j] = uint8_t{0} + (rng() % 3) * 4;
-        // Extremes included; 4-bit tokens quantized into the 8-bit domain.
-        const int8_t extremes[] = {-128, 127, -8, 7, 0};
+        for (uint64_t i = 0; i < M; ++i) op.row_bits[i] = static_cast<uint8_t>((rng() % 3) * 4);  // 0, 4, 8
+        for (uint64_t j = 0; j < N; ++j) op.col_bits[j] = static_cast<uint8_t>((rng() % 3) * 4);
+        // 4-bit tokens in [-8, 7], 8-bit in [-128, 127]; extremes drawn often.
+        auto draw = [&](uint8_t bits) {
+            if (bits == 4) return rng() % 3 == 0 ? static_cast<int8_t>(rng() & 1 ? 7 : -8) : static_cast<int8_t>(static_cast<int>(rng() % 16) - 8);
+            return rng() % 3 == 0 ? static_cast<int8_t>(rng() & 1 ? 127 : -128) : static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
+        };
         for (uint64_t i = 0; i < M; ++i)
-            for (uint64_t k = 0; k < K; ++k) {
-                int8_t v = (rng() % 5 == 0) ? extremes[rng() % 5] : static_cast<int8_t>(rng() % 256 - 128);
-                a[i * K + k] = op.row_bits[i] == 4 ? quantize_4bit(v) : v;
-            }
+            for (uint64_t k = 0; k < K; ++k) a[i * K + k] = draw(op.row_bits[i]);
         for (uint64_t j = 0; j < N; ++j)
-            for (uint64_t k = 0; k < K; ++k) {
-                int8_t v = (rng() % 5 == 0) ? extremes[rng() % 5] : static_cast<int8_t>(rng() % 256 - 128);
-                bt[j * K + k] = op.col_bits[j] == 4 ? quantize_4bit(v) : v;
-            }
+            for (uint64_t k = 0; k < K; ++k) bt[j * K + k] = draw(op.col_bits[j]);
         op.a = a.data();
         op.bt = bt.data();
         vssa_config cfg;
@@ -218,15 +266,114 @@ TEST_CASE("vssa: random mixed-precision GEMMs equal a naive triple loop", "[vssa
         cfg.reorder = rng() & 1;
         cfg.threads = 1 + rng() % 2;
         const gemm_result res = run_gemm(cfg, op);
-        std::vector<int32_t> ref(M * N);
-        gemm_s8_reference(a.data(), bt.data(), ref.data(), M, N, K);
+        std::vector<int32_t> ref(M * N, 0);
         for (uint64_t i = 0; i < M; ++i)
-            for (uint64_t j = 0; j < N; ++j) {
-                const bool live = op.row_bits[i] && op.col_bits[j];
-                REQUIRE(res.c[i * N + j] == (live ? ref[i * N + j] : 0));
-            }
+            for (uint64_t j = 0; j < N; ++j)
+                if (op.row_bits[i] && op.col_bits[j])  // pruned tokens are skipped entirely: 0
+                    for (uint64_t k = 0; k < K; ++k) ref[i * N + j] += int32_t{a[i * K + k]} * int32_t{bt[j * K + k]};
+        REQUIRE(res.c == ref);
         CHECK(res.reorder_checked == cfg.reorder);
+        // Timing mode gives the same cycles.
+        gemm_op timing = op;
+        timing.a = timing.bt = nullptr;
+        const gemm_result t = run_gemm(cfg, timing);
+        CHECK(t.cycles == res.cycles);
+        CHECK(t.stall_pe_cycles == res.stall_pe_cycles);
+        CHECK(t.c.empty());
     }
+}
+
+TEST_CASE("vssa: reordered output equals the permuted plain output; a corrupted one is caught", "[vssa]") {
+    std::mt19937 rng(23);
+    const uint64_t M = 40, N = 33, K = 20;
+    std::vector<int8_t> a(M * K), bt(N * K);
+    for (auto& v : a) v = static_cast<int8_t>(static_cast<int>(rng() % 16) - 8);
+    for (auto& v : bt) v = static_cast<int8_t>(static_cast<int>(rng() % 16) - 8);
+    gemm_op op;
+    op.name = "qk";
+    op.M = M;
+    op.N = N;
+    op.K = K;
+    for (uint64_t i = 0; i < M; ++i) op.row_bits.push_back(static_cast<uint8_t>((rng() % 3) * 4));
+    for (uint64_t j = 0; j < N; ++j) op.col_bits.push_back(static_cast<uint8_t>((rng() % 3) * 4));
+    op.a = a.data();
+    op.bt = bt.data();
+    vssa_config cfg;
+    cfg.reorder = false;
+    const gemm_result plain = run_gemm(cfg, op);
+    cfg.reorder = true;
+    gemm_result re = run_gemm(cfg, op);
+    CHECK(re.reorder_checked);
+    // Hardware position p holds token row_order[p]; its outputs are the plain ones of that token.
+    for (size_t p = 0; p < re.row_order.size(); ++p)
+        for (size_t q = 0; q < re.col_order.size(); ++q)
+            REQUIRE(re.c_hw[p * re.col_order.size() + q] == plain.c[re.row_order[p] * N + re.col_order[q]]);
+    CHECK(re.c == plain.c);  // un-permuted
+    // Low precision first within each side, no pruned token kept.
+    for (size_t p = 1; p < re.row_order.size(); ++p) CHECK(op.row_bits[re.row_order[p - 1]] <= op.row_bits[re.row_order[p]]);
+    for (uint32_t r : re.row_order) CHECK(op.row_bits[r] != 0);
+    // A wrong permutation (two hardware rows swapped) is caught.
+    std::swap(re.row_order[0], re.row_order.back());
+    CHECK_THROWS_AS(check_reordered(op, re), reorder_mismatch);
+}
+
+TEST_CASE("vssa: tiles go round-robin or greedily over arrays; the makespan is the busiest array", "[vssa]") {
+    gemm_op op;
+    op.M = 32;
+    op.N = 32;
+    op.K = 8;  // 2 x 2 tiles of 16 x 16
+    op.row_bits.assign(32, 8);
+    op.col_bits.assign(32, 8);
+    vssa_config cfg;  // 16 x 16
+    cfg.arrays = 1;
+    const uint64_t one_tile = 1 + (8 + 30) * 4 + 16;  // load + 38 steps of 4 cycles + 16 drain = 169
+    CHECK(run_gemm(cfg, op).cycles == 4 * one_tile);
+    cfg.arrays = 3;  // tiles 0, 3 on array 0
+    CHECK(run_gemm(cfg, op).cycles == 2 * one_tile);
+    cfg.arrays = 4;
+    CHECK(run_gemm(cfg, op).cycles == one_tile);
+    CHECK(run_gemm(cfg, op).utilization(cfg) == Approx(4.0 * 256 * 8 * 4 / (4.0 * 256 * 169)));
+    op.row_bits[5] = 0;  // a pruned token removes its row: 29 rows still need 2 row tiles
+    op.row_bits[20] = 0;
+    op.row_bits[21] = 0;
+    CHECK(run_gemm(cfg, op).macs == 29u * 32u * 8u);
+
+    // One row tile of 8-bit tokens, three column tiles: 8-bit (8 x 8: 169 cycles), then two
+    // 4-bit ones (8 x 4, 2 cycles a step: 1 + 38 x 2 + 16 = 93). Two arrays, no reordering.
+    gemm_op g;
+    g.M = 16;
+    g.N = 48;
+    g.K = 8;
+    g.row_bits.assign(16, 8);
+    g.col_bits.assign(48, 4);
+    for (int j = 0; j < 16; ++j) g.col_bits[static_cast<size_t>(j)] = 8;
+    vssa_config two;
+    two.arrays = 2;
+    two.reorder = false;
+    // round-robin: array 0 gets tiles 0 and 2: 169 + 93 = 262; array 1: 93.
+    CHECK(run_gemm(two, g).cycles == 262);
+    // greedy: tile 0 -> array 0 (169), tile 1 -> array 1 (93), tile 2 -> array 1 (186).
+    two.schedule = tile_schedule::greedy;
+    CHECK(run_gemm(two, g).cycles == 186);
+}
+
+TEST_CASE("vssa: presets", "[vssa]") {
+    const vssa_config d = preset_dtqatten();
+    CHECK(d.rows * d.cols * d.arrays == 3168u);  // Sec. V: 16 x 18 x 11 4-bit PEs
+    const vssa_config s = preset_single16();
+    CHECK(s.rows * s.cols * s.arrays == 256u);
+}
+
+TEST_CASE("vssa: the rtl backend is refused when it is not installed", "[vssa]") {
+    // dtq_vssa alone (this test links only it) has no RTL.
+    vssa_config cfg;
+    cfg.backend = pe_backend::lockstep;
+    gemm_op op;
+    op.M = op.N = op.K = 4;
+    op.row_bits.assign(4, 8);
+    op.col_bits.assign(4, 8);
+    CHECK_FALSE(rtl_backend_available());
+    CHECK_THROWS_AS(run_gemm(cfg, op), std::runtime_error);
 }
 
 TEST_CASE("vssa: 4-bit quantization rounds half to even and clamps to [-8, 7] x 16", "[vssa]") {
@@ -238,23 +385,4 @@ TEST_CASE("vssa: 4-bit quantization rounds half to even and clamps to [-8, 7] x 
     CHECK(quantize_4bit(-24) == -32);  // -1.5 -> -2
     CHECK(quantize_4bit(127) == 112);  // 7.94 -> 8 -> clamp 7
     CHECK(quantize_4bit(-128) == -128);
-}
-
-TEST_CASE("vssa: tiles round-robin over arrays; the makespan is the busiest array", "[vssa]") {
-    gemm_op op;
-    op.M = 32; op.N = 32; op.K = 8;  // 2 x 2 tiles of 16 x 16
-    op.row_bits.assign(32, 8);
-    op.col_bits.assign(32, 8);
-    vssa_config cfg;  // 16 x 16
-    cfg.arrays = 1;
-    const uint64_t one_tile = (8 + 30) * 4 + 16;  // 38 steps of 4 cycles + 16 drain
-    CHECK(run_gemm(cfg, op).cycles == 4 * one_tile);
-    cfg.arrays = 3;  // tiles 0, 3 on array 0
-    CHECK(run_gemm(cfg, op).cycles == 2 * one_tile);
-    cfg.arrays = 4;
-    CHECK(run_gemm(cfg, op).cycles == one_tile);
-    op.row_bits[5] = 0;  // a pruned token removes its row: 31 rows still need 2 row tiles
-    op.row_bits[20] = 0;
-    op.row_bits[21] = 0;  // 29 rows
-    CHECK(run_gemm(cfg, op).macs == 29u * 32u * 8u);
 }
