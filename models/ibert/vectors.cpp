@@ -223,13 +223,14 @@ struct case_result {
     std::string mismatch;  // empty when every field matches
 };
 
-using case_fn = case_result (*)(const field_reader&, const book&);
+// Fills r.inputs before running the kernel, so an exception still leaves the summary.
+using case_fn = void (*)(const field_reader&, const book&, case_result& r);
 
-case_result run_exp(const field_reader& f, const book& b) {
+void run_exp(const field_reader& f, const book& b, case_result& r) {
     const double scale = f.f64("scale");
     const auto x = f.ints("x_int");
     check_n(f, x.size(), "x_int");
-    case_result r{fmt::format("n={}, scale={}, {}", x.size(), fmt_real(scale), summarize("x_int", x)), {}};
+    r = case_result{fmt::format("n={}, scale={}, {}", x.size(), fmt_real(scale), summarize("x_int", x)), {}};
     const auto k = exp_consts(scale, b);
     const auto e = i_exp_int(x, k);
     checker c(f);
@@ -243,10 +244,9 @@ case_result run_exp(const field_reader& f, const book& b) {
     c.ints("z", e.z);
     c.ints("exp_int", e.exp_int);
     r.mismatch = c.first();
-    return r;
 }
 
-case_result run_softmax(const field_reader& f, const book& b) {
+void run_softmax(const field_reader& f, const book& b, case_result& r) {
     const double scale = f.f64("scale");
     const auto x = f.ints("x_int");
     check_n(f, x.size(), "x_int");
@@ -263,7 +263,7 @@ case_result run_softmax(const field_reader& f, const book& b) {
         if ((p.exp_act_max_int && *p.exp_act_max_int <= 0) || (p.exp_act_max_real && !(*p.exp_act_max_real > 0)))
             f.fail("exp_act_max", "must be positive (the reference rejects it), got " + field_reader::show(emax));
     }
-    case_result r{fmt::format("n={}, scale={}, output_bit={}, exp_act_bits={}, exp_act_max={}{}, {}", x.size(),
+    r = case_result{fmt::format("n={}, scale={}, output_bit={}, exp_act_bits={}, exp_act_max={}{}, {}", x.size(),
                               fmt_real(scale), p.output_bit, requant ? std::to_string(*p.exp_act_bits) : "null",
                               field_reader::show(emax), dflt ? " (default)" : "", summarize("x_int", x)),
                   {}};
@@ -299,14 +299,13 @@ case_result run_softmax(const field_reader& f, const book& b) {
     c.ints("y_int", o.y);
     c.f64("out_scale", o.out_scale);
     r.mismatch = c.first();
-    return r;
 }
 
-case_result run_gelu(const field_reader& f, const book& b) {
+void run_gelu(const field_reader& f, const book& b, case_result& r) {
     const double scale = f.f64("scale");
     const auto x = f.ints("x_int");
     check_n(f, x.size(), "x_int");
-    case_result r{fmt::format("n={}, scale={}, {}", x.size(), fmt_real(scale), summarize("x_int", x)), {}};
+    r = case_result{fmt::format("n={}, scale={}, {}", x.size(), fmt_real(scale), summarize("x_int", x)), {}};
     const auto k = gelu_consts(scale, b);
     const auto o = i_gelu_int(x, k);
     checker c(f);
@@ -320,13 +319,12 @@ case_result run_gelu(const field_reader& f, const book& b) {
     c.ints("y_int", o.y);
     c.f64("out_scale", k.out_scale);
     r.mismatch = c.first();
-    return r;
 }
 
-case_result run_sqrt(const field_reader& f, const book&) {
+void run_sqrt(const field_reader& f, const book&, case_result& r) {
     const auto x = f.u64s("x");
     check_n(f, x.size(), "x");
-    case_result r{fmt::format("n={}, {}", x.size(), summarize("x", x)), {}};
+    r = case_result{fmt::format("n={}, {}", x.size(), summarize("x", x)), {}};
     std::vector<uint64_t> roots;
     std::vector<int64_t> its;
     for (uint64_t v : x) {
@@ -339,10 +337,9 @@ case_result run_sqrt(const field_reader& f, const book&) {
     c.u64s("root", roots);
     c.ints("iterations", its);
     r.mismatch = c.first();
-    return r;
 }
 
-case_result run_layernorm(const field_reader& f, const book& b) {
+void run_layernorm(const field_reader& f, const book& b, case_result& r) {
     const auto x = f.ints("x_int");
     check_n(f, x.size(), "x_int");
     const auto gamma = f.reals("gamma");
@@ -355,7 +352,7 @@ case_result run_layernorm(const field_reader& f, const book& b) {
     const int shift = f.small_int("shift_in", 0, 1 << 20);
     const bool ovf = f.boolean("overflow_handling");
     if (const json* s = f.find("scale"); s && !s->is_null()) (void)f.f64("scale");  // informative only
-    case_result r{fmt::format("n={}, shift_in={}, overflow_handling={}, {}, {}", x.size(), shift, ovf,
+    r = case_result{fmt::format("n={}, shift_in={}, overflow_handling={}, {}, {}", x.size(), shift, ovf,
                               summarize("x_int", x), summarize("gamma", gamma)),
                   {}};
     const auto o = i_layernorm(x, gamma, beta, shift, ovf, b);
@@ -375,10 +372,9 @@ case_result run_layernorm(const field_reader& f, const book& b) {
     c.ints("y_int", o.y);
     c.reals("out_scale", o.consts.out_scale);
     r.mismatch = c.first();
-    return r;
 }
 
-case_result run_requant(const field_reader& f, const book&) {
+void run_requant(const field_reader& f, const book&, case_result& r) {
     const auto z = f.ints("z_int");
     check_n(f, z.size(), "z_int");
     const double mult = f.f64("multiplier");
@@ -399,7 +395,7 @@ case_result run_requant(const field_reader& f, const book&) {
         if (id.size() != z.size())
             f.fail("identity", fmt::format("has {} values but 'z_int' has {}", id.size(), z.size()));
     }
-    case_result r{fmt::format("n={}, multiplier={}, bits={}, clamp={}, rounding={}, {}{}", z.size(), fmt_real(mult),
+    r = case_result{fmt::format("n={}, multiplier={}, bits={}, clamp={}, rounding={}, {}{}", z.size(), fmt_real(mult),
                               p.bits, p.clamp, rnd, summarize("z_int", z),
                               has_id ? fmt::format(", identity_multiplier={}, {}", fmt_real(id_mult), summarize("identity", id))
                                      : ""),
@@ -425,22 +421,20 @@ case_result run_requant(const field_reader& f, const book&) {
     c.ints("y_int", run(p.mode));
     if (f.has("y_int_half_up")) c.ints("y_int_half_up", run(rounding::half_up));  // informative field
     r.mismatch = c.first();
-    return r;
 }
 
-case_result run_symq(const field_reader& f, const book& b) {
+void run_symq(const field_reader& f, const book& b, case_result& r) {
     const auto x = f.reals("x");
     check_n(f, x.size(), "x");
     const int bits = f.small_int("bits", 2, 64);
     const double xmin = f.f64("xmin"), xmax = f.f64("xmax");
-    case_result r{fmt::format("n={}, bits={}, xmin={}, xmax={}, {}", x.size(), bits, xmin, xmax, summarize("x", x)), {}};
+    r = case_result{fmt::format("n={}, bits={}, xmin={}, xmax={}, {}", x.size(), bits, xmin, xmax, summarize("x", x)), {}};
     const double scale = symmetric_scale(bits, xmin, xmax, b);
     checker c(f);
     c.element_input = [&](size_t i) { return fmt::format("x[{}] = {}", i, fmt_real(x[i])); };
     c.f64("scale", scale);
     c.ints("q", symmetric_quantize(x, scale, bits, b));
     r.mismatch = c.first();
-    return r;
 }
 
 const std::map<std::string, case_fn>& runners() {
@@ -513,12 +507,12 @@ int run_file(const std::string& path, std::ostream& out, std::ostream& err, vect
             std::string problem;
             try {
                 if (!c.is_object()) throw malformed(f.where() + ": expected a case object, got " + field_reader::show(c));
-                res = it->second(f, b);
+                it->second(f, b, res);
             } catch (const malformed& e) {
                 problem = e.what();
             } catch (const std::overflow_error& e) {
                 // The reference's unbounded result does not fit the C++ output type.
-                res.mismatch = std::string("the C++ kernel cannot represent the result: ") + e.what();
+                res.mismatch = std::string("the C++ kernel cannot represent the reference's result: ") + e.what();
             } catch (const std::exception& e) {
                 // invalid_argument / domain_error: an input the reference rejects too.
                 problem = fmt::format("{}: invalid input (the reference rejects it too): {}", f.where(), e.what());

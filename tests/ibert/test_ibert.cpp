@@ -322,6 +322,20 @@ TEST_CASE("ibert: a corrupted derived constant is reported with its field", "[ib
     CHECK(has(r.out, "field 'ln_scale': expected 1 [0x1p+0], got"));
 }
 
+TEST_CASE("ibert: a result the C++ cannot represent is a failure, not a wrap", "[ibert][vectors]") {
+    // x = 2^40 > 0 at S = 1e-3: q = floor(2^40 / -694) < 0, so exp_int = z << (30 - q) needs
+    // about 1.6e9 bits (the Python reference runs out of memory). The C++ throws overflow_error.
+    CHECK_THROWS_AS(i_exp_int({int64_t{1} << 40}, exp_consts(1e-3)), std::overflow_error);
+    const run_result r = run_text("overflow.json", R"({"kernels": {"i_exp": [{"name": "positive", "n": 1,
+        "scale": 0.001, "x_int": [1099511627776]}]}})");
+    INFO(r.out << r.err);
+    CHECK(r.rc == 1);
+    CHECK(r.s.failed == 1);
+    CHECK(has(r.out, "first mismatch: case 0 'positive'"));
+    CHECK(has(r.out, "inputs: n=1, scale=0.001"));
+    CHECK(has(r.out, "the C++ kernel cannot represent the reference's result: exp_int exceeds 127 bits"));
+}
+
 TEST_CASE("ibert: malformed vector files are errors naming the file, case and key", "[ibert][vectors]") {
     SECTION("missing file") {
         const run_result r = run(k_tmp + "does_not_exist.json");
