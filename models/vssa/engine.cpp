@@ -135,11 +135,11 @@ std::string mismatch_report(const std::string& gemm, const tile_job& job, const 
         s += fmt::format("  col precisions: {}\n", bits_list(job.col_bits));
     else
         s += fmt::format("  k precisions:   {}\n", bits_list(job.k_bits));
-    s += fmt::format("  cycles:          model {:>8}  rtl {:>8}{}\n", model.cycles, rtl.cycles,
+    s += fmt::format("  cycles:          model {}, rtl {}{}\n", model.cycles, rtl.cycles,
                      model.cycles != rtl.cycles ? "   <-- differ" : "");
-    s += fmt::format("  busy PE cycles:  model {:>8}  rtl {:>8}{}\n", model.busy_pe_cycles, rtl.busy_pe_cycles,
+    s += fmt::format("  busy PE cycles:  model {}, rtl {}{}\n", model.busy_pe_cycles, rtl.busy_pe_cycles,
                      model.busy_pe_cycles != rtl.busy_pe_cycles ? "   <-- differ" : "");
-    s += fmt::format("  stall PE cycles: model {:>8}  rtl {:>8}{}\n", model.stall_pe_cycles, rtl.stall_pe_cycles,
+    s += fmt::format("  stall PE cycles: model {}, rtl {}{}\n", model.stall_pe_cycles, rtl.stall_pe_cycles,
                      model.stall_pe_cycles != rtl.stall_pe_cycles ? "   <-- differ" : "");
     size_t diffs = 0, first = model.c.size();
     for (size_t x = 0; x < std::min(model.c.size(), rtl.c.size()); ++x)

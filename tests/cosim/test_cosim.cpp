@@ -131,3 +131,142 @@ TEST_CASE("cosim: 10,000+ random tiles in lockstep, zero mismatches in results a
     WARN(tiles << " tiles, " << rtl_cycles << " RTL cycles in " << s << " s");
     CHECK(tiles >= 10000);
 }
+
+namespace {
+
+// A mixed-precision GEMM with 4-bit values in [-8, 7] and 8-bit extremes.
+struct gemm_fixture {
+    std::vector<int8_t> a, bt;
+    gemm_op op;
+    gemm_fixture(uint64_t M, uint64_t N, uint64_t K, unsigned seed) {
+        std::mt19937 rng(seed);
+        op.name = "qk";
+        op.M = M;
+        op.N = N;
+        op.K = K;
+        for (uint64_t i = 0; i < M; ++i) op.row_bits.push_back(static_cast<uint8_t>((rng() % 3) * 4));
+        for (uint64_t j = 0; j < N; ++j) op.col_bits.push_back(static_cast<uint8_t>((rng() % 3) * 4));
+        a.resize(M * K);
+        bt.resize(N * K);
+        for (uint64_t i = 0; i < M; ++i)
+            for (uint64_t k = 0; k < K; ++k) a[i * K + k] = value(rng, op.row_bits[i] == 4 ? 4 : 8);
+        for (uint64_t j = 0; j < N; ++j)
+            for (uint64_t k = 0; k < K; ++k) bt[j * K + k] = value(rng, op.col_bits[j] == 4 ? 4 : 8);
+        op.a = a.data();
+        op.bt = bt.data();
+    }
+};
+
+}  // namespace
+
+TEST_CASE("cosim: engine in lockstep and rtl mode equals the model backend on whole GEMMs", "[cosim]") {
+    install_rtl_backend();
+    gemm_fixture f(50, 61, 37, 7);
+    vssa_config cfg = preset_dtqatten();
+    cfg.arrays = 3;
+    for (bool reorder : {false, true}) {
+        cfg.reorder = reorder;
+        cfg.backend = pe_backend::model;
+        const gemm_result m = run_gemm(cfg, f.op);
+        const uint64_t before = cosim_stats().tiles_compared;
+        cfg.backend = pe_backend::lockstep;
+        const gemm_result l = run_gemm(cfg, f.op);
+        cfg.backend = pe_backend::rtl;
+        const gemm_result r = run_gemm(cfg, f.op);
+        INFO("reorder " << reorder);
+        CHECK(l.tiles_compared == l.tiles);
+        CHECK(cosim_stats().tiles_compared == before + l.tiles);
+        CHECK(cosim_stats().mismatches == 0);
+        for (const gemm_result* x : {&l, &r}) {
+            CHECK(x->c == m.c);
+            CHECK(x->cycles == m.cycles);
+            CHECK(x->stall_pe_cycles == m.stall_pe_cycles);
+            CHECK(x->busy_pe_cycles == m.busy_pe_cycles);
+            CHECK(x->iteration_r == m.iteration_r);
+            CHECK(x->reorder_checked == reorder);
+        }
+        // timing mode on the RTL: same cycles
+        gemm_op timing = f.op;
+        timing.a = timing.bt = nullptr;
+        CHECK(run_gemm(cfg, timing).cycles == m.cycles);
+    }
+    // prob x V: precision per reduction index
+    gemm_fixture pv(20, 40, 33, 9);
+    pv.op.row_bits.clear();
+    pv.op.col_bits.clear();
+    std::mt19937 rng(4);
+    for (uint64_t k = 0; k < 33; ++k) pv.op.k_bits.push_back((rng() & 1) ? 8 : 4);
+    for (uint64_t j = 0; j < 40; ++j)
+        for (uint64_t k = 0; k < 33; ++k) pv.bt[j * 33 + k] = value(rng, pv.op.k_bits[k]);
+    for (auto& v : pv.a) v = value(rng, 8);
+    cfg.backend = pe_backend::model;
+    const gemm_result m = run_gemm(cfg, pv.op);
+    cfg.backend = pe_backend::lockstep;
+    const gemm_result l = run_gemm(cfg, pv.op);
+    CHECK(l.c == m.c);
+    CHECK(l.cycles == m.cycles);
+}
+
+TEST_CASE("cosim: an extra model cycle is caught, named and dumped as a VCD", "[cosim]") {
+    install_rtl_backend();
+    gemm_fixture f(60, 60, 12, 3);  // about 40 kept tokens a side: 3 x 3 tiles
+    vssa_config cfg;
+    cfg.rows = 16;
+    cfg.cols = 18;
+    cfg.backend = pe_backend::lockstep;
+    cfg.vcd_path = DTQ_BINARY_DIR "/tests/cosim/fault_cycles.vcd";
+    std::remove(cfg.vcd_path.c_str());
+    cfg.fault.add_cycles_at_tile = 4;
+    REQUIRE(run_gemm(vssa_config{}, f.op).tiles > 4);
+    const uint64_t mismatches_before = cosim_stats().mismatches;
+    try {
+        run_gemm(cfg, f.op);
+        FAIL("the injected fault was not caught");
+    } catch (const cosim_mismatch& e) {
+        const std::string report = e.what();
+        INFO(report);
+        CHECK(e.tile == 4);
+        CHECK(e.model_cycles == e.rtl_cycles + 1);
+        CHECK(report.find("GEMM 'qk', tile 4 ") != std::string::npos);
+        CHECK(report.find("model " + std::to_string(e.model_cycles)) != std::string::npos);
+        CHECK(report.find("rtl " + std::to_string(e.rtl_cycles)) != std::string::npos);
+        CHECK(report.find("<-- differ") != std::string::npos);
+        CHECK(report.find("row precisions:") != std::string::npos);
+        CHECK(report.find("results: equal") != std::string::npos);
+        CHECK(e.vcd_path == cfg.vcd_path);
+    }
+    CHECK(cosim_stats().mismatches == mismatches_before + 1);
+    // The VCD exists and holds the array's signals.
+    std::ifstream vcd(cfg.vcd_path);
+    REQUIRE(vcd.good());
+    std::stringstream ss;
+    ss << vcd.rdbuf();
+    const std::string text = ss.str();
+    CHECK(text.find("$enddefinitions") != std::string::npos);
+    CHECK(text.find("feed_ready") != std::string::npos);
+    CHECK(text.find("stall_pe_cycles") != std::string::npos);
+}
+
+TEST_CASE("cosim: a flipped result bit in the model is caught with both results in the report", "[cosim]") {
+    install_rtl_backend();
+    gemm_fixture f(20, 60, 9, 5);  // one row tile, several column tiles
+    vssa_config cfg;
+    cfg.backend = pe_backend::lockstep;
+    cfg.vcd_path = DTQ_BINARY_DIR "/tests/cosim/fault_bit.vcd";
+    cfg.fault.flip_result_bit_at_tile = 1;
+    cfg.fault.flip_bit = 3;
+    REQUIRE(run_gemm(vssa_config{}, f.op).tiles > 1);
+    try {
+        run_gemm(cfg, f.op);
+        FAIL("the injected fault was not caught");
+    } catch (const cosim_mismatch& e) {
+        const std::string report = e.what();
+        INFO(report);
+        CHECK(e.tile == 1);
+        CHECK(e.model_cycles == e.rtl_cycles);  // only the data differ
+        CHECK(report.find("1 of ") != std::string::npos);
+        CHECK(report.find("first at (0, 0)") != std::string::npos);
+        CHECK(report.find("model C:") != std::string::npos);
+        CHECK(report.find("rtl C:") != std::string::npos);
+    }
+}
