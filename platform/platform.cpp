@@ -11,6 +11,7 @@
 #include "common/trace.h"
 #include "apps.h"
 #include "platform/address_map.h"
+#include "platform/command_handlers.h"
 #include "platform/attention_study.h"
 #include "platform/report.h"
 
@@ -129,19 +130,7 @@ platform::platform(const scenario_config& cfg)
     m_ctrl.irq.bind(m_host.irq);
 
     // Command handlers: the units the controller dispatches to.
-    m_ctrl.set_handler(regs::op::DMA, [this](const command& c) {
-        namespace d = regs::desc::dma;
-        const dma_descriptor desc{c.u64(d::SRC), c.u64(d::DST), c.u32(d::ROWS), c.u32(d::ROW_BYTES),
-                                  c.u32(d::SRC_STRIDE), c.u32(d::DST_STRIDE)};
-        const dma_result r = m_dma.transfer(desc, m_cfg.mode == sim_mode::timing);
-        command_outcome o;
-        o.busy[regs::UNIT_DMA] = r.done_cycle - r.start_cycle;
-        if (!r.ok()) {
-            o.error = regs::err::BUS_ERROR;
-            o.error_address = r.error_address;
-        }
-        return o;
-    });
+    m_ctrl.set_handler(regs::op::DMA, dma_command_handler(m_dma, m_cfg.mode == sim_mode::timing));
     m_ctrl.set_dram_counters(
         [] { return static_cast<uint64_t>(stats_registry::global().number("dram.bytes_read")); },
         [] { return static_cast<uint64_t>(stats_registry::global().number("dram.bytes_written")); });

@@ -14,6 +14,7 @@
 #include "memory/bus.h"
 #include "memory/dram.h"
 #include "memory/local_memory.h"
+#include "platform/command_handlers.h"
 
 #include "apps.h"
 #include "dtq_driver.h"
@@ -70,19 +71,7 @@ struct ctrl_bench : sc_core::sc_module {
         ctrl.mem.bind(bus.in);
         dma.mem.bind(bus.in);
         ctrl.irq.bind(host.irq);
-        ctrl.set_handler(regs::op::DMA, [this](const command& c) {
-            namespace d = regs::desc::dma;
-            const dma_descriptor desc{c.u64(d::SRC), c.u64(d::DST), c.u32(d::ROWS), c.u32(d::ROW_BYTES),
-                                      c.u32(d::SRC_STRIDE), c.u32(d::DST_STRIDE)};
-            const dma_result r = dma.transfer(desc);
-            command_outcome o;
-            o.busy[regs::UNIT_DMA] = r.done_cycle - r.start_cycle;
-            if (!r.ok()) {
-                o.error = regs::err::BUS_ERROR;
-                o.error_address = r.error_address;
-            }
-            return o;
-        });
+        ctrl.set_handler(regs::op::DMA, dma_command_handler(dma, false));
         ctrl.on_complete([this](const command& c, uint64_t cycle) {
             completed_tags.push_back(c.tag);
             completed_cycles.push_back(cycle);
