@@ -57,6 +57,8 @@ void attention_study::run() {
         body();
     } catch (const vssa::reorder_mismatch& e) {
         check_failed = e.what();
+    } catch (const vssa::cosim_mismatch& e) {
+        error = std::string("lockstep mismatch between the VSSA model and the RTL\n") + e.what();
     } catch (const std::exception& e) {
         error = e.what();
     }
@@ -75,8 +77,16 @@ void attention_study::body() {
     vc.arrays = static_cast<uint32_t>(m_cfg.vssa.arrays);
     vc.reorder = m_cfg.vssa.reorder;
     vc.threads = static_cast<unsigned>(m_cfg.vssa.threads);
-    vssa::vssa_config other = vc;
+    vc.backend = m_cfg.vssa.backend == "rtl" ? vssa::pe_backend::rtl
+               : m_cfg.vssa.backend == "lockstep" ? vssa::pe_backend::lockstep : vssa::pe_backend::model;
+    vc.vcd_path = (out_dir.empty() ? std::string(".") : out_dir) + "/vssa_mismatch.vcd";
+    if (m_cfg.vssa.fault == "cycle") vc.fault.add_cycles_at_tile = static_cast<int64_t>(m_cfg.vssa.fault_tile);
+    if (m_cfg.vssa.fault == "result_bit") vc.fault.flip_result_bit_at_tile = static_cast<int64_t>(m_cfg.vssa.fault_tile);
+    if (vc.backend != vssa::pe_backend::model) install_vssa_backends();
+    vssa::vssa_config other = vc;  // the comparison runs on the model: it only needs cycles
     other.reorder = !vc.reorder;
+    other.backend = vssa::pe_backend::model;
+    other.fault = {};
     const uint64_t k0 = topk::count_from_ratio(1.0 - a.ratio_pruned, n);
     const uint64_t k1 = std::min(k0, topk::count_from_ratio(a.ratio_8bit, n));
     uint64_t now = 0;
@@ -98,7 +108,8 @@ void attention_study::body() {
         std::vector<uint8_t> kept_bits;
         for (uint8_t b : bits)
             if (b) kept_bits.push_back(b);
-        for (uint64_t h = 0; h < m.heads; ++h) {
+        const uint64_t heads = a.heads ? std::min<uint64_t>(a.heads, m.heads) : m.heads;
+        for (uint64_t h = 0; h < heads; ++h) {
             vssa::gemm_op qk;
             qk.name = fmt::format("layer{}.head{}.qk", layer, h);
             qk.M = qk.N = n;
@@ -112,8 +123,9 @@ void attention_study::body() {
                 for (uint64_t t = 0; t < n; ++t)
                     if (bits[t] == 4)
                         for (uint64_t c = 0; c < dh; ++c) {
-                            q[t * dh + c] = vssa::quantize_4bit(q[t * dh + c]);
-                            k[t * dh + c] = vssa::quantize_4bit(k[t * dh + c]);
+                            // 4-bit codes in [-8, 7], as the line buffers hold them (gemm.h)
+                            q[t * dh + c] = vssa::quantize_4bit_code(q[t * dh + c]);
+                            k[t * dh + c] = vssa::quantize_4bit_code(k[t * dh + c]);
                         }
                 qk.a = q.data();
                 qk.bt = k.data();

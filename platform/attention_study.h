@@ -20,6 +20,7 @@ public:
     std::string error;          // "" or what stopped the run (exit code 3)
     std::string check_failed;   // "" or the result check that did not hold (exit code 1)
     bool show_progress = false;
+    std::string out_dir;        // where a workload writes its files (VCD of a cosim mismatch)
 };
 
 class attention_study : public workload {

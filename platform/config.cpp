@@ -1,6 +1,10 @@
 #include "platform/config.h"
 
 #include "apps.h"
+#include "vssa/engine.h"
+#ifdef DTQ_HAS_RTL
+#include "vssa_rtl.h"
+#endif
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -14,6 +18,14 @@
 namespace dtq {
 
 namespace fs = std::filesystem;
+
+bool install_vssa_backends() {
+#ifdef DTQ_HAS_RTL
+    static const bool once = (vssa::install_rtl_backend(), true);
+    (void)once;
+#endif
+    return vssa::rtl_backend_available();
+}
 
 const char* to_string(sim_mode m) { return m == sim_mode::functional ? "functional" : "timing"; }
 
@@ -222,6 +234,12 @@ config_schema::config_schema() {
     u64("vssa.arrays", [](auto& c) -> auto& { return c.vssa.arrays; }, "", 1, 64, "number of arrays; tiles go round-robin");
     boolean("vssa.reorder", [](auto& c) -> auto& { return c.vssa.reorder; }, "cluster tokens by precision, low precision first (DTQAtten Sec. IV-B)");
     u64("vssa.threads", [](auto& c) -> auto& { return c.vssa.threads; }, "", 1, 64, "host threads of the functional GEMM (results do not depend on it)");
+    text("vssa.backend", [](auto& c) -> auto& { return c.vssa.backend; }, {"model", "rtl", "lockstep"}, false,
+         "how tiles run: the C++ tile model, the Verilated RTL, or both compared tile by tile (docs/cosim.md)");
+    text("vssa.fault", [](auto& c) -> auto& { return c.vssa.fault; }, {"none", "cycle", "result_bit"}, false,
+         "test only: make the C++ model wrong on purpose (one extra cycle, or bit 0 of c[0] flipped) at vssa.fault_tile, "
+         "so that a lockstep run proves its checker works");
+    u64("vssa.fault_tile", [](auto& c) -> auto& { return c.vssa.fault_tile; }, "", 0, UINT64_MAX, "test only: index of the tile vssa.fault hits (per GEMM)");
 
     text("workload.kind", [](auto& c) -> auto& { return c.workload.kind; }, {"dma_stream", "attention_study", "firmware"}, false, "what the run executes");
     {
@@ -238,6 +256,7 @@ config_schema::config_schema() {
     text("workload.attention.model", [](auto& c) -> auto& { return c.workload.attention.model; }, {"bert-base", "bert-large", "gpt2", "gpt2-medium"}, false, "model whose attention shapes are used (survey Table 1)");
     u64("workload.attention.seq", [](auto& c) -> auto& { return c.workload.attention.seq; }, "tokens", 1, 16384, "sequence length");
     u64("workload.attention.layers", [](auto& c) -> auto& { return c.workload.attention.layers; }, "", 1, 48, "layers simulated");
+    u64("workload.attention.heads", [](auto& c) -> auto& { return c.workload.attention.heads; }, "", 0, 64, "heads simulated per layer; 0 = all of the model's");
     ratio("workload.attention.ratio_pruned", [](auto& c) -> auto& { return c.workload.attention.ratio_pruned; }, "fraction of tokens pruned (0-bit)");
     ratio("workload.attention.ratio_4bit", [](auto& c) -> auto& { return c.workload.attention.ratio_4bit; }, "fraction of tokens at 4 bits");
     ratio("workload.attention.ratio_8bit", [](auto& c) -> auto& { return c.workload.attention.ratio_8bit; }, "fraction of tokens at 8 bits");
@@ -408,6 +427,12 @@ struct loader {
             fail("workload.attention.ratio_8bit",
                  fmt::format("expected ratio_pruned + ratio_4bit + ratio_8bit = 1, got {} + {} + {} = {}", at_.ratio_pruned,
                              at_.ratio_4bit, at_.ratio_8bit, at_.ratio_pruned + at_.ratio_4bit + at_.ratio_8bit));
+        if (cfg.vssa.backend != "model" && !install_vssa_backends())
+            fail("vssa.backend", fmt::format("'{}' needs the Verilated RTL: this dtqvp was built without it "
+                                             "(configure with -DDTQ_COSIM=ON and a Debian verilator)", cfg.vssa.backend));
+        if (cfg.vssa.fault != "none" && cfg.vssa.backend != "lockstep")
+            fail("vssa.fault", fmt::format("expected none unless vssa.backend is lockstep (a fault only shows against the RTL), got '{}'",
+                                           cfg.vssa.fault));
         if (cfg.workload.kind == "dma_stream" && cfg.workload.dma_stream.chunk_bytes > cfg.scratchpad.size)
             fail("workload.dma_stream.chunk_bytes",
                  fmt::format("expected at most scratchpad.size ({}), got {}", cfg.scratchpad.size,

@@ -39,6 +39,7 @@ struct attention_study_config {
     std::string model = "bert-base";
     uint64_t seq = 128;
     uint64_t layers = 1;                // layers simulated (of the model's)
+    uint64_t heads = 0;                 // heads simulated per layer (0 = all of the model's)
     double ratio_pruned = 0.28;         // DTQAtten's BERT-Base average (Sec. V)
     double ratio_4bit = 0.414;
     double ratio_8bit = 0.306;
@@ -56,11 +57,18 @@ struct vssa_scenario_config {
     uint64_t rows = 16, cols = 16, arrays = 1;
     bool reorder = true;
     uint64_t threads = 1;
+    std::string backend = "model";      // model | rtl | lockstep (docs/cosim.md)
+    std::string fault = "none";         // test only: none | cycle | result_bit (docs/cosim.md)
+    uint64_t fault_tile = 0;            // the tile the fault hits
 };
 
 struct watchdog_config {
     uint64_t timeout_cycles = 1000000000;  // no progress for this long stops the run (exit 3)
 };
+
+// Registers the Verilated VSSA backend when the build has it (idempotent); returns
+// whether vssa.backend rtl / lockstep can run.
+bool install_vssa_backends();
 
 struct scenario_config {
     std::string name;                 // required

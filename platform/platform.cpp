@@ -186,7 +186,11 @@ int platform::run_firmware(const run_options& opt, const nlohmann::json& j) {
 platform::~platform() = default;
 
 int platform::run(const run_options& opt) {
-    if (m_driver) m_driver->show_progress = opt.progress && !opt.quiet;
+    if (m_driver) {
+        m_driver->show_progress = opt.progress && !opt.quiet;
+        m_driver->out_dir = opt.out_dir;
+    }
+    if (!opt.out_dir.empty()) std::filesystem::create_directories(opt.out_dir);  // workloads write into it
     if (!opt.trace_file.empty()) trace::global().enable(opt.trace_max_events, clk.period_ps());
     const auto t0 = std::chrono::steady_clock::now();
     sc_start();

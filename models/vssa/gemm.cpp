@@ -74,12 +74,13 @@ void gemm_s8(const int8_t* a, const int8_t* bt, int32_t* c, uint64_t M, uint64_t
     for (auto& th : pool) th.join();
 }
 
-int8_t quantize_4bit(int8_t x) {
+int8_t quantize_4bit_code(int8_t x) {
     // round half to even of x / 16
     const int q = x >> 4, r = x & 15;  // x = 16 q + r, 0 <= r < 16 (arithmetic shift)
-    int v = q + (r > 8 || (r == 8 && (q & 1)));
-    v = std::clamp(v, -8, 7);
-    return static_cast<int8_t>(v * 16);
+    const int v = q + (r > 8 || (r == 8 && (q & 1)));
+    return static_cast<int8_t>(std::clamp(v, -8, 7));
 }
+
+int8_t quantize_4bit(int8_t x) { return static_cast<int8_t>(quantize_4bit_code(x) * 16); }
 
 }  // namespace dtq::vssa
