@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "common/trace.h"
+#include "platform/attention_layer.h"
 #include "platform/model_zoo.h"
 #include "platform/synthetic.h"
 #include "topk/topk.h"
@@ -71,18 +72,7 @@ void attention_study::body() {
     const model_shape m = *find_model(a.model);
     const uint64_t n = a.seq, dh = m.d_head();
     const bool functional = m_cfg.mode == sim_mode::functional;
-    vssa::vssa_config vc;
-    vc.rows = static_cast<uint32_t>(m_cfg.vssa.rows);
-    vc.cols = static_cast<uint32_t>(m_cfg.vssa.cols);
-    vc.arrays = static_cast<uint32_t>(m_cfg.vssa.arrays);
-    vc.reorder = m_cfg.vssa.reorder;
-    vc.threads = static_cast<unsigned>(m_cfg.vssa.threads);
-    vc.backend = m_cfg.vssa.backend == "rtl" ? vssa::pe_backend::rtl
-               : m_cfg.vssa.backend == "lockstep" ? vssa::pe_backend::lockstep : vssa::pe_backend::model;
-    vc.vcd_path = (out_dir.empty() ? std::string(".") : out_dir) + "/vssa_mismatch.vcd";
-    if (m_cfg.vssa.fault == "cycle") vc.fault.add_cycles_at_tile = static_cast<int64_t>(m_cfg.vssa.fault_tile);
-    if (m_cfg.vssa.fault == "result_bit") vc.fault.flip_result_bit_at_tile = static_cast<int64_t>(m_cfg.vssa.fault_tile);
-    if (vc.backend != vssa::pe_backend::model) install_vssa_backends();
+    const vssa::vssa_config vc = vssa_config_of(m_cfg, out_dir);
     vssa::vssa_config other = vc;  // the comparison runs on the model: it only needs cycles
     other.reorder = !vc.reorder;
     other.backend = vssa::pe_backend::model;

@@ -221,7 +221,8 @@ config_schema::config_schema() {
     u64("dma.setup_cycles", [](auto& c) -> auto& { return c.dma.setup_cycles; }, "cycles", 0, 100000, "per descriptor, before the first request");
     u64("dma.burst_bytes", [](auto& c) -> auto& { return c.dma.burst_bytes; }, "bytes", 4, 1 * M, "largest single bus transaction");
 
-    for (auto [name, member] : {std::pair{"scratchpad", &scenario_config::scratchpad}, {"accumulator", &scenario_config::accumulator}}) {
+    for (auto [name, member] : {std::pair{"scratchpad", &scenario_config::scratchpad}, {"accumulator", &scenario_config::accumulator},
+                                {"linebuf", &scenario_config::linebuf}}) {
         const std::string n = name;
         auto mem = member;
         u64(n + ".size", [mem](auto& c) -> auto& { return (c.*mem).size; }, "bytes", 1 * K, 256 * M, "capacity");

@@ -81,6 +81,7 @@ struct scenario_config {
     bus_config bus;
     dma_config dma;
     local_memory_config scratchpad{256 << 10, 16, 1};
+    local_memory_config linebuf{64 << 10, 64, 1};  // each of the Q, K and V line buffers
     local_memory_config accumulator{128 << 10, 64, 1};
     vssa_scenario_config vssa;
     workload_config workload;

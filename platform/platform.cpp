@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <numeric>
 #include <iostream>
 
 #include "common/timing_only.h"
@@ -13,6 +14,9 @@
 #include "platform/address_map.h"
 #include "platform/command_handlers.h"
 #include "platform/attention_study.h"
+#include "platform/model_zoo.h"
+#include "platform/synthetic.h"
+#include "topk/topk.h"
 #include "platform/report.h"
 
 namespace dtq {
@@ -106,6 +110,9 @@ platform::platform(const scenario_config& cfg)
       m_dram("dram", m_cfg.dram, clk),
       m_scratchpad("scratchpad", m_cfg.scratchpad, clk),
       m_accumulator("accumulator", m_cfg.accumulator, clk),
+      m_qbuf("qbuf", m_cfg.linebuf, clk),
+      m_kbuf("kbuf", m_cfg.linebuf, clk),
+      m_vbuf("vbuf", m_cfg.linebuf, clk),
       m_dma("dma", m_cfg.dma, clk),
       m_ctrl("ctrl", ctrl_config_of(m_cfg), clk),
       m_host("host", host_config_of(m_cfg), clk) {
@@ -114,6 +121,9 @@ platform::platform(const scenario_config& cfg)
     m_bus.map("scratchpad", amap::SCRATCHPAD_BASE, m_cfg.scratchpad.size);
     m_bus.map("accumulator", amap::ACCUMULATOR_BASE, m_cfg.accumulator.size);
     m_bus.map("ctrl", amap::CTRL_BASE, amap::CTRL_SIZE);
+    m_bus.map("qbuf", amap::QBUF_BASE, m_cfg.linebuf.size);
+    m_bus.map("kbuf", amap::KBUF_BASE, m_cfg.linebuf.size);
+    m_bus.map("vbuf", amap::VBUF_BASE, m_cfg.linebuf.size);
     if (m_cfg.l2.enabled) {
         m_l2 = std::make_unique<dtq::l2>("l2", m_cfg.l2, clk);
         m_bus.out.bind(m_l2->in);
@@ -124,6 +134,9 @@ platform::platform(const scenario_config& cfg)
     m_bus.out.bind(m_scratchpad.in);
     m_bus.out.bind(m_accumulator.in);
     m_bus.out.bind(m_ctrl.in);
+    m_bus.out.bind(m_qbuf.in);
+    m_bus.out.bind(m_kbuf.in);
+    m_bus.out.bind(m_vbuf.in);
     m_dma.mem.bind(m_bus.in);
     m_ctrl.mem.bind(m_bus.in);
     m_host.mem.bind(m_bus.in);
@@ -131,6 +144,18 @@ platform::platform(const scenario_config& cfg)
 
     // Command handlers: the units the controller dispatches to.
     m_ctrl.set_handler(regs::op::DMA, dma_command_handler(m_dma, m_cfg.mode == sim_mode::timing));
+    {
+        attention_layer_config ac;
+        ac.vssa = vssa_config_of(m_cfg, "");
+        ac.timing_only = m_cfg.mode == sim_mode::timing;
+        m_attention = std::make_unique<attention_layer>(
+            "attention", ac, m_dma,
+            attention_memories{m_qbuf, m_kbuf, m_vbuf, m_accumulator, amap::QBUF_BASE, amap::KBUF_BASE, amap::VBUF_BASE,
+                               amap::ACCUMULATOR_BASE},
+            clk);
+        m_attention->mem.bind(m_bus.in);
+        m_ctrl.set_handler(regs::op::ATTENTION, [this](const command& c) { return m_attention->execute(c); });
+    }
     m_ctrl.set_dram_counters(
         [] { return static_cast<uint64_t>(stats_registry::global().number("dram.bytes_read")); },
         [] { return static_cast<uint64_t>(stats_registry::global().number("dram.bytes_written")); });
@@ -138,6 +163,7 @@ platform::platform(const scenario_config& cfg)
     if (m_cfg.workload.kind == "firmware") {
         const dtq_app* app = dtq_app_find(m_cfg.workload.firmware_app.c_str());
         m_host.set_app(app->name, app->main);
+        if (m_cfg.workload.firmware_app == "attention") load_attention_inputs();
         // A firmware that waits for an interrupt longer than the watchdog stops the run.
         m_host.set_wfi_timeout(m_cfg.watchdog.timeout_cycles, [this](uint64_t) {
             m_fw_watchdog = true;
@@ -158,6 +184,7 @@ ctrl_config platform::ctrl_config_of(const scenario_config& c) {
     cc.set_region_size("SCRATCHPAD", c.scratchpad.size);
     cc.set_region_size("ACCUMULATOR", c.accumulator.size);
     cc.set_region_size("DRAM", c.dram.size);
+    for (const char* lb : {"QBUF", "KBUF", "VBUF"}) cc.set_region_size(lb, c.linebuf.size);
     return cc;
 }
 
@@ -165,6 +192,63 @@ host_config platform::host_config_of(const scenario_config& c) {
     host_config hc;
     hc.stop_on_exit = c.workload.kind == "firmware";
     return hc;
+}
+
+void platform::write_dram(uint64_t addr, const void* src, uint64_t len) { m_dram.poke(addr - amap::DRAM_BASE, src, len); }
+void platform::read_dram(uint64_t addr, void* dst, uint64_t len) const { m_dram.peek(addr - amap::DRAM_BASE, dst, len); }
+
+// The `attention` app's inputs (docs/attention.md#memory-layout): boot arguments at
+// DTQ_APP_DATA_ADDR, the precision list, then Q, K, V (heads x seq token slots, 4-bit
+// tokens packed) and room for the output. Data: seeded synthetic heads; this layer's
+// precisions from the seeded salience at the scenario's ratios (as the attention study).
+void platform::load_attention_inputs() {
+    const auto& a = m_cfg.workload.attention;
+    const model_shape m = *find_model(a.model);
+    const uint64_t seq = a.seq, dh = m.d_head(), heads = a.heads ? std::min<uint64_t>(a.heads, m.heads) : m.heads;
+    const auto align = [](uint64_t x) { return (x + 4095) / 4096 * 4096; };
+    const uint64_t args_at = DTQ_APP_DATA_ADDR, prec_at = args_at + 4096;
+    const uint64_t q_at = prec_at + align(seq), tensor = align(heads * seq * dh);
+    const uint64_t k_at = q_at + tensor, v_at = k_at + tensor, out_at = v_at + tensor;
+    if (out_at + heads * seq * dh * 4 > amap::DRAM_BASE + m_cfg.dram.size)
+        throw config_error({fmt::format("dram.size: expected at least {} bytes for the attention app's tensors, got {}",
+                                        out_at + heads * seq * dh * 4 - amap::DRAM_BASE, m_cfg.dram.size)});
+    const uint64_t lseed = m_cfg.seed * 1000003;  // layer 0 (attention_study's seeds)
+    const attention_inputs head0 = synthetic_attention(seq, dh, lseed);
+    std::vector<uint32_t> all(seq);
+    std::iota(all.begin(), all.end(), 0u);
+    const uint64_t k0 = topk::count_from_ratio(1.0 - a.ratio_pruned, seq);
+    const uint64_t k1 = std::min(k0, topk::count_from_ratio(a.ratio_8bit, seq));
+    const topk::precision_split split = topk::split({}, head0.salience, all, k0, k1);
+    std::vector<uint8_t> bits(seq, 0);
+    for (uint32_t t : split.bits4) bits[t] = 4;
+    for (uint32_t t : split.bits8) bits[t] = 8;
+    write_dram(prec_at, bits.data(), seq);
+    if (m_cfg.mode == sim_mode::functional) {
+        std::vector<uint8_t> slot(dh);
+        for (uint64_t h = 0; h < heads; ++h) {
+            const attention_inputs in = synthetic_attention(seq, dh, lseed * 31 + h);
+            for (auto [at, src] : {std::pair{q_at, &in.q}, {k_at, &in.k}, {v_at, &in.v}})
+                for (uint64_t t = 0; t < seq; ++t) {
+                    if (!bits[t]) continue;
+                    const uint64_t n = pack_token(src->data() + t * dh, dh, bits[t], slot.data());
+                    write_dram(at + (h * seq + t) * dh, slot.data(), n);
+                }
+        }
+    }
+    dtq_attention_args args{};
+    args.magic = DTQ_ATTENTION_ARGS_MAGIC;
+    args.seq = static_cast<uint32_t>(seq);
+    args.heads = static_cast<uint32_t>(heads);
+    args.head_dim = static_cast<uint32_t>(dh);
+    args.k0 = static_cast<uint32_t>(k0);
+    args.k1 = static_cast<uint32_t>(k1);
+    args.layers = 1;
+    args.q = q_at;
+    args.k = k_at;
+    args.v = v_at;
+    args.out = out_at;
+    args.prec_list = prec_at;
+    write_dram(args_at, &args, sizeof args);
 }
 
 int platform::run_firmware(const run_options& opt, const nlohmann::json& j) {
@@ -176,6 +260,10 @@ int platform::run_firmware(const run_options& opt, const nlohmann::json& j) {
         return EXIT_SIM_ERROR;
     }
     (void)j;
+    if (!m_attention->unit_failure().empty()) {  // e.g. a VSSA lockstep mismatch: the model is wrong, not the firmware
+        std::cerr << "dtqvp: error: the attention unit failed: " << m_attention->unit_failure() << '\n';
+        return EXIT_SIM_ERROR;
+    }
     if (m_host.exit_code() != 0) {
         std::cerr << fmt::format("dtqvp: check failed: firmware '{}' returned {}\n", m_host.app_name(), m_host.exit_code());
         return EXIT_CHECK_FAILED;

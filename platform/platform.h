@@ -12,6 +12,7 @@
 #include "memory/dram.h"
 #include "memory/l2.h"
 #include "memory/local_memory.h"
+#include "platform/attention_layer.h"
 #include "platform/config.h"
 
 namespace dtq {
@@ -41,6 +42,10 @@ public:
     int run(const run_options& opt);
 
     const scenario_config& config() const { return m_cfg; }
+    // Backdoor access to DRAM by bus address (loaders and tests): no timing, no statistics.
+    void write_dram(uint64_t addr, const void* src, uint64_t len);
+    void read_dram(uint64_t addr, void* dst, uint64_t len) const;
+    const attention_layer& attention() const { return *m_attention; }
     dtq::clock clk;
 
 private:
@@ -51,15 +56,18 @@ private:
     std::unique_ptr<dtq::l2> m_l2;
     local_memory m_scratchpad;
     local_memory m_accumulator;
+    local_memory m_qbuf, m_kbuf, m_vbuf;  // the fetcher's line buffers
     dtq::dma m_dma;
     dtq::ctrl m_ctrl;
     dtq::host m_host;
+    std::unique_ptr<attention_layer> m_attention;
     bool m_fw_watchdog = false;  // the firmware waited for an interrupt longer than the watchdog
 
 private:
     static ctrl_config ctrl_config_of(const scenario_config& c);
     static host_config host_config_of(const scenario_config& c);
     int run_firmware(const run_options& opt, const nlohmann::json& j);
+    void load_attention_inputs();  // firmware app `attention`: inputs and boot arguments in DRAM
 
     std::unique_ptr<workload> m_driver;
     std::unique_ptr<watchdog> m_watchdog;

@@ -449,9 +449,10 @@ uint32_t ctrl::validate(const command& c, uint64_t& bad) const {
             const uint64_t seq = c.u32(d::attention::SEQ), hd = c.u16(d::attention::HEAD_DIM);
             const uint64_t heads = c.u16(d::attention::HEADS);
             const uint64_t k0 = c.u16(d::attention::K0), k1 = c.u16(d::attention::K1);
-            if (!dim_ok(seq, MAX) || !dim_ok(hd, d::MAX_HEAD_DIM) || !dim_ok(heads, d::MAX_HEADS))
-                return r::err::BAD_SHAPE;
-            if (k0 > seq || k1 > k0) return r::err::BAD_FIELD;
+            if (!dim_ok(seq, MAX) || !dim_ok(hd, d::MAX_HEAD_DIM) || !dim_ok(heads, d::MAX_HEADS) || hd % 2)
+                return r::err::BAD_SHAPE;  // head_dim even: 4-bit tokens are packed two codes per byte
+            if (k0 > seq || k1 > k0 || (k0 && !c.u64(d::attention::PREC_LIST)) || c.u16(d::attention::SCORE_SHIFT) > 62)
+                return r::err::BAD_FIELD;
             const uint64_t qkv = heads * seq * hd;
             add(c.u64(d::attention::Q), qkv);
             add(c.u64(d::attention::K), qkv);

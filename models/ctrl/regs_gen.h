@@ -321,6 +321,7 @@ inline constexpr uint32_t HEAD_DIM = 0x34;
 inline constexpr uint32_t HEADS = 0x36;
 inline constexpr uint32_t K0 = 0x38;
 inline constexpr uint32_t K1 = 0x3a;
+inline constexpr uint32_t SCORE_SHIFT = 0x3c;
 }  // namespace attention
 namespace marker {
 inline constexpr uint32_t VALUE = 0x08;
@@ -421,6 +422,7 @@ inline constexpr desc_field ATTENTION_FIELDS[] = {
     {"heads", 0x36, 2, false, 0, 1, false},
     {"k0", 0x38, 2, false, 0, 1, false},
     {"k1", 0x3a, 2, false, 0, 1, false},
+    {"score_shift", 0x3c, 2, false, 0, 1, false},
 };
 inline constexpr desc_field MARKER_FIELDS[] = {
     {"value", 0x08, 4, false, 0, 1, false},
@@ -435,7 +437,7 @@ inline constexpr opcode_info OPCODES[] = {
     {"GELU", op::GELU, GELU_FIELDS, 6, "16 + ceil(rows * cols / 16) cycles", "I-BERT i-GELU, element-wise"},
     {"REQUANT", op::REQUANT, REQUANT_FIELDS, 6, "16 + ceil(rows * cols / 16) cycles", "dyadic requantization int32 -> int8 (param0 = multiplier, param1 = shift)"},
     {"TOPK", op::TOPK, TOPK_FIELDS, 7, "16 + ceil(rows * cols / 16) + cols cycles", "accumulate column importance of a probability matrix and select top-k: k0 tokens kept, the k1 most important of them 8-bit, the rest 4-bit"},
-    {"ATTENTION", op::ATTENTION, ATTENTION_FIELDS, 10, "16 + heads * (2 * ceil(seq * seq * head_dim / 256) + ceil(seq * seq / 16)) cycles", "fused DTQAtten attention layer (fetch, QK^T, softmax, PV, importance/top-k) for all heads"},
+    {"ATTENTION", op::ATTENTION, ATTENTION_FIELDS, 11, "16 + heads * (2 * ceil(seq * seq * head_dim / 256) + ceil(seq * seq / 16)) cycles", "fused DTQAtten attention layer for all heads: the fetcher brings each head's kept Q/K/V token vectors into the line buffers (clustered low precision first when the VSSA reorders), Q x K^T on the VSSA, i-softmax, then P x V (module 1) in parallel with the importance accumulator (module 2); after the last head the two top-k engines write the next layer's precisions over prec_list (docs/attention.md)"},
     {"FENCE", op::FENCE, nullptr, 0, "0 cycles", "completes when every earlier command has completed (commands already run in order: a fence costs nothing here, it documents intent and survives a future out-of-order controller)"},
     {"MARKER", op::MARKER, MARKER_FIELDS, 1, "0 cycles", "completes at once, stores value in MARKER_VALUE and sets IRQ_STATUS.MARKER"},
 };

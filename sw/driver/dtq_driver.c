@@ -171,3 +171,19 @@ void dtq_cmd_gemm(dtq_cmd *c, uint64_t a, uint64_t b, uint64_t cmat, uint64_t pr
     c->u.gemm.n = n;
     c->u.gemm.k = k;
 }
+
+void dtq_cmd_attention(dtq_cmd *c, uint64_t q, uint64_t k, uint64_t v, uint64_t out, uint64_t prec_list, uint32_t seq,
+                       uint16_t head_dim, uint16_t heads, uint16_t k0, uint16_t k1, uint16_t score_shift) {
+    dtq_cmd_clear(c, DTQ_OP_ATTENTION);
+    c->u.attention.q = q;
+    c->u.attention.k = k;
+    c->u.attention.v = v;
+    c->u.attention.out = out;
+    c->u.attention.prec_list = prec_list;
+    c->u.attention.seq = seq;
+    c->u.attention.head_dim = head_dim;
+    c->u.attention.heads = heads;
+    c->u.attention.k0 = k0;
+    c->u.attention.k1 = k1;
+    c->u.attention.score_shift = score_shift;
+}

@@ -83,6 +83,9 @@ void dtq_cmd_dma2d(dtq_cmd *c, uint64_t src, uint64_t dst, uint32_t rows, uint32
                    uint32_t dst_stride);
 void dtq_cmd_gemm(dtq_cmd *c, uint64_t a, uint64_t b, uint64_t cmat, uint64_t prec_list, uint32_t m, uint32_t n,
                   uint32_t k);
+/* One fused attention layer (docs/attention.md); score_shift 0 = the default 10. */
+void dtq_cmd_attention(dtq_cmd *c, uint64_t q, uint64_t k, uint64_t v, uint64_t out, uint64_t prec_list, uint32_t seq,
+                       uint16_t head_dim, uint16_t heads, uint16_t k0, uint16_t k1, uint16_t score_shift);
 
 #ifdef __cplusplus
 }

@@ -276,7 +276,7 @@
 #define DTQ_OP_GELU 0x06u /* I-BERT i-GELU, element-wise */
 #define DTQ_OP_REQUANT 0x07u /* dyadic requantization int32 -> int8 (param0 = multiplier, param1 = shift) */
 #define DTQ_OP_TOPK 0x08u /* accumulate column importance of a probability matrix and select top-k: k0 tokens kept, the k1 most important of them 8-bit, the rest 4-bit */
-#define DTQ_OP_ATTENTION 0x09u /* fused DTQAtten attention layer (fetch, QK^T, softmax, PV, importance/top-k) for all heads */
+#define DTQ_OP_ATTENTION 0x09u /* fused DTQAtten attention layer for all heads: the fetcher brings each head's kept Q/K/V token vectors into the line buffers (clustered low precision first when the VSSA reorders), Q x K^T on the VSSA, i-softmax, then P x V (module 1) in parallel with the importance accumulator (module 2); after the last head the two top-k engines write the next layer's precisions over prec_list (docs/attention.md) */
 #define DTQ_OP_FENCE 0x0au /* completes when every earlier command has completed (commands already run in order: a fence costs nothing here, it documents intent and survives a future out-of-order controller) */
 #define DTQ_OP_MARKER 0x0bu /* completes at once, stores value in MARKER_VALUE and sets IRQ_STATUS.MARKER */
 
@@ -353,6 +353,7 @@
 #define DTQ_DESC_ATTENTION_HEADS_OFFSET 0x36u
 #define DTQ_DESC_ATTENTION_K0_OFFSET 0x38u
 #define DTQ_DESC_ATTENTION_K1_OFFSET 0x3au
+#define DTQ_DESC_ATTENTION_SCORE_SHIFT_OFFSET 0x3cu
 #define DTQ_DESC_MARKER_VALUE_OFFSET 0x08u
 
 /* Per-opcode argument layouts (bytes 0x08..0x3F of a descriptor). */
@@ -407,17 +408,18 @@ typedef struct dtq_args_topk {
     uint8_t reserved0[16];
 } dtq_args_topk;
 typedef struct dtq_args_attention {
-    uint64_t q; /* Q, heads x seq x head_dim int8 */
-    uint64_t k; /* K, same shape */
-    uint64_t v; /* V, same shape */
-    uint64_t out; /* output, heads x seq x head_dim int32 */
-    uint64_t prec_list; /* seq precision bytes (0/4/8) or 0 = all 8-bit */
+    uint64_t q; /* Q, heads x seq token slots of head_dim bytes: an 8-bit token holds head_dim int8 values, a 4-bit token head_dim / 2 bytes of packed 4-bit codes (element 2i in the low nibble) at the start of its slot; pruned tokens are not read */
+    uint64_t k; /* K, same layout */
+    uint64_t v; /* V, same layout */
+    uint64_t out; /* output, heads x seq x head_dim int32 = P x V in the 8-bit domain (a 4-bit V code counts x16); rows of pruned tokens are 0 */
+    uint64_t prec_list; /* seq precision bytes (0/4/8) of this layer, or 0 = all 8-bit; when k0 != 0 it is overwritten with the next layer's precisions (and must not be 0) */
     uint32_t seq; /* sequence length (1..MAX_DIM) */
-    uint16_t head_dim; /* head dimension (1..MAX_HEAD_DIM) */
+    uint16_t head_dim; /* head dimension (2..MAX_HEAD_DIM, even) */
     uint16_t heads; /* heads (1..MAX_HEADS) */
-    uint16_t k0; /* tokens kept for the next layer (0 = no pruning, else 1..seq) */
+    uint16_t k0; /* tokens kept for the next layer (0 = no top-k, else 1..seq; at most the tokens kept in this layer) */
     uint16_t k1; /* of those, 8-bit (0..k0) */
-    uint8_t reserved0[4];
+    uint16_t score_shift; /* softmax input scale S = 2^-score_shift / sqrt(head_dim) (the product of the Q and K scales); 0 = 10, i.e. Q and K scales 2^-5; at most 62 */
+    uint8_t reserved0[2];
 } dtq_args_attention;
 typedef struct dtq_args_marker {
     uint32_t value; /* value for MARKER_VALUE */
@@ -506,6 +508,7 @@ typedef char dtq_check_attention_head_dim[(offsetof(dtq_cmd, u.attention.head_di
 typedef char dtq_check_attention_heads[(offsetof(dtq_cmd, u.attention.heads) == DTQ_DESC_ATTENTION_HEADS_OFFSET) ? 1 : -1];
 typedef char dtq_check_attention_k0[(offsetof(dtq_cmd, u.attention.k0) == DTQ_DESC_ATTENTION_K0_OFFSET) ? 1 : -1];
 typedef char dtq_check_attention_k1[(offsetof(dtq_cmd, u.attention.k1) == DTQ_DESC_ATTENTION_K1_OFFSET) ? 1 : -1];
+typedef char dtq_check_attention_score_shift[(offsetof(dtq_cmd, u.attention.score_shift) == DTQ_DESC_ATTENTION_SCORE_SHIFT_OFFSET) ? 1 : -1];
 typedef char dtq_check_marker_value[(offsetof(dtq_cmd, u.marker.value) == DTQ_DESC_MARKER_VALUE_OFFSET) ? 1 : -1];
 
 #endif /* DTQ_REGS_H */

@@ -1,0 +1,416 @@
+#include "platform/attention_layer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <tuple>
+
+#include "common/timing_only.h"
+#include "common/trace.h"
+#include "fetcher/fetcher.h"
+#include "vssa/gemm.h"
+
+namespace dtq {
+
+using namespace sc_core;
+namespace rg = regs;
+
+vssa::vssa_config vssa_config_of(const scenario_config& c, const std::string& out_dir) {
+    vssa::vssa_config vc;
+    vc.rows = static_cast<uint32_t>(c.vssa.rows);
+    vc.cols = static_cast<uint32_t>(c.vssa.cols);
+    vc.arrays = static_cast<uint32_t>(c.vssa.arrays);
+    vc.reorder = c.vssa.reorder;
+    vc.threads = static_cast<unsigned>(c.vssa.threads);
+    vc.backend = c.vssa.backend == "rtl" ? vssa::pe_backend::rtl
+               : c.vssa.backend == "lockstep" ? vssa::pe_backend::lockstep : vssa::pe_backend::model;
+    vc.vcd_path = (out_dir.empty() ? std::string(".") : out_dir) + "/vssa_mismatch.vcd";
+    if (c.vssa.fault == "cycle") vc.fault.add_cycles_at_tile = static_cast<int64_t>(c.vssa.fault_tile);
+    if (c.vssa.fault == "result_bit") vc.fault.flip_result_bit_at_tile = static_cast<int64_t>(c.vssa.fault_tile);
+    if (vc.backend != vssa::pe_backend::model) install_vssa_backends();
+    return vc;
+}
+
+uint64_t pack_token(const int8_t* values, uint64_t head_dim, uint8_t bits, uint8_t* slot) {
+    if (bits == 8) {
+        std::copy(values, values + head_dim, reinterpret_cast<int8_t*>(slot));
+        return head_dim;
+    }
+    for (uint64_t i = 0; i < head_dim / 2; ++i) {
+        const auto lo = static_cast<uint8_t>(vssa::quantize_4bit_code(values[2 * i]) & 0xF);
+        const auto hi = static_cast<uint8_t>(vssa::quantize_4bit_code(values[2 * i + 1]) & 0xF);
+        slot[i] = static_cast<uint8_t>(lo | (hi << 4));
+    }
+    return head_dim / 2;
+}
+
+void unpack_token(const uint8_t* slot, uint64_t head_dim, uint8_t bits, int8_t* values) {
+    if (bits == 8) {
+        std::copy(slot, slot + head_dim, reinterpret_cast<uint8_t*>(values));
+        return;
+    }
+    const auto sext = [](unsigned nib) { return static_cast<int8_t>(static_cast<int>(nib ^ 8u) - 8); };
+    for (uint64_t i = 0; i < head_dim / 2; ++i) {
+        values[2 * i] = sext(slot[i] & 0xFu);
+        values[2 * i + 1] = sext(slot[i] >> 4);
+    }
+}
+
+attention_layer::attention_layer(const sc_module_name& n, const attention_layer_config& cfg, dtq::dma& dma,
+                                 const attention_memories& m, const dtq::clock& clk)
+    : sc_module(n),
+      mem("mem"),
+      m_cfg(cfg),
+      m_dma(dma),
+      m_mem(m),
+      m_clk(clk),
+      m_stats("attention"),
+      m_layers(m_stats.counter("layers", "count", "ATTENTION commands completed")),
+      m_cycles(m_stats.counter("cycles", "cycles", "sum over layers of first-op-to-last-op cycles")),
+      m_busy_dma(m_stats.counter("dma_busy_cycles", "cycles", "DMA busy: Q/K/V fetch and result drain")),
+      m_busy_fetcher(m_stats.counter("fetcher_busy_cycles", "cycles", "fetcher address generation")),
+      m_busy_vssa(m_stats.counter("vssa_busy_cycles", "cycles", "VSSA busy: Q x K^T and P x V")),
+      m_busy_softmax(m_stats.counter("softmax_busy_cycles", "cycles", "softmax unit busy")),
+      m_busy_topk(m_stats.counter("topk_busy_cycles", "cycles", "module 2 busy: importance accumulation, top-k engines")),
+      m_vssa_qk(m_stats.counter("vssa_qk_cycles", "cycles", "VSSA cycles of Q x K^T")),
+      m_vssa_pv(m_stats.counter("vssa_pv_cycles", "cycles", "VSSA cycles of P x V")),
+      m_module2(m_stats.counter("module2_cycles", "cycles", "module 2 (importance, top-k, precision write) cycles")),
+      m_hidden(m_stats.counter("module2_hidden_cycles", "cycles", "module 2 cycles that ran while module 1 ran")),
+      m_exposed(m_stats.counter("module2_exposed_cycles", "cycles", "cycles module 2 added after module 1 ended")),
+      m_pruned(m_stats.counter("tokens_pruned", "tokens", "tokens at 0 bits, summed over layers")),
+      m_bits4(m_stats.counter("tokens_4bit", "tokens", "tokens at 4 bits, summed over layers")),
+      m_bits8(m_stats.counter("tokens_8bit", "tokens", "tokens at 8 bits, summed over layers")),
+      m_next_pruned(m_stats.counter("next_tokens_pruned", "tokens", "pruned tokens the top-k chose for the next layer")),
+      m_next_bits4(m_stats.counter("next_tokens_4bit", "tokens", "4-bit tokens the top-k chose for the next layer")),
+      m_next_bits8(m_stats.counter("next_tokens_8bit", "tokens", "8-bit tokens the top-k chose for the next layer")),
+      m_stall(m_stats.counter("vssa_stall_pe_cycles", "cycles", "sum over PEs of VSSA stall cycles")),
+      m_tiles(m_stats.counter("vssa_tiles", "count", "VSSA tiles (iterations)")) {
+    m_stats.derived("vssa_stall_ratio", "ratio", "mean over VSSA tiles of R",
+                    [this] { return m_tiles ? m_r_sum / static_cast<double>(m_tiles) : 0.0; });
+    m_stats.derived("module2_hidden_ratio", "ratio", "module2_hidden_cycles / module2_cycles", [this] {
+        return m_module2 ? static_cast<double>(m_hidden) / static_cast<double>(m_module2) : 0.0;
+    });
+}
+
+bool attention_layer::timed_access(bool write, uint64_t addr, uint8_t* data, uint64_t len, uint64_t at, uint64_t& done) {
+    tlm::tlm_generic_payload tx;
+    tx.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+    tx.set_address(addr);
+    tx.set_data_ptr(data);
+    tx.set_data_length(static_cast<unsigned>(len));
+    tx.set_streaming_width(static_cast<unsigned>(len));
+    tx.set_byte_enable_ptr(nullptr);
+    tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    sc_time d = m_clk.time(at) - sc_time_stamp();
+    mem->b_transport(tx, d);
+    done = m_clk.cycles(sc_time_stamp() + d);
+    return tx.is_response_ok();
+}
+
+namespace {
+
+struct unit_error : std::runtime_error {
+    unit_error(uint32_t code, uint64_t addr, const std::string& what) : std::runtime_error(what), code(code), addr(addr) {}
+    uint32_t code;
+    uint64_t addr;
+};
+
+}  // namespace
+
+command_outcome attention_layer::execute(const command& c) {
+    namespace d = rg::desc::attention;
+    const uint64_t q = c.u64(d::Q), k = c.u64(d::K), v = c.u64(d::V), out = c.u64(d::OUT), prec = c.u64(d::PREC_LIST);
+    const uint64_t seq = c.u32(d::SEQ), dh = c.u16(d::HEAD_DIM), heads = c.u16(d::HEADS);
+    const uint64_t k0 = c.u16(d::K0), k1 = c.u16(d::K1);
+    const int shift = c.u16(d::SCORE_SHIFT) ? c.u16(d::SCORE_SHIFT) : 10;
+    const bool functional = !m_cfg.timing_only;
+    const bool tracing = trace::global().enabled();
+    command_outcome o;
+    m_last_error.clear();
+    attention_layer_report rep;
+    const uint64_t t0 = c.start_cycle;
+    rep.start = t0;
+    try {
+        // Capacity: two heads in each line buffer (8-bit worst case) and two heads' int32
+        // results in the accumulator SRAM (double buffering).
+        const uint64_t slot = seq * dh;
+        for (auto [buf, base, name] : {std::tuple{&m_mem.qbuf, m_mem.qbuf_base, "QBUF"}, {&m_mem.kbuf, m_mem.kbuf_base, "KBUF"},
+                                       {&m_mem.vbuf, m_mem.vbuf_base, "VBUF"}})
+            if (2 * slot > buf->config().size)
+                throw unit_error(rg::err::CAPACITY, base,
+                                   fmt::format("{} holds {} bytes, two heads of seq x head_dim = {} x {} need {}", name,
+                                               buf->config().size, seq, dh, 2 * slot));
+        if (2 * slot * 4 > m_mem.accumulator.config().size)
+            throw unit_error(rg::err::CAPACITY, m_mem.accumulator_base,
+                               fmt::format("the accumulator holds {} bytes, two heads of int32 results need {}",
+                                           m_mem.accumulator.config().size, 2 * slot * 4));
+
+        // This layer's precisions.
+        uint64_t t = t0;
+        std::vector<uint8_t> bits(seq, 8);
+        if (prec) {
+            uint64_t done = 0;
+            if (!timed_access(false, prec, bits.data(), seq, t, done))
+                throw unit_error(rg::err::BUS_ERROR, prec, fmt::format("reading the precision list at {:#x}", prec));
+            t = done;
+            for (uint64_t i = 0; i < seq; ++i)
+                if (bits[i] != 0 && bits[i] != 4 && bits[i] != 8)
+                    throw unit_error(rg::err::UNIT_ERROR, prec + i,
+                                       fmt::format("precision of token {} is {}, expected 0, 4 or 8", i, bits[i]));
+        }
+        std::vector<uint32_t> kept, ids8, ids4;
+        for (uint32_t i = 0; i < seq; ++i) {
+            if (bits[i]) kept.push_back(i);
+            if (bits[i] == 8) ids8.push_back(i);
+            if (bits[i] == 4) ids4.push_back(i);
+        }
+        const uint64_t nk = kept.size();
+        rep.pruned = seq - nk;
+        rep.bits4 = ids4.size();
+        rep.bits8 = ids8.size();
+        if (k0 > nk)
+            throw unit_error(rg::err::UNIT_ERROR, c.address,
+                               fmt::format("k0 = {} but only {} tokens are kept in this layer", k0, nk));
+        std::vector<uint8_t> kept_bits;
+        for (uint32_t id : kept) kept_bits.push_back(bits[id]);
+        const std::vector<fetcher::token_ref> order = fetcher::fetch_order(ids8, ids4, m_cfg.vssa.reorder);
+        const uint64_t addr_cycles = fetcher::address_cycles(order.size(), m_cfg.fetcher_lanes);
+        const double scale = std::ldexp(1.0, -shift) / std::sqrt(static_cast<double>(dh));
+
+        // Unit availability (absolute cycles) and per-head milestones.
+        uint64_t fetcher_free = t, vssa_free = t, sm_free = t, imp_free = t;
+        std::vector<uint64_t> v_ready(heads), sm_end(heads), pv_end(heads);
+        uint64_t module1_end = t;
+        topk::importance_accumulator importance(seq);
+        std::vector<std::vector<int8_t>> probs(2), vals(2);  // per line-buffer half: P and V (8-bit domain)
+        const auto span = [&](const char* unit, const std::string& what, uint64_t s, uint64_t e) {
+            if (tracing && e > s) trace::global().span(unit, what, s, e);
+        };
+        // The DMA keeps many descriptors in flight: it issues one per cycle (in order), each
+        // goes out after its setup, and the memories' ports set the pace. Busy = the union
+        // of the transfers' [start, end) intervals.
+        uint64_t dma_issue = t, dma_busy_until = t;
+        const auto dma_run = [&](const dma_descriptor& desc, uint64_t at) {
+            const uint64_t st = std::max(at, dma_issue);
+            dma_issue = st + 1;
+            const dma_result r = m_dma.transfer_annotated(desc, m_cfg.timing_only, st);
+            if (!r.ok())
+                throw unit_error(rg::err::BUS_ERROR, r.error_address,
+                                 fmt::format("DMA got {} at {:#x}", response_name(r.status), r.error_address));
+            rep.busy_dma += r.done_cycle - std::min(r.done_cycle, std::max(r.start_cycle, dma_busy_until));
+            dma_busy_until = std::max(dma_busy_until, r.done_cycle);
+            return r.done_cycle;
+        };
+        const auto account = [&](const vssa::gemm_result& r) {
+            rep.stall_pe_cycles += r.stall_pe_cycles;
+            rep.busy_pe_cycles += r.busy_pe_cycles;
+            rep.tiles += r.tiles;
+            rep.stall_ratio_sum += r.stall_ratio_sum;
+        };
+        // Unpacks one tensor of head h from its line-buffer half into original token
+        // positions (pruned rows 0): 8-bit values or 4-bit codes.
+        const auto from_linebuf = [&](const local_memory& buf, uint64_t half) {
+            std::vector<int8_t> m(seq * dh, 0);
+            const uint8_t* p = buf.data() + half * slot;
+            for (const auto& tr : order) {
+                unpack_token(p, dh, tr.bits, &m[uint64_t{tr.id} * dh]);
+                p += tr.bits == 8 ? dh : dh / 2;
+            }
+            return m;
+        };
+
+        // Steps: step s fetches head s, runs its Q x K^T, softmax and importance, then the
+        // P x V of head s - 1 (the VSSA runs QK(s) before PV(s-1)) and drains its result.
+        for (uint64_t s = 0; s <= heads; ++s) {
+            if (s < heads) {
+                const uint64_t h = s, half = h % 2;
+                // Fetch: the line-buffer half is free once P x V of head h - 2 read it.
+                const uint64_t fstart = std::max(fetcher_free, h >= 2 ? pv_end[h - 2] : t);
+                uint64_t ready[3] = {0, 0, 0};
+                const uint64_t bases[3] = {q, k, v};
+                const uint64_t bufs[3] = {m_mem.qbuf_base, m_mem.kbuf_base, m_mem.vbuf_base};
+                for (int x = 0; x < 3; ++x) {
+                    // Tensor x's addresses are generated after those of the tensors before it;
+                    // a run is issued once the address of its last token exists.
+                    const uint64_t gen0 = fstart + addr_cycles * static_cast<uint64_t>(x);
+                    const fetcher::tensor_layout lay{bases[x] + h * slot, dh, dh};
+                    const std::vector<fetcher::fetch_run> runs = fetcher::plan(lay, order);
+                    const std::vector<dma_descriptor> descs = fetcher::descriptors(runs, bufs[x] + half * slot);
+                    uint64_t end = gen0 + addr_cycles, first = UINT64_MAX;
+                    for (size_t i = 0; i < descs.size(); ++i) {
+                        const uint64_t gen = gen0 + fetcher::address_cycles(runs[i].first + runs[i].tokens, m_cfg.fetcher_lanes);
+                        first = std::min(first, std::max(gen, dma_issue));
+                        end = std::max(end, dma_run(descs[i], gen));
+                    }
+                    if (first != UINT64_MAX) span("dma", fmt::format("fetch {} head {}", "QKV"[x], h), first, end);
+                    ready[x] = end;
+                }
+                fetcher_free = fstart + 3 * addr_cycles;
+                rep.busy_fetcher += 3 * addr_cycles;
+                span("fetcher", fmt::format("head {}", h), fstart, fetcher_free);
+                v_ready[h] = ready[2];
+
+                // Q x K^T on the VSSA.
+                vssa::gemm_op qk;
+                qk.name = fmt::format("head{}.qk", h);
+                qk.M = qk.N = seq;
+                qk.K = dh;
+                qk.row_bits = qk.col_bits = bits;
+                std::vector<int8_t> qm, km;
+                if (functional) {
+                    qm = from_linebuf(m_mem.qbuf, half);
+                    km = from_linebuf(m_mem.kbuf, half);
+                    qk.a = qm.data();
+                    qk.bt = km.data();
+                }
+                const vssa::gemm_result rq = vssa::run_gemm(m_cfg.vssa, qk);
+                account(rq);
+                const uint64_t qs = std::max(std::max(ready[0], ready[1]), vssa_free);
+                vssa_free = qs + rq.cycles;
+                rep.vssa_qk += rq.cycles;
+                span("vssa", qk.name, qs, vssa_free);
+
+                // Softmax over the kept keys of every kept query.
+                const uint64_t ss = std::max(vssa_free, sm_free);
+                sm_end[h] = ss + softmax::cycles(m_cfg.softmax, nk, nk);
+                sm_free = sm_end[h];
+                rep.busy_softmax += sm_end[h] - ss;
+                span("softmax", fmt::format("head {}", h), ss, sm_end[h]);
+                if (functional) {
+                    // Scores in the 8-bit domain: a 4-bit side counts x16 (its codes are value / 16).
+                    std::vector<int64_t> sc(nk * nk);
+                    for (uint64_t i = 0; i < nk; ++i)
+                        for (uint64_t j = 0; j < nk; ++j) {
+                            const int sh = 4 * ((kept_bits[i] == 4) + (kept_bits[j] == 4));
+                            sc[i * nk + j] = static_cast<int64_t>(rq.c[uint64_t{kept[i]} * seq + kept[j]]) * (int64_t{1} << sh);
+                        }
+                    probs[half] = softmax::run(m_cfg.softmax, sc.data(), nk, nk, scale);
+                    const std::vector<int8_t> vm = from_linebuf(m_mem.vbuf, half);
+                    vals[half].assign(dh * nk, 0);  // transposed: dh x nk, 8-bit domain
+                    for (uint64_t x = 0; x < nk; ++x)
+                        for (uint64_t j = 0; j < dh; ++j) {
+                            const int8_t e = vm[uint64_t{kept[x]} * dh + j];
+                            vals[half][j * nk + x] = kept_bits[x] == 4 ? static_cast<int8_t>(e * 16) : e;
+                        }
+                }
+
+                // Module 2: the importance accumulator takes the probabilities of head h.
+                const uint64_t is = std::max(sm_end[h], imp_free);
+                imp_free = is + topk::importance_accumulator::cycles(nk, nk, m_cfg.importance_lanes);
+                rep.module2 += imp_free - is;
+                span("topk", fmt::format("importance head {}", h), is, imp_free);
+                if (functional) {
+                    std::vector<uint8_t> p8(probs[half].begin(), probs[half].end());
+                    importance.accumulate(p8.data(), nk, nk, kept);
+                }
+            }
+            if (s >= 1) {
+                const uint64_t h = s - 1, half = h % 2;
+                // P x V on the VSSA (module 1): probabilities 8-bit, V tokens at their precision.
+                vssa::gemm_op pv;
+                pv.name = fmt::format("head{}.pv", h);
+                pv.M = nk;
+                pv.N = dh;
+                pv.K = nk;
+                pv.k_bits = kept_bits;
+                const vssa::gemm_result rp = vssa::run_gemm(m_cfg.vssa, pv);  // cycles (values do not change them)
+                account(rp);
+                const uint64_t ps = std::max({sm_end[h], v_ready[h], vssa_free});
+                pv_end[h] = ps + rp.cycles;
+                vssa_free = pv_end[h];
+                rep.vssa_pv += rp.cycles;
+                span("vssa", pv.name, ps, pv_end[h]);
+                // The result, int32 seq x dh, through the accumulator SRAM to DRAM.
+                const uint64_t acc = m_mem.accumulator_base + half * slot * 4;
+                if (functional) {
+                    // P x V with each 4-bit V code scaled x16: the 4-bit cluster's partial sum
+                    // shifted left by 4 before the 8-bit cluster adds to it (docs/attention.md).
+                    std::vector<int32_t> res(nk * dh);
+                    vssa::gemm_s8(probs[half].data(), vals[half].data(), res.data(), nk, dh, nk, m_cfg.vssa.threads);
+                    auto* dst = reinterpret_cast<int32_t*>(m_mem.accumulator.data() + half * slot * 4);
+                    std::fill(dst, dst + slot, 0);
+                    for (uint64_t x = 0; x < nk; ++x) std::copy(&res[x * dh], &res[x * dh] + dh, dst + uint64_t{kept[x]} * dh);
+                }
+                const uint64_t ws = std::max(pv_end[h], dma_issue);
+                const uint64_t we = dma_run(dma_descriptor{acc, out + h * slot * 4, 1, slot * 4, 0, 0}, pv_end[h]);
+                span("dma", fmt::format("drain head {}", h), ws, we);
+                module1_end = std::max(module1_end, we);
+            }
+        }
+
+        // Module 2 after the last head: both top-k engines, then the next layer's precisions.
+        uint64_t end2 = imp_free;
+        if (k0) {
+            const topk::precision_split sp = topk::split(m_cfg.topk, importance.scores(), kept, k0, k1);
+            const uint64_t ts = imp_free;
+            std::vector<uint8_t> next(seq, 0);
+            for (uint32_t id : sp.bits4) next[id] = 4;
+            for (uint32_t id : sp.bits8) next[id] = 8;
+            uint64_t done = 0;
+            if (!timed_access(true, prec, next.data(), seq, ts + sp.cycles, done))
+                throw unit_error(rg::err::BUS_ERROR, prec, fmt::format("writing the precision list at {:#x}", prec));
+            end2 = done;
+            rep.module2 += end2 - ts;
+            span("topk", "top-k engines", ts, ts + sp.cycles);
+            rep.next_pruned = seq - sp.bits4.size() - sp.bits8.size();
+            rep.next_bits4 = sp.bits4.size();
+            rep.next_bits8 = sp.bits8.size();
+        }
+        rep.module1_end = module1_end;
+        rep.end = std::max(module1_end, end2);
+        rep.exposed = rep.end - module1_end;
+        rep.hidden = rep.module2 - rep.exposed;
+        rep.busy_vssa = rep.vssa_qk + rep.vssa_pv;
+        rep.busy_topk = rep.module2;
+    } catch (const unit_error& e) {
+        m_last_error = e.what();
+        o.error = e.code;
+        o.error_address = e.addr;
+        return o;
+    } catch (const vssa::cosim_mismatch& e) {
+        m_failure = m_last_error = std::string("lockstep mismatch between the VSSA model and the RTL\n") + e.what();
+        o.error = rg::err::UNIT_ERROR;
+        o.error_address = c.address;
+        return o;
+    } catch (const std::exception& e) {  // reorder check, kernel overflow: a unit failed
+        m_failure = m_last_error = e.what();
+        o.error = rg::err::UNIT_ERROR;
+        o.error_address = c.address;
+        return o;
+    }
+
+    const sc_time until = m_clk.time(rep.end);
+    if (until > sc_time_stamp()) wait(until - sc_time_stamp());
+    m_last = rep;
+    ++m_layers;
+    m_cycles += rep.end - rep.start;
+    m_busy_dma += rep.busy_dma;
+    m_busy_fetcher += rep.busy_fetcher;
+    m_busy_vssa += rep.busy_vssa;
+    m_busy_softmax += rep.busy_softmax;
+    m_busy_topk += rep.busy_topk;
+    m_vssa_qk += rep.vssa_qk;
+    m_vssa_pv += rep.vssa_pv;
+    m_module2 += rep.module2;
+    m_hidden += rep.hidden;
+    m_exposed += rep.exposed;
+    m_pruned += rep.pruned;
+    m_bits4 += rep.bits4;
+    m_bits8 += rep.bits8;
+    m_next_pruned += rep.next_pruned;
+    m_next_bits4 += rep.next_bits4;
+    m_next_bits8 += rep.next_bits8;
+    m_stall += rep.stall_pe_cycles;
+    m_tiles += rep.tiles;
+    m_r_sum += rep.stall_ratio_sum;
+    o.busy[rg::UNIT_DMA] = rep.busy_dma;
+    o.busy[rg::UNIT_FETCHER] = rep.busy_fetcher;
+    o.busy[rg::UNIT_VSSA] = rep.busy_vssa;
+    o.busy[rg::UNIT_SOFTMAX] = rep.busy_softmax;
+    o.busy[rg::UNIT_TOPK] = rep.busy_topk;
+    o.stall_cycles = rep.stall_pe_cycles;
+    return o;
+}
+
+}  // namespace dtq
