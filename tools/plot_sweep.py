@@ -221,17 +221,21 @@ def plot_speedup_stall(points, swept, title, out_dir, plt):
     xkey = varying[0]
     if any(ratio_of(p, xkey) is None for p in points):
         return name, None, f"{xkey} is unknown for some points (no stats.json config and not swept)"
-    have_speedup = all(p.stat("vssa.reorder_speedup") is not None for p in points)
+    # Without workload.attention.compare_reorder the comparison is not run and its
+    # statistics are 0 (not null): only a configured or non-zero comparison counts.
+    compared = all(p.cfg("workload.attention.compare_reorder") is not False for p in points)
+    have_speedup = compared and all((p.stat("vssa.reorder_speedup") or 0) > 0 for p in points)
     cyc_key = "vssa.cycles" if all(p.stat("vssa.cycles") for p in points) else None
     if not have_speedup and cyc_key is None:
         return name, None, "neither vssa.reorder_speedup nor vssa.cycles is in the results"
     # One line per combination of the swept keys that are not precision ratios.
-    others = [k for k in swept if k not in RATIO_KEYS]
+    others = [k for k in swept if k not in RATIO_KEYS and len({str(p.sets.get(k)) for p in points}) > 1]
     series = {}
     for p in points:
         series.setdefault(tuple(str(p.sets.get(k, "")) for k in others), []).append(p)
     have_stall = all(p.stat("vssa.stall_ratio") is not None for p in points)
-    have_other = have_stall and all(p.stat("vssa.stall_ratio_other_order") is not None for p in points)
+    have_other = have_stall and have_speedup and all(p.stat("vssa.stall_ratio_other_order") is not None
+                                                     for p in points)
     fig, axes = plt.subplots(2 if have_stall else 1, 1, figsize=(8, 6.5 if have_stall else 3.8), sharex=True,
                              squeeze=False)
     ax_s = axes[0][0]
@@ -242,7 +246,7 @@ def plot_speedup_stall(points, swept, title, out_dir, plt):
         tag = ", ".join(f"{short_key(k)}={v}" for k, v in zip(others, key))
         if have_speedup:
             y = [p.stat("vssa.reorder_speedup") for p in ps]
-        else:  # cycles of the series' first point / cycles
+        else:  # cycles of the leftmost point / cycles
             y = [ps[0].stat(cyc_key) / p.stat(cyc_key) for p in ps]
         speedups += y
         ax_s.plot(x, y, "o-", label=tag or None)
@@ -264,9 +268,9 @@ def plot_speedup_stall(points, swept, title, out_dir, plt):
         ax_s.set_title("vssa.reorder_speedup")
         first = "vssa.reorder_speedup"
     else:
-        ax_s.set_ylabel(f"speedup (x)\n{cyc_key} of the first point / {cyc_key}")
-        ax_s.set_title(f"speedup relative to the series' first point ({cyc_key})")
-        first = f"speedup vs first point from {cyc_key}"
+        ax_s.set_ylabel(f"speedup (x)\n{cyc_key} of the leftmost point / {cyc_key}")
+        ax_s.set_title(f"speedup relative to the leftmost point of each line ({cyc_key})")
+        first = f"speedup vs leftmost point from {cyc_key}"
     ax_s.axhline(1.0, color="grey", lw=0.8)
     ax_s.grid(alpha=0.3)
     if len(series) > 1:

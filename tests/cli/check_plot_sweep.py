@@ -68,6 +68,28 @@ rc, out2 = plot(f"{work}/j2", "--out", f"{work}/plots2")
 assert rc == 0 and open(f"{work}/plots/speedup_stall.png", "rb").read() == \
     open(f"{work}/plots2/speedup_stall.png", "rb").read(), "two plots of the same sweep differ"
 
+# Without compare_reorder there is no reorder speedup: speedup is cycles of the leftmost point / cycles.
+nc = f"{work}/no_compare.yaml"
+open(nc, "w").write(f"base: {os.path.abspath(os.path.join(os.path.dirname(sweep), '..', 'default.yaml'))}\n"
+                    "grid:\n  workload.attention.compare_reorder: [false]\n  workload.attention.ratio_pruned: [0.28, 0.5]\n"
+                    "  workload.attention.ratio_4bit: [0.3]\n  workload.attention.ratio_8bit: [0.2]\n")
+r = subprocess.run([dtqvp, "sweep", nc, "-j", "2", "--out", f"{work}/nc", "-q"], capture_output=True, text=True)
+assert r.returncode == 2 and "got 0.28 + 0.3 + 0.2 = 0.78" in r.stderr, r.stderr  # ratios must sum to 1
+open(nc, "w").write(f"base: {os.path.abspath(os.path.join(os.path.dirname(sweep), '..', 'default.yaml'))}\n"
+                    "points:\n"
+                    "  - {workload.attention.compare_reorder: false, workload.attention.ratio_pruned: 0.5,"
+                    " workload.attention.ratio_4bit: 0.3, workload.attention.ratio_8bit: 0.2}\n"
+                    "  - {workload.attention.compare_reorder: false, workload.attention.ratio_pruned: 0.28,"
+                    " workload.attention.ratio_4bit: 0.3, workload.attention.ratio_8bit: 0.42}\n")
+r = subprocess.run([dtqvp, "sweep", nc, "-j", "2", "--out", f"{work}/nc", "-q"])
+assert r.returncode == 0, r.returncode
+rc, out = plot(f"{work}/nc")
+assert rc == 0, f"plotter exit code {rc}:\n{out}"
+check_png(f"{work}/nc/plots/speedup_stall.png")
+cyc = [p["stats"]["vssa.cycles"] for p in json.load(open(f"{work}/nc/results.json"))["points"]]
+lo, hi = rng(out, "speedup vs leftmost point from vssa.cycles")
+assert abs(lo - cyc[0] / cyc[1]) < 1e-3 and hi == 1.0, (lo, hi, cyc)
+
 # --- a hand-made sweep with MACs and DRAM traffic: the roofline ----------------------
 syn = f"{work}/synthetic"
 # point: (macs_4x4, macs_8x4, macs_8x8, bytes read, bytes written, simulated cycles, dram B/cycle)
