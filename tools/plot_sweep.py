@@ -376,7 +376,7 @@ def unit_segments(points):
 
         units["vssa"] = [("MACs (vssa.busy_pe_cycles / PEs)", per_pe("vssa.busy_pe_cycles")),
                          ("stalled (vssa.stall_cycles / PEs)", per_pe("vssa.stall_cycles")),
-                         ("fill, drain, unused PEs (rest of vssa.cycles)", rest)]
+                         ("wavefront skew, load, result drain, idle PEs and arrays (rest of vssa.cycles)", rest)]
     if "host.wfi_cycles" in stats:
         units["host"] = [("waiting for an interrupt (host.wfi_cycles)", lambda p: p.stat("host.wfi_cycles"))]
     for s in sorted(stats):
