@@ -25,6 +25,7 @@ import argparse
 import csv
 import json
 import os
+import signal
 import sys
 
 PROG = "plot_sweep"
@@ -228,11 +229,17 @@ def plot_speedup_stall(points, swept, title, out_dir, plt):
     cyc_key = "vssa.cycles" if all(p.stat("vssa.cycles") for p in points) else None
     if not have_speedup and cyc_key is None:
         return name, None, "neither vssa.reorder_speedup nor vssa.cycles is in the results"
-    # One line per combination of the swept keys that are not precision ratios.
+    # One line per combination of the other swept keys that vary. The ratios sum to 1:
+    # with all three varying, x and the last one fix the middle one.
     others = [k for k in swept if k not in RATIO_KEYS and len({str(p.sets.get(k)) for p in points}) > 1]
+    others += varying[2:]
+
+    def value(p, k):
+        return f"{ratio_of(p, k):g}" if k in RATIO_KEYS else str(p.sets.get(k, ""))
+
     series = {}
     for p in points:
-        series.setdefault(tuple(str(p.sets.get(k, "")) for k in others), []).append(p)
+        series.setdefault(tuple(value(p, k) for k in others), []).append(p)
     have_stall = all(p.stat("vssa.stall_ratio") is not None for p in points)
     have_other = have_stall and have_speedup and all(p.stat("vssa.stall_ratio_other_order") is not None
                                                      for p in points)
@@ -286,13 +293,18 @@ def plot_speedup_stall(points, swept, title, out_dir, plt):
     xs = sorted({ratio_of(p, xkey) for p in points})
     mix = {}
     for p in points:
-        mix[ratio_of(p, xkey)] = "/".join(
-            f"{100 * (ratio_of(p, k) or 0):.0f}" for k in RATIO_KEYS[::-1])  # pruned/4/8
+        mix.setdefault(ratio_of(p, xkey), set()).add(
+            "/".join(f"{100 * (ratio_of(p, k) or 0):.0f}" for k in RATIO_KEYS[::-1]))  # pruned/4/8
     ax_last.set_xticks(xs)
-    ax_last.set_xticklabels([f"{x:.3g}\n{mix[x]}" for x in xs], fontsize=7)
-    ax_last.set_xlabel(f"{xkey}\n(below each tick: % of tokens pruned / 4-bit / 8-bit)")
+    if all(len(m) == 1 for m in mix.values()):  # one mix per tick: name it
+        ax_last.set_xticklabels([f"{x:.3g}\n{min(mix[x])}" for x in xs], fontsize=7)
+        ax_last.set_xlabel(f"{xkey}\n(below each tick: % of tokens pruned / 4-bit / 8-bit)")
+    else:
+        ax_last.set_xticklabels([f"{x:.3g}" for x in xs], fontsize=7)
+        ax_last.set_xlabel(xkey)
     path = save(plt, fig, out_dir, name, title)
-    what = f"{len(points)} points against {xkey}; {first} {fmt_range(speedups, '.3f')} x"
+    lines = f" in {len(series)} lines ({', '.join(short_key(k) for k in others)})" if len(series) > 1 else ""
+    what = f"{len(points)} points{lines} against {xkey}; {first} {fmt_range(speedups, '.3f')} x"
     if have_stall:
         what += f"; mean stall ratio R {fmt_range(stalls, '.3f')} (fraction of PE-cycles)"
     else:
@@ -482,4 +494,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `plot_sweep.py DIR | head` ends quietly
     sys.exit(main(sys.argv[1:]))

@@ -90,6 +90,18 @@ cyc = [p["stats"]["vssa.cycles"] for p in json.load(open(f"{work}/nc/results.jso
 lo, hi = rng(out, "speedup vs leftmost point from vssa.cycles")
 assert abs(lo - cyc[0] / cyc[1]) < 1e-3 and hi == 1.0, (lo, hi, cyc)
 
+# All three ratios vary: one line per pruned ratio, x = the 8-bit ratio.
+three = f"{work}/three.yaml"
+pts3 = [(0.28, 0.54, 0.18), (0.28, 0.36, 0.36), (0.5, 0.32, 0.18), (0.5, 0.14, 0.36)]
+open(three, "w").write(f"base: {os.path.abspath(os.path.join(os.path.dirname(sweep), '..', 'default.yaml'))}\npoints:\n" +
+                       "".join(f"  - {{workload.attention.ratio_pruned: {a}, workload.attention.ratio_4bit: {b},"
+                               f" workload.attention.ratio_8bit: {c}}}\n" for a, b, c in pts3))
+r = subprocess.run([dtqvp, "sweep", three, "-j", "2", "--out", f"{work}/three", "-q"])
+assert r.returncode == 0, r.returncode
+rc, out = plot(f"{work}/three")
+assert rc == 0 and "4 points in 2 lines (ratio_pruned) against workload.attention.ratio_8bit" in out, (rc, out)
+check_png(f"{work}/three/plots/speedup_stall.png")
+
 # --- a hand-made sweep with MACs and DRAM traffic: the roofline ----------------------
 syn = f"{work}/synthetic"
 # point: (macs_4x4, macs_8x4, macs_8x8, bytes read, bytes written, simulated cycles, dram B/cycle)
