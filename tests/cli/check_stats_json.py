@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs a scenario and checks the schema of DIR/stats.json (docs/user-guide.md#statsjson)."""
+"""Runs a scenario and checks the schema of DIR/stats.json (docs/user-guide.md#annotated-statsjson)."""
 import json, subprocess, sys
 
 dtqvp, scenario, out = sys.argv[1:4]
