@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "common/trace.h"
+
 #include <stdexcept>
 
 namespace dtq {
@@ -285,6 +287,7 @@ void ctrl::execute(uint32_t index) {
             m_perf_ctrl_busy += t - t0;
         }
         m_busy = false;
+        trace_command(c, t0, t, code);
         if (m_on_complete) m_on_complete(c, t);
     };
     if (!tx.is_response_ok()) return stop(r::err::BUS_ERROR, c.address);
@@ -349,7 +352,16 @@ void ctrl::execute(uint32_t index) {
     }
     m_busy = false;
     raise(bits);
+    trace_command(c, t0, t, r::err::NONE);
     if (m_on_complete) m_on_complete(c, t);
+}
+
+// One span per command on the controller's track: fetch to completion (docs/user-guide.md#trace).
+void ctrl::trace_command(const command& c, uint64_t from, uint64_t to, uint32_t error) const {
+    if (!trace::global().enabled()) return;
+    const r::opcode_info* op = r::find_opcode(c.opcode);
+    trace::global().span("ctrl", op ? op->name : fmt::format("opcode {:#x}", c.opcode), from, to,
+                         fmt::format(R"({{"index":{},"tag":{},"error":{}}})", c.index, c.tag, error));
 }
 
 const ctrl_region* ctrl::region_of(uint64_t addr) const {

@@ -130,6 +130,7 @@ private:
     uint32_t validate(const command& c, uint64_t& bad_addr) const;
     uint64_t placeholder_cycles(const command& c) const;
     const ctrl_region* region_of(uint64_t addr) const;
+    void trace_command(const command& c, uint64_t from, uint64_t to, uint32_t error) const;
     void latch_error(uint32_t code, uint64_t addr, uint32_t index);
     void raise(uint32_t irq_bits);
     void update_irq();

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <vector>
 
+#include "common/trace.h"
 #include "dtq_hal.h"
 
 namespace dtq {
@@ -145,6 +146,7 @@ int host::wait_irq() {
         wait(m_clk.time(deadline) - sc_time_stamp(), irq.changed());
     }
     m_wfi_cycles += m_clk.now() - start;
+    if (trace::global().enabled()) trace::global().span("host", "wait for interrupt", start, m_clk.now());
     m_qk.reset();
     return DTQ_HAL_OK;
 }

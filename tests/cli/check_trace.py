@@ -32,3 +32,16 @@ rs = [e for e in t if e["ph"] == "C" and e["name"] == "stall_ratio"]
 assert len(rs) == st["vssa.iterations"]["value"], (len(rs), st["vssa.iterations"])
 assert abs(sum(e["args"]["value"] for e in rs) / len(rs) - st["vssa.stall_ratio"]["value"]) < 1e-9
 print("ok: trace checks hold")
+# The attention layer through the firmware: one track per unit, the controller's command and
+# the host's wait for its interrupt; 12 heads -> 24 VSSA spans, 12 softmax spans.
+layer = scenario.replace("dma_stream.yaml", "attention_layer.yaml")
+subprocess.run([dtqvp, "run", layer, "-q", "--out", out, "--trace", f"{out}/layer.json"], check=True)
+t = json.load(open(f"{out}/layer.json"))["traceEvents"]
+tracks = {e["args"]["name"]: e["tid"] for e in t if e.get("name") == "thread_name"}
+for unit in ("ctrl", "host", "dma", "fetcher", "vssa", "softmax", "topk"):
+    assert unit in tracks, (unit, tracks)
+per = lambda u: [e for e in t if e["ph"] == "X" and e["tid"] == tracks[u]]
+assert len(per("vssa")) == 24 and len(per("softmax")) == 12, (len(per("vssa")), len(per("softmax")))
+assert [e["name"] for e in per("ctrl")] == ["ATTENTION"], per("ctrl")
+assert len(per("topk")) == 13  # 12 importance accumulations + the two top-k engines
+print("ok: attention layer trace has", sorted(tracks))
