@@ -57,6 +57,12 @@ int sc_main(int argc, char* argv[]) {
     uint64_t trace_max = 1000000;
     run->add_option("--trace", trace_file, "write a Chrome trace-event JSON timeline (Perfetto UI)");
     run->add_option("--trace-max-events", trace_max, "keep at most this many trace events")->capture_default_str();
+    std::string vcd_file, rtl_vcd_file;
+    uint64_t rtl_vcd_tile = 0;
+    run->add_option("--vcd", vcd_file, "write the controller's key signals (irq, busy, IRQ_STATUS, queue head/tail, ERR_CODE) as VCD");
+    run->add_option("--rtl-vcd", rtl_vcd_file, "write the VSSA RTL waveform of one tile as VCD (vssa.backend rtl or lockstep)");
+    run->add_option("--rtl-vcd-tile", rtl_vcd_tile, "which tile --rtl-vcd records: its index over all RTL tiles of the run")
+        ->capture_default_str();
 
     auto* check = app.add_subcommand("check", "validate a scenario without running it");
     check->add_option("scenario", scenario, "scenario YAML file")->required();
@@ -131,6 +137,9 @@ int sc_main(int argc, char* argv[]) {
         opt.progress = isatty(2);
         opt.trace_file = trace_file;
         opt.trace_max_events = trace_max;
+        opt.vcd_file = vcd_file;
+        opt.rtl_vcd_file = rtl_vcd_file;
+        opt.rtl_vcd_tile = rtl_vcd_tile;
         return p.run(opt);
     } catch (const dtq::config_error& e) {
         return report_config_error(e);

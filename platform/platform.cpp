@@ -280,8 +280,20 @@ int platform::run(const run_options& opt) {
     }
     if (!opt.out_dir.empty()) std::filesystem::create_directories(opt.out_dir);  // workloads write into it
     if (!opt.trace_file.empty()) trace::global().enable(opt.trace_max_events, clk.period_ps());
+    sc_trace_file* vcd = nullptr;
+    if (!opt.vcd_file.empty()) {
+        std::string base = opt.vcd_file;  // SystemC appends ".vcd"
+        if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0) base.resize(base.size() - 4);
+        vcd = sc_create_vcd_trace_file(base.c_str());
+        vcd->set_time_unit(static_cast<double>(clk.period_ps()), SC_PS);
+        m_ctrl.trace(vcd);
+    }
+    if (m_cfg.vssa.backend == "model" && !opt.rtl_vcd_file.empty() && !opt.quiet)
+        std::cerr << "dtqvp: warning: --rtl-vcd needs vssa.backend rtl or lockstep; no RTL waveform\n";
+    if (!opt.rtl_vcd_file.empty()) vssa::set_tile_waveform(opt.rtl_vcd_file, opt.rtl_vcd_tile);
     const auto t0 = std::chrono::steady_clock::now();
     sc_start();
+    if (vcd) sc_close_vcd_trace_file(vcd);
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     run_info info{clk.now(), wall};
     const nlohmann::json j = stats_json(m_cfg, info);

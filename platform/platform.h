@@ -23,6 +23,9 @@ struct run_options {
     bool progress = false; // progress line on stderr
     std::string trace_file;          // Chrome trace JSON ("" = no trace)
     uint64_t trace_max_events = 1000000;
+    std::string vcd_file;            // controller waveform ("" = none)
+    std::string rtl_vcd_file;        // waveform of one VSSA RTL tile (rtl / lockstep backends)
+    uint64_t rtl_vcd_tile = 0;       // which: index over all RTL tiles of the run
 };
 
 // Exit codes of `dtqvp` (docs/user-guide.md#exit-codes).

@@ -5,6 +5,8 @@
 #include <optional>
 
 #include <fmt/format.h>
+
+#include <iostream>
 #include <fmt/ranges.h>
 
 #include "common/stats.h"
@@ -67,6 +69,23 @@ cosim_counters cosim_stats() {
     };
     static group grp;
     return {grp.compared, grp.mismatches};
+}
+
+namespace {
+struct waveform_request {
+    std::string path;
+    uint64_t tile = 0;
+    uint64_t rtl_tiles_run = 0;  // RTL tiles run so far in this process
+};
+waveform_request& waveform() {
+    static waveform_request w;
+    return w;
+}
+}  // namespace
+
+void set_tile_waveform(const std::string& vcd_path, uint64_t tile) {
+    waveform().path = vcd_path;
+    waveform().tile = tile;
 }
 
 // ---- helpers -----------------------------------------------------------------------------
@@ -253,6 +272,13 @@ gemm_result run_gemm(const vssa_config& cfg, const gemm_op& op) {
                     job.a = ta.data();
                     job.b = tb.data();
                     t = rtl->run_tile(job);
+                    if (waveform_request& w = waveform(); !w.path.empty() && w.rtl_tiles_run++ == w.tile) {
+                        if (rtl->trace_tile(job, w.path))
+                            std::cerr << fmt::format("dtqvp: RTL waveform of tile {} (GEMM '{}', tile {} of it) written to {}\n",
+                                                     w.tile, op.name, job.index, w.path);
+                        else
+                            std::cerr << fmt::format("dtqvp: warning: could not write the RTL waveform {}\n", w.path);
+                    }
                     if (lockstep) {
                         const tile_result m = model.run_tile(job);
                         ++counters->tiles_compared;

@@ -111,6 +111,12 @@ struct cosim_counters {
 };
 cosim_counters cosim_stats();
 
+// Process-wide: write the waveform of the `tile`-th tile (0-based, counted over every tile
+// the RTL runs in this process, in execution order) to vcd_path (rtl / lockstep only;
+// dtqvp run --rtl-vcd). An empty path turns it off. Returns nothing; a failure to write
+// is reported on stderr and the run goes on.
+void set_tile_waveform(const std::string& vcd_path, uint64_t tile);
+
 // The readable report of one mismatching tile (what cosim_mismatch carries).
 std::string mismatch_report(const std::string& gemm, const tile_job& job, const tile_result& model, const tile_result& rtl,
                             const std::string& vcd_path);
