@@ -36,7 +36,22 @@ attention_study::attention_study(const sc_module_name& n, const scenario_config&
       m_checks(m_vssa.counter("reorder_checks", "count", "GEMMs whose reordered result was verified against the plain one")),
       m_pruned(m_tokens.counter("pruned", "tokens", "tokens at 0 bits, summed over layers")),
       m_bits4(m_tokens.counter("bits4", "tokens", "tokens at 4 bits, summed over layers")),
-      m_bits8(m_tokens.counter("bits8", "tokens", "tokens at 8 bits, summed over layers")) {
+      m_bits8(m_tokens.counter("bits8", "tokens", "tokens at 8 bits, summed over layers")),
+      m_cycles_8bit(m_vssa.counter("cycles_8bit_baseline", "cycles",
+                                   "the same GEMMs with every token 8-bit and none pruned (0 unless compare_baselines)")) {
+    m_vssa.derived("cycles_spatten", "cycles",
+                   "SpAtten-style scheme: spatten_ratio_pruned pruned, a spatten_ratio_4bit / (1 - pruned) share of layers all 4-bit, "
+                   "the others all 8-bit (expected cycles; 0 unless compare_baselines)",
+                   [this] { return m_cycles_spatten; });
+    const auto speedup = [this](double num) { return m_cycles ? num / static_cast<double>(m_cycles) : 0.0; };
+    m_vssa.derived("speedup_vs_8bit", "x", "cycles_8bit_baseline / cycles (this scenario's scheme)",
+                   [this, speedup] { return speedup(static_cast<double>(m_cycles_8bit)); });
+    m_vssa.derived("speedup_other_order_vs_8bit", "x", "cycles_8bit_baseline / cycles_other_order", [this] {
+        return m_cycles_other ? static_cast<double>(m_cycles_8bit) / static_cast<double>(m_cycles_other) : 0.0;
+    });
+    m_vssa.derived("speedup_spatten_vs_8bit", "x", "cycles_8bit_baseline / cycles_spatten", [this] {
+        return m_cycles_spatten > 0 ? static_cast<double>(m_cycles_8bit) / m_cycles_spatten : 0.0;
+    });
     m_vssa.derived("stall_ratio", "ratio", "mean over iterations of R = stall / (PEs x slowest PE cycles)",
                    [this] { return m_tiles ? m_r_sum / static_cast<double>(m_tiles) : 0.0; });
     m_vssa.derived("stall_ratio_other_order", "ratio", "mean R with vssa.reorder flipped",
@@ -77,6 +92,8 @@ void attention_study::body() {
     other.reorder = !vc.reorder;
     other.backend = vssa::pe_backend::model;
     other.fault = {};
+    vssa::vssa_config other_base = other;  // baselines: the scenario's own order
+    other_base.reorder = vc.reorder;
     const uint64_t k0 = topk::count_from_ratio(1.0 - a.ratio_pruned, n);
     const uint64_t k1 = std::min(k0, topk::count_from_ratio(a.ratio_8bit, n));
     uint64_t now = 0;
@@ -95,6 +112,9 @@ void attention_study::body() {
         m_pruned += split.pruned.size();
         m_bits4 += split.bits4.size();
         m_bits8 += split.bits8.size();
+        // SpAtten-style baseline: the same salience ranking, its own pruning ratio.
+        const std::vector<uint32_t> spatten_kept =
+            topk::select(head0.salience, all, topk::count_from_ratio(1.0 - a.spatten_ratio_pruned, n));
         std::vector<uint8_t> kept_bits;
         for (uint8_t b : bits)
             if (b) kept_bits.push_back(b);
@@ -154,6 +174,28 @@ void attention_study::body() {
                     m_r_sum_other += o.stall_ratio_sum;
                     m_tiles_other += o.tiles;
                 }
+            }
+            if (a.compare_baselines) {
+                // The same head's attention GEMMs, timing only, with other token precisions.
+                const auto cycles_with = [&](const std::vector<uint8_t>& b) {
+                    std::vector<uint8_t> kb;
+                    for (uint8_t x : b)
+                        if (x) kb.push_back(x);
+                    vssa::gemm_op q2, p2;
+                    q2.M = q2.N = n;
+                    q2.K = dh;
+                    q2.row_bits = q2.col_bits = b;
+                    p2.M = p2.K = kb.size();
+                    p2.N = dh;
+                    p2.k_bits = kb;
+                    return vssa::run_gemm(other_base, q2).cycles + vssa::run_gemm(other_base, p2).cycles;
+                };
+                m_cycles_8bit += cycles_with(std::vector<uint8_t>(n, 8));
+                std::vector<uint8_t> sp4(n, 0), sp8(n, 0);
+                for (uint32_t t : spatten_kept) sp4[t] = 4, sp8[t] = 8;
+                const double kept = 1.0 - a.spatten_ratio_pruned;
+                const double share4 = kept > 0 ? std::min(1.0, a.spatten_ratio_4bit / kept) : 0.0;
+                m_cycles_spatten += share4 * static_cast<double>(cycles_with(sp4)) + (1 - share4) * static_cast<double>(cycles_with(sp8));
             }
             ++progress;
         }

@@ -47,6 +47,8 @@ private:
     uint64_t& m_pruned;
     uint64_t& m_bits4;
     uint64_t& m_bits8;
+    uint64_t& m_cycles_8bit;
+    double m_cycles_spatten = 0;
     double m_r_sum = 0, m_r_sum_other = 0;
     uint64_t m_tiles_other = 0;
 };

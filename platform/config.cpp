@@ -262,6 +262,13 @@ config_schema::config_schema() {
     ratio("workload.attention.ratio_4bit", [](auto& c) -> auto& { return c.workload.attention.ratio_4bit; }, "fraction of tokens at 4 bits");
     ratio("workload.attention.ratio_8bit", [](auto& c) -> auto& { return c.workload.attention.ratio_8bit; }, "fraction of tokens at 8 bits");
     boolean("workload.attention.compare_reorder", [](auto& c) -> auto& { return c.workload.attention.compare_reorder; }, "also run with vssa.reorder flipped and report the gain");
+    boolean("workload.attention.compare_baselines", [](auto& c) -> auto& { return c.workload.attention.compare_baselines; },
+            "also time, on the same GEMMs: an 8-bit baseline (every token 8-bit, none pruned) and a SpAtten-style scheme "
+            "(pruning plus one precision per layer); docs/results.md");
+    ratio("workload.attention.spatten_ratio_pruned", [](auto& c) -> auto& { return c.workload.attention.spatten_ratio_pruned; },
+          "SpAtten-style baseline: fraction of tokens pruned");
+    ratio("workload.attention.spatten_ratio_4bit", [](auto& c) -> auto& { return c.workload.attention.spatten_ratio_4bit; },
+          "SpAtten-style baseline: fraction of all tokens at 4 bits, as a fraction of layers that run all-4-bit");
     u64("watchdog.timeout_cycles", [](auto& c) -> auto& { return c.watchdog.timeout_cycles; }, "cycles", 1000, UINT64_MAX, "a run with no progress for this long stops with exit code 3");
 
     const scenario_config defaults;
@@ -434,6 +441,10 @@ struct loader {
         if (cfg.vssa.fault != "none" && cfg.vssa.backend != "lockstep")
             fail("vssa.fault", fmt::format("expected none unless vssa.backend is lockstep (a fault only shows against the RTL), got '{}'",
                                            cfg.vssa.fault));
+        if (at_.spatten_ratio_pruned + at_.spatten_ratio_4bit > 1.0 + 1e-9)
+            fail("workload.attention.spatten_ratio_4bit",
+                 fmt::format("expected spatten_ratio_pruned + spatten_ratio_4bit <= 1, got {} + {}", at_.spatten_ratio_pruned,
+                             at_.spatten_ratio_4bit));
         if (cfg.workload.kind == "dma_stream" && cfg.workload.dma_stream.chunk_bytes > cfg.scratchpad.size)
             fail("workload.dma_stream.chunk_bytes",
                  fmt::format("expected at most scratchpad.size ({}), got {}", cfg.scratchpad.size,

@@ -44,6 +44,9 @@ struct attention_study_config {
     double ratio_4bit = 0.414;
     double ratio_8bit = 0.306;
     bool compare_reorder = true;        // also run the other order and report the gain
+    bool compare_baselines = false;     // also time the 8-bit baseline and the SpAtten-style scheme
+    double spatten_ratio_pruned = 0.298;  // DTQAtten Sec. V: SpAtten's measured averages
+    double spatten_ratio_4bit = 0.189;
 };
 
 struct workload_config {
