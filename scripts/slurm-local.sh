@@ -94,7 +94,9 @@ EOF
   mv "$CONF.tmp" "$CONF"
 }
 
-node_state() { timeout 10 sinfo -h -n localhost -o %t 2>/dev/null | head -n 1 || true; }
+node_state() { timeout 5 sinfo -h -n localhost -o %t 2>/dev/null | head -n 1 || true; }
+# Takes jobs: idle, mixed or allocated, without a flag (idle* is "not responding").
+usable() { case "$1" in idle|mix|mixed|alloc|allocated) return 0 ;; *) return 1 ;; esac; }
 
 status() {
   local ok=0
@@ -102,8 +104,11 @@ status() {
     local pf=$RUN/$d.pid
     if alive "$pf"; then say "$d running (pid $(cat "$pf"))"; else say "$d not running"; ok=1; fi
   done
-  if command -v sinfo >/dev/null; then timeout 10 sinfo 2>&1 || true; fi
-  case "$(node_state)" in idle*|mix*|alloc*) ;; *) ok=1 ;; esac
+  # sinfo keeps retrying while no slurmctld answers: ask only a running one.
+  if alive "$RUN/slurmctld.pid"; then
+    timeout 10 sinfo 2>&1 || true
+    usable "$(node_state)" || ok=1
+  fi
   return $ok
 }
 
@@ -130,14 +135,19 @@ start() {
   fi
   local t0=$SECONDS s=""
   while [ $((SECONDS - t0)) -lt "$TIMEOUT" ]; do
+    # A daemon that died (port taken, bad configuration) will not come back: stop waiting.
+    if [ $((SECONDS - t0)) -ge 1 ] && { ! alive "$RUN/slurmctld.pid" || ! alive "$RUN/slurmd.pid"; }; then
+      s="a daemon exited"
+      break
+    fi
     s=$(node_state)
+    if usable "$s"; then say "node localhost is $s (partition local, $(nproc) CPUs)"; return 0; fi
     case "$s" in
-      idle*|mix*|alloc*) say "node localhost is $s (partition local, $(nproc) CPUs)"; return 0 ;;
       down*|drain*) timeout 10 scontrol update nodename=localhost state=resume >/dev/null 2>&1 || true ;;
     esac
     sleep 1
   done
-  echo "slurm-local: error: node localhost not idle after ${TIMEOUT} s (state '${s:-unknown}')" >&2
+  echo "slurm-local: error: node localhost not idle after $((SECONDS - t0)) s (${s:-state unknown})" >&2
   for l in "$LOGS/slurmctld.log" "$LOGS/slurmd.log"; do
     [ -f "$l" ] && { echo "--- tail of $l" >&2; tail -n 10 "$l" >&2; }
   done
