@@ -80,6 +80,8 @@ AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
+# Schedule waiting tasks as soon as one ends (default: at most every 3 s); sweeps have many short tasks.
+SchedulerParameters=batch_sched_delay=0
 SlurmdParameters=config_overrides
 ReturnToService=2
 StateSaveLocation=$STATE/ctld
