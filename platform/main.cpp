@@ -77,6 +77,25 @@ int sc_main(int argc, char* argv[]) {
     sweep->add_option("-j,--jobs", jobs, "worker processes")->check(CLI::Range(1u, 256u))->capture_default_str();
     sweep->add_option("--out", out_dir, "output directory")->capture_default_str();
     sweep->add_flag("--quiet,-q", quiet, "no progress and no summary");
+    std::string backend = "local", collect_dir, slurm_partition, slurm_time;
+    double slurm_timeout = 0;
+    long long run_point = -1;
+    auto* backend_opt = sweep->add_option("--backend", backend, "where the points run: local worker processes, or the "
+                                          "tasks of a Slurm array job")
+                            ->check(CLI::IsMember({"local", "slurm"}))
+                            ->capture_default_str();
+    auto* collect_opt = sweep->add_option("--collect", collect_dir, "run nothing: collect the points in DIR into "
+                                          "DIR/results.csv and results.json");
+    collect_opt->excludes(backend_opt)->excludes("--out")->excludes("--jobs");
+    auto* part_opt = sweep->add_option("--slurm-partition", slurm_partition, "Slurm partition (sbatch --partition)");
+    auto* time_opt = sweep->add_option("--slurm-time", slurm_time, "Slurm time limit per point (sbatch --time, e.g. 10:00)");
+    auto* tmo_opt = sweep->add_option("--slurm-timeout", slurm_timeout, "seconds to wait for the Slurm job; 0: no limit")
+                        ->check(CLI::NonNegativeNumber)
+                        ->capture_default_str();
+    // The worker a Slurm array task runs: point I of the sweep into --out.
+    auto* point_opt = sweep->add_option("--run-point", run_point, "")->group("")->check(CLI::NonNegativeNumber);
+    point_opt->excludes(collect_opt)->excludes(backend_opt);
+    for (auto* opt : {part_opt, time_opt, tmo_opt}) opt->excludes(collect_opt)->excludes(point_opt);
 
     std::string vectors_file;
     auto* kernels = app.add_subcommand("kernels", "run an I-BERT vector file through the integer units");
@@ -105,13 +124,44 @@ int sc_main(int argc, char* argv[]) {
             return dtq::EXIT_OK;
         }
         if (app.got_subcommand("sweep")) {
+            if (backend != "slurm")
+                for (auto* opt : {part_opt, time_opt, tmo_opt})
+                    if (opt->count()) {
+                        std::cerr << "dtqvp: error: " << opt->get_name() << " needs --backend slurm\n";
+                        return dtq::EXIT_BAD_CONFIG;
+                    }
+            const dtq::sweep_spec spec = dtq::load_sweep(sweep_file);
+            if (collect_opt->count()) {
+                if (!std::filesystem::is_directory(collect_dir + "/points")) {
+                    std::cerr << "dtqvp: error: " << collect_dir << ": no sweep output here (no points/ directory)\n";
+                    return dtq::EXIT_BAD_CONFIG;
+                }
+                return dtq::collect_sweep(spec, collect_dir, quiet, true) ? dtq::EXIT_SIM_ERROR : dtq::EXIT_OK;
+            }
             dtq::sweep_options so;
             so.out_dir = out_dir;
             so.jobs = jobs;
+            so.jobs_given = sweep->count("--jobs") > 0;
             so.quiet = quiet;
             so.progress = isatty(2);
             so.self_exe = std::filesystem::read_symlink("/proc/self/exe").string();
-            const int failed = dtq::run_sweep(dtq::load_sweep(sweep_file), so);
+            so.sweep_arg = sweep_file;
+            so.slurm_partition = slurm_partition;
+            so.slurm_time = slurm_time;
+            so.slurm_timeout = slurm_timeout;
+            if (point_opt->count()) {
+                if (static_cast<unsigned long long>(run_point) >= spec.points.size()) {
+                    std::cerr << fmt::format("dtqvp: error: --run-point {}: the sweep has points 0 to {}\n", run_point,
+                                             spec.points.size() - 1);
+                    return dtq::EXIT_BAD_CONFIG;
+                }
+                const int code = dtq::run_sweep_point(spec, so, static_cast<size_t>(run_point));
+                if (code != 0)
+                    std::cerr << fmt::format("sweep: point {} failed with exit code {} (see {}/log.txt)\n", run_point,
+                                             code, dtq::sweep_point_dir(out_dir, static_cast<size_t>(run_point)));
+                return code;
+            }
+            const int failed = backend == "slurm" ? dtq::run_sweep_slurm(spec, so) : dtq::run_sweep(spec, so);
             return failed ? dtq::EXIT_SIM_ERROR : dtq::EXIT_OK;
         }
         if (app.got_subcommand("kernels")) {
@@ -143,6 +193,9 @@ int sc_main(int argc, char* argv[]) {
         return p.run(opt);
     } catch (const dtq::config_error& e) {
         return report_config_error(e);
+    } catch (const dtq::sweep_error& e) {
+        std::cerr << "dtqvp: error: " << e.what() << '\n';
+        return e.exit_code;
     } catch (const std::exception& e) {
         std::cerr << "dtqvp: error: " << e.what() << '\n';
         return dtq::EXIT_SIM_ERROR;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -121,29 +122,45 @@ sweep_spec load_sweep(const std::string& path) {
     return s;
 }
 
+std::string sweep_point_dir(const std::string& out, size_t i) { return fmt::format("{}/points/{:04d}", out, i); }
+
 namespace {
 
-struct point_result {
-    int exit_code = -1;
-    nlohmann::json stats;  // stats.json of the point
-};
+// What a point's point.json says about it, when it is for this point of this sweep.
+// The base is kept and compared as a canonical path: the same sweep run from another
+// directory (or by a Slurm task) finds its points.
+nlohmann::json point_meta(const sweep_spec& s, size_t i) {
+    return {{"base", fs::weakly_canonical(s.base).string()}, {"overrides", s.points[i].overrides()}};
+}
 
-std::string point_dir(const std::string& out, size_t i) { return fmt::format("{}/points/{:04d}", out, i); }
+enum class saved_state { none, other, done };
 
-bool finished(const std::string& dir, const nlohmann::json& point) {
+saved_state read_point_json(const sweep_spec& s, const std::string& dir, size_t i, int& exit_code) {
     std::ifstream pf(dir + "/point.json");
-    if (!pf || !fs::exists(dir + "/stats.json")) return false;
+    if (!pf) return saved_state::none;
     try {
         nlohmann::json saved;
         pf >> saved;
-        return saved == point && saved.value("exit_code", -1) == 0;
+        std::error_code ec1, ec2;
+        const auto b1 = fs::weakly_canonical(saved.at("base").get<std::string>(), ec1);
+        const auto b2 = fs::weakly_canonical(s.base, ec2);
+        if (ec1 || ec2 || b1 != b2 || saved.at("overrides") != nlohmann::json(s.points[i].overrides()))
+            return saved_state::other;
+        exit_code = saved.at("exit_code").get<int>();
+        return saved_state::done;
     } catch (...) {
-        return false;
+        return saved_state::other;
     }
 }
 
+bool finished(const sweep_spec& s, const std::string& out, size_t i) {
+    const std::string dir = sweep_point_dir(out, i);
+    int code = -1;
+    return read_point_json(s, dir, i, code) == saved_state::done && code == 0 && fs::exists(dir + "/stats.json");
+}
+
 pid_t spawn_point(const sweep_spec& s, const sweep_options& o, size_t i) {
-    const std::string dir = point_dir(o.out_dir, i);
+    const std::string dir = sweep_point_dir(o.out_dir, i);
     fs::create_directories(dir);
     std::vector<std::string> args = {o.self_exe, "run", s.base, "--quiet", "--out", dir};
     for (const auto& ov : s.points[i].overrides()) { args.push_back("--set"); args.push_back(ov); }
@@ -161,6 +178,17 @@ pid_t spawn_point(const sweep_spec& s, const sweep_options& o, size_t i) {
     return rc == 0 ? pid : -1;
 }
 
+// Records the exit code of point i (127: the worker could not be started).
+void write_point_json(const sweep_spec& s, const std::string& out, size_t i, int code) {
+    nlohmann::json m = point_meta(s, i);
+    m["exit_code"] = code;
+    const std::string dir = sweep_point_dir(out, i);
+    fs::create_directories(dir);
+    std::ofstream(dir + "/point.json") << m.dump(2) << '\n';
+}
+
+int status_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
+
 std::string csv_escape(const std::string& v) {
     if (v.find_first_of(",\"\n") == std::string::npos) return v;
     std::string s = "\"";
@@ -170,47 +198,60 @@ std::string csv_escape(const std::string& v) {
 
 }  // namespace
 
+std::vector<size_t> sweep_todo(const sweep_spec& s, const std::string& out) {
+    std::vector<size_t> todo;
+    for (size_t i = 0; i < s.points.size(); ++i)
+        if (!finished(s, out, i)) todo.push_back(i);
+    return todo;
+}
+
+int run_sweep_point(const sweep_spec& s, const sweep_options& o, size_t i) {
+    const pid_t pid = spawn_point(s, o, i);
+    int code = 127;
+    if (pid >= 0) {
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        code = status_code(status);
+    }
+    write_point_json(s, o.out_dir, i, code);
+    return code;
+}
+
 int run_sweep(const sweep_spec& s, const sweep_options& o) {
     fs::create_directories(o.out_dir + "/points");
     const size_t n = s.points.size();
-    std::vector<nlohmann::json> meta(n);
-    std::vector<int> codes(n, -1);
-    std::vector<size_t> todo;
-    for (size_t i = 0; i < n; ++i) {
-        meta[i] = {{"base", s.base}, {"overrides", s.points[i].overrides()}};
-        nlohmann::json done = meta[i];
-        done["exit_code"] = 0;
-        if (finished(point_dir(o.out_dir, i), done)) codes[i] = 0;
-        else todo.push_back(i);
-    }
+    const std::vector<size_t> todo = sweep_todo(s, o.out_dir);
     const size_t skipped = n - todo.size();
     if (!o.quiet && skipped) std::cerr << fmt::format("sweep: {} of {} points already done, resuming\n", skipped, n);
     std::map<pid_t, size_t> running;
     size_t next = 0, completed = 0;
     const auto t0 = std::chrono::steady_clock::now();
+    auto report = [&](size_t i, int code) {
+        write_point_json(s, o.out_dir, i, code);
+        ++completed;
+        if (code != 0 && !o.quiet)
+            std::cerr << fmt::format("sweep: point {} failed with exit code {} (see {}/log.txt)\n", i, code,
+                                     sweep_point_dir(o.out_dir, i));
+    };
     while (next < todo.size() || !running.empty()) {
         while (next < todo.size() && running.size() < std::max(1u, o.jobs)) {
             const size_t i = todo[next++];
             const pid_t pid = spawn_point(s, o, i);
-            if (pid < 0) { codes[i] = 127; continue; }
+            if (pid < 0) { report(i, 127); continue; }
             running[pid] = i;
         }
         if (running.empty()) break;
         int status = 0;
         const pid_t pid = waitpid(-1, &status, 0);
-        if (pid < 0) break;
+        if (pid < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
         auto it = running.find(pid);
         if (it == running.end()) continue;
         const size_t i = it->second;
         running.erase(it);
-        codes[i] = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        nlohmann::json m = meta[i];
-        m["exit_code"] = codes[i];
-        std::ofstream(point_dir(o.out_dir, i) + "/point.json") << m.dump(2) << '\n';
-        ++completed;
-        if (codes[i] != 0 && !o.quiet)
-            std::cerr << fmt::format("sweep: point {} failed with exit code {} (see {}/log.txt)\n", i, codes[i],
-                                     point_dir(o.out_dir, i));
+        report(i, status_code(status));
         if (o.progress && !o.quiet) {
             const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             std::cerr << fmt::format("\rsweep: {}/{} points, {:.1f} points/min   ", completed + skipped, n,
@@ -219,34 +260,67 @@ int run_sweep(const sweep_spec& s, const sweep_options& o) {
         }
     }
     if (o.progress && !o.quiet) std::cerr << '\n';
+    return collect_sweep(s, o.out_dir, o.quiet, false);
+}
 
-    // Collect, in point order.
+int collect_sweep(const sweep_spec& s, const std::string& out_dir, bool quiet, bool report_failures) {
+    const size_t n = s.points.size();
+    std::vector<int> codes(n, -1);
     nlohmann::json all = nlohmann::json::array();
     std::set<std::string> keys, stat_keys;
     for (size_t i = 0; i < n; ++i)
         for (const auto& [k, v] : s.points[i].sets) keys.insert(k);
-    std::vector<nlohmann::json> stats(n);
+    std::vector<size_t> missing;
     for (size_t i = 0; i < n; ++i) {
+        const std::string dir = sweep_point_dir(out_dir, i);
+        const saved_state st = read_point_json(s, dir, i, codes[i]);
+        if (st != saved_state::done) codes[i] = -1;
         nlohmann::json p{{"point", i}, {"exit_code", codes[i]}, {"overrides", s.points[i].overrides()}};
         if (codes[i] == 0) {
-            std::ifstream f(point_dir(o.out_dir, i) + "/stats.json");
+            std::ifstream f(dir + "/stats.json");
             try {
-                f >> stats[i];
-                p["sim"] = stats[i]["sim"];
+                nlohmann::json stats;
+                f >> stats;
+                p["sim"] = stats.at("sim");
                 p["stats"] = nlohmann::json::object();
-                for (const auto& [k, v] : stats[i]["stats"].items()) {
+                for (const auto& [k, v] : stats.at("stats").items()) {
                     p["stats"][k] = v["value"];
                     stat_keys.insert(k);
                 }
             } catch (...) {
                 p["exit_code"] = codes[i] = 126;
+                p.erase("sim");
+                p.erase("stats");
             }
+        }
+        if (report_failures && !quiet) {
+            if (st == saved_state::none) missing.push_back(i);
+            else if (st == saved_state::other)
+                std::cerr << fmt::format("sweep: point {}: {}/point.json is for other overrides or another base; "
+                                         "not using it\n", i, dir);
+            else if (codes[i] == 126)
+                std::cerr << fmt::format("sweep: point {}: {}/stats.json is missing or unreadable\n", i, dir);
+            else if (codes[i] != 0)
+                std::cerr << fmt::format("sweep: point {} failed with exit code {} (see {}/log.txt)\n", i, codes[i], dir);
         }
         all.push_back(p);
     }
-    std::ofstream(o.out_dir + "/results.json") << nlohmann::json{{"sweep", s.file}, {"base", s.base}, {"points", all}}.dump(2)
-                                               << '\n';
-    std::ofstream csv(o.out_dir + "/results.csv");
+    // A Slurm task killed by its time limit, cancelled or lost says why in its output file.
+    for (size_t k = 0; k < std::min<size_t>(missing.size(), 10); ++k) {
+        const std::string task_out = fmt::format("{}/slurm/task-{}.out", out_dir, missing[k]);
+        std::string line, last;
+        for (std::ifstream f(task_out); std::getline(f, line);)
+            if (line.find_first_not_of(" \t\r") != std::string::npos) last = line;
+        std::cerr << fmt::format("sweep: point {} has no result{}\n", missing[k],
+                                 last.empty() ? std::string() : fmt::format(" ({}: {})", task_out, last));
+    }
+    if (missing.size() > 10) std::cerr << fmt::format("sweep: ... and {} more\n", missing.size() - 10);
+    if (!missing.empty())
+        std::cerr << fmt::format("sweep: {} of {} points have no result (not run, or not finished): exit code -1\n",
+                                 missing.size(), n);
+    std::ofstream(out_dir + "/results.json") << nlohmann::json{{"sweep", s.file}, {"base", s.base}, {"points", all}}.dump(2)
+                                             << '\n';
+    std::ofstream csv(out_dir + "/results.csv");
     csv << "point,exit_code";
     for (const auto& k : keys) csv << ',' << csv_escape(k);
     csv << ",simulated_cycles";
@@ -266,9 +340,9 @@ int run_sweep(const sweep_spec& s, const sweep_options& o) {
         }
         csv << '\n';
     }
-    if (!o.quiet)
+    if (!quiet)
         std::cout << fmt::format("sweep: {} points, {} failed; results in {}/results.csv and results.json\n", n, failed,
-                                 o.out_dir);
+                                 out_dir);
     return failed;
 }
 
