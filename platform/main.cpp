@@ -74,7 +74,7 @@ int sc_main(int argc, char* argv[]) {
     unsigned jobs = 1;
     auto* sweep = app.add_subcommand("sweep", "run a grid or list of overrides over a base scenario");
     sweep->add_option("sweep", sweep_file, "sweep YAML file")->required();
-    sweep->add_option("-j,--jobs", jobs, "worker processes")->check(CLI::Range(1u, 256u))->capture_default_str();
+    sweep->add_option("-j,--jobs", jobs, "worker processes (Slurm: tasks running at a time)")->check(CLI::Range(1u, 256u))->capture_default_str();
     sweep->add_option("--out", out_dir, "output directory")->capture_default_str();
     sweep->add_flag("--quiet,-q", quiet, "no progress and no summary");
     std::string backend = "local", collect_dir, slurm_partition, slurm_time;
@@ -85,7 +85,8 @@ int sc_main(int argc, char* argv[]) {
                             ->check(CLI::IsMember({"local", "slurm"}))
                             ->capture_default_str();
     auto* collect_opt = sweep->add_option("--collect", collect_dir, "run nothing: collect the points in DIR into "
-                                          "DIR/results.csv and results.json");
+                                          "DIR/results.csv and results.json")
+                            ->type_name("DIR");
     collect_opt->excludes(backend_opt)->excludes("--out")->excludes("--jobs");
     auto* part_opt = sweep->add_option("--slurm-partition", slurm_partition, "Slurm partition (sbatch --partition)");
     auto* time_opt = sweep->add_option("--slurm-time", slurm_time, "Slurm time limit per point (sbatch --time, e.g. 10:00)");
