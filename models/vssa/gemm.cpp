@@ -1,7 +1,13 @@
 #include "vssa/gemm.h"
 
 #include <algorithm>
+#include <cstring>
 #include <thread>
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
+#define DTQ_GEMM_VNNI 1
+#include <immintrin.h>
+#endif
 
 namespace dtq::vssa {
 
@@ -15,6 +21,8 @@ void gemm_s8_reference(const int8_t* a, const int8_t* bt, int32_t* c, uint64_t M
 }
 
 namespace {
+
+// ---- portable kernel --------------------------------------------------------------------
 
 // 4 x 4 outputs at a time over the whole K: each A row and B row is read once per
 // block and the 16 accumulators stay in registers; the k loop is an int16 dot product
@@ -53,11 +61,7 @@ void kernel_rows(const int16_t* a, const int16_t* bt, int32_t* c, uint64_t i0, u
         }
 }
 
-}  // namespace
-
-void gemm_s8(const int8_t* a, const int8_t* bt, int32_t* c, uint64_t M, uint64_t N, uint64_t K, unsigned threads) {
-    if (M == 0 || N == 0) return;
-    if (K == 0) { std::fill(c, c + M * N, 0); return; }
+void gemm_portable(const int8_t* a, const int8_t* bt, int32_t* c, uint64_t M, uint64_t N, uint64_t K, unsigned threads) {
     // Widen once to int16 (the multiply-add instructions take 16-bit lanes).
     std::vector<int16_t> a16(a, a + M * K), b16(bt, bt + N * K);
     threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(M / 4 + 1)));
@@ -72,6 +76,169 @@ void gemm_s8(const int8_t* a, const int8_t* bt, int32_t* c, uint64_t M, uint64_t
         if (i0 < i1) pool.emplace_back(kernel_rows, a16.data(), b16.data(), c, i0, i1, N, K);
     }
     for (auto& th : pool) th.join();
+}
+
+#ifdef DTQ_GEMM_VNNI
+// ---- AVX512-VNNI kernel -----------------------------------------------------------------
+
+constexpr int kMR = 8;              // rows of A per micro-kernel
+constexpr int kNV = 2;              // zmm (16 columns each) per row
+constexpr int kNR = 16 * kNV;       // columns of B per panel
+// Largest K for which no int32 intermediate can wrap (see the header of this file).
+constexpr uint64_t kVnniMaxK = 131071;
+
+// A packed for the kernel: row blocks of up to kMR rows; block b holds, for each k-group g
+// (4 consecutive k), the 4 bytes of each of its h rows: pa[(g * h + r) * 4 + q] =
+// a[i0 + r][4 g + q] ^ 0x80 (= a + 128 as uint8), zero past K.
+struct packed_a {
+    std::vector<uint8_t> data;
+    uint64_t kg = 0;  // k-groups = ceil(K / 4)
+    const uint8_t* block(uint64_t i0) const { return data.data() + i0 * kg * 4; }
+};
+
+void pack_a(const int8_t* a, uint64_t M, uint64_t K, packed_a& p) {
+    p.kg = (K + 3) / 4;
+    p.data.assign(M * p.kg * 4, 0);
+    for (uint64_t i0 = 0; i0 < M; i0 += kMR) {
+        const uint64_t h = std::min<uint64_t>(kMR, M - i0);
+        uint8_t* dst = p.data.data() + i0 * p.kg * 4;
+        for (uint64_t r = 0; r < h; ++r) {
+            const int8_t* src = a + (i0 + r) * K;
+            uint64_t g = 0;
+            for (; 4 * g + 4 <= K; ++g) {
+                uint32_t w;
+                std::memcpy(&w, src + 4 * g, 4);
+                w ^= 0x80808080u;
+                std::memcpy(dst + (g * h + r) * 4, &w, 4);
+            }
+            for (uint64_t k = 4 * g; k < K; ++k) dst[(g * h + r) * 4 + (k - 4 * g)] = static_cast<uint8_t>(src[k] ^ 0x80);
+        }
+    }
+}
+
+// One panel of B: columns j0 .. j0 + nv * 16 (zero past N); for each k-group g the 64-byte
+// vectors pb[g * nv + v] hold, in lane l, bytes 4g..4g+3 of column j0 + 16 v + l (zero past
+// K). bias[16 v + l] = -128 * (column sum), the accumulators' initial value.
+void pack_b_panel(const int8_t* bt, uint64_t N, uint64_t K, uint64_t j0, int nv, uint8_t* pb, int32_t* bias) {
+    const uint64_t kg = (K + 3) / 4;
+    for (int v = 0; v < nv; ++v) {
+        int32_t sum[16] = {};
+        for (int l = 0; l < 16; ++l) {
+            const uint64_t j = j0 + 16 * static_cast<uint64_t>(v) + static_cast<uint64_t>(l);
+            uint8_t* dst = pb + static_cast<uint64_t>(v) * 64 + static_cast<uint64_t>(l) * 4;
+            if (j >= N) {
+                for (uint64_t g = 0; g < kg; ++g) std::memset(dst + g * nv * 64, 0, 4);
+                continue;
+            }
+            const int8_t* src = bt + j * K;
+            int32_t s = 0;
+            for (uint64_t k = 0; k < K; ++k) s += src[k];
+            sum[l] = s;
+            uint64_t g = 0;
+            for (; 4 * g + 4 <= K; ++g) std::memcpy(dst + g * nv * 64, src + 4 * g, 4);
+            if (g < kg) {
+                uint8_t w[4] = {};
+                std::memcpy(w, src + 4 * g, K - 4 * g);
+                std::memcpy(dst + g * nv * 64, w, 4);
+            }
+        }
+        for (int l = 0; l < 16; ++l) bias[16 * v + l] = -128 * sum[l];
+    }
+}
+
+// c[r][0 .. 16 NV) for r < MR = bias + sum_g pa x pb, stored under the column masks.
+template <int MR, int NV>
+void micro_kernel(const uint8_t* pa, const uint8_t* pb, const int32_t* bias, uint64_t kg, int32_t* c, uint64_t ldc,
+                  const __mmask16* mask) {
+    __m512i acc[MR][NV];
+    for (int v = 0; v < NV; ++v) {
+        const __m512i b0 = _mm512_loadu_si512(bias + 16 * v);
+        for (int r = 0; r < MR; ++r) acc[r][v] = b0;
+    }
+    for (uint64_t g = 0; g < kg; ++g) {
+        __m512i b[NV];
+        for (int v = 0; v < NV; ++v) b[v] = _mm512_loadu_si512(pb + v * 64);
+        for (int r = 0; r < MR; ++r) {
+            int32_t w;
+            std::memcpy(&w, pa + r * 4, 4);
+            const __m512i av = _mm512_set1_epi32(w);
+            for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], av, b[v]);
+        }
+        pa += MR * 4;
+        pb += NV * 64;
+    }
+    for (int r = 0; r < MR; ++r)
+        for (int v = 0; v < NV; ++v) _mm512_mask_storeu_epi32(c + r * ldc + 16 * v, mask[v], acc[r][v]);
+}
+
+template <int NV>
+void run_block(int h, const uint8_t* pa, const uint8_t* pb, const int32_t* bias, uint64_t kg, int32_t* c, uint64_t ldc,
+               const __mmask16* mask) {
+    switch (h) {
+        case 8: micro_kernel<8, NV>(pa, pb, bias, kg, c, ldc, mask); break;
+        case 7: micro_kernel<7, NV>(pa, pb, bias, kg, c, ldc, mask); break;
+        case 6: micro_kernel<6, NV>(pa, pb, bias, kg, c, ldc, mask); break;
+        case 5: micro_kernel<5, NV>(pa, pb, bias, kg, c, ldc, mask); break;
+        case 4: micro_kernel<4, NV>(pa, pb, bias, kg, c, ldc, mask); break;
+        case 3: micro_kernel<3, NV>(pa, pb, bias, kg, c, ldc, mask); break;
+        case 2: micro_kernel<2, NV>(pa, pb, bias, kg, c, ldc, mask); break;
+        default: micro_kernel<1, NV>(pa, pb, bias, kg, c, ldc, mask); break;
+    }
+}
+
+// Column panels [p0, p1) of width kNR against all rows of A.
+void vnni_panels(const packed_a& A, const int8_t* bt, int32_t* c, uint64_t M, uint64_t N, uint64_t K, uint64_t p0, uint64_t p1) {
+    const uint64_t kg = A.kg;
+    std::vector<uint8_t> pb(kg * kNR * 4);
+    alignas(64) int32_t bias[kNR];
+    for (uint64_t p = p0; p < p1; ++p) {
+        const uint64_t j0 = p * kNR, nc = std::min<uint64_t>(kNR, N - j0);
+        const int nv = static_cast<int>((nc + 15) / 16);
+        pack_b_panel(bt, N, K, j0, nv, pb.data(), bias);
+        __mmask16 mask[kNV];
+        for (int v = 0; v < kNV; ++v) {
+            const uint64_t lo = 16 * static_cast<uint64_t>(v), n = nc > lo ? std::min<uint64_t>(16, nc - lo) : 0;
+            mask[v] = static_cast<__mmask16>((1u << n) - 1u);
+        }
+        for (uint64_t i0 = 0; i0 < M; i0 += kMR) {
+            const int h = static_cast<int>(std::min<uint64_t>(kMR, M - i0));
+            if (nv == 2) run_block<2>(h, A.block(i0), pb.data(), bias, kg, c + i0 * N + j0, N, mask);
+            else run_block<1>(h, A.block(i0), pb.data(), bias, kg, c + i0 * N + j0, N, mask);
+        }
+    }
+}
+
+void gemm_vnni(const int8_t* a, const int8_t* bt, int32_t* c, uint64_t M, uint64_t N, uint64_t K, unsigned threads) {
+    packed_a A;
+    pack_a(a, M, K, A);
+    const uint64_t panels = (N + kNR - 1) / kNR;
+    threads = static_cast<unsigned>(std::min<uint64_t>(threads, panels));
+    if (threads <= 1) {
+        vnni_panels(A, bt, c, M, N, K, 0, panels);
+        return;
+    }
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < threads; ++t) {
+        const uint64_t q0 = panels * t / threads, q1 = panels * (t + 1) / threads;
+        if (q0 < q1) pool.emplace_back(vnni_panels, std::cref(A), bt, c, M, N, K, q0, q1);
+    }
+    for (auto& th : pool) th.join();
+}
+#endif
+
+}  // namespace
+
+void gemm_s8(const int8_t* a, const int8_t* bt, int32_t* c, uint64_t M, uint64_t N, uint64_t K, unsigned threads) {
+    if (M == 0 || N == 0) return;
+    if (K == 0) { std::fill(c, c + M * N, 0); return; }
+    threads = std::max(1u, threads);
+#ifdef DTQ_GEMM_VNNI
+    if (K <= kVnniMaxK) {
+        gemm_vnni(a, bt, c, M, N, K, threads);
+        return;
+    }
+#endif
+    gemm_portable(a, bt, c, M, N, K, threads);
 }
 
 int8_t quantize_4bit_code(int8_t x) {
