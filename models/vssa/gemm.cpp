@@ -6,7 +6,12 @@
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
 #define DTQ_GEMM_VNNI 1
+// GCC 12's unpack / shuffle intrinsics start from _mm512_undefined_epi32(), which its
+// -Wmaybe-uninitialized reports when inlined (a GCC 12 false positive).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
+#pragma GCC diagnostic pop
 #endif
 
 namespace dtq::vssa {
@@ -116,33 +121,55 @@ void pack_a(const int8_t* a, uint64_t M, uint64_t K, packed_a& p) {
     }
 }
 
+// 16 x 16 transpose of 32-bit elements: out[j] lane i = r[i] lane j.
+inline void transpose16(__m512i r[16]) {
+    __m512i a[16], b[16];
+    for (int i = 0; i < 8; ++i) {
+        a[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+        a[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; ++i) {
+        b[4 * i] = _mm512_unpacklo_epi64(a[4 * i], a[4 * i + 2]);
+        b[4 * i + 1] = _mm512_unpackhi_epi64(a[4 * i], a[4 * i + 2]);
+        b[4 * i + 2] = _mm512_unpacklo_epi64(a[4 * i + 1], a[4 * i + 3]);
+        b[4 * i + 3] = _mm512_unpackhi_epi64(a[4 * i + 1], a[4 * i + 3]);
+    }
+    // b[4 i + q], 128-bit lane L = element 4 L + q of rows 4 i .. 4 i + 3.
+    for (int q = 0; q < 4; ++q) {
+        const __m512i c0 = _mm512_shuffle_i32x4(b[q], b[4 + q], 0x88), c1 = _mm512_shuffle_i32x4(b[q], b[4 + q], 0xdd);
+        const __m512i d0 = _mm512_shuffle_i32x4(b[8 + q], b[12 + q], 0x88), d1 = _mm512_shuffle_i32x4(b[8 + q], b[12 + q], 0xdd);
+        r[q] = _mm512_shuffle_i32x4(c0, d0, 0x88);
+        r[8 + q] = _mm512_shuffle_i32x4(c0, d0, 0xdd);
+        r[4 + q] = _mm512_shuffle_i32x4(c1, d1, 0x88);
+        r[12 + q] = _mm512_shuffle_i32x4(c1, d1, 0xdd);
+    }
+}
+
 // One panel of B: columns j0 .. j0 + nv * 16 (zero past N); for each k-group g the 64-byte
 // vectors pb[g * nv + v] hold, in lane l, bytes 4g..4g+3 of column j0 + 16 v + l (zero past
 // K). bias[16 v + l] = -128 * (column sum), the accumulators' initial value.
 void pack_b_panel(const int8_t* bt, uint64_t N, uint64_t K, uint64_t j0, int nv, uint8_t* pb, int32_t* bias) {
     const uint64_t kg = (K + 3) / 4;
+    const __m512i u128 = _mm512_set1_epi8(static_cast<char>(0x80));
     for (int v = 0; v < nv; ++v) {
-        int32_t sum[16] = {};
-        for (int l = 0; l < 16; ++l) {
-            const uint64_t j = j0 + 16 * static_cast<uint64_t>(v) + static_cast<uint64_t>(l);
-            uint8_t* dst = pb + static_cast<uint64_t>(v) * 64 + static_cast<uint64_t>(l) * 4;
-            if (j >= N) {
-                for (uint64_t g = 0; g < kg; ++g) std::memset(dst + g * nv * 64, 0, 4);
-                continue;
-            }
-            const int8_t* src = bt + j * K;
-            int32_t s = 0;
-            for (uint64_t k = 0; k < K; ++k) s += src[k];
-            sum[l] = s;
-            uint64_t g = 0;
-            for (; 4 * g + 4 <= K; ++g) std::memcpy(dst + g * nv * 64, src + 4 * g, 4);
-            if (g < kg) {
-                uint8_t w[4] = {};
-                std::memcpy(w, src + 4 * g, K - 4 * g);
-                std::memcpy(dst + g * nv * 64, w, 4);
+        const uint64_t jv = j0 + 16 * static_cast<uint64_t>(v);
+        const int rows = static_cast<int>(std::min<uint64_t>(16, N - jv));
+        __m512i sum = _mm512_setzero_si512();
+        for (uint64_t k0 = 0; k0 < K; k0 += 64) {
+            const uint64_t rem = K - k0;
+            const __mmask64 m = rem >= 64 ? ~__mmask64{0} : (__mmask64{1} << rem) - 1;
+            __m512i r[16];
+            for (int l = 0; l < 16; ++l)
+                r[l] = l < rows ? _mm512_maskz_loadu_epi8(m, bt + (jv + static_cast<uint64_t>(l)) * K + k0) : _mm512_setzero_si512();
+            transpose16(r);
+            const uint64_t g0 = k0 / 4, ng = std::min<uint64_t>(16, kg - g0);
+            uint8_t* dst = pb + g0 * static_cast<uint64_t>(nv) * 64 + static_cast<uint64_t>(v) * 64;
+            for (uint64_t g = 0; g < ng; ++g) {
+                sum = _mm512_dpbusd_epi32(sum, u128, r[g]);  // += 128 x (4 bytes of each column)
+                _mm512_storeu_si512(dst + g * static_cast<uint64_t>(nv) * 64, r[g]);
             }
         }
-        for (int l = 0; l < 16; ++l) bias[16 * v + l] = -128 * sum[l];
+        _mm512_storeu_si512(bias + 16 * v, _mm512_sub_epi32(_mm512_setzero_si512(), sum));
     }
 }
 
