@@ -1,8 +1,10 @@
 #include "vssa/gemm.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <thread>
+#include <utility>
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
 #define DTQ_GEMM_VNNI 1
@@ -89,6 +91,8 @@ void gemm_portable(const int8_t* a, const int8_t* bt, int32_t* c, uint64_t M, ui
 constexpr int kMR = 8;              // rows of A per micro-kernel
 constexpr int kNV = 2;              // zmm (16 columns each) per row
 constexpr int kNR = 16 * kNV;       // columns of B per panel
+// K block of the panel loop, in k-groups of 4 (x 32 columns = 24 KiB of packed B).
+constexpr uint64_t kKcGroups = 192;
 // Largest K for which no int32 intermediate can wrap (see the header of this file).
 constexpr uint64_t kVnniMaxK = 131071;
 
@@ -173,49 +177,70 @@ void pack_b_panel(const int8_t* bt, uint64_t N, uint64_t K, uint64_t j0, int nv,
     }
 }
 
-// c[r][0 .. 16 NV) for r < MR = bias + sum_g pa x pb, stored under the column masks.
+// Rows r < MR, columns [0, 16 NV) of c (under the column masks) = init + sum over kg
+// k-groups of pa x pb; init is bias (first K block) or c itself (later K blocks).
+// acc += u8 x s8 dot products of 4 bytes (vpdpbusd). Inline asm: GCC 12 wraps each
+// _mm512_dpbusd_epi32 of a loop-carried accumulator in two register copies.
+inline void dpbusd(__m512i& acc, __m512i a, __m512i b) { __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b)); }
+
+// The accumulators are named variables, not an array: GCC 12 keeps a __m512i array in
+// memory here and copies every accumulator twice per k-group.
 template <int MR, int NV>
 void micro_kernel(const uint8_t* pa, const uint8_t* pb, const int32_t* bias, uint64_t kg, int32_t* c, uint64_t ldc,
                   const __mmask16* mask) {
-    __m512i acc[MR][NV];
-    for (int v = 0; v < NV; ++v) {
-        const __m512i b0 = _mm512_loadu_si512(bias + 16 * v);
-        for (int r = 0; r < MR; ++r) acc[r][v] = b0;
-    }
+    static_assert(MR >= 1 && MR <= 8 && NV >= 1 && NV <= 2, "micro_kernel: up to 8 x 2 accumulators");
+    const __mmask16 m0 = mask[0], m1 = NV > 1 ? mask[1] : 0;
+    auto init = [&](int r, int v) {
+        return bias ? _mm512_loadu_si512(bias + 16 * v) : _mm512_maskz_loadu_epi32(v ? m1 : m0, c + r * ldc + 16 * v);
+    };
+    const __m512i z = _mm512_setzero_si512();
+#define DTQ_ACC(r)                                                   \
+    __m512i a##r##0 = MR > r ? init(r, 0) : z;                        \
+    __m512i a##r##1 = MR > r && NV > 1 ? init(r, 1) : z;
+    DTQ_ACC(0) DTQ_ACC(1) DTQ_ACC(2) DTQ_ACC(3) DTQ_ACC(4) DTQ_ACC(5) DTQ_ACC(6) DTQ_ACC(7)
+#undef DTQ_ACC
     for (uint64_t g = 0; g < kg; ++g) {
-        __m512i b[NV];
-        for (int v = 0; v < NV; ++v) b[v] = _mm512_loadu_si512(pb + v * 64);
-        for (int r = 0; r < MR; ++r) {
-            int32_t w;
-            std::memcpy(&w, pa + r * 4, 4);
-            const __m512i av = _mm512_set1_epi32(w);
-            for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], av, b[v]);
+        const __m512i b0 = _mm512_loadu_si512(pb), b1 = NV > 1 ? _mm512_loadu_si512(pb + 64) : z;
+#define DTQ_ROW(r)                                                   \
+        if constexpr (MR > r) {                                      \
+            int32_t w;                                               \
+            std::memcpy(&w, pa + 4 * r, 4);                          \
+            const __m512i av = _mm512_set1_epi32(w);                 \
+            dpbusd(a##r##0, av, b0);                                 \
+            if constexpr (NV > 1) dpbusd(a##r##1, av, b1);            \
         }
+        DTQ_ROW(0) DTQ_ROW(1) DTQ_ROW(2) DTQ_ROW(3) DTQ_ROW(4) DTQ_ROW(5) DTQ_ROW(6) DTQ_ROW(7)
+#undef DTQ_ROW
         pa += MR * 4;
         pb += NV * 64;
     }
-    for (int r = 0; r < MR; ++r)
-        for (int v = 0; v < NV; ++v) _mm512_mask_storeu_epi32(c + r * ldc + 16 * v, mask[v], acc[r][v]);
-}
-
-template <int NV>
-void run_block(int h, const uint8_t* pa, const uint8_t* pb, const int32_t* bias, uint64_t kg, int32_t* c, uint64_t ldc,
-               const __mmask16* mask) {
-    switch (h) {
-        case 8: micro_kernel<8, NV>(pa, pb, bias, kg, c, ldc, mask); break;
-        case 7: micro_kernel<7, NV>(pa, pb, bias, kg, c, ldc, mask); break;
-        case 6: micro_kernel<6, NV>(pa, pb, bias, kg, c, ldc, mask); break;
-        case 5: micro_kernel<5, NV>(pa, pb, bias, kg, c, ldc, mask); break;
-        case 4: micro_kernel<4, NV>(pa, pb, bias, kg, c, ldc, mask); break;
-        case 3: micro_kernel<3, NV>(pa, pb, bias, kg, c, ldc, mask); break;
-        case 2: micro_kernel<2, NV>(pa, pb, bias, kg, c, ldc, mask); break;
-        default: micro_kernel<1, NV>(pa, pb, bias, kg, c, ldc, mask); break;
+#define DTQ_STORE(r)                                                            \
+    if constexpr (MR > r) {                                                     \
+        _mm512_mask_storeu_epi32(c + r * ldc, m0, a##r##0);                     \
+        if constexpr (NV > 1) _mm512_mask_storeu_epi32(c + r * ldc + 16, m1, a##r##1); \
     }
+    DTQ_STORE(0) DTQ_STORE(1) DTQ_STORE(2) DTQ_STORE(3) DTQ_STORE(4) DTQ_STORE(5) DTQ_STORE(6) DTQ_STORE(7)
+#undef DTQ_STORE
 }
 
-// Column panels [p0, p1) of width kNR against all rows of A.
+using kernel_fn = void (*)(const uint8_t*, const uint8_t*, const int32_t*, uint64_t, int32_t*, uint64_t, const __mmask16*);
+
+// kernels[nv - 1][h - 1] = micro_kernel<h, nv>
+template <int NV, size_t... H>
+constexpr std::array<kernel_fn, sizeof...(H)> kernel_row(std::index_sequence<H...>) {
+    return {&micro_kernel<static_cast<int>(H) + 1, NV>...};
+}
+template <size_t... V>
+constexpr std::array<std::array<kernel_fn, kMR>, sizeof...(V)> kernel_table(std::index_sequence<V...>) {
+    return {kernel_row<static_cast<int>(V) + 1>(std::make_index_sequence<kMR>{})...};
+}
+constexpr auto kKernels = kernel_table(std::make_index_sequence<kNV>{});
+
+// Column panels [p0, p1) of width kNR against all rows of A. K is cut into blocks of at
+// most kKcGroups k-groups so that a block of the panel stays in L1 across the row blocks.
 void vnni_panels(const packed_a& A, const int8_t* bt, int32_t* c, uint64_t M, uint64_t N, uint64_t K, uint64_t p0, uint64_t p1) {
     const uint64_t kg = A.kg;
+    const uint64_t nkb = (kg + kKcGroups - 1) / kKcGroups, kcg = (kg + nkb - 1) / nkb;
     std::vector<uint8_t> pb(kg * kNR * 4);
     alignas(64) int32_t bias[kNR];
     for (uint64_t p = p0; p < p1; ++p) {
@@ -227,10 +252,13 @@ void vnni_panels(const packed_a& A, const int8_t* bt, int32_t* c, uint64_t M, ui
             const uint64_t lo = 16 * static_cast<uint64_t>(v), n = nc > lo ? std::min<uint64_t>(16, nc - lo) : 0;
             mask[v] = static_cast<__mmask16>((1u << n) - 1u);
         }
-        for (uint64_t i0 = 0; i0 < M; i0 += kMR) {
-            const int h = static_cast<int>(std::min<uint64_t>(kMR, M - i0));
-            if (nv == 2) run_block<2>(h, A.block(i0), pb.data(), bias, kg, c + i0 * N + j0, N, mask);
-            else run_block<1>(h, A.block(i0), pb.data(), bias, kg, c + i0 * N + j0, N, mask);
+        for (uint64_t g0 = 0; g0 < kg; g0 += kcg) {
+            const uint64_t ng = std::min(kcg, kg - g0);
+            const uint8_t* pbk = pb.data() + g0 * static_cast<uint64_t>(nv) * 64;
+            for (uint64_t i0 = 0; i0 < M; i0 += kMR) {
+                const uint64_t h = std::min<uint64_t>(kMR, M - i0);
+                kKernels[nv - 1][h - 1](A.block(i0) + g0 * h * 4, pbk, g0 == 0 ? bias : nullptr, ng, c + i0 * N + j0, N, mask);
+            }
         }
     }
 }

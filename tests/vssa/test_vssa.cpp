@@ -277,6 +277,19 @@ TEST_CASE("vssa: gemm_s8 remainder paths (every M, N, K tail; extremes; 1 and 2 
                 ++cases;
             }
     CHECK(cases > 5000);
+    // K beyond one K block of the kernel (768): later blocks accumulate into c.
+    for (const uint64_t K : {767, 768, 769, 1001, 1539, 3073})
+        for (const uint64_t M : {1, 9, 17})
+            for (const uint64_t N : {1, 33, 50}) {
+                std::vector<int8_t> a(M * K), bt(N * K);
+                fill(a, static_cast<int>(rng() % 4));
+                fill(bt, static_cast<int>(rng() % 4));
+                std::vector<int32_t> ref(M * N), c(M * N);
+                gemm_s8_reference(a.data(), bt.data(), ref.data(), M, N, K);
+                gemm_s8(a.data(), bt.data(), c.data(), M, N, K, 1 + static_cast<unsigned>(K % 2));
+                INFO("M " << M << " N " << N << " K " << K);
+                REQUIRE(c == ref);
+            }
 }
 
 TEST_CASE("vssa: gemm_s8 at the largest exact K and beyond (fallback path)", "[vssa]") {
