@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <memory>
 #include <thread>
 #include <utility>
 
@@ -93,37 +94,10 @@ constexpr int kNV = 2;              // zmm (16 columns each) per row
 constexpr int kNR = 16 * kNV;       // columns of B per panel
 // K block of the panel loop, in k-groups of 4 (x 32 columns = 24 KiB of packed B).
 constexpr uint64_t kKcGroups = 192;
+// Work below which another thread does not pay for its start (multiply-accumulates).
+constexpr double kMinMacsPerThread = 6e6;
 // Largest K for which no int32 intermediate can wrap (see the header of this file).
 constexpr uint64_t kVnniMaxK = 131071;
-
-// A packed for the kernel: row blocks of up to kMR rows; block b holds, for each k-group g
-// (4 consecutive k), the 4 bytes of each of its h rows: pa[(g * h + r) * 4 + q] =
-// a[i0 + r][4 g + q] ^ 0x80 (= a + 128 as uint8), zero past K.
-struct packed_a {
-    std::vector<uint8_t> data;
-    uint64_t kg = 0;  // k-groups = ceil(K / 4)
-    const uint8_t* block(uint64_t i0) const { return data.data() + i0 * kg * 4; }
-};
-
-void pack_a(const int8_t* a, uint64_t M, uint64_t K, packed_a& p) {
-    p.kg = (K + 3) / 4;
-    p.data.assign(M * p.kg * 4, 0);
-    for (uint64_t i0 = 0; i0 < M; i0 += kMR) {
-        const uint64_t h = std::min<uint64_t>(kMR, M - i0);
-        uint8_t* dst = p.data.data() + i0 * p.kg * 4;
-        for (uint64_t r = 0; r < h; ++r) {
-            const int8_t* src = a + (i0 + r) * K;
-            uint64_t g = 0;
-            for (; 4 * g + 4 <= K; ++g) {
-                uint32_t w;
-                std::memcpy(&w, src + 4 * g, 4);
-                w ^= 0x80808080u;
-                std::memcpy(dst + (g * h + r) * 4, &w, 4);
-            }
-            for (uint64_t k = 4 * g; k < K; ++k) dst[(g * h + r) * 4 + (k - 4 * g)] = static_cast<uint8_t>(src[k] ^ 0x80);
-        }
-    }
-}
 
 // 16 x 16 transpose of 32-bit elements: out[j] lane i = r[i] lane j.
 inline void transpose16(__m512i r[16]) {
@@ -146,6 +120,36 @@ inline void transpose16(__m512i r[16]) {
         r[8 + q] = _mm512_shuffle_i32x4(c0, d0, 0xdd);
         r[4 + q] = _mm512_shuffle_i32x4(c1, d1, 0x88);
         r[12 + q] = _mm512_shuffle_i32x4(c1, d1, 0xdd);
+    }
+}
+
+// A packed for the kernel: row blocks of up to kMR rows; block b holds, for each k-group g
+// (4 consecutive k), the 4 bytes of each of its h rows: pa[(g * h + r) * 4 + q] =
+// a[i0 + r][4 g + q] ^ 0x80 (= a + 128 as uint8; 0x80 past K, where B is zero).
+struct packed_a {
+    std::unique_ptr<uint8_t[]> data;  // every byte is written by pack_a
+    uint64_t kg = 0;                  // k-groups = ceil(K / 4)
+    const uint8_t* block(uint64_t i0) const { return data.get() + i0 * kg * 4; }
+};
+
+void pack_a(const int8_t* a, uint64_t M, uint64_t K, packed_a& p) {
+    p.kg = (K + 3) / 4;
+    p.data.reset(new uint8_t[M * p.kg * 4]);
+    const __m512i x80 = _mm512_set1_epi8(static_cast<char>(0x80));
+    for (uint64_t i0 = 0; i0 < M; i0 += kMR) {
+        const uint64_t h = std::min<uint64_t>(kMR, M - i0);
+        const __mmask16 rows = static_cast<__mmask16>((1u << h) - 1u);
+        uint8_t* dst = p.data.get() + i0 * p.kg * 4;
+        for (uint64_t k0 = 0; k0 < K; k0 += 64) {
+            const uint64_t rem = K - k0;
+            const __mmask64 m = rem >= 64 ? ~__mmask64{0} : (__mmask64{1} << rem) - 1;
+            __m512i r[16];
+            for (uint64_t l = 0; l < 16; ++l)
+                r[l] = l < h ? _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, a + (i0 + l) * K + k0), x80) : _mm512_setzero_si512();
+            transpose16(r);  // r[g] lane l = 4 bytes of group g of row l
+            const uint64_t g0 = k0 / 4, ng = std::min<uint64_t>(16, p.kg - g0);
+            for (uint64_t g = 0; g < ng; ++g) _mm512_mask_storeu_epi32(dst + (g0 + g) * h * 4, rows, r[g]);
+        }
     }
 }
 
@@ -236,9 +240,10 @@ constexpr std::array<std::array<kernel_fn, kMR>, sizeof...(V)> kernel_table(std:
 }
 constexpr auto kKernels = kernel_table(std::make_index_sequence<kNV>{});
 
-// Column panels [p0, p1) of width kNR against all rows of A. K is cut into blocks of at
+// Rows [i0, i1) (i0 a multiple of kMR) x column panels [p0, p1) of width kNR. K is cut into blocks of at
 // most kKcGroups k-groups so that a block of the panel stays in L1 across the row blocks.
-void vnni_panels(const packed_a& A, const int8_t* bt, int32_t* c, uint64_t M, uint64_t N, uint64_t K, uint64_t p0, uint64_t p1) {
+void vnni_part(const packed_a& A, const int8_t* bt, int32_t* c, uint64_t i0, uint64_t i1, uint64_t N, uint64_t K, uint64_t p0,
+               uint64_t p1) {
     const uint64_t kg = A.kg;
     const uint64_t nkb = (kg + kKcGroups - 1) / kKcGroups, kcg = (kg + nkb - 1) / nkb;
     std::vector<uint8_t> pb(kg * kNR * 4);
@@ -255,9 +260,9 @@ void vnni_panels(const packed_a& A, const int8_t* bt, int32_t* c, uint64_t M, ui
         for (uint64_t g0 = 0; g0 < kg; g0 += kcg) {
             const uint64_t ng = std::min(kcg, kg - g0);
             const uint8_t* pbk = pb.data() + g0 * static_cast<uint64_t>(nv) * 64;
-            for (uint64_t i0 = 0; i0 < M; i0 += kMR) {
-                const uint64_t h = std::min<uint64_t>(kMR, M - i0);
-                kKernels[nv - 1][h - 1](A.block(i0) + g0 * h * 4, pbk, g0 == 0 ? bias : nullptr, ng, c + i0 * N + j0, N, mask);
+            for (uint64_t i = i0; i < i1; i += kMR) {
+                const uint64_t h = std::min<uint64_t>(kMR, i1 - i);
+                kKernels[nv - 1][h - 1](A.block(i) + g0 * h * 4, pbk, g0 == 0 ? bias : nullptr, ng, c + i * N + j0, N, mask);
             }
         }
     }
@@ -266,17 +271,20 @@ void vnni_panels(const packed_a& A, const int8_t* bt, int32_t* c, uint64_t M, ui
 void gemm_vnni(const int8_t* a, const int8_t* bt, int32_t* c, uint64_t M, uint64_t N, uint64_t K, unsigned threads) {
     packed_a A;
     pack_a(a, M, K, A);
-    const uint64_t panels = (N + kNR - 1) / kNR;
-    threads = static_cast<unsigned>(std::min<uint64_t>(threads, panels));
-    if (threads <= 1) {
-        vnni_panels(A, bt, c, M, N, K, 0, panels);
-        return;
-    }
+    const uint64_t panels = (N + kNR - 1) / kNR, row_blocks = (M + kMR - 1) / kMR;
+    // A thread costs 10-20 us to start and join: use one per kMinMacsPerThread MACs at most.
+    const double macs = static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+    const uint64_t t = std::min<uint64_t>({threads, std::max<uint64_t>(1, static_cast<uint64_t>(macs / kMinMacsPerThread)),
+                                           std::max(panels, row_blocks)});
+    // Part n of t: a share of the column panels, or of the row blocks when there are fewer
+    // panels than threads. The calling thread computes part 0.
+    auto part = [&](uint64_t n) {
+        if (panels >= t) vnni_part(A, bt, c, 0, M, N, K, panels * n / t, panels * (n + 1) / t);
+        else vnni_part(A, bt, c, std::min(M, row_blocks * n / t * kMR), std::min(M, row_blocks * (n + 1) / t * kMR), N, K, 0, panels);
+    };
     std::vector<std::thread> pool;
-    for (unsigned t = 0; t < threads; ++t) {
-        const uint64_t q0 = panels * t / threads, q1 = panels * (t + 1) / threads;
-        if (q0 < q1) pool.emplace_back(vnni_panels, std::cref(A), bt, c, M, N, K, q0, q1);
-    }
+    for (uint64_t n = 1; n < t; ++n) pool.emplace_back(part, n);
+    part(0);
     for (auto& th : pool) th.join();
 }
 #endif
