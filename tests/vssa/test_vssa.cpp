@@ -235,6 +235,113 @@ TEST_CASE("vssa: gemm_s8 equals the naive triple loop at the extremes and odd sh
     CHECK(std::all_of(c.begin(), c.end(), [](int32_t v) { return v == 16384000; }));
 }
 
+TEST_CASE("vssa: gemm_s8 remainder paths (every M, N, K tail; extremes; 1 and 2 threads)", "[vssa]") {
+    // The VNNI kernel works on row blocks of 8, column panels of 32 (two vectors of 16) and
+    // k-groups of 4; these sizes hit every row-block height 1..8, one- and two-vector
+    // panels with every column tail, and every K mod 4 (and mod 64), each with 1 and 2
+    // threads. Values are mostly -128 / 127 (the extremes of the biased-A identity).
+    std::mt19937 rng(23);
+    auto fill = [&](std::vector<int8_t>& v, int mode) {
+        for (auto& x : v) {
+            const unsigned r = rng();
+            if (mode == 0) x = -128;
+            else if (mode == 1) x = 127;
+            else if (mode == 2) x = (r & 1) ? -128 : 127;
+            else x = (r % 3 == 0) ? -128 : (r % 3 == 1) ? 127 : static_cast<int8_t>(static_cast<int>(r >> 8) % 256 - 128);
+        }
+    };
+    std::vector<uint64_t> Ms, Ns, Ks;
+    for (uint64_t v = 1; v <= 17; ++v) Ms.push_back(v);
+    for (uint64_t v : {23, 24, 25, 31, 40, 64, 70}) Ms.push_back(v);
+    for (uint64_t v = 1; v <= 34; ++v) Ns.push_back(v);
+    for (uint64_t v : {47, 48, 49, 63, 64, 65, 70}) Ns.push_back(v);
+    for (uint64_t v = 1; v <= 9; ++v) Ks.push_back(v);
+    for (uint64_t v : {15, 16, 17, 31, 32, 33, 63, 64, 65, 67, 70}) Ks.push_back(v);
+    uint64_t cases = 0;
+    for (const uint64_t M : Ms)
+        for (const uint64_t N : Ns)
+            for (const uint64_t K : Ks) {
+                // Full cross product for small shapes; a quarter of the others (at random).
+                if (M * N * K > 4096 && rng() % 4 != 0) continue;
+                std::vector<int8_t> a(M * K), bt(N * K);
+                fill(a, static_cast<int>(rng() % 4));
+                fill(bt, static_cast<int>(rng() % 4));
+                std::vector<int32_t> ref(M * N);
+                gemm_s8_reference(a.data(), bt.data(), ref.data(), M, N, K);
+                for (unsigned threads : {1u, 2u}) {
+                    std::vector<int32_t> c(M * N, 0x5a5a5a5a);
+                    gemm_s8(a.data(), bt.data(), c.data(), M, N, K, threads);
+                    INFO("M " << M << " N " << N << " K " << K << " threads " << threads);
+                    REQUIRE(c == ref);
+                }
+                ++cases;
+            }
+    CHECK(cases > 5000);
+    // K beyond one K block of the kernel (768): later blocks accumulate into c.
+    for (const uint64_t K : {767, 768, 769, 1001, 1539, 3073})
+        for (const uint64_t M : {1, 9, 17})
+            for (const uint64_t N : {1, 33, 50}) {
+                std::vector<int8_t> a(M * K), bt(N * K);
+                fill(a, static_cast<int>(rng() % 4));
+                fill(bt, static_cast<int>(rng() % 4));
+                std::vector<int32_t> ref(M * N), c(M * N);
+                gemm_s8_reference(a.data(), bt.data(), ref.data(), M, N, K);
+                gemm_s8(a.data(), bt.data(), c.data(), M, N, K, 1 + static_cast<unsigned>(K % 2));
+                INFO("M " << M << " N " << N << " K " << K);
+                REQUIRE(c == ref);
+            }
+}
+
+TEST_CASE("vssa: gemm_s8 at the largest exact K and beyond (fallback path)", "[vssa]") {
+    // All -128: every output is K x 16384. K = 131071 is the largest with K x 16384 < 2^31
+    // (the VNNI kernel's bound, models/vssa/gemm.cpp); K = 65536 gives 2^30.
+    for (const uint64_t K : {uint64_t{65536}, uint64_t{131071}}) {
+        std::vector<int8_t> a(3 * K, -128), bt(17 * K, -128);
+        std::vector<int32_t> c(3 * 17);
+        gemm_s8(a.data(), bt.data(), c.data(), 3, 17, K, 2);
+        CHECK(std::all_of(c.begin(), c.end(), [&](int32_t v) { return v == static_cast<int32_t>(K * 16384); }));
+    }
+    // 127 x -128 everywhere: -16256 K.
+    {
+        const uint64_t K = 131071;
+        std::vector<int8_t> a(2 * K, 127), bt(5 * K, -128);
+        std::vector<int32_t> c(2 * 5);
+        gemm_s8(a.data(), bt.data(), c.data(), 2, 5, K, 1);
+        CHECK(std::all_of(c.begin(), c.end(), [&](int32_t v) { return v == -static_cast<int32_t>(K * 16256); }));
+    }
+    // Beyond the bound gemm_s8 takes the portable path; random values keep the sums small.
+    const uint64_t K = 131075, M = 3, N = 18;
+    std::mt19937 rng(29);
+    std::vector<int8_t> a(M * K), bt(N * K);
+    for (auto& v : a) v = static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
+    for (auto& v : bt) v = static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
+    std::vector<int32_t> c(M * N), ref(M * N);
+    gemm_s8_reference(a.data(), bt.data(), ref.data(), M, N, K);
+    gemm_s8(a.data(), bt.data(), c.data(), M, N, K, 2);
+    CHECK(c == ref);
+}
+
+TEST_CASE("vssa: gemm_s8 results do not depend on the thread count", "[vssa]") {
+    // gemm_s8 starts a thread per 6e6 MACs at most (models/vssa/gemm.cpp): 77 x 301 x 1300
+    // (10 column panels) splits panels over up to 5 threads; 203 x 20 x 3001 (one panel)
+    // splits row blocks over 2.
+    std::mt19937 rng(31);
+    struct shape { uint64_t M, N, K; };
+    for (const shape s : {shape{77, 301, 1300}, shape{203, 20, 3001}}) {
+        std::vector<int8_t> a(s.M * s.K), bt(s.N * s.K);
+        for (auto& v : a) v = (rng() % 4 == 0) ? -128 : static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
+        for (auto& v : bt) v = (rng() % 4 == 0) ? 127 : static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
+        std::vector<int32_t> ref(s.M * s.N);
+        gemm_s8_reference(a.data(), bt.data(), ref.data(), s.M, s.N, s.K);
+        for (unsigned threads : {1u, 2u, 3u, 5u, 64u}) {
+            std::vector<int32_t> c(s.M * s.N);
+            gemm_s8(a.data(), bt.data(), c.data(), s.M, s.N, s.K, threads);
+            INFO("M " << s.M << " N " << s.N << " K " << s.K << " threads " << threads);
+            CHECK(c == ref);
+        }
+    }
+}
+
 TEST_CASE("vssa: random mixed-precision GEMMs equal a naive triple loop", "[vssa]") {
     std::mt19937 rng(11);
     for (int it = 0; it < 40; ++it) {
