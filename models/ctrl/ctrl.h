@@ -117,6 +117,13 @@ public:
     std::string dump() const;
     const ctrl_config& config() const { return m_cfg; }
 
+    // The command decoder, free of state and of SystemC (tests and fuzz/ call it directly):
+    // checks a fetched descriptor against the register map, the limits and `regions`;
+    // returns an ERR_* code (NONE = valid) and in `bad` the address ERR_ADDR reports.
+    static uint32_t validate(const command& c, const std::vector<ctrl_region>& regions, uint64_t& bad);
+    // Placeholder cost of an opcode without a handler (regmap.yaml `cost`).
+    static uint64_t placeholder_cycles(const command& c);
+
 private:
     void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
     unsigned transport_dbg(tlm::tlm_generic_payload& tx);
@@ -127,8 +134,6 @@ private:
     uint64_t ring_base() const;
     uint32_t ring_size() const;
     void execute(uint32_t index);
-    uint32_t validate(const command& c, uint64_t& bad_addr) const;
-    uint64_t placeholder_cycles(const command& c) const;
     const ctrl_region* region_of(uint64_t addr) const;
     void latch_error(uint32_t code, uint64_t addr, uint32_t index);
     void raise(uint32_t irq_bits);
