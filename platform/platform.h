@@ -29,6 +29,7 @@ enum exit_code : int { EXIT_OK = 0, EXIT_CHECK_FAILED = 1, EXIT_BAD_CONFIG = 2, 
 
 class workload;
 class watchdog;
+class fault_injector;
 
 class platform {
 public:
@@ -55,6 +56,7 @@ private:
     dtq::ctrl m_ctrl;
     dtq::host m_host;
     bool m_fw_watchdog = false;  // the firmware waited for an interrupt longer than the watchdog
+    std::unique_ptr<fault_injector> m_faults;  // faults.*: between the DMA and the bus (else null)
 
 private:
     static ctrl_config ctrl_config_of(const scenario_config& c);

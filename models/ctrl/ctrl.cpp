@@ -175,6 +175,8 @@ void ctrl::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
     if (tx.get_data_length() != 4 || tx.get_streaming_width() < 4) return fail(tlm::TLM_BURST_ERROR_RESPONSE);
     if (off % 4 || off >= r::CTRL_SIZE) return fail(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     const auto o = static_cast<uint32_t>(off);
+    if (m_access_fault && (tx.is_read() || tx.is_write()) && m_access_fault(tx.is_read(), o))
+        return fail(tlm::TLM_GENERIC_ERROR_RESPONSE);
     uint8_t* p = tx.get_data_ptr();
     register_bank::result res = register_bank::result::ok;
     if (tx.is_read()) {

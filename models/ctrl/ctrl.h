@@ -104,6 +104,11 @@ public:
 
     // platform/: executes `opcode` (replaces the placeholder timing).
     void set_handler(uint8_t opcode, command_handler h);
+    const command_handler& handler(uint8_t opcode) const { return m_handlers[opcode]; }
+    // Fault injection (platform/, scenario keys faults.*): asked for every register access
+    // that passes the width/alignment checks; true fails it like a misuse
+    // (TLM_GENERIC_ERROR_RESPONSE, ERR_CODE = REG_ACCESS, ERR_ADDR = the register address).
+    void set_access_fault(std::function<bool(bool is_read, uint32_t offset)> fault) { m_access_fault = std::move(fault); }
     // platform/: DRAM byte counters (PERF_DRAM_*); without them the controller counts its
     // own descriptor reads plus the bytes handlers report.
     void set_dram_counters(std::function<uint64_t()> bytes_read, std::function<uint64_t()> bytes_written);
@@ -149,6 +154,7 @@ private:
     std::array<command_handler, 256> m_handlers;
     std::function<uint64_t()> m_dram_rd_hook, m_dram_wr_hook;
     std::function<void(const command&, uint64_t)> m_on_complete;
+    std::function<bool(bool, uint32_t)> m_access_fault;
     sc_core::sc_event m_kick;
     bool m_armed = false;   // doorbell rung, queue not drained yet
     bool m_busy = false;    // a command is being fetched or executed
