@@ -213,7 +213,9 @@ config_schema::config_schema() {
     for (auto [name, member] : {std::pair{"scratchpad", &scenario_config::scratchpad}, {"accumulator", &scenario_config::accumulator}}) {
         const std::string n = name;
         auto mem = member;
-        u64(n + ".size", [mem](auto& c) -> auto& { return (c.*mem).size; }, "bytes", 1 * K, 256 * M, "capacity");
+        // At most the memory's window in the address map (regmap.yaml): a larger one would overlap the next.
+        static_assert(regs::SCRATCHPAD_SIZE == 16 * M && regs::ACCUMULATOR_SIZE == 16 * M);
+        u64(n + ".size", [mem](auto& c) -> auto& { return (c.*mem).size; }, "bytes", 1 * K, 16 * M, "capacity");
         u64(n + ".bytes_per_cycle", [mem](auto& c) -> auto& { return (c.*mem).bytes_per_cycle; }, "B/cycle", 1, 4096, "port width");
         u64(n + ".latency_cycles", [mem](auto& c) -> auto& { return (c.*mem).latency_cycles; }, "cycles", 0, 1000, "access latency");
     }
