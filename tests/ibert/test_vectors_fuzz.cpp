@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -200,4 +201,66 @@ TEST_CASE("fuzz: 4000 mutated vector files end with exit 0, 1 or 2 and a clean r
     CHECK(rc_count[0] > 100);  // the mutations reach every outcome
     CHECK(rc_count[1] > 100);
     CHECK(rc_count[2] > 100);
+}
+
+// ---- every error message of the vector runner (docs/errors.md), one file each ----------------
+
+TEST_CASE("ibert: every vector-file error message, each from its own file", "[ibert][vectors][errors]") {
+    json golden;
+    std::ifstream(k_vectors) >> golden;
+    struct bad {
+        const char* kernel;
+        std::function<void(json& file, json& c)> edit;
+        int rc;
+        std::string message;  // in err (rc 2) or out (rc 1)
+    };
+    const bad cases[] = {
+        {"i_sqrt", [](json& f, json&) { f["format_version"] = 2; }, 2, "'format_version' 2 is not supported (expected 1)"},
+        {"i_sqrt", [](json& f, json&) { f["kernels"]["i_gelu"] = 5; }, 2, "kernels.i_gelu: expected a list of cases"},
+        {"i_sqrt", [](json&, json& c) { c["n"] = "one"; }, 2, "'n': expected an integer in int64, got \"one\""},
+        {"i_softmax", [](json&, json& c) { c["output_bit"] = 99; }, 2, "'output_bit': expected an integer in [0, 32], got 99"},
+        {"requantize", [](json&, json& c) { c["clamp"] = 1; }, 2, "'clamp': expected true or false, got 1"},
+        {"requantize", [](json&, json& c) { c["rounding"] = 5; }, 2, "'rounding': expected a string, got 5"},
+        {"requantize", [](json&, json& c) { c["rounding"] = "up"; }, 2,
+         "'rounding': expected \"half_even\", \"half_up\" or \"floor\", got \"up\""},
+        {"requantize", [](json&, json& c) { c["identity"] = {1, 2}; c["identity_multiplier"] = 0.5; }, 2,
+         "'identity': has 2 values but 'z_int' has 1"},
+        {"i_layernorm", [](json&, json& c) { c["gamma_hex"] = json::array(); }, 2,
+         "'gamma_hex': expected a list of 1 hex-float strings"},
+        {"i_layernorm", [](json&, json& c) { c["gamma"] = {"a"}; c.erase("gamma_hex"); }, 2,
+         "'gamma': element 0: expected a number, got \"a\""},
+        {"i_layernorm", [](json&, json& c) { c["beta"] = {0.5, 0.5}; c.erase("beta_hex"); }, 2,
+         "'gamma': gamma (1) and beta (2) must have one value per element of x_int (1)"},
+        {"i_gelu", [](json&, json& c) { c["x_int"] = 5; }, 2, "'x_int': expected a list, got 5"},
+        {"i_sqrt", [](json&, json& c) { c["x"] = {-1}; }, 2, "'x[0]': expected a non-negative integer below 2^64, got -1"},
+        {"i_exp", [](json&, json& c) { c["scale_hex"] = 5; }, 2, "'scale_hex': expected a C99 hex-float string, got 5"},
+        {"i_exp", [](json&, json& c) { c["scale_hex"] = "zz"; }, 2, "'scale_hex': not a hex-float string: \"zz\""},
+        {"i_softmax", [](json&, json& c) { c["exp_act_bits"] = nullptr; }, 2, "'exp_act_max': expected null, got"},
+        {"i_softmax", [](json&, json& c) { c["exp_act_max_is_default"] = false; c["exp_act_max"] = "big"; }, 2,
+         "'exp_act_max': expected a positive number (int64 or float), got \"big\""},
+        {"i_softmax", [](json&, json& c) { c["exp_act_max_is_default"] = false; c["exp_act_max"] = -3; }, 2,
+         "'exp_act_max': must be positive (the reference rejects it), got -3"},
+        {"i_exp", [](json&, json& c) { c["scale"] = -1.0; c.erase("scale_hex"); }, 2,
+         "invalid input (the reference rejects it too): scaling factor must be a finite positive number"},
+        {"i_sqrt", [](json& f, json& c) {
+             for (int i = 0; i < 6; ++i) f["kernels"]["i_sqrt"].push_back(json{{"name", "m"}, {"n", 1}});
+             (void)c;
+         }, 2, "kernels.i_sqrt: 1 more malformed cases not shown"},
+        {"i_sqrt", [](json&, json& c) { c["root"] = {7}; }, 1, "field 'root'[0]: expected 7, got 0"},
+    };
+    int n = 0;
+    for (const bad& b : cases) {
+        json c = golden["kernels"][b.kernel][0];
+        json f = {{"format_version", 1}, {"bookkeeping", golden["bookkeeping"]}, {"kernels", {{b.kernel, json::array()}}}};
+        b.edit(f, c);
+        f["kernels"][b.kernel].insert(f["kernels"][b.kernel].begin(), c);
+        const std::string path = k_tmp + "error_" + std::to_string(n++) + ".json";
+        std::ofstream(path) << f.dump();
+        std::ostringstream out, err;
+        const int rc = dtq::ibert::run_vector_file(path, out, err);
+        INFO(b.message << "\nout:\n" << out.str() << "err:\n" << err.str());
+        CHECK(rc == b.rc);
+        CHECK((b.rc == 2 ? err.str() : out.str()).find(b.message) != std::string::npos);
+        if (b.rc == 2) CHECK(err.str().find("dtqvp: error: " + path) == 0);
+    }
 }
