@@ -5,6 +5,7 @@
 #ifdef DTQ_HAS_RTL
 #include "vssa_rtl.h"
 #endif
+#include "ctrl/regs_gen.h"
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -225,7 +226,9 @@ config_schema::config_schema() {
                                 {"linebuf", &scenario_config::linebuf}}) {
         const std::string n = name;
         auto mem = member;
-        u64(n + ".size", [mem](auto& c) -> auto& { return (c.*mem).size; }, "bytes", 1 * K, 256 * M, "capacity");
+        // At most the memory's window in the address map (regmap.yaml): a larger one would overlap the next.
+        static_assert(regs::SCRATCHPAD_SIZE == 16 * M && regs::ACCUMULATOR_SIZE == 16 * M);
+        u64(n + ".size", [mem](auto& c) -> auto& { return (c.*mem).size; }, "bytes", 1 * K, 16 * M, "capacity");
         u64(n + ".bytes_per_cycle", [mem](auto& c) -> auto& { return (c.*mem).bytes_per_cycle; }, "B/cycle", 1, 4096, "port width");
         u64(n + ".latency_cycles", [mem](auto& c) -> auto& { return (c.*mem).latency_cycles; }, "cycles", 0, 1000, "access latency");
     }
@@ -269,6 +272,44 @@ config_schema::config_schema() {
           "SpAtten-style baseline: fraction of tokens pruned");
     ratio("workload.attention.spatten_ratio_4bit", [](auto& c) -> auto& { return c.workload.attention.spatten_ratio_4bit; },
           "SpAtten-style baseline: fraction of all tokens at 4 bits, as a fraction of layers that run all-4-bit");
+    u64("faults.dma_error_at_command", [](auto& c) -> auto& { return c.faults.dma_error_at_command; }, "", 0, UINT64_MAX,
+        "fault injection: the N-th DMA command of the run (1 = the first) gets a TLM error response on its first "
+        "transaction, once (BUS_ERROR; ERR_CLEAR retries it); 0 = off (docs/firmware.md#fault-injection)");
+    u64("faults.dma_error_address", [](auto& c) -> auto& { return c.faults.dma_error_address; }, "", 0, UINT64_MAX,
+        "fault injection: every DMA transaction whose bytes include this bus address gets a TLM error response "
+        "(a broken location: ERR_ADDR is the failing burst's start); 0 = off");
+    {
+        auto p = std::make_shared<param>();
+        p->path = "faults.reg_read_error_address";
+        p->type = "register";
+        p->range = "0, a readable register (name or bus address)";
+        p->description = "fault injection: reads of this controller register (MARKER_VALUE or 0x10000028) get a TLM "
+                         "error response and latch REG_ACCESS; 0 = off";
+        p->set = [](scenario_config& c, const YAML::Node& n) -> std::string {
+            const std::string s = scalar_text(n);
+            uint64_t v = 0;
+            bool ok = n.IsScalar() && parse_u64(s, false, v);
+            for (const auto& r : regs::TABLE) {
+                if (n.IsScalar() && s == r.name) v = regs::CTRL_BASE + r.offset, ok = true;
+                if (v == regs::CTRL_BASE + r.offset && r.acc == regs::access::wo) ok = false;
+            }
+            const auto is_register = [](uint64_t a) {
+                for (const auto& r : regs::TABLE)
+                    if (a == regs::CTRL_BASE + r.offset) return true;
+                return false;
+            };
+            if (!ok || (v != 0 && !is_register(v)))
+                return fmt::format("expected 0 or a readable register of the map by name (MARKER_VALUE) or bus address "
+                                   "({:#x}..{:#x}), got '{}'", regs::CTRL_BASE, regs::CTRL_BASE + regs::CTRL_SIZE - 4,
+                                   n.IsScalar() ? s : "a non-scalar");
+            c.faults.reg_read_error_address = v;
+            return "";
+        };
+        p->get = [](const scenario_config& c) { return nlohmann::json(c.faults.reg_read_error_address); };
+        m_params.push_back(p);
+    }
+    u64("faults.reg_read_error_count", [](auto& c) -> auto& { return c.faults.reg_read_error_count; }, "", 0, UINT64_MAX,
+        "fault injection: how many reads of faults.reg_read_error_address fail (the first ones); 0 = every one");
     u64("watchdog.timeout_cycles", [](auto& c) -> auto& { return c.watchdog.timeout_cycles; }, "cycles", 1000, UINT64_MAX, "a run with no progress for this long stops with exit code 3");
 
     const scenario_config defaults;
@@ -445,6 +486,13 @@ struct loader {
             fail("workload.attention.spatten_ratio_4bit",
                  fmt::format("expected spatten_ratio_pruned + spatten_ratio_4bit <= 1, got {} + {}", at_.spatten_ratio_pruned,
                              at_.spatten_ratio_4bit));
+        const auto firmware_only = [&](const char* key, uint64_t value) {
+            if (value && cfg.workload.kind != "firmware")
+                fail(key, fmt::format("only a firmware workload issues commands and reads registers: expected "
+                                      "workload.kind firmware, got {}", cfg.workload.kind));
+        };
+        firmware_only("faults.dma_error_at_command", cfg.faults.dma_error_at_command);
+        firmware_only("faults.reg_read_error_address", cfg.faults.reg_read_error_address);
         if (cfg.workload.kind == "dma_stream" && cfg.workload.dma_stream.chunk_bytes > cfg.scratchpad.size)
             fail("workload.dma_stream.chunk_bytes",
                  fmt::format("expected at most scratchpad.size ({}), got {}", cfg.scratchpad.size,

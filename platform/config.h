@@ -73,6 +73,15 @@ struct watchdog_config {
 // whether vssa.backend rtl / lockstep can run.
 bool install_vssa_backends();
 
+// Fault injection for firmware developers (docs/firmware.md#fault-injection); 0 = off.
+struct fault_config {
+    uint64_t dma_error_at_command = 0;    // the N-th DMA command (1 = the first) gets an error response, once
+    uint64_t dma_error_address = 0;       // every DMA transaction touching this bus address gets an error response
+    uint64_t reg_read_error_address = 0;  // reads of this register (bus address) get an error response
+    uint64_t reg_read_error_count = 1;    // how many of those reads fail (0 = every one)
+    bool any() const { return dma_error_at_command || dma_error_address || reg_read_error_address; }
+};
+
 struct scenario_config {
     std::string name;                 // required
     std::string description;
@@ -89,6 +98,7 @@ struct scenario_config {
     vssa_scenario_config vssa;
     workload_config workload;
     watchdog_config watchdog;
+    fault_config faults;
 
     uint64_t clock_period_ps() const { return 1000000 / clock_mhz; }
 };

@@ -13,6 +13,7 @@
 #include "apps.h"
 #include "platform/address_map.h"
 #include "platform/command_handlers.h"
+#include "platform/faults.h"
 #include "platform/attention_study.h"
 #include "platform/model_zoo.h"
 #include "platform/synthetic.h"
@@ -137,7 +138,13 @@ platform::platform(const scenario_config& cfg)
     m_bus.out.bind(m_qbuf.in);
     m_bus.out.bind(m_kbuf.in);
     m_bus.out.bind(m_vbuf.in);
-    m_dma.mem.bind(m_bus.in);
+    if (m_cfg.faults.any()) {  // fault injection: the DMA's transactions pass the injector
+        m_faults = std::make_unique<fault_injector>("faults", m_cfg.faults);
+        m_dma.mem.bind(m_faults->in);
+        m_faults->out.bind(m_bus.in);
+    } else {
+        m_dma.mem.bind(m_bus.in);
+    }
     m_ctrl.mem.bind(m_bus.in);
     m_host.mem.bind(m_bus.in);
     m_ctrl.irq.bind(m_host.irq);
@@ -159,6 +166,11 @@ platform::platform(const scenario_config& cfg)
     m_ctrl.set_dram_counters(
         [] { return static_cast<uint64_t>(stats_registry::global().number("dram.bytes_read")); },
         [] { return static_cast<uint64_t>(stats_registry::global().number("dram.bytes_written")); });
+
+    if (m_faults) {
+        m_ctrl.set_handler(regs::op::DMA, m_faults->wrap_dma_commands(m_ctrl.handler(regs::op::DMA)));
+        m_ctrl.set_access_fault(m_faults->register_fault());
+    }
 
     if (m_cfg.workload.kind == "firmware") {
         const dtq_app* app = dtq_app_find(m_cfg.workload.firmware_app.c_str());

@@ -33,6 +33,7 @@ enum exit_code : int { EXIT_OK = 0, EXIT_CHECK_FAILED = 1, EXIT_BAD_CONFIG = 2, 
 
 class workload;
 class watchdog;
+class fault_injector;
 
 class platform {
 public:
@@ -65,6 +66,7 @@ private:
     dtq::host m_host;
     std::unique_ptr<attention_layer> m_attention;
     bool m_fw_watchdog = false;  // the firmware waited for an interrupt longer than the watchdog
+    std::unique_ptr<fault_injector> m_faults;  // faults.*: between the DMA and the bus (else null)
 
 private:
     static ctrl_config ctrl_config_of(const scenario_config& c);

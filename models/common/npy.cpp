@@ -137,6 +137,7 @@ void write_npy(const std::string& path, const std::string& dtype, const std::vec
     uint64_t n = esize;
     for (uint64_t d : shape) n *= d;
     f.write(static_cast<const char*>(data), static_cast<std::streamsize>(n));
+    f.close();  // a full disk shows only when the buffer is flushed
     if (!f) throw npy_error(fmt::format("{}: write error", path));
 }
 

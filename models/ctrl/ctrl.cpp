@@ -177,6 +177,8 @@ void ctrl::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
     if (tx.get_data_length() != 4 || tx.get_streaming_width() < 4) return fail(tlm::TLM_BURST_ERROR_RESPONSE);
     if (off % 4 || off >= r::CTRL_SIZE) return fail(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     const auto o = static_cast<uint32_t>(off);
+    if (m_access_fault && (tx.is_read() || tx.is_write()) && m_access_fault(tx.is_read(), o))
+        return fail(tlm::TLM_GENERIC_ERROR_RESPONSE);
     uint8_t* p = tx.get_data_ptr();
     register_bank::result res = register_bank::result::ok;
     if (tx.is_read()) {
@@ -299,7 +301,7 @@ void ctrl::execute(uint32_t index) {
     c.tag = c.u32(r::desc::TAG);
     t += r::DECODE_CYCLES;
     uint64_t bad_addr = 0;
-    const uint32_t e = validate(c, bad_addr);
+    const uint32_t e = validate(c, m_cfg.regions, bad_addr);
     if (e != r::err::NONE) return stop(e, bad_addr);
     wait_until(t);
     if (gen != m_generation) {
@@ -376,15 +378,19 @@ void ctrl::trace_command(const command& c, uint64_t from, uint64_t to, uint32_t 
                          fmt::format(R"({{"index":{},"tag":{},"error":{}}})", c.index, c.tag, error));
 }
 
-const ctrl_region* ctrl::region_of(uint64_t addr) const {
-    for (const auto& g : m_cfg.regions)
+namespace {
+const ctrl_region* find_region(const std::vector<ctrl_region>& regions, uint64_t addr) {
+    for (const auto& g : regions)
         if (g.contains(addr)) return &g;
     return nullptr;
 }
+}  // namespace
+
+const ctrl_region* ctrl::region_of(uint64_t addr) const { return find_region(m_cfg.regions, addr); }
 
 // Every field of the descriptor, in order: opcode, header, reserved bytes, addresses
 // (alignment, region kind), shapes and limits, then whether each operand fits its region.
-uint32_t ctrl::validate(const command& c, uint64_t& bad) const {
+uint32_t ctrl::validate(const command& c, const std::vector<ctrl_region>& regions, uint64_t& bad) {
     bad = c.address;
     const r::opcode_info* info = r::find_opcode(c.opcode);
     if (!info) return r::err::BAD_OPCODE;
@@ -401,7 +407,7 @@ uint32_t ctrl::validate(const command& c, uint64_t& bad) const {
         if (f.optional && a == 0) continue;
         bad = a;
         if (a % f.align) return r::err::BAD_ALIGN;
-        const ctrl_region* g = region_of(a);
+        const ctrl_region* g = find_region(regions, a);
         if (!g || !(f.regions & (1u << static_cast<unsigned>(g->kind)))) return r::err::BAD_ADDR;
     }
     bad = c.address;
@@ -489,7 +495,7 @@ uint32_t ctrl::validate(const command& c, uint64_t& bad) const {
     }
     for (std::size_t i = 0; i < n_ext; ++i) {
         const extent& x = ext[i];
-        const ctrl_region* g = region_of(x.addr);
+        const ctrl_region* g = find_region(regions, x.addr);
         if (x.bytes > g->base + g->size - x.addr) {
             bad = x.addr;
             return r::err::CAPACITY;
@@ -499,7 +505,7 @@ uint32_t ctrl::validate(const command& c, uint64_t& bad) const {
 }
 
 // Placeholder timing of an opcode without a handler (regmap.yaml `cost`, docs/registers.md).
-uint64_t ctrl::placeholder_cycles(const command& c) const {
+uint64_t ctrl::placeholder_cycles(const command& c) {
     namespace d = r::desc;
     switch (c.opcode) {
         case r::op::DMA: return 16 + ceil_div(uint64_t{c.u32(d::dma::ROWS)} * c.u32(d::dma::ROW_BYTES), 64);

@@ -104,6 +104,11 @@ public:
 
     // platform/: executes `opcode` (replaces the placeholder timing).
     void set_handler(uint8_t opcode, command_handler h);
+    const command_handler& handler(uint8_t opcode) const { return m_handlers[opcode]; }
+    // Fault injection (platform/, scenario keys faults.*): asked for every register access
+    // that passes the width/alignment checks; true fails it like a misuse
+    // (TLM_GENERIC_ERROR_RESPONSE, ERR_CODE = REG_ACCESS, ERR_ADDR = the register address).
+    void set_access_fault(std::function<bool(bool is_read, uint32_t offset)> fault) { m_access_fault = std::move(fault); }
     // platform/: DRAM byte counters (PERF_DRAM_*); without them the controller counts its
     // own descriptor reads plus the bytes handlers report.
     void set_dram_counters(std::function<uint64_t()> bytes_read, std::function<uint64_t()> bytes_written);
@@ -120,6 +125,13 @@ public:
     std::string dump() const;
     const ctrl_config& config() const { return m_cfg; }
 
+    // The command decoder, free of state and of SystemC (tests and fuzz/ call it directly):
+    // checks a fetched descriptor against the register map, the limits and `regions`;
+    // returns an ERR_* code (NONE = valid) and in `bad` the address ERR_ADDR reports.
+    static uint32_t validate(const command& c, const std::vector<ctrl_region>& regions, uint64_t& bad);
+    // Placeholder cost of an opcode without a handler (regmap.yaml `cost`).
+    static uint64_t placeholder_cycles(const command& c);
+
 private:
     void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
     unsigned transport_dbg(tlm::tlm_generic_payload& tx);
@@ -130,8 +142,6 @@ private:
     uint64_t ring_base() const;
     uint32_t ring_size() const;
     void execute(uint32_t index);
-    uint32_t validate(const command& c, uint64_t& bad_addr) const;
-    uint64_t placeholder_cycles(const command& c) const;
     const ctrl_region* region_of(uint64_t addr) const;
     void trace_command(const command& c, uint64_t from, uint64_t to, uint32_t error) const;
     void latch_error(uint32_t code, uint64_t addr, uint32_t index);
@@ -148,6 +158,7 @@ private:
     std::array<command_handler, 256> m_handlers;
     std::function<uint64_t()> m_dram_rd_hook, m_dram_wr_hook;
     std::function<void(const command&, uint64_t)> m_on_complete;
+    std::function<bool(bool, uint32_t)> m_access_fault;
     sc_core::sc_event m_kick;
     bool m_armed = false;   // doorbell rung, queue not drained yet
     bool m_busy = false;    // a command is being fetched or executed

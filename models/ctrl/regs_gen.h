@@ -185,8 +185,8 @@ inline constexpr uint32_t BAD_ADDR = 3;  // an operand address is in no memory r
 inline constexpr uint32_t BAD_SHAPE = 4;  // a dimension is zero or above its limit; ERR_ADDR = descriptor address
 inline constexpr uint32_t CAPACITY = 5;  // an operand starts in a valid region but does not fit in it; ERR_ADDR = operand start
 inline constexpr uint32_t BAD_FIELD = 6;  // a reserved field or flag is non-zero, or a parameter is out of range (k1 > k0, shift > 31); ERR_ADDR = descriptor address
-inline constexpr uint32_t BUS_ERROR = 7;  // a memory access of the controller or a unit got a TLM error (descriptor fetch, DMA burst); ERR_ADDR = failing address
-inline constexpr uint32_t REG_ACCESS = 8;  // bad register access: write to ro, read of wo, unmapped offset, misaligned or not 32 bits; ERR_ADDR = register address, ERR_CMD_INDEX = 0xFFFFFFFF
+inline constexpr uint32_t BUS_ERROR = 7;  // a memory access of the controller or a unit got a TLM error (descriptor fetch, DMA burst; on the VP also an injected one, faults.dma_error_*); ERR_ADDR = failing address
+inline constexpr uint32_t REG_ACCESS = 8;  // bad register access: write to ro, read of wo, unmapped offset, misaligned or not 32 bits, or a read failed by fault injection (VP scenario key faults.reg_read_error_address); ERR_ADDR = register address, ERR_CMD_INDEX = 0xFFFFFFFF
 inline constexpr uint32_t BAD_RING = 9;  // doorbell or CMD_TAIL write with a bad ring: CMD_SIZE < 2 or > 65536, base not 64-byte aligned or ring not inside DRAM, CMD_TAIL >= CMD_SIZE, ring changed while busy; ERR_ADDR = ring base
 inline constexpr uint32_t UNIT_ERROR = 10;  // the unit executing the command reported a failure; ERR_ADDR = the address it reported
 }  // namespace err

@@ -104,6 +104,21 @@ int dtq_skip_failed(dtq_dev *d) {
     return DTQ_OK;
 }
 
+int dtq_clear_error(dtq_dev *d) {
+    (void)d;
+    dtq_wr32(DTQ_IRQ_STATUS, DTQ_IRQ_ERROR);
+    dtq_wr32(DTQ_CTRL, DTQ_CTRL_ENABLE_MASK | DTQ_CTRL_ERR_CLEAR_MASK);
+    return DTQ_OK;
+}
+
+int dtq_rd32_checked(uint64_t addr, uint32_t *v) {
+    dtq_error_info e;
+    *v = dtq_rd32(addr);
+    if (*v != 0xFFFFFFFFu) return DTQ_OK; /* a failed read always reads all-ones */
+    if (dtq_get_error(&e) == DTQ_ERR_REG_ACCESS && e.addr == addr && e.cmd_index == 0xFFFFFFFFu) return DTQ_EDEVICE;
+    return DTQ_OK; /* the register does hold all-ones */
+}
+
 void dtq_read_counters(dtq_counters *c) {
     uint32_t u;
     for (u = 0; u < DTQ_UNIT_COUNT; u++) c->busy[u] = dtq_rd32(DTQ_PERF_DMA_BUSY + 4u * u);

@@ -68,6 +68,14 @@ uint32_t dtq_get_error(dtq_error_info *e);
 /* After an error: replaces the failed command with a NOP, clears the error and lets
  * the queue continue (the commands after it run). */
 int dtq_skip_failed(dtq_dev *d);
+/* After an error: clears it and lets the queue resume AT the failed command, which runs
+ * again (a retry; firmware may have rewritten it in the ring first). */
+int dtq_clear_error(dtq_dev *d);
+/* A register read that notices a failed read: on a bus error the HAL reads all-ones and
+ * the device latches REG_ACCESS with the register's address (for example an injected
+ * fault, docs/firmware.md#fault-injection). Returns DTQ_OK with *v, or DTQ_EDEVICE when
+ * the read failed (the error stays latched: dtq_get_error, then dtq_clear_error). */
+int dtq_rd32_checked(uint64_t addr, uint32_t *v);
 /* Reads the performance counters. */
 void dtq_read_counters(dtq_counters *c);
 const char *dtq_err_name(uint32_t code);  /* "BAD_OPCODE", ... */

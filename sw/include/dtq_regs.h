@@ -236,8 +236,8 @@
 #define DTQ_ERR_BAD_SHAPE 4u /* a dimension is zero or above its limit; ERR_ADDR = descriptor address */
 #define DTQ_ERR_CAPACITY 5u /* an operand starts in a valid region but does not fit in it; ERR_ADDR = operand start */
 #define DTQ_ERR_BAD_FIELD 6u /* a reserved field or flag is non-zero, or a parameter is out of range (k1 > k0, shift > 31); ERR_ADDR = descriptor address */
-#define DTQ_ERR_BUS_ERROR 7u /* a memory access of the controller or a unit got a TLM error (descriptor fetch, DMA burst); ERR_ADDR = failing address */
-#define DTQ_ERR_REG_ACCESS 8u /* bad register access: write to ro, read of wo, unmapped offset, misaligned or not 32 bits; ERR_ADDR = register address, ERR_CMD_INDEX = 0xFFFFFFFF */
+#define DTQ_ERR_BUS_ERROR 7u /* a memory access of the controller or a unit got a TLM error (descriptor fetch, DMA burst; on the VP also an injected one, faults.dma_error_*); ERR_ADDR = failing address */
+#define DTQ_ERR_REG_ACCESS 8u /* bad register access: write to ro, read of wo, unmapped offset, misaligned or not 32 bits, or a read failed by fault injection (VP scenario key faults.reg_read_error_address); ERR_ADDR = register address, ERR_CMD_INDEX = 0xFFFFFFFF */
 #define DTQ_ERR_BAD_RING 9u /* doorbell or CMD_TAIL write with a bad ring: CMD_SIZE < 2 or > 65536, base not 64-byte aligned or ring not inside DRAM, CMD_TAIL >= CMD_SIZE, ring changed while busy; ERR_ADDR = ring base */
 #define DTQ_ERR_UNIT_ERROR 10u /* the unit executing the command reported a failure; ERR_ADDR = the address it reported */
 #define DTQ_ERR_COUNT 11u
@@ -251,8 +251,8 @@
     "a dimension is zero or above its limit; ERR_ADDR = descriptor address", \
     "an operand starts in a valid region but does not fit in it; ERR_ADDR = operand start", \
     "a reserved field or flag is non-zero, or a parameter is out of range (k1 > k0, shift > 31); ERR_ADDR = descriptor address", \
-    "a memory access of the controller or a unit got a TLM error (descriptor fetch, DMA burst); ERR_ADDR = failing address", \
-    "bad register access: write to ro, read of wo, unmapped offset, misaligned or not 32 bits; ERR_ADDR = register address, ERR_CMD_INDEX = 0xFFFFFFFF", \
+    "a memory access of the controller or a unit got a TLM error (descriptor fetch, DMA burst; on the VP also an injected one, faults.dma_error_*); ERR_ADDR = failing address", \
+    "bad register access: write to ro, read of wo, unmapped offset, misaligned or not 32 bits, or a read failed by fault injection (VP scenario key faults.reg_read_error_address); ERR_ADDR = register address, ERR_CMD_INDEX = 0xFFFFFFFF", \
     "doorbell or CMD_TAIL write with a bad ring: CMD_SIZE < 2 or > 65536, base not 64-byte aligned or ring not inside DRAM, CMD_TAIL >= CMD_SIZE, ring changed while busy; ERR_ADDR = ring base", \
     "the unit executing the command reported a failure; ERR_ADDR = the address it reported", \
 }

@@ -57,8 +57,8 @@ struct ctrl_bench : sc_core::sc_module {
         return c;
     }
 
-    explicit ctrl_bench(const sc_core::sc_module_name& n, host_config hc = {})
-        : sc_module(n), dcfg(small_dram()), ccfg(ctrl_cfg()), hcfg(hc),
+    explicit ctrl_bench(const sc_core::sc_module_name& n, host_config hc = {}, ctrl_config cc = ctrl_cfg())
+        : sc_module(n), dcfg(small_dram()), ccfg(std::move(cc)), hcfg(hc),
           bus("bus", bcfg, clk), dram("dram", dcfg, clk), scratchpad("scratchpad", scfg, clk),
           dma("dma", mcfg, clk), ctrl("ctrl", ccfg, clk), host("host", hcfg, clk) {
         bus.map("ctrl", regs::CTRL_BASE, regs::CTRL_SIZE);

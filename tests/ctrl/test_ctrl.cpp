@@ -37,7 +37,7 @@ TEST_CASE("ctrl: the selftest app passes on the VP", "[ctrl][sw]") {
     INFO(b.host.output());
     CHECK(rc == 0);
     CHECK(b.host.finished());
-    CHECK(b.host.output().find("selftest: passed (0 failures)") != std::string::npos);
+    CHECK(b.host.output().find("selftest: passed (0 failures, 0 faults recovered)") != std::string::npos);
     CHECK(b.host.bus_errors() == 0);
 }
 
@@ -357,4 +357,33 @@ TEST_CASE("ctrl: soft reset returns every register to its reset value", "[ctrl]"
     INFO(k.first);
     CHECK(k.failures == 0);
     CHECK(b.host.irq.level() == false);
+}
+
+TEST_CASE("driver: bad ring arguments give DTQ_EINVAL, an unreadable ID DTQ_ENODEV", "[ctrl][sw]") {
+    ctrl_bench b("b");
+    bool fail_id = false;
+    b.ctrl.set_access_fault([&](bool is_read, uint32_t off) { return fail_id && is_read && off == regs::ID; });
+    int rc_small = 0, rc_big = 0, rc_align = 0, rc_nodev = 0, rc_ok = 0;
+    uint32_t code = 0;
+    b.run([&] {
+        dtq_dev d;
+        rc_small = dtq_init(&d, DTQ_APP_RING_ADDR, 1, DTQ_WAIT_POLL);
+        rc_big = dtq_init(&d, DTQ_APP_RING_ADDR, 65537, DTQ_WAIT_POLL);
+        rc_align = dtq_init(&d, DTQ_APP_RING_ADDR + 32, 8, DTQ_WAIT_POLL);
+        fail_id = true;
+        rc_nodev = dtq_init(&d, DTQ_APP_RING_ADDR, 8, DTQ_WAIT_POLL);
+        code = dtq_get_error(nullptr);
+        fail_id = false;
+        rc_ok = dtq_init(&d, DTQ_APP_RING_ADDR, 8, DTQ_WAIT_POLL);  // soft reset clears the error
+        return 0;
+    });
+    CHECK(rc_small == DTQ_EINVAL);
+    CHECK(rc_big == DTQ_EINVAL);
+    CHECK(rc_align == DTQ_EINVAL);
+    CHECK(rc_nodev == DTQ_ENODEV);
+    CHECK(code == DTQ_ERR_REG_ACCESS);
+    CHECK(rc_ok == DTQ_OK);
+    CHECK(b.host.bus_errors() == 1);
+    CHECK(std::string(dtq_strerror(DTQ_ENODEV)) == "no DTQAtten device (ID/VERSION mismatch)");
+    CHECK(std::string(dtq_strerror(DTQ_EINVAL)) == "invalid argument");
 }

@@ -165,7 +165,7 @@ TEST_CASE("bus: overlapping ranges are rejected when mapped", "[bus]") {
     CHECK_NOTHROW(b.map("e", 0x2000, 0x1000));
 }
 
-TEST_CASE("dram: 4 GiB of address space is sparse; far addresses read back", "[dram]") {
+TEST_CASE("dram: 4 GiB of address space is sparse, far addresses read back", "[dram]") {
     mem_bench tb("tb", {}, {}, no_l2(), {}, {});
     std::vector<uint8_t> back(4096);
     tlm::tlm_response_status far_status{};

@@ -64,7 +64,7 @@ TEST_CASE("vssa: a single PE takes 1, 2, 4 cycles per MAC for 4x4, 8x4/4x8, 8x8"
     CHECK(tile({8}, {8}, 10).busy_pe_cycles == 40);
 }
 
-TEST_CASE("vssa: uniform tiles never stall; load, fill and drain are counted", "[vssa]") {
+TEST_CASE("vssa: uniform tiles never stall, load, fill and drain are counted", "[vssa]") {
     for (uint8_t p : {4, 8})
         for (uint8_t q : {4, 8}) {
             const auto t = tile(std::vector<uint8_t>(16, p), std::vector<uint8_t>(16, q), 64);
@@ -390,7 +390,7 @@ TEST_CASE("vssa: random mixed-precision GEMMs equal a naive triple loop", "[vssa
     }
 }
 
-TEST_CASE("vssa: reordered output equals the permuted plain output; a corrupted one is caught", "[vssa]") {
+TEST_CASE("vssa: reordered output equals the permuted plain output, a corrupted one is caught", "[vssa]") {
     std::mt19937 rng(23);
     const uint64_t M = 40, N = 33, K = 20;
     std::vector<int8_t> a(M * K), bt(N * K);
@@ -424,7 +424,7 @@ TEST_CASE("vssa: reordered output equals the permuted plain output; a corrupted 
     CHECK_THROWS_AS(check_reordered(op, re), reorder_mismatch);
 }
 
-TEST_CASE("vssa: tiles go round-robin or greedily over arrays; the makespan is the busiest array", "[vssa]") {
+TEST_CASE("vssa: tiles go round-robin or greedily over arrays, the makespan is the busiest array", "[vssa]") {
     gemm_op op;
     op.M = 32;
     op.N = 32;

@@ -1,0 +1,116 @@
+// Every scenario and sweep file error of docs/errors.md that tests/cli and test_config.cpp
+// do not provoke already, each with its exact position and text.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "platform/config.h"
+#include "platform/sweep.h"
+
+using dtq::config_error;
+using dtq::config_schema;
+
+namespace {
+
+std::string errors_of(const std::string& yaml, std::vector<std::string> sets = {}) {
+    try {
+        config_schema::get().load_string(yaml, "s.yaml", sets);
+    } catch (const config_error& e) {
+        std::string all;
+        for (const auto& m : e.messages()) all += m + "\n";
+        return all;
+    }
+    return "";
+}
+
+const std::string k_dir = DTQ_BINARY_DIR "/test_config_errors";
+
+std::string write(const std::string& name, const std::string& text) {
+    std::system(("mkdir -p " + k_dir).c_str());
+    std::ofstream(k_dir + "/" + name) << text;
+    return k_dir + "/" + name;
+}
+
+template <class F>
+std::string errors_thrown(F&& f) {
+    try {
+        f();
+    } catch (const config_error& e) {
+        std::string all;
+        for (const auto& m : e.messages()) all += m + "\n";
+        return all;
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST_CASE("config errors: structure of the file", "[config][errors]") {
+    CHECK(errors_of("- a\n- b\n") == "s.yaml:1:1: expected a mapping of scenario keys at the top level\n");
+    CHECK(errors_of("name: t\ndram: 5\n") == "s.yaml:2:7: dram: expected a mapping of dram.* keys\n");
+    CHECK(errors_of("include: {a: 1}\nname: t\n") ==
+          "s.yaml:1:10: include: expected a file name or a list of file names\n");
+    CHECK(errors_of("include: [[a]]\nname: t\n") == "s.yaml:1:11: include: expected a file name\n");
+    CHECK(errors_of("name: {a: 1}\n") == "s.yaml:1:7: name: expected a string, got a mapping\n");
+}
+
+TEST_CASE("config errors: values of each type", "[config][errors]") {
+    CHECK(errors_of("name: t\nmode: fast\n") == "s.yaml:2:7: mode: expected one of functional, timing, got 'fast'\n");
+    CHECK(errors_of("name: t\nworkload:\n  kind: nope\n") ==
+          "s.yaml:3:9: workload.kind: expected one of dma_stream, attention_study, firmware, got 'nope'\n");
+    CHECK(errors_of("name: t\nworkload:\n  attention:\n    ratio_4bit: abc\n") ==
+          "s.yaml:4:17: workload.attention.ratio_4bit: expected a number in [0, 1], got 'abc'\n");
+    CHECK(errors_of("name: t\nworkload:\n  attention:\n    ratio_4bit: 1.5\n") ==
+          "s.yaml:4:17: workload.attention.ratio_4bit: expected a number in [0, 1], got 1.5\n");
+    CHECK(errors_of("name: t\nl2:\n  size: 3 PiB\n") ==
+          "s.yaml:3:9: l2.size: expected an unsigned integer (optionally with B/KiB/MiB/GiB) in [1 KiB, 1 GiB], got '3 PiB'\n");
+}
+
+TEST_CASE("config errors: constraints between keys", "[config][errors]") {
+    CHECK(errors_of("name: t\nl2:\n  size: 1100\n") ==
+          "s.yaml:3:9: l2.size: expected a multiple of line_bytes x ways = 1024, got 1100\n");
+    CHECK(errors_of("name: t\ndram:\n  banks: {enabled: true, row_hit_cycles: 50, row_miss_cycles: 10}\n") ==
+          "s.yaml:3:63: dram.banks.row_miss_cycles: expected >= row_hit_cycles (50), got 10\n");
+    CHECK(errors_of("name: t\nworkload:\n  attention: {ratio_pruned: 0.5}\n") ==
+          "s.yaml: workload.attention.ratio_8bit: expected ratio_pruned + ratio_4bit + ratio_8bit = 1, got 0.5 + 0.414 "
+          "+ 0.306 = 1.22\n");
+    CHECK(errors_of("name: t\nworkload:\n  dma_stream: {chunk_bytes: 1 MiB}\n") ==
+          "s.yaml:3:29: workload.dma_stream.chunk_bytes: expected at most scratchpad.size (262144), got 1048576\n");
+}
+
+TEST_CASE("config errors: --set and includes", "[config][errors]") {
+    CHECK(errors_of("name: t\n", {"dram.size=[1"}).find("--set dram.size=[1: dram.size: cannot parse the value: ") == 0);
+    // A chain of ten includes: a.yaml -> i1.yaml -> ... -> i9.yaml.
+    for (int i = 1; i <= 9; ++i) write("i" + std::to_string(i) + ".yaml", "include: i" + std::to_string(i + 1) + ".yaml\n");
+    write("i10.yaml", "seed: 1\n");
+    const std::string top = write("deep.yaml", "include: i1.yaml\nname: t\n");
+    CHECK(errors_thrown([&] { config_schema::get().load(top); }) ==
+          k_dir + "/i7.yaml:1:10: include: includes nested deeper than 8 levels\n");
+}
+
+TEST_CASE("config errors: sweep files", "[config][errors][sweep]") {
+    const std::string base = DTQ_SOURCE_DIR "/scenarios/dma_stream.yaml";
+    const auto sweep_errors = [&](const std::string& name, const std::string& text) {
+        const std::string p = write(name, text);
+        return errors_thrown([&] { dtq::load_sweep(p); });
+    };
+    const std::string d = k_dir + "/";
+    CHECK(errors_thrown([&] { dtq::load_sweep(d + "none.yaml"); }) == d + "none.yaml: no such file\n");
+    CHECK(sweep_errors("syn.yaml", "base: [x\n").find(d + "syn.yaml:2:1: syntax error: ") == 0);
+    CHECK(sweep_errors("list.yaml", "- 1\n") == d + "list.yaml: expected a mapping with base and grid or points\n");
+    CHECK(sweep_errors("keys.yaml", "base: " + base + "\ngird: {seed: [1]}\n") ==
+          d + "keys.yaml:2:1: gird: unknown key (expected base, grid, points)\n" + d + "keys.yaml: expected grid or points\n");
+    CHECK(sweep_errors("nobase.yaml", "grid: {seed: [1]}\n") == d + "nobase.yaml: base: expected the base scenario file\n");
+    CHECK(sweep_errors("grid.yaml", "base: " + base + "\ngrid: [1]\n") ==
+          d + "grid.yaml:2:7: grid: expected a mapping of key.path: [values]\n");
+    CHECK(sweep_errors("both.yaml", "base: " + base + "\ngrid: {seed: [1]}\npoints: [{seed: 2}]\n") ==
+          d + "both.yaml:3:9: points: give either grid or points, not both\n");
+    CHECK(sweep_errors("pts.yaml", "base: " + base + "\npoints: {seed: 2}\n") ==
+          d + "pts.yaml:2:9: points: expected a list of mappings\n");
+    CHECK(sweep_errors("pt.yaml", "base: " + base + "\npoints: [3]\n") ==
+          d + "pt.yaml:2:10: points: expected a mapping of key.path: value\n");
+    CHECK(sweep_errors("bad_point.yaml", "base: " + base + "\npoints: [{seed: 1}, {dram.bytes_per_cycle: 0}]\n") ==
+          d + "bad_point.yaml: point 1: --set dram.bytes_per_cycle=0: dram.bytes_per_cycle: expected an unsigned "
+              "integer in [1, 4096], got 0\n");
+}
