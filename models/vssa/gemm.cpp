@@ -11,10 +11,14 @@
 #define DTQ_GEMM_VNNI 1
 // GCC 12's unpack / shuffle intrinsics start from _mm512_undefined_epi32(), which its
 // -Wmaybe-uninitialized reports when inlined (a GCC 12 false positive).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 #endif
 
 namespace dtq::vssa {

@@ -235,7 +235,7 @@ TEST_CASE("vssa: gemm_s8 equals the naive triple loop at the extremes and odd sh
     CHECK(std::all_of(c.begin(), c.end(), [](int32_t v) { return v == 16384000; }));
 }
 
-TEST_CASE("vssa: gemm_s8 remainder paths (every M, N, K tail; extremes; 1 and 2 threads)", "[vssa]") {
+TEST_CASE("vssa: gemm_s8 remainder paths: every M, N, K tail, extremes, 1 and 2 threads", "[vssa]") {
     // The VNNI kernel works on row blocks of 8, column panels of 32 (two vectors of 16) and
     // k-groups of 4; these sizes hit every row-block height 1..8, one- and two-vector
     // panels with every column tail, and every K mod 4 (and mod 64), each with 1 and 2
