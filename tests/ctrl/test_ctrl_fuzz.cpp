@@ -104,9 +104,12 @@ fuzz_cmd valid_command(std::mt19937_64& rng, uint8_t opcode) {
             break;
         case DTQ_OP_ATTENTION:
             c.u.attention.q = D; c.u.attention.k = D + 65536; c.u.attention.v = D + 131072; c.u.attention.out = D + 196608;
-            c.u.attention.seq = a; c.u.attention.head_dim = static_cast<uint16_t>(b); c.u.attention.heads = static_cast<uint16_t>(1 + rng() % 4);
+            // head_dim even (4-bit tokens are packed two per byte); k0 needs a precision list
+            c.u.attention.seq = a; c.u.attention.head_dim = static_cast<uint16_t>(std::max(2u, b & ~1u)); c.u.attention.heads = static_cast<uint16_t>(1 + rng() % 4);
             c.u.attention.k0 = static_cast<uint16_t>(rng() % (a + 1));
             c.u.attention.k1 = static_cast<uint16_t>(c.u.attention.k0 ? rng() % (c.u.attention.k0 + 1u) : 0);
+            c.u.attention.prec_list = c.u.attention.k0 || rng() % 2 ? D + 262144 : 0;
+            c.u.attention.score_shift = static_cast<uint16_t>(rng() % 63);
             break;
         case DTQ_OP_MARKER: c.u.marker.value = static_cast<uint32_t>(rng()); break;
         default: break;  // NOP, FENCE
