@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build run test test-sanitize bench clean
+.PHONY: all deps configure build run test test-sanitize fuzz bench clean
 
 all: build
 
@@ -29,6 +29,22 @@ test: build
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer (any report fails a test).
 test-sanitize:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DDTQ_SANITIZE=ON $(CMAKE_FLAGS)"
+
+# libFuzzer harnesses of the scenario loader and the command decoder (clang, optional, not
+# in CI): builds build-fuzz and runs each for FUZZ_SECONDS; findings land in build-fuzz/
+# as crash-* files (docs/errors.md#fuzzing).
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@command -v clang++ >/dev/null && ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || \
+	  { echo "make fuzz needs clang and libFuzzer: apt-get install clang libclang-rt-14-dev"; exit 1; }
+	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDTQ_FUZZ=ON -DDTQ_TESTS=OFF -DDTQ_COSIM=OFF $(CMAKE_FLAGS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_config fuzz_command
+	mkdir -p $(FUZZ_BUILD)/corpus/config $(FUZZ_BUILD)/corpus/command
+	cp scenarios/*.yaml scenarios/presets/*.yaml $(FUZZ_BUILD)/corpus/config/
+	cd $(FUZZ_BUILD) && ./fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=4096 corpus/config
+	cd $(FUZZ_BUILD) && ./fuzz/fuzz_command -max_total_time=$(FUZZ_SECONDS) -max_len=72 corpus/command
 
 clean:
 	rm -rf $(BUILD)

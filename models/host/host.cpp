@@ -73,21 +73,24 @@ void host::run() {
 
 bool host::access(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, unsigned len) {
     m_qk.inc(m_clk.time(m_cfg.access_cycles));  // the core issues the access
-    tlm::tlm_generic_payload tx;
-    tx.set_command(cmd);
-    tx.set_address(addr);
-    tx.set_data_ptr(data);
-    tx.set_data_length(len);
-    tx.set_streaming_width(len);
-    tx.set_byte_enable_ptr(nullptr);
-    tx.set_dmi_allowed(false);
-    tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    sc_time d = m_qk.get_local_time();
-    mem->b_transport(tx, d);
-    m_qk.set(d);
+    bool ok = false;
+    {   // the payload is gone before the sync below can suspend this thread (a stopped run leaks nothing)
+        tlm::tlm_generic_payload tx;
+        tx.set_command(cmd);
+        tx.set_address(addr);
+        tx.set_data_ptr(data);
+        tx.set_data_length(len);
+        tx.set_streaming_width(len);
+        tx.set_byte_enable_ptr(nullptr);
+        tx.set_dmi_allowed(false);
+        tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        sc_time d = m_qk.get_local_time();
+        mem->b_transport(tx, d);
+        m_qk.set(d);
+        ok = tx.is_response_ok();
+    }
     (cmd == tlm::TLM_READ_COMMAND ? m_reads : m_writes)++;
     m_bytes += len;
-    const bool ok = tx.is_response_ok();
     if (!ok) ++m_bus_errors;
     if (m_qk.need_sync()) m_qk.sync();
     return ok;

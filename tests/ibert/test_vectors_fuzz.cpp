@@ -85,9 +85,11 @@ void mutate_structure(json& doc, std::mt19937_64& rng) {
             case 0: case 1: case 2: case 3: *n = random_value(rng); break;
             case 4: case 5: case 6: case 7: case 8: case 9: case 10:
                 // a number nudged: often a wrong expected value, sometimes an out-of-range input
-                if (n->is_number_integer()) *n = n->get<int64_t>() + (rng() % 2 ? 1 : -1) * static_cast<int64_t>(1 + rng() % 3);
+                if (n->is_number_integer())  // wraps at the int64 limits (unsigned arithmetic: no UB)
+                    *n = static_cast<int64_t>(static_cast<uint64_t>(n->get<int64_t>()) + (rng() % 2 ? 1 + rng() % 3 : -(1 + rng() % 3)));
                 else if (n->is_number_float()) *n = n->get<double>() * (rng() % 2 ? 2.0 : -1.0);
-                else if (n->is_array() && !n->empty() && (*n)[0].is_number_integer()) (*n)[0] = (*n)[0].get<int64_t>() + 1;
+                else if (n->is_array() && !n->empty() && (*n)[0].is_number_integer())
+                    (*n)[0] = static_cast<int64_t>(static_cast<uint64_t>((*n)[0].get<int64_t>()) + 1);
                 break;
             case 11: case 12:  // a key deleted
                 if (n->is_object() && !n->empty()) {
