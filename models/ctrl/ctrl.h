@@ -123,7 +123,6 @@ public:
     void trace(sc_core::sc_trace_file* tf);
     // One line per register, for the watchdog's state dump.
     std::string dump() const;
-    using sc_core::sc_module::dump;  // sc_object::dump(std::ostream&) stays visible
     const ctrl_config& config() const { return m_cfg; }
 
     // The command decoder, free of state and of SystemC (tests and fuzz/ call it directly):
