@@ -231,12 +231,12 @@ void pack_b_panel(const int8_t* bt, uint64_t N, uint64_t K, uint64_t j0, int nv,
     }
 }
 
-// Rows r < MR, columns [0, 16 NV) of c (under the column masks) = init + sum over kg
-// k-groups of pa x pb; init is bias (first K block) or c itself (later K blocks).
 // acc += u8 x s8 dot products of 4 bytes (vpdpbusd). Inline asm: GCC 12 wraps each
 // _mm512_dpbusd_epi32 of a loop-carried accumulator in two register copies.
 inline void dpbusd(__m512i& acc, __m512i a, __m512i b) { __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b)); }
 
+// Rows r < MR, columns [0, 16 NV) of c (under the column masks) = init + sum over kg
+// k-groups of pa x pb; init is bias (first K block) or c itself (later K blocks).
 // The accumulators are named variables, not an array: GCC 12 keeps a __m512i array in
 // memory here and copies every accumulator twice per k-group.
 template <int MR, int NV>
@@ -279,7 +279,7 @@ void micro_kernel(const uint8_t* pa, const uint8_t* pb, const int32_t* bias, uin
 
 using kernel_fn = void (*)(const uint8_t*, const uint8_t*, const int32_t*, uint64_t, int32_t*, uint64_t, const __mmask16*);
 
-// kernels[nv - 1][h - 1] = micro_kernel<h, nv>
+// kKernels[nv - 1][h - 1] = micro_kernel<h, nv>
 template <int NV, size_t... H>
 constexpr std::array<kernel_fn, sizeof...(H)> kernel_row(std::index_sequence<H...>) {
     return {&micro_kernel<static_cast<int>(H) + 1, NV>...};
@@ -290,10 +290,12 @@ constexpr std::array<std::array<kernel_fn, kMR>, sizeof...(V)> kernel_table(std:
 }
 constexpr auto kKernels = kernel_table(std::make_index_sequence<kNV>{});
 
-// Rows [i0, i1) (i0 a multiple of kMR) x column panels [p0, p1) of width kNR. K is cut into blocks of at
-// most kKcGroups k-groups so that a block of the panel stays in L1 across the row blocks.
+// Rows [i0, i1) (i0 a multiple of kMR) x column panels [p0, p1) of width kNR. K is cut into
+// blocks of at most kKcGroups k-groups so that a block of the panel stays in L1 across the
+// row blocks.
 void vnni_part(const packed_a& A, const int8_t* bt, int32_t* c, uint64_t i0, uint64_t i1, uint64_t N, uint64_t K, uint64_t p0,
                uint64_t p1) {
+    if (i0 >= i1 || p0 >= p1) return;
     const uint64_t kg = A.kg;
     const uint64_t nkb = (kg + kKcGroups - 1) / kKcGroups, kcg = (kg + nkb - 1) / nkb;
     std::vector<uint8_t> pb(kg * kNR * 4);
