@@ -1,3 +1,49 @@
+// Exact int8 GEMM (gemm.h): c[M x N] (int32) = a[M x K] x bt[N x K]^T. Two kernels, chosen
+// at compile time.
+//
+// AVX512-VNNI (__AVX512F__, __AVX512BW__ and __AVX512VNNI__, i.e. the default -march=native
+// build on the project's machines). vpdpbusd multiplies unsigned by signed bytes (4 per int32
+// lane, non-saturating), so A is biased: a + 128 = a ^ 0x80 as uint8, and
+//   sum_k a_k b_k = sum_k (a_k + 128) b_k - 128 sum_k b_k.
+// The accumulators start at -128 x (column sum of B), so nothing runs after the kernel.
+//   - B: panels of 32 columns (two zmm of 16 int32 lanes); per group of 4 k, 64 bytes hold the
+//     4 bytes of each of 16 columns (a 16 x 16 dword transpose of 16 rows of bt; masked loads
+//     zero the K tail, columns past N are zero). Column sums come from the packed vectors
+//     (vpdpbusd by 128). The next panel's source is prefetched into L2 meanwhile.
+//   - A: blocks of 8 rows; per k-group the 4 bytes of each row (the same transpose).
+//   - Micro-kernel: 8 rows x 32 columns = 16 zmm accumulators; per k-group 2 loads of B, 8
+//     broadcasts of A, 16 vpdpbusd. Row tails use 1..7-row instances, column tails masked
+//     stores. K is cut into blocks of 768 (24 KiB of the panel stays in L1 across the row
+//     blocks); later blocks start from c.
+//   - threads: column panels (row blocks when there are fewer panels) are split over
+//     std::threads, the caller computing one part, at most one thread per 6e6 MACs. Sums are
+//     exact, so c does not depend on the split.
+// Bound: after the first g k-groups an accumulator holds
+//   sum_{k < 4g} a_k b_k - 128 sum_{k >= 4g} b_k,
+// every term at most 128 x 128 = 16384 in magnitude, so |acc| <= 16384 K at every step, the
+// bound of the result itself. K <= 131071 gives |acc| <= 2147467264 < 2^31: nothing wraps
+// (K = 65536: 2^30). (Starting from zero and subtracting afterwards would reach 255 x 128 x K
+// = 32640 K, i.e. K <= 65793.) Larger K take the portable kernel, whose result may then not
+// fit int32 either (all -128 operands: 16384 K >= 2^31).
+//
+// Portable (any other target, and K > 131071): operands widened to int16, 4 x 4 blocks of
+// dot products over the whole K (GCC vectorizes them), rows split over std::threads.
+//
+// Measured (bench/vssa/vssa_bench, best of >= 0.4 s per shape and of 7 runs; GMAC/s; dgemm =
+// OpenBLAS 0.3.21 cblas_dgemm on the same inputs, same threads). Intel Xeon @ 2.8 GHz KVM
+// guest, 2 vCPUs (AVX512 F/BW/VL/VNNI), GCC 12.2 -O3 -march=native, Debian 12; commit
+// 06b8afd against 0cf084b (the int16 kernel). The machine ran two other compile jobs
+// throughout (load 3-5): 2-thread figures are pessimistic. docs/performance.md has the rest.
+//                               1 thread                    2 threads
+//   M x N x K            before  after  dgemm  after/   before  after  dgemm  after/
+//                                               dgemm                         dgemm
+//   128 x 768 x 768        18.0  227.8   28.6   8.0      22.8  209.4   46.3   4.5
+//   128 x 3072 x 768       15.8  191.1   29.6   6.5      14.9  299.2   27.5  10.9
+//   128 x 768 x 3072       11.9  204.9   26.8   7.6      10.4  283.5   24.9  11.4
+//   128 x 128 x 64         19.7  184.1   24.0   7.7      13.6  182.9   35.2   5.2
+//   128 x 64 x 128         24.8  180.7   23.6   7.7      16.2  178.6   37.9   4.7
+// A register-only loop of 16 independent vpdpbusd ran at 215-275 GMAC/s on one vCPU in the
+// same conditions: the 128 x 768 x 768 product is at that ceiling.
 #include "vssa/gemm.h"
 
 #include <algorithm>
@@ -185,12 +231,12 @@ void pack_b_panel(const int8_t* bt, uint64_t N, uint64_t K, uint64_t j0, int nv,
     }
 }
 
-// Rows r < MR, columns [0, 16 NV) of c (under the column masks) = init + sum over kg
-// k-groups of pa x pb; init is bias (first K block) or c itself (later K blocks).
 // acc += u8 x s8 dot products of 4 bytes (vpdpbusd). Inline asm: GCC 12 wraps each
 // _mm512_dpbusd_epi32 of a loop-carried accumulator in two register copies.
 inline void dpbusd(__m512i& acc, __m512i a, __m512i b) { __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b)); }
 
+// Rows r < MR, columns [0, 16 NV) of c (under the column masks) = init + sum over kg
+// k-groups of pa x pb; init is bias (first K block) or c itself (later K blocks).
 // The accumulators are named variables, not an array: GCC 12 keeps a __m512i array in
 // memory here and copies every accumulator twice per k-group.
 template <int MR, int NV>
@@ -233,7 +279,7 @@ void micro_kernel(const uint8_t* pa, const uint8_t* pb, const int32_t* bias, uin
 
 using kernel_fn = void (*)(const uint8_t*, const uint8_t*, const int32_t*, uint64_t, int32_t*, uint64_t, const __mmask16*);
 
-// kernels[nv - 1][h - 1] = micro_kernel<h, nv>
+// kKernels[nv - 1][h - 1] = micro_kernel<h, nv>
 template <int NV, size_t... H>
 constexpr std::array<kernel_fn, sizeof...(H)> kernel_row(std::index_sequence<H...>) {
     return {&micro_kernel<static_cast<int>(H) + 1, NV>...};
@@ -244,10 +290,12 @@ constexpr std::array<std::array<kernel_fn, kMR>, sizeof...(V)> kernel_table(std:
 }
 constexpr auto kKernels = kernel_table(std::make_index_sequence<kNV>{});
 
-// Rows [i0, i1) (i0 a multiple of kMR) x column panels [p0, p1) of width kNR. K is cut into blocks of at
-// most kKcGroups k-groups so that a block of the panel stays in L1 across the row blocks.
+// Rows [i0, i1) (i0 a multiple of kMR) x column panels [p0, p1) of width kNR. K is cut into
+// blocks of at most kKcGroups k-groups so that a block of the panel stays in L1 across the
+// row blocks.
 void vnni_part(const packed_a& A, const int8_t* bt, int32_t* c, uint64_t i0, uint64_t i1, uint64_t N, uint64_t K, uint64_t p0,
                uint64_t p1) {
+    if (i0 >= i1 || p0 >= p1) return;
     const uint64_t kg = A.kg;
     const uint64_t nkb = (kg + kKcGroups - 1) / kKcGroups, kcg = (kg + nkb - 1) / nkb;
     std::vector<uint8_t> pb(kg * kNR * 4);
