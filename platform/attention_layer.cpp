@@ -95,13 +95,7 @@ attention_layer::attention_layer(const sc_module_name& n, const attention_layer_
 
 bool attention_layer::timed_access(bool write, uint64_t addr, uint8_t* data, uint64_t len, uint64_t at, uint64_t& done) {
     tlm::tlm_generic_payload tx;
-    tx.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-    tx.set_address(addr);
-    tx.set_data_ptr(data);
-    tx.set_data_length(static_cast<unsigned>(len));
-    tx.set_streaming_width(static_cast<unsigned>(len));
-    tx.set_byte_enable_ptr(nullptr);
-    tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    init_payload(tx, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, addr, data, len);
     sc_time d = m_clk.time(at) - sc_time_stamp();
     mem->b_transport(tx, d);
     done = m_clk.cycles(sc_time_stamp() + d);

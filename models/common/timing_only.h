@@ -1,4 +1,4 @@
-// TLM extension marking a transaction that carries no data: the target applies its
+// TLM helpers. The extension marks a transaction that carries no data: the target applies its
 // timing and statistics but neither reads nor writes the data pointer. Used by the
 // L2 (tag-only cache: its line fills and write-backs are traffic, the data stays in
 // DRAM) and by every initiator in `timing` mode.
@@ -19,6 +19,18 @@ inline bool is_timing_only(const tlm::tlm_generic_payload& tx) {
 }  // namespace dtq
 
 namespace dtq {
+
+// A plain single-beat payload: command, address, data (nullptr for timing-only), length,
+// streaming width = length, no byte enables, response INCOMPLETE. Every initiator uses it.
+inline void init_payload(tlm::tlm_generic_payload& tx, tlm::tlm_command cmd, uint64_t addr, uint8_t* data, uint64_t len) {
+    tx.set_command(cmd);
+    tx.set_address(addr);
+    tx.set_data_ptr(data);
+    tx.set_data_length(static_cast<unsigned>(len));
+    tx.set_streaming_width(static_cast<unsigned>(len));
+    tx.set_byte_enable_ptr(nullptr);
+    tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+}
 
 inline const char* response_name(tlm::tlm_response_status s) {
     switch (s) {

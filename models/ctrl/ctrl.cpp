@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/timing_only.h"
 #include "common/trace.h"
 
 #include <stdexcept>
@@ -275,13 +276,7 @@ void ctrl::execute(uint32_t index) {
     bool fetched = false;
     {
         tlm::tlm_generic_payload tx;
-        tx.set_command(tlm::TLM_READ_COMMAND);
-        tx.set_address(c.address);
-        tx.set_data_ptr(c.raw.data());
-        tx.set_data_length(r::desc::SIZE);
-        tx.set_streaming_width(r::desc::SIZE);
-        tx.set_byte_enable_ptr(nullptr);
-        tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        init_payload(tx, tlm::TLM_READ_COMMAND, c.address, c.raw.data(), r::desc::SIZE);
         mem->b_transport(tx, d);
         fetched = tx.is_response_ok();
     }

@@ -26,13 +26,7 @@ bool dma::burst(bool write, uint64_t addr, uint64_t len, uint8_t* data, bool tim
     tlm::tlm_generic_payload tx;
     timing_only ext;
     if (timing_only_) tx.set_extension(&ext);
-    tx.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-    tx.set_address(addr);
-    tx.set_data_ptr(timing_only_ ? nullptr : data);
-    tx.set_data_length(static_cast<unsigned>(len));
-    tx.set_streaming_width(static_cast<unsigned>(len));
-    tx.set_byte_enable_ptr(nullptr);
-    tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    init_payload(tx, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, addr, timing_only_ ? nullptr : data, len);
     sc_time d = m_clk.time(at) - sc_time_stamp();
     mem->b_transport(tx, d);
     if (timing_only_) tx.clear_extension(&ext);

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <vector>
 
+#include "common/timing_only.h"
 #include "common/trace.h"
 #include "dtq_hal.h"
 
@@ -76,14 +77,8 @@ bool host::access(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, unsigned l
     bool ok = false;
     {   // the payload is gone before the sync below can suspend this thread (a stopped run leaks nothing)
         tlm::tlm_generic_payload tx;
-        tx.set_command(cmd);
-        tx.set_address(addr);
-        tx.set_data_ptr(data);
-        tx.set_data_length(len);
-        tx.set_streaming_width(len);
-        tx.set_byte_enable_ptr(nullptr);
+        init_payload(tx, cmd, addr, data, len);
         tx.set_dmi_allowed(false);
-        tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
         sc_time d = m_qk.get_local_time();
         mem->b_transport(tx, d);
         m_qk.set(d);

@@ -39,12 +39,7 @@ uint64_t l2::dram_line(bool write, uint64_t line_addr, uint64_t at_cycle, tlm::t
     tlm::tlm_generic_payload tx;
     timing_only ext;
     tx.set_extension(&ext);
-    tx.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-    tx.set_address(line_addr);
-    tx.set_data_ptr(nullptr);
-    tx.set_data_length(static_cast<unsigned>(m_cfg.line_bytes));
-    tx.set_streaming_width(static_cast<unsigned>(m_cfg.line_bytes));
-    tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    init_payload(tx, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, line_addr, nullptr, m_cfg.line_bytes);
     sc_time d = m_clk.time(at_cycle) - sc_time_stamp();
     mem->b_transport(tx, d);
     tx.clear_extension(&ext);
