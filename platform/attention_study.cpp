@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <numeric>
@@ -17,6 +18,28 @@
 namespace dtq {
 
 using namespace sc_core;
+
+synthetic_layer synthetic_layer_of(const scenario_config& c, uint64_t layer) {
+    const auto& a = c.workload.attention;
+    const uint64_t n = a.seq;
+    synthetic_layer s;
+    s.seed = c.seed * 1000003 + layer;
+    s.salience = synthetic_attention(n, find_model(a.model)->d_head(), s.seed).salience;
+    s.k0 = topk::count_from_ratio(1.0 - a.ratio_pruned, n);
+    s.k1 = std::min(s.k0, topk::count_from_ratio(a.ratio_8bit, n));
+    std::vector<uint32_t> all(n);
+    std::iota(all.begin(), all.end(), 0u);
+    const topk::precision_split split = topk::split({}, s.salience, all, s.k0, s.k1);
+    s.bits.assign(n, 0);
+    for (uint32_t t : split.bits4) s.bits[t] = 4;
+    for (uint32_t t : split.bits8) s.bits[t] = 8;
+    return s;
+}
+
+uint64_t simulated_heads(const attention_study_config& a) {
+    const uint64_t all = find_model(a.model)->heads;
+    return a.heads ? std::min(a.heads, all) : all;
+}
 
 attention_study::attention_study(const sc_module_name& n, const scenario_config& cfg, const dtq::clock& clk)
     : workload(n),
@@ -94,31 +117,24 @@ void attention_study::body() {
     other.fault = {};
     vssa::vssa_config other_base = other;  // baselines: the scenario's own order
     other_base.reorder = vc.reorder;
-    const uint64_t k0 = topk::count_from_ratio(1.0 - a.ratio_pruned, n);
-    const uint64_t k1 = std::min(k0, topk::count_from_ratio(a.ratio_8bit, n));
     uint64_t now = 0;
     const auto t0 = std::chrono::steady_clock::now();
     for (uint64_t layer = 0; layer < a.layers; ++layer) {
-        // Importance: the seeded salience of this layer's tokens (the same in both modes,
-        // so cycles do not depend on the mode; docs/workloads.md).
-        const uint64_t lseed = m_cfg.seed * 1000003 + layer;
-        const attention_inputs head0 = synthetic_attention(n, dh, lseed);
+        const synthetic_layer sl = synthetic_layer_of(m_cfg, layer);
+        const uint64_t lseed = sl.seed;
+        const std::vector<uint8_t>& bits = sl.bits;
+        m_pruned += static_cast<uint64_t>(std::count(bits.begin(), bits.end(), 0));
+        m_bits4 += static_cast<uint64_t>(std::count(bits.begin(), bits.end(), 4));
+        m_bits8 += static_cast<uint64_t>(std::count(bits.begin(), bits.end(), 8));
+        // SpAtten-style baseline: the same salience ranking, its own pruning ratio.
         std::vector<uint32_t> all(n);
         std::iota(all.begin(), all.end(), 0u);
-        const topk::precision_split split = topk::split({}, head0.salience, all, k0, k1);
-        std::vector<uint8_t> bits(n, 0);
-        for (uint32_t t : split.bits4) bits[t] = 4;
-        for (uint32_t t : split.bits8) bits[t] = 8;
-        m_pruned += split.pruned.size();
-        m_bits4 += split.bits4.size();
-        m_bits8 += split.bits8.size();
-        // SpAtten-style baseline: the same salience ranking, its own pruning ratio.
         const std::vector<uint32_t> spatten_kept =
-            topk::select(head0.salience, all, topk::count_from_ratio(1.0 - a.spatten_ratio_pruned, n));
+            topk::select(sl.salience, all, topk::count_from_ratio(1.0 - a.spatten_ratio_pruned, n));
         std::vector<uint8_t> kept_bits;
         for (uint8_t b : bits)
             if (b) kept_bits.push_back(b);
-        const uint64_t heads = a.heads ? std::min<uint64_t>(a.heads, m.heads) : m.heads;
+        const uint64_t heads = simulated_heads(a);
         for (uint64_t h = 0; h < heads; ++h) {
             vssa::gemm_op qk;
             qk.name = fmt::format("layer{}.head{}.qk", layer, h);

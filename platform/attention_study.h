@@ -11,6 +11,22 @@
 
 namespace dtq {
 
+// The synthetic attention workload, shared by the attention study and the `attention`
+// app's loader (docs/attention.md): layer L's tensors come from the seed
+// seed * 1000003 + L; head h's Q/K/V are synthetic_attention(seq, d_head, seed * 31 + h);
+// head 0 of the layer seed gives the tokens' salience, and the layer's precisions are the
+// two top-k engines' split of it at the scenario's ratios (the same in both modes, so
+// cycles do not depend on the mode).
+struct synthetic_layer {
+    uint64_t seed = 0;               // the layer's seed
+    std::vector<uint32_t> salience;  // per token
+    std::vector<uint8_t> bits;       // per token: 0 (pruned), 4 or 8
+    uint64_t k0 = 0, k1 = 0;         // kept tokens, of which 8-bit
+};
+synthetic_layer synthetic_layer_of(const scenario_config& c, uint64_t layer);
+// Heads simulated per layer: workload.attention.heads, 0 = all of the model's.
+uint64_t simulated_heads(const attention_study_config& a);
+
 // What the platform's watchdog and reports need from any workload.
 class workload : public sc_core::sc_module {
 public:

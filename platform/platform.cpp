@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <numeric>
 #include <iostream>
 
 #include "common/timing_only.h"
@@ -17,7 +16,6 @@
 #include "platform/attention_study.h"
 #include "platform/model_zoo.h"
 #include "platform/synthetic.h"
-#include "topk/topk.h"
 #include "platform/report.h"
 
 namespace dtq {
@@ -216,7 +214,7 @@ void platform::read_dram(uint64_t addr, void* dst, uint64_t len) const { m_dram.
 void platform::load_attention_inputs() {
     const auto& a = m_cfg.workload.attention;
     const model_shape m = *find_model(a.model);
-    const uint64_t seq = a.seq, dh = m.d_head(), heads = a.heads ? std::min<uint64_t>(a.heads, m.heads) : m.heads;
+    const uint64_t seq = a.seq, dh = m.d_head(), heads = simulated_heads(a);
     const auto align = [](uint64_t x) { return (x + 4095) / 4096 * 4096; };
     const uint64_t args_at = DTQ_APP_DATA_ADDR, prec_at = args_at + 4096;
     const uint64_t q_at = prec_at + align(seq), tensor = align(heads * seq * dh);
@@ -224,16 +222,9 @@ void platform::load_attention_inputs() {
     if (out_at + heads * seq * dh * 4 > amap::DRAM_BASE + m_cfg.dram.size)
         throw config_error({fmt::format("dram.size: expected at least {} bytes for the attention app's tensors, got {}",
                                         out_at + heads * seq * dh * 4 - amap::DRAM_BASE, m_cfg.dram.size)});
-    const uint64_t lseed = m_cfg.seed * 1000003;  // layer 0 (attention_study's seeds)
-    const attention_inputs head0 = synthetic_attention(seq, dh, lseed);
-    std::vector<uint32_t> all(seq);
-    std::iota(all.begin(), all.end(), 0u);
-    const uint64_t k0 = topk::count_from_ratio(1.0 - a.ratio_pruned, seq);
-    const uint64_t k1 = std::min(k0, topk::count_from_ratio(a.ratio_8bit, seq));
-    const topk::precision_split split = topk::split({}, head0.salience, all, k0, k1);
-    std::vector<uint8_t> bits(seq, 0);
-    for (uint32_t t : split.bits4) bits[t] = 4;
-    for (uint32_t t : split.bits8) bits[t] = 8;
+    const synthetic_layer layer0 = synthetic_layer_of(m_cfg, 0);  // the attention study's layer 0
+    const uint64_t lseed = layer0.seed, k0 = layer0.k0, k1 = layer0.k1;
+    const std::vector<uint8_t>& bits = layer0.bits;
     write_dram(prec_at, bits.data(), seq);
     if (m_cfg.mode == sim_mode::functional) {
         std::vector<uint8_t> slot(dh);
