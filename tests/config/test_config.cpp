@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "config_errors.h"
 #include "platform/config.h"
 
 using dtq::config_error;
@@ -12,17 +13,7 @@ using dtq::config_schema;
 
 namespace {
 
-// Messages of a failing load, joined.
-std::string errors_of(const std::string& yaml, std::vector<std::string> sets = {}) {
-    try {
-        config_schema::get().load_string(yaml, "s.yaml", sets);
-    } catch (const config_error& e) {
-        std::string all;
-        for (const auto& m : e.messages()) all += m + "\n";
-        return all;
-    }
-    return "";
-}
+using dtq::test::errors_of;
 
 std::string read(const std::string& path) {
     std::ifstream f(path);

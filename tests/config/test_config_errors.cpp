@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "config_errors.h"
 #include "platform/config.h"
 #include "platform/sweep.h"
 
@@ -13,16 +14,7 @@ using dtq::config_schema;
 
 namespace {
 
-std::string errors_of(const std::string& yaml, std::vector<std::string> sets = {}) {
-    try {
-        config_schema::get().load_string(yaml, "s.yaml", sets);
-    } catch (const config_error& e) {
-        std::string all;
-        for (const auto& m : e.messages()) all += m + "\n";
-        return all;
-    }
-    return "";
-}
+using dtq::test::errors_of;
 
 const std::string k_dir = DTQ_BINARY_DIR "/test_config_errors";
 
