@@ -70,9 +70,7 @@ attention_layer::attention_layer(const sc_module_name& n, const attention_layer_
       m_cycles(m_stats.counter("cycles", "cycles", "sum over layers of first-op-to-last-op cycles")),
       m_busy_dma(m_stats.counter("dma_busy_cycles", "cycles", "DMA busy: Q/K/V fetch and result drain")),
       m_busy_fetcher(m_stats.counter("fetcher_busy_cycles", "cycles", "fetcher address generation")),
-      m_busy_vssa(m_stats.counter("vssa_busy_cycles", "cycles", "VSSA busy: Q x K^T and P x V")),
       m_busy_softmax(m_stats.counter("softmax_busy_cycles", "cycles", "softmax unit busy")),
-      m_busy_topk(m_stats.counter("topk_busy_cycles", "cycles", "module 2 busy: importance accumulation, top-k engines")),
       m_vssa_qk(m_stats.counter("vssa_qk_cycles", "cycles", "VSSA cycles of Q x K^T")),
       m_vssa_pv(m_stats.counter("vssa_pv_cycles", "cycles", "VSSA cycles of P x V")),
       m_module2(m_stats.counter("module2_cycles", "cycles", "module 2 (importance, top-k, precision write) cycles")),
@@ -86,6 +84,9 @@ attention_layer::attention_layer(const sc_module_name& n, const attention_layer_
       m_next_bits8(m_stats.counter("next_tokens_8bit", "tokens", "8-bit tokens the top-k chose for the next layer")),
       m_stall(m_stats.counter("vssa_stall_pe_cycles", "cycles", "sum over PEs of VSSA stall cycles")),
       m_tiles(m_stats.counter("vssa_tiles", "count", "VSSA tiles (iterations)")) {
+    m_stats.derived_int("vssa_busy_cycles", "cycles", "VSSA busy: Q x K^T and P x V", [this] { return m_vssa_qk + m_vssa_pv; });
+    m_stats.derived_int("topk_busy_cycles", "cycles", "module 2 busy: importance accumulation, top-k engines",
+                        [this] { return m_module2; });
     m_stats.derived("vssa_stall_ratio", "ratio", "mean over VSSA tiles of R",
                     [this] { return m_tiles ? m_r_sum / static_cast<double>(m_tiles) : 0.0; });
     m_stats.derived("module2_hidden_ratio", "ratio", "module2_hidden_cycles / module2_cycles", [this] {
@@ -355,8 +356,6 @@ command_outcome attention_layer::execute(const command& c) {
         rep.end = std::max(module1_end, end2);
         rep.exposed = rep.end - module1_end;
         rep.hidden = rep.module2 - rep.exposed;
-        rep.busy_vssa = rep.vssa_qk + rep.vssa_pv;
-        rep.busy_topk = rep.module2;
     } catch (const unit_error& e) {
         m_last_error = e.what();
         o.error = e.code;
@@ -381,9 +380,7 @@ command_outcome attention_layer::execute(const command& c) {
     m_cycles += rep.end - rep.start;
     m_busy_dma += rep.busy_dma;
     m_busy_fetcher += rep.busy_fetcher;
-    m_busy_vssa += rep.busy_vssa;
     m_busy_softmax += rep.busy_softmax;
-    m_busy_topk += rep.busy_topk;
     m_vssa_qk += rep.vssa_qk;
     m_vssa_pv += rep.vssa_pv;
     m_module2 += rep.module2;
@@ -400,9 +397,9 @@ command_outcome attention_layer::execute(const command& c) {
     m_r_sum += rep.stall_ratio_sum;
     o.busy[rg::UNIT_DMA] = rep.busy_dma;
     o.busy[rg::UNIT_FETCHER] = rep.busy_fetcher;
-    o.busy[rg::UNIT_VSSA] = rep.busy_vssa;
+    o.busy[rg::UNIT_VSSA] = rep.vssa_qk + rep.vssa_pv;
     o.busy[rg::UNIT_SOFTMAX] = rep.busy_softmax;
-    o.busy[rg::UNIT_TOPK] = rep.busy_topk;
+    o.busy[rg::UNIT_TOPK] = rep.module2;
     o.stall_cycles = rep.stall_pe_cycles;
     return o;
 }

@@ -57,9 +57,9 @@ struct attention_memories {
 struct attention_layer_report {
     uint64_t start = 0, end = 0;             // cycles
     uint64_t module1_end = 0;                // last P x V / output write
-    uint64_t busy_dma = 0, busy_fetcher = 0, busy_vssa = 0, busy_softmax = 0, busy_topk = 0;
-    uint64_t vssa_qk = 0, vssa_pv = 0;       // VSSA cycles by GEMM kind
-    uint64_t module2 = 0, hidden = 0, exposed = 0;
+    uint64_t busy_dma = 0, busy_fetcher = 0, busy_softmax = 0;
+    uint64_t vssa_qk = 0, vssa_pv = 0;       // VSSA cycles by GEMM kind (VSSA busy = their sum)
+    uint64_t module2 = 0, hidden = 0, exposed = 0;  // module 2 = the top-k unit's busy cycles
     uint64_t pruned = 0, bits4 = 0, bits8 = 0;           // this layer's tokens
     uint64_t next_pruned = 0, next_bits4 = 0, next_bits8 = 0;  // what the top-k chose (k0 != 0)
     uint64_t stall_pe_cycles = 0, busy_pe_cycles = 0, tiles = 0;
@@ -97,9 +97,7 @@ private:
     uint64_t& m_cycles;
     uint64_t& m_busy_dma;
     uint64_t& m_busy_fetcher;
-    uint64_t& m_busy_vssa;
     uint64_t& m_busy_softmax;
-    uint64_t& m_busy_topk;
     uint64_t& m_vssa_qk;
     uint64_t& m_vssa_pv;
     uint64_t& m_module2;
