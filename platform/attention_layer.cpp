@@ -119,6 +119,7 @@ command_outcome attention_layer::execute(const command& c) {
     const uint64_t seq = c.u32(d::SEQ), dh = c.u16(d::HEAD_DIM), heads = c.u16(d::HEADS);
     const uint64_t k0 = c.u16(d::K0), k1 = c.u16(d::K1);
     const int shift = c.u16(d::SCORE_SHIFT) ? c.u16(d::SCORE_SHIFT) : 10;
+    const bool causal = c.u16(d::MASK) == 1;
     const bool functional = !m_cfg.timing_only;
     const bool tracing = trace::global().enabled();
     command_outcome o;
@@ -149,6 +150,7 @@ command_outcome attention_layer::execute(const command& c) {
             if (!timed_access(false, prec, bits.data(), seq, t, done))
                 throw unit_error(rg::err::BUS_ERROR, prec, fmt::format("reading the precision list at {:#x}", prec));
             t = done;
+            rep.dram_other += seq;
             for (uint64_t i = 0; i < seq; ++i)
                 if (bits[i] != 0 && bits[i] != 4 && bits[i] != 8)
                     throw unit_error(rg::err::UNIT_ERROR, prec + i,
@@ -186,7 +188,8 @@ command_outcome attention_layer::execute(const command& c) {
         // goes out after its setup, and the memories' ports set the pace. Busy = the union
         // of the transfers' [start, end) intervals.
         uint64_t dma_issue = t, dma_busy_until = t;
-        const auto dma_run = [&](const dma_descriptor& desc, uint64_t at) {
+        const auto dma_run = [&](const dma_descriptor& desc, uint64_t at, uint64_t& dram_bytes) {
+            dram_bytes += desc.bytes();
             const uint64_t st = std::max(at, dma_issue);
             dma_issue = st + 1;
             const dma_result r = m_dma.transfer_annotated(desc, m_cfg.timing_only, st);
@@ -236,7 +239,7 @@ command_outcome attention_layer::execute(const command& c) {
                     for (size_t i = 0; i < descs.size(); ++i) {
                         const uint64_t gen = gen0 + fetcher::address_cycles(runs[i].first + runs[i].tokens, m_cfg.fetcher_lanes);
                         first = std::min(first, std::max(gen, dma_issue));
-                        end = std::max(end, dma_run(descs[i], gen));
+                        end = std::max(end, dma_run(descs[i], gen, x == 2 ? rep.dram_sv : rep.dram_qk));
                     }
                     if (first != UINT64_MAX) span("dma", fmt::format("fetch {} head {}", "QKV"[x], h), first, end);
                     ready[x] = end;
@@ -280,7 +283,15 @@ command_outcome attention_layer::execute(const command& c) {
                             const int sh = 4 * ((kept_bits[i] == 4) + (kept_bits[j] == 4));
                             sc[i * nk + j] = static_cast<int64_t>(rq.c[uint64_t{kept[i]} * seq + kept[j]]) * (int64_t{1} << sh);
                         }
-                    probs[half] = softmax::run(m_cfg.softmax, sc.data(), nk, nk, scale);
+                    if (!causal) {
+                        probs[half] = softmax::run(m_cfg.softmax, sc.data(), nk, nk, scale);
+                    } else {  // query i (the i-th kept token) sees the kept keys up to itself
+                        probs[half].assign(nk * nk, 0);
+                        for (uint64_t i = 0; i < nk; ++i) {
+                            const std::vector<int8_t> row = softmax::run(m_cfg.softmax, &sc[i * nk], 1, i + 1, scale);
+                            std::copy(row.begin(), row.end(), &probs[half][i * nk]);
+                        }
+                    }
                     const std::vector<int8_t> vm = from_linebuf(m_mem.vbuf, half);
                     vals[half].assign(dh * nk, 0);  // transposed: dh x nk, 8-bit domain
                     for (uint64_t x = 0; x < nk; ++x)
@@ -328,7 +339,7 @@ command_outcome attention_layer::execute(const command& c) {
                     for (uint64_t x = 0; x < nk; ++x) std::copy(&res[x * dh], &res[x * dh] + dh, dst + uint64_t{kept[x]} * dh);
                 }
                 const uint64_t ws = std::max(pv_end[h], dma_issue);
-                const uint64_t we = dma_run(dma_descriptor{acc, out + h * slot * 4, 1, slot * 4, 0, 0}, pv_end[h]);
+                const uint64_t we = dma_run(dma_descriptor{acc, out + h * slot * 4, 1, slot * 4, 0, 0}, pv_end[h], rep.dram_sv);
                 span("dma", fmt::format("drain head {}", h), ws, we);
                 module1_end = std::max(module1_end, we);
             }
@@ -346,6 +357,7 @@ command_outcome attention_layer::execute(const command& c) {
             if (!timed_access(true, prec, next.data(), seq, ts + sp.cycles, done))
                 throw unit_error(rg::err::BUS_ERROR, prec, fmt::format("writing the precision list at {:#x}", prec));
             end2 = done;
+            rep.dram_other += seq;
             rep.module2 += end2 - ts;
             span("topk", "top-k engines", ts, ts + sp.cycles);
             rep.next_pruned = seq - sp.bits4.size() - sp.bits8.size();

@@ -63,6 +63,9 @@ struct attention_layer_report {
     uint64_t pruned = 0, bits4 = 0, bits8 = 0;           // this layer's tokens
     uint64_t next_pruned = 0, next_bits4 = 0, next_bits8 = 0;  // what the top-k chose (k0 != 0)
     uint64_t stall_pe_cycles = 0, busy_pe_cycles = 0, tiles = 0;
+    // DRAM bytes by the survey's ops: Q and K fetches (qk); V fetches and the output (sv);
+    // the precision list read and written (other).
+    uint64_t dram_qk = 0, dram_sv = 0, dram_other = 0;
     double stall_ratio_sum = 0;
 };
 

@@ -6,6 +6,7 @@
 #include "vssa_rtl.h"
 #endif
 #include "ctrl/regs_gen.h"
+#include "platform/model_zoo.h"
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -245,7 +246,7 @@ config_schema::config_schema() {
          "so that a lockstep run proves its checker works");
     u64("vssa.fault_tile", [](auto& c) -> auto& { return c.vssa.fault_tile; }, "", 0, UINT64_MAX, "test only: index of the tile vssa.fault hits (per GEMM)");
 
-    text("workload.kind", [](auto& c) -> auto& { return c.workload.kind; }, {"dma_stream", "attention_study", "firmware"}, false, "what the run executes");
+    text("workload.kind", [](auto& c) -> auto& { return c.workload.kind; }, {"dma_stream", "attention_study", "firmware", "model"}, false, "what the run executes");
     {
         std::vector<std::string> apps;
         uint32_t n = 0;
@@ -257,6 +258,17 @@ config_schema::config_schema() {
     u64("workload.dma_stream.bytes", [](auto& c) -> auto& { return c.workload.dma_stream.bytes; }, "bytes", 1, 64 * G, "total bytes streamed");
     u64("workload.dma_stream.chunk_bytes", [](auto& c) -> auto& { return c.workload.dma_stream.chunk_bytes; }, "bytes", 1, 64 * M, "bytes per DMA descriptor");
     text("workload.dma_stream.direction", [](auto& c) -> auto& { return c.workload.dma_stream.direction; }, {"load", "store"}, false, "load: DRAM -> scratchpad; store: scratchpad -> DRAM");
+    text("workload.model.name", [](auto& c) -> auto& { return c.workload.model.name; }, {"bert-base", "bert-large", "gpt2", "gpt2-medium"}, false, "kind model: the model (survey Table 1; gpt2 and gpt2-medium are decoders)");
+    u64("workload.model.seq", [](auto& c) -> auto& { return c.workload.model.seq; }, "tokens", 2, 4096, "kind model: sequence length (the prefill's, for decoders)");
+    u64("workload.model.layers", [](auto& c) -> auto& { return c.workload.model.layers; }, "", 0, 48, "kind model: layers run; 0 = all of the model's");
+    u64("workload.model.decode_tokens", [](auto& c) -> auto& { return c.workload.model.decode_tokens; }, "tokens", 0, 1024, "kind model, decoders: tokens generated one by one after the prefill (KV cache in DRAM)");
+    text("workload.model.precision", [](auto& c) -> auto& { return c.workload.model.precision; }, {"dtqatten", "8bit"}, false, "kind model: dtqatten = 0/4/8-bit tokens chosen by the top-k engines; 8bit = every token 8-bit, no pruning");
+    ratio("workload.model.ratio_pruned", [](auto& c) -> auto& { return c.workload.model.ratio_pruned; }, "kind model, dtqatten: fraction of tokens pruned (0-bit)");
+    ratio("workload.model.ratio_4bit", [](auto& c) -> auto& { return c.workload.model.ratio_4bit; }, "kind model, dtqatten: fraction of tokens at 4 bits");
+    ratio("workload.model.ratio_8bit", [](auto& c) -> auto& { return c.workload.model.ratio_8bit; }, "kind model, dtqatten: fraction of tokens at 8 bits");
+    boolean("workload.model.accuracy", [](auto& c) -> auto& { return c.workload.model.accuracy; }, "kind model, functional: compare each layer's output with an all-8-bit reference (mean / max abs error, cosine similarity)");
+    text("workload.model.input", [](auto& c) -> auto& { return c.workload.model.input; }, {}, false, "kind model: .npy file (int8, seq x d_model; path relative to the working directory) for the layer-0 input; empty = synthetic");
+    text("workload.model.nonlinear", [](auto& c) -> auto& { return c.workload.model.nonlinear; }, {"accelerator", "host"}, false, "kind model: where softmax, LayerNorm and GELU run: the on-chip I-BERT units, or the host CPU (the survey's Gemmini baseline: data to DRAM and back)");
     text("workload.attention.model", [](auto& c) -> auto& { return c.workload.attention.model; }, {"bert-base", "bert-large", "gpt2", "gpt2-medium"}, false, "model whose attention shapes are used (survey Table 1)");
     u64("workload.attention.seq", [](auto& c) -> auto& { return c.workload.attention.seq; }, "tokens", 1, 16384, "sequence length");
     u64("workload.attention.layers", [](auto& c) -> auto& { return c.workload.attention.layers; }, "", 1, 48, "layers simulated");
@@ -491,6 +503,22 @@ struct loader {
                 fail(key, fmt::format("only a firmware workload issues commands and reads registers: expected "
                                       "workload.kind firmware, got {}", cfg.workload.kind));
         };
+        const auto& mo = cfg.workload.model;
+        if (std::fabs(mo.ratio_pruned + mo.ratio_4bit + mo.ratio_8bit - 1.0) > 1e-9)
+            fail("workload.model.ratio_8bit",
+                 fmt::format("expected ratio_pruned + ratio_4bit + ratio_8bit = 1, got {} + {} + {} = {}", mo.ratio_pruned,
+                             mo.ratio_4bit, mo.ratio_8bit, mo.ratio_pruned + mo.ratio_4bit + mo.ratio_8bit));
+        if (cfg.workload.kind == "model") {
+            const auto m = find_model(mo.name);
+            if (mo.decode_tokens && !m->decoder)
+                fail("workload.model.decode_tokens",
+                     fmt::format("expected 0: {} is an encoder (decode needs gpt2 or gpt2-medium), got {}", mo.name, mo.decode_tokens));
+            if (mo.layers > m->layers)
+                fail("workload.model.layers", fmt::format("expected at most {} ({} has {} layers), got {}", m->layers, mo.name,
+                                                          m->layers, mo.layers));
+            if (mo.accuracy && cfg.mode != sim_mode::functional)
+                fail("workload.model.accuracy", "expected false in timing mode (no values to compare); set mode: functional");
+        }
         firmware_only("faults.dma_error_at_command", cfg.faults.dma_error_at_command);
         firmware_only("faults.reg_read_error_address", cfg.faults.reg_read_error_address);
         if (cfg.workload.kind == "dma_stream" && cfg.workload.dma_stream.chunk_bytes > cfg.scratchpad.size)

@@ -49,11 +49,30 @@ struct attention_study_config {
     double spatten_ratio_4bit = 0.189;
 };
 
+// A whole model (docs/encoder.md): every layer's Q/K/V projections, fused attention,
+// output projection, residual adds, LayerNorms and FFN with GELU, requantized between
+// ops, run by the firmware app `encoder` through the command queue; decoder models run
+// the prefill and then `decode_tokens` tokens one by one with a KV cache in DRAM.
+struct model_workload_config {
+    std::string name = "bert-base";
+    uint64_t seq = 128;
+    uint64_t layers = 0;                // 0 = all of the model's
+    uint64_t decode_tokens = 0;         // decoder models: tokens generated after the prefill
+    std::string precision = "dtqatten"; // dtqatten: 0/4/8-bit tokens and top-k | 8bit: every token 8-bit
+    double ratio_pruned = 0.28;         // dtqatten: token ratios (layer 0 from salience, then the top-k engines)
+    double ratio_4bit = 0.414;
+    double ratio_8bit = 0.306;
+    bool accuracy = false;              // functional: each layer against an all-8-bit reference (accuracy proxy)
+    std::string input;                  // "" = synthetic; else a .npy file, seq x d_model int8 (the layer-0 input)
+    std::string nonlinear = "accelerator";  // accelerator | host: softmax/LayerNorm/GELU on the host CPU (baseline)
+};
+
 struct workload_config {
     std::string kind = "dma_stream";
     std::string firmware_app = "selftest";  // kind firmware: the app of sw/apps the host runs
     dma_stream_config dma_stream;
     attention_study_config attention;
+    model_workload_config model;
 };
 
 struct vssa_scenario_config {

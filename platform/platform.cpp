@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "common/timing_only.h"
+#include "common/npy.h"
 #include "common/trace.h"
 #include "apps.h"
 #include "platform/address_map.h"
@@ -15,12 +16,23 @@
 #include "platform/faults.h"
 #include "platform/attention_study.h"
 #include "platform/model_zoo.h"
+#include "platform/model_workload.h"
 #include "platform/synthetic.h"
 #include "platform/report.h"
 
 namespace dtq {
 
 using namespace sc_core;
+
+// The whole-model workload's state (workload.kind model).
+struct model_run {
+    model_instance inst;
+    model_layout layout;
+    uint64_t first_start = UINT64_MAX, decode_start = 0, last_end = 0;
+    stat_group stats{"model"};
+    std::vector<std::unique_ptr<stat_group>> layer_stats;
+};
+
 
 // Built-in stimulus: a long stream of DMA descriptors between consecutive DRAM
 // addresses and the scratchpad (used cyclically).
@@ -161,6 +173,22 @@ platform::platform(const scenario_config& cfg)
         m_attention->mem.bind(m_bus.in);
         m_ctrl.set_handler(regs::op::ATTENTION, [this](const command& c) { return m_attention->execute(c); });
     }
+    {
+        compute_ops_config cc;
+        cc.vssa = vssa_config_of(m_cfg, "");
+        cc.scratchpad_base = amap::SCRATCHPAD_BASE;
+        cc.scratchpad_size = m_cfg.scratchpad.size;
+        cc.accumulator_base = amap::ACCUMULATOR_BASE;
+        cc.accumulator_size = m_cfg.accumulator.size;
+        cc.dram_base = amap::DRAM_BASE;
+        cc.dram_size = m_cfg.dram.size;
+        cc.timing_only = m_cfg.mode == sim_mode::timing;
+        m_compute = std::make_unique<compute_ops>("compute", cc, m_dma, clk);
+        m_compute->mem.bind(m_bus.in);
+        m_ctrl.set_handler(regs::op::GEMM, [this](const command& c) { return m_compute->gemm(c); });
+        for (uint8_t op : {regs::op::SOFTMAX, regs::op::LAYERNORM, regs::op::GELU, regs::op::REQUANT, regs::op::RESADD})
+            m_ctrl.set_handler(op, [this](const command& c) { return m_compute->vector(c); });
+    }
     m_ctrl.set_dram_counters(
         [] { return static_cast<uint64_t>(stats_registry::global().number("dram.bytes_read")); },
         [] { return static_cast<uint64_t>(stats_registry::global().number("dram.bytes_written")); });
@@ -170,7 +198,25 @@ platform::platform(const scenario_config& cfg)
         m_ctrl.set_access_fault(m_faults->register_fault());
     }
 
-    if (m_cfg.workload.kind == "firmware") {
+    if (m_cfg.workload.kind == "model") {
+        m_cfg.workload.firmware_app = "encoder";
+        load_model();
+        m_ctrl.on_complete([this](const command& c, uint64_t cycle) {
+            if (c.opcode == regs::op::MARKER && c.u32(regs::desc::marker::VALUE) == DTQ_MODEL_DECODE_MARKER)
+                m_model->decode_start = cycle;
+        });
+        // Per-op accounting: every handler's commands, by the op in their tag.
+        for (uint8_t op : {regs::op::GEMM, regs::op::SOFTMAX, regs::op::LAYERNORM, regs::op::GELU, regs::op::REQUANT,
+                           regs::op::RESADD, regs::op::ATTENTION}) {
+            command_handler h = m_ctrl.handler(op);
+            m_ctrl.set_handler(op, [this, h](const command& c) {
+                const command_outcome o = h(c);
+                account_command(c, c.start_cycle, o);
+                return o;
+            });
+        }
+    }
+    if (m_cfg.workload.kind == "firmware" || m_cfg.workload.kind == "model") {
         const dtq_app* app = dtq_app_find(m_cfg.workload.firmware_app.c_str());
         m_host.set_app(app->name, app->main);
         if (m_cfg.workload.firmware_app == "attention") load_attention_inputs();
@@ -200,7 +246,7 @@ ctrl_config platform::ctrl_config_of(const scenario_config& c) {
 
 host_config platform::host_config_of(const scenario_config& c) {
     host_config hc;
-    hc.stop_on_exit = c.workload.kind == "firmware";
+    hc.stop_on_exit = c.workload.kind == "firmware" || c.workload.kind == "model";
     return hc;
 }
 
@@ -254,6 +300,103 @@ void platform::load_attention_inputs() {
     write_dram(args_at, &args, sizeof args);
 }
 
+// ---- workload model (docs/encoder.md) ---------------------------------------------------
+
+void platform::load_model() {
+    const bool functional = m_cfg.mode == sim_mode::functional;
+    m_model = std::make_unique<model_run>();
+    model_run& r = *m_model;
+    try {
+        r.inst = make_model(m_cfg, functional);
+    } catch (const npy_error& e) {
+        throw config_error({fmt::format("workload.model.input: {}", e.what())});
+    }
+    const model_instance& m = r.inst;
+    r.layout = plan_model(m, DTQ_APP_DATA_ADDR);
+    const model_layout& lay = r.layout;
+    if (lay.end > amap::DRAM_BASE + m_cfg.dram.size)
+        throw config_error({fmt::format("dram.size: expected at least {} bytes for {} ({} layers, seq {}), got {}",
+                                        lay.end - amap::DRAM_BASE, m.shape.name, m.layers, m.seq, m_cfg.dram.size)});
+    std::vector<dtq_layer_params> params = m.params;
+    for (uint64_t l = 0; l < m.layers; ++l) {
+        const uint64_t* w = &lay.weights_at[l * 8];
+        dtq_layer_params& p = params[l];
+        p.wq = w[0], p.wk = w[1], p.wv = w[2], p.wo = w[3], p.w1 = w[4], p.w2 = w[5], p.ln1_bias = w[6], p.ln2_bias = w[7];
+        if (functional) {
+            const layer_weights& lw = m.weights[l];
+            const std::vector<int8_t>* t[6] = {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.w1, &lw.w2};
+            for (int i = 0; i < 6; ++i) write_dram(w[i], t[i]->data(), t[i]->size());
+            write_dram(w[6], lw.ln1_bias.data(), lw.ln1_bias.size() * 4);
+            write_dram(w[7], lw.ln2_bias.data(), lw.ln2_bias.size() * 4);
+        }
+    }
+    write_dram(lay.params_at, params.data(), params.size() * sizeof(dtq_layer_params));
+    if (functional) {
+        write_dram(lay.args.x, m.x.data(), m.x.size());
+        if (!m.dec_x.empty()) write_dram(lay.args.dec_x, m.dec_x.data(), m.dec_x.size());
+    }
+    if (m.topk) write_dram(lay.args.prec, m.prec0.data(), m.prec0.size());
+    write_dram(DTQ_APP_DATA_ADDR, &lay.args, sizeof lay.args);
+    m_ops = std::make_unique<op_accounting>(m.layers, m.decode_tokens);
+}
+
+void platform::account_command(const command& c, uint64_t start, const command_outcome& o) {
+    if (o.error != regs::err::NONE) return;
+    model_run& r = *m_model;
+    const uint64_t end = o.done_cycle ? o.done_cycle : clk.now();
+    r.first_start = std::min(r.first_start, start);
+    r.last_end = std::max(r.last_end, end);
+    const uint32_t op = c.tag & 0xFF;
+    if (c.opcode == regs::op::ATTENTION) {  // fused: DRAM bytes by operand to the survey's ops
+        const attention_layer_report& a = m_attention->last();
+        m_ops->account(c, start, end, 0, 0);
+        m_ops->op_entry(DTQ_OPTAG_QK, 0, 0, a.dram_qk, 0);
+        m_ops->op_entry(DTQ_OPTAG_SV, 0, 0, a.dram_sv, 0);
+        m_ops->op_entry(DTQ_OPTAG_OTHER, 0, 0, a.dram_other, 0);
+        return;
+    }
+    m_ops->account(c, start, end, o.dram_bytes_read, o.dram_bytes_written);
+}
+
+int platform::finish_model(const run_options& opt) {
+    model_run& r = *m_model;
+    const model_instance& m = r.inst;
+    const uint64_t prefill_end = r.decode_start ? r.decode_start : r.last_end;
+    const uint64_t first = r.first_start == UINT64_MAX ? 0 : r.first_start;
+    r.stats.counter("layers", "count", "layers run") = m.layers;
+    r.stats.counter("seq", "tokens", "sequence length (prefill)") = m.seq;
+    r.stats.counter("prefill_cycles", "cycles", "first command to the end of the last layer's commands (prefill)") = prefill_end - first;
+    r.stats.counter("decode_tokens", "tokens", "tokens generated after the prefill") = m.decode_tokens;
+    const uint64_t dec = r.decode_start ? r.last_end - r.decode_start : 0;
+    r.stats.counter("decode_cycles", "cycles", "first decode command to the last") = dec;
+    r.stats.derived("decode_cycles_per_token", "cycles", "decode_cycles / decode_tokens",
+                    [dec, n = m.decode_tokens] { return n ? static_cast<double>(dec) / static_cast<double>(n) : 0.0; });
+    if (!m_cfg.workload.model.accuracy) return EXIT_OK;
+    // Accuracy proxy: the VP's outputs against the all-8-bit reference of the same model
+    // and input, on the tokens the VP kept until the last layer.
+    const uint64_t d = m.shape.d_model, s = m.seq;
+    const std::vector<std::vector<int8_t>> ref = reference_model(m, {});
+    std::vector<uint8_t> last(s, 8);
+    if (m.topk) read_dram(r.layout.args.prec_log + (m.layers - 1) * s, last.data(), s);
+    std::vector<bool> rows(s);
+    for (uint64_t t = 0; t < s; ++t) rows[t] = last[t] != 0;
+    for (uint64_t l = 0; l < m.layers; ++l) {
+        std::vector<int8_t> out(s * d);
+        read_dram(r.layout.args.outputs + l * s * d, out.data(), out.size());
+        const accuracy a = compare_outputs(out, ref[l], d, rows);
+        auto g = std::make_unique<stat_group>(fmt::format("model.accuracy.layer{}", l));
+        g->derived("mean_abs_error", "int8 units", "mean |VP - all-8-bit reference| over the kept tokens' outputs",
+                   [v = a.mean_abs] { return v; });
+        g->derived("max_abs_error", "int8 units", "max |VP - all-8-bit reference|", [v = a.max_abs] { return v; });
+        g->derived("cosine", "ratio", "cosine similarity of the VP's and the reference's outputs", [v = a.cosine] { return v; });
+        r.layer_stats.push_back(std::move(g));
+        if (!opt.quiet && l + 1 == m.layers)
+            std::cout << fmt::format("accuracy proxy (layer {} vs all-8-bit): mean |err| {:.3f}, max |err| {:.0f} (int8 units), "
+                                     "cosine {:.4f}\n", l, a.mean_abs, a.max_abs, a.cosine);
+    }
+    return EXIT_OK;
+}
+
 int platform::run_firmware(const run_options& opt, const nlohmann::json& j) {
     if (!opt.quiet && !m_host.output().empty()) std::cout << "firmware output:\n" << m_host.output();
     if (m_fw_watchdog || !m_host.finished()) {
@@ -265,6 +408,10 @@ int platform::run_firmware(const run_options& opt, const nlohmann::json& j) {
     (void)j;
     if (!m_attention->unit_failure().empty()) {  // e.g. a VSSA lockstep mismatch: the model is wrong, not the firmware
         std::cerr << "dtqvp: error: the attention unit failed: " << m_attention->unit_failure() << '\n';
+        return EXIT_SIM_ERROR;
+    }
+    if (!m_compute->unit_failure().empty()) {
+        std::cerr << "dtqvp: error: a compute unit failed: " << m_compute->unit_failure() << '\n';
         return EXIT_SIM_ERROR;
     }
     if (m_host.exit_code() != 0) {
@@ -305,6 +452,10 @@ int platform::run(const run_options& opt) {
     sc_start();
     if (vcd) sc_close_vcd_trace_file(vcd);
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (m_model && m_host.finished() && m_host.exit_code() == 0) {
+        const int rc = finish_model(opt);
+        if (rc != EXIT_OK) return rc;
+    }
     run_info info{clk.now(), wall};
     const nlohmann::json j = stats_json(m_cfg, info);
     if (!opt.out_dir.empty()) {

@@ -13,6 +13,7 @@
 #include "memory/l2.h"
 #include "memory/local_memory.h"
 #include "platform/attention_layer.h"
+#include "platform/compute_ops.h"
 #include "platform/config.h"
 
 namespace dtq {
@@ -65,6 +66,9 @@ private:
     dtq::ctrl m_ctrl;
     dtq::host m_host;
     std::unique_ptr<attention_layer> m_attention;
+    std::unique_ptr<compute_ops> m_compute;     // GEMM and the vector commands
+    std::unique_ptr<class op_accounting> m_ops; // per-op statistics by descriptor tag (workload model)
+    std::unique_ptr<struct model_run> m_model;  // workload model: the instance, layout and results
     bool m_fw_watchdog = false;  // the firmware waited for an interrupt longer than the watchdog
     std::unique_ptr<fault_injector> m_faults;  // faults.*: between the DMA and the bus (else null)
 
@@ -73,6 +77,9 @@ private:
     static host_config host_config_of(const scenario_config& c);
     int run_firmware(const run_options& opt, const nlohmann::json& j);
     void load_attention_inputs();  // firmware app `attention`: inputs and boot arguments in DRAM
+    void load_model();             // workload model: the firmware app `encoder`'s inputs
+    void account_command(const command& c, uint64_t start, const command_outcome& o);
+    int finish_model(const run_options& opt);  // accuracy proxy, model.* statistics
 
     std::unique_ptr<workload> m_driver;
     std::unique_ptr<watchdog> m_watchdog;

@@ -450,19 +450,51 @@ uint32_t ctrl::validate(const command& c, const std::vector<ctrl_region>& region
             add(c.u64(d::gemm::A), m * k);
             add(c.u64(d::gemm::B), k * n);
             add(c.u64(d::gemm::C), m * n * 4);
+            if (c.u32(d::gemm::LAYOUT) & ~1u) return r::err::BAD_FIELD;
             if (c.u64(d::gemm::PREC_LIST)) add(c.u64(d::gemm::PREC_LIST), m);
             break;
         }
         case r::op::SOFTMAX:
         case r::op::LAYERNORM:
         case r::op::GELU:
-        case r::op::REQUANT: {
-            const uint64_t rows = c.u32(d::softmax::ROWS), cols = c.u32(d::softmax::COLS);
+        case r::op::REQUANT:
+        case r::op::RESADD: {
+            namespace v = d::softmax;  // the vector ops share one descriptor layout
+            const uint64_t rows = c.u32(v::ROWS), cols = c.u32(v::COLS);
             if (!dim_ok(rows, MAX) || !dim_ok(cols, MAX)) return r::err::BAD_SHAPE;
-            if (c.opcode == r::op::REQUANT && c.u32(d::softmax::PARAM1) > 31) return r::err::BAD_FIELD;
-            const uint64_t out_bytes = c.opcode == r::op::LAYERNORM ? 4 : 1;
-            add(c.u64(d::softmax::SRC), rows * cols * 4);
-            add(c.u64(d::softmax::DST), rows * cols * out_bytes);
+            const uint64_t aux = c.u64(v::AUX);
+            const uint32_t p0 = c.u32(v::PARAM0), p1 = c.u32(v::PARAM1), p2 = c.u32(v::PARAM2), p3 = c.u32(v::PARAM3);
+            const uint64_t in_bytes = c.opcode == r::op::GELU ? 1 : 4;
+            const uint64_t out_bytes = c.opcode == r::op::SOFTMAX || c.opcode == r::op::REQUANT ? 1 : 4;
+            switch (c.opcode) {  // parameter ranges, the aux operand
+                case r::op::SOFTMAX:
+                    if (p0 > 62 || aux || p2 || p3) return r::err::BAD_FIELD;
+                    break;
+                case r::op::LAYERNORM:
+                    if (p0 > 31 || p1 || p2 || p3) return r::err::BAD_FIELD;
+                    if (aux % 4) {
+                        bad = aux;
+                        return r::err::BAD_ALIGN;
+                    }
+                    if (aux) add(aux, cols * 4);
+                    break;
+                case r::op::GELU:
+                    if (aux || p3) return r::err::BAD_FIELD;
+                    break;
+                case r::op::REQUANT:
+                    if (p1 > 62 || p2 || p3) return r::err::BAD_FIELD;
+                    if (aux) add(aux, rows);
+                    break;
+                default:  // RESADD
+                    if (p1 > 62 || p3 > 62 || !aux) return r::err::BAD_FIELD;
+                    add(aux, rows * cols);
+                    break;
+            }
+            const uint64_t ss = c.u32(v::SRC_STRIDE) ? c.u32(v::SRC_STRIDE) : cols * in_bytes;
+            const uint64_t ds = c.u32(v::DST_STRIDE) ? c.u32(v::DST_STRIDE) : cols * out_bytes;
+            if (ss < cols * in_bytes || ds < cols * out_bytes) return r::err::BAD_FIELD;
+            add(c.u64(v::SRC), (rows - 1) * ss + cols * in_bytes);
+            add(c.u64(v::DST), (rows - 1) * ds + cols * out_bytes);
             break;
         }
         case r::op::TOPK: {
@@ -481,7 +513,8 @@ uint32_t ctrl::validate(const command& c, const std::vector<ctrl_region>& region
             const uint64_t k0 = c.u16(d::attention::K0), k1 = c.u16(d::attention::K1);
             if (!dim_ok(seq, MAX) || !dim_ok(hd, d::MAX_HEAD_DIM) || !dim_ok(heads, d::MAX_HEADS) || hd % 2)
                 return r::err::BAD_SHAPE;  // head_dim even: 4-bit tokens are packed two codes per byte
-            if (k0 > seq || k1 > k0 || (k0 && !c.u64(d::attention::PREC_LIST)) || c.u16(d::attention::SCORE_SHIFT) > 62)
+            if (k0 > seq || k1 > k0 || (k0 && !c.u64(d::attention::PREC_LIST)) || c.u16(d::attention::SCORE_SHIFT) > 62 ||
+                c.u16(d::attention::MASK) > 1)
                 return r::err::BAD_FIELD;
             const uint64_t qkv = heads * seq * hd;
             add(c.u64(d::attention::Q), qkv);
@@ -519,6 +552,7 @@ uint64_t ctrl::placeholder_cycles(const command& c) {
         case r::op::LAYERNORM:
         case r::op::GELU:
         case r::op::REQUANT:
+        case r::op::RESADD:
             return 16 + ceil_div(uint64_t{c.u32(d::softmax::ROWS)} * c.u32(d::softmax::COLS), 16);
         case r::op::TOPK: {
             const uint64_t cols = c.u32(d::topk::COLS);

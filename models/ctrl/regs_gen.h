@@ -233,6 +233,7 @@ inline constexpr uint8_t TOPK = 0x08;
 inline constexpr uint8_t ATTENTION = 0x09;
 inline constexpr uint8_t FENCE = 0x0a;
 inline constexpr uint8_t MARKER = 0x0b;
+inline constexpr uint8_t RESADD = 0x0c;
 }  // namespace op
 namespace desc {
 inline constexpr uint32_t SIZE = 64;
@@ -268,6 +269,7 @@ inline constexpr uint32_t PREC_LIST = 0x20;
 inline constexpr uint32_t M = 0x28;
 inline constexpr uint32_t N = 0x2c;
 inline constexpr uint32_t K = 0x30;
+inline constexpr uint32_t LAYOUT = 0x34;
 }  // namespace gemm
 namespace softmax {
 inline constexpr uint32_t SRC = 0x08;
@@ -276,6 +278,11 @@ inline constexpr uint32_t ROWS = 0x18;
 inline constexpr uint32_t COLS = 0x1c;
 inline constexpr uint32_t PARAM0 = 0x20;
 inline constexpr uint32_t PARAM1 = 0x24;
+inline constexpr uint32_t SRC_STRIDE = 0x28;
+inline constexpr uint32_t DST_STRIDE = 0x2c;
+inline constexpr uint32_t AUX = 0x30;
+inline constexpr uint32_t PARAM2 = 0x38;
+inline constexpr uint32_t PARAM3 = 0x3c;
 }  // namespace softmax
 namespace layernorm {
 inline constexpr uint32_t SRC = 0x08;
@@ -284,6 +291,11 @@ inline constexpr uint32_t ROWS = 0x18;
 inline constexpr uint32_t COLS = 0x1c;
 inline constexpr uint32_t PARAM0 = 0x20;
 inline constexpr uint32_t PARAM1 = 0x24;
+inline constexpr uint32_t SRC_STRIDE = 0x28;
+inline constexpr uint32_t DST_STRIDE = 0x2c;
+inline constexpr uint32_t AUX = 0x30;
+inline constexpr uint32_t PARAM2 = 0x38;
+inline constexpr uint32_t PARAM3 = 0x3c;
 }  // namespace layernorm
 namespace gelu {
 inline constexpr uint32_t SRC = 0x08;
@@ -292,6 +304,11 @@ inline constexpr uint32_t ROWS = 0x18;
 inline constexpr uint32_t COLS = 0x1c;
 inline constexpr uint32_t PARAM0 = 0x20;
 inline constexpr uint32_t PARAM1 = 0x24;
+inline constexpr uint32_t SRC_STRIDE = 0x28;
+inline constexpr uint32_t DST_STRIDE = 0x2c;
+inline constexpr uint32_t AUX = 0x30;
+inline constexpr uint32_t PARAM2 = 0x38;
+inline constexpr uint32_t PARAM3 = 0x3c;
 }  // namespace gelu
 namespace requant {
 inline constexpr uint32_t SRC = 0x08;
@@ -300,6 +317,11 @@ inline constexpr uint32_t ROWS = 0x18;
 inline constexpr uint32_t COLS = 0x1c;
 inline constexpr uint32_t PARAM0 = 0x20;
 inline constexpr uint32_t PARAM1 = 0x24;
+inline constexpr uint32_t SRC_STRIDE = 0x28;
+inline constexpr uint32_t DST_STRIDE = 0x2c;
+inline constexpr uint32_t AUX = 0x30;
+inline constexpr uint32_t PARAM2 = 0x38;
+inline constexpr uint32_t PARAM3 = 0x3c;
 }  // namespace requant
 namespace topk {
 inline constexpr uint32_t PROBS = 0x08;
@@ -322,10 +344,24 @@ inline constexpr uint32_t HEADS = 0x36;
 inline constexpr uint32_t K0 = 0x38;
 inline constexpr uint32_t K1 = 0x3a;
 inline constexpr uint32_t SCORE_SHIFT = 0x3c;
+inline constexpr uint32_t MASK = 0x3e;
 }  // namespace attention
 namespace marker {
 inline constexpr uint32_t VALUE = 0x08;
 }  // namespace marker
+namespace resadd {
+inline constexpr uint32_t SRC = 0x08;
+inline constexpr uint32_t DST = 0x10;
+inline constexpr uint32_t ROWS = 0x18;
+inline constexpr uint32_t COLS = 0x1c;
+inline constexpr uint32_t PARAM0 = 0x20;
+inline constexpr uint32_t PARAM1 = 0x24;
+inline constexpr uint32_t SRC_STRIDE = 0x28;
+inline constexpr uint32_t DST_STRIDE = 0x2c;
+inline constexpr uint32_t AUX = 0x30;
+inline constexpr uint32_t PARAM2 = 0x38;
+inline constexpr uint32_t PARAM3 = 0x3c;
+}  // namespace resadd
 }  // namespace desc
 
 struct desc_field {
@@ -369,6 +405,7 @@ inline constexpr desc_field GEMM_FIELDS[] = {
     {"m", 0x28, 4, false, 0, 1, false},
     {"n", 0x2c, 4, false, 0, 1, false},
     {"k", 0x30, 4, false, 0, 1, false},
+    {"layout", 0x34, 4, false, 0, 1, false},
 };
 inline constexpr desc_field SOFTMAX_FIELDS[] = {
     {"src", 0x08, 8, true, (1u << unsigned(region_kind::local)) | (1u << unsigned(region_kind::linebuf)) | (1u << unsigned(region_kind::dram)), 4, false},
@@ -377,6 +414,11 @@ inline constexpr desc_field SOFTMAX_FIELDS[] = {
     {"cols", 0x1c, 4, false, 0, 1, false},
     {"param0", 0x20, 4, false, 0, 1, false},
     {"param1", 0x24, 4, false, 0, 1, false},
+    {"src_stride", 0x28, 4, false, 0, 1, false},
+    {"dst_stride", 0x2c, 4, false, 0, 1, false},
+    {"aux", 0x30, 8, true, (1u << unsigned(region_kind::local)) | (1u << unsigned(region_kind::linebuf)) | (1u << unsigned(region_kind::dram)), 1, true},
+    {"param2", 0x38, 4, false, 0, 1, false},
+    {"param3", 0x3c, 4, false, 0, 1, false},
 };
 inline constexpr desc_field LAYERNORM_FIELDS[] = {
     {"src", 0x08, 8, true, (1u << unsigned(region_kind::local)) | (1u << unsigned(region_kind::linebuf)) | (1u << unsigned(region_kind::dram)), 4, false},
@@ -385,6 +427,11 @@ inline constexpr desc_field LAYERNORM_FIELDS[] = {
     {"cols", 0x1c, 4, false, 0, 1, false},
     {"param0", 0x20, 4, false, 0, 1, false},
     {"param1", 0x24, 4, false, 0, 1, false},
+    {"src_stride", 0x28, 4, false, 0, 1, false},
+    {"dst_stride", 0x2c, 4, false, 0, 1, false},
+    {"aux", 0x30, 8, true, (1u << unsigned(region_kind::local)) | (1u << unsigned(region_kind::linebuf)) | (1u << unsigned(region_kind::dram)), 1, true},
+    {"param2", 0x38, 4, false, 0, 1, false},
+    {"param3", 0x3c, 4, false, 0, 1, false},
 };
 inline constexpr desc_field GELU_FIELDS[] = {
     {"src", 0x08, 8, true, (1u << unsigned(region_kind::local)) | (1u << unsigned(region_kind::linebuf)) | (1u << unsigned(region_kind::dram)), 4, false},
@@ -393,6 +440,11 @@ inline constexpr desc_field GELU_FIELDS[] = {
     {"cols", 0x1c, 4, false, 0, 1, false},
     {"param0", 0x20, 4, false, 0, 1, false},
     {"param1", 0x24, 4, false, 0, 1, false},
+    {"src_stride", 0x28, 4, false, 0, 1, false},
+    {"dst_stride", 0x2c, 4, false, 0, 1, false},
+    {"aux", 0x30, 8, true, (1u << unsigned(region_kind::local)) | (1u << unsigned(region_kind::linebuf)) | (1u << unsigned(region_kind::dram)), 1, true},
+    {"param2", 0x38, 4, false, 0, 1, false},
+    {"param3", 0x3c, 4, false, 0, 1, false},
 };
 inline constexpr desc_field REQUANT_FIELDS[] = {
     {"src", 0x08, 8, true, (1u << unsigned(region_kind::local)) | (1u << unsigned(region_kind::linebuf)) | (1u << unsigned(region_kind::dram)), 4, false},
@@ -401,6 +453,11 @@ inline constexpr desc_field REQUANT_FIELDS[] = {
     {"cols", 0x1c, 4, false, 0, 1, false},
     {"param0", 0x20, 4, false, 0, 1, false},
     {"param1", 0x24, 4, false, 0, 1, false},
+    {"src_stride", 0x28, 4, false, 0, 1, false},
+    {"dst_stride", 0x2c, 4, false, 0, 1, false},
+    {"aux", 0x30, 8, true, (1u << unsigned(region_kind::local)) | (1u << unsigned(region_kind::linebuf)) | (1u << unsigned(region_kind::dram)), 1, true},
+    {"param2", 0x38, 4, false, 0, 1, false},
+    {"param3", 0x3c, 4, false, 0, 1, false},
 };
 inline constexpr desc_field TOPK_FIELDS[] = {
     {"probs", 0x08, 8, true, (1u << unsigned(region_kind::local)) | (1u << unsigned(region_kind::linebuf)) | (1u << unsigned(region_kind::dram)), 1, false},
@@ -423,23 +480,38 @@ inline constexpr desc_field ATTENTION_FIELDS[] = {
     {"k0", 0x38, 2, false, 0, 1, false},
     {"k1", 0x3a, 2, false, 0, 1, false},
     {"score_shift", 0x3c, 2, false, 0, 1, false},
+    {"mask", 0x3e, 2, false, 0, 1, false},
 };
 inline constexpr desc_field MARKER_FIELDS[] = {
     {"value", 0x08, 4, false, 0, 1, false},
+};
+inline constexpr desc_field RESADD_FIELDS[] = {
+    {"src", 0x08, 8, true, (1u << unsigned(region_kind::local)) | (1u << unsigned(region_kind::linebuf)) | (1u << unsigned(region_kind::dram)), 4, false},
+    {"dst", 0x10, 8, true, (1u << unsigned(region_kind::local)) | (1u << unsigned(region_kind::linebuf)) | (1u << unsigned(region_kind::dram)), 4, false},
+    {"rows", 0x18, 4, false, 0, 1, false},
+    {"cols", 0x1c, 4, false, 0, 1, false},
+    {"param0", 0x20, 4, false, 0, 1, false},
+    {"param1", 0x24, 4, false, 0, 1, false},
+    {"src_stride", 0x28, 4, false, 0, 1, false},
+    {"dst_stride", 0x2c, 4, false, 0, 1, false},
+    {"aux", 0x30, 8, true, (1u << unsigned(region_kind::local)) | (1u << unsigned(region_kind::linebuf)) | (1u << unsigned(region_kind::dram)), 1, true},
+    {"param2", 0x38, 4, false, 0, 1, false},
+    {"param3", 0x3c, 4, false, 0, 1, false},
 };
 inline constexpr opcode_info OPCODES[] = {
     {"NOP", op::NOP, nullptr, 0, "0 cycles", "does nothing"},
     {"DMA", op::DMA, DMA_FIELDS, 6, "16 + ceil(rows * row_bytes / 64) cycles", "1-D (rows = 1) or 2-D copy between memory regions"},
     {"FETCH_QKV", op::FETCH_QKV, FETCH_QKV_FIELDS, 6, "16 + count + ceil(count * row_bytes / 64) cycles", "gather token rows named by a token-id list (u16 ids, reordered low precision first by firmware) from DRAM into a line buffer"},
-    {"GEMM", op::GEMM, GEMM_FIELDS, 7, "16 + ceil(M * N * K / 256) cycles", "VSSA matrix multiply C[MxN] (int32) = A[MxK] (int8, row-major) x B[KxN] (int8, column-major), per-token A-row precision"},
-    {"SOFTMAX", op::SOFTMAX, SOFTMAX_FIELDS, 6, "16 + ceil(rows * cols / 16) cycles", "I-BERT i-softmax per row: int32 scores -> 8-bit probabilities"},
-    {"LAYERNORM", op::LAYERNORM, LAYERNORM_FIELDS, 6, "16 + ceil(rows * cols / 16) cycles", "I-BERT i-LayerNorm per row"},
-    {"GELU", op::GELU, GELU_FIELDS, 6, "16 + ceil(rows * cols / 16) cycles", "I-BERT i-GELU, element-wise"},
-    {"REQUANT", op::REQUANT, REQUANT_FIELDS, 6, "16 + ceil(rows * cols / 16) cycles", "dyadic requantization int32 -> int8 (param0 = multiplier, param1 = shift)"},
+    {"GEMM", op::GEMM, GEMM_FIELDS, 8, "16 + ceil(M * N * K / 256) cycles", "VSSA matrix multiply C[MxN] (int32, row-major) = A[MxK] (int8, row-major) x B[KxN] (int8, column-major unless layout.B_ROW_MAJOR); per-token A-row precision: 0 = the row is skipped (C row written 0), 4 = the row's int8 values are quantized to 4-bit codes on the fly (8x4 PE mode, products x16 in the 8-bit domain), 8 = int8 (docs/encoder.md#gemm)"},
+    {"SOFTMAX", op::SOFTMAX, SOFTMAX_FIELDS, 11, "16 + ceil(rows * cols / 16) cycles", "I-BERT i-softmax per row: int32 scores -> int8 probabilities (y = prob x 2^7, at most 127); scale S = 2^-param0 / sqrt(param1)"},
+    {"LAYERNORM", op::LAYERNORM, LAYERNORM_FIELDS, 11, "16 + ceil(rows * cols / 16) cycles", "I-BERT i-LayerNorm per row: int32 -> int32 y_norm + bias_int (gamma enters the output scale; docs/encoder.md)"},
+    {"GELU", op::GELU, GELU_FIELDS, 11, "16 + ceil(rows * cols / 16) cycles", "I-BERT i-GELU, element-wise: int8 x -> int32 x * (erf + shift_int) with b_int, c_int, shift_int from the input scale (docs/encoder.md)"},
+    {"REQUANT", op::REQUANT, REQUANT_FIELDS, 11, "16 + ceil(rows * cols / 16) cycles", "dyadic requantization int32 -> int8, round(x * m / 2^e) clamped to [-128, 127] (half to even), per-row precision from aux (docs/encoder.md)"},
     {"TOPK", op::TOPK, TOPK_FIELDS, 7, "16 + ceil(rows * cols / 16) + cols cycles", "accumulate column importance of a probability matrix and select top-k: k0 tokens kept, the k1 most important of them 8-bit, the rest 4-bit"},
-    {"ATTENTION", op::ATTENTION, ATTENTION_FIELDS, 11, "16 + heads * (2 * ceil(seq * seq * head_dim / 256) + ceil(seq * seq / 16)) cycles", "fused DTQAtten attention layer for all heads: the fetcher brings each head's kept Q/K/V token vectors into the line buffers (clustered low precision first when the VSSA reorders), Q x K^T on the VSSA, i-softmax, then P x V (module 1) in parallel with the importance accumulator (module 2); after the last head the two top-k engines write the next layer's precisions over prec_list (docs/attention.md)"},
+    {"ATTENTION", op::ATTENTION, ATTENTION_FIELDS, 12, "16 + heads * (2 * ceil(seq * seq * head_dim / 256) + ceil(seq * seq / 16)) cycles", "fused DTQAtten attention layer for all heads: the fetcher brings each head's kept Q/K/V token vectors into the line buffers (clustered low precision first when the VSSA reorders), Q x K^T on the VSSA, i-softmax, then P x V (module 1) in parallel with the importance accumulator (module 2); after the last head the two top-k engines write the next layer's precisions over prec_list (docs/attention.md)"},
     {"FENCE", op::FENCE, nullptr, 0, "0 cycles", "completes when every earlier command has completed (commands already run in order: a fence costs nothing here, it documents intent and survives a future out-of-order controller)"},
     {"MARKER", op::MARKER, MARKER_FIELDS, 1, "0 cycles", "completes at once, stores value in MARKER_VALUE and sets IRQ_STATUS.MARKER"},
+    {"RESADD", op::RESADD, RESADD_FIELDS, 11, "16 + ceil(rows * cols / 16) cycles", "residual add: int32 y = round(src * m / 2^e) + round(aux * m1 / 2^e1) (I-BERT requantization with identity), saturated to int32"},
 };
 inline const opcode_info* find_opcode(uint8_t code) {
     for (const auto& o : OPCODES)

@@ -29,6 +29,72 @@ typedef struct dtq_attention_args {
     uint64_t q, k, v, out, prec_list; /* bus addresses (docs/attention.md#memory-layout) */
 } dtq_attention_args;
 
+/* Boot arguments of the `encoder` app (docs/encoder.md#firmware): a whole model, layer by
+ * layer, through the command queue. Integer constants come from the loader's scale
+ * bookkeeping (float, offline, as I-BERT); the firmware only sequences commands. */
+#define DTQ_MODEL_ARGS_MAGIC 0x4C444F4Du /* "MODL" */
+#define DTQ_MODEL_CAUSAL 1u             /* flags: decoder (causal mask, KV cache) */
+#define DTQ_MODEL_TOPK 2u               /* flags: DTQAtten precisions (top-k engines) */
+#define DTQ_MODEL_DECODE_MARKER 0x4445434Fu /* MARKER value: the decode starts ("DECO") */
+
+/* Descriptor tags the app puts on its commands: (layer << 8) | op. The VP sums cycles and
+ * DRAM bytes per op (stats ops.*), the survey's Table 3 rows. */
+enum dtq_model_op {
+    DTQ_OPTAG_QKV_PROJ = 1,
+    DTQ_OPTAG_ATTENTION = 2, /* fused: Q x K^T, softmax, P x V, top-k */
+    DTQ_OPTAG_OUT_PROJ = 3,
+    DTQ_OPTAG_FFN_W1 = 4,
+    DTQ_OPTAG_FFN_W2 = 5,
+    DTQ_OPTAG_OTHER = 6,     /* requantization, residual adds, LayerNorm, GELU, stand-alone softmax */
+    DTQ_OPTAG_QK = 7,        /* decode: q x K_cache^T */
+    DTQ_OPTAG_SV = 8,        /* decode: probabilities x V_cache */
+    DTQ_OPTAG_COUNT = 9
+};
+
+/* Requantization constant: round(x * m / 2^e). */
+typedef struct dtq_rq {
+    int32_t m, e;
+} dtq_rq;
+
+typedef struct dtq_layer_params {
+    uint64_t wq, wk, wv, wo, w1, w2; /* weights as GEMM B operands: N x K int8 (column-major K x N) */
+    uint64_t ln1_bias, ln2_bias;     /* d_model int32 bias_int of the two LayerNorms */
+    dtq_rq qkv;                      /* projection (int32) -> Q/K/V int8 */
+    dtq_rq attn;                     /* attention output (int32, 8-bit domain) -> int8 */
+    dtq_rq res1, res1_id;            /* out_proj (int32) and the residual x (int8) -> int32 sum */
+    dtq_rq ln1;                      /* LayerNorm 1 output (int32) -> int8 */
+    dtq_rq ffn1;                     /* FFN 1 (int32) -> int8 GELU input */
+    int32_t gelu_b, gelu_c, gelu_shift, ln1_shift;
+    dtq_rq gelu;                     /* GELU output (int32) -> int8 */
+    dtq_rq res2, res2_id;            /* FFN 2 (int32) and the residual x1 (int8) -> int32 sum */
+    dtq_rq ln2;                      /* LayerNorm 2 output (int32) -> int8 = the layer's output */
+    int32_t ln2_shift;
+    uint32_t k0, k1;                 /* this layer's top-k: kept tokens, of which 8-bit */
+} dtq_layer_params;
+
+typedef struct dtq_model_args {
+    uint32_t magic;        /* DTQ_MODEL_ARGS_MAGIC */
+    uint32_t flags;        /* DTQ_MODEL_* */
+    uint32_t layers, seq, d_model, heads, head_dim, d_ffn;
+    uint32_t decode_tokens, score_shift;
+    uint64_t params;       /* layers x dtq_layer_params */
+    uint64_t x;            /* seq x d_model int8: the layer-0 input */
+    uint64_t outputs;      /* layers x seq x d_model int8: each layer's output */
+    uint64_t prec;         /* seq precision bytes, rewritten by each layer's top-k */
+    uint64_t prec_log;     /* layers x seq: the precisions each layer ran with */
+    uint64_t keep;         /* seq bytes: 8 for a kept token, 0 for a pruned one (GEMM row precisions) */
+    uint64_t q, k, v;      /* heads x seq x head_dim token slots (ATTENTION layout) */
+    uint64_t attn_out;     /* heads x seq x head_dim int32 */
+    uint64_t acc;          /* seq x max(d_model, d_ffn) int32 scratch */
+    uint64_t tmp;          /* seq x max(d_model, d_ffn) int8 scratch */
+    uint64_t x1;           /* seq x d_model int8: the LayerNorm-1 output */
+    uint64_t kcache, vcache; /* decoders: layers x heads x max_seq x head_dim int8 (max_seq = seq + decode_tokens) */
+    uint64_t dec_x;        /* decoders: decode_tokens x d_model int8 embeddings of the generated tokens */
+    uint64_t dec_out;      /* decoders: decode_tokens x layers x d_model int8 outputs */
+    uint64_t scores;       /* decoders: max_seq int32 */
+    uint64_t probs;        /* decoders: max_seq int8 */
+} dtq_model_args;
+
 typedef struct dtq_app {
     const char *name;
     int (*main)(void); /* 0 = success */
@@ -43,6 +109,7 @@ const dtq_app *dtq_app_list(uint32_t *count);
 int dtq_app_selftest(void);
 int dtq_app_hello(void);
 int dtq_app_attention(void);
+int dtq_app_encoder(void);
 
 #ifdef __cplusplus
 }

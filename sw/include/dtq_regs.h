@@ -270,15 +270,16 @@
 #define DTQ_OP_NOP 0x00u /* does nothing */
 #define DTQ_OP_DMA 0x01u /* 1-D (rows = 1) or 2-D copy between memory regions */
 #define DTQ_OP_FETCH_QKV 0x02u /* gather token rows named by a token-id list (u16 ids, reordered low precision first by firmware) from DRAM into a line buffer */
-#define DTQ_OP_GEMM 0x03u /* VSSA matrix multiply C[MxN] (int32) = A[MxK] (int8, row-major) x B[KxN] (int8, column-major), per-token A-row precision */
-#define DTQ_OP_SOFTMAX 0x04u /* I-BERT i-softmax per row: int32 scores -> 8-bit probabilities */
-#define DTQ_OP_LAYERNORM 0x05u /* I-BERT i-LayerNorm per row */
-#define DTQ_OP_GELU 0x06u /* I-BERT i-GELU, element-wise */
-#define DTQ_OP_REQUANT 0x07u /* dyadic requantization int32 -> int8 (param0 = multiplier, param1 = shift) */
+#define DTQ_OP_GEMM 0x03u /* VSSA matrix multiply C[MxN] (int32, row-major) = A[MxK] (int8, row-major) x B[KxN] (int8, column-major unless layout.B_ROW_MAJOR); per-token A-row precision: 0 = the row is skipped (C row written 0), 4 = the row's int8 values are quantized to 4-bit codes on the fly (8x4 PE mode, products x16 in the 8-bit domain), 8 = int8 (docs/encoder.md#gemm) */
+#define DTQ_OP_SOFTMAX 0x04u /* I-BERT i-softmax per row: int32 scores -> int8 probabilities (y = prob x 2^7, at most 127); scale S = 2^-param0 / sqrt(param1) */
+#define DTQ_OP_LAYERNORM 0x05u /* I-BERT i-LayerNorm per row: int32 -> int32 y_norm + bias_int (gamma enters the output scale; docs/encoder.md) */
+#define DTQ_OP_GELU 0x06u /* I-BERT i-GELU, element-wise: int8 x -> int32 x * (erf + shift_int) with b_int, c_int, shift_int from the input scale (docs/encoder.md) */
+#define DTQ_OP_REQUANT 0x07u /* dyadic requantization int32 -> int8, round(x * m / 2^e) clamped to [-128, 127] (half to even), per-row precision from aux (docs/encoder.md) */
 #define DTQ_OP_TOPK 0x08u /* accumulate column importance of a probability matrix and select top-k: k0 tokens kept, the k1 most important of them 8-bit, the rest 4-bit */
 #define DTQ_OP_ATTENTION 0x09u /* fused DTQAtten attention layer for all heads: the fetcher brings each head's kept Q/K/V token vectors into the line buffers (clustered low precision first when the VSSA reorders), Q x K^T on the VSSA, i-softmax, then P x V (module 1) in parallel with the importance accumulator (module 2); after the last head the two top-k engines write the next layer's precisions over prec_list (docs/attention.md) */
 #define DTQ_OP_FENCE 0x0au /* completes when every earlier command has completed (commands already run in order: a fence costs nothing here, it documents intent and survives a future out-of-order controller) */
 #define DTQ_OP_MARKER 0x0bu /* completes at once, stores value in MARKER_VALUE and sets IRQ_STATUS.MARKER */
+#define DTQ_OP_RESADD 0x0cu /* residual add: int32 y = round(src * m / 2^e) + round(aux * m1 / 2^e1) (I-BERT requantization with identity), saturated to int32 */
 
 /* ---- command descriptor ---- */
 #define DTQ_DESC_SIZE 64u
@@ -312,30 +313,51 @@
 #define DTQ_DESC_GEMM_M_OFFSET 0x28u
 #define DTQ_DESC_GEMM_N_OFFSET 0x2cu
 #define DTQ_DESC_GEMM_K_OFFSET 0x30u
+#define DTQ_DESC_GEMM_LAYOUT_OFFSET 0x34u
 #define DTQ_DESC_SOFTMAX_SRC_OFFSET 0x08u
 #define DTQ_DESC_SOFTMAX_DST_OFFSET 0x10u
 #define DTQ_DESC_SOFTMAX_ROWS_OFFSET 0x18u
 #define DTQ_DESC_SOFTMAX_COLS_OFFSET 0x1cu
 #define DTQ_DESC_SOFTMAX_PARAM0_OFFSET 0x20u
 #define DTQ_DESC_SOFTMAX_PARAM1_OFFSET 0x24u
+#define DTQ_DESC_SOFTMAX_SRC_STRIDE_OFFSET 0x28u
+#define DTQ_DESC_SOFTMAX_DST_STRIDE_OFFSET 0x2cu
+#define DTQ_DESC_SOFTMAX_AUX_OFFSET 0x30u
+#define DTQ_DESC_SOFTMAX_PARAM2_OFFSET 0x38u
+#define DTQ_DESC_SOFTMAX_PARAM3_OFFSET 0x3cu
 #define DTQ_DESC_LAYERNORM_SRC_OFFSET 0x08u
 #define DTQ_DESC_LAYERNORM_DST_OFFSET 0x10u
 #define DTQ_DESC_LAYERNORM_ROWS_OFFSET 0x18u
 #define DTQ_DESC_LAYERNORM_COLS_OFFSET 0x1cu
 #define DTQ_DESC_LAYERNORM_PARAM0_OFFSET 0x20u
 #define DTQ_DESC_LAYERNORM_PARAM1_OFFSET 0x24u
+#define DTQ_DESC_LAYERNORM_SRC_STRIDE_OFFSET 0x28u
+#define DTQ_DESC_LAYERNORM_DST_STRIDE_OFFSET 0x2cu
+#define DTQ_DESC_LAYERNORM_AUX_OFFSET 0x30u
+#define DTQ_DESC_LAYERNORM_PARAM2_OFFSET 0x38u
+#define DTQ_DESC_LAYERNORM_PARAM3_OFFSET 0x3cu
 #define DTQ_DESC_GELU_SRC_OFFSET 0x08u
 #define DTQ_DESC_GELU_DST_OFFSET 0x10u
 #define DTQ_DESC_GELU_ROWS_OFFSET 0x18u
 #define DTQ_DESC_GELU_COLS_OFFSET 0x1cu
 #define DTQ_DESC_GELU_PARAM0_OFFSET 0x20u
 #define DTQ_DESC_GELU_PARAM1_OFFSET 0x24u
+#define DTQ_DESC_GELU_SRC_STRIDE_OFFSET 0x28u
+#define DTQ_DESC_GELU_DST_STRIDE_OFFSET 0x2cu
+#define DTQ_DESC_GELU_AUX_OFFSET 0x30u
+#define DTQ_DESC_GELU_PARAM2_OFFSET 0x38u
+#define DTQ_DESC_GELU_PARAM3_OFFSET 0x3cu
 #define DTQ_DESC_REQUANT_SRC_OFFSET 0x08u
 #define DTQ_DESC_REQUANT_DST_OFFSET 0x10u
 #define DTQ_DESC_REQUANT_ROWS_OFFSET 0x18u
 #define DTQ_DESC_REQUANT_COLS_OFFSET 0x1cu
 #define DTQ_DESC_REQUANT_PARAM0_OFFSET 0x20u
 #define DTQ_DESC_REQUANT_PARAM1_OFFSET 0x24u
+#define DTQ_DESC_REQUANT_SRC_STRIDE_OFFSET 0x28u
+#define DTQ_DESC_REQUANT_DST_STRIDE_OFFSET 0x2cu
+#define DTQ_DESC_REQUANT_AUX_OFFSET 0x30u
+#define DTQ_DESC_REQUANT_PARAM2_OFFSET 0x38u
+#define DTQ_DESC_REQUANT_PARAM3_OFFSET 0x3cu
 #define DTQ_DESC_TOPK_PROBS_OFFSET 0x08u
 #define DTQ_DESC_TOPK_IMPORTANCE_OFFSET 0x10u
 #define DTQ_DESC_TOPK_OUT_LIST_OFFSET 0x18u
@@ -354,7 +376,19 @@
 #define DTQ_DESC_ATTENTION_K0_OFFSET 0x38u
 #define DTQ_DESC_ATTENTION_K1_OFFSET 0x3au
 #define DTQ_DESC_ATTENTION_SCORE_SHIFT_OFFSET 0x3cu
+#define DTQ_DESC_ATTENTION_MASK_OFFSET 0x3eu
 #define DTQ_DESC_MARKER_VALUE_OFFSET 0x08u
+#define DTQ_DESC_RESADD_SRC_OFFSET 0x08u
+#define DTQ_DESC_RESADD_DST_OFFSET 0x10u
+#define DTQ_DESC_RESADD_ROWS_OFFSET 0x18u
+#define DTQ_DESC_RESADD_COLS_OFFSET 0x1cu
+#define DTQ_DESC_RESADD_PARAM0_OFFSET 0x20u
+#define DTQ_DESC_RESADD_PARAM1_OFFSET 0x24u
+#define DTQ_DESC_RESADD_SRC_STRIDE_OFFSET 0x28u
+#define DTQ_DESC_RESADD_DST_STRIDE_OFFSET 0x2cu
+#define DTQ_DESC_RESADD_AUX_OFFSET 0x30u
+#define DTQ_DESC_RESADD_PARAM2_OFFSET 0x38u
+#define DTQ_DESC_RESADD_PARAM3_OFFSET 0x3cu
 
 /* Per-opcode argument layouts (bytes 0x08..0x3F of a descriptor). */
 typedef struct dtq_args_dma {
@@ -383,16 +417,21 @@ typedef struct dtq_args_gemm {
     uint32_t m; /* rows of A and C (1..MAX_DIM) */
     uint32_t n; /* columns of B and C (1..MAX_DIM) */
     uint32_t k; /* inner dimension (1..MAX_DIM) */
-    uint8_t reserved0[12];
+    uint32_t layout; /* bit 0 B_ROW_MAJOR: B is K x N row-major (a token-major V or KV cache) instead of column-major; other bits reserved (BAD_FIELD) */
+    uint8_t reserved0[8];
 } dtq_args_gemm;
 typedef struct dtq_args_softmax {
-    uint64_t src; /* rows x cols int32 */
-    uint64_t dst; /* rows x cols int8 (SOFTMAX, GELU, REQUANT) or int32 (LAYERNORM) */
+    uint64_t src; /* rows x cols input: int32 (SOFTMAX, LAYERNORM, REQUANT, RESADD) or int8 (GELU) */
+    uint64_t dst; /* rows x cols output: int8 (SOFTMAX, REQUANT) or int32 (LAYERNORM, GELU, RESADD) */
     uint32_t rows; /* rows (1..MAX_DIM) */
     uint32_t cols; /* columns (1..MAX_DIM) */
-    uint32_t param0; /* kernel constant (integer scale multiplier, see docs/ibert.md) */
-    uint32_t param1; /* kernel constant (shift) */
-    uint8_t reserved0[24];
+    uint32_t param0; /* SOFTMAX: score shift (0..62); LAYERNORM: initial variance shift (0..31); GELU: b_int (int32); REQUANT, RESADD: multiplier m (int32) of the input */
+    uint32_t param1; /* SOFTMAX: head dimension d of 1/sqrt(d) (0 = 1); GELU: c_int (int32); REQUANT, RESADD: shift e (0..62) of the input; LAYERNORM: 0 */
+    uint32_t src_stride; /* bytes between input rows (0 = packed rows) */
+    uint32_t dst_stride; /* bytes between output rows (0 = packed rows) */
+    uint64_t aux; /* REQUANT: rows precision bytes (0 = row skipped, 4 = packed 4-bit codes, cols / 2 bytes, 8 = int8) or 0 = all int8; LAYERNORM: cols int32 bias_int or 0; RESADD (required): the rows x cols int8 residual (packed); SOFTMAX, GELU: 0 */
+    uint32_t param2; /* GELU: shift_int (int32); RESADD: multiplier m1 (int32) of the residual; else 0 */
+    uint32_t param3; /* RESADD: shift e1 (0..62) of the residual; else 0 */
 } dtq_args_softmax;
 typedef dtq_args_softmax dtq_args_layernorm;
 typedef dtq_args_softmax dtq_args_gelu;
@@ -419,12 +458,13 @@ typedef struct dtq_args_attention {
     uint16_t k0; /* tokens kept for the next layer (0 = no top-k, else 1..seq; at most the tokens kept in this layer) */
     uint16_t k1; /* of those, 8-bit (0..k0) */
     uint16_t score_shift; /* softmax input scale S = 2^-score_shift / sqrt(head_dim) (the product of the Q and K scales); 0 = 10, i.e. Q and K scales 2^-5; at most 62 */
-    uint8_t reserved0[2];
+    uint16_t mask; /* 0: none; 1: causal (query i attends to keys j <= i, GPT-2); other values BAD_FIELD */
 } dtq_args_attention;
 typedef struct dtq_args_marker {
     uint32_t value; /* value for MARKER_VALUE */
     uint8_t reserved0[52];
 } dtq_args_marker;
+typedef dtq_args_softmax dtq_args_resadd;
 
 typedef struct dtq_cmd {
     uint8_t opcode;     /* DTQ_OP_* */
@@ -442,6 +482,7 @@ typedef struct dtq_cmd {
         dtq_args_topk topk;
         dtq_args_attention attention;
         dtq_args_marker marker;
+        dtq_args_resadd resadd;
         uint8_t raw[56];
     } u;
 } dtq_cmd;
@@ -467,30 +508,51 @@ typedef char dtq_check_gemm_prec_list[(offsetof(dtq_cmd, u.gemm.prec_list) == DT
 typedef char dtq_check_gemm_m[(offsetof(dtq_cmd, u.gemm.m) == DTQ_DESC_GEMM_M_OFFSET) ? 1 : -1];
 typedef char dtq_check_gemm_n[(offsetof(dtq_cmd, u.gemm.n) == DTQ_DESC_GEMM_N_OFFSET) ? 1 : -1];
 typedef char dtq_check_gemm_k[(offsetof(dtq_cmd, u.gemm.k) == DTQ_DESC_GEMM_K_OFFSET) ? 1 : -1];
+typedef char dtq_check_gemm_layout[(offsetof(dtq_cmd, u.gemm.layout) == DTQ_DESC_GEMM_LAYOUT_OFFSET) ? 1 : -1];
 typedef char dtq_check_softmax_src[(offsetof(dtq_cmd, u.softmax.src) == DTQ_DESC_SOFTMAX_SRC_OFFSET) ? 1 : -1];
 typedef char dtq_check_softmax_dst[(offsetof(dtq_cmd, u.softmax.dst) == DTQ_DESC_SOFTMAX_DST_OFFSET) ? 1 : -1];
 typedef char dtq_check_softmax_rows[(offsetof(dtq_cmd, u.softmax.rows) == DTQ_DESC_SOFTMAX_ROWS_OFFSET) ? 1 : -1];
 typedef char dtq_check_softmax_cols[(offsetof(dtq_cmd, u.softmax.cols) == DTQ_DESC_SOFTMAX_COLS_OFFSET) ? 1 : -1];
 typedef char dtq_check_softmax_param0[(offsetof(dtq_cmd, u.softmax.param0) == DTQ_DESC_SOFTMAX_PARAM0_OFFSET) ? 1 : -1];
 typedef char dtq_check_softmax_param1[(offsetof(dtq_cmd, u.softmax.param1) == DTQ_DESC_SOFTMAX_PARAM1_OFFSET) ? 1 : -1];
+typedef char dtq_check_softmax_src_stride[(offsetof(dtq_cmd, u.softmax.src_stride) == DTQ_DESC_SOFTMAX_SRC_STRIDE_OFFSET) ? 1 : -1];
+typedef char dtq_check_softmax_dst_stride[(offsetof(dtq_cmd, u.softmax.dst_stride) == DTQ_DESC_SOFTMAX_DST_STRIDE_OFFSET) ? 1 : -1];
+typedef char dtq_check_softmax_aux[(offsetof(dtq_cmd, u.softmax.aux) == DTQ_DESC_SOFTMAX_AUX_OFFSET) ? 1 : -1];
+typedef char dtq_check_softmax_param2[(offsetof(dtq_cmd, u.softmax.param2) == DTQ_DESC_SOFTMAX_PARAM2_OFFSET) ? 1 : -1];
+typedef char dtq_check_softmax_param3[(offsetof(dtq_cmd, u.softmax.param3) == DTQ_DESC_SOFTMAX_PARAM3_OFFSET) ? 1 : -1];
 typedef char dtq_check_layernorm_src[(offsetof(dtq_cmd, u.layernorm.src) == DTQ_DESC_LAYERNORM_SRC_OFFSET) ? 1 : -1];
 typedef char dtq_check_layernorm_dst[(offsetof(dtq_cmd, u.layernorm.dst) == DTQ_DESC_LAYERNORM_DST_OFFSET) ? 1 : -1];
 typedef char dtq_check_layernorm_rows[(offsetof(dtq_cmd, u.layernorm.rows) == DTQ_DESC_LAYERNORM_ROWS_OFFSET) ? 1 : -1];
 typedef char dtq_check_layernorm_cols[(offsetof(dtq_cmd, u.layernorm.cols) == DTQ_DESC_LAYERNORM_COLS_OFFSET) ? 1 : -1];
 typedef char dtq_check_layernorm_param0[(offsetof(dtq_cmd, u.layernorm.param0) == DTQ_DESC_LAYERNORM_PARAM0_OFFSET) ? 1 : -1];
 typedef char dtq_check_layernorm_param1[(offsetof(dtq_cmd, u.layernorm.param1) == DTQ_DESC_LAYERNORM_PARAM1_OFFSET) ? 1 : -1];
+typedef char dtq_check_layernorm_src_stride[(offsetof(dtq_cmd, u.layernorm.src_stride) == DTQ_DESC_LAYERNORM_SRC_STRIDE_OFFSET) ? 1 : -1];
+typedef char dtq_check_layernorm_dst_stride[(offsetof(dtq_cmd, u.layernorm.dst_stride) == DTQ_DESC_LAYERNORM_DST_STRIDE_OFFSET) ? 1 : -1];
+typedef char dtq_check_layernorm_aux[(offsetof(dtq_cmd, u.layernorm.aux) == DTQ_DESC_LAYERNORM_AUX_OFFSET) ? 1 : -1];
+typedef char dtq_check_layernorm_param2[(offsetof(dtq_cmd, u.layernorm.param2) == DTQ_DESC_LAYERNORM_PARAM2_OFFSET) ? 1 : -1];
+typedef char dtq_check_layernorm_param3[(offsetof(dtq_cmd, u.layernorm.param3) == DTQ_DESC_LAYERNORM_PARAM3_OFFSET) ? 1 : -1];
 typedef char dtq_check_gelu_src[(offsetof(dtq_cmd, u.gelu.src) == DTQ_DESC_GELU_SRC_OFFSET) ? 1 : -1];
 typedef char dtq_check_gelu_dst[(offsetof(dtq_cmd, u.gelu.dst) == DTQ_DESC_GELU_DST_OFFSET) ? 1 : -1];
 typedef char dtq_check_gelu_rows[(offsetof(dtq_cmd, u.gelu.rows) == DTQ_DESC_GELU_ROWS_OFFSET) ? 1 : -1];
 typedef char dtq_check_gelu_cols[(offsetof(dtq_cmd, u.gelu.cols) == DTQ_DESC_GELU_COLS_OFFSET) ? 1 : -1];
 typedef char dtq_check_gelu_param0[(offsetof(dtq_cmd, u.gelu.param0) == DTQ_DESC_GELU_PARAM0_OFFSET) ? 1 : -1];
 typedef char dtq_check_gelu_param1[(offsetof(dtq_cmd, u.gelu.param1) == DTQ_DESC_GELU_PARAM1_OFFSET) ? 1 : -1];
+typedef char dtq_check_gelu_src_stride[(offsetof(dtq_cmd, u.gelu.src_stride) == DTQ_DESC_GELU_SRC_STRIDE_OFFSET) ? 1 : -1];
+typedef char dtq_check_gelu_dst_stride[(offsetof(dtq_cmd, u.gelu.dst_stride) == DTQ_DESC_GELU_DST_STRIDE_OFFSET) ? 1 : -1];
+typedef char dtq_check_gelu_aux[(offsetof(dtq_cmd, u.gelu.aux) == DTQ_DESC_GELU_AUX_OFFSET) ? 1 : -1];
+typedef char dtq_check_gelu_param2[(offsetof(dtq_cmd, u.gelu.param2) == DTQ_DESC_GELU_PARAM2_OFFSET) ? 1 : -1];
+typedef char dtq_check_gelu_param3[(offsetof(dtq_cmd, u.gelu.param3) == DTQ_DESC_GELU_PARAM3_OFFSET) ? 1 : -1];
 typedef char dtq_check_requant_src[(offsetof(dtq_cmd, u.requant.src) == DTQ_DESC_REQUANT_SRC_OFFSET) ? 1 : -1];
 typedef char dtq_check_requant_dst[(offsetof(dtq_cmd, u.requant.dst) == DTQ_DESC_REQUANT_DST_OFFSET) ? 1 : -1];
 typedef char dtq_check_requant_rows[(offsetof(dtq_cmd, u.requant.rows) == DTQ_DESC_REQUANT_ROWS_OFFSET) ? 1 : -1];
 typedef char dtq_check_requant_cols[(offsetof(dtq_cmd, u.requant.cols) == DTQ_DESC_REQUANT_COLS_OFFSET) ? 1 : -1];
 typedef char dtq_check_requant_param0[(offsetof(dtq_cmd, u.requant.param0) == DTQ_DESC_REQUANT_PARAM0_OFFSET) ? 1 : -1];
 typedef char dtq_check_requant_param1[(offsetof(dtq_cmd, u.requant.param1) == DTQ_DESC_REQUANT_PARAM1_OFFSET) ? 1 : -1];
+typedef char dtq_check_requant_src_stride[(offsetof(dtq_cmd, u.requant.src_stride) == DTQ_DESC_REQUANT_SRC_STRIDE_OFFSET) ? 1 : -1];
+typedef char dtq_check_requant_dst_stride[(offsetof(dtq_cmd, u.requant.dst_stride) == DTQ_DESC_REQUANT_DST_STRIDE_OFFSET) ? 1 : -1];
+typedef char dtq_check_requant_aux[(offsetof(dtq_cmd, u.requant.aux) == DTQ_DESC_REQUANT_AUX_OFFSET) ? 1 : -1];
+typedef char dtq_check_requant_param2[(offsetof(dtq_cmd, u.requant.param2) == DTQ_DESC_REQUANT_PARAM2_OFFSET) ? 1 : -1];
+typedef char dtq_check_requant_param3[(offsetof(dtq_cmd, u.requant.param3) == DTQ_DESC_REQUANT_PARAM3_OFFSET) ? 1 : -1];
 typedef char dtq_check_topk_probs[(offsetof(dtq_cmd, u.topk.probs) == DTQ_DESC_TOPK_PROBS_OFFSET) ? 1 : -1];
 typedef char dtq_check_topk_importance[(offsetof(dtq_cmd, u.topk.importance) == DTQ_DESC_TOPK_IMPORTANCE_OFFSET) ? 1 : -1];
 typedef char dtq_check_topk_out_list[(offsetof(dtq_cmd, u.topk.out_list) == DTQ_DESC_TOPK_OUT_LIST_OFFSET) ? 1 : -1];
@@ -509,6 +571,18 @@ typedef char dtq_check_attention_heads[(offsetof(dtq_cmd, u.attention.heads) == 
 typedef char dtq_check_attention_k0[(offsetof(dtq_cmd, u.attention.k0) == DTQ_DESC_ATTENTION_K0_OFFSET) ? 1 : -1];
 typedef char dtq_check_attention_k1[(offsetof(dtq_cmd, u.attention.k1) == DTQ_DESC_ATTENTION_K1_OFFSET) ? 1 : -1];
 typedef char dtq_check_attention_score_shift[(offsetof(dtq_cmd, u.attention.score_shift) == DTQ_DESC_ATTENTION_SCORE_SHIFT_OFFSET) ? 1 : -1];
+typedef char dtq_check_attention_mask[(offsetof(dtq_cmd, u.attention.mask) == DTQ_DESC_ATTENTION_MASK_OFFSET) ? 1 : -1];
 typedef char dtq_check_marker_value[(offsetof(dtq_cmd, u.marker.value) == DTQ_DESC_MARKER_VALUE_OFFSET) ? 1 : -1];
+typedef char dtq_check_resadd_src[(offsetof(dtq_cmd, u.resadd.src) == DTQ_DESC_RESADD_SRC_OFFSET) ? 1 : -1];
+typedef char dtq_check_resadd_dst[(offsetof(dtq_cmd, u.resadd.dst) == DTQ_DESC_RESADD_DST_OFFSET) ? 1 : -1];
+typedef char dtq_check_resadd_rows[(offsetof(dtq_cmd, u.resadd.rows) == DTQ_DESC_RESADD_ROWS_OFFSET) ? 1 : -1];
+typedef char dtq_check_resadd_cols[(offsetof(dtq_cmd, u.resadd.cols) == DTQ_DESC_RESADD_COLS_OFFSET) ? 1 : -1];
+typedef char dtq_check_resadd_param0[(offsetof(dtq_cmd, u.resadd.param0) == DTQ_DESC_RESADD_PARAM0_OFFSET) ? 1 : -1];
+typedef char dtq_check_resadd_param1[(offsetof(dtq_cmd, u.resadd.param1) == DTQ_DESC_RESADD_PARAM1_OFFSET) ? 1 : -1];
+typedef char dtq_check_resadd_src_stride[(offsetof(dtq_cmd, u.resadd.src_stride) == DTQ_DESC_RESADD_SRC_STRIDE_OFFSET) ? 1 : -1];
+typedef char dtq_check_resadd_dst_stride[(offsetof(dtq_cmd, u.resadd.dst_stride) == DTQ_DESC_RESADD_DST_STRIDE_OFFSET) ? 1 : -1];
+typedef char dtq_check_resadd_aux[(offsetof(dtq_cmd, u.resadd.aux) == DTQ_DESC_RESADD_AUX_OFFSET) ? 1 : -1];
+typedef char dtq_check_resadd_param2[(offsetof(dtq_cmd, u.resadd.param2) == DTQ_DESC_RESADD_PARAM2_OFFSET) ? 1 : -1];
+typedef char dtq_check_resadd_param3[(offsetof(dtq_cmd, u.resadd.param3) == DTQ_DESC_RESADD_PARAM3_OFFSET) ? 1 : -1];
 
 #endif /* DTQ_REGS_H */

@@ -93,9 +93,25 @@ fuzz_cmd valid_command(std::mt19937_64& rng, uint8_t opcode) {
             c.u.fetch_qkv.count = a; c.u.fetch_qkv.row_bytes = 4 * b;
             break;
         case DTQ_OP_GEMM: dtq_cmd_gemm(&c, D, D + 4096, D + 8192, rng() % 2 ? 0 : D + 65536, a, b, k); break;
-        case DTQ_OP_SOFTMAX: case DTQ_OP_LAYERNORM: case DTQ_OP_GELU: case DTQ_OP_REQUANT:
+        case DTQ_OP_SOFTMAX: case DTQ_OP_LAYERNORM: case DTQ_OP_GELU: case DTQ_OP_REQUANT: case DTQ_OP_RESADD:
             c.u.softmax.src = D; c.u.softmax.dst = D + 65536; c.u.softmax.rows = a; c.u.softmax.cols = b;
-            c.u.softmax.param0 = static_cast<uint32_t>(rng()); c.u.softmax.param1 = static_cast<uint32_t>(rng() % 32);
+            // the parameter ranges of each vector op (docs/registers.md)
+            switch (opcode) {
+                case DTQ_OP_SOFTMAX: c.u.softmax.param0 = static_cast<uint32_t>(rng() % 63); c.u.softmax.param1 = static_cast<uint32_t>(rng()); break;
+                case DTQ_OP_LAYERNORM: c.u.softmax.param0 = static_cast<uint32_t>(rng() % 32); c.u.softmax.aux = rng() % 2 ? D + 131072 : 0; break;
+                case DTQ_OP_GELU:
+                    c.u.softmax.param0 = static_cast<uint32_t>(rng()); c.u.softmax.param1 = static_cast<uint32_t>(rng());
+                    c.u.softmax.param2 = static_cast<uint32_t>(rng());
+                    break;
+                case DTQ_OP_REQUANT:
+                    c.u.softmax.param0 = static_cast<uint32_t>(rng()); c.u.softmax.param1 = static_cast<uint32_t>(rng() % 63);
+                    c.u.softmax.aux = rng() % 2 ? D + 131072 : 0;
+                    break;
+                default:  // RESADD: the residual is required
+                    c.u.softmax.param0 = static_cast<uint32_t>(rng()); c.u.softmax.param1 = static_cast<uint32_t>(rng() % 63);
+                    c.u.softmax.param2 = static_cast<uint32_t>(rng()); c.u.softmax.param3 = static_cast<uint32_t>(rng() % 63);
+                    c.u.softmax.aux = D + 131072;
+            }
             break;
         case DTQ_OP_TOPK:
             c.u.topk.probs = D; c.u.topk.importance = D + 4096; c.u.topk.out_list = D + 8192;

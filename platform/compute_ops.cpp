@@ -1,0 +1,424 @@
+#include "platform/compute_ops.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "common/timing_only.h"
+#include "common/trace.h"
+#include "ibert/normact.h"
+#include "vssa/gemm.h"
+
+namespace dtq {
+
+using namespace sc_core;
+namespace rg = regs;
+
+namespace {
+
+struct unit_error : std::runtime_error {
+    unit_error(uint32_t code, uint64_t addr, const std::string& what) : std::runtime_error(what), code(code), addr(addr) {}
+    uint32_t code;
+    uint64_t addr;
+};
+
+
+}  // namespace
+
+compute_ops::compute_ops(const sc_module_name& n, const compute_ops_config& cfg, dtq::dma& dma, const dtq::clock& clk)
+    : sc_module(n),
+      mem("mem"),
+      m_cfg(cfg),
+      m_dma(dma),
+      m_clk(clk),
+      m_stats(name()),
+      m_gemm_commands(m_stats.counter("gemm_commands", "count", "GEMM commands executed")),
+      m_gemm_cycles(m_stats.counter("gemm_cycles", "cycles", "GEMM commands: start to last store")),
+      m_gemm_vssa(m_stats.counter("gemm_vssa_cycles", "cycles", "VSSA busy cycles of GEMM commands")),
+      m_gemm_macs(m_stats.counter("gemm_macs", "count", "multiply-accumulates of GEMM commands (pruned rows excluded)")),
+      m_gemm_stall(m_stats.counter("gemm_stall_pe_cycles", "cycles", "VSSA PE stall cycles of GEMM commands")),
+      m_gemm_tiles(m_stats.counter("gemm_tiles", "count", "VSSA tiles of GEMM commands")),
+      m_gemm_busy_pe(m_stats.counter("gemm_busy_pe_cycles", "cycles", "VSSA PE busy cycles of GEMM commands")),
+      m_vec_commands(m_stats.counter("vector_commands", "count", "SOFTMAX / LAYERNORM / GELU / REQUANT / RESADD commands")),
+      m_vec_cycles(m_stats.counter("vector_cycles", "cycles", "vector commands: start to last store")),
+      m_normact_busy(m_stats.counter("normact_busy_cycles", "cycles", "norm/act unit busy (LAYERNORM, GELU, REQUANT, RESADD)")),
+      m_softmax_busy(m_stats.counter("softmax_busy_cycles", "cycles", "softmax unit busy with SOFTMAX commands")),
+      m_dma_busy(m_stats.counter("dma_busy_cycles", "cycles", "DMA busy with the operands of these commands")),
+      m_dram_read(m_stats.counter("dram_bytes_read", "bytes", "bytes these commands' DMA transfers read from DRAM")),
+      m_dram_written(m_stats.counter("dram_bytes_written", "bytes", "bytes these commands' DMA transfers wrote to DRAM")) {
+    m_stats.derived("gemm_stall_ratio", "ratio", "PE stall cycles / (stall + busy PE cycles) of GEMM commands", [this] {
+        const double all = static_cast<double>(m_gemm_stall + m_gemm_busy_pe);
+        return all > 0 ? static_cast<double>(m_gemm_stall) / all : 0.0;
+    });
+}
+
+void compute_ops::debug(bool write, uint64_t addr, void* data, uint64_t len) {
+    if (len == 0) return;
+    tlm::tlm_generic_payload tx;
+    init_payload(tx, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, addr, static_cast<uint8_t*>(data), len);
+    if (mem->transport_dbg(tx) != len)
+        throw unit_error(rg::err::BUS_ERROR, addr, fmt::format("no memory backs {} bytes at {:#x}", len, addr));
+}
+
+void compute_ops::read_rows(uint64_t addr, uint64_t rows, uint64_t row_bytes, uint64_t stride, uint8_t* dst) {
+    if (stride == row_bytes) return debug(false, addr, dst, rows * row_bytes);
+    for (uint64_t r = 0; r < rows; ++r) debug(false, addr + r * stride, dst + r * row_bytes, row_bytes);
+}
+
+void compute_ops::write_rows(uint64_t addr, uint64_t rows, uint64_t row_bytes, uint64_t stride, const uint8_t* src) {
+    if (stride == row_bytes) return debug(true, addr, const_cast<uint8_t*>(src), rows * row_bytes);
+    for (uint64_t r = 0; r < rows; ++r) debug(true, addr + r * stride, const_cast<uint8_t*>(src + r * row_bytes), row_bytes);
+}
+
+uint64_t compute_ops::timed_read(uint64_t addr, uint8_t* data, uint64_t len, uint64_t at) {
+    tlm::tlm_generic_payload tx;
+    init_payload(tx, tlm::TLM_READ_COMMAND, addr, data, len);
+    sc_time d = m_clk.time(at) - sc_time_stamp();
+    mem->b_transport(tx, d);
+    if (!tx.is_response_ok()) throw unit_error(rg::err::BUS_ERROR, addr, fmt::format("reading {} bytes at {:#x}", len, addr));
+    return m_clk.cycles(sc_time_stamp() + d);
+}
+
+// One DMA descriptor (timing only: the data moves by debug transport), issued in order, one
+// per cycle, as the attention pipeline's DMA does. DMA busy = union of [start, end).
+uint64_t compute_ops::dma(const dma_descriptor& d, uint64_t at, compute_report& rep) {
+    const uint64_t st = std::max(at, m_dma_issue);
+    m_dma_issue = st + 1;
+    const dma_result r = m_dma.transfer_annotated(d, true, st);
+    if (!r.ok())
+        throw unit_error(rg::err::BUS_ERROR, r.error_address,
+                         fmt::format("DMA got {} at {:#x}", response_name(r.status), r.error_address));
+    rep.busy_dma += r.done_cycle - std::min(r.done_cycle, std::max(r.start_cycle, m_dma_busy_until));
+    m_dma_busy_until = std::max(m_dma_busy_until, r.done_cycle);
+    if (in_dram(d.src)) rep.dram_read += d.bytes();
+    if (in_dram(d.dst)) rep.dram_written += d.bytes();
+    return r.done_cycle;
+}
+
+// Double-buffered three-stage pipeline over the blocks: load(t + 1) may start once
+// compute(t - 1) has freed its buffer half, compute(t) once load(t) is in and compute(t - 1)
+// is done, store(t) once compute(t) is done. Returns the cycle the last store ends.
+uint64_t compute_ops::schedule(const std::vector<stage>& blocks, uint64_t start, const char* unit,
+                               const std::string& what, compute_report& rep) {
+    const bool tracing = trace::global().enabled();
+    const size_t n = blocks.size();
+    std::vector<uint64_t> load_end(n, start), comp_end(n, start), store_end(n, start);
+    uint64_t end = start;
+    const auto loads = [&](size_t t, uint64_t at) {
+        uint64_t e = at;
+        for (const auto& d : blocks[t].loads) e = std::max(e, dma(d, at, rep));
+        if (tracing && e > at) trace::global().span("dma", fmt::format("{} load {}", what, t), at, e);
+        return e;
+    };
+    if (n) load_end[0] = loads(0, start);
+    for (size_t t = 0; t < n; ++t) {
+        uint64_t cs = std::max(load_end[t], t ? comp_end[t - 1] : start);
+        if (blocks[t].acc_wait >= 0) cs = std::max(cs, store_end[static_cast<size_t>(blocks[t].acc_wait)]);
+        comp_end[t] = cs + blocks[t].compute;
+        if (tracing && blocks[t].compute) trace::global().span(unit, fmt::format("{} block {}", what, t), cs, comp_end[t]);
+        if (t + 1 < n) load_end[t + 1] = loads(t + 1, t ? comp_end[t - 1] : start);
+        uint64_t se = comp_end[t];
+        for (const auto& d : blocks[t].stores) se = std::max(se, dma(d, comp_end[t], rep));
+        if (tracing && se > comp_end[t]) trace::global().span("dma", fmt::format("{} store {}", what, t), comp_end[t], se);
+        store_end[t] = se;
+        end = std::max(end, se);
+    }
+    return end;
+}
+
+command_outcome compute_ops::finish(const command& c, compute_report& rep, unsigned unit) {
+    const sc_time until = m_clk.time(rep.end);
+    if (until > sc_time_stamp()) wait(until - sc_time_stamp());
+    m_last = rep;
+    m_dma_busy += rep.busy_dma;
+    m_dram_read += rep.dram_read;
+    m_dram_written += rep.dram_written;
+    command_outcome o;
+    o.busy[rg::UNIT_DMA] = rep.busy_dma;
+    o.busy[rg::UNIT_VSSA] = rep.busy_vssa;
+    if (unit != rg::UNIT_VSSA) o.busy[unit] = rep.busy_unit;
+    o.stall_cycles = rep.stall_pe_cycles;
+    o.dram_bytes_read = rep.dram_read;
+    o.dram_bytes_written = rep.dram_written;
+    (void)c;
+    return o;
+}
+
+// ---- GEMM ----------------------------------------------------------------------------
+
+command_outcome compute_ops::gemm(const command& c) {
+    namespace d = rg::desc::gemm;
+    const uint64_t a = c.u64(d::A), b = c.u64(d::B), cm = c.u64(d::C), prec = c.u64(d::PREC_LIST);
+    const uint64_t M = c.u32(d::M), N = c.u32(d::N), K = c.u32(d::K);
+    const bool b_row_major = c.u32(d::LAYOUT) & 1u;
+    compute_report rep;
+    rep.start = c.start_cycle;
+    m_last_error.clear();
+    try {
+        uint64_t t = c.start_cycle;
+        std::vector<uint8_t> bits(M, 8);
+        if (prec) {
+            t = timed_read(prec, bits.data(), M, t);
+            for (uint64_t i = 0; i < M; ++i)
+                if (bits[i] != 0 && bits[i] != 4 && bits[i] != 8)
+                    throw unit_error(rg::err::UNIT_ERROR, prec + i,
+                                     fmt::format("precision of row {} is {}, expected 0, 4 or 8", i, bits[i]));
+        }
+        // Blocking (docs/encoder.md#gemm): an output block of mb x nb (one accumulator half,
+        // at most 128 rows and max(128, VSSA columns) columns), the reduction cut into
+        // k-blocks of kb so that an A block and a B panel each fit a quarter of the
+        // scratchpad (a half per k-step, double-buffered); partial sums stay in the
+        // accumulator until the block's last k-step, then the block is stored.
+        const uint64_t quarter = m_cfg.scratchpad_size / 4, acc_half = m_cfg.accumulator_size / 2;
+        const uint64_t R = m_cfg.vssa.rows, C = uint64_t{m_cfg.vssa.cols} * m_cfg.vssa.arrays;
+        uint64_t mb = std::min<uint64_t>(M, 128);
+        if (mb < M && mb >= R) mb -= mb % R;
+        uint64_t nb = std::min({N, std::max<uint64_t>(C, 128), acc_half / (4 * mb)});
+        if (nb < N && nb >= C) nb -= nb % C;
+        uint64_t kb = nb ? std::min(K, quarter / std::max(mb, nb)) : 0;
+        if (kb < K && kb >= 64) kb -= kb % 64;
+        if (nb == 0 || kb == 0)
+            throw unit_error(rg::err::CAPACITY, m_cfg.scratchpad_base,
+                             fmt::format("no GEMM block fits: scratchpad quarter {} bytes, accumulator half {} bytes for M = {}",
+                                         quarter, acc_half, M));
+        const uint64_t ni = ceil_div(M, mb), nj = ceil_div(N, nb), nk = ceil_div(K, kb);
+        // Operand reuse across blocks only without a K split: the order with fewer DRAM bytes.
+        const uint64_t bytes_j_outer = K * N + (ni > 1 ? nj : 1) * M * K;
+        const uint64_t bytes_i_outer = M * K + (nj > 1 ? ni : 1) * K * N;
+        const bool i_outer = bytes_i_outer < bytes_j_outer;
+
+        std::vector<stage> blocks;
+        blocks.reserve(ni * nj * nk);
+        const std::vector<uint8_t> col_bits(nb, 8);
+        uint64_t macs = 0, block = 0;
+        std::vector<size_t> last_step;  // per output block: its last stage
+        for (uint64_t outer = 0; outer < (i_outer ? ni : nj); ++outer)
+            for (uint64_t inner = 0; inner < (i_outer ? nj : ni); ++inner, ++block) {
+                const uint64_t bi = i_outer ? outer : inner, bj = i_outer ? inner : outer;
+                const uint64_t i0 = bi * mb, rows = std::min(mb, M - i0);
+                const uint64_t j0 = bj * nb, cols = std::min(nb, N - j0);
+                const uint64_t acc = m_cfg.accumulator_base + (block % 2) * acc_half;
+                for (uint64_t bk = 0; bk < nk; ++bk) {
+                    const uint64_t k0 = bk * kb, kl = std::min(kb, K - k0);
+                    const uint64_t sp = m_cfg.scratchpad_base + (blocks.size() % 2) * 2 * quarter;
+                    stage s;
+                    const bool load_a = nk > 1 || (i_outer ? inner == 0 : (ni > 1 || outer == 0));
+                    const bool load_b = nk > 1 || (i_outer ? (nj > 1 || outer == 0) : inner == 0);
+                    if (load_a) s.loads.push_back(dma_descriptor{a + i0 * K + k0, sp, rows, kl, K, kl});
+                    if (load_b) {
+                        if (b_row_major)
+                            s.loads.push_back(dma_descriptor{b + k0 * N + j0, sp + quarter, kl, cols, N, cols});
+                        else
+                            s.loads.push_back(dma_descriptor{b + j0 * K + k0, sp + quarter, cols, kl, K, kl});
+                    }
+                    if (bk == 0 && block >= 2) s.acc_wait = static_cast<long>(last_step[block - 2]);
+                    vssa::gemm_op op;
+                    op.name = fmt::format("gemm.block{}.k{}", block, bk);
+                    op.M = rows;
+                    op.N = cols;
+                    op.K = kl;
+                    op.row_bits.assign(bits.begin() + static_cast<std::ptrdiff_t>(i0),
+                                       bits.begin() + static_cast<std::ptrdiff_t>(i0 + rows));
+                    op.col_bits.assign(col_bits.begin(), col_bits.begin() + static_cast<std::ptrdiff_t>(cols));
+                    const vssa::gemm_result r = vssa::run_gemm(m_cfg.vssa, op);
+                    s.compute = r.cycles;
+                    rep.busy_vssa += r.cycles;
+                    rep.stall_pe_cycles += r.stall_pe_cycles;
+                    rep.busy_pe_cycles += r.busy_pe_cycles;
+                    rep.tiles += r.tiles;
+                    macs += r.macs;
+                    if (bk + 1 == nk) s.stores.push_back(dma_descriptor{acc, cm + (i0 * N + j0) * 4, rows, cols * 4, cols * 4, N * 4});
+                    blocks.push_back(std::move(s));
+                }
+                last_step.push_back(blocks.size() - 1);
+            }
+        rep.macs = macs;
+        rep.blocks = blocks.size();
+        rep.end = schedule(blocks, t, "vssa", fmt::format("gemm {}x{}x{}", M, N, K), rep);
+
+        if (!m_cfg.timing_only) {
+            std::vector<int8_t> am(M * K), bt(N * K);
+            debug(false, a, am.data(), M * K);
+            if (b_row_major) {
+                std::vector<int8_t> bm(K * N);
+                debug(false, b, bm.data(), K * N);
+                for (uint64_t k = 0; k < K; ++k)
+                    for (uint64_t j = 0; j < N; ++j) bt[j * K + k] = bm[k * N + j];
+            } else {
+                debug(false, b, bt.data(), N * K);
+            }
+            for (uint64_t i = 0; i < M; ++i) {
+                int8_t* row = &am[i * K];
+                if (bits[i] == 0) std::fill(row, row + K, 0);
+                if (bits[i] == 4)
+                    for (uint64_t k = 0; k < K; ++k) row[k] = vssa::quantize_4bit_code(row[k]);
+            }
+            std::vector<int32_t> cv(M * N);
+            vssa::gemm_s8(am.data(), bt.data(), cv.data(), M, N, K, m_cfg.vssa.threads);
+            for (uint64_t i = 0; i < M; ++i)
+                if (bits[i] == 4)
+                    for (uint64_t j = 0; j < N; ++j) cv[i * N + j] *= 16;  // the 4-bit code counts x16
+            debug(true, cm, cv.data(), M * N * 4);
+        }
+    } catch (const unit_error& e) {
+        m_last_error = e.what();
+        command_outcome o;
+        o.error = e.code;
+        o.error_address = e.addr;
+        return o;
+    } catch (const std::exception& e) {  // lockstep mismatch, bad engine input: the model failed
+        m_failure = m_last_error = e.what();
+        command_outcome o;
+        o.error = rg::err::UNIT_ERROR;
+        o.error_address = c.address;
+        return o;
+    }
+    ++m_gemm_commands;
+    m_gemm_cycles += rep.end - rep.start;
+    m_gemm_vssa += rep.busy_vssa;
+    m_gemm_macs += rep.macs;
+    m_gemm_stall += rep.stall_pe_cycles;
+    m_gemm_tiles += rep.tiles;
+    m_gemm_busy_pe += rep.busy_pe_cycles;
+    return finish(c, rep, rg::UNIT_VSSA);
+}
+
+// ---- vector commands -------------------------------------------------------------------
+
+command_outcome compute_ops::vector(const command& c) {
+    namespace v = rg::desc::softmax;  // SOFTMAX, LAYERNORM, GELU, REQUANT, RESADD share the layout
+    const uint8_t opc = c.opcode;
+    const uint64_t src = c.u64(v::SRC), dst = c.u64(v::DST), aux = c.u64(v::AUX);
+    const uint64_t rows = c.u32(v::ROWS), cols = c.u32(v::COLS);
+    const auto p0 = static_cast<int32_t>(c.u32(v::PARAM0)), p1 = static_cast<int32_t>(c.u32(v::PARAM1));
+    const auto p2 = static_cast<int32_t>(c.u32(v::PARAM2)), p3 = static_cast<int32_t>(c.u32(v::PARAM3));
+    const uint64_t in_b = opc == rg::op::GELU ? 1 : 4;
+    const uint64_t out_b = opc == rg::op::SOFTMAX || opc == rg::op::REQUANT ? 1 : 4;
+    const uint64_t ss = c.u32(v::SRC_STRIDE) ? c.u32(v::SRC_STRIDE) : cols * in_b;
+    const uint64_t ds = c.u32(v::DST_STRIDE) ? c.u32(v::DST_STRIDE) : cols * out_b;
+    const bool softmax_op = opc == rg::op::SOFTMAX;
+    const ibert::vector_unit_config& vu = softmax_op ? m_cfg.softmax.vec : m_cfg.normact;
+    compute_report rep;
+    rep.start = c.start_cycle;
+    m_last_error.clear();
+    try {
+        uint64_t t = c.start_cycle;
+        std::vector<uint8_t> bits(rows, 8);
+        if (opc == rg::op::REQUANT && aux) {
+            t = timed_read(aux, bits.data(), rows, t);
+            for (uint64_t i = 0; i < rows; ++i) {
+                if (bits[i] != 0 && bits[i] != 4 && bits[i] != 8)
+                    throw unit_error(rg::err::UNIT_ERROR, aux + i,
+                                     fmt::format("precision of row {} is {}, expected 0, 4 or 8", i, bits[i]));
+                if (bits[i] == 4 && cols % 2)
+                    throw unit_error(rg::err::UNIT_ERROR, aux + i, fmt::format("row {} is 4-bit but cols = {} is odd", i, cols));
+            }
+        }
+        // Chunks of rows: each stream (input, residual, output) gets a quarter of the scratchpad.
+        const uint64_t quarter = m_cfg.scratchpad_size / 4, widest = cols * std::max(in_b, out_b);
+        if (widest > quarter)
+            throw unit_error(rg::err::CAPACITY, m_cfg.scratchpad_base,
+                             fmt::format("a row of {} bytes does not fit a quarter of the scratchpad ({} bytes)", widest, quarter));
+        const uint64_t chunk = std::min(rows, quarter / widest);
+        std::vector<stage> blocks;
+        for (uint64_t r0 = 0; r0 < rows; r0 += chunk) {
+            const uint64_t n = std::min(chunk, rows - r0), half = blocks.size() % 2;
+            const uint64_t sp = m_cfg.scratchpad_base + half * 2 * quarter;
+            stage s;
+            s.loads.push_back(dma_descriptor{src + r0 * ss, sp, n, cols * in_b, ss, cols * in_b});
+            if (opc == rg::op::RESADD) s.loads.push_back(dma_descriptor{aux + r0 * cols, sp + quarter, 1, n * cols, 0, 0});
+            if (opc == rg::op::LAYERNORM && aux && r0 == 0)
+                s.loads.push_back(dma_descriptor{aux, sp + quarter, 1, cols * 4, 0, 0});
+            switch (opc) {
+                case rg::op::SOFTMAX: s.compute = ibert::softmax_cycles(cols, n, vu); break;
+                case rg::op::LAYERNORM: s.compute = ibert::layernorm_cycles(cols, n, vu); break;
+                default:  // element-wise: rows stream back to back, the pipeline latency is paid once
+                    s.compute = n * ibert::vectors_per_row(cols, vu) + (r0 == 0 ? vu.pipeline_latency : 0);
+            }
+            rep.busy_unit += s.compute;
+            const uint64_t out_sp = m_cfg.scratchpad_base + half * 2 * quarter + quarter;  // results reuse the residual quarter
+            if (opc == rg::op::REQUANT && aux) {
+                for (uint64_t r = r0; r < r0 + n; ++r)
+                    if (bits[r]) s.stores.push_back(dma_descriptor{out_sp, dst + r * ds, 1, bits[r] == 8 ? cols : cols / 2, 0, 0});
+            } else {
+                s.stores.push_back(dma_descriptor{out_sp, dst + r0 * ds, n, cols * out_b, cols * out_b, ds});
+            }
+            blocks.push_back(std::move(s));
+        }
+        rep.blocks = blocks.size();
+        static const char* names[] = {"", "", "", "", "softmax", "layernorm", "gelu", "requant", "", "", "", "", "resadd"};
+        rep.end = schedule(blocks, t, softmax_op ? "softmax" : "normact", fmt::format("{} {}x{}", names[opc], rows, cols), rep);
+
+        if (!m_cfg.timing_only) {
+            std::vector<uint8_t> in(rows * cols * in_b);
+            read_rows(src, rows, cols * in_b, ss, in.data());
+            std::vector<uint8_t> out(rows * cols * out_b, 0);
+            const auto* i32 = reinterpret_cast<const int32_t*>(in.data());
+            auto* o32 = reinterpret_cast<int32_t*>(out.data());
+            switch (opc) {
+                case rg::op::SOFTMAX: {
+                    const double scale = std::ldexp(1.0, -p0) / std::sqrt(static_cast<double>(p1 ? p1 : 1));
+                    const std::vector<int64_t> sc(i32, i32 + rows * cols);
+                    const std::vector<int8_t> y = softmax::run(m_cfg.softmax, sc.data(), rows, cols, scale);
+                    std::memcpy(out.data(), y.data(), y.size());
+                    break;
+                }
+                case rg::op::LAYERNORM: {
+                    std::vector<int32_t> bias;
+                    if (aux) {
+                        bias.resize(cols);
+                        debug(false, aux, bias.data(), cols * 4);
+                    }
+                    for (uint64_t r = 0; r < rows; ++r)
+                        ibert::normact::layernorm_row(i32 + r * cols, cols, p0, aux ? bias.data() : nullptr, o32 + r * cols);
+                    break;
+                }
+                case rg::op::GELU: {
+                    ibert::gelu_consts_t k;
+                    k.b_int = p0;
+                    k.c_int = p1;
+                    k.shift_int = p2;
+                    for (uint64_t r = 0; r < rows; ++r)
+                        ibert::normact::gelu_row(reinterpret_cast<const int8_t*>(in.data()) + r * cols, cols, k, o32 + r * cols);
+                    break;
+                }
+                case rg::op::REQUANT:
+                    for (uint64_t r = 0; r < rows; ++r)
+                        ibert::normact::requant_row(i32 + r * cols, cols, p0, p1, bits[r], out.data() + r * cols);
+                    break;
+                default: {  // RESADD
+                    std::vector<int8_t> res(rows * cols);
+                    debug(false, aux, res.data(), rows * cols);
+                    for (uint64_t r = 0; r < rows; ++r)
+                        ibert::normact::resadd_row(i32 + r * cols, &res[r * cols], cols, p0, p1, p2, p3, o32 + r * cols);
+                }
+            }
+            if (opc == rg::op::REQUANT && aux) {
+                for (uint64_t r = 0; r < rows; ++r)
+                    if (bits[r]) debug(true, dst + r * ds, out.data() + r * cols, bits[r] == 8 ? cols : cols / 2);
+            } else {
+                write_rows(dst, rows, cols * out_b, ds, out.data());
+            }
+        }
+    } catch (const unit_error& e) {
+        m_last_error = e.what();
+        command_outcome o;
+        o.error = e.code;
+        o.error_address = e.addr;
+        return o;
+    } catch (const std::exception& e) {  // kernel overflow: the unit failed
+        m_failure = m_last_error = e.what();
+        command_outcome o;
+        o.error = rg::err::UNIT_ERROR;
+        o.error_address = c.address;
+        return o;
+    }
+    ++m_vec_commands;
+    m_vec_cycles += rep.end - rep.start;
+    (softmax_op ? m_softmax_busy : m_normact_busy) += rep.busy_unit;
+    return finish(c, rep, softmax_op ? rg::UNIT_SOFTMAX : rg::UNIT_NORMACT);
+}
+
+}  // namespace dtq

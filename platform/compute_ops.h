@@ -1,0 +1,105 @@
+// The stand-alone compute commands (docs/encoder.md): GEMM on the VSSA, and the vector
+// commands SOFTMAX (softmax unit), LAYERNORM, GELU, REQUANT and RESADD (norm/act unit).
+// Every operand lives in memory (normally DRAM: the survey's no-fusion assumption); the
+// handler streams it through the scratchpad / accumulator SRAM with the DMA, in blocks,
+// double-buffered (load of block t+1 and store of block t-1 overlap the compute of block
+// t), and waits until the last store is done. GEMM partial sums stay in the accumulator
+// SRAM across the k-blocks of an output block.
+//
+// Timing: DMA descriptors go through the real memory system (transfer_annotated, timing
+// only); the VSSA's cycles per block come from the engine (exact tile model, or the RTL);
+// the vector units' from models/ibert/timing.h. Data (functional mode): operands are read
+// and results written with TLM debug transport through the bus, the values the DMA's
+// transfers would carry; the precision lists, which set the cycles, are read with timed
+// accesses in both modes. GEMM blocking: the order (row blocks or column panels outer)
+// with the fewer DRAM bytes, docs/encoder.md#gemm.
+#pragma once
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/stats.h"
+#include "ctrl/ctrl.h"
+#include "dma/dma.h"
+#include "ibert/timing.h"
+#include "softmax/softmax_unit.h"
+#include "vssa/engine.h"
+
+namespace dtq {
+
+struct compute_ops_config {
+    vssa::vssa_config vssa;
+    softmax::unit_config softmax;          // the SOFTMAX command's unit
+    ibert::vector_unit_config normact;     // the LAYERNORM / GELU / REQUANT / RESADD unit
+    uint64_t scratchpad_base = 0, scratchpad_size = 0;
+    uint64_t accumulator_base = 0, accumulator_size = 0;
+    uint64_t dram_base = 0, dram_size = 0;  // which DMA transfers count as DRAM traffic
+    bool timing_only = false;
+};
+
+// What one command did.
+struct compute_report {
+    uint64_t start = 0, end = 0;
+    uint64_t busy_dma = 0, busy_vssa = 0, busy_unit = 0;  // unit: softmax or norm/act
+    uint64_t dram_read = 0, dram_written = 0;            // bytes the DMA moved from / to DRAM
+    uint64_t macs = 0, stall_pe_cycles = 0, busy_pe_cycles = 0, tiles = 0, blocks = 0;
+};
+
+class compute_ops : public sc_core::sc_module {
+public:
+    tlm_utils::simple_initiator_socket<compute_ops> mem;  // operands (debug transport), precision lists
+
+    compute_ops(const sc_core::sc_module_name& n, const compute_ops_config& cfg, dtq::dma& dma, const dtq::clock& clk);
+
+    command_outcome gemm(const command& c);
+    command_outcome vector(const command& c);  // SOFTMAX, LAYERNORM, GELU, REQUANT, RESADD
+
+    const compute_report& last() const { return m_last; }
+    const std::string& last_error() const { return m_last_error; }
+    const std::string& unit_failure() const { return m_failure; }  // a model failure (lockstep mismatch ...)
+
+private:
+    struct stage {  // one block: its loads, its compute, its stores
+        std::vector<dma_descriptor> loads;
+        uint64_t compute = 0;
+        std::vector<dma_descriptor> stores;
+        long acc_wait = -1;  // compute starts after this stage's stores (its accumulator half), -1 = none
+    };
+    uint64_t schedule(const std::vector<stage>& blocks, uint64_t start, const char* unit, const std::string& what,
+                      compute_report& rep);
+    uint64_t dma(const dma_descriptor& d, uint64_t at, compute_report& rep);
+    void debug(bool write, uint64_t addr, void* data, uint64_t len);
+    void read_rows(uint64_t addr, uint64_t rows, uint64_t row_bytes, uint64_t stride, uint8_t* dst);
+    void write_rows(uint64_t addr, uint64_t rows, uint64_t row_bytes, uint64_t stride, const uint8_t* src);
+    uint64_t timed_read(uint64_t addr, uint8_t* data, uint64_t len, uint64_t at);
+    command_outcome finish(const command& c, compute_report& rep, unsigned unit);
+    bool in_dram(uint64_t a) const { return a >= m_cfg.dram_base && a - m_cfg.dram_base < m_cfg.dram_size; }
+
+    compute_ops_config m_cfg;
+    dtq::dma& m_dma;
+    dtq::clock m_clk;
+    compute_report m_last;
+    std::string m_last_error, m_failure;
+    uint64_t m_dma_issue = 0, m_dma_busy_until = 0;
+    stat_group m_stats;
+    uint64_t& m_gemm_commands;
+    uint64_t& m_gemm_cycles;
+    uint64_t& m_gemm_vssa;
+    uint64_t& m_gemm_macs;
+    uint64_t& m_gemm_stall;
+    uint64_t& m_gemm_tiles;
+    uint64_t& m_gemm_busy_pe;
+    uint64_t& m_vec_commands;
+    uint64_t& m_vec_cycles;
+    uint64_t& m_normact_busy;
+    uint64_t& m_softmax_busy;
+    uint64_t& m_dma_busy;
+    uint64_t& m_dram_read;
+    uint64_t& m_dram_written;
+};
+
+}  // namespace dtq

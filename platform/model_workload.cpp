@@ -1,0 +1,379 @@
+#include "platform/model_workload.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "common/npy.h"
+#include "ibert/kernels.h"
+#include "ibert/normact.h"
+#include "softmax/softmax_unit.h"
+#include "topk/topk.h"
+#include "platform/synthetic.h"
+#include "vssa/gemm.h"
+
+namespace dtq {
+
+namespace {
+
+// Scales (docs/encoder.md#scales): every int8 activation has scale S_ACT (a unit-variance
+// real value is about 32 in int8); weights are int8 of standard deviation ~32 with scale
+// 1 / (32 sqrt(K)), so that a GEMM output again has about unit variance; residual sums
+// are int32 with scale S_ACT / 256.
+constexpr double S_ACT = 1.0 / 32.0;
+double s_weight(uint64_t k) { return 1.0 / (32.0 * std::sqrt(static_cast<double>(k))); }
+constexpr double S_SUM = S_ACT / 256.0;
+
+dtq_rq rq_of(double multiplier) {
+    ibert::dyadic_t d = ibert::dyadic(multiplier);
+    if (d.m == (int64_t{1} << 31) || d.m == -(int64_t{1} << 31)) {  // |m| = 2^31 does not fit int32: same value
+        d.m /= 2;
+        d.e -= 1;
+    }
+    return dtq_rq{static_cast<int32_t>(d.m), d.e};
+}
+
+int8_t clip8(int64_t v) { return static_cast<int8_t>(std::clamp<int64_t>(v, -127, 127)); }
+
+// Weights N x K (B operand layout): bell of spread 55 (std ~32), plus, for Wq and Wk, the
+// rank-1 component u_k v_n that makes salient tokens attract attention.
+std::vector<int8_t> weight(uint64_t n, uint64_t k, uint64_t seed, const std::vector<int8_t>* u, const std::vector<int8_t>* v) {
+    splitmix64 g(seed);
+    std::vector<int8_t> w(n * k);
+    for (uint64_t j = 0; j < n; ++j)
+        for (uint64_t i = 0; i < k; ++i)
+            w[j * k + i] = clip8(g.bell(55) + (u ? int64_t{(*u)[i]} * (*v)[j] : 0));
+    return w;
+}
+
+std::vector<int8_t> signs(uint64_t n, uint64_t seed) {
+    splitmix64 g(seed);
+    std::vector<int8_t> s(n);
+    for (auto& x : s) x = (g.next() & 1) ? 1 : -1;
+    return s;
+}
+
+// Tokens: noise (bell of spread 40) plus salience a_t along u; a_t = 64 r^3, r uniform in
+// [0, 1): most tokens small, a few large.
+std::vector<int8_t> tokens(uint64_t n, uint64_t d, uint64_t seed, const std::vector<int8_t>& u, std::vector<uint32_t>* sal) {
+    splitmix64 g(seed);
+    std::vector<int8_t> x(n * d);
+    for (uint64_t t = 0; t < n; ++t) {
+        const int64_t r = g.uniform(0, 999);
+        const int64_t a = 64 * r * r * r / 1000000000;
+        if (sal) sal->push_back(static_cast<uint32_t>(a * 1000 + 999 - static_cast<int64_t>(t % 1000)));
+        for (uint64_t i = 0; i < d; ++i) x[t * d + i] = clip8(g.bell(40) + a * u[i]);
+    }
+    return x;
+}
+
+}  // namespace
+
+model_instance make_model(const scenario_config& c, bool with_data) {
+    const auto& w = c.workload.model;
+    model_instance m;
+    m.shape = *find_model(w.name);
+    m.layers = w.layers ? w.layers : m.shape.layers;
+    m.seq = w.seq;
+    m.decode_tokens = w.decode_tokens;
+    m.causal = m.shape.decoder;
+    m.topk = w.precision == "dtqatten";
+    const uint64_t d = m.shape.d_model, f = m.shape.d_ffn;
+
+    // Integer constants: the scale bookkeeping (docs/encoder.md#scales).
+    dtq_layer_params p{};
+    p.qkv = rq_of(s_weight(d));
+    p.attn = rq_of(std::ldexp(1.0, -7));  // probabilities carry 2^-7
+    p.res1 = rq_of(S_ACT * s_weight(d) / S_SUM);
+    p.res1_id = rq_of(S_ACT / S_SUM);
+    const double ln_scale = std::sqrt(static_cast<double>(d)) / std::ldexp(1.0, 30);
+    p.ln1 = rq_of(ln_scale / S_ACT);  // gamma = 1
+    p.ffn1 = rq_of(s_weight(d));
+    const ibert::gelu_consts_t gc = ibert::gelu_consts(S_ACT);
+    p.gelu_b = static_cast<int32_t>(gc.b_int);
+    p.gelu_c = static_cast<int32_t>(gc.c_int);
+    p.gelu_shift = static_cast<int32_t>(gc.shift_int);
+    p.gelu = rq_of(gc.out_scale / S_ACT);
+    p.res2 = rq_of(S_ACT * s_weight(f) / S_SUM);
+    p.res2_id = p.res1_id;
+    p.ln2 = p.ln1;
+    if (m.topk) {
+        p.k0 = static_cast<uint32_t>(topk::count_from_ratio(1.0 - w.ratio_pruned, m.seq));
+        p.k1 = static_cast<uint32_t>(std::min<uint64_t>(p.k0, topk::count_from_ratio(w.ratio_8bit, m.seq)));
+    }
+    m.params.assign(m.layers, p);
+
+    const std::vector<int8_t> u = signs(d, c.seed * 31 + 1);
+    std::vector<uint32_t> salience;
+    if (!w.input.empty()) {
+        const npy_array a = read_npy(w.input, "int8", {m.seq, d});  // throws npy_error naming the mismatch
+        m.x.assign(a.as<int8_t>(), a.as<int8_t>() + m.seq * d);
+        for (uint64_t t = 0; t < m.seq; ++t) {  // salience of a real input: its projection on u
+            int64_t s = 0;
+            for (uint64_t i = 0; i < d; ++i) s += int64_t{m.x[t * d + i]} * u[i];
+            salience.push_back(static_cast<uint32_t>(std::max<int64_t>(s, 0)));
+        }
+    } else {
+        m.x = tokens(m.seq, d, c.seed * 31 + 2, u, &salience);
+    }
+    if (m.topk) {  // layer 0: the most salient tokens kept, at the scenario's ratios
+        std::vector<uint32_t> all(m.seq);
+        std::iota(all.begin(), all.end(), 0u);
+        const topk::precision_split sp = topk::split({}, salience, all, p.k0, p.k1);
+        m.prec0.assign(m.seq, 0);
+        for (uint32_t t : sp.bits4) m.prec0[t] = 4;
+        for (uint32_t t : sp.bits8) m.prec0[t] = 8;
+    }
+    if (!with_data) {
+        m.x.clear();
+        return m;
+    }
+    m.dec_x = tokens(m.decode_tokens, d, c.seed * 31 + 3, u, nullptr);
+    const std::vector<int8_t> v = signs(d, c.seed * 31 + 4);
+    m.weights.resize(m.layers);
+    for (uint64_t l = 0; l < m.layers; ++l) {
+        const uint64_t s = c.seed * 1000003 + l * 64;
+        layer_weights& lw = m.weights[l];
+        lw.wq = weight(d, d, s + 1, &u, &v);
+        lw.wk = weight(d, d, s + 2, &u, &v);
+        lw.wv = weight(d, d, s + 3, nullptr, nullptr);
+        lw.wo = weight(d, d, s + 4, nullptr, nullptr);
+        lw.w1 = weight(f, d, s + 5, nullptr, nullptr);
+        lw.w2 = weight(d, f, s + 6, nullptr, nullptr);
+        for (int n = 0; n < 2; ++n) {  // beta ~ 0.05 x bell, gamma = 1: bias_int = floor(beta / ln_scale)
+            splitmix64 g(s + 7 + static_cast<uint64_t>(n));
+            std::vector<double> beta(d), gamma(d, 1.0);
+            for (auto& b : beta) b = 0.05 * static_cast<double>(g.bell(55)) / 32.0;
+            const ibert::ln_consts_t k = ibert::ln_consts(d, gamma, beta);
+            auto& bias = n ? lw.ln2_bias : lw.ln1_bias;
+            for (int64_t b : k.bias_int) bias.push_back(static_cast<int32_t>(b));
+        }
+    }
+    return m;
+}
+
+model_layout plan_model(const model_instance& m, uint64_t base) {
+    const uint64_t d = m.shape.d_model, f = m.shape.d_ffn, s = m.seq, heads = m.shape.heads, dh = m.shape.d_head();
+    const uint64_t max_seq = s + m.decode_tokens, wide = std::max(d, f);
+    model_layout lay;
+    uint64_t at = base + 4096;
+    const auto take = [&](uint64_t bytes) {
+        const uint64_t a = at;
+        at += (bytes + 4095) / 4096 * 4096;
+        return a;
+    };
+    lay.params_at = take(m.layers * sizeof(dtq_layer_params));
+    dtq_model_args& a = lay.args;
+    a.magic = DTQ_MODEL_ARGS_MAGIC;
+    a.flags = (m.causal ? DTQ_MODEL_CAUSAL : 0u) | (m.topk ? DTQ_MODEL_TOPK : 0u);
+    a.layers = static_cast<uint32_t>(m.layers);
+    a.seq = static_cast<uint32_t>(s);
+    a.d_model = static_cast<uint32_t>(d);
+    a.heads = static_cast<uint32_t>(heads);
+    a.head_dim = static_cast<uint32_t>(dh);
+    a.d_ffn = static_cast<uint32_t>(f);
+    a.decode_tokens = static_cast<uint32_t>(m.decode_tokens);
+    a.score_shift = m.score_shift;
+    a.params = lay.params_at;
+    for (uint64_t l = 0; l < m.layers; ++l)
+        for (uint64_t bytes : {d * d, d * d, d * d, d * d, f * d, d * f, d * 4, d * 4}) lay.weights_at.push_back(take(bytes));
+    a.x = take(s * d);
+    a.outputs = take(m.layers * s * d);
+    a.prec = take(s);
+    a.prec_log = take(m.layers * s);
+    a.keep = take(s);
+    a.q = take(heads * s * dh);
+    a.k = take(heads * s * dh);
+    a.v = take(heads * s * dh);
+    a.attn_out = take(heads * s * dh * 4);
+    a.acc = take(s * wide * 4);
+    a.tmp = take(s * wide);
+    a.x1 = take(s * d);
+    if (m.causal) {
+        a.kcache = take(m.layers * heads * max_seq * dh);
+        a.vcache = take(m.layers * heads * max_seq * dh);
+        a.dec_x = take(std::max<uint64_t>(1, m.decode_tokens) * d);
+        a.dec_out = take(std::max<uint64_t>(1, m.decode_tokens * m.layers) * d);
+        a.scores = take(max_seq * 4);
+        a.probs = take(max_seq);
+    }
+    lay.end = at;
+    return lay;
+}
+
+// ---- the reference ------------------------------------------------------------------
+
+namespace {
+
+using ibert::normact::scale_round;
+
+// C (M x N) = A (M x K) x B^T (B: N x K), rows with keep[i] == false are 0.
+std::vector<int32_t> matmul(const std::vector<int8_t>& a, const std::vector<int8_t>& bt, uint64_t M, uint64_t N, uint64_t K,
+                            const std::vector<bool>& keep) {
+    std::vector<int32_t> c(M * N, 0);
+    vssa::gemm_s8(a.data(), bt.data(), c.data(), M, N, K, 1);
+    for (uint64_t i = 0; i < M; ++i)
+        if (!keep[i]) std::fill(&c[i * N], &c[i * N] + N, 0);
+    return c;
+}
+
+int8_t rq8(int64_t x, dtq_rq q) { return static_cast<int8_t>(std::clamp<int64_t>(scale_round(x, q.m, q.e), -128, 127)); }
+
+std::vector<int8_t> requant_all(const std::vector<int32_t>& z, dtq_rq q) {
+    std::vector<int8_t> y(z.size());
+    for (size_t i = 0; i < z.size(); ++i) y[i] = rq8(z[i], q);
+    return y;
+}
+
+std::vector<int32_t> resadd(const std::vector<int32_t>& z, const std::vector<int8_t>& x, dtq_rq a, dtq_rq b) {
+    std::vector<int32_t> y(z.size());
+    for (size_t i = 0; i < z.size(); ++i) {
+        const int64_t v = scale_round(z[i], a.m, a.e) + scale_round(x[i], b.m, b.e);
+        y[i] = static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX));
+    }
+    return y;
+}
+
+std::vector<int32_t> layernorm(const std::vector<int32_t>& x, uint64_t rows, uint64_t cols, int shift,
+                               const std::vector<int32_t>& bias) {
+    std::vector<int32_t> y(x.size());
+    const std::vector<double> gamma(cols, 1.0), beta(cols, 0.0);
+    for (uint64_t r = 0; r < rows; ++r) {
+        const std::vector<int64_t> row(&x[r * cols], &x[r * cols] + cols);
+        const ibert::layernorm_out o = ibert::i_layernorm(row, gamma, beta, shift, true);
+        for (uint64_t i = 0; i < cols; ++i) y[r * cols + i] = static_cast<int32_t>(o.y_norm[i] + bias[i]);
+    }
+    return y;
+}
+
+}  // namespace
+
+std::vector<std::vector<int8_t>> reference_model(const model_instance& m, const std::vector<std::vector<uint8_t>>& prec) {
+    const uint64_t d = m.shape.d_model, f = m.shape.d_ffn, s = m.seq, heads = m.shape.heads, dh = m.shape.d_head();
+    const double scale = std::ldexp(1.0, -static_cast<int>(m.score_shift)) / std::sqrt(static_cast<double>(dh));
+    softmax::unit_config sm;
+    std::vector<std::vector<int8_t>> outs;
+    std::vector<int8_t> x = m.x;
+    for (uint64_t l = 0; l < m.layers; ++l) {
+        const dtq_layer_params& p = m.params[l];
+        const layer_weights& w = m.weights[l];
+        const std::vector<uint8_t> bits = prec.empty() ? std::vector<uint8_t>(s, 8) : prec[l];
+        std::vector<bool> keep(s), all(s, true);
+        for (uint64_t t = 0; t < s; ++t) keep[t] = bits[t] != 0;
+        // Q, K, V in the 8-bit domain (a 4-bit token's value is its code x 16).
+        std::vector<int8_t> qkv[3];
+        const std::vector<int8_t>* wqkv[3] = {&w.wq, &w.wk, &w.wv};
+        for (int n = 0; n < 3; ++n) {
+            qkv[n] = requant_all(matmul(x, *wqkv[n], s, d, d, m.causal ? all : keep), p.qkv);
+            for (uint64_t t = 0; t < s; ++t)
+                for (uint64_t i = 0; i < d; ++i) {
+                    int8_t& e = qkv[n][t * d + i];
+                    if (bits[t] == 4) e = vssa::quantize_4bit(e);
+                    if (bits[t] == 0) e = 0;
+                }
+        }
+        std::vector<uint64_t> kept;
+        for (uint64_t t = 0; t < s; ++t)
+            if (keep[t]) kept.push_back(t);
+        const uint64_t nk = kept.size();
+        std::vector<int8_t> att(s * d, 0);
+        for (uint64_t h = 0; h < heads; ++h) {
+            for (uint64_t i = 0; i < nk; ++i) {
+                const uint64_t cols = m.causal ? i + 1 : nk;
+                std::vector<int64_t> sc(cols);
+                for (uint64_t j = 0; j < cols; ++j) {
+                    int64_t acc = 0;
+                    for (uint64_t e = 0; e < dh; ++e)
+                        acc += int64_t{qkv[0][kept[i] * d + h * dh + e]} * qkv[1][kept[j] * d + h * dh + e];
+                    sc[j] = acc;
+                }
+                const std::vector<int8_t> pr = softmax::run(sm, sc.data(), 1, cols, scale);
+                for (uint64_t e = 0; e < dh; ++e) {
+                    int64_t acc = 0;
+                    for (uint64_t j = 0; j < cols; ++j) acc += int64_t{pr[j]} * qkv[2][kept[j] * d + h * dh + e];
+                    att[kept[i] * d + h * dh + e] = rq8(acc, p.attn);
+                }
+            }
+        }
+        const std::vector<bool>& rk = m.topk ? keep : all;
+        std::vector<int32_t> z = resadd(matmul(att, w.wo, s, d, d, rk), x, p.res1, p.res1_id);
+        const std::vector<int8_t> x1 = requant_all(layernorm(z, s, d, p.ln1_shift, w.ln1_bias), p.ln1);
+        const std::vector<int8_t> g_in = requant_all(matmul(x1, w.w1, s, f, d, rk), p.ffn1);
+        std::vector<int32_t> g(s * f);
+        ibert::gelu_consts_t gc;
+        gc.b_int = p.gelu_b;
+        gc.c_int = p.gelu_c;
+        gc.shift_int = p.gelu_shift;
+        for (uint64_t r = 0; r < s; ++r) ibert::normact::gelu_row(&g_in[r * f], f, gc, &g[r * f]);
+        const std::vector<int8_t> g8 = requant_all(g, p.gelu);
+        z = resadd(matmul(g8, w.w2, s, d, f, rk), x1, p.res2, p.res2_id);
+        x = requant_all(layernorm(z, s, d, p.ln2_shift, w.ln2_bias), p.ln2);
+        outs.push_back(x);
+    }
+    return outs;
+}
+
+accuracy compare_outputs(const std::vector<int8_t>& a, const std::vector<int8_t>& b, uint64_t cols, const std::vector<bool>& rows) {
+    accuracy r;
+    double dot = 0, na = 0, nb = 0, sum = 0;
+    for (uint64_t i = 0; i < a.size() && i < b.size(); ++i) {
+        if (!rows.empty() && !rows[i / cols]) continue;
+        const double x = a[i], y = b[i], e = std::fabs(x - y);
+        sum += e;
+        r.max_abs = std::max(r.max_abs, e);
+        dot += x * y;
+        na += x * x;
+        nb += y * y;
+        ++r.elements;
+    }
+    r.mean_abs = r.elements ? sum / static_cast<double>(r.elements) : 0.0;
+    r.cosine = na > 0 && nb > 0 ? dot / std::sqrt(na * nb) : (na == nb ? 1.0 : 0.0);
+    return r;
+}
+
+// ---- per-op accounting ----------------------------------------------------------------
+
+const char* op_tag_name(uint32_t op) {
+    static const char* names[] = {"untagged", "qkv_proj", "attention", "out_proj", "ffn_w1", "ffn_w2", "other", "qk", "sv"};
+    return op < DTQ_OPTAG_COUNT ? names[op] : "untagged";
+}
+
+op_accounting::op_accounting(uint64_t, uint64_t) {
+    for (uint32_t op = 0; op < DTQ_OPTAG_COUNT; ++op) {
+        op_stats o;
+        o.g = std::make_unique<stat_group>(std::string("ops.") + op_tag_name(op));
+        o.commands = &o.g->counter("commands", "count", "commands of this op (descriptor tag)");
+        o.cycles = &o.g->counter("cycles", "cycles", "sum of the commands' start-to-end cycles");
+        o.read = &o.g->counter("dram_bytes_read", "bytes", "DRAM bytes the commands' transfers read (fused ATTENTION: split by operand)");
+        o.written = &o.g->counter("dram_bytes_written", "bytes", "DRAM bytes the commands' transfers wrote");
+        m_ops.push_back(std::move(o));
+    }
+}
+
+void op_accounting::account(const command& c, uint64_t start, uint64_t end, uint64_t read, uint64_t written) {
+    const uint32_t op = c.tag & 0xFF, layer = c.tag >> 8;
+    op_entry(op < DTQ_OPTAG_COUNT ? op : 0, 1, end - start, read, written);
+    if (layer != m_layer) {
+        m_layer = layer;
+        if (on_layer) on_layer(layer, end);
+    }
+}
+
+void op_accounting::op_entry(uint32_t op, uint64_t commands, uint64_t cycles, uint64_t read, uint64_t written) {
+    *m_ops[op].commands += commands;
+    *m_ops[op].cycles += cycles;
+    *m_ops[op].read += read;
+    *m_ops[op].written += written;
+}
+
+nlohmann::json op_accounting::to_json() const {
+    nlohmann::json j = nlohmann::json::object();
+    for (uint32_t op = 0; op < DTQ_OPTAG_COUNT; ++op)
+        j[op_tag_name(op)] = {{"commands", *m_ops[op].commands}, {"cycles", *m_ops[op].cycles},
+                              {"dram_bytes", *m_ops[op].read + *m_ops[op].written}};
+    return j;
+}
+
+}  // namespace dtq

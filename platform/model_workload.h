@@ -1,0 +1,89 @@
+// Whole-model workload (workload.kind model, docs/encoder.md): the synthetic model (weights,
+// input, LayerNorm biases from the seed), its integer constants (the I-BERT scale
+// bookkeeping, float, offline), the DRAM layout the firmware app `encoder` works on, a
+// straightforward reference of the same integer recipe (the accuracy proxy and the tests),
+// and the per-op accounting of the commands by descriptor tag.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "apps.h"
+#include "common/stats.h"
+#include "ctrl/ctrl.h"
+#include "platform/config.h"
+#include "platform/model_zoo.h"
+
+namespace dtq {
+
+// One layer's weights as GEMM B operands (N x K, row-major) and LayerNorm biases.
+struct layer_weights {
+    std::vector<int8_t> wq, wk, wv, wo, w1, w2;
+    std::vector<int32_t> ln1_bias, ln2_bias;
+};
+
+struct model_instance {
+    model_shape shape;
+    uint64_t layers = 0, seq = 0, decode_tokens = 0;
+    bool causal = false, topk = false;
+    std::vector<layer_weights> weights;
+    std::vector<dtq_layer_params> params;  // integer constants (addresses filled by the loader)
+    std::vector<int8_t> x;                 // seq x d: layer-0 input
+    std::vector<int8_t> dec_x;             // decode_tokens x d
+    std::vector<uint8_t> prec0;            // layer-0 precisions (dtqatten)
+    uint32_t score_shift = 10;
+};
+
+// The model of a scenario: synthetic weights from the seed, the input from
+// workload.model.input or the seed. Throws config_error for a bad input file.
+model_instance make_model(const scenario_config& c, bool with_data);
+
+// The DRAM layout (docs/encoder.md#memory-layout); fills args and the params' addresses.
+struct model_layout {
+    dtq_model_args args{};
+    uint64_t params_at = 0, end = 0;
+    std::vector<uint64_t> weights_at;  // per layer: wq, wk, wv, wo, w1, w2, ln1, ln2
+};
+model_layout plan_model(const model_instance& m, uint64_t data_base);
+
+// The reference: every op as plain loops, all in one place, on the model's integer
+// constants. `prec[l]` are the precisions layer l ran with (empty = every token 8-bit,
+// no pruning). Returns each layer's output (seq x d int8).
+std::vector<std::vector<int8_t>> reference_model(const model_instance& m, const std::vector<std::vector<uint8_t>>& prec);
+
+// Accuracy proxy between two int8 tensors (mean / max absolute error in units of the
+// activation scale, cosine similarity) over the rows where `rows` is true (empty = all).
+struct accuracy {
+    double mean_abs = 0, max_abs = 0, cosine = 1;
+    uint64_t elements = 0;
+};
+accuracy compare_outputs(const std::vector<int8_t>& a, const std::vector<int8_t>& b, uint64_t cols,
+                         const std::vector<bool>& rows = {});
+
+// Sums each command's cycles and DRAM bytes by the op in its tag (statistics ops.*), and
+// reports progress by layer.
+class op_accounting {
+public:
+    op_accounting(uint64_t layers, uint64_t decode_tokens);
+    void account(const command& c, uint64_t start, uint64_t end, uint64_t dram_read, uint64_t dram_written);
+    // Adds to one op directly (the fused ATTENTION's DRAM bytes split into qk / sv / other).
+    void op_entry(uint32_t op, uint64_t commands, uint64_t cycles, uint64_t dram_read, uint64_t dram_written);
+    std::function<void(uint64_t layer, uint64_t cycle)> on_layer;  // progress
+    nlohmann::json to_json() const;
+
+private:
+    struct op_stats {
+        std::unique_ptr<stat_group> g;
+        uint64_t *commands, *cycles, *read, *written;
+    };
+    std::vector<op_stats> m_ops;
+    uint64_t m_layer = UINT64_MAX;
+};
+
+const char* op_tag_name(uint32_t op);
+
+}  // namespace dtq

@@ -1,0 +1,227 @@
+/* A whole transformer through the command queue (docs/encoder.md#firmware). The loader
+ * (the VP platform) put the weights, the layer-0 input, the per-layer integer constants
+ * and dtq_model_args in DRAM. Per layer:
+ *   Q/K/V = requant(x Wq/Wk/Wv)          3 GEMM + 3 x heads REQUANT (into the ATTENTION
+ *                                         token slots, 4-bit tokens packed)
+ *   a = ATTENTION(Q, K, V)                fused: Q x K^T, i-softmax, P x V, top-k engines
+ *   x1 = LN(requant(a) Wo + x)            REQUANT per head, GEMM, RESADD, LAYERNORM, REQUANT
+ *   y = LN(GELU(x1 W1) W2 + x1)           GEMM, REQUANT, GELU, REQUANT, GEMM, RESADD, LAYERNORM, REQUANT
+ * Decoders (DTQ_MODEL_CAUSAL) run the prefill with the causal mask and keep K and V of
+ * every layer in a KV cache, then generate decode_tokens tokens one by one: per layer and
+ * head GEMM q x K_cache^T, SOFTMAX, GEMM p x V_cache (V token-major: B_ROW_MAJOR).
+ * Every command carries the tag (layer << 8) | op (enum dtq_model_op). */
+#include "apps.h"
+#include "dtq_driver.h"
+#include "dtq_hal.h"
+
+#define MAX_SEQ 4096u
+#define RING 256u
+
+static dtq_dev dev;
+static dtq_model_args A;
+static dtq_layer_params P;
+static uint8_t prec[MAX_SEQ], keep[MAX_SEQ];
+
+/* Submits, draining the queue first when the ring is full. */
+static int submit(dtq_cmd *c, uint32_t layer, uint32_t op) {
+    int rc;
+    c->tag = (layer << 8) | op;
+    rc = dtq_submit(&dev, c);
+    if (rc == DTQ_EBUSY) {
+        rc = dtq_wait_idle(&dev);
+        if (rc == DTQ_OK) rc = dtq_submit(&dev, c);
+    }
+    return rc;
+}
+
+static int vec(uint8_t opcode, uint32_t layer, uint64_t src, uint64_t dst, uint32_t rows, uint32_t cols, int32_t p0,
+               int32_t p1, uint32_t src_stride, uint32_t dst_stride, uint64_t aux, int32_t p2, int32_t p3) {
+    dtq_cmd c;
+    dtq_cmd_clear(&c, opcode);
+    c.u.softmax.src = src;
+    c.u.softmax.dst = dst;
+    c.u.softmax.rows = rows;
+    c.u.softmax.cols = cols;
+    c.u.softmax.param0 = (uint32_t)p0;
+    c.u.softmax.param1 = (uint32_t)p1;
+    c.u.softmax.src_stride = src_stride;
+    c.u.softmax.dst_stride = dst_stride;
+    c.u.softmax.aux = aux;
+    c.u.softmax.param2 = (uint32_t)p2;
+    c.u.softmax.param3 = (uint32_t)p3;
+    return submit(&c, layer, DTQ_OPTAG_OTHER);
+}
+
+static int requant(uint32_t layer, uint64_t src, uint64_t dst, uint32_t rows, uint32_t cols, dtq_rq q, uint32_t src_stride,
+                   uint32_t dst_stride, uint64_t prec_list) {
+    return vec(DTQ_OP_REQUANT, layer, src, dst, rows, cols, q.m, q.e, src_stride, dst_stride, prec_list, 0, 0);
+}
+
+static int gemm(uint32_t layer, uint32_t op, uint64_t a, uint64_t b, uint64_t c, uint64_t prec_list, uint32_t m, uint32_t n,
+                uint32_t k, uint32_t layout) {
+    dtq_cmd cmd;
+    dtq_cmd_gemm(&cmd, a, b, c, prec_list, m, n, k);
+    cmd.u.gemm.layout = layout;
+    return submit(&cmd, layer, op);
+}
+
+#define TRY(x)                  \
+    do {                        \
+        int rc_ = (x);          \
+        if (rc_ != DTQ_OK) return rc_; \
+    } while (0)
+
+/* The feed-forward half of a layer and its two residual blocks, for `rows` tokens:
+ * x (int8) the block input, the attention output already requantized in A.tmp. */
+static int ffn_half(uint32_t l, uint64_t x, uint64_t out, uint32_t rows, uint64_t rowprec) {
+    const uint32_t d = A.d_model, f = A.d_ffn;
+    TRY(gemm(l, DTQ_OPTAG_OUT_PROJ, A.tmp, P.wo, A.acc, rowprec, rows, d, d, 0));
+    TRY(vec(DTQ_OP_RESADD, l, A.acc, A.acc, rows, d, P.res1.m, P.res1.e, 0, 0, x, P.res1_id.m, P.res1_id.e));
+    TRY(vec(DTQ_OP_LAYERNORM, l, A.acc, A.acc, rows, d, P.ln1_shift, 0, 0, 0, P.ln1_bias, 0, 0));
+    TRY(requant(l, A.acc, A.x1, rows, d, P.ln1, 0, 0, 0));
+    TRY(gemm(l, DTQ_OPTAG_FFN_W1, A.x1, P.w1, A.acc, rowprec, rows, f, d, 0));
+    TRY(requant(l, A.acc, A.tmp, rows, f, P.ffn1, 0, 0, 0));
+    TRY(vec(DTQ_OP_GELU, l, A.tmp, A.acc, rows, f, P.gelu_b, P.gelu_c, 0, 0, 0, P.gelu_shift, 0));
+    TRY(requant(l, A.acc, A.tmp, rows, f, P.gelu, 0, 0, 0));
+    TRY(gemm(l, DTQ_OPTAG_FFN_W2, A.tmp, P.w2, A.acc, rowprec, rows, d, f, 0));
+    TRY(vec(DTQ_OP_RESADD, l, A.acc, A.acc, rows, d, P.res2.m, P.res2.e, 0, 0, A.x1, P.res2_id.m, P.res2_id.e));
+    TRY(vec(DTQ_OP_LAYERNORM, l, A.acc, A.acc, rows, d, P.ln2_shift, 0, 0, 0, P.ln2_bias, 0, 0));
+    TRY(requant(l, A.acc, out, rows, d, P.ln2, 0, 0, 0));
+    return DTQ_OK;
+}
+
+static uint64_t cache_slot(uint64_t cache, uint32_t l, uint32_t h, uint32_t pos) {
+    const uint64_t max_seq = (uint64_t)A.seq + A.decode_tokens;
+    return cache + (((uint64_t)l * A.heads + h) * max_seq + pos) * A.head_dim;
+}
+
+static int prefill_layer(uint32_t l, uint64_t x, uint64_t out) {
+    const uint32_t s = A.seq, d = A.d_model, dh = A.head_dim, heads = A.heads;
+    const int causal = (A.flags & DTQ_MODEL_CAUSAL) != 0;
+    const uint64_t w[3] = {P.wq, P.wk, P.wv}, slots[3] = {A.q, A.k, A.v};
+    const uint64_t prec_list = (A.flags & DTQ_MODEL_TOPK) ? A.prec : 0;
+    /* Pruned tokens skip the GEMMs (keep list), except a decoder's projections: its KV
+     * cache holds every token. */
+    const uint64_t rowprec = (A.flags & DTQ_MODEL_TOPK) ? A.keep : 0;
+    uint32_t x_, h;
+    dtq_cmd c;
+    for (x_ = 0; x_ < 3; x_++) {
+        TRY(gemm(l, DTQ_OPTAG_QKV_PROJ, x, w[x_], A.acc, causal ? 0 : rowprec, s, d, d, 0));
+        for (h = 0; h < heads; h++) {
+            TRY(requant(l, A.acc + (uint64_t)h * dh * 4, slots[x_] + (uint64_t)h * s * dh, s, dh, P.qkv, d * 4, dh, prec_list));
+            if (causal && x_ > 0)
+                TRY(requant(l, A.acc + (uint64_t)h * dh * 4, cache_slot(x_ == 1 ? A.kcache : A.vcache, l, h, 0), s, dh, P.qkv,
+                            d * 4, dh, 0));
+        }
+    }
+    dtq_cmd_attention(&c, A.q, A.k, A.v, A.attn_out, prec_list, s, (uint16_t)dh, (uint16_t)heads,
+                      (uint16_t)(prec_list ? P.k0 : 0), (uint16_t)(prec_list ? P.k1 : 0), (uint16_t)A.score_shift);
+    c.u.attention.mask = causal ? 1 : 0;
+    TRY(submit(&c, l, DTQ_OPTAG_ATTENTION));
+    for (h = 0; h < heads; h++)
+        TRY(requant(l, A.attn_out + (uint64_t)h * s * dh * 4, A.tmp + (uint64_t)h * dh, s, dh, P.attn, 0, d, 0));
+    return ffn_half(l, x, out, s, rowprec);
+}
+
+static int decode_layer(uint32_t t, uint32_t l, uint64_t x, uint64_t out) {
+    const uint32_t d = A.d_model, dh = A.head_dim, heads = A.heads, pos = A.seq + t;
+    const uint64_t w[3] = {P.wq, P.wk, P.wv};
+    uint32_t x_, h;
+    for (x_ = 0; x_ < 3; x_++) {
+        TRY(gemm(l, DTQ_OPTAG_QKV_PROJ, x, w[x_], A.acc, 0, 1, d, d, 0));
+        for (h = 0; h < heads; h++) {
+            const uint64_t src = A.acc + (uint64_t)h * dh * 4;
+            const uint64_t dst = x_ == 0 ? A.q + (uint64_t)h * dh : cache_slot(x_ == 1 ? A.kcache : A.vcache, l, h, pos);
+            TRY(requant(l, src, dst, 1, dh, P.qkv, 0, 0, 0));
+        }
+    }
+    for (h = 0; h < heads; h++) {
+        TRY(gemm(l, DTQ_OPTAG_QK, A.q + (uint64_t)h * dh, cache_slot(A.kcache, l, h, 0), A.scores, 0, 1, pos + 1, dh, 0));
+        TRY(vec(DTQ_OP_SOFTMAX, l, A.scores, A.probs, 1, pos + 1, (int32_t)(A.score_shift ? A.score_shift : 10), (int32_t)dh,
+                0, 0, 0, 0, 0));
+        TRY(gemm(l, DTQ_OPTAG_SV, A.probs, cache_slot(A.vcache, l, h, 0), A.attn_out + (uint64_t)h * dh * 4, 0, 1, dh, pos + 1,
+                 1u /* layout bit 0: B_ROW_MAJOR */));
+    }
+    TRY(requant(l, A.attn_out, A.tmp, 1, d, P.attn, 0, 0, 0));
+    return ffn_half(l, x, out, 1, 0);
+}
+
+static void count(const uint8_t *p, uint32_t n, uint32_t c[3]) {
+    uint32_t i;
+    c[0] = c[1] = c[2] = 0;
+    for (i = 0; i < n; i++) c[p[i] == 0 ? 0 : p[i] == 4 ? 1 : 2]++;
+}
+
+static int fail(const char *what, uint32_t l, int rc) {
+    dtq_error_info e;
+    dtq_get_error(&e);
+    dtq_printf("encoder: %s %u: %s: %s at 0x%llx (command %u)\n", what, (unsigned)l, dtq_strerror(rc), dtq_err_name(e.code),
+               (unsigned long long)e.addr, (unsigned)e.cmd_index);
+    return 2;
+}
+
+int dtq_app_encoder(void) {
+    uint32_t l, t, i, n[3];
+    uint64_t t0, t1, x;
+    int rc;
+    const uint64_t lp = sizeof(dtq_layer_params);
+
+    dtq_rd_block(DTQ_APP_DATA_ADDR, &A, sizeof A);
+    if (A.magic != DTQ_MODEL_ARGS_MAGIC || A.seq == 0 || A.seq + A.decode_tokens > MAX_SEQ || A.layers == 0 ||
+        A.heads == 0 || A.head_dim * A.heads != A.d_model) {
+        dtq_printf("encoder: no valid arguments at 0x%llx (magic 0x%x, seq %u)\n", (unsigned long long)DTQ_APP_DATA_ADDR,
+                   (unsigned)A.magic, (unsigned)A.seq);
+        return 1;
+    }
+    rc = dtq_init(&dev, DTQ_APP_RING_ADDR, RING, DTQ_WAIT_IRQ);
+    if (rc != DTQ_OK) {
+        dtq_printf("encoder: init failed: %s\n", dtq_strerror(rc));
+        return 1;
+    }
+    dtq_printf("encoder: %u layers, seq %u, d_model %u, %u heads x %u, FFN %u%s%s\n", (unsigned)A.layers, (unsigned)A.seq,
+               (unsigned)A.d_model, (unsigned)A.heads, (unsigned)A.head_dim, (unsigned)A.d_ffn,
+               (A.flags & DTQ_MODEL_CAUSAL) ? ", causal" : "", (A.flags & DTQ_MODEL_TOPK) ? ", DTQAtten precisions" : ", 8-bit");
+    t0 = dtq_now_cycles();
+    for (l = 0; l < A.layers; l++) {
+        dtq_rd_block(A.params + l * lp, &P, sizeof P);
+        if (A.flags & DTQ_MODEL_TOPK) {
+            dtq_rd_block(A.prec, prec, A.seq);
+            for (i = 0; i < A.seq; i++) keep[i] = prec[i] ? 8 : 0;
+            dtq_wr_block(A.keep, keep, A.seq);
+            dtq_wr_block(A.prec_log + (uint64_t)l * A.seq, prec, A.seq);
+        }
+        x = l == 0 ? A.x : A.outputs + (uint64_t)(l - 1) * A.seq * A.d_model;
+        t1 = dtq_now_cycles();
+        rc = prefill_layer(l, x, A.outputs + (uint64_t)l * A.seq * A.d_model);
+        if (rc == DTQ_OK) rc = dtq_wait_idle(&dev);
+        if (rc != DTQ_OK) return fail("layer", l, rc);
+        if (A.flags & DTQ_MODEL_TOPK) {
+            count(prec, A.seq, n);
+            dtq_printf("encoder: layer %u: %llu cycles, tokens %u pruned / %u 4-bit / %u 8-bit\n", (unsigned)l,
+                       (unsigned long long)(dtq_now_cycles() - t1), (unsigned)n[0], (unsigned)n[1], (unsigned)n[2]);
+        } else {
+            dtq_printf("encoder: layer %u: %llu cycles\n", (unsigned)l, (unsigned long long)(dtq_now_cycles() - t1));
+        }
+    }
+    dtq_printf("encoder: prefill %llu cycles\n", (unsigned long long)(dtq_now_cycles() - t0));
+    if (A.decode_tokens) { /* marks the start of the decode for the VP's statistics */
+        dtq_cmd m;
+        dtq_cmd_marker(&m, DTQ_MODEL_DECODE_MARKER);
+        rc = submit(&m, 0, 0);
+        if (rc != DTQ_OK) return fail("decode marker", 0, rc);
+    }
+    for (t = 0; t < A.decode_tokens; t++) {
+        t1 = dtq_now_cycles();
+        for (l = 0; l < A.layers; l++) {
+            dtq_rd_block(A.params + l * lp, &P, sizeof P);
+            x = l == 0 ? A.dec_x + (uint64_t)t * A.d_model : A.dec_out + ((uint64_t)t * A.layers + l - 1) * A.d_model;
+            rc = decode_layer(t, l, x, A.dec_out + ((uint64_t)t * A.layers + l) * A.d_model);
+            if (rc != DTQ_OK) return fail("decode layer", l, rc);
+        }
+        rc = dtq_wait_idle(&dev);
+        if (rc != DTQ_OK) return fail("decode token", t, rc);
+        dtq_printf("encoder: decode token %u (position %u): %llu cycles\n", (unsigned)t, (unsigned)(A.seq + t),
+                   (unsigned long long)(dtq_now_cycles() - t1));
+    }
+    return 0;
+}
