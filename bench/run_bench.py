@@ -212,7 +212,10 @@ def do_run(e):
         macs = sum(x["m"] * x["n"] * x["k"] * x.get("count", 1) for x in g)
         e.figure("effective_gmacs", macs / wall / 1e9, "GMAC/s", c,
                  f"{macs / 1e9:.2f} GMAC in the run's gemms.json / process wall time")
-        model_gemm(e, gj, ["--passes", "1" if e.args.quick else "3"], "")
+        j = model_gemm(e, gj, ["--passes", "1" if e.args.quick else "3"], "")
+        e.figure("dgemm_over_vp_wall", j["dgemm"]["wall_seconds"] / wall, "x", c + " ; " + e.commands[-1],
+                 "figure of merit of the functional run: OpenBLAS dgemm wall on the run's GEMMs / the VP's "
+                 "process wall (> 1: the whole VP run is faster than OpenBLAS on its GEMMs alone)")
 
 
 def do_cosim(e):
@@ -305,12 +308,16 @@ KINDS = {"gemm": do_gemm, "run": do_run, "cosim": do_cosim, "tiles": do_tiles, "
 def machine():
     cpu = "?"
     flags = ""
+    ident = {}
     with open("/proc/cpuinfo") as f:
         for line in f:
             k, _, v = line.partition(":")
-            if k.strip() == "model name" and cpu == "?":
+            k = k.strip()
+            if k == "model name" and cpu == "?":
                 cpu = v.strip()
-            if k.strip() == "flags" and not flags:
+            if k in ("vendor_id", "cpu family", "model", "stepping") and k not in ident:
+                ident[k] = v.strip()
+            if k == "flags" and not flags:
                 flags = v.split()
     lscpu = {}
     try:
@@ -326,6 +333,8 @@ def machine():
                 mem = int(line.split()[1]) // 1024
     return {
         "cpu_model": cpu,
+        "cpu_id": f"{ident.get('vendor_id', '?')} family {ident.get('cpu family', '?')} model {ident.get('model', '?')} "
+                  f"stepping {ident.get('stepping', '?')}",
         "cores": os.cpu_count(),
         "nproc": len(os.sched_getaffinity(0)),
         "threads_per_core": lscpu.get("Thread(s) per core"),
@@ -426,22 +435,27 @@ def main():
     print(f"dtqvp bench: {m['cpu_model']}, {m['cores']} cores; commit {str(result['git']['commit'])[:12]}"
           f"{' (dirty)' if result['git']['dirty'] else ''}; {result['date']}")
     rows = [("entry", "figure", "value", "unit", "target", "met?")]
+    notes = []  # (entry, text): entries or figures without a value
     for r in result["entries"]:
         if r["status"] != "ok":
-            rows.append((r["name"], r["status"] if r["status"] != "failed" else "FAILED: " + r["error"].splitlines()[0],
-                         "", "", "", ""))
+            notes.append((r["name"], r["status"] if r["status"] != "failed" else "FAILED: " + r["error"].splitlines()[0]))
+            rows.append(len(notes) - 1)
             continue
         for f_ in r["figures"]:
+            if f_["value"] is None:
+                notes.append((r["name"], f"{f_['name']}: {f_.get('note', 'no value')}"))
+                rows.append(len(notes) - 1)
+                continue
             met = "" if f_["met"] is None else ("yes" if f_["met"] else "NO")
             rows.append((r["name"], f_["name"], fmt_value(f_["value"]), f_["unit"], f_["target"] or "", met))
-    widths = [max(len(row[i]) for row in rows if not (row[1].startswith(("not available", "FAILED")) and i == 1))
-              for i in range(6)]
+    table = [row for row in rows if isinstance(row, tuple)]
+    widths = [max([len(row[i]) for row in table] + ([len(n[0]) for n in notes] if i == 0 else [])) for i in range(6)]
     for row in rows:
-        if row[1].startswith(("not available", "FAILED")):
-            print(f"{row[0]:<{widths[0]}}  {row[1]}")
+        if isinstance(row, int):
+            print(f"{notes[row][0]:<{widths[0]}}  {notes[row][1]}")
         else:
             print(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:>{widths[2]}}  {row[3]:<{widths[3]}}  "
-                  f"{row[4]:<{widths[4]}}  {row[5]}")
+                  f"{row[4]:<{widths[4]}}  {row[5]}".rstrip())
     print(f"results in {rel(args.out)} ({result['total_seconds']:.0f} s)")
     return 1 if failed else 0
 
