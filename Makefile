@@ -1,6 +1,7 @@
 # dtqvp: the two commands of the README.
 #   make run   installs missing Debian packages, builds, runs scenarios/default.yaml
 #   make test  the same set-up, then builds and runs the whole test suite (ctest)
+#   make bench the same set-up, then the benchmarks of bench/bench.yaml (bench/results.json)
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 CMAKE_FLAGS ?=
@@ -25,6 +26,11 @@ run: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Benchmarks (docs/performance.md#benchmarks): the entries of bench/bench.yaml; writes
+# bench/results.json and prints a table. BENCH_ARGS: e.g. --quick, --only sweep.scaling.
+bench: build
+	/usr/bin/python3 bench/run_bench.py --build $(BUILD) $(BENCH_ARGS)
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer (any report fails a test).
 test-sanitize:
