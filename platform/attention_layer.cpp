@@ -137,10 +137,14 @@ command_outcome attention_layer::execute(const command& c) {
                 throw unit_error(rg::err::CAPACITY, base,
                                    fmt::format("{} holds {} bytes, two heads of seq x head_dim = {} x {} need {}", name,
                                                buf->config().size, seq, dh, 2 * slot));
-        if (2 * slot * 4 > m_mem.accumulator.config().size)
+        // The accumulator SRAM holds two halves of `chunk` result rows (int32); a head's
+        // P x V result is drained in chunks of rows.
+        const uint64_t acc_half = m_mem.accumulator.config().size / 2;
+        const uint64_t chunk = std::min<uint64_t>(seq, acc_half / (dh * 4));
+        if (chunk == 0)
             throw unit_error(rg::err::CAPACITY, m_mem.accumulator_base,
-                               fmt::format("the accumulator holds {} bytes, two heads of int32 results need {}",
-                                           m_mem.accumulator.config().size, 2 * slot * 4));
+                               fmt::format("the accumulator holds {} bytes, two result rows of {} int32 need {}",
+                                           m_mem.accumulator.config().size, dh, 2 * dh * 4));
 
         // This layer's precisions.
         uint64_t t = t0;
@@ -327,19 +331,28 @@ command_outcome attention_layer::execute(const command& c) {
                 vssa_free = pv_end[h];
                 rep.vssa_pv += rp.cycles;
                 span("vssa", pv.name, ps, pv_end[h]);
-                // The result, int32 seq x dh, through the accumulator SRAM to DRAM.
-                const uint64_t acc = m_mem.accumulator_base + half * slot * 4;
+                // The result, int32 seq x dh, through the accumulator SRAM to DRAM, in chunks
+                // of rows (one accumulator half each, alternating).
+                std::vector<int32_t> res_rows;
                 if (functional) {
                     // P x V with each 4-bit V code scaled x16: the 4-bit cluster's partial sum
                     // shifted left by 4 before the 8-bit cluster adds to it (docs/attention.md).
                     std::vector<int32_t> res(nk * dh);
                     vssa::gemm_s8(probs[half].data(), vals[half].data(), res.data(), nk, dh, nk, m_cfg.vssa.threads);
-                    auto* dst = reinterpret_cast<int32_t*>(m_mem.accumulator.data() + half * slot * 4);
-                    std::fill(dst, dst + slot, 0);
-                    for (uint64_t x = 0; x < nk; ++x) std::copy(&res[x * dh], &res[x * dh] + dh, dst + uint64_t{kept[x]} * dh);
+                    res_rows.assign(slot, 0);
+                    for (uint64_t x = 0; x < nk; ++x) std::copy(&res[x * dh], &res[x * dh] + dh, &res_rows[uint64_t{kept[x]} * dh]);
                 }
                 const uint64_t ws = std::max(pv_end[h], dma_issue);
-                const uint64_t we = dma_run(dma_descriptor{acc, out + h * slot * 4, 1, slot * 4, 0, 0}, pv_end[h], rep.dram_sv);
+                uint64_t we = ws;
+                for (uint64_t r0 = 0, n = 0; r0 < seq; r0 += chunk, ++n) {
+                    const uint64_t rows = std::min(chunk, seq - r0);
+                    const uint64_t acc = m_mem.accumulator_base + ((h + n) % 2) * acc_half;
+                    if (functional)
+                        std::copy(&res_rows[r0 * dh], &res_rows[r0 * dh] + rows * dh,
+                                  reinterpret_cast<int32_t*>(m_mem.accumulator.data() + ((h + n) % 2) * acc_half));
+                    we = std::max(we, dma_run(dma_descriptor{acc, out + (h * seq + r0) * dh * 4, 1, rows * dh * 4, 0, 0},
+                                              pv_end[h], rep.dram_sv));
+                }
                 span("dma", fmt::format("drain head {}", h), ws, we);
                 module1_end = std::max(module1_end, we);
             }

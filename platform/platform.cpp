@@ -5,11 +5,13 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "common/timing_only.h"
 #include "common/npy.h"
 #include "common/trace.h"
+#include "vssa/gemm.h"
 #include "apps.h"
 #include "platform/address_map.h"
 #include "platform/command_handlers.h"
@@ -346,7 +348,6 @@ void platform::account_command(const command& c, uint64_t start, const command_o
     const uint64_t end = o.done_cycle ? o.done_cycle : clk.now();
     r.first_start = std::min(r.first_start, start);
     r.last_end = std::max(r.last_end, end);
-    const uint32_t op = c.tag & 0xFF;
     if (c.opcode == regs::op::ATTENTION) {  // fused: DRAM bytes by operand to the survey's ops
         const attention_layer_report& a = m_attention->last();
         m_ops->account(c, start, end, 0, 0);
@@ -448,6 +449,8 @@ int platform::run(const run_options& opt) {
     if (m_cfg.vssa.backend == "model" && !opt.rtl_vcd_file.empty() && !opt.quiet)
         std::cerr << "dtqvp: warning: --rtl-vcd needs vssa.backend rtl or lockstep; no RTL waveform\n";
     if (!opt.rtl_vcd_file.empty()) vssa::set_tile_waveform(opt.rtl_vcd_file, opt.rtl_vcd_tile);
+    const bool log_gemms = !opt.out_dir.empty() && m_cfg.mode == sim_mode::functional;
+    vssa::gemm_log_enable(log_gemms);
     const auto t0 = std::chrono::steady_clock::now();
     sc_start();
     if (vcd) sc_close_vcd_trace_file(vcd);
@@ -464,6 +467,13 @@ int platform::run(const run_options& opt) {
         try {
             std::filesystem::create_directories(opt.out_dir);
             write_stats_json(opt.out_dir + "/stats.json", j);
+            if (log_gemms) {  // the exact int8 GEMMs the run computed (bench/model_gemm replays them)
+                nlohmann::json g = nlohmann::json::array();
+                for (const auto& s : vssa::gemm_log()) g.push_back({{"m", s.m}, {"n", s.n}, {"k", s.k}, {"count", s.count}});
+                std::ofstream f(opt.out_dir + "/gemms.json");
+                f << g.dump(1) << '\n';
+                if (!f) throw std::runtime_error("cannot write " + opt.out_dir + "/gemms.json");
+            }
         } catch (const std::exception& e) {
             std::cerr << "dtqvp: error: " << e.what() << '\n';
             return EXIT_SIM_ERROR;

@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "common/stats.h"
+#include "common/timing_only.h"
 
 namespace dtq {
 
@@ -59,6 +60,8 @@ private:
     dma_config m_cfg;
     clock m_clk;
     std::vector<uint8_t> m_buf;
+    tlm::tlm_generic_payload m_tx;  // reused by every burst
+    timing_only m_ext;
     stat_group m_stats;
     uint64_t& m_descriptors;
     uint64_t& m_bytes;

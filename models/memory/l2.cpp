@@ -26,6 +26,10 @@ l2::l2(const sc_module_name& name, const l2_config& cfg, const clock& clk)
         const uint64_t n = m_hits + m_misses;
         return n ? static_cast<double>(m_hits) / static_cast<double>(n) : 0.0;
     });
+    if (m_sets && !(m_sets & (m_sets - 1))) {  // power of two: mask and shift instead of divisions
+        m_set_mask = m_sets - 1;
+        while ((uint64_t{1} << m_set_shift) < m_sets) ++m_set_shift;
+    }
     reset();
 }
 
@@ -36,13 +40,12 @@ void l2::reset() {
 }
 
 uint64_t l2::dram_line(bool write, uint64_t line_addr, uint64_t at_cycle, tlm::tlm_response_status& st) {
-    tlm::tlm_generic_payload tx;
-    timing_only ext;
-    tx.set_extension(&ext);
+    tlm::tlm_generic_payload& tx = m_tx;  // reused: constructing a payload allocates
+    tx.set_extension(&m_ext);
     init_payload(tx, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, line_addr, nullptr, m_cfg.line_bytes);
     sc_time d = m_clk.time(at_cycle) - sc_time_stamp();
     mem->b_transport(tx, d);
-    tx.clear_extension(&ext);
+    tx.clear_extension(&m_ext);
     if (!tx.is_response_ok()) st = tx.get_response_status();
     return m_clk.cycles(sc_time_stamp() + d);
 }
@@ -70,20 +73,31 @@ void l2::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
     const uint64_t lb = m_cfg.line_bytes;
     for (uint64_t la = addr / lb * lb; la < addr + len; la += lb) {
         const uint64_t index = la / lb;
-        const uint64_t set = index % m_sets, tag = index / m_sets;
+        const uint64_t set = m_set_mask ? index & m_set_mask : index % m_sets;
+        const uint64_t tag = m_set_mask ? index >> m_set_shift : index / m_sets;
         line* ways = &m_lines[set * m_cfg.ways];
+        // One pass: the hit, else the victim = the first invalid way, else the least
+        // recently used one (stamps are unique).
         line* hit = nullptr;
-        for (uint64_t w = 0; w < m_cfg.ways; ++w)
-            if (ways[w].valid && ways[w].tag == tag) { hit = &ways[w]; break; }
+        line* invalid = nullptr;
+        line* oldest = &ways[0];
+        for (uint64_t w = 0; w < m_cfg.ways; ++w) {
+            line& x = ways[w];
+            if (!x.valid) {
+                if (!invalid) invalid = &x;
+                continue;
+            }
+            if (x.tag == tag) {
+                hit = &x;
+                break;
+            }
+            if (x.lru < oldest->lru || !oldest->valid) oldest = &x;
+        }
         if (hit) {
             ++m_hits;
         } else {
             ++m_misses;
-            line* victim = &ways[0];
-            for (uint64_t w = 0; w < m_cfg.ways; ++w) {
-                if (!ways[w].valid) { victim = &ways[w]; break; }
-                if (ways[w].lru < victim->lru) victim = &ways[w];
-            }
+            line* victim = invalid ? invalid : oldest;
             if (victim->valid) {
                 ++m_evictions;
                 if (victim->dirty) {

@@ -14,6 +14,7 @@
 
 #include "common/clock.h"
 #include "common/stats.h"
+#include "common/timing_only.h"
 
 namespace dtq {
 
@@ -53,6 +54,10 @@ private:
     l2_config m_cfg;
     clock m_clk;
     uint64_t m_sets;
+    uint64_t m_set_mask = 0;  // m_sets - 1 when m_sets is a power of two (else 0: divide)
+    unsigned m_set_shift = 0;
+    tlm::tlm_generic_payload m_tx;  // line fills and write-backs
+    timing_only m_ext;
     std::vector<line> m_lines;  // m_sets x ways
     uint64_t m_stamp = 0;
     uint64_t m_busy_until = 0;

@@ -48,6 +48,9 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <map>
+#include <mutex>
 #include <cstring>
 #include <memory>
 #include <thread>
@@ -352,7 +355,26 @@ void gemm_vnni(const int8_t* a, const int8_t* bt, int32_t* c, uint64_t M, uint64
 
 }  // namespace
 
+namespace {
+std::atomic<bool> g_log_on{false};
+std::mutex g_log_mutex;
+std::map<std::array<uint64_t, 3>, uint64_t> g_log;
+}  // namespace
+
+void gemm_log_enable(bool on) { g_log_on = on; }
+
+std::vector<gemm_shape> gemm_log() {
+    std::lock_guard<std::mutex> lock(g_log_mutex);
+    std::vector<gemm_shape> v;
+    for (const auto& [mnk, n] : g_log) v.push_back(gemm_shape{mnk[0], mnk[1], mnk[2], n});
+    return v;
+}
+
 void gemm_s8(const int8_t* a, const int8_t* bt, int32_t* c, uint64_t M, uint64_t N, uint64_t K, unsigned threads) {
+    if (g_log_on) {
+        std::lock_guard<std::mutex> lock(g_log_mutex);
+        ++g_log[{M, N, K}];
+    }
     if (M == 0 || N == 0) return;
     if (K == 0) { std::fill(c, c + M * N, 0); return; }
     threads = std::max(1u, threads);

@@ -19,6 +19,15 @@ namespace dtq::vssa {
 // the work pays for them; c does not depend on it.
 void gemm_s8(const int8_t* a, const int8_t* bt, int32_t* c, uint64_t M, uint64_t N, uint64_t K, unsigned threads = 1);
 
+// Process-wide record of every gemm_s8 call's shape (off by default): what a functional
+// run computed, for bench/model_gemm to replay in OpenBLAS (dtqvp run writes it to
+// OUT/gemms.json).
+struct gemm_shape {
+    uint64_t m, n, k, count;
+};
+void gemm_log_enable(bool on);
+std::vector<gemm_shape> gemm_log();  // sorted by (m, n, k)
+
 // The naive triple loop, for tests.
 void gemm_s8_reference(const int8_t* a, const int8_t* bt, int32_t* c, uint64_t M, uint64_t N, uint64_t K);
 

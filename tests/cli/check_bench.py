@@ -27,13 +27,8 @@ for name in ("int8_wall_seconds", "int8_gmacs", "dgemm_wall_seconds", "dgemm_gma
     assert f["value"] > 0 and f["unit"] and "model_gemm" in f["command"], f
     assert set(f) >= {"name", "value", "unit", "target", "met", "command"}, f
 assert "libopenblas" in g["blas"]["library"] and "OpenBLAS" in g["blas"]["config"], g["blas"]
-m = entries["model.bert_base_seq128.functional"]
-scenario = os.path.join(os.path.dirname(harness), "..", "scenarios", "models", "bert_base.yaml")
-if os.path.exists(scenario):
-    assert m["status"] == "ok", m
-    assert any(f["name"] == "peak_rss_mib" and f["value"] > 0 for f in m["figures"]), m
-else:
-    assert m["status"] == "not available (scenarios/models/bert_base.yaml missing)", m
-    assert m["figures"] == [], m
+# the whole-model entries are not in the quick form (a 12-layer functional run is too slow
+# for the sanitizer build); make bench runs them
+assert "model.bert_base_seq128.functional" not in entries, entries.keys()
 assert "gemm.bert_base_seq128.analytical" in r.stdout and "dgemm_over_int8" in r.stdout, r.stdout
 print("bench quick: ok")
