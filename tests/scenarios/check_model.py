@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""A shipped model scenario in its short form (2 layers; decoders 2 decode tokens): it runs,
+every op of the survey's breakdown has cycles and DRAM bytes, the ops' cycles fit in the run,
+and with every token 8-bit the GEMM commands did exactly the MACs of the projections and the
+FFN counted by hand: layers x seq x (4 d^2 + 2 d f), plus, for decoders, per decode token
+layers x (4 d^2 + 2 d f) + the q x K^T and p x V MACs of every head."""
+import json, subprocess, sys
+
+dtqvp, scenario, out = sys.argv[1:4]
+shapes = {"bert-base": (12, 768, 12, 3072), "bert-large": (24, 1024, 16, 4096),
+          "gpt2": (12, 768, 12, 3072), "gpt2-medium": (24, 1024, 16, 4096)}
+
+
+def run(tag, *sets):
+    args = [dtqvp, "run", scenario, "--quiet", "--out", f"{out}/{tag}", "--set", "workload.model.layers=2"]
+    for s in sets:
+        args += ["--set", s]
+    r = subprocess.run(args, capture_output=True, text=True)
+    assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+    j = json.load(open(f"{out}/{tag}/stats.json"))
+    return j, {k: v["value"] for k, v in j["stats"].items()}
+
+
+j, s = run("as_shipped")
+model = j["config"]["workload"]["model"]["name"] if "config" in j else None
+decoder = s["model.decode_tokens"] > 0
+for op in ["qkv_proj", "attention", "out_proj", "ffn_w1", "ffn_w2", "other"]:
+    assert s[f"ops.{op}.commands"] > 0 and s[f"ops.{op}.cycles"] > 0, op
+    if op != "attention":  # the fused ATTENTION's DRAM bytes are booked to qk, sv and other
+        assert s[f"ops.{op}.dram_bytes_read"] > 0, op
+assert s["ops.qk.dram_bytes_read"] > 0 and s["ops.sv.dram_bytes_read"] > 0
+total = s["model.prefill_cycles"] + s["model.decode_cycles"]
+ops_cycles = sum(v for k, v in s.items() if k.startswith("ops.") and k.endswith(".cycles"))
+assert 0 < ops_cycles <= total, (ops_cycles, total)  # commands run one after the other
+if decoder:
+    assert s["ops.qk.commands"] > 0 and s["ops.sv.commands"] > 0
+    assert s["model.decode_cycles_per_token"] > 0
+
+# every token 8-bit: the GEMMs' MACs by hand
+j, s = run("8bit", "workload.model.precision=8bit")
+name = next(n for n in shapes if f"name: {n}\n" in open(scenario).read().replace("'", ""))
+L, d, h, f = shapes[name]
+layers, seq, dec = 2, s["model.seq"], s["model.decode_tokens"]
+macs = layers * seq * (4 * d * d + 2 * d * f)
+for t in range(dec):  # decode token t attends over seq + t + 1 positions
+    n = seq + t + 1
+    macs += layers * ((4 * d * d + 2 * d * f) + h * (n * (d // h) + n * (d // h)))
+assert s["compute.gemm_macs"] == macs, (s["compute.gemm_macs"], macs)
+print(f"{name}: ok, {total} cycles, GEMM MACs {macs}")
