@@ -449,11 +449,24 @@ int platform::run(const run_options& opt) {
     if (m_cfg.vssa.backend == "model" && !opt.rtl_vcd_file.empty() && !opt.quiet)
         std::cerr << "dtqvp: warning: --rtl-vcd needs vssa.backend rtl or lockstep; no RTL waveform\n";
     if (!opt.rtl_vcd_file.empty()) vssa::set_tile_waveform(opt.rtl_vcd_file, opt.rtl_vcd_tile);
+    if (m_ops && opt.progress && !opt.quiet) {  // progress line by layer (the tags of the firmware's commands)
+        const auto start = std::chrono::steady_clock::now();
+        m_ops->on_layer = [this, start](uint64_t layer, uint64_t cycle) {
+            const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            const model_instance& m = m_model->inst;
+            const bool decoding = m_model->decode_start != 0;
+            std::cerr << fmt::format("\r[model {}] {} layer {}/{}  {} cycles  {:.1f} s wall  {:.3g} cycles/s   ",
+                                     m.shape.name, decoding ? "decode" : "prefill", layer + 1, m.layers, cycle, wall,
+                                     wall > 0 ? static_cast<double>(cycle) / wall : 0.0)
+                      << std::flush;
+        };
+    }
     const bool log_gemms = !opt.out_dir.empty() && m_cfg.mode == sim_mode::functional;
     vssa::gemm_log_enable(log_gemms);
     const auto t0 = std::chrono::steady_clock::now();
     sc_start();
     if (vcd) sc_close_vcd_trace_file(vcd);
+    if (m_ops && opt.progress && !opt.quiet) std::cerr << "\r" << std::string(100, ' ') << "\r" << std::flush;
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (m_model && m_host.finished() && m_host.exit_code() == 0) {
         const int rc = finish_model(opt);
