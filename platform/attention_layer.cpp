@@ -9,6 +9,7 @@
 #include "common/timing_only.h"
 #include "common/trace.h"
 #include "fetcher/fetcher.h"
+#include "platform/unit_error.h"
 #include "vssa/gemm.h"
 
 namespace dtq {
@@ -102,16 +103,6 @@ bool attention_layer::timed_access(bool write, uint64_t addr, uint8_t* data, uin
     done = m_clk.cycles(sc_time_stamp() + d);
     return tx.is_response_ok();
 }
-
-namespace {
-
-struct unit_error : std::runtime_error {
-    unit_error(uint32_t code, uint64_t addr, const std::string& what) : std::runtime_error(what), code(code), addr(addr) {}
-    uint32_t code;
-    uint64_t addr;
-};
-
-}  // namespace
 
 command_outcome attention_layer::execute(const command& c) {
     namespace d = rg::desc::attention;

@@ -9,23 +9,13 @@
 #include "common/timing_only.h"
 #include "common/trace.h"
 #include "ibert/normact.h"
+#include "platform/unit_error.h"
 #include "vssa/gemm.h"
 
 namespace dtq {
 
 using namespace sc_core;
 namespace rg = regs;
-
-namespace {
-
-struct unit_error : std::runtime_error {
-    unit_error(uint32_t code, uint64_t addr, const std::string& what) : std::runtime_error(what), code(code), addr(addr) {}
-    uint32_t code;
-    uint64_t addr;
-};
-
-
-}  // namespace
 
 compute_ops::compute_ops(const sc_module_name& n, const compute_ops_config& cfg, dtq::dma& dma, const dtq::clock& clk)
     : sc_module(n),
@@ -128,7 +118,16 @@ uint64_t compute_ops::schedule(const std::vector<stage>& blocks, uint64_t start,
     return end;
 }
 
-command_outcome compute_ops::finish(const command& c, compute_report& rep, unsigned unit) {
+// A command error (unit_error: the firmware sees its code) or a failure of the model itself
+// (lockstep mismatch, kernel overflow: UNIT_ERROR, and the run ends with exit code 3).
+command_outcome compute_ops::failure(const command& c, const std::exception& e) {
+    m_last_error = e.what();
+    if (const auto* u = dynamic_cast<const unit_error*>(&e)) return failed_outcome(u->code, u->addr);
+    m_failure = m_last_error;
+    return failed_outcome(rg::err::UNIT_ERROR, c.address);
+}
+
+command_outcome compute_ops::finish(compute_report& rep, unsigned unit) {
     const sc_time until = m_clk.time(rep.end);
     if (until > sc_time_stamp()) wait(until - sc_time_stamp());
     m_last = rep;
@@ -142,7 +141,6 @@ command_outcome compute_ops::finish(const command& c, compute_report& rep, unsig
     o.stall_cycles = rep.stall_pe_cycles;
     o.dram_bytes_read = rep.dram_read;
     o.dram_bytes_written = rep.dram_written;
-    (void)c;
     return o;
 }
 
@@ -262,18 +260,8 @@ command_outcome compute_ops::gemm(const command& c) {
                     for (uint64_t j = 0; j < N; ++j) cv[i * N + j] *= 16;  // the 4-bit code counts x16
             debug(true, cm, cv.data(), M * N * 4);
         }
-    } catch (const unit_error& e) {
-        m_last_error = e.what();
-        command_outcome o;
-        o.error = e.code;
-        o.error_address = e.addr;
-        return o;
-    } catch (const std::exception& e) {  // lockstep mismatch, bad engine input: the model failed
-        m_failure = m_last_error = e.what();
-        command_outcome o;
-        o.error = rg::err::UNIT_ERROR;
-        o.error_address = c.address;
-        return o;
+    } catch (const std::exception& e) {
+        return failure(c, e);
     }
     ++m_gemm_commands;
     m_gemm_cycles += rep.end - rep.start;
@@ -282,7 +270,7 @@ command_outcome compute_ops::gemm(const command& c) {
     m_gemm_stall += rep.stall_pe_cycles;
     m_gemm_tiles += rep.tiles;
     m_gemm_busy_pe += rep.busy_pe_cycles;
-    return finish(c, rep, rg::UNIT_VSSA);
+    return finish(rep, rg::UNIT_VSSA);
 }
 
 // ---- vector commands -------------------------------------------------------------------
@@ -348,8 +336,8 @@ command_outcome compute_ops::vector(const command& c) {
             blocks.push_back(std::move(s));
         }
         rep.blocks = blocks.size();
-        static const char* names[] = {"", "", "", "", "softmax", "layernorm", "gelu", "requant", "", "", "", "", "resadd"};
-        rep.end = schedule(blocks, t, softmax_op ? "softmax" : "normact", fmt::format("{} {}x{}", names[opc], rows, cols), rep);
+        rep.end = schedule(blocks, t, softmax_op ? "softmax" : "normact",
+                           fmt::format("{} {}x{}", rg::find_opcode(opc)->name, rows, cols), rep);
 
         if (!m_cfg.timing_only) {
             std::vector<uint8_t> in(rows * cols * in_b);
@@ -402,23 +390,13 @@ command_outcome compute_ops::vector(const command& c) {
                 write_rows(dst, rows, cols * out_b, ds, out.data());
             }
         }
-    } catch (const unit_error& e) {
-        m_last_error = e.what();
-        command_outcome o;
-        o.error = e.code;
-        o.error_address = e.addr;
-        return o;
-    } catch (const std::exception& e) {  // kernel overflow: the unit failed
-        m_failure = m_last_error = e.what();
-        command_outcome o;
-        o.error = rg::err::UNIT_ERROR;
-        o.error_address = c.address;
-        return o;
+    } catch (const std::exception& e) {
+        return failure(c, e);
     }
     ++m_vec_commands;
     m_vec_cycles += rep.end - rep.start;
     (softmax_op ? m_softmax_busy : m_normact_busy) += rep.busy_unit;
-    return finish(c, rep, softmax_op ? rg::UNIT_SOFTMAX : rg::UNIT_NORMACT);
+    return finish(rep, softmax_op ? rg::UNIT_SOFTMAX : rg::UNIT_NORMACT);
 }
 
 }  // namespace dtq

@@ -340,7 +340,7 @@ const char* op_tag_name(uint32_t op) {
     return op < DTQ_OPTAG_COUNT ? names[op] : "untagged";
 }
 
-op_accounting::op_accounting(uint64_t, uint64_t) {
+op_accounting::op_accounting() {
     for (uint32_t op = 0; op < DTQ_OPTAG_COUNT; ++op) {
         op_stats o;
         o.g = std::make_unique<stat_group>(std::string("ops.") + op_tag_name(op));

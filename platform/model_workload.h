@@ -68,7 +68,7 @@ accuracy compare_outputs(const std::vector<int8_t>& a, const std::vector<int8_t>
 // reports progress by layer.
 class op_accounting {
 public:
-    op_accounting(uint64_t layers, uint64_t decode_tokens);
+    op_accounting();
     void account(const command& c, uint64_t start, uint64_t end, uint64_t dram_read, uint64_t dram_written);
     // Adds to one op directly (the fused ATTENTION's DRAM bytes split into qk / sv / other).
     void op_entry(uint32_t op, uint64_t commands, uint64_t cycles, uint64_t dram_read, uint64_t dram_written);

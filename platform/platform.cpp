@@ -339,7 +339,7 @@ void platform::load_model() {
     }
     if (m.topk) write_dram(lay.args.prec, m.prec0.data(), m.prec0.size());
     write_dram(DTQ_APP_DATA_ADDR, &lay.args, sizeof lay.args);
-    m_ops = std::make_unique<op_accounting>(m.layers, m.decode_tokens);
+    m_ops = std::make_unique<op_accounting>();
 }
 
 void platform::account_command(const command& c, uint64_t start, const command_outcome& o) {
