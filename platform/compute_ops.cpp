@@ -349,8 +349,16 @@ command_outcome compute_ops::vector(const command& c) {
                 case rg::op::SOFTMAX: {
                     const double scale = std::ldexp(1.0, -p0) / std::sqrt(static_cast<double>(p1 ? p1 : 1));
                     const std::vector<int64_t> sc(i32, i32 + rows * cols);
-                    const std::vector<int8_t> y = softmax::run(m_cfg.softmax, sc.data(), rows, cols, scale);
-                    std::memcpy(out.data(), y.data(), y.size());
+                    if (p2 == 0) {
+                        const std::vector<int8_t> y = softmax::run(m_cfg.softmax, sc.data(), rows, cols, scale);
+                        std::memcpy(out.data(), y.data(), y.size());
+                    } else {  // causal: row r sees columns 0..p3 + r, the rest get probability 0
+                        for (uint64_t r = 0; r < rows; ++r) {
+                            const uint64_t seen = std::min<uint64_t>(cols, uint64_t{static_cast<uint32_t>(p3)} + r + 1);
+                            const std::vector<int8_t> y = softmax::run(m_cfg.softmax, &sc[r * cols], 1, seen, scale);
+                            std::memcpy(out.data() + r * cols, y.data(), y.size());
+                        }
+                    }
                     break;
                 }
                 case rg::op::LAYERNORM: {

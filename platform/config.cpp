@@ -269,6 +269,10 @@ config_schema::config_schema() {
     boolean("workload.model.accuracy", [](auto& c) -> auto& { return c.workload.model.accuracy; }, "kind model, functional: compare each layer's output with an all-8-bit reference (mean / max abs error, cosine similarity)");
     text("workload.model.input", [](auto& c) -> auto& { return c.workload.model.input; }, {}, false, "kind model: .npy file (int8, seq x d_model; path relative to the working directory) for the layer-0 input; empty = synthetic");
     text("workload.model.nonlinear", [](auto& c) -> auto& { return c.workload.model.nonlinear; }, {"accelerator", "host"}, false, "kind model: where softmax, LayerNorm and GELU run: the on-chip I-BERT units, or the host CPU (the survey's Gemmini baseline: data to DRAM and back)");
+    text("workload.model.attention", [](auto& c) -> auto& { return c.workload.model.attention; }, {"fused", "unfused"}, false, "kind model, prefill: fused = one ATTENTION command per layer (Q x K^T, softmax, P x V on chip); unfused = per head GEMM, SOFTMAX, GEMM with the int32 scores and int8 probabilities through memory (the survey's no-fusion assumption; precision 8bit; nonlinear: host implies it)");
+    u64("host.softmax_cycles_per_element", [](auto& c) -> auto& { return c.host.softmax_cycles_per_element; }, "cycles", 0, 100000, "workload.model.nonlinear host: host core cycles per softmax element (float softmax with dequantize/requantize on an in-order core; docs/timing-model.md#host-cpu-non-linear-ops)");
+    u64("host.layernorm_cycles_per_element", [](auto& c) -> auto& { return c.host.layernorm_cycles_per_element; }, "cycles", 0, 100000, "workload.model.nonlinear host: host core cycles per LayerNorm element");
+    u64("host.gelu_cycles_per_element", [](auto& c) -> auto& { return c.host.gelu_cycles_per_element; }, "cycles", 0, 100000, "workload.model.nonlinear host: host core cycles per GELU element");
     text("workload.attention.model", [](auto& c) -> auto& { return c.workload.attention.model; }, {"bert-base", "bert-large", "gpt2", "gpt2-medium"}, false, "model whose attention shapes are used (survey Table 1)");
     u64("workload.attention.seq", [](auto& c) -> auto& { return c.workload.attention.seq; }, "tokens", 1, 16384, "sequence length");
     u64("workload.attention.layers", [](auto& c) -> auto& { return c.workload.attention.layers; }, "", 1, 48, "layers simulated");
@@ -516,6 +520,12 @@ struct loader {
             if (mo.layers > m->layers)
                 fail("workload.model.layers", fmt::format("expected at most {} ({} has {} layers), got {}", m->layers, mo.name,
                                                           m->layers, mo.layers));
+            if (mo.precision != "8bit" && (mo.attention == "unfused" || mo.nonlinear == "host"))
+                fail("workload.model.precision",
+                     fmt::format("expected 8bit with {}: DTQAtten's top-k engines need the fused ATTENTION command's "
+                                 "probabilities, got {}",
+                                 mo.nonlinear == "host" ? "workload.model.nonlinear host" : "workload.model.attention unfused",
+                                 mo.precision));
             if (mo.accuracy && cfg.mode != sim_mode::functional)
                 fail("workload.model.accuracy", "expected false in timing mode (no values to compare); set mode: functional");
         }

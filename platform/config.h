@@ -65,6 +65,15 @@ struct model_workload_config {
     bool accuracy = false;              // functional: each layer against an all-8-bit reference (accuracy proxy)
     std::string input;                  // "" = synthetic; else a .npy file, seq x d_model int8 (the layer-0 input)
     std::string nonlinear = "accelerator";  // accelerator | host: softmax/LayerNorm/GELU on the host CPU (baseline)
+    std::string attention = "fused";        // fused: the ATTENTION command | unfused: GEMM, SOFTMAX, GEMM per head (8bit)
+};
+
+// The host CPU's non-linear kernels (workload.model.nonlinear: host): cycles per element
+// (docs/timing-model.md#host-cpu-non-linear-ops).
+struct host_cpu_config {
+    uint64_t softmax_cycles_per_element = 70;
+    uint64_t layernorm_cycles_per_element = 25;
+    uint64_t gelu_cycles_per_element = 60;
 };
 
 struct workload_config {
@@ -118,6 +127,7 @@ struct scenario_config {
     workload_config workload;
     watchdog_config watchdog;
     fault_config faults;
+    host_cpu_config host;
 
     uint64_t clock_period_ps() const { return 1000000 / clock_mhz; }
 };

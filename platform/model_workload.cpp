@@ -80,6 +80,8 @@ model_instance make_model(const scenario_config& c, bool with_data) {
     m.decode_tokens = w.decode_tokens;
     m.causal = m.shape.decoder;
     m.topk = w.precision == "dtqatten";
+    m.host_nonlinear = w.nonlinear == "host";
+    m.unfused = w.attention == "unfused" || m.host_nonlinear;
     const uint64_t d = m.shape.d_model, f = m.shape.d_ffn;
 
     // Integer constants: the scale bookkeeping (docs/encoder.md#scales).
@@ -167,7 +169,8 @@ model_layout plan_model(const model_instance& m, uint64_t base) {
     lay.params_at = take(m.layers * sizeof(dtq_layer_params));
     dtq_model_args& a = lay.args;
     a.magic = DTQ_MODEL_ARGS_MAGIC;
-    a.flags = (m.causal ? DTQ_MODEL_CAUSAL : 0u) | (m.topk ? DTQ_MODEL_TOPK : 0u);
+    a.flags = (m.causal ? DTQ_MODEL_CAUSAL : 0u) | (m.topk ? DTQ_MODEL_TOPK : 0u) | (m.unfused ? DTQ_MODEL_UNFUSED : 0u) |
+              (m.host_nonlinear ? DTQ_MODEL_HOST_NONLINEAR : 0u);
     a.layers = static_cast<uint32_t>(m.layers);
     a.seq = static_cast<uint32_t>(s);
     a.d_model = static_cast<uint32_t>(d);
@@ -196,8 +199,11 @@ model_layout plan_model(const model_instance& m, uint64_t base) {
         a.vcache = take(m.layers * heads * max_seq * dh);
         a.dec_x = take(std::max<uint64_t>(1, m.decode_tokens) * d);
         a.dec_out = take(std::max<uint64_t>(1, m.decode_tokens * m.layers) * d);
-        a.scores = take(max_seq * 4);
-        a.probs = take(max_seq);
+    }
+    if (m.causal || m.unfused) {
+        const uint64_t scores = std::max(m.causal ? max_seq : 0, m.unfused ? s * s : 0);
+        a.scores = take(scores * 4);
+        a.probs = take(scores);
     }
     lay.end = at;
     return lay;
@@ -348,20 +354,26 @@ op_accounting::op_accounting() {
         o.cycles = &o.g->counter("cycles", "cycles", "sum of the commands' start-to-end cycles");
         o.read = &o.g->counter("dram_bytes_read", "bytes", "DRAM bytes the commands' transfers read (fused ATTENTION: split by operand)");
         o.written = &o.g->counter("dram_bytes_written", "bytes", "DRAM bytes the commands' transfers wrote");
+        o.device = &o.g->counter("dram_device_bytes", "bytes",
+                                 "bytes the DRAM device moved while the commands ran (L2 misses and the write-backs they forced; "
+                                 "the survey's DRAM <-> L2 traffic)");
         m_ops.push_back(std::move(o));
     }
 }
 
-void op_accounting::account(const command& c, uint64_t start, uint64_t end, uint64_t read, uint64_t written) {
+void op_accounting::account(const command& c, uint64_t start, uint64_t end, uint64_t read, uint64_t written,
+                            uint64_t device) {
     const uint32_t op = c.tag & 0xFF, layer = c.tag >> 8;
-    op_entry(op < DTQ_OPTAG_COUNT ? op : 0, 1, end - start, read, written);
+    op_entry(op < DTQ_OPTAG_COUNT ? op : 0, 1, end - start, read, written, device);
     if (layer != m_layer) {
         m_layer = layer;
         if (on_layer) on_layer(layer, end);
     }
 }
 
-void op_accounting::op_entry(uint32_t op, uint64_t commands, uint64_t cycles, uint64_t read, uint64_t written) {
+void op_accounting::op_entry(uint32_t op, uint64_t commands, uint64_t cycles, uint64_t read, uint64_t written,
+                             uint64_t device) {
+    *m_ops[op].device += device;
     *m_ops[op].commands += commands;
     *m_ops[op].cycles += cycles;
     *m_ops[op].read += read;
@@ -372,7 +384,7 @@ nlohmann::json op_accounting::to_json() const {
     nlohmann::json j = nlohmann::json::object();
     for (uint32_t op = 0; op < DTQ_OPTAG_COUNT; ++op)
         j[op_tag_name(op)] = {{"commands", *m_ops[op].commands}, {"cycles", *m_ops[op].cycles},
-                              {"dram_bytes", *m_ops[op].read + *m_ops[op].written}};
+                              {"dram_bytes", *m_ops[op].read + *m_ops[op].written}, {"dram_device_bytes", *m_ops[op].device}};
     return j;
 }
 

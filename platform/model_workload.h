@@ -30,6 +30,7 @@ struct model_instance {
     model_shape shape;
     uint64_t layers = 0, seq = 0, decode_tokens = 0;
     bool causal = false, topk = false;
+    bool unfused = false, host_nonlinear = false;  // attention as GEMM/SOFTMAX/GEMM; softmax/LN/GELU on the host
     std::vector<layer_weights> weights;
     std::vector<dtq_layer_params> params;  // integer constants (addresses filled by the loader)
     std::vector<int8_t> x;                 // seq x d: layer-0 input
@@ -69,16 +70,20 @@ accuracy compare_outputs(const std::vector<int8_t>& a, const std::vector<int8_t>
 class op_accounting {
 public:
     op_accounting();
-    void account(const command& c, uint64_t start, uint64_t end, uint64_t dram_read, uint64_t dram_written);
+    // dram_read / dram_written: the commands' transfers to and from DRAM addresses (through
+    // the L2); dram_device: what the DRAM device itself moved meanwhile (DRAM <-> L2).
+    void account(const command& c, uint64_t start, uint64_t end, uint64_t dram_read, uint64_t dram_written,
+                 uint64_t dram_device);
     // Adds to one op directly (the fused ATTENTION's DRAM bytes split into qk / sv / other).
-    void op_entry(uint32_t op, uint64_t commands, uint64_t cycles, uint64_t dram_read, uint64_t dram_written);
+    void op_entry(uint32_t op, uint64_t commands, uint64_t cycles, uint64_t dram_read, uint64_t dram_written,
+                  uint64_t dram_device);
     std::function<void(uint64_t layer, uint64_t cycle)> on_layer;  // progress
     nlohmann::json to_json() const;
 
 private:
     struct op_stats {
         std::unique_ptr<stat_group> g;
-        uint64_t *commands, *cycles, *read, *written;
+        uint64_t *commands, *cycles, *read, *written, *device;
     };
     std::vector<op_stats> m_ops;
     uint64_t m_layer = UINT64_MAX;

@@ -212,8 +212,11 @@ platform::platform(const scenario_config& cfg)
                            regs::op::RESADD, regs::op::ATTENTION}) {
             command_handler h = m_ctrl.handler(op);
             m_ctrl.set_handler(op, [this, h](const command& c) {
+                // The handlers issue their transfers before returning: the DRAM device's
+                // bytes in between are this command's (L2 misses and the write-backs it forces).
+                const uint64_t rd = m_dram.bytes_read(), wr = m_dram.bytes_written();
                 const command_outcome o = h(c);
-                account_command(c, c.start_cycle, o);
+                account_command(c, c.start_cycle, o, m_dram.bytes_read() - rd + m_dram.bytes_written() - wr);
                 return o;
             });
         }
@@ -249,6 +252,10 @@ ctrl_config platform::ctrl_config_of(const scenario_config& c) {
 host_config platform::host_config_of(const scenario_config& c) {
     host_config hc;
     hc.stop_on_exit = c.workload.kind == "firmware" || c.workload.kind == "model";
+    hc.softmax_cycles_per_element = c.host.softmax_cycles_per_element;
+    hc.layernorm_cycles_per_element = c.host.layernorm_cycles_per_element;
+    hc.gelu_cycles_per_element = c.host.gelu_cycles_per_element;
+    hc.timing_only = c.mode == sim_mode::timing;
     return hc;
 }
 
@@ -342,7 +349,7 @@ void platform::load_model() {
     m_ops = std::make_unique<op_accounting>();
 }
 
-void platform::account_command(const command& c, uint64_t start, const command_outcome& o) {
+void platform::account_command(const command& c, uint64_t start, const command_outcome& o, uint64_t dram_device_bytes) {
     if (o.error != regs::err::NONE) return;
     model_run& r = *m_model;
     const uint64_t end = o.done_cycle ? o.done_cycle : clk.now();
@@ -350,13 +357,13 @@ void platform::account_command(const command& c, uint64_t start, const command_o
     r.last_end = std::max(r.last_end, end);
     if (c.opcode == regs::op::ATTENTION) {  // fused: DRAM bytes by operand to the survey's ops
         const attention_layer_report& a = m_attention->last();
-        m_ops->account(c, start, end, 0, 0);
-        m_ops->op_entry(DTQ_OPTAG_QK, 0, 0, a.dram_qk, 0);
-        m_ops->op_entry(DTQ_OPTAG_SV, 0, 0, a.dram_sv, 0);
-        m_ops->op_entry(DTQ_OPTAG_OTHER, 0, 0, a.dram_other, 0);
+        m_ops->account(c, start, end, 0, 0, dram_device_bytes);
+        m_ops->op_entry(DTQ_OPTAG_QK, 0, 0, a.dram_qk, 0, 0);
+        m_ops->op_entry(DTQ_OPTAG_SV, 0, 0, a.dram_sv, 0, 0);
+        m_ops->op_entry(DTQ_OPTAG_OTHER, 0, 0, a.dram_other, 0, 0);
         return;
     }
-    m_ops->account(c, start, end, o.dram_bytes_read, o.dram_bytes_written);
+    m_ops->account(c, start, end, o.dram_bytes_read, o.dram_bytes_written, dram_device_bytes);
 }
 
 int platform::finish_model(const run_options& opt) {

@@ -78,7 +78,7 @@ private:
     int run_firmware(const run_options& opt, const nlohmann::json& j);
     void load_attention_inputs();  // firmware app `attention`: inputs and boot arguments in DRAM
     void load_model();             // workload model: the firmware app `encoder`'s inputs
-    void account_command(const command& c, uint64_t start, const command_outcome& o);
+    void account_command(const command& c, uint64_t start, const command_outcome& o, uint64_t dram_device_bytes);
     int finish_model(const run_options& opt);  // accuracy proxy, model.* statistics
 
     std::unique_ptr<workload> m_driver;

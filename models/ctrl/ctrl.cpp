@@ -468,7 +468,7 @@ uint32_t ctrl::validate(const command& c, const std::vector<ctrl_region>& region
             const uint64_t out_bytes = c.opcode == r::op::SOFTMAX || c.opcode == r::op::REQUANT ? 1 : 4;
             switch (c.opcode) {  // parameter ranges, the aux operand
                 case r::op::SOFTMAX:
-                    if (p0 > 62 || aux || p2 || p3) return r::err::BAD_FIELD;
+                    if (p0 > 62 || aux || p2 > 1 || (p2 == 0 && p3)) return r::err::BAD_FIELD;
                     break;
                 case r::op::LAYERNORM:
                     if (p0 > 31 || p1 || p2 || p3) return r::err::BAD_FIELD;

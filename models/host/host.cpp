@@ -32,7 +32,9 @@ host::host(const sc_module_name& name, const host_config& cfg, const clock& clk)
       m_bus_errors(m_stats.counter("bus_errors", "count", "HAL transactions answered with a TLM error")),
       m_wfis(m_stats.counter("wfi", "count", "dtq_wait_irq calls")),
       m_wfi_cycles(m_stats.counter("wfi_cycles", "cycles", "cycles spent waiting for an interrupt")),
-      m_wfi_timeouts(m_stats.counter("wfi_timeouts", "count", "WFIs that gave up (timeout)")) {
+      m_wfi_timeouts(m_stats.counter("wfi_timeouts", "count", "WFIs that gave up (timeout)")),
+      m_compute_cycles(m_stats.counter("nonlinear_cycles", "cycles", "cycles the core computed non-linear ops (softmax, LayerNorm, GELU on the host)")),
+      m_compute_elements(m_stats.counter("nonlinear_elements", "count", "elements of the non-linear ops the core computed")) {
     // The quantum is global (tlm_global_quantum): set it only if nobody did.
     if (tlm::tlm_global_quantum::instance().get() == SC_ZERO_TIME)
         tlm::tlm_global_quantum::instance().set(m_clk.time(cfg.quantum_cycles));
@@ -150,6 +152,14 @@ int host::wait_irq() {
 }
 
 uint64_t host::now_cycles() const { return m_clk.cycles(sc_time_stamp() + m_qk.get_local_time()); }
+
+void host::compute(uint64_t cycles, uint64_t elements) {
+    if (cycles == 0) return;
+    m_qk.inc(m_clk.time(cycles));
+    m_compute_cycles += cycles;
+    m_compute_elements += elements;
+    if (m_qk.need_sync()) m_qk.sync();
+}
 
 void host::puts(const char* s) {
     m_output += s;

@@ -33,6 +33,14 @@ struct host_config {
     uint64_t wfi_timeout_cycles = 0;  // 0 = a WFI waits for ever
     bool stop_on_exit = false;        // sc_stop() when the app returns
     bool echo = false;                // copy dtq_puts output to stdout as well
+    // Non-linear ops on the host core (sw/include/dtq_hostmath.h): cycles per element, the
+    // float kernels with dequantize/requantize on an in-order core
+    // (docs/timing-model.md#host-cpu-non-linear-ops), and whether to skip the arithmetic
+    // (timing mode: the data are not meaningful, only the time is).
+    uint64_t softmax_cycles_per_element = 60;
+    uint64_t layernorm_cycles_per_element = 25;
+    uint64_t gelu_cycles_per_element = 50;
+    bool timing_only = false;
 };
 
 class host : public sc_core::sc_module {
@@ -69,6 +77,10 @@ public:
     int wait_irq();
     uint64_t now_cycles() const;
     void puts(const char* s);
+    // The core computes for `cycles` (no bus traffic): a non-linear kernel of `elements`
+    // elements (hostmath_vp.cpp). Local time advances; the quantum keeper syncs as usual.
+    void compute(uint64_t cycles, uint64_t elements);
+    const host_config& config() const { return m_cfg; }
 
 private:
     void run();
@@ -95,6 +107,8 @@ private:
     uint64_t& m_wfis;
     uint64_t& m_wfi_cycles;
     uint64_t& m_wfi_timeouts;
+    uint64_t& m_compute_cycles;
+    uint64_t& m_compute_elements;
 };
 
 }  // namespace dtq

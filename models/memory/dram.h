@@ -41,6 +41,8 @@ public:
     void poke(uint64_t addr, const void* src, uint64_t len);
     void peek(uint64_t addr, void* dst, uint64_t len) const;
     uint64_t pages_allocated() const { return m_store.pages_allocated(); }
+    uint64_t bytes_read() const { return m_bytes_read; }        // the dram.bytes_read statistic
+    uint64_t bytes_written() const { return m_bytes_written; }  // the dram.bytes_written statistic
 
 private:
     void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);

@@ -35,6 +35,8 @@ typedef struct dtq_attention_args {
 #define DTQ_MODEL_ARGS_MAGIC 0x4C444F4Du /* "MODL" */
 #define DTQ_MODEL_CAUSAL 1u             /* flags: decoder (causal mask, KV cache) */
 #define DTQ_MODEL_TOPK 2u               /* flags: DTQAtten precisions (top-k engines) */
+#define DTQ_MODEL_UNFUSED 4u            /* flags: attention as GEMM, SOFTMAX, GEMM per head (8-bit only) */
+#define DTQ_MODEL_HOST_NONLINEAR 8u     /* flags: softmax, LayerNorm, GELU on the host core (implies UNFUSED) */
 #define DTQ_MODEL_DECODE_MARKER 0x4445434Fu /* MARKER value: the decode starts ("DECO") */
 
 /* Descriptor tags the app puts on its commands: (layer << 8) | op. The VP sums cycles and
@@ -46,8 +48,8 @@ enum dtq_model_op {
     DTQ_OPTAG_FFN_W1 = 4,
     DTQ_OPTAG_FFN_W2 = 5,
     DTQ_OPTAG_OTHER = 6,     /* requantization, residual adds, LayerNorm, GELU, stand-alone softmax */
-    DTQ_OPTAG_QK = 7,        /* decode: q x K_cache^T */
-    DTQ_OPTAG_SV = 8,        /* decode: probabilities x V_cache */
+    DTQ_OPTAG_QK = 7,        /* decode, unfused prefill: q x K^T */
+    DTQ_OPTAG_SV = 8,        /* decode, unfused prefill: probabilities x V */
     DTQ_OPTAG_COUNT = 9
 };
 
@@ -91,8 +93,8 @@ typedef struct dtq_model_args {
     uint64_t kcache, vcache; /* decoders: layers x heads x max_seq x head_dim int8 (max_seq = seq + decode_tokens) */
     uint64_t dec_x;        /* decoders: decode_tokens x d_model int8 embeddings of the generated tokens */
     uint64_t dec_out;      /* decoders: decode_tokens x layers x d_model int8 outputs */
-    uint64_t scores;       /* decoders: max_seq int32 */
-    uint64_t probs;        /* decoders: max_seq int8 */
+    uint64_t scores;       /* max(decoders: max_seq, unfused: seq x seq) int32 */
+    uint64_t probs;        /* max(decoders: max_seq, unfused: seq x seq) int8 */
 } dtq_model_args;
 
 typedef struct dtq_app {

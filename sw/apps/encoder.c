@@ -9,18 +9,25 @@
  * Decoders (DTQ_MODEL_CAUSAL) run the prefill with the causal mask and keep K and V of
  * every layer in a KV cache, then generate decode_tokens tokens one by one: per layer and
  * head GEMM q x K_cache^T, SOFTMAX, GEMM p x V_cache (V token-major: B_ROW_MAJOR).
+ * DTQ_MODEL_UNFUSED (8-bit models) replaces ATTENTION by the same three commands per head
+ * (the survey's no-fusion assumption, Table 5); DTQ_MODEL_HOST_NONLINEAR also runs
+ * softmax, LayerNorm and GELU on this core (the survey's Gemmini baseline, dtq_hostmath.h).
  * Every command carries the tag (layer << 8) | op (enum dtq_model_op). */
 #include "apps.h"
 #include "dtq_driver.h"
 #include "dtq_hal.h"
+#include "dtq_hostmath.h"
 
 #define MAX_SEQ 4096u
 #define RING 256u
+
+#define MAX_ROW 4096u /* widest row of a host non-linear op (d_ffn, seq) */
 
 static dtq_dev dev;
 static dtq_model_args A;
 static dtq_layer_params P;
 static uint8_t prec[MAX_SEQ], keep[MAX_SEQ];
+static int32_t hin[MAX_ROW], hout[MAX_ROW], hbias[MAX_ROW]; /* host non-linear ops: one row */
 
 /* Submits, draining the queue first when the ring is full. */
 static int submit(dtq_cmd *c, uint32_t layer, uint32_t op) {
@@ -52,6 +59,45 @@ static int vec(uint8_t opcode, uint32_t layer, uint64_t src, uint64_t dst, uint3
     return submit(&c, layer, DTQ_OPTAG_OTHER);
 }
 
+/* A SOFTMAX, LAYERNORM or GELU of packed rows on the accelerator's units, or, with
+ * DTQ_MODEL_HOST_NONLINEAR, on this core (the survey's Gemmini baseline): wait until the
+ * accelerator is idle (its producer has written the input), then row by row read the
+ * input from memory, compute (dtq_hostmath.h) and write the result back. */
+static int nonlinear(uint8_t opcode, uint32_t layer, uint64_t src, uint64_t dst, uint32_t rows, uint32_t cols, int32_t p0,
+                     int32_t p1, uint64_t aux, int32_t p2, int32_t p3) {
+    uint32_t r;
+    int rc;
+    if (!(A.flags & DTQ_MODEL_HOST_NONLINEAR)) return vec(opcode, layer, src, dst, rows, cols, p0, p1, 0, 0, aux, p2, p3);
+    if (cols > MAX_ROW) return DTQ_EINVAL;
+    rc = dtq_wait_idle(&dev);
+    if (rc != DTQ_OK) return rc;
+    if (opcode == DTQ_OP_LAYERNORM && aux) dtq_rd_block(aux, hbias, cols * 4);
+    for (r = 0; r < rows; r++) {
+        int hm;
+        if (opcode == DTQ_OP_GELU) {
+            dtq_rd_block(src + (uint64_t)r * cols, hin, cols);
+            hm = dtq_host_gelu((const int8_t *)hin, hout, cols, p0, p1, p2);
+            dtq_wr_block(dst + (uint64_t)r * cols * 4, hout, cols * 4);
+        } else if (opcode == DTQ_OP_LAYERNORM) {
+            dtq_rd_block(src + (uint64_t)r * cols * 4, hin, cols * 4);
+            hm = dtq_host_layernorm(hin, hout, cols, p0, aux ? hbias : 0);
+            dtq_wr_block(dst + (uint64_t)r * cols * 4, hout, cols * 4);
+        } else { /* SOFTMAX: a causal row reads only the scores it sees */
+            const uint32_t seen = p2 && (uint32_t)p3 + r + 1 < cols ? (uint32_t)p3 + r + 1 : cols;
+            dtq_rd_block(src + (uint64_t)r * cols * 4, hin, seen * 4);
+            hm = dtq_host_softmax(hin, (int8_t *)hout, cols, seen, p0, p1);
+            dtq_wr_block(dst + (uint64_t)r * cols, hout, cols);
+        }
+        if (hm != DTQ_HOSTMATH_OK) {
+            dtq_printf("encoder: host %s, layer %u row %u: %s\n",
+                       opcode == DTQ_OP_GELU ? "GELU" : opcode == DTQ_OP_LAYERNORM ? "LayerNorm" : "softmax", (unsigned)layer,
+                       (unsigned)r, hm == DTQ_HOSTMATH_UNSUPPORTED ? "no host math library in this build" : "bad input");
+            return DTQ_EINVAL;
+        }
+    }
+    return DTQ_OK;
+}
+
 static int requant(uint32_t layer, uint64_t src, uint64_t dst, uint32_t rows, uint32_t cols, dtq_rq q, uint32_t src_stride,
                    uint32_t dst_stride, uint64_t prec_list) {
     return vec(DTQ_OP_REQUANT, layer, src, dst, rows, cols, q.m, q.e, src_stride, dst_stride, prec_list, 0, 0);
@@ -77,15 +123,15 @@ static int ffn_half(uint32_t l, uint64_t x, uint64_t out, uint32_t rows, uint64_
     const uint32_t d = A.d_model, f = A.d_ffn;
     TRY(gemm(l, DTQ_OPTAG_OUT_PROJ, A.tmp, P.wo, A.acc, rowprec, rows, d, d, 0));
     TRY(vec(DTQ_OP_RESADD, l, A.acc, A.acc, rows, d, P.res1.m, P.res1.e, 0, 0, x, P.res1_id.m, P.res1_id.e));
-    TRY(vec(DTQ_OP_LAYERNORM, l, A.acc, A.acc, rows, d, P.ln1_shift, 0, 0, 0, P.ln1_bias, 0, 0));
+    TRY(nonlinear(DTQ_OP_LAYERNORM, l, A.acc, A.acc, rows, d, P.ln1_shift, 0, P.ln1_bias, 0, 0));
     TRY(requant(l, A.acc, A.x1, rows, d, P.ln1, 0, 0, 0));
     TRY(gemm(l, DTQ_OPTAG_FFN_W1, A.x1, P.w1, A.acc, rowprec, rows, f, d, 0));
     TRY(requant(l, A.acc, A.tmp, rows, f, P.ffn1, 0, 0, 0));
-    TRY(vec(DTQ_OP_GELU, l, A.tmp, A.acc, rows, f, P.gelu_b, P.gelu_c, 0, 0, 0, P.gelu_shift, 0));
+    TRY(nonlinear(DTQ_OP_GELU, l, A.tmp, A.acc, rows, f, P.gelu_b, P.gelu_c, 0, P.gelu_shift, 0));
     TRY(requant(l, A.acc, A.tmp, rows, f, P.gelu, 0, 0, 0));
     TRY(gemm(l, DTQ_OPTAG_FFN_W2, A.tmp, P.w2, A.acc, rowprec, rows, d, f, 0));
     TRY(vec(DTQ_OP_RESADD, l, A.acc, A.acc, rows, d, P.res2.m, P.res2.e, 0, 0, A.x1, P.res2_id.m, P.res2_id.e));
-    TRY(vec(DTQ_OP_LAYERNORM, l, A.acc, A.acc, rows, d, P.ln2_shift, 0, 0, 0, P.ln2_bias, 0, 0));
+    TRY(nonlinear(DTQ_OP_LAYERNORM, l, A.acc, A.acc, rows, d, P.ln2_shift, 0, P.ln2_bias, 0, 0));
     TRY(requant(l, A.acc, out, rows, d, P.ln2, 0, 0, 0));
     return DTQ_OK;
 }
@@ -114,10 +160,20 @@ static int prefill_layer(uint32_t l, uint64_t x, uint64_t out) {
                             d * 4, dh, 0));
         }
     }
-    dtq_cmd_attention(&c, A.q, A.k, A.v, A.attn_out, prec_list, s, (uint16_t)dh, (uint16_t)heads,
-                      (uint16_t)(prec_list ? P.k0 : 0), (uint16_t)(prec_list ? P.k1 : 0), (uint16_t)A.score_shift);
-    c.u.attention.mask = causal ? 1 : 0;
-    TRY(submit(&c, l, DTQ_OPTAG_ATTENTION));
+    if (A.flags & DTQ_MODEL_UNFUSED) { /* per head: Q x K^T (int32 scores to memory), softmax, P x V */
+        for (h = 0; h < heads; h++) {
+            const uint64_t hs = (uint64_t)h * s * dh;
+            TRY(gemm(l, DTQ_OPTAG_QK, A.q + hs, A.k + hs, A.scores, 0, s, s, dh, 0));
+            TRY(nonlinear(DTQ_OP_SOFTMAX, l, A.scores, A.probs, s, s, (int32_t)(A.score_shift ? A.score_shift : 10),
+                          (int32_t)dh, 0, causal, 0));
+            TRY(gemm(l, DTQ_OPTAG_SV, A.probs, A.v + hs, A.attn_out + hs * 4, 0, s, dh, s, 1u /* B_ROW_MAJOR */));
+        }
+    } else {
+        dtq_cmd_attention(&c, A.q, A.k, A.v, A.attn_out, prec_list, s, (uint16_t)dh, (uint16_t)heads,
+                          (uint16_t)(prec_list ? P.k0 : 0), (uint16_t)(prec_list ? P.k1 : 0), (uint16_t)A.score_shift);
+        c.u.attention.mask = causal ? 1 : 0;
+        TRY(submit(&c, l, DTQ_OPTAG_ATTENTION));
+    }
     for (h = 0; h < heads; h++)
         TRY(requant(l, A.attn_out + (uint64_t)h * s * dh * 4, A.tmp + (uint64_t)h * dh, s, dh, P.attn, 0, d, 0));
     return ffn_half(l, x, out, s, rowprec);
@@ -137,8 +193,8 @@ static int decode_layer(uint32_t t, uint32_t l, uint64_t x, uint64_t out) {
     }
     for (h = 0; h < heads; h++) {
         TRY(gemm(l, DTQ_OPTAG_QK, A.q + (uint64_t)h * dh, cache_slot(A.kcache, l, h, 0), A.scores, 0, 1, pos + 1, dh, 0));
-        TRY(vec(DTQ_OP_SOFTMAX, l, A.scores, A.probs, 1, pos + 1, (int32_t)(A.score_shift ? A.score_shift : 10), (int32_t)dh,
-                0, 0, 0, 0, 0));
+        TRY(nonlinear(DTQ_OP_SOFTMAX, l, A.scores, A.probs, 1, pos + 1, (int32_t)(A.score_shift ? A.score_shift : 10),
+                      (int32_t)dh, 0, 0, 0));
         TRY(gemm(l, DTQ_OPTAG_SV, A.probs, cache_slot(A.vcache, l, h, 0), A.attn_out + (uint64_t)h * dh * 4, 0, 1, dh, pos + 1,
                  1u /* layout bit 0: B_ROW_MAJOR */));
     }
@@ -168,7 +224,8 @@ int dtq_app_encoder(void) {
 
     dtq_rd_block(DTQ_APP_DATA_ADDR, &A, sizeof A);
     if (A.magic != DTQ_MODEL_ARGS_MAGIC || A.seq == 0 || A.seq + A.decode_tokens > MAX_SEQ || A.layers == 0 ||
-        A.heads == 0 || A.head_dim * A.heads != A.d_model) {
+        A.heads == 0 || A.head_dim * A.heads != A.d_model ||
+        ((A.flags & DTQ_MODEL_HOST_NONLINEAR) && (A.d_ffn > MAX_ROW || A.seq + A.decode_tokens > MAX_ROW))) {
         dtq_printf("encoder: no valid arguments at 0x%llx (magic 0x%x, seq %u)\n", (unsigned long long)DTQ_APP_DATA_ADDR,
                    (unsigned)A.magic, (unsigned)A.seq);
         return 1;

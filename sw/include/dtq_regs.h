@@ -430,8 +430,8 @@ typedef struct dtq_args_softmax {
     uint32_t src_stride; /* bytes between input rows (0 = packed rows) */
     uint32_t dst_stride; /* bytes between output rows (0 = packed rows) */
     uint64_t aux; /* REQUANT: rows precision bytes (0 = row skipped, 4 = packed 4-bit codes, cols / 2 bytes, 8 = int8) or 0 = all int8; LAYERNORM: cols int32 bias_int or 0; RESADD (required): the rows x cols int8 residual (packed); SOFTMAX, GELU: 0 */
-    uint32_t param2; /* GELU: shift_int (int32); RESADD: multiplier m1 (int32) of the residual; else 0 */
-    uint32_t param3; /* RESADD: shift e1 (0..62) of the residual; else 0 */
+    uint32_t param2; /* SOFTMAX: mask (0 = none, 1 = causal: row r sees columns 0..param3 + r, the others get probability 0); GELU: shift_int (int32); RESADD: multiplier m1 (int32) of the residual; else 0 */
+    uint32_t param3; /* SOFTMAX with a causal mask: position of row 0 (a decode step's row sees param3 + 1 columns); RESADD: shift e1 (0..62) of the residual; else 0 */
 } dtq_args_softmax;
 typedef dtq_args_softmax dtq_args_layernorm;
 typedef dtq_args_softmax dtq_args_gelu;

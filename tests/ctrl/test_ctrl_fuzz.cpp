@@ -97,7 +97,11 @@ fuzz_cmd valid_command(std::mt19937_64& rng, uint8_t opcode) {
             c.u.softmax.src = D; c.u.softmax.dst = D + 65536; c.u.softmax.rows = a; c.u.softmax.cols = b;
             // the parameter ranges of each vector op (docs/registers.md)
             switch (opcode) {
-                case DTQ_OP_SOFTMAX: c.u.softmax.param0 = static_cast<uint32_t>(rng() % 63); c.u.softmax.param1 = static_cast<uint32_t>(rng()); break;
+                case DTQ_OP_SOFTMAX:
+                    c.u.softmax.param0 = static_cast<uint32_t>(rng() % 63); c.u.softmax.param1 = static_cast<uint32_t>(rng());
+                    c.u.softmax.param2 = static_cast<uint32_t>(rng() % 2);  // causal mask, with the first row's position
+                    c.u.softmax.param3 = c.u.softmax.param2 ? static_cast<uint32_t>(rng()) : 0;
+                    break;
                 case DTQ_OP_LAYERNORM: c.u.softmax.param0 = static_cast<uint32_t>(rng() % 32); c.u.softmax.aux = rng() % 2 ? D + 131072 : 0; break;
                 case DTQ_OP_GELU:
                     c.u.softmax.param0 = static_cast<uint32_t>(rng()); c.u.softmax.param1 = static_cast<uint32_t>(rng());

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "apps.h"
+#include "common/stats.h"
 #include "platform/config.h"
 #include "platform/model_workload.h"
 #include "platform/platform.h"
@@ -13,11 +14,13 @@ using namespace dtq;
 
 namespace {
 
-scenario_config model_cfg(const std::string& model, uint64_t seq, const std::string& precision, uint64_t decode = 0) {
+// extra: more keys of workload.model, e.g. ", nonlinear: host".
+scenario_config model_cfg(const std::string& model, uint64_t seq, const std::string& precision, uint64_t decode = 0,
+                          const std::string& extra = "") {
     const std::string yaml = "name: model_test\nseed: 5\nmode: functional\n"
                              "vssa: {rows: 8, cols: 8, arrays: 2}\n"
                              "workload:\n  kind: model\n  model: {name: " + model + ", seq: " + std::to_string(seq) +
-                             ", layers: 1, precision: " + precision + ", decode_tokens: " + std::to_string(decode) + "}\n";
+                             ", layers: 1, precision: " + precision + ", decode_tokens: " + std::to_string(decode) + extra + "}\n";
     return config_schema::get().load_string(yaml, "test.yaml");
 }
 
@@ -31,6 +34,25 @@ std::vector<int8_t> read8(const platform& p, uint64_t addr, uint64_t n) {
     std::vector<int8_t> v(n);
     p.read_dram(addr, v.data(), n);
     return v;
+}
+
+double stat(const std::string& name) { return stats_registry::global().number(name); }
+
+// A decoder's prefill and each decode step against the reference (a causal prefill one
+// token longer per step).
+void check_decoder(const platform& p, const scenario_config& cfg, uint64_t decode) {
+    const model_instance m = make_model(cfg, true);
+    const model_layout lay = plan_model(m, DTQ_APP_DATA_ADDR);
+    for (uint64_t t = 0; t < decode; ++t) {
+        model_instance longer = m;  // prompt + the generated tokens 0..t, all at once
+        longer.seq = m.seq + t + 1;
+        longer.x.insert(longer.x.end(), m.dec_x.begin(), m.dec_x.begin() + static_cast<long>((t + 1) * 768));
+        const std::vector<int8_t> ref = reference_model(longer, {})[0];
+        const std::vector<int8_t> last(ref.end() - 768, ref.end());
+        CHECK(read8(p, lay.args.dec_out + t * 768, 768) == last);
+    }
+    // the prefill itself is causal: its rows equal the reference's
+    CHECK(read8(p, lay.args.outputs, m.seq * 768) == reference_model(m, {})[0]);
 }
 
 }  // namespace
@@ -72,18 +94,61 @@ TEST_CASE("decoder decode step equals a causal prefill one token longer", "[mode
     const scenario_config cfg = model_cfg("gpt2", 12, "8bit", 2);
     platform p(cfg);
     REQUIRE(p.run(quiet()) == EXIT_OK);
+    check_decoder(p, cfg, 2);
+}
+
+TEST_CASE("unfused attention equals the reference bit for bit", "[model]") {
+    const scenario_config cfg = model_cfg("bert-base", 16, "8bit", 0, ", attention: unfused");
+    platform p(cfg);
+    REQUIRE(p.run(quiet()) == EXIT_OK);
     const model_instance m = make_model(cfg, true);
     const model_layout lay = plan_model(m, DTQ_APP_DATA_ADDR);
-    for (uint64_t t = 0; t < 2; ++t) {
-        model_instance longer = m;  // prompt + the generated tokens 0..t, all at once
-        longer.seq = m.seq + t + 1;
-        longer.x.insert(longer.x.end(), m.dec_x.begin(), m.dec_x.begin() + static_cast<long>((t + 1) * 768));
-        const std::vector<int8_t> ref = reference_model(longer, {})[0];
-        const std::vector<int8_t> last(ref.end() - 768, ref.end());
-        CHECK(read8(p, lay.args.dec_out + t * 768, 768) == last);
-    }
-    // the prefill itself is causal: its rows equal the reference's
-    CHECK(read8(p, lay.args.outputs, 12 * 768) == reference_model(m, {})[0]);
+    CHECK(read8(p, lay.args.outputs, 16 * 768) == reference_model(m, {})[0]);
+    // per head one GEMM Q x K^T, one SOFTMAX, one GEMM P x V; no ATTENTION command
+    CHECK(stat("ops.attention.commands") == 0);
+    CHECK(stat("ops.qk.commands") == 12);
+    CHECK(stat("ops.sv.commands") == 12);
+    // the scores went through memory as int32: Q x K^T wrote at least 12 heads x 16 x 16 x 4 bytes
+    CHECK(stat("ops.qk.dram_bytes_written") >= 12 * 16 * 16 * 4);
+}
+
+TEST_CASE("unfused causal attention with decode equals the reference", "[model]") {
+    const scenario_config cfg = model_cfg("gpt2", 12, "8bit", 2, ", attention: unfused");
+    platform p(cfg);
+    REQUIRE(p.run(quiet()) == EXIT_OK);
+    check_decoder(p, cfg, 2);
+    CHECK(stat("ops.qk.commands") == 12 + 2 * 12);  // prefill heads + per decode step heads
+}
+
+TEST_CASE("host non-linear ops equal the on-chip units and charge the host per element", "[model]") {
+    const scenario_config cfg = model_cfg("bert-base", 16, "8bit", 0, ", nonlinear: host");
+    platform p(cfg);
+    REQUIRE(p.run(quiet()) == EXIT_OK);
+    const model_instance m = make_model(cfg, true);
+    const model_layout lay = plan_model(m, DTQ_APP_DATA_ADDR);
+    CHECK(read8(p, lay.args.outputs, 16 * 768) == reference_model(m, {})[0]);
+    // By hand, one BERT-Base layer at seq 16: softmax 12 heads x 16 x 16, two LayerNorms of
+    // 16 x 768, GELU of 16 x 3072, at 70 / 25 / 60 cycles per element (the defaults).
+    const double sm = 12 * 16 * 16, ln = 2 * 16 * 768, ge = 16 * 3072;
+    CHECK(stat("host.nonlinear_elements") == sm + ln + ge);
+    CHECK(stat("host.nonlinear_cycles") == sm * 70 + ln * 25 + ge * 60);
+    // The accelerator ran only REQUANT (3 x 12 into Q/K/V, 12 attention outputs, LN1, FFN1,
+    // GELU, LN2) and the 2 RESADDs as vector commands: no SOFTMAX, LAYERNORM or GELU.
+    CHECK(stat("compute.vector_commands") == 36 + 12 + 4 + 2);
+    CHECK(stat("compute.softmax_busy_cycles") == 0);
+    // the host read every score and wrote every probability (plus its other traffic)
+    CHECK(stat("host.bytes") >= sm * 4 + sm);
+}
+
+TEST_CASE("host non-linear ops in a decoder with decode equal the reference", "[model]") {
+    const scenario_config cfg = model_cfg("gpt2", 12, "8bit", 2, ", nonlinear: host");
+    platform p(cfg);
+    REQUIRE(p.run(quiet()) == EXIT_OK);
+    check_decoder(p, cfg, 2);
+    // causal softmax on the host, charged for the scores a row sees: prefill rows 1..12
+    // (78 per head), the decode steps 13 and 14, x 12 heads
+    const double sm = 12 * (78 + 13 + 14), ln = 2 * 768 * (12 + 2), ge = 3072 * (12 + 2);
+    CHECK(stat("host.nonlinear_elements") == sm + ln + ge);
 }
 
 TEST_CASE("accuracy proxy compares kept rows", "[model]") {
