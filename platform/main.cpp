@@ -13,6 +13,7 @@
 #include "platform/analytical.h"
 #include "platform/config.h"
 #include "platform/platform.h"
+#include "platform/traffic_report.h"
 #include "platform/sweep.h"
 
 #ifndef DTQ_VERSION
@@ -111,6 +112,19 @@ int sc_main(int argc, char* argv[]) {
     report->add_option("--model", model_name, "model")->required()->check(CLI::IsMember(names));
     report->add_option("--seq", seq, "sequence length")->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20))->capture_default_str();
     report->add_flag("--json", as_json, "print JSON instead of a table");
+    bool traffic = false;
+    uint64_t traffic_layers = 0;
+    std::string traffic_scenario = std::string(DTQ_SCENARIO_DIR) + "/report_traffic.yaml";
+    report->add_flag("--traffic", traffic,
+                     "also run the model on the VP (timing mode, survey Fig. 11 hardware, 8-bit, no fusion) and add the "
+                     "DRAM <-> L2 bytes it measured per op and the non-ideal arithmetic intensity");
+    report->add_option("--layers", traffic_layers,
+                       "with --traffic: layers to simulate (0 = all); the other layers' bytes are these scaled")
+        ->check(CLI::Range(uint64_t{0}, uint64_t{48}))
+        ->capture_default_str();
+    report->add_option("--scenario", traffic_scenario, "with --traffic: the scenario run (workload.model.{name,seq,layers} are set)")
+        ->check(CLI::ExistingFile)
+        ->capture_default_str();
 
     try {
         app.parse(argc, argv);
@@ -171,9 +185,37 @@ int sc_main(int argc, char* argv[]) {
         }
         if (app.got_subcommand("report")) {
             const dtq::model_shape m = *dtq::find_model(model_name);
-            const auto ops = dtq::analytical_ops(m, seq);
-            if (as_json) std::cout << dtq::analytical_json(m, seq, ops).dump(2) << '\n';
-            else std::cout << dtq::analytical_table(m, seq, ops);
+            auto ops = dtq::analytical_ops(m, seq);
+            for (const char* opt : {"--layers", "--scenario"})
+                if (!traffic && report->count(opt)) {
+                    std::cerr << "dtqvp: error: " << opt << " needs --traffic\n";
+                    return dtq::EXIT_BAD_CONFIG;
+                }
+            if (!traffic) {
+                if (as_json) std::cout << dtq::analytical_json(m, seq, ops).dump(2) << '\n';
+                else std::cout << dtq::analytical_table(m, seq, ops);
+                return dtq::EXIT_OK;
+            }
+            if (traffic_layers > m.layers) {
+                std::cerr << fmt::format("dtqvp: error: --layers {}: {} has {} layers\n", traffic_layers, m.name, m.layers);
+                return dtq::EXIT_BAD_CONFIG;
+            }
+            const dtq::traffic_run r = dtq::measure_traffic(traffic_scenario, m, seq, traffic_layers, ops);
+            const std::string how = fmt::format(
+                "DRAM bytes: measured on the VP ({}: timing mode, DRAM <-> L2 bytes per op), {} of {} layers simulated{} "
+                "in {:.2f} s wall, {} simulated cycles",
+                traffic_scenario, r.layers_simulated, r.layers_model,
+                r.layers_simulated < r.layers_model ? fmt::format(" (bytes scaled x{:g})", double(r.layers_model) / double(r.layers_simulated)) : "",
+                r.wall_seconds, r.cycles);
+            if (as_json) {
+                nlohmann::json j = dtq::analytical_json(m, seq, ops);
+                j["measured"] = {{"scenario", traffic_scenario}, {"layers_simulated", r.layers_simulated},
+                                 {"layers_model", r.layers_model}, {"simulated_cycles", r.cycles},
+                                 {"wall_seconds", r.wall_seconds}};
+                std::cout << j.dump(2) << '\n';
+            } else {
+                std::cout << dtq::analytical_table(m, seq, ops) << how << '\n';
+            }
             return dtq::EXIT_OK;
         }
         const dtq::scenario_config cfg = dtq::config_schema::get().load(scenario, sets);

@@ -225,8 +225,15 @@ platform::platform(const scenario_config& cfg)
         const dtq_app* app = dtq_app_find(m_cfg.workload.firmware_app.c_str());
         m_host.set_app(app->name, app->main);
         if (m_cfg.workload.firmware_app == "attention") load_attention_inputs();
-        // A firmware that waits for an interrupt longer than the watchdog stops the run.
-        m_host.set_wfi_timeout(m_cfg.watchdog.timeout_cycles, [this](uint64_t) {
+        // A firmware that waits for an interrupt while the accelerator completes no command
+        // for as long as the watchdog's timeout stops the run (a long queue of commands
+        // that keep completing is progress, not a hang).
+        m_host.set_wfi_timeout(m_cfg.watchdog.timeout_cycles, [this, seen = uint64_t{0}](uint64_t) mutable {
+            const uint64_t progress = uint64_t{m_ctrl.peek(regs::PERF_CMDS_COMPLETED)} << 32 | m_ctrl.peek(regs::CMD_HEAD);
+            if (progress != seen) {
+                seen = progress;
+                return true;
+            }
             m_fw_watchdog = true;
             sc_stop();
             return false;
