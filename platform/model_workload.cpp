@@ -355,8 +355,9 @@ op_accounting::op_accounting() {
         o.read = &o.g->counter("dram_bytes_read", "bytes", "DRAM bytes the commands' transfers read (fused ATTENTION: split by operand)");
         o.written = &o.g->counter("dram_bytes_written", "bytes", "DRAM bytes the commands' transfers wrote");
         o.device = &o.g->counter("dram_device_bytes", "bytes",
-                                 "bytes the DRAM device moved while the commands ran (L2 misses and the write-backs they forced; "
-                                 "the survey's DRAM <-> L2 traffic)");
+                                 "DRAM <-> L2 bytes of the op (the survey's Table 5 traffic): the L2 misses its commands "
+                                 "read, plus the write-backs of the lines they wrote, whenever evicted (no L2: the "
+                                 "commands' DRAM writes)");
         m_ops.push_back(std::move(o));
     }
 }

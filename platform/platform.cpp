@@ -212,11 +212,16 @@ platform::platform(const scenario_config& cfg)
                            regs::op::RESADD, regs::op::ATTENTION}) {
             command_handler h = m_ctrl.handler(op);
             m_ctrl.set_handler(op, [this, h](const command& c) {
-                // The handlers issue their transfers before returning: the DRAM device's
-                // bytes in between are this command's (L2 misses and the write-backs it forces).
+                // The handlers issue their transfers before returning: the bytes the DRAM
+                // device reads in between are this command's L2 misses. Its writes reach
+                // DRAM as write-backs, whenever the lines are evicted: the L2 books them
+                // to the op that wrote the lines (finish_model); without an L2 they are
+                // the device's writes in between.
+                if (m_l2) m_l2->set_owner(static_cast<uint8_t>(c.tag & 0xFF));
                 const uint64_t rd = m_dram.bytes_read(), wr = m_dram.bytes_written();
                 const command_outcome o = h(c);
-                account_command(c, c.start_cycle, o, m_dram.bytes_read() - rd + m_dram.bytes_written() - wr);
+                if (m_l2) m_l2->set_owner(0);
+                account_command(c, c.start_cycle, o, m_dram.bytes_read() - rd + (m_l2 ? 0 : m_dram.bytes_written() - wr));
                 return o;
             });
         }
@@ -378,6 +383,9 @@ int platform::finish_model(const run_options& opt) {
     const model_instance& m = r.inst;
     const uint64_t prefill_end = r.decode_start ? r.decode_start : r.last_end;
     const uint64_t first = r.first_start == UINT64_MAX ? 0 : r.first_start;
+    if (m_l2)  // write-backs, booked to the op that wrote the lines
+        for (uint32_t op = 0; op < DTQ_OPTAG_COUNT; ++op)
+            m_ops->op_entry(op, 0, 0, 0, 0, m_l2->writeback_bytes_of(static_cast<uint8_t>(op)));
     r.stats.counter("layers", "count", "layers run") = m.layers;
     r.stats.counter("seq", "tokens", "sequence length (prefill)") = m.seq;
     r.stats.counter("prefill_cycles", "cycles", "first command to the end of the last layer's commands (prefill)") = prefill_end - first;

@@ -102,6 +102,7 @@ void l2::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
                 ++m_evictions;
                 if (victim->dirty) {
                     ++m_writebacks;
+                    m_wb_bytes[victim->owner] += lb;
                     dram_line(true, (victim->tag * m_sets + set) * lb, start, st);
                 }
             }
@@ -111,7 +112,10 @@ void l2::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
             hit = victim;
         }
         hit->lru = ++m_stamp;
-        if (is_write) hit->dirty = true;
+        if (is_write) {
+            hit->dirty = true;
+            hit->owner = m_owner;
+        }
     }
     if (st != tlm::TLM_OK_RESPONSE) {
         tx.set_response_status(st);
@@ -136,6 +140,7 @@ uint64_t l2::flush(sc_time& delay) {
                 done = std::max(done, dram_line(true, (l.tag * m_sets + set) * m_cfg.line_bytes, at, st));
                 l.dirty = false;
                 ++m_writebacks;
+                m_wb_bytes[l.owner] += m_cfg.line_bytes;
                 bytes += m_cfg.line_bytes;
             }
         }

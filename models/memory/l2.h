@@ -6,6 +6,7 @@
 // without a fill (no bytes of the old line are needed).
 // Timing: docs/timing-model.md#l2.
 #pragma once
+#include <array>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
@@ -40,11 +41,18 @@ public:
     // Writes back every dirty line (timed DRAM writes issued at `delay`); returns bytes.
     uint64_t flush(sc_core::sc_time& delay);
 
+    // Write-back attribution: writes mark their lines with the current owner (an id the
+    // platform sets around each command, 0 = nobody), and a write-back adds its bytes to the
+    // owner of the line it writes, so a 32-bit output evicted later counts for its producer.
+    void set_owner(uint8_t owner) { m_owner = owner; }
+    uint64_t writeback_bytes_of(uint8_t owner) const { return m_wb_bytes[owner]; }
+
 private:
     struct line {
         uint64_t tag = 0;
         uint64_t lru = 0;  // last use stamp
         bool valid = false, dirty = false;
+        uint8_t owner = 0;  // who last wrote it (set_owner)
     };
     void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
     unsigned transport_dbg(tlm::tlm_generic_payload& tx);
@@ -61,6 +69,8 @@ private:
     std::vector<line> m_lines;  // m_sets x ways
     uint64_t m_stamp = 0;
     uint64_t m_busy_until = 0;
+    uint8_t m_owner = 0;
+    std::array<uint64_t, 256> m_wb_bytes{};  // write-back bytes by line owner
 
     stat_group m_stats;
     uint64_t& m_hits;
