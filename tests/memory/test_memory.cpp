@@ -288,6 +288,28 @@ TEST_CASE("l2: write-back of dirty victims and full-line writes without fill", "
     CHECK(stats_registry::global().number("tb.dram.bytes_written") == 128);
 }
 
+TEST_CASE("l2: a write-back is booked to the owner that wrote the line", "[l2]") {
+    bus_config bc; bc.latency_cycles = 0;
+    l2_config lc; lc.size = 2 * 64; lc.line_bytes = 64; lc.ways = 2;  // one set, two ways
+    mem_bench tb("tb", bc, {}, lc, {}, {});
+    tb.body = [&](mem_bench& b) {
+        std::vector<uint8_t> line(64, 1);
+        uint64_t t;
+        b.cache->set_owner(3);
+        b.access(true, DRAM_BASE + 0, line, t);     // line 0 written by owner 3
+        b.cache->set_owner(5);
+        b.access(true, DRAM_BASE + 64, line, t);    // line 64 written by owner 5
+        b.access(false, DRAM_BASE + 0, line, t);    // a read by 5 does not take line 0 over
+        b.cache->set_owner(0);
+        b.access(false, DRAM_BASE + 128, line, t);  // evicts line 64 (LRU, dirty): 5's write-back
+        b.access(false, DRAM_BASE + 192, line, t);  // evicts line 0 (dirty): 3's write-back, booked while 0 runs
+    };
+    sc_start();
+    CHECK(tb.cache->writeback_bytes_of(3) == 64);
+    CHECK(tb.cache->writeback_bytes_of(5) == 64);
+    CHECK(tb.cache->writeback_bytes_of(0) == 0);
+}
+
 TEST_CASE("dma: timing-only transfer takes the same cycles and moves no data", "[dma]") {
     bus_config bc; bc.latency_cycles = 1;
     dram_config dc; dc.bytes_per_cycle = 64; dc.latency_cycles = 100;
