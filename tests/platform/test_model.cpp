@@ -38,6 +38,13 @@ std::vector<int8_t> read8(const platform& p, uint64_t addr, uint64_t n) {
 
 double stat(const std::string& name) { return stats_registry::global().number(name); }
 
+// One encoder layer's output in DRAM against the all-8-bit reference.
+bool layer_equals_reference(const platform& p, const scenario_config& cfg) {
+    const model_instance m = make_model(cfg, true);
+    const model_layout lay = plan_model(m, DTQ_APP_DATA_ADDR);
+    return read8(p, lay.args.outputs, m.seq * 768) == reference_model(m, {})[0];
+}
+
 // A decoder's prefill and each decode step against the reference (a causal prefill one
 // token longer per step).
 void check_decoder(const platform& p, const scenario_config& cfg, uint64_t decode) {
@@ -101,9 +108,7 @@ TEST_CASE("unfused attention equals the reference bit for bit", "[model]") {
     const scenario_config cfg = model_cfg("bert-base", 16, "8bit", 0, ", attention: unfused");
     platform p(cfg);
     REQUIRE(p.run(quiet()) == EXIT_OK);
-    const model_instance m = make_model(cfg, true);
-    const model_layout lay = plan_model(m, DTQ_APP_DATA_ADDR);
-    CHECK(read8(p, lay.args.outputs, 16 * 768) == reference_model(m, {})[0]);
+    CHECK(layer_equals_reference(p, cfg));
     // per head one GEMM Q x K^T, one SOFTMAX, one GEMM P x V; no ATTENTION command
     CHECK(stat("ops.attention.commands") == 0);
     CHECK(stat("ops.qk.commands") == 12);
@@ -124,9 +129,7 @@ TEST_CASE("host non-linear ops equal the on-chip units and charge the host per e
     const scenario_config cfg = model_cfg("bert-base", 16, "8bit", 0, ", nonlinear: host");
     platform p(cfg);
     REQUIRE(p.run(quiet()) == EXIT_OK);
-    const model_instance m = make_model(cfg, true);
-    const model_layout lay = plan_model(m, DTQ_APP_DATA_ADDR);
-    CHECK(read8(p, lay.args.outputs, 16 * 768) == reference_model(m, {})[0]);
+    CHECK(layer_equals_reference(p, cfg));
     // By hand, one BERT-Base layer at seq 16: softmax 12 heads x 16 x 16, two LayerNorms of
     // 16 x 768, GELU of 16 x 3072, at 70 / 25 / 60 cycles per element (the defaults).
     const double sm = 12 * 16 * 16, ln = 2 * 16 * 768, ge = 16 * 3072;
