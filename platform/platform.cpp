@@ -166,6 +166,8 @@ platform::platform(const scenario_config& cfg)
     {
         attention_layer_config ac;
         ac.vssa = vssa_config_of(m_cfg, "");
+        ac.softmax = softmax_config_of(m_cfg);
+        ac.vsq = vsquant_config_of(m_cfg);
         ac.timing_only = m_cfg.mode == sim_mode::timing;
         m_attention = std::make_unique<attention_layer>(
             "attention", ac, m_dma,
@@ -178,6 +180,8 @@ platform::platform(const scenario_config& cfg)
     {
         compute_ops_config cc;
         cc.vssa = vssa_config_of(m_cfg, "");
+        cc.softmax = softmax_config_of(m_cfg);
+        cc.vsq = vsquant_config_of(m_cfg);
         cc.scratchpad_base = amap::SCRATCHPAD_BASE;
         cc.scratchpad_size = m_cfg.scratchpad.size;
         cc.accumulator_base = amap::ACCUMULATOR_BASE;
@@ -242,6 +246,8 @@ platform::platform(const scenario_config& cfg)
 
 ctrl_config platform::ctrl_config_of(const scenario_config& c) {
     ctrl_config cc;
+    cc.vsq.vector_size = static_cast<uint32_t>(c.vsquant.vector_size);
+    cc.vsq.scale_bits = static_cast<uint32_t>(c.vsquant.scale_bits);
     cc.set_region_size("SCRATCHPAD", c.scratchpad.size);
     cc.set_region_size("ACCUMULATOR", c.accumulator.size);
     cc.set_region_size("DRAM", c.dram.size);
@@ -328,13 +334,20 @@ void platform::load_model() {
                                         lay.end - amap::DRAM_BASE, m.shape.name, m.layers, m.seq, m_cfg.dram.size)});
     std::vector<dtq_layer_params> params = m.params;
     for (uint64_t l = 0; l < m.layers; ++l) {
-        const uint64_t* w = &lay.weights_at[l * 8];
+        const uint64_t* w = &lay.weights_at[l * model_layout::WEIGHT_SLOTS];
         dtq_layer_params& p = params[l];
         p.wq = w[0], p.wk = w[1], p.wv = w[2], p.wo = w[3], p.w1 = w[4], p.w2 = w[5], p.ln1_bias = w[6], p.ln2_bias = w[7];
+        p.wq_s = w[8], p.wk_s = w[9], p.wv_s = w[10], p.wo_s = w[11], p.w1_s = w[12], p.w2_s = w[13];
         if (functional) {
             const layer_weights& lw = m.weights[l];
+            const uint64_t d = m.shape.d_model, f = m.shape.d_ffn;
             const std::vector<int8_t>* t[6] = {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.w1, &lw.w2};
-            for (int i = 0; i < 6; ++i) write_dram(w[i], t[i]->data(), t[i]->size());
+            const uint64_t nk[6][2] = {{d, d}, {d, d}, {d, d}, {d, d}, {f, d}, {d, f}};
+            for (int i = 0; i < 6; ++i) {  // int8, or 4-bit codes (and scales) quantized offline
+                const weight_image img = make_weight_image(m, *t[i], nk[i][0], nk[i][1]);
+                write_dram(w[i], img.b.data(), img.b.size());
+                if (!img.scales.empty()) write_dram(w[8 + i], img.scales.data(), img.scales.size());
+            }
             write_dram(w[6], lw.ln1_bias.data(), lw.ln1_bias.size() * 4);
             write_dram(w[7], lw.ln2_bias.data(), lw.ln2_bias.size() * 4);
         }
@@ -344,7 +357,7 @@ void platform::load_model() {
         write_dram(lay.args.x, m.x.data(), m.x.size());
         if (!m.dec_x.empty()) write_dram(lay.args.dec_x, m.dec_x.data(), m.dec_x.size());
     }
-    if (m.topk) write_dram(lay.args.prec, m.prec0.data(), m.prec0.size());
+    if (m.topk || m.all4) write_dram(lay.args.prec, m.prec0.data(), m.prec0.size());
     write_dram(DTQ_APP_DATA_ADDR, &lay.args, sizeof lay.args);
     m_ops = std::make_unique<op_accounting>();
 }
