@@ -474,11 +474,13 @@ std::vector<std::vector<int8_t>> reference_model(const model_instance& m, const 
     return outs;
 }
 
-accuracy compare_outputs(const std::vector<int8_t>& a, const std::vector<int8_t>& b, uint64_t cols, const std::vector<bool>& rows) {
+accuracy compare_outputs(const std::vector<int8_t>& a, const std::vector<int8_t>& b, uint64_t cols, const std::vector<bool>& rows,
+                         const std::vector<bool>& columns) {
     accuracy r;
     double dot = 0, na = 0, nb = 0, sum = 0;
     for (uint64_t i = 0; i < a.size() && i < b.size(); ++i) {
         if (!rows.empty() && !rows[i / cols]) continue;
+        if (!columns.empty() && !columns[i % cols]) continue;
         const double x = a[i], y = b[i], e = std::fabs(x - y);
         sum += e;
         r.max_abs = std::max(r.max_abs, e);

@@ -82,13 +82,14 @@ std::vector<std::vector<int8_t>> reference_model(const model_instance& m, const 
                                                  bool quantized = false);
 
 // Accuracy proxy between two int8 tensors (mean / max absolute error in units of the
-// activation scale, cosine similarity) over the rows where `rows` is true (empty = all).
+// activation scale, cosine similarity) over the rows where `rows` is true and the columns
+// where `columns` is true (empty = all).
 struct accuracy {
     double mean_abs = 0, max_abs = 0, cosine = 1;
     uint64_t elements = 0;
 };
 accuracy compare_outputs(const std::vector<int8_t>& a, const std::vector<int8_t>& b, uint64_t cols,
-                         const std::vector<bool>& rows = {});
+                         const std::vector<bool>& rows = {}, const std::vector<bool>& columns = {});
 
 // Sums each command's cycles and DRAM bytes by the op in its tag (statistics ops.*), and
 // reports progress by layer.

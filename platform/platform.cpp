@@ -410,6 +410,17 @@ int platform::finish_model(const run_options& opt) {
                    [v = a.mean_abs] { return v; });
         g->derived("max_abs_error", "int8 units", "max |VP - all-8-bit reference|", [v = a.max_abs] { return v; });
         g->derived("cosine", "ratio", "cosine similarity of the VP's and the reference's outputs", [v = a.cosine] { return v; });
+        if (!m.outlier_dims.empty()) {  // the few outlier channels dominate the norms: the same without them
+            std::vector<bool> regular(d, true);
+            for (uint32_t c : m.outlier_dims) regular[c] = false;
+            const accuracy ar = compare_outputs(out, ref[l], d, rows, regular);
+            g->derived("mean_abs_error_without_outliers", "int8 units", "mean_abs_error over the channels that are not outliers",
+                       [v = ar.mean_abs] { return v; });
+            g->derived("max_abs_error_without_outliers", "int8 units", "max_abs_error over the channels that are not outliers",
+                       [v = ar.max_abs] { return v; });
+            g->derived("cosine_without_outliers", "ratio", "cosine over the channels that are not outliers",
+                       [v = ar.cosine] { return v; });
+        }
         r.layer_stats.push_back(std::move(g));
         if (!opt.quiet && l + 1 == m.layers)
             std::cout << fmt::format("accuracy proxy (layer {} vs all-8-bit): mean |err| {:.3f}, max |err| {:.0f} (int8 units), "

@@ -4,6 +4,8 @@
 // constants. One elaboration per TEST_CASE.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include "apps.h"
 #include "common/stats.h"
 #include "platform/config.h"
@@ -163,6 +165,12 @@ TEST_CASE("accuracy proxy compares kept rows", "[model]") {
     CHECK(first.cosine == Approx(1.0));
     // cosine by hand: (1 + 4 + 15 + 0) / (sqrt(30) sqrt(30)) = 20 / 30
     CHECK(all.cosine == Approx(20.0 / 30.0));
+    // column 0 only (the outlier channels left out): elements 1 vs 1 and 3 vs 5
+    const accuracy col0 = compare_outputs(a, b, 2, {}, {true, false});
+    CHECK(col0.elements == 2);
+    CHECK(col0.mean_abs == Approx(1.0));
+    CHECK(col0.max_abs == 2);
+    CHECK(col0.cosine == Approx(16.0 / std::sqrt(10.0 * 26.0)));
 }
 
 // ---- 4-bit and VS-Quant precision modes (docs/vsquant.md#in-the-platform) -------------
