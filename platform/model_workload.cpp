@@ -259,14 +259,18 @@ model_layout plan_model(const model_instance& m, uint64_t base) {
     a.decode_tokens = static_cast<uint32_t>(m.decode_tokens);
     a.score_shift = m.score_shift;
     a.params = lay.params_at;
-    // Weights (N x K): int8, or packed 4-bit codes (all4) and, VS-Quant, their b_scales.
-    const uint64_t nk[6][2] = {{d, d}, {d, d}, {d, d}, {d, d}, {f, d}, {d, f}};
+    // Weights (N x K): int8, or packed 4-bit codes (all4) and, VS-Quant, their b_scales
+    // behind them (at the next 4-byte boundary, dtq_model_wscales).
     const vsq_geometry geo{m.vsq_cfg.vector_size, m.vsq_cfg.scale_bits};
-    for (uint64_t l = 0; l < m.layers; ++l) {
-        for (const auto& w : nk) lay.weights_at.push_back(take(m.all4 ? w[0] * ((w[1] + 1) / 2) : w[0] * w[1]));
-        for (uint64_t bytes : {d * 4, d * 4}) lay.weights_at.push_back(take(bytes));
-        for (const auto& w : nk) lay.weights_at.push_back(m.all4 && m.vsq ? take(geo.b_scales_bytes(w[0], w[1])) : 0);
-    }
+    const auto weight_bytes = [&](uint64_t n, uint64_t k) {
+        if (!m.all4) return n * k;
+        const uint64_t codes = n * ((k + 1) / 2);
+        return m.vsq ? (codes + 3) / 4 * 4 + geo.b_scales_bytes(n, k) : codes;
+    };
+    for (uint64_t l = 0; l < m.layers; ++l)
+        for (const uint64_t bytes : {weight_bytes(d, d), weight_bytes(d, d), weight_bytes(d, d), weight_bytes(d, d), weight_bytes(f, d),
+                               weight_bytes(d, f), d * 4, d * 4})
+            lay.weights_at.push_back(take(bytes));
     a.x = take(s * d);
     a.outputs = take(m.layers * s * d);
     a.prec = take(s);

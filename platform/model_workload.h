@@ -56,10 +56,10 @@ model_instance make_model(const scenario_config& c, bool with_data);
 struct model_layout {
     dtq_model_args args{};
     uint64_t params_at = 0, end = 0;
-    // per layer WEIGHT_SLOTS addresses: wq, wk, wv, wo, w1, w2, ln1, ln2, then the six
-    // weights' b_scales (VS-Quant 4-bit weights; 0 otherwise)
+    // per layer WEIGHT_SLOTS addresses: wq, wk, wv, wo, w1, w2, ln1, ln2 (a VS-Quant weight's
+    // b_scales follow its codes: dtq_model_wscales)
     std::vector<uint64_t> weights_at;
-    static constexpr uint64_t WEIGHT_SLOTS = 14;
+    static constexpr uint64_t WEIGHT_SLOTS = 8;
 };
 
 // One weight (N x K int8, the GEMM B layout) as the loader stores it: int8; with all4

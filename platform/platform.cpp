@@ -337,7 +337,6 @@ void platform::load_model() {
         const uint64_t* w = &lay.weights_at[l * model_layout::WEIGHT_SLOTS];
         dtq_layer_params& p = params[l];
         p.wq = w[0], p.wk = w[1], p.wv = w[2], p.wo = w[3], p.w1 = w[4], p.w2 = w[5], p.ln1_bias = w[6], p.ln2_bias = w[7];
-        p.wq_s = w[8], p.wk_s = w[9], p.wv_s = w[10], p.wo_s = w[11], p.w1_s = w[12], p.w2_s = w[13];
         if (functional) {
             const layer_weights& lw = m.weights[l];
             const uint64_t d = m.shape.d_model, f = m.shape.d_ffn;
@@ -346,7 +345,9 @@ void platform::load_model() {
             for (int i = 0; i < 6; ++i) {  // int8, or 4-bit codes (and scales) quantized offline
                 const weight_image img = make_weight_image(m, *t[i], nk[i][0], nk[i][1]);
                 write_dram(w[i], img.b.data(), img.b.size());
-                if (!img.scales.empty()) write_dram(w[8 + i], img.scales.data(), img.scales.size());
+                if (!img.scales.empty())
+                    write_dram(dtq_model_wscales(w[i], static_cast<uint32_t>(nk[i][0]), static_cast<uint32_t>(nk[i][1])),
+                               img.scales.data(), img.scales.size());
             }
             write_dram(w[6], lw.ln1_bias.data(), lw.ln1_bias.size() * 4);
             write_dram(w[7], lw.ln2_bias.data(), lw.ln2_bias.size() * 4);

@@ -64,9 +64,8 @@ typedef struct dtq_rq {
 
 typedef struct dtq_layer_params {
     uint64_t wq, wk, wv, wo, w1, w2; /* weights as GEMM B operands: N x K int8 (column-major K x N); with
-                                        DTQ_MODEL_ALL4 N x ceil(K / 2) bytes of packed 4-bit codes */
-    uint64_t wq_s, wk_s, wv_s, wo_s, w1_s, w2_s; /* with DTQ_MODEL_ALL4 | DTQ_MODEL_VSQ: each weight's GEMM
-                                                    b_scales (channel maxima, per-vector scales); else 0 */
+                                        DTQ_MODEL_ALL4 N x ceil(K / 2) bytes of packed 4-bit codes, and with
+                                        DTQ_MODEL_VSQ their b_scales behind them (dtq_model_wscales) */
     uint64_t ln1_bias, ln2_bias;     /* d_model int32 bias_int of the two LayerNorms */
     dtq_rq qkv;                      /* projection (int32) -> Q/K/V int8 */
     dtq_rq attn;                     /* attention output (int32, 8-bit domain) -> int8 */
@@ -80,6 +79,12 @@ typedef struct dtq_layer_params {
     int32_t ln2_shift;
     uint32_t k0, k1;                 /* this layer's top-k: kept tokens, of which 8-bit */
 } dtq_layer_params;
+
+/* DTQ_MODEL_ALL4 | DTQ_MODEL_VSQ: the GEMM b_scales of a weight at w (N channels of K) follow
+ * its packed codes at the next 4-byte boundary. */
+static inline uint64_t dtq_model_wscales(uint64_t w, uint32_t n, uint32_t k) {
+    return w + (((uint64_t)n * ((k + 1u) / 2u) + 3u) & ~(uint64_t)3u);
+}
 
 typedef struct dtq_model_args {
     uint32_t magic;        /* DTQ_MODEL_ARGS_MAGIC */
