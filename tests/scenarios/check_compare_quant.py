@@ -9,7 +9,8 @@ expectations derived here (docs/results.md#quantization-techniques), not output 
   - DRAM bytes the GEMMs read, by hand: 4-bit weights are half the int8 ones; VS-Quant adds per
     weight N x ceil(K / 16) scale bytes + 4 N channel maxima; the attention fetches Q, K and V at
     4 bits per tensor and at 8 bits with VS-Quant (quantized on load);
-  - cycles: 4-bit < VS-Quant (one scale-stage cycle per tile, at most one per tile) < 8-bit;
+  - cycles: 4-bit < VS-Quant (one scale-stage cycle per tile on its array, in the GEMM commands
+    and the ATTENTION's GEMMs) < 8-bit;
     DTQAtten < 8-bit;
   - the timing sweep gives the functional cycles exactly where no top-k engine runs.
 usage: check_compare_quant.py DTQVP SWEEP_FUNCTIONAL SWEEP_TIMING OUT"""
@@ -81,6 +82,12 @@ tiles = F["vsquant"]["compute.gemm_tiles"]
 assert tiles == F["4bit"]["compute.gemm_tiles"]
 extra = F["vsquant"]["compute.gemm_vssa_cycles"] - F["4bit"]["compute.gemm_vssa_cycles"]
 assert 0 < extra <= tiles, (extra, tiles)
+# the ATTENTION's Q x K^T and P x V tiles (same precisions in both modes): one scale-stage
+# cycle per tile on its array, so each of the L x heads x 2 GEMMs' makespan grows by 1..its tiles
+att_tiles = F["vsquant"]["attention.vssa_tiles"]
+assert att_tiles == F["4bit"]["attention.vssa_tiles"]
+att_extra = F["vsquant"]["attention.vssa_busy_cycles"] - F["4bit"]["attention.vssa_busy_cycles"]
+assert L * heads * 2 <= att_extra <= att_tiles, (att_extra, att_tiles)
 for m in ["8bit", "4bit", "vsquant"]:  # no top-k: the cycles do not depend on the mode
     assert T[m]["model.prefill_cycles"] == F[m]["model.prefill_cycles"], m
 for m in ["dtqatten", "dtqatten_vsquant"]:  # top-k without probabilities: other token sets from layer 1 on

@@ -344,7 +344,7 @@ TEST_CASE("vsquant: gemm_scaled equals gemm and plain loops for every operand mi
     CHECK_THROWS_AS(gemm_scaled(lo.data(), nullptr, lo.data(), nullptr, 1, 1, 3, 0), std::invalid_argument);
 }
 
-TEST_CASE("vsquant: rescale rounds half to even, exactly", "[vsquant]") {
+TEST_CASE("vsquant: rescale rounds half to even exactly", "[vsquant]") {
     CHECK(rescale(5, 1, 2) == 2);     // 2.5 -> 2
     CHECK(rescale(7, 1, 2) == 4);     // 3.5 -> 4
     CHECK(rescale(-5, 1, 2) == -2);   // -2.5 -> -2
