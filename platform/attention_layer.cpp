@@ -33,6 +33,20 @@ vssa::vssa_config vssa_config_of(const scenario_config& c, const std::string& ou
     return vc;
 }
 
+vsquant::config vsquant_config_of(const scenario_config& c) {
+    vsquant::config v;
+    v.vector_size = static_cast<uint32_t>(c.vsquant.vector_size);
+    v.scale_bits = static_cast<uint32_t>(c.vsquant.scale_bits);
+    return v;
+}
+
+softmax::unit_config softmax_config_of(const scenario_config& c) {
+    softmax::unit_config u;
+    if (!softmax::parse_mode(c.softmax.mode, u.mode))  // the schema admits only the unit's names
+        throw std::invalid_argument("softmax.mode: unknown mode '" + c.softmax.mode + "'");
+    return u;
+}
+
 uint64_t pack_token(const int8_t* values, uint64_t head_dim, uint8_t bits, uint8_t* slot) {
     if (bits == 8) {
         std::copy(values, values + head_dim, reinterpret_cast<int8_t*>(slot));
@@ -56,6 +70,81 @@ void unpack_token(const uint8_t* slot, uint64_t head_dim, uint8_t bits, int8_t* 
         values[2 * i] = sext(slot[i] & 0xFu);
         values[2 * i + 1] = sext(slot[i] >> 4);
     }
+}
+
+// ---- VS-Quant tokens (mode.VSQ, docs/vsquant.md#in-the-platform) ---------------------------
+
+namespace {
+
+int32_t sat32(int64_t v) { return static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX)); }
+
+}  // namespace
+
+// Q x K^T of one head: the kept tokens' int8 vectors (qm, km: seq x dh, original
+// positions); a 4-bit token's vector is quantized per vector of V along head_dim (its
+// own maxima, calibrated max 127), an 8-bit one keeps its values (scale 1). Each score is
+// the exact accumulator rounded into the 8-bit domain: x gamma / S per 4-bit side.
+std::vector<int64_t> vsq_scores(const std::vector<int8_t>& qm, const std::vector<int8_t>& km, const std::vector<uint32_t>& kept,
+                                const std::vector<uint8_t>& kept_bits, uint64_t dh, const vsquant::config& vc) {
+    const uint64_t nk = kept.size(), nv = vsquant::vectors_per_row(dh, vc);
+    const vsquant::ratio f4 = vsquant::gamma_ratio(127, vc);
+    std::vector<int8_t> a[2];
+    std::vector<uint16_t> s[2];
+    const std::vector<int8_t>* src[2] = {&qm, &km};
+    for (int x = 0; x < 2; ++x) {
+        a[x].assign(nk * dh, 0);
+        s[x].assign(nk * nv, 1);
+        for (uint64_t i = 0; i < nk; ++i) {
+            const int8_t* v = src[x]->data() + uint64_t{kept[i]} * dh;
+            if (kept_bits[i] == 4) {
+                const vsquant::tensor t = vsquant::quantize_activations(v, 1, dh, 1.0, vc);
+                std::copy(t.q.begin(), t.q.end(), &a[x][i * dh]);
+                std::copy(t.s.begin(), t.s.end(), &s[x][i * nv]);
+            } else {
+                std::copy_n(v, dh, &a[x][i * dh]);
+            }
+        }
+    }
+    const std::vector<int64_t> acc = vsquant::gemm_scaled(a[0].data(), s[0].data(), a[1].data(), s[1].data(), nk, nk, dh, vc.vector_size);
+    std::vector<int64_t> sc(nk * nk);
+    for (uint64_t i = 0; i < nk; ++i)
+        for (uint64_t j = 0; j < nk; ++j) {
+            const bool qi = kept_bits[i] == 4, kj = kept_bits[j] == 4;
+            sc[i * nk + j] = vsquant::rescale(acc[i * nk + j], (qi ? f4.num : 1) * (kj ? f4.num : 1), (qi ? f4.den : 1) * (kj ? f4.den : 1));
+        }
+    return sc;
+}
+
+// P x V of one head: probabilities (nk x nk, 8-bit) times V (vt: dh x nk, the kept tokens'
+// int8 values in kept order). V's 4-bit tokens, in kept (= token) order, form vectors of V
+// consecutive tokens along the reduction, per head dimension, each with its own scale; the
+// 4-bit tokens' partial sum is rounded into the 8-bit domain, then the 8-bit tokens' exact
+// partial sum is added (as the x16 shift of the per-tensor mode).
+std::vector<int32_t> vsq_pv(const std::vector<int8_t>& p, const std::vector<int8_t>& vt, const std::vector<uint8_t>& kept_bits,
+                            uint64_t dh, const vsquant::config& vc) {
+    const uint64_t nk = kept_bits.size();
+    std::vector<uint64_t> c4, c8;
+    for (uint64_t x = 0; x < nk; ++x) (kept_bits[x] == 4 ? c4 : c8).push_back(x);
+    std::vector<int32_t> res(nk * dh, 0);
+    const auto columns = [&](const std::vector<int8_t>& m, uint64_t rows, const std::vector<uint64_t>& cols) {
+        std::vector<int8_t> o(rows * cols.size());
+        for (uint64_t r = 0; r < rows; ++r)
+            for (size_t c = 0; c < cols.size(); ++c) o[r * cols.size() + c] = m[r * nk + cols[c]];
+        return o;
+    };
+    if (!c8.empty()) {
+        const std::vector<int8_t> p8 = columns(p, nk, c8), v8 = columns(vt, dh, c8);
+        const std::vector<int64_t> acc = vsquant::gemm_scaled(p8.data(), nullptr, v8.data(), nullptr, nk, dh, c8.size(), vc.vector_size);
+        for (uint64_t i = 0; i < nk * dh; ++i) res[i] = sat32(acc[i]);
+    }
+    if (!c4.empty()) {
+        const std::vector<int8_t> p4 = columns(p, nk, c4), v4 = columns(vt, dh, c4);
+        const vsquant::tensor t = vsquant::quantize_activations(v4.data(), dh, c4.size(), 1.0, vc);
+        const std::vector<int64_t> acc = vsquant::gemm_scaled(p4.data(), nullptr, t.q.data(), t.s.data(), nk, dh, c4.size(), vc.vector_size);
+        const vsquant::ratio f4 = vsquant::gamma_ratio(127, vc);
+        for (uint64_t i = 0; i < nk * dh; ++i) res[i] = sat32(int64_t{res[i]} + vsquant::rescale(acc[i], f4.num, f4.den));
+    }
+    return res;
 }
 
 attention_layer::attention_layer(const sc_module_name& n, const attention_layer_config& cfg, dtq::dma& dma,
@@ -110,7 +199,8 @@ command_outcome attention_layer::execute(const command& c) {
     const uint64_t seq = c.u32(d::SEQ), dh = c.u16(d::HEAD_DIM), heads = c.u16(d::HEADS);
     const uint64_t k0 = c.u16(d::K0), k1 = c.u16(d::K1);
     const int shift = c.u16(d::SCORE_SHIFT) ? c.u16(d::SCORE_SHIFT) : 10;
-    const bool causal = c.u16(d::MASK) == 1;
+    const bool causal = c.u16(d::MODE) & cmd_bits::ATTN_CAUSAL;
+    const bool vsq = c.u16(d::MODE) & cmd_bits::ATTN_VSQ;
     const bool functional = !m_cfg.timing_only;
     const bool tracing = trace::global().enabled();
     command_outcome o;
@@ -167,7 +257,14 @@ command_outcome attention_layer::execute(const command& c) {
         std::vector<uint8_t> kept_bits;
         for (uint32_t id : kept) kept_bits.push_back(bits[id]);
         const std::vector<fetcher::token_ref> order = fetcher::fetch_order(ids8, ids4, m_cfg.vssa.reorder);
-        const uint64_t addr_cycles = fetcher::address_cycles(order.size(), m_cfg.fetcher_lanes);
+        // What the fetcher moves: the tokens at their precision, or, VS-Quant, every kept
+        // token's int8 slot (the 4-bit ones are quantized on load, docs/vsquant.md).
+        std::vector<fetcher::token_ref> moved = order;
+        if (vsq)
+            for (auto& tr : moved) tr.bits = 8;
+        const uint32_t scale_stages = vsq && !ids4.empty() ? vsquant::SCALE_STAGES : 0;
+        const vsquant::config& vc = m_cfg.vsq;
+        const uint64_t addr_cycles = fetcher::address_cycles(moved.size(), m_cfg.fetcher_lanes);
         const double scale = std::ldexp(1.0, -shift) / std::sqrt(static_cast<double>(dh));
 
         // Unit availability (absolute cycles) and per-head milestones.
@@ -206,7 +303,7 @@ command_outcome attention_layer::execute(const command& c) {
         const auto from_linebuf = [&](const local_memory& buf, uint64_t half) {
             std::vector<int8_t> m(seq * dh, 0);
             const uint8_t* p = buf.data() + half * slot;
-            for (const auto& tr : order) {
+            for (const auto& tr : moved) {
                 unpack_token(p, dh, tr.bits, &m[uint64_t{tr.id} * dh]);
                 p += tr.bits == 8 ? dh : dh / 2;
             }
@@ -228,7 +325,7 @@ command_outcome attention_layer::execute(const command& c) {
                     // a run is issued once the address of its last token exists.
                     const uint64_t gen0 = fstart + addr_cycles * static_cast<uint64_t>(x);
                     const fetcher::tensor_layout lay{bases[x] + h * slot, dh, dh};
-                    const std::vector<fetcher::fetch_run> runs = fetcher::plan(lay, order);
+                    const std::vector<fetcher::fetch_run> runs = fetcher::plan(lay, moved);
                     const std::vector<dma_descriptor> descs = fetcher::descriptors(runs, bufs[x] + half * slot);
                     uint64_t end = gen0 + addr_cycles, first = UINT64_MAX;
                     for (size_t i = 0; i < descs.size(); ++i) {
@@ -250,12 +347,15 @@ command_outcome attention_layer::execute(const command& c) {
                 qk.M = qk.N = seq;
                 qk.K = dh;
                 qk.row_bits = qk.col_bits = bits;
+                qk.scale_stages = scale_stages;
                 std::vector<int8_t> qm, km;
                 if (functional) {
                     qm = from_linebuf(m_mem.qbuf, half);
                     km = from_linebuf(m_mem.kbuf, half);
-                    qk.a = qm.data();
-                    qk.bt = km.data();
+                    if (!vsq) {  // VS-Quant: the engine times the tiles, the scores come from vsq_scores
+                        qk.a = qm.data();
+                        qk.bt = km.data();
+                    }
                 }
                 const vssa::gemm_result rq = vssa::run_gemm(m_cfg.vssa, qk);
                 account(rq);
@@ -273,11 +373,15 @@ command_outcome attention_layer::execute(const command& c) {
                 if (functional) {
                     // Scores in the 8-bit domain: a 4-bit side counts x16 (its codes are value / 16).
                     std::vector<int64_t> sc(nk * nk);
-                    for (uint64_t i = 0; i < nk; ++i)
-                        for (uint64_t j = 0; j < nk; ++j) {
-                            const int sh = 4 * ((kept_bits[i] == 4) + (kept_bits[j] == 4));
-                            sc[i * nk + j] = static_cast<int64_t>(rq.c[uint64_t{kept[i]} * seq + kept[j]]) * (int64_t{1} << sh);
-                        }
+                    if (vsq) {
+                        sc = vsq_scores(qm, km, kept, kept_bits, dh, vc);
+                    } else {
+                        for (uint64_t i = 0; i < nk; ++i)
+                            for (uint64_t j = 0; j < nk; ++j) {
+                                const int sh = 4 * ((kept_bits[i] == 4) + (kept_bits[j] == 4));
+                                sc[i * nk + j] = static_cast<int64_t>(rq.c[uint64_t{kept[i]} * seq + kept[j]]) * (int64_t{1} << sh);
+                            }
+                    }
                     if (!causal) {
                         probs[half] = softmax::run(m_cfg.softmax, sc.data(), nk, nk, scale);
                     } else {  // query i (the i-th kept token) sees the kept keys up to itself
@@ -288,11 +392,11 @@ command_outcome attention_layer::execute(const command& c) {
                         }
                     }
                     const std::vector<int8_t> vm = from_linebuf(m_mem.vbuf, half);
-                    vals[half].assign(dh * nk, 0);  // transposed: dh x nk, 8-bit domain
+                    vals[half].assign(dh * nk, 0);  // transposed: dh x nk, 8-bit domain (VS-Quant: the int8 values)
                     for (uint64_t x = 0; x < nk; ++x)
                         for (uint64_t j = 0; j < dh; ++j) {
                             const int8_t e = vm[uint64_t{kept[x]} * dh + j];
-                            vals[half][j * nk + x] = kept_bits[x] == 4 ? static_cast<int8_t>(e * 16) : e;
+                            vals[half][j * nk + x] = kept_bits[x] == 4 && !vsq ? static_cast<int8_t>(e * 16) : e;
                         }
                 }
 
@@ -315,6 +419,7 @@ command_outcome attention_layer::execute(const command& c) {
                 pv.N = dh;
                 pv.K = nk;
                 pv.k_bits = kept_bits;
+                pv.scale_stages = scale_stages;
                 const vssa::gemm_result rp = vssa::run_gemm(m_cfg.vssa, pv);  // cycles (values do not change them)
                 account(rp);
                 const uint64_t ps = std::max({sm_end[h], v_ready[h], vssa_free});
@@ -329,7 +434,10 @@ command_outcome attention_layer::execute(const command& c) {
                     // P x V with each 4-bit V code scaled x16: the 4-bit cluster's partial sum
                     // shifted left by 4 before the 8-bit cluster adds to it (docs/attention.md).
                     std::vector<int32_t> res(nk * dh);
-                    vssa::gemm_s8(probs[half].data(), vals[half].data(), res.data(), nk, dh, nk, m_cfg.vssa.threads);
+                    if (vsq)
+                        res = vsq_pv(probs[half], vals[half], kept_bits, dh, vc);
+                    else
+                        vssa::gemm_s8(probs[half].data(), vals[half].data(), res.data(), nk, dh, nk, m_cfg.vssa.threads);
                     res_rows.assign(slot, 0);
                     for (uint64_t x = 0; x < nk; ++x) std::copy(&res[x * dh], &res[x * dh] + dh, &res_rows[uint64_t{kept[x]} * dh]);
                 }

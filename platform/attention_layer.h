@@ -30,6 +30,7 @@
 #include "platform/config.h"
 #include "softmax/softmax_unit.h"
 #include "topk/topk.h"
+#include "vsquant/vsquant.h"
 #include "vssa/engine.h"
 
 namespace dtq {
@@ -41,6 +42,7 @@ struct attention_layer_config {
     uint64_t importance_lanes = 16;  // probabilities taken per cycle by the importance accumulator
     uint64_t fetcher_lanes = 1;      // token addresses generated per cycle
     bool timing_only = false;        // timing mode: no data moves or is computed
+    vsquant::config vsq;             // the VS-Quant PE's V and M (ATTENTION mode.VSQ)
 };
 
 // The memories the pipeline uses besides DRAM: the three line buffers and the accumulator
@@ -120,6 +122,17 @@ private:
 // The VSSA engine configuration of a scenario (vssa.*); a lockstep mismatch's VCD goes to
 // OUT_DIR/vssa_mismatch.vcd ("" = the current directory).
 vssa::vssa_config vssa_config_of(const scenario_config& c, const std::string& out_dir);
+// The VS-Quant PE's parameters (vsquant.*) and the softmax unit (softmax.mode) of a scenario.
+vsquant::config vsquant_config_of(const scenario_config& c);
+softmax::unit_config softmax_config_of(const scenario_config& c);
+
+// VS-Quant tokens (ATTENTION mode.VSQ, docs/vsquant.md#in-the-platform): the scores of one
+// head (kept x kept, 8-bit domain) from the kept tokens' int8 vectors (seq x dh, original
+// positions), and P x V (kept x dh int32) from the probabilities and V^T (dh x kept).
+std::vector<int64_t> vsq_scores(const std::vector<int8_t>& qm, const std::vector<int8_t>& km, const std::vector<uint32_t>& kept,
+                                const std::vector<uint8_t>& kept_bits, uint64_t dh, const vsquant::config& vc);
+std::vector<int32_t> vsq_pv(const std::vector<int8_t>& p, const std::vector<int8_t>& vt, const std::vector<uint8_t>& kept_bits,
+                            uint64_t dh, const vsquant::config& vc);
 
 // Packs one token's int8 values into its DRAM slot as the ATTENTION command reads it:
 // 8-bit: the values; 4-bit: quantize_4bit_code of each value, two per byte (element 2i in

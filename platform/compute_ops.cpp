@@ -148,9 +148,15 @@ command_outcome compute_ops::finish(compute_report& rep, unsigned unit) {
 
 command_outcome compute_ops::gemm(const command& c) {
     namespace d = rg::desc::gemm;
+    namespace cb = cmd_bits;
     const uint64_t a = c.u64(d::A), b = c.u64(d::B), cm = c.u64(d::C), prec = c.u64(d::PREC_LIST);
     const uint64_t M = c.u32(d::M), N = c.u32(d::N), K = c.u32(d::K);
-    const bool b_row_major = c.u32(d::LAYOUT) & 1u;
+    const uint32_t layout = c.u32(d::LAYOUT);
+    const bool b_row_major = layout & cb::GEMM_B_ROW_MAJOR, b4 = layout & cb::GEMM_B_4BIT, vsq = layout & cb::GEMM_VSQ;
+    const uint64_t bsc = c.u64(d::B_SCALES);
+    const vsquant::config& vc = m_cfg.vsq;
+    const uint64_t b_row = b4 ? (K + 1) / 2 : K;                      // bytes of one B column (column-major)
+    const uint64_t s_row = vsquant::scale_row_bytes(K, vc);           // bytes of one B column's scales
     compute_report rep;
     rep.start = c.start_cycle;
     m_last_error.clear();
@@ -164,11 +170,16 @@ command_outcome compute_ops::gemm(const command& c) {
                     throw unit_error(rg::err::UNIT_ERROR, prec + i,
                                      fmt::format("precision of row {} is {}, expected 0, 4 or 8", i, bits[i]));
         }
+        // A VS-Quant GEMM drains every tile through the scale-multiply stage when it has a
+        // VS-Quant operand (docs/timing-model.md#vs-quant-pe).
+        const bool any4 = b4 || std::find(bits.begin(), bits.end(), uint8_t{4}) != bits.end();
+        const uint32_t scale_stages = vsq && any4 ? vsquant::SCALE_STAGES : 0;
         // Blocking (docs/encoder.md#gemm): an output block of mb x nb (one accumulator half,
         // at most 128 rows and max(128, VSSA columns) columns), the reduction cut into
         // k-blocks of kb so that an A block and a B panel each fit a quarter of the
         // scratchpad (a half per k-step, double-buffered); partial sums stay in the
-        // accumulator until the block's last k-step, then the block is stored.
+        // accumulator until the block's last k-step, then the block is stored. A 4-bit B
+        // panel takes half the bytes of an int8 one; the blocking stays the int8 one.
         const uint64_t quarter = m_cfg.scratchpad_size / 4, acc_half = m_cfg.accumulator_size / 2;
         const uint64_t R = m_cfg.vssa.rows, C = uint64_t{m_cfg.vssa.cols} * m_cfg.vssa.arrays;
         uint64_t mb = std::min<uint64_t>(M, 128);
@@ -189,7 +200,7 @@ command_outcome compute_ops::gemm(const command& c) {
 
         std::vector<stage> blocks;
         blocks.reserve(ni * nj * nk);
-        const std::vector<uint8_t> col_bits(nb, 8);
+        const std::vector<uint8_t> col_bits(nb, b4 ? 4 : 8);
         uint64_t macs = 0, block = 0;
         std::vector<size_t> last_step;  // per output block: its last stage
         for (uint64_t outer = 0; outer < (i_outer ? ni : nj); ++outer)
@@ -206,10 +217,25 @@ command_outcome compute_ops::gemm(const command& c) {
                     const bool load_b = nk > 1 || (i_outer ? (nj > 1 || outer == 0) : inner == 0);
                     if (load_a) s.loads.push_back(dma_descriptor{a + i0 * K + k0, sp, rows, kl, K, kl});
                     if (load_b) {
-                        if (b_row_major)
+                        if (b_row_major) {
                             s.loads.push_back(dma_descriptor{b + k0 * N + j0, sp + quarter, kl, cols, N, cols});
-                        else
+                        } else if (b4) {  // k0 is even: K is cut at multiples of 64
+                            const uint64_t bl = (kl + 1) / 2;
+                            s.loads.push_back(dma_descriptor{b + j0 * b_row + k0 / 2, sp + quarter, cols, bl, b_row, bl});
+                        } else {
                             s.loads.push_back(dma_descriptor{b + j0 * K + k0, sp + quarter, cols, kl, K, kl});
+                        }
+                        if (vsq && b4) {  // the panel's scale bytes, and its channel maxima with its first k-step
+                            const uint64_t v0 = k0 / vc.vector_size, v1 = (k0 + kl - 1) / vc.vector_size;
+                            const uint64_t lo = v0 * vc.scale_bits / 8, hi = ((v1 + 1) * vc.scale_bits + 7) / 8;
+                            const uint64_t dst = sp + quarter + cols * ((kl + 1) / 2);
+                            if (cols * ((kl + 1) / 2 + (hi - lo) + 4) > quarter)
+                                throw unit_error(rg::err::CAPACITY, m_cfg.scratchpad_base,
+                                                 fmt::format("a VS-Quant B panel of {} columns x {} (codes, scales, channel maxima) "
+                                                             "does not fit a scratchpad quarter of {} bytes", cols, kl, quarter));
+                            s.loads.push_back(dma_descriptor{bsc + 4 * N + j0 * s_row + lo, dst, cols, hi - lo, s_row, hi - lo});
+                            if (bk == 0) s.loads.push_back(dma_descriptor{bsc + 4 * j0, dst + cols * (hi - lo), 1, 4 * cols, 0, 0});
+                        }
                     }
                     if (bk == 0 && block >= 2) s.acc_wait = static_cast<long>(last_step[block - 2]);
                     vssa::gemm_op op;
@@ -220,6 +246,7 @@ command_outcome compute_ops::gemm(const command& c) {
                     op.row_bits.assign(bits.begin() + static_cast<std::ptrdiff_t>(i0),
                                        bits.begin() + static_cast<std::ptrdiff_t>(i0 + rows));
                     op.col_bits.assign(col_bits.begin(), col_bits.begin() + static_cast<std::ptrdiff_t>(cols));
+                    op.scale_stages = scale_stages;
                     const vssa::gemm_result r = vssa::run_gemm(m_cfg.vssa, op);
                     s.compute = r.cycles;
                     rep.busy_vssa += r.cycles;
@@ -244,20 +271,78 @@ command_outcome compute_ops::gemm(const command& c) {
                 debug(false, b, bm.data(), K * N);
                 for (uint64_t k = 0; k < K; ++k)
                     for (uint64_t j = 0; j < N; ++j) bt[j * K + k] = bm[k * N + j];
+            } else if (b4) {  // packed codes, element 2i in the low nibble
+                std::vector<uint8_t> packed(N * b_row);
+                debug(false, b, packed.data(), packed.size());
+                for (uint64_t j = 0; j < N; ++j)
+                    for (uint64_t k = 0; k < K; ++k) {
+                        const unsigned nib = (packed[j * b_row + k / 2] >> (4 * (k % 2))) & 0xFu;
+                        bt[j * K + k] = static_cast<int8_t>(static_cast<int>(nib ^ 8u) - 8);
+                    }
             } else {
                 debug(false, b, bt.data(), N * K);
             }
-            for (uint64_t i = 0; i < M; ++i) {
-                int8_t* row = &am[i * K];
-                if (bits[i] == 0) std::fill(row, row + K, 0);
-                if (bits[i] == 4)
-                    for (uint64_t k = 0; k < K; ++k) row[k] = vssa::quantize_4bit_code(row[k]);
-            }
             std::vector<int32_t> cv(M * N);
-            vssa::gemm_s8(am.data(), bt.data(), cv.data(), M, N, K, m_cfg.vssa.threads);
-            for (uint64_t i = 0; i < M; ++i)
-                if (bits[i] == 4)
-                    for (uint64_t j = 0; j < N; ++j) cv[i * N + j] *= 16;  // the 4-bit code counts x16
+            if (!vsq) {
+                // Per tensor: a 4-bit row's code is value / 16 (quantize_4bit_code), a 4-bit B
+                // code likewise; each 4-bit side counts x16 in the 8-bit domain.
+                for (uint64_t i = 0; i < M; ++i) {
+                    int8_t* row = &am[i * K];
+                    if (bits[i] == 0) std::fill(row, row + K, 0);
+                    if (bits[i] == 4)
+                        for (uint64_t k = 0; k < K; ++k) row[k] = vssa::quantize_4bit_code(row[k]);
+                }
+                vssa::gemm_s8(am.data(), bt.data(), cv.data(), M, N, K, m_cfg.vssa.threads);
+                for (uint64_t i = 0; i < M; ++i) {
+                    const int32_t f = (bits[i] == 4 ? 16 : 1) * (b4 ? 16 : 1);
+                    if (f != 1)
+                        for (uint64_t j = 0; j < N; ++j) cv[i * N + j] *= f;
+                }
+            } else {
+                // VS-Quant: A's 4-bit rows get per-vector scales from their own maxima (run
+                // time, calibrated max 127 = the int8 range); 8-bit rows keep their values with
+                // scale 1. B's codes and scales come from memory. The accumulator is rounded
+                // into the 8-bit domain: x gamma / S per VS-Quant side (docs/vsquant.md).
+                const uint64_t nv = vsquant::vectors_per_row(K, vc);
+                std::vector<uint16_t> sa(M * nv, 1);
+                std::vector<vsquant::ratio> fa(M, {1, 1}), fb(N, {1, 1});
+                std::vector<uint64_t> rows4;
+                for (uint64_t i = 0; i < M; ++i) {
+                    if (bits[i] == 0) std::fill(&am[i * K], &am[i * K] + K, 0);
+                    if (bits[i] == 4) rows4.push_back(i);
+                }
+                if (!rows4.empty()) {
+                    std::vector<int8_t> x(rows4.size() * K);
+                    for (size_t r = 0; r < rows4.size(); ++r) std::copy_n(&am[rows4[r] * K], K, &x[r * K]);
+                    const vsquant::tensor q = vsquant::quantize_activations(x.data(), rows4.size(), K, 1.0, vc);
+                    for (size_t r = 0; r < rows4.size(); ++r) {
+                        std::copy_n(&q.q[r * K], K, &am[rows4[r] * K]);
+                        std::copy_n(&q.s[r * nv], nv, &sa[rows4[r] * nv]);
+                        fa[rows4[r]] = vsquant::gamma_ratio(127, vc);
+                    }
+                }
+                std::vector<uint16_t> sb;
+                if (b4) {
+                    std::vector<uint8_t> blob(4 * N + N * s_row);
+                    debug(false, bsc, blob.data(), blob.size());
+                    for (uint64_t j = 0; j < N; ++j) {
+                        uint32_t amax = 0;
+                        std::memcpy(&amax, &blob[4 * j], 4);
+                        if (amax > 128)
+                            throw unit_error(rg::err::UNIT_ERROR, bsc + 4 * j,
+                                             fmt::format("channel maximum of B column {} is {}, expected 0..128", j, amax));
+                        fb[j] = vsquant::gamma_ratio(amax, vc);
+                    }
+                    sb = vsquant::unpack_scales(&blob[4 * N], N, nv, vc.scale_bits);
+                }
+                const std::vector<int64_t> acc = vsquant::gemm_scaled(am.data(), rows4.empty() ? nullptr : sa.data(), bt.data(),
+                                                                      b4 ? sb.data() : nullptr, M, N, K, vc.vector_size);
+                for (uint64_t i = 0; i < M; ++i)
+                    for (uint64_t j = 0; j < N; ++j) {
+                        const int64_t v = vsquant::rescale(acc[i * N + j], fa[i].num * fb[j].num, fa[i].den * fb[j].den);
+                        cv[i * N + j] = static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX));
+                    }
+            }
             debug(true, cm, cv.data(), M * N * 4);
         }
     } catch (const std::exception& e) {
@@ -320,7 +405,7 @@ command_outcome compute_ops::vector(const command& c) {
             if (opc == rg::op::LAYERNORM && aux && r0 == 0)
                 s.loads.push_back(dma_descriptor{aux, sp + quarter, 1, cols * 4, 0, 0});
             switch (opc) {
-                case rg::op::SOFTMAX: s.compute = ibert::softmax_cycles(cols, n, vu); break;
+                case rg::op::SOFTMAX: s.compute = softmax::cycles(m_cfg.softmax, n, cols); break;  // the unit's mode
                 case rg::op::LAYERNORM: s.compute = ibert::layernorm_cycles(cols, n, vu); break;
                 default:  // element-wise: rows stream back to back, the pipeline latency is paid once
                     s.compute = n * ibert::vectors_per_row(cols, vu) + (r0 == 0 ? vu.pipeline_latency : 0);

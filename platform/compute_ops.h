@@ -12,7 +12,9 @@
 // and results written with TLM debug transport through the bus, the values the DMA's
 // transfers would carry; the precision lists, which set the cycles, are read with timed
 // accesses in both modes. GEMM blocking: the order (row blocks or column panels outer)
-// with the fewer DRAM bytes, docs/encoder.md#gemm.
+// with the fewer DRAM bytes, docs/encoder.md#gemm. 4-bit operands (per tensor or VS-Quant,
+// docs/vsquant.md#in-the-platform): B stored as packed codes (and its scales), A's 4-bit rows
+// quantized on the fly; the result is rounded into the 8-bit domain.
 #pragma once
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
@@ -27,6 +29,7 @@
 #include "dma/dma.h"
 #include "ibert/timing.h"
 #include "softmax/softmax_unit.h"
+#include "vsquant/vsquant.h"
 #include "vssa/engine.h"
 
 namespace dtq {
@@ -35,6 +38,7 @@ struct compute_ops_config {
     vssa::vssa_config vssa;
     softmax::unit_config softmax;          // the SOFTMAX command's unit
     ibert::vector_unit_config normact;     // the LAYERNORM / GELU / REQUANT / RESADD unit
+    vsquant::config vsq;                   // the VS-Quant PE's V and M (GEMM layout.VSQ)
     uint64_t scratchpad_base = 0, scratchpad_size = 0;
     uint64_t accumulator_base = 0, accumulator_size = 0;
     uint64_t dram_base = 0, dram_size = 0;  // which DMA transfers count as DRAM traffic

@@ -246,6 +246,13 @@ config_schema::config_schema() {
          "so that a lockstep run proves its checker works");
     u64("vssa.fault_tile", [](auto& c) -> auto& { return c.vssa.fault_tile; }, "", 0, UINT64_MAX, "test only: index of the tile vssa.fault hits (per GEMM)");
 
+    u64("vsquant.vector_size", [](auto& c) -> auto& { return c.vsquant.vector_size; }, "elements", 1, 1024,
+        "VS-Quant PE: elements per vector along the reduction dimension, each with its own scale (docs/vsquant.md)");
+    u64("vsquant.scale_bits", [](auto& c) -> auto& { return c.vsquant.scale_bits; }, "bits", 4, 8,
+        "VS-Quant PE: bits of a per-vector scale: 4, 6 or 8");
+    text("softmax.mode", [](auto& c) -> auto& { return c.softmax.mode; }, {"ibert", "softermax"}, false,
+         "the softmax unit's arithmetic: I-BERT's i-softmax (3 passes) or Softermax (base 2, online normalization, 2 passes; docs/softermax.md)");
+
     text("workload.kind", [](auto& c) -> auto& { return c.workload.kind; }, {"dma_stream", "attention_study", "firmware", "model"}, false, "what the run executes");
     {
         std::vector<std::string> apps;
@@ -262,13 +269,14 @@ config_schema::config_schema() {
     u64("workload.model.seq", [](auto& c) -> auto& { return c.workload.model.seq; }, "tokens", 2, 4096, "kind model: sequence length (the prefill's, for decoders)");
     u64("workload.model.layers", [](auto& c) -> auto& { return c.workload.model.layers; }, "", 0, 48, "kind model: layers run; 0 = all of the model's");
     u64("workload.model.decode_tokens", [](auto& c) -> auto& { return c.workload.model.decode_tokens; }, "tokens", 0, 1024, "kind model, decoders: tokens generated one by one after the prefill (KV cache in DRAM)");
-    text("workload.model.precision", [](auto& c) -> auto& { return c.workload.model.precision; }, {"dtqatten", "8bit"}, false, "kind model: dtqatten = 0/4/8-bit tokens chosen by the top-k engines; 8bit = every token 8-bit, no pruning");
+    text("workload.model.precision", [](auto& c) -> auto& { return c.workload.model.precision; }, {"dtqatten", "8bit", "4bit", "vsquant", "dtqatten_vsquant"}, false, "kind model: dtqatten = 0/4/8-bit tokens chosen by the top-k engines; 8bit = every token 8-bit, no pruning; 4bit = every GEMM operand but the probabilities 4-bit per tensor (weights stored 4-bit); vsquant = the same with VS-Quant per-vector scales; dtqatten_vsquant = DTQAtten with VS-Quant 4-bit tokens (docs/vsquant.md#in-the-platform; the last three: encoders only)");
     ratio("workload.model.ratio_pruned", [](auto& c) -> auto& { return c.workload.model.ratio_pruned; }, "kind model, dtqatten: fraction of tokens pruned (0-bit)");
     ratio("workload.model.ratio_4bit", [](auto& c) -> auto& { return c.workload.model.ratio_4bit; }, "kind model, dtqatten: fraction of tokens at 4 bits");
     ratio("workload.model.ratio_8bit", [](auto& c) -> auto& { return c.workload.model.ratio_8bit; }, "kind model, dtqatten: fraction of tokens at 8 bits");
     boolean("workload.model.accuracy", [](auto& c) -> auto& { return c.workload.model.accuracy; }, "kind model, functional: compare each layer's output with an all-8-bit reference (mean / max abs error, cosine similarity)");
     text("workload.model.input", [](auto& c) -> auto& { return c.workload.model.input; }, {}, false, "kind model: .npy file (int8, seq x d_model; path relative to the working directory) for the layer-0 input; empty = synthetic");
     text("workload.model.nonlinear", [](auto& c) -> auto& { return c.workload.model.nonlinear; }, {"accelerator", "host"}, false, "kind model: where softmax, LayerNorm and GELU run: the on-chip I-BERT units, or the host CPU (the survey's Gemmini baseline: data to DRAM and back)");
+    boolean("workload.model.outliers", [](auto& c) -> auto& { return c.workload.model.outliers; }, "kind model: give the synthetic model a few outlier channels in the residual stream (LayerNorm betas, the input; docs/encoder.md#synthetic-model), as BERT's activations have");
     text("workload.model.attention", [](auto& c) -> auto& { return c.workload.model.attention; }, {"fused", "unfused"}, false, "kind model, prefill: fused = one ATTENTION command per layer (Q x K^T, softmax, P x V on chip); unfused = per head GEMM, SOFTMAX, GEMM with the int32 scores and int8 probabilities through memory (the survey's no-fusion assumption; precision 8bit; nonlinear: host implies it)");
     u64("host.softmax_cycles_per_element", [](auto& c) -> auto& { return c.host.softmax_cycles_per_element; }, "cycles", 0, 100000, "workload.model.nonlinear host: host core cycles per softmax element (float softmax with dequantize/requantize on an in-order core; docs/timing-model.md#host-cpu-non-linear-ops)");
     u64("host.layernorm_cycles_per_element", [](auto& c) -> auto& { return c.host.layernorm_cycles_per_element; }, "cycles", 0, 100000, "workload.model.nonlinear host: host core cycles per LayerNorm element");
@@ -526,9 +534,19 @@ struct loader {
                                  "probabilities, got {}",
                                  mo.nonlinear == "host" ? "workload.model.nonlinear host" : "workload.model.attention unfused",
                                  mo.precision));
+            const bool quant4 = mo.precision == "4bit" || mo.precision == "vsquant" || mo.precision == "dtqatten_vsquant";
+            if (quant4 && m->decoder)
+                fail("workload.model.precision",
+                     fmt::format("expected 8bit or dtqatten for {} (a decoder): the 4-bit and VS-Quant modes run encoders only "
+                                 "(bert-base, bert-large), got {}", mo.name, mo.precision));
+            if (cfg.softmax.mode == "softermax" && mo.nonlinear == "host")
+                fail("softmax.mode", "expected ibert with workload.model.nonlinear host: the host's math library implements "
+                                     "I-BERT's i-softmax only, got softermax");
             if (mo.accuracy && cfg.mode != sim_mode::functional)
                 fail("workload.model.accuracy", "expected false in timing mode (no values to compare); set mode: functional");
         }
+        if (cfg.vsquant.scale_bits != 4 && cfg.vsquant.scale_bits != 6 && cfg.vsquant.scale_bits != 8)
+            fail("vsquant.scale_bits", fmt::format("expected 4, 6 or 8, got {}", cfg.vsquant.scale_bits));
         firmware_only("faults.dma_error_at_command", cfg.faults.dma_error_at_command);
         firmware_only("faults.reg_read_error_address", cfg.faults.reg_read_error_address);
         if (cfg.workload.kind == "dma_stream" && cfg.workload.dma_stream.chunk_bytes > cfg.scratchpad.size)

@@ -58,7 +58,10 @@ struct model_workload_config {
     uint64_t seq = 128;
     uint64_t layers = 0;                // 0 = all of the model's
     uint64_t decode_tokens = 0;         // decoder models: tokens generated after the prefill
-    std::string precision = "dtqatten"; // dtqatten: 0/4/8-bit tokens and top-k | 8bit: every token 8-bit
+    // dtqatten: 0/4/8-bit tokens and top-k | 8bit: every token 8-bit | 4bit: every GEMM operand
+    // 4-bit per tensor | vsquant: every GEMM operand VS-Quant 4-bit | dtqatten_vsquant: DTQAtten
+    // with VS-Quant 4-bit tokens (docs/vsquant.md#in-the-platform)
+    std::string precision = "dtqatten";
     double ratio_pruned = 0.28;         // dtqatten: token ratios (layer 0 from salience, then the top-k engines)
     double ratio_4bit = 0.414;
     double ratio_8bit = 0.306;
@@ -66,6 +69,7 @@ struct model_workload_config {
     std::string input;                  // "" = synthetic; else a .npy file, seq x d_model int8 (the layer-0 input)
     std::string nonlinear = "accelerator";  // accelerator | host: softmax/LayerNorm/GELU on the host CPU (baseline)
     std::string attention = "fused";        // fused: the ATTENTION command | unfused: GEMM, SOFTMAX, GEMM per head (8bit)
+    bool outliers = false;                  // synthetic model with outlier channels in the residual stream (docs/encoder.md)
 };
 
 // The host CPU's non-linear kernels (workload.model.nonlinear: host): cycles per element
@@ -91,6 +95,18 @@ struct vssa_scenario_config {
     std::string backend = "model";      // model | rtl | lockstep (docs/cosim.md)
     std::string fault = "none";         // test only: none | cycle | result_bit (docs/cosim.md)
     uint64_t fault_tile = 0;            // the tile the fault hits
+};
+
+// The VS-Quant PE variant (docs/vsquant.md): used by GEMM and ATTENTION commands that
+// select VS-Quant, and by the model loader's offline weight quantization.
+struct vsquant_scenario_config {
+    uint64_t vector_size = 16;  // V
+    uint64_t scale_bits = 8;    // M: 4, 6 or 8
+};
+
+// The softmax unit (docs/softermax.md): ibert (i-softmax) or softermax.
+struct softmax_scenario_config {
+    std::string mode = "ibert";
 };
 
 struct watchdog_config {
@@ -124,6 +140,8 @@ struct scenario_config {
     local_memory_config linebuf{64 << 10, 64, 1};  // each of the Q, K and V line buffers
     local_memory_config accumulator{128 << 10, 64, 1};
     vssa_scenario_config vssa;
+    vsquant_scenario_config vsquant;
+    softmax_scenario_config softmax;
     workload_config workload;
     watchdog_config watchdog;
     fault_config faults;

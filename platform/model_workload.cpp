@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 
 #include "common/npy.h"
@@ -55,16 +56,32 @@ std::vector<int8_t> signs(uint64_t n, uint64_t seed) {
     return s;
 }
 
+// The residual stream's outlier channels (workload.model.outliers, docs/encoder.md#synthetic-model).
+struct outlier_spec {
+    std::vector<uint32_t> dims;  // the channels
+    std::vector<int8_t> sign;    // their sign (the input's and LayerNorm beta's)
+    int64_t div = 1;             // the other channels' int8 values are divided by this (the coarser int8 scale)
+    int64_t level = 0;           // the input's outlier magnitude, int8
+};
+
 // Tokens: noise (bell of spread 40) plus salience a_t along u; a_t = 64 r^3, r uniform in
-// [0, 1): most tokens small, a few large.
-std::vector<int8_t> tokens(uint64_t n, uint64_t d, uint64_t seed, const std::vector<int8_t>& u, std::vector<uint32_t>* sal) {
+// [0, 1): most tokens small, a few large. With outliers, the noise and the salience are
+// divided by o->div (the same real values at the coarser scale) and the outlier channels
+// carry sign x level plus a little noise.
+std::vector<int8_t> tokens(uint64_t n, uint64_t d, uint64_t seed, const std::vector<int8_t>& u, std::vector<uint32_t>* sal,
+                           const outlier_spec* o = nullptr) {
     splitmix64 g(seed);
     std::vector<int8_t> x(n * d);
     for (uint64_t t = 0; t < n; ++t) {
         const int64_t r = g.uniform(0, 999);
         const int64_t a = 64 * r * r * r / 1000000000;
         if (sal) sal->push_back(static_cast<uint32_t>(a * 1000 + 999 - static_cast<int64_t>(t % 1000)));
-        for (uint64_t i = 0; i < d; ++i) x[t * d + i] = clip8(g.bell(40) + a * u[i]);
+        if (!o) {
+            for (uint64_t i = 0; i < d; ++i) x[t * d + i] = clip8(g.bell(40) + a * u[i]);
+            continue;
+        }
+        for (uint64_t i = 0; i < d; ++i) x[t * d + i] = clip8((g.bell(40) + a * u[i]) / o->div);
+        for (size_t c = 0; c < o->dims.size(); ++c) x[t * d + o->dims[c]] = clip8(o->sign[c] * o->level + g.bell(4));
     }
     return x;
 }
@@ -79,20 +96,50 @@ model_instance make_model(const scenario_config& c, bool with_data) {
     m.seq = w.seq;
     m.decode_tokens = w.decode_tokens;
     m.causal = m.shape.decoder;
-    m.topk = w.precision == "dtqatten";
+    m.topk = w.precision == "dtqatten" || w.precision == "dtqatten_vsquant";
+    m.all4 = w.precision == "4bit" || w.precision == "vsquant";
+    m.vsq = w.precision == "vsquant" || w.precision == "dtqatten_vsquant";
+    m.vsq_cfg.vector_size = static_cast<uint32_t>(c.vsquant.vector_size);
+    m.vsq_cfg.scale_bits = static_cast<uint32_t>(c.vsquant.scale_bits);
+    softmax::parse_mode(c.softmax.mode, m.softmax);
+    m.outliers = w.outliers;
     m.host_nonlinear = w.nonlinear == "host";
     m.unfused = w.attention == "unfused" || m.host_nonlinear;
     const uint64_t d = m.shape.d_model, f = m.shape.d_ffn;
 
-    // Integer constants: the scale bookkeeping (docs/encoder.md#scales).
+    // Outlier channels (docs/encoder.md#synthetic-model): OUTLIER_DIMS channels of the
+    // residual stream (the layer input and the LayerNorm outputs) get a LayerNorm beta of
+    // 4..6 and the input a value of 12 (real units; the other channels' values are about
+    // 0.7): the stream settles at outliers of about 12-14, 15-20 x the other channels, as
+    // BERT's do. The stream's int8 scale S_X must then cover them: 1/8 instead of 1/32.
+    constexpr uint64_t OUTLIER_DIMS = 6;
+    outlier_spec ospec;
+    double s_x = S_ACT;  // the residual stream's int8 scale
+    if (m.outliers) {
+        s_x = 1.0 / 8.0;
+        splitmix64 g(c.seed * 31 + 5);
+        while (ospec.dims.size() < std::min<uint64_t>(OUTLIER_DIMS, d)) {
+            const auto dim = static_cast<uint32_t>(g.uniform(0, static_cast<int64_t>(d) - 1));
+            if (std::find(ospec.dims.begin(), ospec.dims.end(), dim) == ospec.dims.end()) {
+                ospec.dims.push_back(dim);
+                ospec.sign.push_back((g.next() & 1) ? 1 : -1);
+            }
+        }
+        ospec.div = 4;     // S_X / S_ACT
+        ospec.level = 96;  // 12 real units at S_X
+        m.outlier_dims = ospec.dims;
+    }
+
+    // Integer constants: the scale bookkeeping (docs/encoder.md#scales). The residual
+    // stream (x, x1 and the layer output) has scale s_x; every other activation S_ACT.
     dtq_layer_params p{};
-    p.qkv = rq_of(s_weight(d));
+    p.qkv = rq_of(s_weight(d) * (s_x / S_ACT));
     p.attn = rq_of(std::ldexp(1.0, -7));  // probabilities carry 2^-7
     p.res1 = rq_of(S_ACT * s_weight(d) / S_SUM);
-    p.res1_id = rq_of(S_ACT / S_SUM);
+    p.res1_id = rq_of(s_x / S_SUM);
     const double ln_scale = std::sqrt(static_cast<double>(d)) / std::ldexp(1.0, 30);
-    p.ln1 = rq_of(ln_scale / S_ACT);  // gamma = 1
-    p.ffn1 = rq_of(s_weight(d));
+    p.ln1 = rq_of(ln_scale / s_x);  // gamma = 1
+    p.ffn1 = rq_of(s_weight(d) * (s_x / S_ACT));
     const ibert::gelu_consts_t gc = ibert::gelu_consts(S_ACT);
     p.gelu_b = static_cast<int32_t>(gc.b_int);
     p.gelu_c = static_cast<int32_t>(gc.c_int);
@@ -118,7 +165,7 @@ model_instance make_model(const scenario_config& c, bool with_data) {
             salience.push_back(static_cast<uint32_t>(std::max<int64_t>(s, 0)));
         }
     } else {
-        m.x = tokens(m.seq, d, c.seed * 31 + 2, u, &salience);
+        m.x = tokens(m.seq, d, c.seed * 31 + 2, u, &salience, m.outliers ? &ospec : nullptr);
     }
     if (m.topk) {  // layer 0: the most salient tokens kept, at the scenario's ratios
         std::vector<uint32_t> all(m.seq);
@@ -128,11 +175,12 @@ model_instance make_model(const scenario_config& c, bool with_data) {
         for (uint32_t t : sp.bits4) m.prec0[t] = 4;
         for (uint32_t t : sp.bits8) m.prec0[t] = 8;
     }
+    if (m.all4) m.prec0.assign(m.seq, 4);
     if (!with_data) {
         m.x.clear();
         return m;
     }
-    m.dec_x = tokens(m.decode_tokens, d, c.seed * 31 + 3, u, nullptr);
+    m.dec_x = tokens(m.decode_tokens, d, c.seed * 31 + 3, u, nullptr, m.outliers ? &ospec : nullptr);
     const std::vector<int8_t> v = signs(d, c.seed * 31 + 4);
     m.weights.resize(m.layers);
     for (uint64_t l = 0; l < m.layers; ++l) {
@@ -148,12 +196,43 @@ model_instance make_model(const scenario_config& c, bool with_data) {
             splitmix64 g(s + 7 + static_cast<uint64_t>(n));
             std::vector<double> beta(d), gamma(d, 1.0);
             for (auto& b : beta) b = 0.05 * static_cast<double>(g.bell(55)) / 32.0;
+            for (size_t o = 0; o < ospec.dims.size(); ++o)  // outlier channels: beta = sign x (4 + 2 r)
+                beta[ospec.dims[o]] = ospec.sign[o] * (4.0 + 2.0 * static_cast<double>(g.uniform(0, 1000)) / 1000.0);
             const ibert::ln_consts_t k = ibert::ln_consts(d, gamma, beta);
             auto& bias = n ? lw.ln2_bias : lw.ln1_bias;
             for (int64_t b : k.bias_int) bias.push_back(static_cast<int32_t>(b));
         }
     }
     return m;
+}
+
+weight_image make_weight_image(const model_instance& m, const std::vector<int8_t>& w, uint64_t n, uint64_t k) {
+    weight_image img;
+    if (!m.all4) {
+        img.b.assign(w.begin(), w.end());
+        return img;
+    }
+    const uint64_t row = (k + 1) / 2;
+    std::vector<int8_t> codes(n * k);
+    if (!m.vsq) {
+        for (uint64_t i = 0; i < n * k; ++i) codes[i] = vssa::quantize_4bit_code(w[i]);
+    } else {
+        const vsquant::tensor t = vsquant::quantize_weights(w.data(), n, k, 1.0, m.vsq_cfg, vsquant::granularity::per_channel);
+        codes = t.q;
+        img.scales.assign(4 * n, 0);
+        for (uint64_t j = 0; j < n; ++j) {  // the channel maximum: gamma = S_w A / (7 (2^M - 1))
+            uint32_t amax = 0;
+            for (uint64_t i = 0; i < k; ++i) amax = std::max<uint32_t>(amax, static_cast<uint32_t>(std::abs(int{w[j * k + i]})));
+            std::memcpy(&img.scales[4 * j], &amax, 4);
+        }
+        const std::vector<uint8_t> ps = vsquant::pack_scales(t.s.data(), n, t.vectors_per_row(), m.vsq_cfg.scale_bits);
+        img.scales.insert(img.scales.end(), ps.begin(), ps.end());
+    }
+    img.b.assign(n * row, 0);
+    for (uint64_t j = 0; j < n; ++j)
+        for (uint64_t i = 0; i < k; ++i)
+            img.b[j * row + i / 2] |= static_cast<uint8_t>((static_cast<unsigned>(codes[j * k + i]) & 0xFu) << (4 * (i % 2)));
+    return img;
 }
 
 model_layout plan_model(const model_instance& m, uint64_t base) {
@@ -170,7 +249,7 @@ model_layout plan_model(const model_instance& m, uint64_t base) {
     dtq_model_args& a = lay.args;
     a.magic = DTQ_MODEL_ARGS_MAGIC;
     a.flags = (m.causal ? DTQ_MODEL_CAUSAL : 0u) | (m.topk ? DTQ_MODEL_TOPK : 0u) | (m.unfused ? DTQ_MODEL_UNFUSED : 0u) |
-              (m.host_nonlinear ? DTQ_MODEL_HOST_NONLINEAR : 0u);
+              (m.host_nonlinear ? DTQ_MODEL_HOST_NONLINEAR : 0u) | (m.all4 ? DTQ_MODEL_ALL4 : 0u) | (m.vsq ? DTQ_MODEL_VSQ : 0u);
     a.layers = static_cast<uint32_t>(m.layers);
     a.seq = static_cast<uint32_t>(s);
     a.d_model = static_cast<uint32_t>(d);
@@ -180,8 +259,18 @@ model_layout plan_model(const model_instance& m, uint64_t base) {
     a.decode_tokens = static_cast<uint32_t>(m.decode_tokens);
     a.score_shift = m.score_shift;
     a.params = lay.params_at;
+    // Weights (N x K): int8, or packed 4-bit codes (all4) and, VS-Quant, their b_scales
+    // behind them (at the next 4-byte boundary, dtq_model_wscales).
+    const vsq_geometry geo{m.vsq_cfg.vector_size, m.vsq_cfg.scale_bits};
+    const auto weight_bytes = [&](uint64_t n, uint64_t k) {
+        if (!m.all4) return n * k;
+        const uint64_t codes = n * ((k + 1) / 2);
+        return m.vsq ? (codes + 3) / 4 * 4 + geo.b_scales_bytes(n, k) : codes;
+    };
     for (uint64_t l = 0; l < m.layers; ++l)
-        for (uint64_t bytes : {d * d, d * d, d * d, d * d, f * d, d * f, d * 4, d * 4}) lay.weights_at.push_back(take(bytes));
+        for (const uint64_t bytes : {weight_bytes(d, d), weight_bytes(d, d), weight_bytes(d, d), weight_bytes(d, d), weight_bytes(f, d),
+                               weight_bytes(d, f), d * 4, d * 4})
+            lay.weights_at.push_back(take(bytes));
     a.x = take(s * d);
     a.outputs = take(m.layers * s * d);
     a.prec = take(s);
@@ -256,10 +345,41 @@ std::vector<int32_t> layernorm(const std::vector<int32_t>& x, uint64_t rows, uin
 
 }  // namespace
 
-std::vector<std::vector<int8_t>> reference_model(const model_instance& m, const std::vector<std::vector<uint8_t>>& prec) {
+std::vector<std::vector<int8_t>> reference_model(const model_instance& m, const std::vector<std::vector<uint8_t>>& prec,
+                                                 bool quantized) {
     const uint64_t d = m.shape.d_model, f = m.shape.d_ffn, s = m.seq, heads = m.shape.heads, dh = m.shape.d_head();
     const double scale = std::ldexp(1.0, -static_cast<int>(m.score_shift)) / std::sqrt(static_cast<double>(dh));
     softmax::unit_config sm;
+    sm.mode = m.softmax;
+    const bool lin4 = quantized && m.all4, vsq = quantized && m.vsq;
+    const vsquant::config& vc = m.vsq_cfg;
+    const int64_t g_den = int64_t{vsquant::QMAX} * vc.scale_max();  // gamma / S = A / g_den
+    // A linear layer x W^T: int8 (zeroing the rows keep[i] == false), or, lin4, both
+    // operands 4-bit: per tensor (code = value / 16, each side x16) or VS-Quant
+    // (models/vsquant's quantizers and its reference GEMM, then x gamma_a gamma_w / S_a S_w).
+    const auto linear = [&](const std::vector<int8_t>& a, const std::vector<int8_t>& w, uint64_t M, uint64_t N, uint64_t K,
+                            const std::vector<bool>& keep) {
+        if (!lin4) return matmul(a, w, M, N, K, keep);
+        std::vector<int32_t> c(M * N);
+        if (!vsq) {
+            std::vector<int8_t> ac(a.size()), wc(w.size());
+            for (size_t i = 0; i < a.size(); ++i) ac[i] = vssa::quantize_4bit_code(a[i]);
+            for (size_t i = 0; i < w.size(); ++i) wc[i] = vssa::quantize_4bit_code(w[i]);
+            c = matmul(ac, wc, M, N, K, keep);
+            for (auto& v : c) v *= 256;
+            return c;
+        }
+        const vsquant::tensor ta = vsquant::quantize_activations(a.data(), M, K, 1.0, vc);
+        const vsquant::tensor tw = vsquant::quantize_weights(w.data(), N, K, 1.0, vc, vsquant::granularity::per_channel);
+        const std::vector<int64_t> acc = vsquant::gemm(ta, tw);
+        for (uint64_t j = 0; j < N; ++j) {
+            int64_t amax = 0;
+            for (uint64_t k = 0; k < K; ++k) amax = std::max<int64_t>(amax, std::abs(int64_t{w[j * K + k]}));
+            for (uint64_t i = 0; i < M; ++i)
+                c[i * N + j] = keep[i] ? static_cast<int32_t>(vsquant::rescale(acc[i * N + j], 127 * amax, g_den * g_den)) : 0;
+        }
+        return c;
+    };
     std::vector<std::vector<int8_t>> outs;
     std::vector<int8_t> x = m.x;
     for (uint64_t l = 0; l < m.layers; ++l) {
@@ -268,45 +388,82 @@ std::vector<std::vector<int8_t>> reference_model(const model_instance& m, const 
         const std::vector<uint8_t> bits = prec.empty() ? std::vector<uint8_t>(s, 8) : prec[l];
         std::vector<bool> keep(s), all(s, true);
         for (uint64_t t = 0; t < s; ++t) keep[t] = bits[t] != 0;
-        // Q, K, V in the 8-bit domain (a 4-bit token's value is its code x 16).
+        // Q, K, V in the 8-bit domain (a 4-bit token's value is its code x 16; VS-Quant: its
+        // int8 value, quantized per vector below).
         std::vector<int8_t> qkv[3];
         const std::vector<int8_t>* wqkv[3] = {&w.wq, &w.wk, &w.wv};
         for (int n = 0; n < 3; ++n) {
-            qkv[n] = requant_all(matmul(x, *wqkv[n], s, d, d, m.causal ? all : keep), p.qkv);
+            qkv[n] = requant_all(linear(x, *wqkv[n], s, d, d, m.causal ? all : keep), p.qkv);
             for (uint64_t t = 0; t < s; ++t)
                 for (uint64_t i = 0; i < d; ++i) {
                     int8_t& e = qkv[n][t * d + i];
-                    if (bits[t] == 4) e = vssa::quantize_4bit(e);
+                    if (bits[t] == 4 && !vsq) e = vssa::quantize_4bit(e);
                     if (bits[t] == 0) e = 0;
                 }
         }
-        std::vector<uint64_t> kept;
+        std::vector<uint64_t> kept, kept4;
         for (uint64_t t = 0; t < s; ++t)
-            if (keep[t]) kept.push_back(t);
+            if (keep[t]) {
+                kept.push_back(t);
+                if (bits[t] == 4) kept4.push_back(t);
+            }
         const uint64_t nk = kept.size();
         std::vector<int8_t> att(s * d, 0);
         for (uint64_t h = 0; h < heads; ++h) {
+            // VS-Quant: each 4-bit token's Q and K head vector with per-vector scales along
+            // head_dim; V's 4-bit tokens as dh rows along the tokens (kept order).
+            std::vector<vsquant::tensor> q4(s), k4(s);
+            vsquant::tensor v4;
+            std::vector<uint64_t> pos4(s, 0);  // index of a 4-bit token among kept4
+            if (vsq) {
+                for (uint64_t t : kept4) {
+                    q4[t] = vsquant::quantize_activations(&qkv[0][t * d + h * dh], 1, dh, 1.0, vc);
+                    k4[t] = vsquant::quantize_activations(&qkv[1][t * d + h * dh], 1, dh, 1.0, vc);
+                }
+                if (!kept4.empty()) {
+                    std::vector<int8_t> vt(dh * kept4.size());
+                    for (size_t j = 0; j < kept4.size(); ++j) {
+                        pos4[kept4[j]] = j;
+                        for (uint64_t e = 0; e < dh; ++e) vt[e * kept4.size() + j] = qkv[2][kept4[j] * d + h * dh + e];
+                    }
+                    v4 = vsquant::quantize_activations(vt.data(), dh, kept4.size(), 1.0, vc);
+                }
+            }
+            const auto score = [&](uint64_t ti, uint64_t tj) -> int64_t {
+                const int8_t* qi = &qkv[0][ti * d + h * dh];
+                const int8_t* kj = &qkv[1][tj * d + h * dh];
+                const bool a4 = vsq && bits[ti] == 4, b4 = vsq && bits[tj] == 4;
+                int64_t acc = 0;
+                for (uint64_t e = 0; e < dh; ++e) {  // a product of (code x scale) or (int8 value) per side
+                    const int64_t av = a4 ? int64_t{q4[ti].q[e]} * q4[ti].scale(0, e / vc.vector_size) : qi[e];
+                    const int64_t bv = b4 ? int64_t{k4[tj].q[e]} * k4[tj].scale(0, e / vc.vector_size) : kj[e];
+                    acc += av * bv;
+                }
+                return vsquant::rescale(acc, (a4 ? 127 : 1) * (b4 ? 127 : 1), (a4 ? g_den : 1) * (b4 ? g_den : 1));
+            };
             for (uint64_t i = 0; i < nk; ++i) {
                 const uint64_t cols = m.causal ? i + 1 : nk;
                 std::vector<int64_t> sc(cols);
-                for (uint64_t j = 0; j < cols; ++j) {
-                    int64_t acc = 0;
-                    for (uint64_t e = 0; e < dh; ++e)
-                        acc += int64_t{qkv[0][kept[i] * d + h * dh + e]} * qkv[1][kept[j] * d + h * dh + e];
-                    sc[j] = acc;
-                }
+                for (uint64_t j = 0; j < cols; ++j) sc[j] = score(kept[i], kept[j]);
                 const std::vector<int8_t> pr = softmax::run(sm, sc.data(), 1, cols, scale);
                 for (uint64_t e = 0; e < dh; ++e) {
-                    int64_t acc = 0;
-                    for (uint64_t j = 0; j < cols; ++j) acc += int64_t{pr[j]} * qkv[2][kept[j] * d + h * dh + e];
+                    int64_t acc = 0, acc4 = 0;
+                    for (uint64_t j = 0; j < cols; ++j) {
+                        const uint64_t tj = kept[j];
+                        if (vsq && bits[tj] == 4)
+                            acc4 += int64_t{pr[j]} * v4.q[e * kept4.size() + pos4[tj]] * v4.scale(e, pos4[tj] / vc.vector_size);
+                        else
+                            acc += int64_t{pr[j]} * qkv[2][tj * d + h * dh + e];
+                    }
+                    if (vsq) acc += vsquant::rescale(acc4, 127, g_den);
                     att[kept[i] * d + h * dh + e] = rq8(acc, p.attn);
                 }
             }
         }
         const std::vector<bool>& rk = m.topk ? keep : all;
-        std::vector<int32_t> z = resadd(matmul(att, w.wo, s, d, d, rk), x, p.res1, p.res1_id);
+        std::vector<int32_t> z = resadd(linear(att, w.wo, s, d, d, rk), x, p.res1, p.res1_id);
         const std::vector<int8_t> x1 = requant_all(layernorm(z, s, d, p.ln1_shift, w.ln1_bias), p.ln1);
-        const std::vector<int8_t> g_in = requant_all(matmul(x1, w.w1, s, f, d, rk), p.ffn1);
+        const std::vector<int8_t> g_in = requant_all(linear(x1, w.w1, s, f, d, rk), p.ffn1);
         std::vector<int32_t> g(s * f);
         ibert::gelu_consts_t gc;
         gc.b_int = p.gelu_b;
@@ -314,18 +471,20 @@ std::vector<std::vector<int8_t>> reference_model(const model_instance& m, const 
         gc.shift_int = p.gelu_shift;
         for (uint64_t r = 0; r < s; ++r) ibert::normact::gelu_row(&g_in[r * f], f, gc, &g[r * f]);
         const std::vector<int8_t> g8 = requant_all(g, p.gelu);
-        z = resadd(matmul(g8, w.w2, s, d, f, rk), x1, p.res2, p.res2_id);
+        z = resadd(linear(g8, w.w2, s, d, f, rk), x1, p.res2, p.res2_id);
         x = requant_all(layernorm(z, s, d, p.ln2_shift, w.ln2_bias), p.ln2);
         outs.push_back(x);
     }
     return outs;
 }
 
-accuracy compare_outputs(const std::vector<int8_t>& a, const std::vector<int8_t>& b, uint64_t cols, const std::vector<bool>& rows) {
+accuracy compare_outputs(const std::vector<int8_t>& a, const std::vector<int8_t>& b, uint64_t cols, const std::vector<bool>& rows,
+                         const std::vector<bool>& columns) {
     accuracy r;
     double dot = 0, na = 0, nb = 0, sum = 0;
     for (uint64_t i = 0; i < a.size() && i < b.size(); ++i) {
         if (!rows.empty() && !rows[i / cols]) continue;
+        if (!columns.empty() && !columns[i % cols]) continue;
         const double x = a[i], y = b[i], e = std::fabs(x - y);
         sum += e;
         r.max_abs = std::max(r.max_abs, e);

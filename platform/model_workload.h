@@ -17,6 +17,8 @@
 #include "ctrl/ctrl.h"
 #include "platform/config.h"
 #include "platform/model_zoo.h"
+#include "softmax/softmax_unit.h"
+#include "vsquant/vsquant.h"
 
 namespace dtq {
 
@@ -31,11 +33,18 @@ struct model_instance {
     uint64_t layers = 0, seq = 0, decode_tokens = 0;
     bool causal = false, topk = false;
     bool unfused = false, host_nonlinear = false;  // attention as GEMM/SOFTMAX/GEMM; softmax/LN/GELU on the host
+    // Precision modes (workload.model.precision, docs/vsquant.md#in-the-platform):
+    bool all4 = false;  // 4bit, vsquant: every token 4-bit (no top-k); linear layers' A rows 4-bit, weights stored 4-bit
+    bool vsq = false;   // vsquant, dtqatten_vsquant: the 4-bit operands are VS-Quant
+    vsquant::config vsq_cfg;
+    softmax::softmax_mode softmax = softmax::softmax_mode::ibert;  // softmax.mode
+    bool outliers = false;  // workload.model.outliers (docs/encoder.md#synthetic-model)
+    std::vector<uint32_t> outlier_dims;  // the residual stream's outlier channels (outliers)
     std::vector<layer_weights> weights;
     std::vector<dtq_layer_params> params;  // integer constants (addresses filled by the loader)
     std::vector<int8_t> x;                 // seq x d: layer-0 input
     std::vector<int8_t> dec_x;             // decode_tokens x d
-    std::vector<uint8_t> prec0;            // layer-0 precisions (dtqatten)
+    std::vector<uint8_t> prec0;            // layer-0 precisions (dtqatten; all4: every token 4)
     uint32_t score_shift = 10;
 };
 
@@ -47,23 +56,40 @@ model_instance make_model(const scenario_config& c, bool with_data);
 struct model_layout {
     dtq_model_args args{};
     uint64_t params_at = 0, end = 0;
-    std::vector<uint64_t> weights_at;  // per layer: wq, wk, wv, wo, w1, w2, ln1, ln2
+    // per layer WEIGHT_SLOTS addresses: wq, wk, wv, wo, w1, w2, ln1, ln2 (a VS-Quant weight's
+    // b_scales follow its codes: dtq_model_wscales)
+    std::vector<uint64_t> weights_at;
+    static constexpr uint64_t WEIGHT_SLOTS = 8;
 };
+
+// One weight (N x K int8, the GEMM B layout) as the loader stores it: int8; with all4
+// packed 4-bit codes (two per byte along K, element 2i in the low nibble): per tensor
+// vssa::quantize_4bit_code, or, with vsq, VS-Quant's offline per-vector codes, with the
+// GEMM's b_scales (N u32 channel maxima, then the packed per-vector scales).
+struct weight_image {
+    std::vector<uint8_t> b, scales;
+};
+weight_image make_weight_image(const model_instance& m, const std::vector<int8_t>& w, uint64_t n, uint64_t k);
 model_layout plan_model(const model_instance& m, uint64_t data_base);
 
 // The reference: every op as plain loops, all in one place, on the model's integer
 // constants. `prec[l]` are the precisions layer l ran with (empty = every token 8-bit,
-// no pruning). Returns each layer's output (seq x d int8).
-std::vector<std::vector<int8_t>> reference_model(const model_instance& m, const std::vector<std::vector<uint8_t>>& prec);
+// no pruning); their 4-bit tokens are per-tensor codes (x16). With `quantized`, the
+// model's precision mode applies as the VP runs it: all4 also quantizes the linear layers
+// (activations and weights), vsq makes every 4-bit operand VS-Quant (models/vsquant's
+// quantizers and its reference GEMM). Returns each layer's output (seq x d int8).
+std::vector<std::vector<int8_t>> reference_model(const model_instance& m, const std::vector<std::vector<uint8_t>>& prec,
+                                                 bool quantized = false);
 
 // Accuracy proxy between two int8 tensors (mean / max absolute error in units of the
-// activation scale, cosine similarity) over the rows where `rows` is true (empty = all).
+// activation scale, cosine similarity) over the rows where `rows` is true and the columns
+// where `columns` is true (empty = all).
 struct accuracy {
     double mean_abs = 0, max_abs = 0, cosine = 1;
     uint64_t elements = 0;
 };
 accuracy compare_outputs(const std::vector<int8_t>& a, const std::vector<int8_t>& b, uint64_t cols,
-                         const std::vector<bool>& rows = {});
+                         const std::vector<bool>& rows = {}, const std::vector<bool>& columns = {});
 
 // Sums each command's cycles and DRAM bytes by the op in its tag (statistics ops.*), and
 // reports progress by layer.

@@ -166,6 +166,8 @@ platform::platform(const scenario_config& cfg)
     {
         attention_layer_config ac;
         ac.vssa = vssa_config_of(m_cfg, "");
+        ac.softmax = softmax_config_of(m_cfg);
+        ac.vsq = vsquant_config_of(m_cfg);
         ac.timing_only = m_cfg.mode == sim_mode::timing;
         m_attention = std::make_unique<attention_layer>(
             "attention", ac, m_dma,
@@ -178,6 +180,8 @@ platform::platform(const scenario_config& cfg)
     {
         compute_ops_config cc;
         cc.vssa = vssa_config_of(m_cfg, "");
+        cc.softmax = softmax_config_of(m_cfg);
+        cc.vsq = vsquant_config_of(m_cfg);
         cc.scratchpad_base = amap::SCRATCHPAD_BASE;
         cc.scratchpad_size = m_cfg.scratchpad.size;
         cc.accumulator_base = amap::ACCUMULATOR_BASE;
@@ -254,6 +258,8 @@ platform::platform(const scenario_config& cfg)
 
 ctrl_config platform::ctrl_config_of(const scenario_config& c) {
     ctrl_config cc;
+    cc.vsq.vector_size = static_cast<uint32_t>(c.vsquant.vector_size);
+    cc.vsq.scale_bits = static_cast<uint32_t>(c.vsquant.scale_bits);
     cc.set_region_size("SCRATCHPAD", c.scratchpad.size);
     cc.set_region_size("ACCUMULATOR", c.accumulator.size);
     cc.set_region_size("DRAM", c.dram.size);
@@ -340,13 +346,21 @@ void platform::load_model() {
                                         lay.end - amap::DRAM_BASE, m.shape.name, m.layers, m.seq, m_cfg.dram.size)});
     std::vector<dtq_layer_params> params = m.params;
     for (uint64_t l = 0; l < m.layers; ++l) {
-        const uint64_t* w = &lay.weights_at[l * 8];
+        const uint64_t* w = &lay.weights_at[l * model_layout::WEIGHT_SLOTS];
         dtq_layer_params& p = params[l];
         p.wq = w[0], p.wk = w[1], p.wv = w[2], p.wo = w[3], p.w1 = w[4], p.w2 = w[5], p.ln1_bias = w[6], p.ln2_bias = w[7];
         if (functional) {
             const layer_weights& lw = m.weights[l];
+            const uint64_t d = m.shape.d_model, f = m.shape.d_ffn;
             const std::vector<int8_t>* t[6] = {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.w1, &lw.w2};
-            for (int i = 0; i < 6; ++i) write_dram(w[i], t[i]->data(), t[i]->size());
+            const uint64_t nk[6][2] = {{d, d}, {d, d}, {d, d}, {d, d}, {f, d}, {d, f}};
+            for (int i = 0; i < 6; ++i) {  // int8, or 4-bit codes (and scales) quantized offline
+                const weight_image img = make_weight_image(m, *t[i], nk[i][0], nk[i][1]);
+                write_dram(w[i], img.b.data(), img.b.size());
+                if (!img.scales.empty())
+                    write_dram(dtq_model_wscales(w[i], static_cast<uint32_t>(nk[i][0]), static_cast<uint32_t>(nk[i][1])),
+                               img.scales.data(), img.scales.size());
+            }
             write_dram(w[6], lw.ln1_bias.data(), lw.ln1_bias.size() * 4);
             write_dram(w[7], lw.ln2_bias.data(), lw.ln2_bias.size() * 4);
         }
@@ -356,7 +370,7 @@ void platform::load_model() {
         write_dram(lay.args.x, m.x.data(), m.x.size());
         if (!m.dec_x.empty()) write_dram(lay.args.dec_x, m.dec_x.data(), m.dec_x.size());
     }
-    if (m.topk) write_dram(lay.args.prec, m.prec0.data(), m.prec0.size());
+    if (m.topk || m.all4) write_dram(lay.args.prec, m.prec0.data(), m.prec0.size());
     write_dram(DTQ_APP_DATA_ADDR, &lay.args, sizeof lay.args);
     m_ops = std::make_unique<op_accounting>();
 }
@@ -412,6 +426,17 @@ int platform::finish_model(const run_options& opt) {
                    [v = a.mean_abs] { return v; });
         g->derived("max_abs_error", "int8 units", "max |VP - all-8-bit reference|", [v = a.max_abs] { return v; });
         g->derived("cosine", "ratio", "cosine similarity of the VP's and the reference's outputs", [v = a.cosine] { return v; });
+        if (!m.outlier_dims.empty()) {  // the few outlier channels dominate the norms: the same without them
+            std::vector<bool> regular(d, true);
+            for (uint32_t c : m.outlier_dims) regular[c] = false;
+            const accuracy ar = compare_outputs(out, ref[l], d, rows, regular);
+            g->derived("mean_abs_error_without_outliers", "int8 units", "mean_abs_error over the channels that are not outliers",
+                       [v = ar.mean_abs] { return v; });
+            g->derived("max_abs_error_without_outliers", "int8 units", "max_abs_error over the channels that are not outliers",
+                       [v = ar.max_abs] { return v; });
+            g->derived("cosine_without_outliers", "ratio", "cosine over the channels that are not outliers",
+                       [v = ar.cosine] { return v; });
+        }
         r.layer_stats.push_back(std::move(g));
         if (!opt.quiet && l + 1 == m.layers)
             std::cout << fmt::format("accuracy proxy (layer {} vs all-8-bit): mean |err| {:.3f}, max |err| {:.0f} (int8 units), "

@@ -301,7 +301,7 @@ void ctrl::execute(uint32_t index) {
     c.tag = c.u32(r::desc::TAG);
     t += r::DECODE_CYCLES;
     uint64_t bad_addr = 0;
-    const uint32_t e = validate(c, m_cfg.regions, bad_addr);
+    const uint32_t e = validate(c, m_cfg.regions, bad_addr, m_cfg.vsq);
     if (e != r::err::NONE) return stop(e, bad_addr);
     wait_until(t);
     if (gen != m_generation) {
@@ -390,7 +390,7 @@ const ctrl_region* ctrl::region_of(uint64_t addr) const { return find_region(m_c
 
 // Every field of the descriptor, in order: opcode, header, reserved bytes, addresses
 // (alignment, region kind), shapes and limits, then whether each operand fits its region.
-uint32_t ctrl::validate(const command& c, const std::vector<ctrl_region>& regions, uint64_t& bad) {
+uint32_t ctrl::validate(const command& c, const std::vector<ctrl_region>& regions, uint64_t& bad, const vsq_geometry& vsq) {
     bad = c.address;
     const r::opcode_info* info = r::find_opcode(c.opcode);
     if (!info) return r::err::BAD_OPCODE;
@@ -447,11 +447,18 @@ uint32_t ctrl::validate(const command& c, const std::vector<ctrl_region>& region
         case r::op::GEMM: {
             const uint64_t m = c.u32(d::gemm::M), n = c.u32(d::gemm::N), k = c.u32(d::gemm::K);
             if (!dim_ok(m, MAX) || !dim_ok(n, MAX) || !dim_ok(k, MAX)) return r::err::BAD_SHAPE;
+            namespace cb = cmd_bits;
+            const uint32_t layout = c.u32(d::gemm::LAYOUT);
+            const bool b4 = layout & cb::GEMM_B_4BIT, vsq_b = b4 && (layout & cb::GEMM_VSQ);
+            // B_4BIT is column-major only; b_scales is required with VSQ + B_4BIT, else 0.
+            if ((layout & ~cb::GEMM_LAYOUT_ALL) || (b4 && (layout & cb::GEMM_B_ROW_MAJOR)) ||
+                vsq_b != (c.u64(d::gemm::B_SCALES) != 0))
+                return r::err::BAD_FIELD;
             add(c.u64(d::gemm::A), m * k);
-            add(c.u64(d::gemm::B), k * n);
+            add(c.u64(d::gemm::B), b4 ? n * ((k + 1) / 2) : k * n);
             add(c.u64(d::gemm::C), m * n * 4);
-            if (c.u32(d::gemm::LAYOUT) & ~1u) return r::err::BAD_FIELD;
             if (c.u64(d::gemm::PREC_LIST)) add(c.u64(d::gemm::PREC_LIST), m);
+            if (vsq_b) add(c.u64(d::gemm::B_SCALES), vsq.b_scales_bytes(n, k));
             break;
         }
         case r::op::SOFTMAX:
@@ -514,7 +521,7 @@ uint32_t ctrl::validate(const command& c, const std::vector<ctrl_region>& region
             if (!dim_ok(seq, MAX) || !dim_ok(hd, d::MAX_HEAD_DIM) || !dim_ok(heads, d::MAX_HEADS) || hd % 2)
                 return r::err::BAD_SHAPE;  // head_dim even: 4-bit tokens are packed two codes per byte
             if (k0 > seq || k1 > k0 || (k0 && !c.u64(d::attention::PREC_LIST)) || c.u16(d::attention::SCORE_SHIFT) > 62 ||
-                c.u16(d::attention::MASK) > 1)
+                (c.u16(d::attention::MODE) & ~cmd_bits::ATTN_MODE_ALL))
                 return r::err::BAD_FIELD;
             const uint64_t qkv = heads * seq * hd;
             add(c.u64(d::attention::Q), qkv);

@@ -77,8 +77,31 @@ struct ctrl_region {
     bool contains(uint64_t a) const { return a >= base && a - base < size; }
 };
 
+// Bits of descriptor fields the decoder and the units interpret (regmap.yaml docs).
+namespace cmd_bits {
+inline constexpr uint32_t GEMM_B_ROW_MAJOR = 1u;  // GEMM layout bit 0
+inline constexpr uint32_t GEMM_B_4BIT = 2u;       // GEMM layout bit 1
+inline constexpr uint32_t GEMM_VSQ = 4u;          // GEMM layout bit 2
+inline constexpr uint32_t GEMM_LAYOUT_ALL = 7u;
+inline constexpr uint32_t ATTN_CAUSAL = 1u;       // ATTENTION mode bit 0
+inline constexpr uint32_t ATTN_VSQ = 2u;          // ATTENTION mode bit 1
+inline constexpr uint32_t ATTN_MODE_ALL = 3u;
+}  // namespace cmd_bits
+
+// The VS-Quant PE's parameters (scenario keys vsquant.*): the size of a GEMM's b_scales
+// operand depends on them.
+struct vsq_geometry {
+    uint32_t vector_size = 16;  // V
+    uint32_t scale_bits = 8;    // M
+    // Bytes of b_scales for N channels of K: N u32 channel maxima + N rows of packed scales.
+    uint64_t b_scales_bytes(uint64_t n, uint64_t k) const {
+        return n * 4 + n * (((k + vector_size - 1) / vector_size * scale_bits + 7) / 8);
+    }
+};
+
 struct ctrl_config {
     uint64_t ctrl_base = regs::CTRL_BASE;  // bus address of the register window (ERR_ADDR of register errors)
+    vsq_geometry vsq;                      // for the extent of a GEMM's b_scales
     // Defaults: every memory region of the address map at its full window size.
     // platform/ sets the sizes it actually instantiates (set_region_size).
     std::vector<ctrl_region> regions = default_regions();
@@ -128,7 +151,8 @@ public:
     // The command decoder, free of state and of SystemC (tests and fuzz/ call it directly):
     // checks a fetched descriptor against the register map, the limits and `regions`;
     // returns an ERR_* code (NONE = valid) and in `bad` the address ERR_ADDR reports.
-    static uint32_t validate(const command& c, const std::vector<ctrl_region>& regions, uint64_t& bad);
+    static uint32_t validate(const command& c, const std::vector<ctrl_region>& regions, uint64_t& bad,
+                             const vsq_geometry& vsq = {});
     // Placeholder cost of an opcode without a handler (regmap.yaml `cost`).
     static uint64_t placeholder_cycles(const command& c);
 

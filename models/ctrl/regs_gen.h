@@ -270,6 +270,7 @@ inline constexpr uint32_t M = 0x28;
 inline constexpr uint32_t N = 0x2c;
 inline constexpr uint32_t K = 0x30;
 inline constexpr uint32_t LAYOUT = 0x34;
+inline constexpr uint32_t B_SCALES = 0x38;
 }  // namespace gemm
 namespace softmax {
 inline constexpr uint32_t SRC = 0x08;
@@ -344,7 +345,7 @@ inline constexpr uint32_t HEADS = 0x36;
 inline constexpr uint32_t K0 = 0x38;
 inline constexpr uint32_t K1 = 0x3a;
 inline constexpr uint32_t SCORE_SHIFT = 0x3c;
-inline constexpr uint32_t MASK = 0x3e;
+inline constexpr uint32_t MODE = 0x3e;
 }  // namespace attention
 namespace marker {
 inline constexpr uint32_t VALUE = 0x08;
@@ -406,6 +407,7 @@ inline constexpr desc_field GEMM_FIELDS[] = {
     {"n", 0x2c, 4, false, 0, 1, false},
     {"k", 0x30, 4, false, 0, 1, false},
     {"layout", 0x34, 4, false, 0, 1, false},
+    {"b_scales", 0x38, 8, true, (1u << unsigned(region_kind::local)) | (1u << unsigned(region_kind::linebuf)) | (1u << unsigned(region_kind::dram)), 4, true},
 };
 inline constexpr desc_field SOFTMAX_FIELDS[] = {
     {"src", 0x08, 8, true, (1u << unsigned(region_kind::local)) | (1u << unsigned(region_kind::linebuf)) | (1u << unsigned(region_kind::dram)), 4, false},
@@ -480,7 +482,7 @@ inline constexpr desc_field ATTENTION_FIELDS[] = {
     {"k0", 0x38, 2, false, 0, 1, false},
     {"k1", 0x3a, 2, false, 0, 1, false},
     {"score_shift", 0x3c, 2, false, 0, 1, false},
-    {"mask", 0x3e, 2, false, 0, 1, false},
+    {"mode", 0x3e, 2, false, 0, 1, false},
 };
 inline constexpr desc_field MARKER_FIELDS[] = {
     {"value", 0x08, 4, false, 0, 1, false},
@@ -502,7 +504,7 @@ inline constexpr opcode_info OPCODES[] = {
     {"NOP", op::NOP, nullptr, 0, "0 cycles", "does nothing"},
     {"DMA", op::DMA, DMA_FIELDS, 6, "16 + ceil(rows * row_bytes / 64) cycles", "1-D (rows = 1) or 2-D copy between memory regions"},
     {"FETCH_QKV", op::FETCH_QKV, FETCH_QKV_FIELDS, 6, "16 + count + ceil(count * row_bytes / 64) cycles", "gather token rows named by a token-id list (u16 ids, reordered low precision first by firmware) from DRAM into a line buffer"},
-    {"GEMM", op::GEMM, GEMM_FIELDS, 8, "16 + ceil(M * N * K / 256) cycles", "VSSA matrix multiply C[MxN] (int32, row-major) = A[MxK] (int8, row-major) x B[KxN] (int8, column-major unless layout.B_ROW_MAJOR); per-token A-row precision: 0 = the row is skipped (C row written 0), 4 = the row's int8 values are quantized to 4-bit codes on the fly (8x4 PE mode, products x16 in the 8-bit domain), 8 = int8 (docs/encoder.md#gemm)"},
+    {"GEMM", op::GEMM, GEMM_FIELDS, 9, "16 + ceil(M * N * K / 256) cycles", "VSSA matrix multiply C[MxN] (int32, row-major, in the 8-bit domain: units of the int8 operands' scales) = A[MxK] (int8, row-major) x B[KxN] (int8, column-major unless layout.B_ROW_MAJOR; 4-bit codes with layout.B_4BIT); per-token A-row precision: 0 = the row is skipped (C row written 0), 4 = the row's int8 values are quantized to 4-bit on the fly (per tensor: code = value / 16, products x16; or VS-Quant with layout.VSQ), 8 = int8 (docs/encoder.md#gemm, docs/vsquant.md#in-the-platform)"},
     {"SOFTMAX", op::SOFTMAX, SOFTMAX_FIELDS, 11, "16 + ceil(rows * cols / 16) cycles", "I-BERT i-softmax per row: int32 scores -> int8 probabilities (y = prob x 2^7, at most 127); scale S = 2^-param0 / sqrt(param1)"},
     {"LAYERNORM", op::LAYERNORM, LAYERNORM_FIELDS, 11, "16 + ceil(rows * cols / 16) cycles", "I-BERT i-LayerNorm per row: int32 -> int32 y_norm + bias_int (gamma enters the output scale; docs/encoder.md)"},
     {"GELU", op::GELU, GELU_FIELDS, 11, "16 + ceil(rows * cols / 16) cycles", "I-BERT i-GELU, element-wise: int8 x -> int32 x * (erf + shift_int) with b_int, c_int, shift_int from the input scale (docs/encoder.md)"},

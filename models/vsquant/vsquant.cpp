@@ -181,6 +181,78 @@ std::vector<double> dequantize(const std::vector<int64_t>& acc, const tensor& a,
     return out;
 }
 
+std::vector<int64_t> gemm_scaled(const int8_t* a, const uint16_t* sa, const int8_t* bt, const uint16_t* sb, uint64_t M,
+                                 uint64_t N, uint64_t K, uint32_t vector_size) {
+    if (vector_size < 1) throw std::invalid_argument("vsquant gemm_scaled: vector_size must be >= 1");
+    std::vector<int64_t> acc(M * N, 0);
+    if (M == 0 || N == 0 || K == 0) return acc;
+    if (a == nullptr || bt == nullptr) throw std::invalid_argument("vsquant gemm_scaled: null operand");
+    const uint64_t V = sa || sb ? vector_size : K, nv = (K + V - 1) / V;  // no scales: one vector
+    const uint64_t vs = (K + vector_size - 1) / vector_size;              // scales per row
+    // B transposed to K x N: the inner loop runs over n, contiguous (vectorizes).
+    std::vector<int16_t> b(K * N);
+    for (uint64_t n = 0; n < N; ++n)
+        for (uint64_t k = 0; k < K; ++k) b[k * N + n] = bt[n * K + k];
+    std::vector<int32_t> dot(N);
+    for (uint64_t m = 0; m < M; ++m) {
+        int64_t* out = &acc[m * N];
+        const int8_t* ar = a + m * K;
+        for (uint64_t v = 0; v < nv; ++v) {
+            std::fill(dot.begin(), dot.end(), 0);
+            const uint64_t lo = v * V, hi = std::min(K, lo + V);
+            for (uint64_t k = lo; k < hi; ++k) {  // |dot| <= 128 * 128 * V: int32 for V < 131072
+                const int32_t x = ar[k];
+                if (x == 0) continue;
+                const int16_t* br = &b[k * N];
+                for (uint64_t n = 0; n < N; ++n) dot[n] += x * int32_t{br[n]};
+            }
+            const int64_t s_a = sa ? sa[m * vs + v] : 1;
+            if (s_a == 0) continue;
+            if (sb)
+                for (uint64_t n = 0; n < N; ++n) out[n] += int64_t{dot[n]} * s_a * sb[n * vs + v];
+            else
+                for (uint64_t n = 0; n < N; ++n) out[n] += int64_t{dot[n]} * s_a;
+        }
+    }
+    return acc;
+}
+
+int64_t rescale(int64_t x, int64_t num, int64_t den) {
+    if (den <= 0) throw std::invalid_argument("vsquant rescale: the denominator must be positive");
+    return div_round_half_even(i128{x} * num, den);
+}
+
+std::vector<uint8_t> pack_scales(const uint16_t* s, uint64_t rows, uint64_t vectors, uint32_t scale_bits) {
+    const uint64_t rb = (vectors * scale_bits + 7) / 8;
+    std::vector<uint8_t> p(rows * rb, 0);
+    for (uint64_t r = 0; r < rows; ++r)
+        for (uint64_t v = 0; v < vectors; ++v) {
+            const uint32_t x = s[r * vectors + v];
+            if (x >> scale_bits) throw std::invalid_argument("vsquant pack_scales: a scale does not fit scale_bits");
+            for (uint32_t b = 0; b < scale_bits; ++b)
+                if (x >> b & 1u) {
+                    const uint64_t bit = v * scale_bits + b;
+                    p[r * rb + bit / 8] |= static_cast<uint8_t>(1u << (bit % 8));
+                }
+        }
+    return p;
+}
+
+std::vector<uint16_t> unpack_scales(const uint8_t* p, uint64_t rows, uint64_t vectors, uint32_t scale_bits) {
+    const uint64_t rb = (vectors * scale_bits + 7) / 8;
+    std::vector<uint16_t> s(rows * vectors, 0);
+    for (uint64_t r = 0; r < rows; ++r)
+        for (uint64_t v = 0; v < vectors; ++v) {
+            uint32_t x = 0;
+            for (uint32_t b = 0; b < scale_bits; ++b) {
+                const uint64_t bit = v * scale_bits + b;
+                x |= static_cast<uint32_t>(p[r * rb + bit / 8] >> (bit % 8) & 1u) << b;
+            }
+            s[r * vectors + v] = static_cast<uint16_t>(x);
+        }
+    return s;
+}
+
 uint64_t gemm_cycles(uint64_t m, uint64_t n, uint64_t k, uint32_t array_rows, uint32_t array_cols, uint32_t arrays,
                      uint32_t scale_stages) {
     if (array_rows == 0 || array_cols == 0 || arrays == 0) throw std::invalid_argument("vsquant gemm_cycles: array sizes must be >= 1");

@@ -77,6 +77,29 @@ std::vector<int64_t> gemm(const tensor& a, const tensor& w);
 // real[m][n] = acc[m][n] * gamma_a(m) * gamma_w(n).
 std::vector<double> dequantize(const std::vector<int64_t>& acc, const tensor& a, const tensor& w);
 
+// ---- in the platform (docs/vsquant.md#in-the-platform) -----------------------------------
+// The accumulator of a GEMM whose operands may carry per-vector scales: a is M x K, bt is
+// N x K (values: int8, or 4-bit codes), sa / sb their scales (rows x ceil(K / V), row-major)
+// or nullptr (every scale 1: an int8 or per-tensor operand);
+//   acc[m][n] = sum over vectors v of sa[m][v] sb[n][v] sum_{k in v} a[m][k] bt[n][k]
+// exact in int64 (for two VS-Quant operands this is gemm(a, w) above). A vectorized
+// kernel for the platform's GEMM commands; tests check it against gemm().
+std::vector<int64_t> gemm_scaled(const int8_t* a, const uint16_t* sa, const int8_t* bt, const uint16_t* sb, uint64_t M,
+                                 uint64_t N, uint64_t K, uint32_t vector_size);
+// round_half_even(x * num / den) for den > 0, exact (the rescale of an accumulator into
+// the 8-bit domain: num / den = the product of the operands' gamma / int8 scale).
+int64_t rescale(int64_t x, int64_t num, int64_t den);
+// gamma / int8 scale of a VS-Quant operand whose coarse max is `amax` (int8 units):
+// amax / (7 (2^M - 1)), as num / den.
+struct ratio {
+    int64_t num, den;
+};
+inline ratio gamma_ratio(int64_t amax, const config& c) { return {amax, int64_t{QMAX} * c.scale_max()}; }
+// M-bit scales of `rows` rows of `vectors` scales, packed LSB first per row into
+// scale_row_bytes bytes (docs/vsquant.md#in-the-platform); unpack is the inverse.
+std::vector<uint8_t> pack_scales(const uint16_t* s, uint64_t rows, uint64_t vectors, uint32_t scale_bits);
+std::vector<uint16_t> unpack_scales(const uint8_t* p, uint64_t rows, uint64_t vectors, uint32_t scale_bits);
+
 // ---- timing: VS-Quant PE variant of the VSSA (docs/timing-model.md#vs-quant-pe) ---------
 // A tile of R x C PEs and K MACs per PE, all 4x4-bit (1 cycle per step, no stall): the
 // uniform VSSA tile 1 + (K + R + C - 2) + R plus `scale_stages` drain cycles: the last

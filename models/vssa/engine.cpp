@@ -320,7 +320,7 @@ gemm_result run_gemm(const vssa_config& cfg, const gemm_op& op) {
                 size_t arr = tile % res.array_cycles.size();
                 if (cfg.schedule == tile_schedule::greedy)
                     arr = static_cast<size_t>(std::min_element(res.array_cycles.begin(), res.array_cycles.end()) - res.array_cycles.begin());
-                res.array_cycles[arr] += t.cycles;
+                res.array_cycles[arr] += t.cycles + op.scale_stages;
                 res.macs += t.macs;
                 for (int m = 0; m < 3; ++m) res.macs_by_mode[m] += t.macs_by_mode[m];
                 res.busy_pe_cycles += t.busy_pe_cycles;

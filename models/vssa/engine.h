@@ -44,6 +44,9 @@ struct gemm_op {
     std::vector<uint8_t> row_bits, col_bits, k_bits;  // 0 (pruned), 4 or 8
     const int8_t* a = nullptr;   // M x K, null in timing mode
     const int8_t* bt = nullptr;  // N x K
+    // VS-Quant PE (docs/timing-model.md#vs-quant-pe): drain cycles every tile adds for the
+    // scale-multiply stage (vsquant::SCALE_STAGES); 0 = the plain VSSA.
+    uint32_t scale_stages = 0;
 };
 
 struct gemm_result {

@@ -37,6 +37,10 @@ typedef struct dtq_attention_args {
 #define DTQ_MODEL_TOPK 2u               /* flags: DTQAtten precisions (top-k engines) */
 #define DTQ_MODEL_UNFUSED 4u            /* flags: attention as GEMM, SOFTMAX, GEMM per head (8-bit only) */
 #define DTQ_MODEL_HOST_NONLINEAR 8u     /* flags: softmax, LayerNorm, GELU on the host core (implies UNFUSED) */
+#define DTQ_MODEL_ALL4 16u              /* flags: every token 4-bit (prec list all 4, no top-k); the linear layers'
+                                           A rows 4-bit and their weights stored 4-bit (GEMM layout B_4BIT) */
+#define DTQ_MODEL_VSQ 32u               /* flags: the 4-bit operands are VS-Quant (GEMM layout VSQ with the
+                                           weights' b_scales, ATTENTION mode VSQ with int8 token slots) */
 #define DTQ_MODEL_DECODE_MARKER 0x4445434Fu /* MARKER value: the decode starts ("DECO") */
 
 /* Descriptor tags the app puts on its commands: (layer << 8) | op. The VP sums cycles and
@@ -59,7 +63,9 @@ typedef struct dtq_rq {
 } dtq_rq;
 
 typedef struct dtq_layer_params {
-    uint64_t wq, wk, wv, wo, w1, w2; /* weights as GEMM B operands: N x K int8 (column-major K x N) */
+    uint64_t wq, wk, wv, wo, w1, w2; /* weights as GEMM B operands: N x K int8 (column-major K x N); with
+                                        DTQ_MODEL_ALL4 N x ceil(K / 2) bytes of packed 4-bit codes, and with
+                                        DTQ_MODEL_VSQ their b_scales behind them (dtq_model_wscales) */
     uint64_t ln1_bias, ln2_bias;     /* d_model int32 bias_int of the two LayerNorms */
     dtq_rq qkv;                      /* projection (int32) -> Q/K/V int8 */
     dtq_rq attn;                     /* attention output (int32, 8-bit domain) -> int8 */
@@ -73,6 +79,12 @@ typedef struct dtq_layer_params {
     int32_t ln2_shift;
     uint32_t k0, k1;                 /* this layer's top-k: kept tokens, of which 8-bit */
 } dtq_layer_params;
+
+/* DTQ_MODEL_ALL4 | DTQ_MODEL_VSQ: the GEMM b_scales of a weight at w (N channels of K) follow
+ * its packed codes at the next 4-byte boundary. */
+static inline uint64_t dtq_model_wscales(uint64_t w, uint32_t n, uint32_t k) {
+    return w + (((uint64_t)n * ((k + 1u) / 2u) + 3u) & ~(uint64_t)3u);
+}
 
 typedef struct dtq_model_args {
     uint32_t magic;        /* DTQ_MODEL_ARGS_MAGIC */

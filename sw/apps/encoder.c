@@ -3,7 +3,7 @@
  * and dtq_model_args in DRAM. Per layer:
  *   Q/K/V = requant(x Wq/Wk/Wv)          3 GEMM + 3 x heads REQUANT (into the ATTENTION
  *                                         token slots, 4-bit tokens packed)
- *   a = ATTENTION(Q, K, V)                fused: Q x K^T, i-softmax, P x V, top-k engines
+ *   a = ATTENTION(Q, K, V)                fused: Q x K^T, softmax, P x V, top-k engines
  *   x1 = LN(requant(a) Wo + x)            REQUANT per head, GEMM, RESADD, LAYERNORM, REQUANT
  *   y = LN(GELU(x1 W1) W2 + x1)           GEMM, REQUANT, GELU, REQUANT, GEMM, RESADD, LAYERNORM, REQUANT
  * Decoders (DTQ_MODEL_CAUSAL) run the prefill with the causal mask and keep K and V of
@@ -12,6 +12,8 @@
  * DTQ_MODEL_UNFUSED (8-bit models) replaces ATTENTION by the same three commands per head
  * (the survey's no-fusion assumption, Table 5); DTQ_MODEL_HOST_NONLINEAR also runs
  * softmax, LayerNorm and GELU on this core (the survey's Gemmini baseline, dtq_hostmath.h).
+ * DTQ_MODEL_ALL4 runs every token 4-bit (attention and linear layers, weights stored 4-bit),
+ * DTQ_MODEL_VSQ makes the 4-bit operands VS-Quant (docs/vsquant.md#in-the-platform).
  * Every command carries the tag (layer << 8) | op (enum dtq_model_op). */
 #include "apps.h"
 #include "dtq_driver.h"
@@ -111,6 +113,22 @@ static int gemm(uint32_t layer, uint32_t op, uint64_t a, uint64_t b, uint64_t c,
     return submit(&cmd, layer, op);
 }
 
+/* A GEMM against weights w (column-major N x K): int8, or, with DTQ_MODEL_ALL4, packed
+ * 4-bit codes (per tensor, or VS-Quant with their scales behind them). */
+static int wgemm(uint32_t layer, uint32_t op, uint64_t a, uint64_t w, uint64_t c, uint64_t prec_list, uint32_t m, uint32_t n,
+                 uint32_t k) {
+    dtq_cmd cmd;
+    dtq_cmd_gemm(&cmd, a, w, c, prec_list, m, n, k);
+    if (A.flags & DTQ_MODEL_ALL4) {
+        cmd.u.gemm.layout = DTQ_GEMM_B_4BIT;
+        if (A.flags & DTQ_MODEL_VSQ) {
+            cmd.u.gemm.layout |= DTQ_GEMM_VSQ;
+            cmd.u.gemm.b_scales = dtq_model_wscales(w, n, k);
+        }
+    }
+    return submit(&cmd, layer, op);
+}
+
 #define TRY(x)                  \
     do {                        \
         int rc_ = (x);          \
@@ -121,15 +139,15 @@ static int gemm(uint32_t layer, uint32_t op, uint64_t a, uint64_t b, uint64_t c,
  * x (int8) the block input, the attention output already requantized in A.tmp. */
 static int ffn_half(uint32_t l, uint64_t x, uint64_t out, uint32_t rows, uint64_t rowprec) {
     const uint32_t d = A.d_model, f = A.d_ffn;
-    TRY(gemm(l, DTQ_OPTAG_OUT_PROJ, A.tmp, P.wo, A.acc, rowprec, rows, d, d, 0));
+    TRY(wgemm(l, DTQ_OPTAG_OUT_PROJ, A.tmp, P.wo, A.acc, rowprec, rows, d, d));
     TRY(vec(DTQ_OP_RESADD, l, A.acc, A.acc, rows, d, P.res1.m, P.res1.e, 0, 0, x, P.res1_id.m, P.res1_id.e));
     TRY(nonlinear(DTQ_OP_LAYERNORM, l, A.acc, A.acc, rows, d, P.ln1_shift, 0, P.ln1_bias, 0, 0));
     TRY(requant(l, A.acc, A.x1, rows, d, P.ln1, 0, 0, 0));
-    TRY(gemm(l, DTQ_OPTAG_FFN_W1, A.x1, P.w1, A.acc, rowprec, rows, f, d, 0));
+    TRY(wgemm(l, DTQ_OPTAG_FFN_W1, A.x1, P.w1, A.acc, rowprec, rows, f, d));
     TRY(requant(l, A.acc, A.tmp, rows, f, P.ffn1, 0, 0, 0));
     TRY(nonlinear(DTQ_OP_GELU, l, A.tmp, A.acc, rows, f, P.gelu_b, P.gelu_c, 0, P.gelu_shift, 0));
     TRY(requant(l, A.acc, A.tmp, rows, f, P.gelu, 0, 0, 0));
-    TRY(gemm(l, DTQ_OPTAG_FFN_W2, A.tmp, P.w2, A.acc, rowprec, rows, d, f, 0));
+    TRY(wgemm(l, DTQ_OPTAG_FFN_W2, A.tmp, P.w2, A.acc, rowprec, rows, d, f));
     TRY(vec(DTQ_OP_RESADD, l, A.acc, A.acc, rows, d, P.res2.m, P.res2.e, 0, 0, A.x1, P.res2_id.m, P.res2_id.e));
     TRY(nonlinear(DTQ_OP_LAYERNORM, l, A.acc, A.acc, rows, d, P.ln2_shift, 0, P.ln2_bias, 0, 0));
     TRY(requant(l, A.acc, out, rows, d, P.ln2, 0, 0, 0));
@@ -145,16 +163,21 @@ static int prefill_layer(uint32_t l, uint64_t x, uint64_t out) {
     const uint32_t s = A.seq, d = A.d_model, dh = A.head_dim, heads = A.heads;
     const int causal = (A.flags & DTQ_MODEL_CAUSAL) != 0;
     const uint64_t w[3] = {P.wq, P.wk, P.wv}, slots[3] = {A.q, A.k, A.v};
-    const uint64_t prec_list = (A.flags & DTQ_MODEL_TOPK) ? A.prec : 0;
-    /* Pruned tokens skip the GEMMs (keep list), except a decoder's projections: its KV
-     * cache holds every token. */
-    const uint64_t rowprec = (A.flags & DTQ_MODEL_TOPK) ? A.keep : 0;
+    /* The ATTENTION's token precisions: DTQAtten's (rewritten by the top-k engines) or
+     * every token 4-bit (DTQ_MODEL_ALL4, written once by the loader). */
+    const uint64_t prec_list = (A.flags & (DTQ_MODEL_TOPK | DTQ_MODEL_ALL4)) ? A.prec : 0;
+    /* GEMM rows: pruned tokens skip the GEMMs (keep list), except a decoder's projections:
+     * its KV cache holds every token; with DTQ_MODEL_ALL4 every row is 4-bit. */
+    const uint64_t rowprec = (A.flags & DTQ_MODEL_TOPK) ? A.keep : (A.flags & DTQ_MODEL_ALL4) ? A.prec : 0;
+    /* Q/K/V token slots: 4-bit tokens packed, or, VS-Quant, int8 for every kept token (the
+     * attention unit quantizes the 4-bit ones on load). */
+    const uint64_t slot_prec = (A.flags & DTQ_MODEL_VSQ) ? ((A.flags & DTQ_MODEL_TOPK) ? A.keep : 0) : prec_list;
     uint32_t x_, h;
     dtq_cmd c;
     for (x_ = 0; x_ < 3; x_++) {
-        TRY(gemm(l, DTQ_OPTAG_QKV_PROJ, x, w[x_], A.acc, causal ? 0 : rowprec, s, d, d, 0));
+        TRY(wgemm(l, DTQ_OPTAG_QKV_PROJ, x, w[x_], A.acc, causal ? 0 : rowprec, s, d, d));
         for (h = 0; h < heads; h++) {
-            TRY(requant(l, A.acc + (uint64_t)h * dh * 4, slots[x_] + (uint64_t)h * s * dh, s, dh, P.qkv, d * 4, dh, prec_list));
+            TRY(requant(l, A.acc + (uint64_t)h * dh * 4, slots[x_] + (uint64_t)h * s * dh, s, dh, P.qkv, d * 4, dh, slot_prec));
             if (causal && x_ > 0)
                 TRY(requant(l, A.acc + (uint64_t)h * dh * 4, cache_slot(x_ == 1 ? A.kcache : A.vcache, l, h, 0), s, dh, P.qkv,
                             d * 4, dh, 0));
@@ -166,12 +189,12 @@ static int prefill_layer(uint32_t l, uint64_t x, uint64_t out) {
             TRY(gemm(l, DTQ_OPTAG_QK, A.q + hs, A.k + hs, A.scores, 0, s, s, dh, 0));
             TRY(nonlinear(DTQ_OP_SOFTMAX, l, A.scores, A.probs, s, s, (int32_t)(A.score_shift ? A.score_shift : 10),
                           (int32_t)dh, 0, causal, 0));
-            TRY(gemm(l, DTQ_OPTAG_SV, A.probs, A.v + hs, A.attn_out + hs * 4, 0, s, dh, s, 1u /* B_ROW_MAJOR */));
+            TRY(gemm(l, DTQ_OPTAG_SV, A.probs, A.v + hs, A.attn_out + hs * 4, 0, s, dh, s, DTQ_GEMM_B_ROW_MAJOR));
         }
     } else {
         dtq_cmd_attention(&c, A.q, A.k, A.v, A.attn_out, prec_list, s, (uint16_t)dh, (uint16_t)heads,
                           (uint16_t)(prec_list ? P.k0 : 0), (uint16_t)(prec_list ? P.k1 : 0), (uint16_t)A.score_shift);
-        c.u.attention.mask = causal ? 1 : 0;
+        c.u.attention.mode = (uint16_t)((causal ? DTQ_ATTN_CAUSAL : 0u) | ((A.flags & DTQ_MODEL_VSQ) ? DTQ_ATTN_VSQ : 0u));
         TRY(submit(&c, l, DTQ_OPTAG_ATTENTION));
     }
     for (h = 0; h < heads; h++)
@@ -184,7 +207,7 @@ static int decode_layer(uint32_t t, uint32_t l, uint64_t x, uint64_t out) {
     const uint64_t w[3] = {P.wq, P.wk, P.wv};
     uint32_t x_, h;
     for (x_ = 0; x_ < 3; x_++) {
-        TRY(gemm(l, DTQ_OPTAG_QKV_PROJ, x, w[x_], A.acc, 0, 1, d, d, 0));
+        TRY(wgemm(l, DTQ_OPTAG_QKV_PROJ, x, w[x_], A.acc, 0, 1, d, d));
         for (h = 0; h < heads; h++) {
             const uint64_t src = A.acc + (uint64_t)h * dh * 4;
             const uint64_t dst = x_ == 0 ? A.q + (uint64_t)h * dh : cache_slot(x_ == 1 ? A.kcache : A.vcache, l, h, pos);
@@ -196,7 +219,7 @@ static int decode_layer(uint32_t t, uint32_t l, uint64_t x, uint64_t out) {
         TRY(nonlinear(DTQ_OP_SOFTMAX, l, A.scores, A.probs, 1, pos + 1, (int32_t)(A.score_shift ? A.score_shift : 10),
                       (int32_t)dh, 0, 0, 0));
         TRY(gemm(l, DTQ_OPTAG_SV, A.probs, cache_slot(A.vcache, l, h, 0), A.attn_out + (uint64_t)h * dh * 4, 0, 1, dh, pos + 1,
-                 1u /* layout bit 0: B_ROW_MAJOR */));
+                 DTQ_GEMM_B_ROW_MAJOR));
     }
     TRY(requant(l, A.attn_out, A.tmp, 1, d, P.attn, 0, 0, 0));
     return ffn_half(l, x, out, 1, 0);
@@ -235,9 +258,11 @@ int dtq_app_encoder(void) {
         dtq_printf("encoder: init failed: %s\n", dtq_strerror(rc));
         return 1;
     }
-    dtq_printf("encoder: %u layers, seq %u, d_model %u, %u heads x %u, FFN %u%s%s\n", (unsigned)A.layers, (unsigned)A.seq,
+    dtq_printf("encoder: %u layers, seq %u, d_model %u, %u heads x %u, FFN %u%s%s%s\n", (unsigned)A.layers, (unsigned)A.seq,
                (unsigned)A.d_model, (unsigned)A.heads, (unsigned)A.head_dim, (unsigned)A.d_ffn,
-               (A.flags & DTQ_MODEL_CAUSAL) ? ", causal" : "", (A.flags & DTQ_MODEL_TOPK) ? ", DTQAtten precisions" : ", 8-bit");
+               (A.flags & DTQ_MODEL_CAUSAL) ? ", causal" : "",
+               (A.flags & DTQ_MODEL_TOPK) ? ", DTQAtten precisions" : (A.flags & DTQ_MODEL_ALL4) ? ", all 4-bit" : ", 8-bit",
+               (A.flags & DTQ_MODEL_VSQ) ? ", VS-Quant" : "");
     t0 = dtq_now_cycles();
     for (l = 0; l < A.layers; l++) {
         dtq_rd_block(A.params + l * lp, &P, sizeof P);

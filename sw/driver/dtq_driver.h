@@ -82,6 +82,13 @@ const char *dtq_err_name(uint32_t code);  /* "BAD_OPCODE", ... */
 const char *dtq_err_desc(uint32_t code);  /* one sentence */
 const char *dtq_strerror(int rc);         /* driver return codes */
 
+/* Bits of GEMM `layout` and ATTENTION `mode` (docs/registers.md). */
+#define DTQ_GEMM_B_ROW_MAJOR 1u /* B is K x N row-major */
+#define DTQ_GEMM_B_4BIT 2u      /* B holds packed 4-bit codes (column-major) */
+#define DTQ_GEMM_VSQ 4u         /* 4-bit operands are VS-Quant (b_scales with B_4BIT) */
+#define DTQ_ATTN_CAUSAL 1u      /* causal mask */
+#define DTQ_ATTN_VSQ 2u         /* 4-bit tokens are VS-Quant, quantized on load from int8 slots */
+
 /* Descriptor builders (zero the descriptor first: reserved bytes must be 0). */
 void dtq_cmd_clear(dtq_cmd *c, uint8_t opcode);
 void dtq_cmd_nop(dtq_cmd *c);

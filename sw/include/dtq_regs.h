@@ -270,7 +270,7 @@
 #define DTQ_OP_NOP 0x00u /* does nothing */
 #define DTQ_OP_DMA 0x01u /* 1-D (rows = 1) or 2-D copy between memory regions */
 #define DTQ_OP_FETCH_QKV 0x02u /* gather token rows named by a token-id list (u16 ids, reordered low precision first by firmware) from DRAM into a line buffer */
-#define DTQ_OP_GEMM 0x03u /* VSSA matrix multiply C[MxN] (int32, row-major) = A[MxK] (int8, row-major) x B[KxN] (int8, column-major unless layout.B_ROW_MAJOR); per-token A-row precision: 0 = the row is skipped (C row written 0), 4 = the row's int8 values are quantized to 4-bit codes on the fly (8x4 PE mode, products x16 in the 8-bit domain), 8 = int8 (docs/encoder.md#gemm) */
+#define DTQ_OP_GEMM 0x03u /* VSSA matrix multiply C[MxN] (int32, row-major, in the 8-bit domain: units of the int8 operands' scales) = A[MxK] (int8, row-major) x B[KxN] (int8, column-major unless layout.B_ROW_MAJOR; 4-bit codes with layout.B_4BIT); per-token A-row precision: 0 = the row is skipped (C row written 0), 4 = the row's int8 values are quantized to 4-bit on the fly (per tensor: code = value / 16, products x16; or VS-Quant with layout.VSQ), 8 = int8 (docs/encoder.md#gemm, docs/vsquant.md#in-the-platform) */
 #define DTQ_OP_SOFTMAX 0x04u /* I-BERT i-softmax per row: int32 scores -> int8 probabilities (y = prob x 2^7, at most 127); scale S = 2^-param0 / sqrt(param1) */
 #define DTQ_OP_LAYERNORM 0x05u /* I-BERT i-LayerNorm per row: int32 -> int32 y_norm + bias_int (gamma enters the output scale; docs/encoder.md) */
 #define DTQ_OP_GELU 0x06u /* I-BERT i-GELU, element-wise: int8 x -> int32 x * (erf + shift_int) with b_int, c_int, shift_int from the input scale (docs/encoder.md) */
@@ -314,6 +314,7 @@
 #define DTQ_DESC_GEMM_N_OFFSET 0x2cu
 #define DTQ_DESC_GEMM_K_OFFSET 0x30u
 #define DTQ_DESC_GEMM_LAYOUT_OFFSET 0x34u
+#define DTQ_DESC_GEMM_B_SCALES_OFFSET 0x38u
 #define DTQ_DESC_SOFTMAX_SRC_OFFSET 0x08u
 #define DTQ_DESC_SOFTMAX_DST_OFFSET 0x10u
 #define DTQ_DESC_SOFTMAX_ROWS_OFFSET 0x18u
@@ -376,7 +377,7 @@
 #define DTQ_DESC_ATTENTION_K0_OFFSET 0x38u
 #define DTQ_DESC_ATTENTION_K1_OFFSET 0x3au
 #define DTQ_DESC_ATTENTION_SCORE_SHIFT_OFFSET 0x3cu
-#define DTQ_DESC_ATTENTION_MASK_OFFSET 0x3eu
+#define DTQ_DESC_ATTENTION_MODE_OFFSET 0x3eu
 #define DTQ_DESC_MARKER_VALUE_OFFSET 0x08u
 #define DTQ_DESC_RESADD_SRC_OFFSET 0x08u
 #define DTQ_DESC_RESADD_DST_OFFSET 0x10u
@@ -411,14 +412,14 @@ typedef struct dtq_args_fetch_qkv {
 } dtq_args_fetch_qkv;
 typedef struct dtq_args_gemm {
     uint64_t a; /* A, M x K int8 */
-    uint64_t b; /* B, K x N int8 (column-major) */
+    uint64_t b; /* B, K x N int8 (column-major); with layout.B_4BIT N columns of ceil(K / 2) bytes of 4-bit codes (element 2i in the low nibble) */
     uint64_t c; /* C, M x N int32 */
     uint64_t prec_list; /* M precision bytes (0/4/8) or 0 = all 8-bit */
     uint32_t m; /* rows of A and C (1..MAX_DIM) */
     uint32_t n; /* columns of B and C (1..MAX_DIM) */
     uint32_t k; /* inner dimension (1..MAX_DIM) */
-    uint32_t layout; /* bit 0 B_ROW_MAJOR: B is K x N row-major (a token-major V or KV cache) instead of column-major; other bits reserved (BAD_FIELD) */
-    uint8_t reserved0[8];
+    uint32_t layout; /* bit 0 B_ROW_MAJOR: B is K x N row-major (a token-major V or KV cache) instead of column-major; bit 1 B_4BIT: B holds 4-bit codes (column-major only; 4x4 PE mode with 4-bit A rows, 8x4 with 8-bit ones); bit 2 VSQ: the 4-bit operands are VS-Quant (A's 4-bit rows get per-vector scales at run time, B's codes come with b_scales) instead of per tensor (code = int8 value / 16); other bits reserved (BAD_FIELD) */
+    uint64_t b_scales; /* layout.VSQ with B_4BIT (required): N u32 channel maxima A (B's int8 channel max |w|, 0..128: gamma = S_B A / (7 (2^M - 1))), then N rows of ceil(ceil(K / V) M / 8) bytes of M-bit per-vector scales (V = vsquant.vector_size, M = vsquant.scale_bits, packed LSB first); otherwise 0 */
 } dtq_args_gemm;
 typedef struct dtq_args_softmax {
     uint64_t src; /* rows x cols input: int32 (SOFTMAX, LAYERNORM, REQUANT, RESADD) or int8 (GELU) */
@@ -447,10 +448,10 @@ typedef struct dtq_args_topk {
     uint8_t reserved0[16];
 } dtq_args_topk;
 typedef struct dtq_args_attention {
-    uint64_t q; /* Q, heads x seq token slots of head_dim bytes: an 8-bit token holds head_dim int8 values, a 4-bit token head_dim / 2 bytes of packed 4-bit codes (element 2i in the low nibble) at the start of its slot; pruned tokens are not read */
+    uint64_t q; /* Q, heads x seq token slots of head_dim bytes: an 8-bit token holds head_dim int8 values, a 4-bit token head_dim / 2 bytes of packed 4-bit codes (element 2i in the low nibble) at the start of its slot (mode.VSQ: head_dim int8 values, like an 8-bit token); pruned tokens are not read */
     uint64_t k; /* K, same layout */
     uint64_t v; /* V, same layout */
-    uint64_t out; /* output, heads x seq x head_dim int32 = P x V in the 8-bit domain (a 4-bit V code counts x16); rows of pruned tokens are 0 */
+    uint64_t out; /* output, heads x seq x head_dim int32 = P x V in the 8-bit domain (a 4-bit V code counts x16; VS-Quant: the 4-bit tokens' partial sum rounded into it); rows of pruned tokens are 0 */
     uint64_t prec_list; /* seq precision bytes (0/4/8) of this layer, or 0 = all 8-bit; when k0 != 0 it is overwritten with the next layer's precisions (and must not be 0) */
     uint32_t seq; /* sequence length (1..MAX_DIM) */
     uint16_t head_dim; /* head dimension (2..MAX_HEAD_DIM, even) */
@@ -458,7 +459,7 @@ typedef struct dtq_args_attention {
     uint16_t k0; /* tokens kept for the next layer (0 = no top-k, else 1..seq; at most the tokens kept in this layer) */
     uint16_t k1; /* of those, 8-bit (0..k0) */
     uint16_t score_shift; /* softmax input scale S = 2^-score_shift / sqrt(head_dim) (the product of the Q and K scales); 0 = 10, i.e. Q and K scales 2^-5; at most 62 */
-    uint16_t mask; /* 0: none; 1: causal (query i attends to keys j <= i, GPT-2); other values BAD_FIELD */
+    uint16_t mode; /* bit 0 CAUSAL: query i attends to keys j <= i (GPT-2); bit 1 VSQ: the 4-bit tokens are VS-Quant: every kept token's slot holds head_dim int8 values and the attention unit quantizes the 4-bit ones on load (Q and K per vector along head_dim, V per vector of consecutive 4-bit tokens along the reduction; docs/vsquant.md#in-the-platform); other bits reserved (BAD_FIELD) */
 } dtq_args_attention;
 typedef struct dtq_args_marker {
     uint32_t value; /* value for MARKER_VALUE */
@@ -509,6 +510,7 @@ typedef char dtq_check_gemm_m[(offsetof(dtq_cmd, u.gemm.m) == DTQ_DESC_GEMM_M_OF
 typedef char dtq_check_gemm_n[(offsetof(dtq_cmd, u.gemm.n) == DTQ_DESC_GEMM_N_OFFSET) ? 1 : -1];
 typedef char dtq_check_gemm_k[(offsetof(dtq_cmd, u.gemm.k) == DTQ_DESC_GEMM_K_OFFSET) ? 1 : -1];
 typedef char dtq_check_gemm_layout[(offsetof(dtq_cmd, u.gemm.layout) == DTQ_DESC_GEMM_LAYOUT_OFFSET) ? 1 : -1];
+typedef char dtq_check_gemm_b_scales[(offsetof(dtq_cmd, u.gemm.b_scales) == DTQ_DESC_GEMM_B_SCALES_OFFSET) ? 1 : -1];
 typedef char dtq_check_softmax_src[(offsetof(dtq_cmd, u.softmax.src) == DTQ_DESC_SOFTMAX_SRC_OFFSET) ? 1 : -1];
 typedef char dtq_check_softmax_dst[(offsetof(dtq_cmd, u.softmax.dst) == DTQ_DESC_SOFTMAX_DST_OFFSET) ? 1 : -1];
 typedef char dtq_check_softmax_rows[(offsetof(dtq_cmd, u.softmax.rows) == DTQ_DESC_SOFTMAX_ROWS_OFFSET) ? 1 : -1];
@@ -571,7 +573,7 @@ typedef char dtq_check_attention_heads[(offsetof(dtq_cmd, u.attention.heads) == 
 typedef char dtq_check_attention_k0[(offsetof(dtq_cmd, u.attention.k0) == DTQ_DESC_ATTENTION_K0_OFFSET) ? 1 : -1];
 typedef char dtq_check_attention_k1[(offsetof(dtq_cmd, u.attention.k1) == DTQ_DESC_ATTENTION_K1_OFFSET) ? 1 : -1];
 typedef char dtq_check_attention_score_shift[(offsetof(dtq_cmd, u.attention.score_shift) == DTQ_DESC_ATTENTION_SCORE_SHIFT_OFFSET) ? 1 : -1];
-typedef char dtq_check_attention_mask[(offsetof(dtq_cmd, u.attention.mask) == DTQ_DESC_ATTENTION_MASK_OFFSET) ? 1 : -1];
+typedef char dtq_check_attention_mode[(offsetof(dtq_cmd, u.attention.mode) == DTQ_DESC_ATTENTION_MODE_OFFSET) ? 1 : -1];
 typedef char dtq_check_marker_value[(offsetof(dtq_cmd, u.marker.value) == DTQ_DESC_MARKER_VALUE_OFFSET) ? 1 : -1];
 typedef char dtq_check_resadd_src[(offsetof(dtq_cmd, u.resadd.src) == DTQ_DESC_RESADD_SRC_OFFSET) ? 1 : -1];
 typedef char dtq_check_resadd_dst[(offsetof(dtq_cmd, u.resadd.dst) == DTQ_DESC_RESADD_DST_OFFSET) ? 1 : -1];

@@ -71,6 +71,22 @@ TEST_CASE("config errors: constraints between keys", "[config][errors]") {
           "s.yaml:3:29: workload.dma_stream.chunk_bytes: expected at most scratchpad.size (262144), got 1048576\n");
 }
 
+TEST_CASE("config errors: precision modes and the vsquant and softmax keys", "[config][errors]") {
+    CHECK(errors_of("name: t\nworkload:\n  kind: model\n  model: {name: gpt2, precision: vsquant}\n") ==
+          "s.yaml:4:34: workload.model.precision: expected 8bit or dtqatten for gpt2 (a decoder): the 4-bit and VS-Quant "
+          "modes run encoders only (bert-base, bert-large), got vsquant\n");
+    CHECK(errors_of("name: t\nworkload:\n  kind: model\n  model: {precision: 4bit, attention: unfused}\n").find(
+              "workload.model.precision: expected 8bit with workload.model.attention unfused") != std::string::npos);
+    CHECK(errors_of("name: t\nsoftmax: {mode: softermax}\nworkload:\n  kind: model\n  model: {precision: 8bit, nonlinear: host}\n") ==
+          "s.yaml:2:17: softmax.mode: expected ibert with workload.model.nonlinear host: the host's math library implements "
+          "I-BERT's i-softmax only, got softermax\n");
+    CHECK(errors_of("name: t\nsoftmax: {mode: exp}\n") == "s.yaml:2:17: softmax.mode: expected one of ibert, softermax, got 'exp'\n");
+    CHECK(errors_of("name: t\nvsquant: {scale_bits: 5}\n") == "s.yaml:2:23: vsquant.scale_bits: expected 4, 6 or 8, got 5\n");
+    CHECK(errors_of("name: t\nvsquant: {vector_size: 0}\n") ==
+          "s.yaml:2:24: vsquant.vector_size: expected an unsigned integer in [1, 1024], got 0\n");
+    CHECK(errors_of("name: t\nworkload:\n  kind: model\n  model: {precision: dtqatten_vsquant, outliers: true}\n") == "");
+}
+
 TEST_CASE("config errors: --set and includes", "[config][errors]") {
     CHECK(errors_of("name: t\n", {"dram.size=[1"}).find("--set dram.size=[1: dram.size: cannot parse the value: ") == 0);
     // A chain of ten includes: a.yaml -> i1.yaml -> ... -> i9.yaml.

@@ -387,3 +387,61 @@ TEST_CASE("driver: bad ring arguments give DTQ_EINVAL, an unreadable ID DTQ_ENOD
     CHECK(std::string(dtq_strerror(DTQ_ENODEV)) == "no DTQAtten device (ID/VERSION mismatch)");
     CHECK(std::string(dtq_strerror(DTQ_EINVAL)) == "invalid argument");
 }
+
+TEST_CASE("ctrl: GEMM layout and b_scales and ATTENTION mode bits are decoded", "[ctrl]") {
+    // The decoder alone (no elaboration): 64 MiB of DRAM as in the bench.
+    ctrl_config cc;
+    cc.set_region_size("DRAM", test::BENCH_DRAM_BYTES);
+    const uint64_t D = DTQ_APP_DATA_ADDR, end = DTQ_DRAM_BASE + test::BENCH_DRAM_BYTES;
+    const auto decode = [&](const dtq_cmd& d, uint64_t& bad) {
+        command c;
+        std::memcpy(c.raw.data(), &d, sizeof d);
+        c.opcode = d.opcode;
+        c.address = 0x40;
+        return ctrl::validate(c, cc.regions, bad, cc.vsq);
+    };
+    const auto gemm = [&](uint64_t b, uint32_t layout, uint64_t scales, uint32_t n = 8, uint32_t k = 64) {
+        dtq_cmd d;
+        dtq_cmd_gemm(&d, D, b, D + 65536, 0, 4, n, k);
+        d.u.gemm.layout = layout;
+        d.u.gemm.b_scales = scales;
+        uint64_t bad = 0;
+        const uint32_t e = decode(d, bad);
+        return std::pair{e, bad};
+    };
+    CHECK(gemm(D + 4096, DTQ_GEMM_B_4BIT, 0).first == DTQ_ERR_NONE);
+    CHECK(gemm(D + 4096, DTQ_GEMM_B_4BIT | DTQ_GEMM_VSQ, D + 8192).first == DTQ_ERR_NONE);
+    CHECK(gemm(D + 4096, DTQ_GEMM_VSQ, 0).first == DTQ_ERR_NONE);  // VS-Quant A rows against int8 B
+    CHECK(gemm(D + 4096, DTQ_GEMM_B_4BIT | DTQ_GEMM_B_ROW_MAJOR, 0).first == DTQ_ERR_BAD_FIELD);  // 4-bit B is column-major
+    CHECK(gemm(D + 4096, DTQ_GEMM_B_4BIT | DTQ_GEMM_VSQ, 0).first == DTQ_ERR_BAD_FIELD);          // VS-Quant B needs its scales
+    CHECK(gemm(D + 4096, DTQ_GEMM_B_4BIT, D + 8192).first == DTQ_ERR_BAD_FIELD);                 // scales without VS-Quant
+    CHECK(gemm(D + 4096, 8u, 0).first == DTQ_ERR_BAD_FIELD);                                     // reserved layout bit
+    CHECK(gemm(D + 4096, DTQ_GEMM_B_4BIT | DTQ_GEMM_VSQ, D + 8194).first == DTQ_ERR_BAD_ALIGN);   // b_scales is u32-aligned
+    // Extents by hand, N = 8, K = 64: a 4-bit B is 8 x 32 = 256 bytes (int8: 512); b_scales
+    // 8 x 4 channel maxima + 8 rows of 64 / 16 = 4 one-byte scales = 64 bytes.
+    CHECK(gemm(end - 256, DTQ_GEMM_B_4BIT, 0).first == DTQ_ERR_NONE);
+    CHECK(gemm(end - 256, 0, 0) == std::pair{uint32_t{DTQ_ERR_CAPACITY}, end - 256});
+    CHECK(gemm(D + 4096, DTQ_GEMM_B_4BIT | DTQ_GEMM_VSQ, end - 64).first == DTQ_ERR_NONE);
+    CHECK(gemm(D + 4096, DTQ_GEMM_B_4BIT | DTQ_GEMM_VSQ, end - 60) == std::pair{uint32_t{DTQ_ERR_CAPACITY}, end - 60});
+    // With 4-bit scales and V = 32 the rows are ceil(2 x 4 / 8) = 1 byte: 8 x 4 + 8 = 40 bytes.
+    cc.vsq.vector_size = 32;
+    cc.vsq.scale_bits = 4;
+    CHECK(gemm(D + 4096, DTQ_GEMM_B_4BIT | DTQ_GEMM_VSQ, end - 40).first == DTQ_ERR_NONE);
+    CHECK(gemm(D + 4096, DTQ_GEMM_B_4BIT | DTQ_GEMM_VSQ, end - 36).first == DTQ_ERR_CAPACITY);
+
+    const auto attention = [&](uint16_t mode) {
+        dtq_cmd d;
+        dtq_cmd_attention(&d, D, D + 65536, D + 131072, D + 196608, 0, 16, 64, 2, 0, 0, 0);
+        d.u.attention.mode = mode;
+        uint64_t bad = 0;
+        return decode(d, bad);
+    };
+    CHECK(attention(0) == DTQ_ERR_NONE);
+    CHECK(attention(DTQ_ATTN_CAUSAL) == DTQ_ERR_NONE);
+    CHECK(attention(DTQ_ATTN_VSQ) == DTQ_ERR_NONE);
+    CHECK(attention(DTQ_ATTN_CAUSAL | DTQ_ATTN_VSQ) == DTQ_ERR_NONE);
+    CHECK(attention(4) == DTQ_ERR_BAD_FIELD);
+    // the C and C++ names of the bits agree
+    static_assert(DTQ_GEMM_B_ROW_MAJOR == cmd_bits::GEMM_B_ROW_MAJOR && DTQ_GEMM_B_4BIT == cmd_bits::GEMM_B_4BIT &&
+                  DTQ_GEMM_VSQ == cmd_bits::GEMM_VSQ && DTQ_ATTN_CAUSAL == cmd_bits::ATTN_CAUSAL && DTQ_ATTN_VSQ == cmd_bits::ATTN_VSQ);
+}

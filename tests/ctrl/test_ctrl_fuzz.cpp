@@ -92,7 +92,15 @@ fuzz_cmd valid_command(std::mt19937_64& rng, uint8_t opcode) {
             c.u.fetch_qkv.token_list = D; c.u.fetch_qkv.src = D + 4096; c.u.fetch_qkv.dst = DTQ_QBUF_BASE;
             c.u.fetch_qkv.count = a; c.u.fetch_qkv.row_bytes = 4 * b;
             break;
-        case DTQ_OP_GEMM: dtq_cmd_gemm(&c, D, D + 4096, D + 8192, rng() % 2 ? 0 : D + 65536, a, b, k); break;
+        case DTQ_OP_GEMM: {
+            dtq_cmd_gemm(&c, D, D + 4096, D + 8192, rng() % 2 ? 0 : D + 65536, a, b, k);
+            // every valid layout: B_ROW_MAJOR, 4-bit B (per tensor or VS-Quant with its b_scales), VSQ alone
+            static const uint32_t layouts[] = {0, DTQ_GEMM_B_ROW_MAJOR, DTQ_GEMM_B_4BIT, DTQ_GEMM_B_4BIT | DTQ_GEMM_VSQ,
+                                               DTQ_GEMM_VSQ, DTQ_GEMM_B_ROW_MAJOR | DTQ_GEMM_VSQ};
+            c.u.gemm.layout = layouts[rng() % 6];
+            if ((c.u.gemm.layout & DTQ_GEMM_B_4BIT) && (c.u.gemm.layout & DTQ_GEMM_VSQ)) c.u.gemm.b_scales = D + 196608;
+            break;
+        }
         case DTQ_OP_SOFTMAX: case DTQ_OP_LAYERNORM: case DTQ_OP_GELU: case DTQ_OP_REQUANT: case DTQ_OP_RESADD:
             c.u.softmax.src = D; c.u.softmax.dst = D + 65536; c.u.softmax.rows = a; c.u.softmax.cols = b;
             // the parameter ranges of each vector op (docs/registers.md)
@@ -130,6 +138,7 @@ fuzz_cmd valid_command(std::mt19937_64& rng, uint8_t opcode) {
             c.u.attention.k1 = static_cast<uint16_t>(c.u.attention.k0 ? rng() % (c.u.attention.k0 + 1u) : 0);
             c.u.attention.prec_list = c.u.attention.k0 || rng() % 2 ? D + 262144 : 0;
             c.u.attention.score_shift = static_cast<uint16_t>(rng() % 63);
+            c.u.attention.mode = static_cast<uint16_t>(rng() % 4);  // CAUSAL, VSQ
             break;
         case DTQ_OP_MARKER: c.u.marker.value = static_cast<uint32_t>(rng()); break;
         default: break;  // NOP, FENCE

@@ -4,6 +4,8 @@
 // constants. One elaboration per TEST_CASE.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include "apps.h"
 #include "common/stats.h"
 #include "platform/config.h"
@@ -166,4 +168,112 @@ TEST_CASE("accuracy proxy compares kept rows", "[model]") {
     CHECK(first.cosine == Approx(1.0));
     // cosine by hand: (1 + 4 + 15 + 0) / (sqrt(30) sqrt(30)) = 20 / 30
     CHECK(all.cosine == Approx(20.0 / 30.0));
+    // column 0 only (the outlier channels left out): elements 1 vs 1 and 3 vs 5
+    const accuracy col0 = compare_outputs(a, b, 2, {}, {true, false});
+    CHECK(col0.elements == 2);
+    CHECK(col0.mean_abs == Approx(1.0));
+    CHECK(col0.max_abs == 2);
+    CHECK(col0.cosine == Approx(16.0 / std::sqrt(10.0 * 26.0)));
+}
+
+// ---- 4-bit and VS-Quant precision modes (docs/vsquant.md#in-the-platform) -------------
+
+namespace {
+
+// One BERT-Base layer in a precision mode against the reference run in the same mode
+// (reference_model with `quantized`: models/vsquant's quantizers and reference GEMM,
+// plain loops), and against the all-8-bit reference (the accuracy proxy's figures).
+struct mode_run {
+    accuracy acc;
+    double tokens4 = 0, tokens8 = 0, pruned = 0, next4 = 0;
+};
+
+mode_run check_mode(const std::string& precision, uint64_t seq, const std::string& extra = "") {
+    const scenario_config cfg = model_cfg("bert-base", seq, precision, 0, ", outliers: true" + extra);
+    platform p(cfg);
+    REQUIRE(p.run(quiet()) == EXIT_OK);
+    const model_instance m = make_model(cfg, true);
+    const model_layout lay = plan_model(m, DTQ_APP_DATA_ADDR);
+    std::vector<uint8_t> prec(seq);
+    p.read_dram(lay.args.prec_log, prec.data(), seq);
+    const std::vector<uint8_t> ran = m.topk ? prec : m.prec0;  // the precisions layer 0 ran with
+    const std::vector<int8_t> out = read8(p, lay.args.outputs, seq * 768);
+    CHECK(out == reference_model(m, {ran}, true)[0]);
+    if (m.all4 || m.vsq)  // the mode's quantizers matter: DTQAtten's arithmetic on the same precisions differs
+        CHECK(out != reference_model(m, {ran}, false)[0]);
+    std::vector<bool> rows(seq);
+    for (uint64_t t = 0; t < seq; ++t) rows[t] = ran[t] != 0;
+    return {compare_outputs(out, reference_model(m, {})[0], 768, rows), stat("attention.tokens_4bit"),
+            stat("attention.tokens_8bit"), stat("attention.tokens_pruned"), stat("attention.next_tokens_4bit")};
+}
+
+}  // namespace
+
+TEST_CASE("encoder layer per-tensor 4-bit equals the reference and stays close to 8-bit", "[model][vsquant]") {
+    const mode_run r = check_mode("4bit", 24);
+    CHECK(r.acc.cosine < 1.0);
+    CHECK(r.acc.cosine > 0.5);
+    // every token 4-bit, no top-k
+    CHECK(r.tokens4 == 24);
+    CHECK(r.next4 == 0);
+}
+
+TEST_CASE("encoder layer VS-Quant 4-bit equals the reference and stays close to 8-bit", "[model][vsquant]") {
+    const mode_run r = check_mode("vsquant", 24);
+    CHECK(r.acc.cosine < 1.0);
+    CHECK(r.acc.cosine > 0.5);
+    CHECK(r.tokens4 == 24);
+}
+
+TEST_CASE("encoder layer DTQAtten with VS-Quant tokens equals the reference and stays close to 8-bit", "[model][vsquant]") {
+    const mode_run r = check_mode("dtqatten_vsquant", 32);
+    CHECK(r.acc.cosine < 1.0);
+    CHECK(r.acc.cosine > 0.5);
+    CHECK(r.tokens4 > 0);  // every path is exercised
+    CHECK(r.tokens8 > 0);
+    CHECK(r.pruned > 0);
+}
+
+// ---- softmax.mode (docs/softermax.md) ----------------------------------------------------
+
+namespace {
+
+scenario_config softermax_cfg(const std::string& model_keys) {
+    const std::string yaml = "name: model_test\nseed: 5\nmode: functional\nsoftmax: {mode: softermax}\n"
+                             "vssa: {rows: 8, cols: 8, arrays: 2}\n"
+                             "workload:\n  kind: model\n  model: {name: bert-base, layers: 1, " + model_keys + "}\n";
+    return config_schema::get().load_string(yaml, "test.yaml");
+}
+
+}  // namespace
+
+TEST_CASE("encoder layer with the Softermax unit equals the reference with Softermax", "[model][softmax]") {
+    const scenario_config cfg = softermax_cfg("seq: 32, precision: dtqatten");
+    platform p(cfg);
+    REQUIRE(p.run(quiet()) == EXIT_OK);
+    const model_instance m = make_model(cfg, true);
+    REQUIRE(m.softmax == softmax::softmax_mode::softermax);
+    const model_layout lay = plan_model(m, DTQ_APP_DATA_ADDR);
+    std::vector<uint8_t> prec(32);
+    p.read_dram(lay.args.prec_log, prec.data(), 32);
+    const std::vector<int8_t> out = read8(p, lay.args.outputs, 32 * 768);
+    CHECK(out == reference_model(m, {prec})[0]);
+    model_instance ib = m;  // the mode matters: the i-softmax reference differs
+    ib.softmax = softmax::softmax_mode::ibert;
+    CHECK(reference_model(ib, {prec})[0] != out);
+    // The ATTENTION's softmax: per head nk rows of nk kept scores, 2 passes of 16 lanes + 8
+    // cycles of latency per row (docs/softermax.md#timing).
+    const uint64_t nk = static_cast<uint64_t>(std::count_if(prec.begin(), prec.end(), [](uint8_t b) { return b != 0; }));
+    CHECK(stat("attention.softmax_busy_cycles") == 12 * nk * (2 * ((nk + 15) / 16) + 8));
+}
+
+TEST_CASE("unfused attention with the Softermax unit equals the reference and charges 2 passes", "[model][softmax]") {
+    const scenario_config cfg = softermax_cfg("seq: 16, precision: 8bit, attention: unfused");
+    platform p(cfg);
+    REQUIRE(p.run(quiet()) == EXIT_OK);
+    const model_instance m = make_model(cfg, true);
+    const model_layout lay = plan_model(m, DTQ_APP_DATA_ADDR);
+    CHECK(read8(p, lay.args.outputs, 16 * 768) == reference_model(m, {})[0]);
+    // 12 SOFTMAX commands of 16 rows x 16 scores: 16 x (2 x 1 + 8) cycles each
+    CHECK(stat("compute.softmax_busy_cycles") == 12 * 16 * (2 * 1 + 8));
 }

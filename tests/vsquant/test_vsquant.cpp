@@ -316,3 +316,62 @@ TEST_CASE("vsquant: scale-factor and DRAM bytes by hand", "[vsquant]") {
     // V = K: one scale per row.
     CHECK(scale_row_bytes(768, cfg_of(768, 4)) == 1);
 }
+
+TEST_CASE("vsquant: gemm_scaled equals gemm and plain loops for every operand mix", "[vsquant]") {
+    std::mt19937_64 rng(77);
+    for (const auto& [v, m, M, N, K] : {std::tuple{16u, 8u, 7u, 9u, 72u}, {5u, 4u, 3u, 4u, 23u}, {37u, 6u, 2u, 3u, 37u},
+                                        {64u, 8u, 4u, 5u, 16u}, {1u, 8u, 3u, 2u, 5u}}) {
+        const config c = cfg_of(v, m);
+        const tensor a = random_tensor(M, K, c, rng), w = random_tensor(N, K, c, rng);
+        // both operands VS-Quant: the library's reference GEMM
+        CHECK(gemm_scaled(a.q.data(), a.s.data(), w.q.data(), w.s.data(), M, N, K, v) == gemm(a, w));
+        // int8 values on one side (scale 1), or on both (a plain integer GEMM), by plain loops
+        std::vector<int8_t> x(M * K);
+        for (auto& e : x) e = static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
+        std::vector<int64_t> one(M * N, 0), none(M * N, 0);
+        for (uint64_t i = 0; i < M; ++i)
+            for (uint64_t j = 0; j < N; ++j)
+                for (uint64_t k = 0; k < K; ++k) {
+                    one[i * N + j] += int64_t{x[i * K + k]} * w.q[j * K + k] * w.scale(j, k / v);
+                    none[i * N + j] += int64_t{x[i * K + k]} * w.q[j * K + k];
+                }
+        CHECK(gemm_scaled(x.data(), nullptr, w.q.data(), w.s.data(), M, N, K, v) == one);
+        CHECK(gemm_scaled(x.data(), nullptr, w.q.data(), nullptr, M, N, K, v) == none);
+    }
+    // int8 extremes: 128 x 128 x 3 = 49152 per element
+    const std::vector<int8_t> lo(3, -128);
+    CHECK(gemm_scaled(lo.data(), nullptr, lo.data(), nullptr, 1, 1, 3, 16) == std::vector<int64_t>{49152});
+    CHECK_THROWS_AS(gemm_scaled(lo.data(), nullptr, lo.data(), nullptr, 1, 1, 3, 0), std::invalid_argument);
+}
+
+TEST_CASE("vsquant: rescale rounds half to even exactly", "[vsquant]") {
+    CHECK(rescale(5, 1, 2) == 2);     // 2.5 -> 2
+    CHECK(rescale(7, 1, 2) == 4);     // 3.5 -> 4
+    CHECK(rescale(-5, 1, 2) == -2);   // -2.5 -> -2
+    CHECK(rescale(-7, 1, 2) == -4);   // -3.5 -> -4
+    CHECK(rescale(10, 127, 1785) == 1);  // 1270 / 1785 = 0.711
+    CHECK(rescale(-10, 127, 1785) == -1);
+    // a product beyond int64 before the division: (2^62) x 1785 / 1785
+    CHECK(rescale(int64_t{1} << 62, 1785, 1785) == int64_t{1} << 62);
+    const ratio r = gamma_ratio(127, cfg_of(16, 8));
+    CHECK(r.num == 127);
+    CHECK(r.den == 7 * 255);
+    CHECK_THROWS_AS(rescale(1, 1, 0), std::invalid_argument);
+}
+
+TEST_CASE("vsquant: scales pack LSB first and unpack to the same values", "[vsquant]") {
+    // 6-bit scales 1, 63, 5 at bits 0-5, 6-11, 12-17: byte 0 = bit 0 + bits 6, 7 = 0xC1; byte 1 =
+    // bits 8-11 (63) + bits 12, 14 (5) = 0x5F; byte 2 = bits 16, 17 = 0 (18 bits, 3 bytes)
+    const uint16_t s[3] = {1, 63, 5};
+    const std::vector<uint8_t> p = pack_scales(s, 1, 3, 6);
+    CHECK(p == std::vector<uint8_t>{0xC1, 0x5F, 0x00});
+    CHECK(unpack_scales(p.data(), 1, 3, 6) == std::vector<uint16_t>{1, 63, 5});
+    // 4-bit: two per byte, two rows of 3 -> 2 bytes per row
+    const uint16_t t[6] = {1, 2, 3, 15, 0, 9};
+    const std::vector<uint8_t> q = pack_scales(t, 2, 3, 4);
+    CHECK(q == std::vector<uint8_t>{0x21, 0x03, 0x0F, 0x09});
+    CHECK(unpack_scales(q.data(), 2, 3, 4) == std::vector<uint16_t>(t, t + 6));
+    CHECK(pack_scales(t, 2, 3, 8) == std::vector<uint8_t>{1, 2, 3, 15, 0, 9});
+    const uint16_t big[1] = {16};
+    CHECK_THROWS_AS(pack_scales(big, 1, 1, 4), std::invalid_argument);
+}
