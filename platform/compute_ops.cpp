@@ -71,6 +71,15 @@ uint64_t compute_ops::timed_read(uint64_t addr, uint8_t* data, uint64_t len, uin
     return m_clk.cycles(sc_time_stamp() + d);
 }
 
+uint64_t compute_ops::read_precisions(uint64_t addr, std::vector<uint8_t>& bits, uint64_t at) {
+    const uint64_t t = timed_read(addr, bits.data(), bits.size(), at);
+    for (uint64_t i = 0; i < bits.size(); ++i)
+        if (bits[i] != 0 && bits[i] != 4 && bits[i] != 8)
+            throw unit_error(rg::err::UNIT_ERROR, addr + i,
+                             fmt::format("precision of row {} is {}, expected 0, 4 or 8", i, bits[i]));
+    return t;
+}
+
 // One DMA descriptor (timing only: the data moves by debug transport), issued in order, one
 // per cycle, as the attention pipeline's DMA does. DMA busy = union of [start, end).
 uint64_t compute_ops::dma(const dma_descriptor& d, uint64_t at, compute_report& rep) {
@@ -164,11 +173,7 @@ command_outcome compute_ops::gemm(const command& c) {
         uint64_t t = c.start_cycle;
         std::vector<uint8_t> bits(M, 8);
         if (prec) {
-            t = timed_read(prec, bits.data(), M, t);
-            for (uint64_t i = 0; i < M; ++i)
-                if (bits[i] != 0 && bits[i] != 4 && bits[i] != 8)
-                    throw unit_error(rg::err::UNIT_ERROR, prec + i,
-                                     fmt::format("precision of row {} is {}, expected 0, 4 or 8", i, bits[i]));
+            t = read_precisions(prec, bits, t);
         }
         // A VS-Quant GEMM drains every tile through the scale-multiply stage when it has a
         // VS-Quant operand (docs/timing-model.md#vs-quant-pe).
@@ -380,14 +385,10 @@ command_outcome compute_ops::vector(const command& c) {
         uint64_t t = c.start_cycle;
         std::vector<uint8_t> bits(rows, 8);
         if (opc == rg::op::REQUANT && aux) {
-            t = timed_read(aux, bits.data(), rows, t);
-            for (uint64_t i = 0; i < rows; ++i) {
-                if (bits[i] != 0 && bits[i] != 4 && bits[i] != 8)
-                    throw unit_error(rg::err::UNIT_ERROR, aux + i,
-                                     fmt::format("precision of row {} is {}, expected 0, 4 or 8", i, bits[i]));
+            t = read_precisions(aux, bits, t);
+            for (uint64_t i = 0; i < rows; ++i)
                 if (bits[i] == 4 && cols % 2)
                     throw unit_error(rg::err::UNIT_ERROR, aux + i, fmt::format("row {} is 4-bit but cols = {} is odd", i, cols));
-            }
         }
         // Chunks of rows: each stream (input, residual, output) gets a quarter of the scratchpad.
         const uint64_t quarter = m_cfg.scratchpad_size / 4, widest = cols * std::max(in_b, out_b);

@@ -80,6 +80,8 @@ private:
     void read_rows(uint64_t addr, uint64_t rows, uint64_t row_bytes, uint64_t stride, uint8_t* dst);
     void write_rows(uint64_t addr, uint64_t rows, uint64_t row_bytes, uint64_t stride, const uint8_t* src);
     uint64_t timed_read(uint64_t addr, uint8_t* data, uint64_t len, uint64_t at);
+    // A precision list of bits.size() rows (timed read); throws unit_error unless each is 0, 4 or 8.
+    uint64_t read_precisions(uint64_t addr, std::vector<uint8_t>& bits, uint64_t at);
     command_outcome finish(compute_report& rep, unsigned unit);
     command_outcome failure(const command& c, const std::exception& e);
     bool in_dram(uint64_t a) const { return a >= m_cfg.dram_base && a - m_cfg.dram_base < m_cfg.dram_size; }
