@@ -222,6 +222,8 @@ config_schema::config_schema() {
     u64("bus.latency_cycles", [](auto& c) -> auto& { return c.bus.latency_cycles; }, "cycles", 0, 1000, "added to every routed transaction");
     u64("dma.setup_cycles", [](auto& c) -> auto& { return c.dma.setup_cycles; }, "cycles", 0, 100000, "per descriptor, before the first request");
     u64("dma.burst_bytes", [](auto& c) -> auto& { return c.dma.burst_bytes; }, "bytes", 4, 1 * M, "largest single bus transaction");
+    boolean("dma.trains", [](auto& c) -> auto& { return c.dma.trains; },
+            "timing mode: send a descriptor's bursts as one burst train per side (same timing and statistics, faster to simulate; docs/performance.md#timing-mode)");
 
     for (auto [name, member] : {std::pair{"scratchpad", &scenario_config::scratchpad}, {"accumulator", &scenario_config::accumulator},
                                 {"linebuf", &scenario_config::linebuf}}) {

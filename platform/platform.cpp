@@ -156,6 +156,13 @@ platform::platform(const scenario_config& cfg)
         m_faults->out.bind(m_bus.in);
     } else {
         m_dma.mem.bind(m_bus.in);
+        // The memories, whose targets all take burst trains (not through the injector).
+        m_dma.set_train_ranges({{amap::DRAM_BASE, m_cfg.dram.size},
+                                {amap::SCRATCHPAD_BASE, m_cfg.scratchpad.size},
+                                {amap::ACCUMULATOR_BASE, m_cfg.accumulator.size},
+                                {amap::QBUF_BASE, m_cfg.linebuf.size},
+                                {amap::KBUF_BASE, m_cfg.linebuf.size},
+                                {amap::VBUF_BASE, m_cfg.linebuf.size}});
     }
     m_ctrl.mem.bind(m_bus.in);
     m_host.mem.bind(m_bus.in);

@@ -3,6 +3,8 @@
 #include "common/timing_only.h"
 #include "common/trace.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace dtq {
@@ -19,7 +21,8 @@ dma::dma(const sc_module_name& name, const dma_config& cfg, const clock& clk)
       m_descriptors(m_stats.counter("descriptors", "count", "descriptors completed or failed")),
       m_bytes(m_stats.counter("bytes", "bytes", "bytes copied")),
       m_busy_cycles(m_stats.counter("busy_cycles", "cycles", "sum over descriptors of start-to-done cycles")),
-      m_errors(m_stats.counter("errors", "count", "descriptors stopped by an error response")) {}
+      m_errors(m_stats.counter("errors", "count", "descriptors stopped by an error response")),
+      m_trains(m_stats.counter("train_descriptors", "count", "timing-only descriptors sent as burst trains (dma.trains)")) {}
 
 bool dma::burst(bool write, uint64_t addr, uint64_t len, uint8_t* data, bool timing_only_, uint64_t at,
                 uint64_t& done, dma_result& r) {
@@ -40,6 +43,59 @@ bool dma::burst(bool write, uint64_t addr, uint64_t len, uint8_t* data, bool tim
     return true;
 }
 
+int dma::train_range(uint64_t addr, uint64_t rows, uint64_t row_bytes, uint64_t stride, uint64_t& extent) const {
+    uint64_t span = 0;
+    if (rows == 0 || row_bytes == 0 || __builtin_mul_overflow(rows - 1, stride, &span) ||
+        __builtin_add_overflow(span, row_bytes, &extent) || extent > UINT32_MAX)
+        return -1;
+    for (size_t i = 0; i < m_train_ranges.size(); ++i) {
+        const range& g = m_train_ranges[i];
+        if (addr >= g.base && addr - g.base < g.size && extent <= g.size - (addr - g.base)) return static_cast<int>(i);
+    }
+    return -1;
+}
+
+bool dma::send_train(bool write, uint64_t addr, uint64_t extent, uint64_t at, dma_result& r) {
+    tlm::tlm_generic_payload& tx = m_tx;
+    tx.set_extension(&m_ext);
+    tx.set_extension(&m_train);
+    init_payload(tx, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, addr, nullptr, extent);
+    sc_time d = m_clk.time(at) - sc_time_stamp();
+    mem->b_transport(tx, d);
+    tx.clear_extension(&m_train);
+    tx.clear_extension(&m_ext);
+    if (tx.is_response_ok() && m_train.done.size() == m_train.bursts.size()) return true;
+    // Not expected (the ranges are memories, checked above): reported at the train's start.
+    r.status = tx.is_response_ok() ? tlm::TLM_GENERIC_ERROR_RESPONSE : tx.get_response_status();
+    r.error_address = addr;
+    return false;
+}
+
+void dma::transfer_trains(const dma_descriptor& d, uint64_t src_extent, uint64_t dst_extent, uint64_t issue,
+                          uint64_t& last, dma_result& r) {
+    const uint64_t src_stride = d.src_stride ? d.src_stride : d.row_bytes;
+    const uint64_t dst_stride = d.dst_stride ? d.dst_stride : d.row_bytes;
+    auto& bursts = m_train.bursts;
+    bursts.clear();
+    for (uint64_t row = 0; row < d.rows; ++row)
+        for (uint64_t off = 0; off < d.row_bytes; off += m_cfg.burst_bytes)
+            bursts.push_back({row * src_stride + off, std::min(m_cfg.burst_bytes, d.row_bytes - off), 0});
+    // Reads: every burst requested at `issue`, as on the burst path.
+    if (!send_train(false, d.src, src_extent, issue, r)) return;
+    m_ready = m_train.done;
+    // Writes: each burst when its data arrived.
+    const uint64_t base = *std::min_element(m_ready.begin(), m_ready.end());
+    size_t i = 0;
+    for (uint64_t row = 0; row < d.rows; ++row)
+        for (uint64_t off = 0; off < d.row_bytes; off += m_cfg.burst_bytes, ++i) {
+            bursts[i].offset = row * dst_stride + off;
+            bursts[i].issue = m_ready[i] - base;
+        }
+    if (!send_train(true, d.dst, dst_extent, base, r)) return;
+    for (uint64_t w : m_train.done) last = std::max(last, w);
+    m_bytes += d.bytes();
+}
+
 dma_result dma::transfer_annotated(const dma_descriptor& d, bool timing_only_, uint64_t start_cycle) {
     dma_result r;
     r.start_cycle = start_cycle;
@@ -47,14 +103,25 @@ dma_result dma::transfer_annotated(const dma_descriptor& d, bool timing_only_, u
     uint64_t last = issue;
     const uint64_t src_stride = d.src_stride ? d.src_stride : d.row_bytes;
     const uint64_t dst_stride = d.dst_stride ? d.dst_stride : d.row_bytes;
-    for (uint64_t row = 0; row < d.rows && r.ok(); ++row) {
-        for (uint64_t off = 0; off < d.row_bytes; off += m_cfg.burst_bytes) {
-            const uint64_t n = std::min(m_cfg.burst_bytes, d.row_bytes - off);
-            uint64_t ready = 0, written = 0;
-            if (!burst(false, d.src + row * src_stride + off, n, m_buf.data(), timing_only_, issue, ready, r)) break;
-            if (!burst(true, d.dst + row * dst_stride + off, n, m_buf.data(), timing_only_, ready, written, r)) break;
-            last = std::max(last, written);
-            m_bytes += n;
+    uint64_t src_extent = 0, dst_extent = 0;
+    int src_range = -1, dst_range = -1;
+    if (timing_only_ && m_cfg.trains) {
+        src_range = train_range(d.src, d.rows, d.row_bytes, src_stride, src_extent);
+        dst_range = train_range(d.dst, d.rows, d.row_bytes, dst_stride, dst_extent);
+    }
+    if (src_range >= 0 && dst_range >= 0 && src_range != dst_range) {
+        ++m_trains;
+        transfer_trains(d, src_extent, dst_extent, issue, last, r);
+    } else {  // burst by burst
+        for (uint64_t row = 0; row < d.rows && r.ok(); ++row) {
+            for (uint64_t off = 0; off < d.row_bytes; off += m_cfg.burst_bytes) {
+                const uint64_t n = std::min(m_cfg.burst_bytes, d.row_bytes - off);
+                uint64_t ready = 0, written = 0;
+                if (!burst(false, d.src + row * src_stride + off, n, m_buf.data(), timing_only_, issue, ready, r)) break;
+                if (!burst(true, d.dst + row * dst_stride + off, n, m_buf.data(), timing_only_, ready, written, r)) break;
+                last = std::max(last, written);
+                m_bytes += n;
+            }
         }
     }
     r.done_cycle = last;

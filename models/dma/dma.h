@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/burst_train.h"
 #include "common/stats.h"
 #include "common/timing_only.h"
 
@@ -20,6 +21,10 @@ namespace dtq {
 struct dma_config {
     uint64_t setup_cycles = 10;   // descriptor decode and first request
     uint64_t burst_bytes = 256;   // largest single bus transaction
+    // Timing only: send a descriptor's bursts as one burst train per side
+    // (common/burst_train.h) where set_train_ranges allows it. Same timing and statistics,
+    // fewer transactions (docs/performance.md#timing-mode).
+    bool trains = true;
 };
 
 struct dma_descriptor {
@@ -53,11 +58,29 @@ public:
     // the caller accounts for the time (temporal decoupling).
     dma_result transfer_annotated(const dma_descriptor& d, bool timing_only, uint64_t start_cycle);
 
+    // Bus address ranges [base, base + size) of memories whose whole path accepts burst
+    // trains (set by the platform, which alone knows the map). A timing-only descriptor goes
+    // as trains when its source and its destination each lie in one of them, different ones.
+    struct range {
+        uint64_t base, size;
+    };
+    void set_train_ranges(std::vector<range> ranges) { m_train_ranges = std::move(ranges); }
+
 private:
     bool burst(bool write, uint64_t addr, uint64_t len, uint8_t* data, bool timing_only, uint64_t at,
                uint64_t& done, dma_result& r);
 
+    // The range index holding rows x row_bytes at `addr` with `stride`, or -1.
+    int train_range(uint64_t addr, uint64_t rows, uint64_t row_bytes, uint64_t stride, uint64_t& extent) const;
+    // The descriptor's bursts as two trains (read, then write at each burst's arrival).
+    void transfer_trains(const dma_descriptor& d, uint64_t src_extent, uint64_t dst_extent, uint64_t issue,
+                         uint64_t& last, dma_result& r);
+    bool send_train(bool write, uint64_t addr, uint64_t extent, uint64_t at, dma_result& r);
+
     dma_config m_cfg;
+    std::vector<range> m_train_ranges;
+    burst_train m_train;
+    std::vector<uint64_t> m_ready;  // per burst, its data arrived (train path)
     clock m_clk;
     std::vector<uint8_t> m_buf;
     tlm::tlm_generic_payload m_tx;  // reused by every burst
@@ -67,6 +90,7 @@ private:
     uint64_t& m_bytes;
     uint64_t& m_busy_cycles;
     uint64_t& m_errors;
+    uint64_t& m_trains;
 };
 
 }  // namespace dtq

@@ -1,5 +1,7 @@
 #include "memory/bus.h"
 
+#include "common/burst_train.h"
+
 #include <fmt/format.h>
 
 #include <stdexcept>
@@ -14,6 +16,7 @@ bus::bus(const sc_module_name& name, const bus_config& cfg, const clock& clk)
       out("out"),
       m_cfg(cfg),
       m_clk(clk),
+      m_latency(clk.time(cfg.latency_cycles)),
       m_stats(this->name()),
       m_transactions(m_stats.counter("transactions", "count", "transactions routed")),
       m_decode_errors(m_stats.counter("decode_errors", "count", "transactions to unmapped addresses")) {
@@ -56,8 +59,10 @@ void bus::b_transport(int, tlm::tlm_generic_payload& tx, sc_time& delay) {
     const uint64_t addr = tx.get_address();
     const int port = route(tx);
     if (port < 0) { ++m_decode_errors; return; }
-    ++m_transactions;
-    delay += m_clk.time(m_cfg.latency_cycles);
+    // A burst train (common/burst_train.h) counts as the bursts it stands for.
+    const burst_train* t = train_of(tx);
+    m_transactions += t ? t->bursts.size() : 1;
+    delay += m_latency;
     out[port]->b_transport(tx, delay);
     tx.set_address(addr);
 }

@@ -53,6 +53,7 @@ private:
 
     bus_config m_cfg;
     clock m_clk;
+    sc_core::sc_time m_latency;  // latency_cycles
     std::vector<address_range> m_ranges;
     stat_group m_stats;
     uint64_t& m_transactions;

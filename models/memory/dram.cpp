@@ -1,5 +1,6 @@
 #include "memory/dram.h"
 
+#include "common/burst_train.h"
 #include "common/timing_only.h"
 
 namespace dtq {
@@ -82,24 +83,44 @@ uint64_t dram::access_latency(uint64_t addr, uint64_t len, uint64_t& extra_busy)
     return latency;
 }
 
-void dram::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
-    if (!check(tx)) return;
-    const uint64_t addr = tx.get_address(), len = tx.get_data_length();
-    const bool is_read = tx.is_read();
-    if (!is_timing_only(tx)) {
-        if (is_read) m_store.read(addr, tx.get_data_ptr(), len);
-        else m_store.write(addr, tx.get_data_ptr(), len);
-    }
+// One access requested at cycle `at`; returns the cycle its data is done.
+uint64_t dram::access(bool is_read, uint64_t addr, uint64_t len, uint64_t at) {
     uint64_t extra_busy = 0;
     const uint64_t latency = access_latency(addr, len, extra_busy);
-    const uint64_t now = m_clk.now(delay);
-    const uint64_t start = std::max(now, m_busy_until);
+    const uint64_t start = std::max(at, m_busy_until);
     const uint64_t beats = ceil_div(len, m_cfg.bytes_per_cycle) + extra_busy;
     m_busy_until = start + beats;
     m_busy_cycles += beats;
     if (is_read) { m_bytes_read += len; ++m_reads; }
     else { m_bytes_written += len; ++m_writes; }
-    delay = m_clk.time(m_busy_until + latency) - sc_time_stamp();
+    return m_busy_until + latency;
+}
+
+void dram::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
+    if (!check(tx)) return;
+    const uint64_t addr = tx.get_address(), len = tx.get_data_length();
+    const bool is_read = tx.is_read();
+    const uint64_t now = m_clk.now(delay);
+    uint64_t done;
+    if (burst_train* t = train_of(tx)) {  // timing only: one access per burst
+        if (!train_fits(*t, len)) {
+            tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+            return;
+        }
+        t->done.resize(t->bursts.size());
+        done = now;
+        for (size_t i = 0; i < t->bursts.size(); ++i) {
+            const auto& b = t->bursts[i];
+            done = std::max(done, t->done[i] = access(is_read, addr + b.offset, b.bytes, now + b.issue));
+        }
+    } else {
+        if (!is_timing_only(tx)) {
+            if (is_read) m_store.read(addr, tx.get_data_ptr(), len);
+            else m_store.write(addr, tx.get_data_ptr(), len);
+        }
+        done = access(is_read, addr, len, now);
+    }
+    delay = m_clk.time(done) - sc_time_stamp();
     tx.set_dmi_allowed(true);
     tx.set_response_status(tlm::TLM_OK_RESPONSE);
 }

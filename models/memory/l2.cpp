@@ -1,10 +1,30 @@
 #include "memory/l2.h"
 
+#include "common/burst_train.h"
 #include "common/timing_only.h"
 
 namespace dtq {
 
 using namespace sc_core;
+
+namespace {
+
+// Bit w set when x[w] == v, w < n <= 64. Branch-free: the compiler vectorises both loops
+// (a scan with an early exit mispredicts on every miss).
+template <class T>
+uint64_t equal_mask(const T* x, T v, uint64_t n) {
+    uint64_t m = 0;
+    for (uint64_t w = 0; w < n; ++w) m |= uint64_t{x[w] == v} << w;
+    return m;
+}
+
+int64_t minimum(const int64_t* x, uint64_t n) {
+    int64_t m = x[0];
+    for (uint64_t w = 1; w < n; ++w) m = std::min(m, x[w]);
+    return m;
+}
+
+}  // namespace
 
 l2::l2(const sc_module_name& name, const l2_config& cfg, const clock& clk)
     : sc_module(name),
@@ -30,24 +50,98 @@ l2::l2(const sc_module_name& name, const l2_config& cfg, const clock& clk)
         m_set_mask = m_sets - 1;
         while ((uint64_t{1} << m_set_shift) < m_sets) ++m_set_shift;
     }
+    m_tx.set_extension(&m_ext);  // reused for every line: constructing a payload allocates
     reset();
 }
 
+// The payload would delete its extensions; m_ext is a member.
+l2::~l2() { m_tx.clear_extension(&m_ext); }
+
 void l2::reset() {
-    m_lines.assign(m_sets * m_cfg.ways, line{});
+    const uint64_t n = m_sets * m_cfg.ways;
+    m_tag.assign(n, 0);
+    m_lru.assign(n, 0);
+    m_dirty.assign(n, 0);
+    m_owner_of.assign(n, 0);
     m_stamp = 0;
     m_busy_until = 0;
 }
 
-uint64_t l2::dram_line(bool write, uint64_t line_addr, uint64_t at_cycle, tlm::tlm_response_status& st) {
-    tlm::tlm_generic_payload& tx = m_tx;  // reused: constructing a payload allocates
-    tx.set_extension(&m_ext);
-    init_payload(tx, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, line_addr, nullptr, m_cfg.line_bytes);
-    sc_time d = m_clk.time(at_cycle) - sc_time_stamp();
+void l2::add_run(std::vector<run>& runs, uint64_t line_addr) const {
+    if (!runs.empty() && runs.back().addr + runs.back().bytes == line_addr) runs.back().bytes += m_cfg.line_bytes;
+    else runs.push_back({line_addr, m_cfg.line_bytes});
+}
+
+uint64_t l2::dram_burst(bool write, uint64_t addr, uint64_t bytes, const sc_time& at, tlm::tlm_response_status& st) {
+    tlm::tlm_generic_payload& tx = m_tx;
+    init_payload(tx, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, addr, nullptr, bytes);
+    const sc_time& now = sc_time_stamp();
+    sc_time d = at - now;
     mem->b_transport(tx, d);
-    tx.clear_extension(&m_ext);
     if (!tx.is_response_ok()) st = tx.get_response_status();
-    return m_clk.cycles(sc_time_stamp() + d);
+    return m_clk.cycles(now + d);
+}
+
+// One access of `len` bytes requested at cycle `at` (tags, LRU, DRAM traffic); returns
+// the cycle its data is done, or sets `st` on a DRAM error.
+uint64_t l2::access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm::tlm_response_status& st) {
+    const uint64_t start = std::max(at, m_busy_until);
+    m_busy_until = start + ceil_div(len, m_cfg.bytes_per_cycle);
+    uint64_t ready = m_busy_until;
+    const uint64_t lb = m_cfg.line_bytes, ways = m_cfg.ways;
+    m_wb_runs.clear();
+    m_fill_runs.clear();
+    const uint64_t first_index = addr / lb;
+    for (uint64_t la = first_index * lb, index = first_index; la < addr + len; la += lb, ++index) {
+        const uint64_t set = m_set_mask ? index & m_set_mask : index % m_sets;
+        const uint64_t tag = m_set_mask ? index >> m_set_shift : index / m_sets;
+        if (tag >= UINT32_MAX) {  // beyond 2^32 lines per set: not a memory this L2 can front
+            st = tlm::TLM_ADDRESS_ERROR_RESPONSE;
+            break;
+        }
+        const uint32_t key = static_cast<uint32_t>(tag) + 1;
+        const uint64_t base = set * ways;
+        const uint32_t* tags = &m_tag[base];
+        // Branch-free scans (a miss in a full set looks at every way; ways <= 64, config).
+        const uint64_t hits = equal_mask(tags, key, ways);
+        uint64_t w;
+        if (hits) {
+            w = static_cast<uint64_t>(__builtin_ctzll(hits));
+            ++m_hits;
+        } else {
+            ++m_misses;
+            // The victim: the least recently used way; invalid ways have stamp 0 and valid
+            // ones unique stamps >= 1, so that is the first invalid way when there is one.
+            const int64_t* lru = &m_lru[base];
+            w = static_cast<uint64_t>(__builtin_ctzll(equal_mask(lru, minimum(lru, ways), ways)));
+            if (tags[w]) {
+                ++m_evictions;
+                if (m_dirty[base + w]) {
+                    ++m_writebacks;
+                    m_wb_bytes[m_owner_of[base + w]] += lb;
+                    add_run(m_wb_runs, ((m_tag[base + w] - 1) * m_sets + set) * lb);
+                }
+            }
+            const bool whole_line = is_write && la >= addr && la + lb <= addr + len;
+            if (!whole_line) add_run(m_fill_runs, la);
+            m_tag[base + w] = key;
+            m_dirty[base + w] = 0;
+        }
+        m_lru[base + w] = ++m_stamp;  // < 2^63: centuries of accesses
+        if (is_write) {
+            m_dirty[base + w] = 1;
+            m_owner_of[base + w] = m_owner;
+        }
+    }
+    // DRAM traffic of this access, all issued at `start`: the dirty victims' write-backs,
+    // then the fills, each as bursts of consecutive lines.
+    if (!m_wb_runs.empty() || !m_fill_runs.empty()) {
+        const sc_time start_time = m_clk.time(start);
+        for (const run& r : m_wb_runs) dram_burst(true, r.addr, r.bytes, start_time, st);
+        for (const run& r : m_fill_runs) ready = std::max(ready, dram_burst(false, r.addr, r.bytes, start_time, st));
+    }
+    if (st == tlm::TLM_OK_RESPONSE) (is_write ? m_bytes_written : m_bytes_read) += len;
+    return ready + m_cfg.hit_latency_cycles;
 }
 
 void l2::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
@@ -57,72 +151,35 @@ void l2::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
         tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
         return;
     }
-    // Data first (functional), through DRAM's debug port: the L2 keeps tags only.
-    if (!is_timing_only(tx)) {
-        if (mem->transport_dbg(tx) != len) {
-            if (tx.is_response_ok()) tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    const uint64_t now = m_clk.now(delay);
+    tlm::tlm_response_status st = tlm::TLM_OK_RESPONSE;
+    uint64_t done;
+    if (burst_train* t = train_of(tx)) {  // timing only: one access per burst
+        if (!train_fits(*t, len)) {
+            tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
             return;
         }
-    }
-    const uint64_t now = m_clk.now(delay);
-    const uint64_t start = std::max(now, m_busy_until);
-    m_busy_until = start + ceil_div(len, m_cfg.bytes_per_cycle);
-    uint64_t ready = m_busy_until;
-    tlm::tlm_response_status st = tlm::TLM_OK_RESPONSE;
-
-    const uint64_t lb = m_cfg.line_bytes;
-    for (uint64_t la = addr / lb * lb; la < addr + len; la += lb) {
-        const uint64_t index = la / lb;
-        const uint64_t set = m_set_mask ? index & m_set_mask : index % m_sets;
-        const uint64_t tag = m_set_mask ? index >> m_set_shift : index / m_sets;
-        line* ways = &m_lines[set * m_cfg.ways];
-        // One pass: the hit, else the victim = the first invalid way, else the least
-        // recently used one (stamps are unique).
-        line* hit = nullptr;
-        line* invalid = nullptr;
-        line* oldest = &ways[0];
-        for (uint64_t w = 0; w < m_cfg.ways; ++w) {
-            line& x = ways[w];
-            if (!x.valid) {
-                if (!invalid) invalid = &x;
-                continue;
-            }
-            if (x.tag == tag) {
-                hit = &x;
-                break;
-            }
-            if (x.lru < oldest->lru || !oldest->valid) oldest = &x;
+        t->done.resize(t->bursts.size());
+        done = now;
+        for (size_t i = 0; i < t->bursts.size() && st == tlm::TLM_OK_RESPONSE; ++i) {
+            const auto& b = t->bursts[i];
+            done = std::max(done, t->done[i] = access(is_write, addr + b.offset, b.bytes, now + b.issue, st));
         }
-        if (hit) {
-            ++m_hits;
-        } else {
-            ++m_misses;
-            line* victim = invalid ? invalid : oldest;
-            if (victim->valid) {
-                ++m_evictions;
-                if (victim->dirty) {
-                    ++m_writebacks;
-                    m_wb_bytes[victim->owner] += lb;
-                    dram_line(true, (victim->tag * m_sets + set) * lb, start, st);
-                }
+    } else {
+        // Data first (functional), through DRAM's debug port: the L2 keeps tags only.
+        if (!is_timing_only(tx)) {
+            if (mem->transport_dbg(tx) != len) {
+                if (tx.is_response_ok()) tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+                return;
             }
-            const bool whole_line = is_write && la >= addr && la + lb <= addr + len;
-            if (!whole_line) ready = std::max(ready, dram_line(false, la, start, st));
-            *victim = line{tag, 0, true, false};
-            hit = victim;
         }
-        hit->lru = ++m_stamp;
-        if (is_write) {
-            hit->dirty = true;
-            hit->owner = m_owner;
-        }
+        done = access(is_write, addr, len, now, st);
     }
     if (st != tlm::TLM_OK_RESPONSE) {
         tx.set_response_status(st);
         return;
     }
-    (is_write ? m_bytes_written : m_bytes_read) += len;
-    delay = m_clk.time(ready + m_cfg.hit_latency_cycles) - sc_time_stamp();
+    delay = m_clk.time(done) - sc_time_stamp();
     tx.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
@@ -132,15 +189,16 @@ uint64_t l2::flush(sc_time& delay) {
     uint64_t bytes = 0;
     tlm::tlm_response_status st = tlm::TLM_OK_RESPONSE;
     const uint64_t at = m_clk.now(delay);
+    const sc_time at_time = m_clk.time(at);
     uint64_t done = at;
     for (uint64_t set = 0; set < m_sets; ++set)
         for (uint64_t w = 0; w < m_cfg.ways; ++w) {
-            line& l = m_lines[set * m_cfg.ways + w];
-            if (l.valid && l.dirty) {
-                done = std::max(done, dram_line(true, (l.tag * m_sets + set) * m_cfg.line_bytes, at, st));
-                l.dirty = false;
+            const uint64_t i = set * m_cfg.ways + w;
+            if (m_tag[i] && m_dirty[i]) {
+                done = std::max(done, dram_burst(true, ((m_tag[i] - 1) * m_sets + set) * m_cfg.line_bytes, m_cfg.line_bytes, at_time, st));
+                m_dirty[i] = 0;
                 ++m_writebacks;
-                m_wb_bytes[l.owner] += m_cfg.line_bytes;
+                m_wb_bytes[m_owner_of[i]] += m_cfg.line_bytes;
                 bytes += m_cfg.line_bytes;
             }
         }

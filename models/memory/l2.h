@@ -36,6 +36,7 @@ public:
     l2(const sc_core::sc_module_name& name, const l2_config& cfg, const clock& clk);
     l2(const l2&) = delete;
     l2& operator=(const l2&) = delete;
+    ~l2() override;
 
     void reset();
     // Writes back every dirty line (timed DRAM writes issued at `delay`); returns bytes.
@@ -48,26 +49,35 @@ public:
     uint64_t writeback_bytes_of(uint8_t owner) const { return m_wb_bytes[owner]; }
 
 private:
-    struct line {
-        uint64_t tag = 0;
-        uint64_t lru = 0;  // last use stamp
-        bool valid = false, dirty = false;
-        uint8_t owner = 0;  // who last wrote it (set_owner)
-    };
     void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
+    uint64_t access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm::tlm_response_status& st);
     unsigned transport_dbg(tlm::tlm_generic_payload& tx);
-    // Timed line transfer to/from DRAM; returns the cycle its data is done.
-    uint64_t dram_line(bool write, uint64_t line_addr, uint64_t at_cycle, tlm::tlm_response_status& st);
+    // Timed transfer of whole lines to/from DRAM issued at `at` (time, absolute); returns
+    // the cycle its data is done.
+    uint64_t dram_burst(bool write, uint64_t addr, uint64_t bytes, const sc_core::sc_time& at,
+                        tlm::tlm_response_status& st);
+    struct run {  // consecutive lines
+        uint64_t addr, bytes;
+    };
+    // Appends a line to the last run when it follows it, else starts a run.
+    void add_run(std::vector<run>& runs, uint64_t line_addr) const;
 
     l2_config m_cfg;
     clock m_clk;
     uint64_t m_sets;
     uint64_t m_set_mask = 0;  // m_sets - 1 when m_sets is a power of two (else 0: divide)
     unsigned m_set_shift = 0;
-    tlm::tlm_generic_payload m_tx;  // line fills and write-backs
+    tlm::tlm_generic_payload m_tx;  // line fills and write-backs (timing only: m_ext stays set)
     timing_only m_ext;
-    std::vector<line> m_lines;  // m_sets x ways
-    uint64_t m_stamp = 0;
+    // The tag store, structure of arrays, m_sets x ways each: the tags of one set are
+    // contiguous (16 ways = one 64-byte host cache line), so a lookup touches one host line;
+    // the LRU stamps are read only to choose a victim. docs/performance.md#timing-mode.
+    std::vector<uint32_t> m_tag;    // 0 = invalid, else line tag + 1
+    std::vector<int64_t> m_lru;     // last use stamp (unique), 0 = never
+    std::vector<uint8_t> m_dirty;
+    std::vector<uint8_t> m_owner_of;  // who last wrote the line (set_owner)
+    std::vector<run> m_wb_runs, m_fill_runs;  // DRAM traffic of the access in progress
+    int64_t m_stamp = 0;
     uint64_t m_busy_until = 0;
     uint8_t m_owner = 0;
     std::array<uint64_t, 256> m_wb_bytes{};  // write-back bytes by line owner

@@ -1,5 +1,7 @@
 #include "memory/local_memory.h"
 
+#include "common/burst_train.h"
+
 #include <cstring>
 
 #include "common/timing_only.h"
@@ -32,20 +34,39 @@ bool local_memory::in_range(const tlm::tlm_generic_payload& tx) const {
     return n > 0 && a < m_cfg.size && n <= m_cfg.size - a;
 }
 
+// One access of `n` bytes requested at cycle `at`; returns the cycle its data is done.
+uint64_t local_memory::access(bool is_read, uint64_t n, uint64_t at) {
+    (is_read ? m_bytes_read : m_bytes_written) += n;
+    const uint64_t start = std::max(at, m_busy_until);
+    m_busy_until = start + ceil_div(n, m_cfg.bytes_per_cycle);
+    return m_busy_until + m_cfg.latency_cycles;
+}
+
 void local_memory::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
     if (!in_range(tx)) {
         tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
         return;
     }
     const uint64_t a = tx.get_address(), n = tx.get_data_length();
-    if (!is_timing_only(tx)) {
-        if (tx.is_read()) std::memcpy(tx.get_data_ptr(), &m_data[a], n);
-        else std::memcpy(&m_data[a], tx.get_data_ptr(), n);
+    const uint64_t now = m_clk.now(delay);
+    uint64_t done;
+    if (burst_train* t = train_of(tx)) {  // timing only: one access per burst
+        if (!train_fits(*t, n)) {
+            tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+            return;
+        }
+        t->done.resize(t->bursts.size());
+        done = now;
+        for (size_t i = 0; i < t->bursts.size(); ++i)
+            done = std::max(done, t->done[i] = access(tx.is_read(), t->bursts[i].bytes, now + t->bursts[i].issue));
+    } else {
+        if (!is_timing_only(tx)) {
+            if (tx.is_read()) std::memcpy(tx.get_data_ptr(), &m_data[a], n);
+            else std::memcpy(&m_data[a], tx.get_data_ptr(), n);
+        }
+        done = access(tx.is_read(), n, now);
     }
-    (tx.is_read() ? m_bytes_read : m_bytes_written) += n;
-    const uint64_t start = std::max(m_clk.now(delay), m_busy_until);
-    m_busy_until = start + ceil_div(n, m_cfg.bytes_per_cycle);
-    delay = m_clk.time(m_busy_until + m_cfg.latency_cycles) - sc_time_stamp();
+    delay = m_clk.time(done) - sc_time_stamp();
     tx.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 

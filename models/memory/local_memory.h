@@ -33,6 +33,7 @@ public:
 
 private:
     void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
+    uint64_t access(bool is_read, uint64_t n, uint64_t at);
     unsigned transport_dbg(tlm::tlm_generic_payload& tx);
     bool get_direct_mem_ptr(tlm::tlm_generic_payload& tx, tlm::tlm_dmi& dmi);
     bool in_range(const tlm::tlm_generic_payload& tx) const;

@@ -1,0 +1,41 @@
+// A timing-only transaction that stands for a train of bursts: the DMA's bursts of one
+// descriptor, sent as one TLM transaction instead of one per burst (docs/performance.md#timing-mode).
+// The payload's address and length span the train (for routing and range checks); the
+// extension lists the bursts, each at an offset from the payload's address, with its own
+// issue time after the transaction's annotated time. A target applies to each burst, in
+// order, exactly the timing and statistics it would apply to that burst sent alone at
+// that time, and returns in `done` the cycle each burst's data is done (the cycle its
+// delay would have said); the transaction's delay says the last of them. Every target on
+// the path must know the extension: the DMA sends trains only to memory ranges the
+// platform declares (dma::set_train_ranges), never through the fault injector.
+#pragma once
+#include <tlm>
+
+#include <cstdint>
+#include <vector>
+
+namespace dtq {
+
+struct burst_train : tlm::tlm_extension<burst_train> {
+    struct burst {
+        uint64_t offset = 0;  // from the payload's address, bytes
+        uint64_t bytes = 0;
+        uint64_t issue = 0;   // cycles after the transaction's annotated time
+    };
+    std::vector<burst> bursts;
+    std::vector<uint64_t> done;  // out: per burst, the cycle its data is done
+
+    tlm::tlm_extension_base* clone() const override { return new burst_train(*this); }
+    void copy_from(const tlm::tlm_extension_base& e) override { *this = static_cast<const burst_train&>(e); }
+};
+
+// Every burst lies inside the payload's `len` bytes.
+inline bool train_fits(const burst_train& t, uint64_t len) {
+    for (const auto& b : t.bursts)
+        if (b.bytes == 0 || b.offset > len || b.bytes > len - b.offset) return false;
+    return true;
+}
+
+inline burst_train* train_of(const tlm::tlm_generic_payload& tx) { return tx.get_extension<burst_train>(); }
+
+}  // namespace dtq
