@@ -367,11 +367,11 @@ config_schema::config_schema() {
         p->path = "workload.requests.seq";
         p->type = "list";
         p->unit = "tokens";
-        p->range = fmt::format("1..64 integers in [1, {}]", MAX_REQ_SEQ);
+        p->range = fmt::format("0..64 integers in [1, {}]", MAX_REQ_SEQ);
         p->description = "generator: sequence lengths; each request draws one of them (seeded, uniform)";
         p->set = [=](scenario_config& c, const YAML::Node& n) -> std::string {
-            const std::string expect = fmt::format("expected a list of 1..64 integers in [1, {}]", MAX_REQ_SEQ);
-            if (!n.IsSequence() || n.size() == 0 || n.size() > 64) return fmt::format("{}, got {}", expect, n.IsSequence() ? fmt::format("{} entries", n.size()) : n.IsMap() ? "a mapping" : "'" + n.Scalar() + "'");
+            const std::string expect = fmt::format("expected a list of 0..64 integers in [1, {}]", MAX_REQ_SEQ);
+            if (!n.IsSequence() || n.size() > 64) return fmt::format("{}, got {}", expect, n.IsSequence() ? fmt::format("{} entries", n.size()) : n.IsMap() ? "a mapping" : "'" + n.Scalar() + "'");
             std::vector<uint64_t> v;
             for (const auto& e : n) {
                 uint64_t x = 0;

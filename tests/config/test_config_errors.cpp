@@ -139,7 +139,7 @@ TEST_CASE("config errors: request streams and batching", "[config][errors][batch
           "s.yaml: workload.requests.seq: expected a list of sequence lengths for the generated requests "
           "(workload.requests.count)\n");
     CHECK(errors_of(model + "  requests: {count: 4, seq: [16, 5000]}\n") ==
-          "s.yaml:4:29: workload.requests.seq: expected a list of 1..64 integers in [1, 4096], got '5000'\n");
+          "s.yaml:4:29: workload.requests.seq: expected a list of 0..64 integers in [1, 4096], got '5000'\n");
     CHECK(errors_of(model + "  requests: {count: 4, seq: [16], interarrival_us: -1}\n") ==
           "s.yaml:4:52: workload.requests.interarrival_us: expected a number in [0, 1000000000], got -1\n");
     CHECK(errors_of(model + "  requests: {count: 2, seq: [64]}\n  batching: {policy: dynamic, token_budget: 32}\n") ==
