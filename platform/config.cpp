@@ -280,6 +280,125 @@ config_schema::config_schema() {
     text("workload.model.nonlinear", [](auto& c) -> auto& { return c.workload.model.nonlinear; }, {"accelerator", "host"}, false, "kind model: where softmax, LayerNorm and GELU run: the on-chip I-BERT units, or the host CPU (the survey's Gemmini baseline: data to DRAM and back)");
     boolean("workload.model.outliers", [](auto& c) -> auto& { return c.workload.model.outliers; }, "kind model: give the synthetic model a few outlier channels in the residual stream (LayerNorm betas, the input; docs/encoder.md#synthetic-model), as BERT's activations have");
     text("workload.model.attention", [](auto& c) -> auto& { return c.workload.model.attention; }, {"fused", "unfused"}, false, "kind model, prefill: fused = one ATTENTION command per layer (Q x K^T, softmax, P x V on chip); unfused = per head GEMM, SOFTMAX, GEMM with the int32 scores and int8 probabilities through memory (the survey's no-fusion assumption; precision 8bit; nonlinear: host implies it)");
+    // Request streams and batching (docs/batching.md).
+    auto number = [this](std::string path, ref_fn<double> ref, std::string unit, double hi, std::string desc) {
+        auto p = std::make_shared<param>();
+        p->path = std::move(path);
+        p->type = "number";
+        p->unit = unit;
+        p->range = fmt::format("[0, {}]", hi);
+        p->description = std::move(desc);
+        p->set = [ref, hi](scenario_config& c, const YAML::Node& n) -> std::string {
+            double v = 0;
+            const std::string expect = fmt::format("expected a number in [0, {}]", hi);
+            try {
+                if (!n.IsScalar()) throw YAML::Exception(n.Mark(), "");
+                v = n.as<double>();
+            } catch (const YAML::Exception&) {
+                return fmt::format("{}, got '{}'", expect, n.IsScalar() ? n.Scalar() : "a non-scalar");
+            }
+            if (!(v >= 0 && v <= hi)) return fmt::format("{}, got {}", expect, n.Scalar());
+            ref(c) = v;
+            return "";
+        };
+        p->get = [ref](const scenario_config& c) { return nlohmann::json(ref(const_cast<scenario_config&>(c))); };
+        m_params.push_back(p);
+    };
+    constexpr uint64_t MAX_REQUESTS = DTQ_MAX_REQUESTS, MAX_REQ_SEQ = 4096;
+    constexpr double MAX_US = 1e9;  // 1000 s of simulated time
+    {
+        auto p = std::make_shared<param>();
+        p->path = "workload.requests.list";
+        p->type = "list";
+        p->unit = "";
+        p->range = fmt::format("1..{} entries {{at_us: [0, {}], seq: [1, {}]}}, at_us non-decreasing", MAX_REQUESTS, MAX_US, MAX_REQ_SEQ);
+        p->description = "kind model: the requests of the stream, in arrival order: arrival time (simulated us from the start) and "
+                         "sequence length; empty = none (or the generator: workload.requests.count)";
+        p->set = [=](scenario_config& c, const YAML::Node& n) -> std::string {
+            const std::string expect = fmt::format("expected a list of {{at_us: number, seq: integer}} mappings ({})", p->range);
+            if (!n.IsSequence()) return fmt::format("{}, got a {}", expect, n.IsMap() ? "mapping" : "scalar");
+            if (n.size() > MAX_REQUESTS) return fmt::format("{}, got {} entries", expect, n.size());
+            std::vector<request_entry> list;
+            for (size_t i = 0; i < n.size(); ++i) {
+                const YAML::Node e = n[i];
+                const std::string where = fmt::format("entry {} (line {})", i, e.Mark().line + 1);
+                if (!e.IsMap()) return fmt::format("{}: {}, got a {}", where, expect, e.IsSequence() ? "list" : "scalar");
+                for (const auto& kv : e)
+                    if (kv.first.Scalar() != "at_us" && kv.first.Scalar() != "seq")
+                        return fmt::format("{}: unknown key '{}': expected at_us and seq", where, kv.first.Scalar());
+                request_entry r;
+                uint64_t seq = 0;
+                if (!e["at_us"] || !e["seq"]) return fmt::format("{}: expected both at_us and seq", where);
+                try {
+                    if (!e["at_us"].IsScalar()) throw YAML::Exception(e.Mark(), "");
+                    r.at_us = e["at_us"].as<double>();
+                } catch (const YAML::Exception&) {
+                    return fmt::format("{}: at_us: expected a number in [0, {}]", where, MAX_US);
+                }
+                if (!(r.at_us >= 0 && r.at_us <= MAX_US))
+                    return fmt::format("{}: at_us: expected a number in [0, {}], got {}", where, MAX_US, e["at_us"].Scalar());
+                if (!e["seq"].IsScalar() || !parse_u64(e["seq"].Scalar(), false, seq) || seq < 1 || seq > MAX_REQ_SEQ)
+                    return fmt::format("{}: seq: expected an integer in [1, {}], got '{}'", where, MAX_REQ_SEQ,
+                                       e["seq"].IsScalar() ? e["seq"].Scalar() : "a non-scalar");
+                r.seq = seq;
+                if (!list.empty() && r.at_us < list.back().at_us)
+                    return fmt::format("{}: at_us: expected arrivals in order (at least {}, the previous entry's), got {}", where,
+                                       list.back().at_us, r.at_us);
+                list.push_back(r);
+            }
+            c.workload.requests.list = std::move(list);
+            return "";
+        };
+        p->get = [](const scenario_config& c) {
+            nlohmann::json j = nlohmann::json::array();
+            for (const auto& r : c.workload.requests.list) j.push_back({{"at_us", r.at_us}, {"seq", r.seq}});
+            return j;
+        };
+        m_params.push_back(p);
+    }
+    u64("workload.requests.count", [](auto& c) -> auto& { return c.workload.requests.count; }, "requests", 0, MAX_REQUESTS,
+        "kind model: generate this many requests (0 = use workload.requests.list)");
+    number("workload.requests.start_us", [](auto& c) -> auto& { return c.workload.requests.start_us; }, "us", MAX_US,
+           "generator: arrival of the first request");
+    number("workload.requests.interarrival_us", [](auto& c) -> auto& { return c.workload.requests.interarrival_us; }, "us", MAX_US,
+           "generator: time between arrivals (fixed), or its mean (exponential)");
+    text("workload.requests.arrival", [](auto& c) -> auto& { return c.workload.requests.arrival; }, {"fixed", "exponential"}, false,
+         "generator: fixed = every interarrival_us; exponential = seeded exponential gaps of mean interarrival_us (a Poisson stream)");
+    {
+        auto p = std::make_shared<param>();
+        p->path = "workload.requests.seq";
+        p->type = "list";
+        p->unit = "tokens";
+        p->range = fmt::format("0..64 integers in [1, {}]", MAX_REQ_SEQ);
+        p->description = "generator: sequence lengths; each request draws one of them (seeded, uniform)";
+        p->set = [=](scenario_config& c, const YAML::Node& n) -> std::string {
+            const std::string expect = fmt::format("expected a list of 0..64 integers in [1, {}]", MAX_REQ_SEQ);
+            if (!n.IsSequence() || n.size() > 64) return fmt::format("{}, got {}", expect, n.IsSequence() ? fmt::format("{} entries", n.size()) : n.IsMap() ? "a mapping" : "'" + n.Scalar() + "'");
+            std::vector<uint64_t> v;
+            for (const auto& e : n) {
+                uint64_t x = 0;
+                if (!e.IsScalar() || !parse_u64(e.Scalar(), false, x) || x < 1 || x > MAX_REQ_SEQ)
+                    return fmt::format("{}, got '{}'", expect, e.IsScalar() ? e.Scalar() : "a non-scalar");
+                v.push_back(x);
+            }
+            c.workload.requests.seq = std::move(v);
+            return "";
+        };
+        p->get = [](const scenario_config& c) { return nlohmann::json(c.workload.requests.seq); };
+        m_params.push_back(p);
+    }
+    text("workload.batching.policy", [](auto& c) -> auto& { return c.workload.batching.policy; }, {"single", "fixed", "dynamic"}, false,
+         "requests: single = one request at a time; fixed = batch_size requests per batch, padded to the longest; dynamic = "
+         "the waiting requests, in order, packed while they fit token_budget and buffer_bytes (docs/batching.md#policies)");
+    u64("workload.batching.batch_size", [](auto& c) -> auto& { return c.workload.batching.batch_size; }, "requests", 1, 64,
+        "policy fixed: requests per batch");
+    u64("workload.batching.token_budget", [](auto& c) -> auto& { return c.workload.batching.token_budget; }, "tokens", 1, 16384,
+        "policy dynamic: most tokens of one batch (at least the longest request)");
+    u64("workload.batching.buffer_bytes", [](auto& c) -> auto& { return c.workload.batching.buffer_bytes; }, "bytes", 0, 4 * G,
+        "policy dynamic: most bytes of one batch's activation buffers (tokens x bytes per token, docs/batching.md); 0 = no limit");
+    number("workload.batching.max_wait_us", [](auto& c) -> auto& { return c.workload.batching.max_wait_us; }, "us", MAX_US,
+           "policies fixed and dynamic: launch a batch that is not full once its oldest request waited this long (0: fixed waits "
+           "for batch_size requests, dynamic launches at once)");
     u64("host.softmax_cycles_per_element", [](auto& c) -> auto& { return c.host.softmax_cycles_per_element; }, "cycles", 0, 100000, "workload.model.nonlinear host: host core cycles per softmax element (float softmax with dequantize/requantize on an in-order core; docs/timing-model.md#host-cpu-non-linear-ops)");
     u64("host.layernorm_cycles_per_element", [](auto& c) -> auto& { return c.host.layernorm_cycles_per_element; }, "cycles", 0, 100000, "workload.model.nonlinear host: host core cycles per LayerNorm element");
     u64("host.gelu_cycles_per_element", [](auto& c) -> auto& { return c.host.gelu_cycles_per_element; }, "cycles", 0, 100000, "workload.model.nonlinear host: host core cycles per GELU element");
@@ -546,6 +665,38 @@ struct loader {
                                      "I-BERT's i-softmax only, got softermax");
             if (mo.accuracy && cfg.mode != sim_mode::functional)
                 fail("workload.model.accuracy", "expected false in timing mode (no values to compare); set mode: functional");
+        }
+        const auto& rq = cfg.workload.requests;
+        const auto& bt = cfg.workload.batching;
+        if (rq.any()) {
+            if (cfg.workload.kind != "model")
+                fail(rq.count ? "workload.requests.count" : "workload.requests.list",
+                     fmt::format("expected workload.kind model (requests run whole models), got {}", cfg.workload.kind));
+            if (rq.count && !rq.list.empty())
+                fail("workload.requests.count", "expected 0 with workload.requests.list (a stream is a list or generated, not both)");
+            if (rq.count && rq.seq.empty())
+                fail("workload.requests.seq", "expected a list of sequence lengths for the generated requests (workload.requests.count)");
+            if (mo.decode_tokens)
+                fail("workload.model.decode_tokens", fmt::format("expected 0 with requests (a request is one prefill), got {}", mo.decode_tokens));
+            if (mo.accuracy)
+                fail("workload.model.accuracy", "expected false with requests (the accuracy proxy compares one sequence)");
+            if (!mo.input.empty())
+                fail("workload.model.input", "expected empty with requests (each request's input is synthetic, from the seed)");
+            uint64_t longest = 0;
+            for (const auto& r : rq.list) longest = std::max(longest, r.seq);
+            for (uint64_t s : rq.seq) longest = std::max(longest, s);
+            if (bt.policy == "dynamic" && bt.token_budget < longest)
+                fail("workload.batching.token_budget",
+                     fmt::format("expected at least the longest request ({} tokens), got {}", longest, bt.token_budget));
+            const auto shape = find_model(mo.name);
+            const uint64_t per_token = dtq_batch_bytes_per_token(static_cast<uint32_t>(shape->d_model), static_cast<uint32_t>(shape->d_ffn));
+            if (bt.policy == "dynamic" && bt.buffer_bytes && bt.buffer_bytes < longest * per_token)
+                fail("workload.batching.buffer_bytes",
+                     fmt::format("expected 0 or at least the longest request's {} tokens x {} bytes per token = {} bytes ({}), got {}",
+                                 longest, per_token, longest * per_token, mo.name, bt.buffer_bytes));
+            if (bt.policy == "fixed" && bt.batch_size * longest > 16384)
+                fail("workload.batching.batch_size",
+                     fmt::format("expected batch_size x longest request <= 16384 rows, got {} x {}", bt.batch_size, longest));
         }
         if (cfg.vsquant.scale_bits != 4 && cfg.vsquant.scale_bits != 6 && cfg.vsquant.scale_bits != 8)
             fail("vsquant.scale_bits", fmt::format("expected 4, 6 or 8, got {}", cfg.vsquant.scale_bits));

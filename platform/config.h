@@ -80,12 +80,39 @@ struct host_cpu_config {
     uint64_t gelu_cycles_per_element = 60;
 };
 
+// A stream of inference requests served by the firmware (workload.kind model,
+// docs/batching.md): an explicit list, or `count` generated ones (arrivals every
+// `interarrival_us`, fixed or seeded exponential; sequence lengths drawn, seeded, from `seq`).
+struct request_entry {
+    double at_us = 0;  // arrival, simulated microseconds from the start
+    uint64_t seq = 0;  // tokens
+};
+struct requests_config {
+    std::vector<request_entry> list;  // workload.requests.list
+    uint64_t count = 0;               // generator: number of requests (0 = use list)
+    double interarrival_us = 0;       // generator: mean time between arrivals
+    std::string arrival = "fixed";    // fixed | exponential (seeded)
+    double start_us = 0;              // generator: the first arrival
+    std::vector<uint64_t> seq;        // generator: sequence lengths, each request draws one (seeded, uniform)
+    bool any() const { return !list.empty() || count != 0; }
+};
+// How the firmware forms batches of waiting requests (docs/batching.md#policies).
+struct batching_config {
+    std::string policy = "single";  // single | fixed | dynamic
+    uint64_t batch_size = 4;        // fixed: requests per batch (padded to the longest)
+    uint64_t token_budget = 512;    // dynamic: most tokens of one batch (packed)
+    uint64_t buffer_bytes = 0;      // dynamic: most activation-buffer bytes of one batch (0 = no limit)
+    double max_wait_us = 0;         // fixed, dynamic: launch a batch that is not full once its oldest request waited this long
+};
+
 struct workload_config {
     std::string kind = "dma_stream";
     std::string firmware_app = "selftest";  // kind firmware: the app of sw/apps the host runs
     dma_stream_config dma_stream;
     attention_study_config attention;
     model_workload_config model;
+    requests_config requests;
+    batching_config batching;
 };
 
 struct vssa_scenario_config {

@@ -128,6 +128,7 @@ model_instance make_model(const scenario_config& c, bool with_data) {
         ospec.div = 4;     // S_X / S_ACT
         ospec.level = 96;  // 12 real units at S_X
         m.outlier_dims = ospec.dims;
+        m.outlier_sign = ospec.sign;
     }
 
     // Integer constants: the scale bookkeeping (docs/encoder.md#scales). The residual
@@ -235,6 +236,126 @@ weight_image make_weight_image(const model_instance& m, const std::vector<int8_t
     return img;
 }
 
+std::vector<request_spec> expand_requests(const scenario_config& c) {
+    const auto& q = c.workload.requests;
+    const auto cycles = [&](double us) { return static_cast<uint64_t>(std::llround(us * static_cast<double>(c.clock_mhz))); };
+    std::vector<request_spec> out;
+    for (const auto& e : q.list) out.push_back({cycles(e.at_us), e.seq});
+    if (q.count == 0 || q.seq.empty()) return out;
+    splitmix64 g(c.seed * 7919 + 11);
+    double at = q.start_us;
+    for (uint64_t i = 0; i < q.count; ++i) {
+        if (i > 0) {
+            if (q.arrival == "exponential") {  // inverse CDF of a uniform in (0, 1]
+                const double u = static_cast<double>((g.next() >> 11) + 1) / 9007199254740992.0;
+                at += -std::log(u) * q.interarrival_us;
+            } else {
+                at += q.interarrival_us;
+            }
+        }
+        const uint64_t seq = q.seq[static_cast<size_t>(g.uniform(0, static_cast<int64_t>(q.seq.size()) - 1))];
+        out.push_back({cycles(at), seq});
+    }
+    return out;
+}
+
+request_input make_request_input(const scenario_config& c, const model_instance& m, uint64_t index, uint64_t seq, bool with_data) {
+    const auto& w = c.workload.model;
+    const uint64_t d = m.shape.d_model;
+    request_input r;
+    const std::vector<int8_t> u = signs(d, c.seed * 31 + 1);
+    outlier_spec ospec;
+    if (m.outliers) {
+        ospec.dims = m.outlier_dims;
+        ospec.sign = m.outlier_sign;
+        ospec.div = 4;
+        ospec.level = 96;
+    }
+    std::vector<uint32_t> salience;
+    r.x = tokens(seq, d, c.seed * 31 + 1000003 * (index + 1), u, &salience, m.outliers ? &ospec : nullptr);
+    if (m.topk) {
+        r.k0 = static_cast<uint32_t>(topk::count_from_ratio(1.0 - w.ratio_pruned, seq));
+        r.k1 = static_cast<uint32_t>(std::min<uint64_t>(r.k0, topk::count_from_ratio(w.ratio_8bit, seq)));
+        std::vector<uint32_t> all(seq);
+        std::iota(all.begin(), all.end(), 0u);
+        const topk::precision_split sp = topk::split({}, salience, all, r.k0, r.k1);
+        r.prec0.assign(seq, 0);
+        for (uint32_t t : sp.bits4) r.prec0[t] = 4;
+        for (uint32_t t : sp.bits8) r.prec0[t] = 8;
+    }
+    if (m.all4) r.prec0.assign(seq, 4);
+    if (!with_data) r.x.clear();
+    return r;
+}
+
+model_instance request_instance(const model_instance& m, uint64_t seq, const request_input& r) {
+    model_instance i = m;
+    i.seq = seq;
+    i.attn_seq = 0;
+    i.x = r.x;
+    i.prec0 = r.prec0;
+    for (auto& p : i.params) {
+        p.k0 = r.k0;
+        p.k1 = r.k1;
+    }
+    return i;
+}
+
+stream_layout plan_stream(const scenario_config& c, bool with_data) {
+    stream_layout st;
+    st.specs = expand_requests(c);
+    const auto& b = c.workload.batching;
+    const model_shape shape = *find_model(c.workload.model.name);
+    uint64_t longest = 1, total = 0;
+    for (const auto& r : st.specs) {
+        longest = std::max(longest, r.seq);
+        total += r.seq;
+    }
+    const uint64_t per_token = dtq_batch_bytes_per_token(static_cast<uint32_t>(shape.d_model), static_cast<uint32_t>(shape.d_ffn));
+    if (b.policy == "single") st.rows = longest;
+    else if (b.policy == "fixed") st.rows = std::min<uint64_t>(b.batch_size, st.specs.size()) * longest;
+    else st.rows = std::max(longest, std::min({b.token_budget, b.buffer_bytes ? b.buffer_bytes / per_token : UINT64_MAX, total}));
+    scenario_config cb = c;
+    cb.workload.model.seq = st.rows;
+    st.inst = make_model(cb, with_data);
+    st.inst.attn_seq = longest;
+    st.layout = plan_model(st.inst, DTQ_APP_DATA_ADDR);
+    const uint64_t d = shape.d_model;
+    uint64_t at = (st.layout.end + 4095) / 4096 * 4096;
+    const auto take = [&at](uint64_t bytes) {  // page-aligned, as plan_model's: a buffer's DMA bursts do not depend on where it lies
+        const uint64_t a = at;
+        at += (bytes + 4095) / 4096 * 4096;
+        return a;
+    };
+    st.request_table = take(st.specs.size() * sizeof(dtq_request));
+    st.batch_table = take(st.specs.size() * sizeof(dtq_batch_rec));
+    for (uint64_t i = 0; i < st.specs.size(); ++i) {
+        const uint64_t seq = st.specs[i].seq;
+        st.inputs.push_back(make_request_input(c, st.inst, i, seq, with_data));
+        dtq_request q{};
+        q.arrival = st.specs[i].arrival;
+        q.seq = static_cast<uint32_t>(seq);
+        q.k0 = st.inputs.back().k0;
+        q.k1 = st.inputs.back().k1;
+        q.x = take(seq * d);
+        q.out = take(seq * d);
+        q.prec0 = take(seq);
+        st.table.push_back(q);
+    }
+    st.end = at;
+    dtq_model_args& a = st.layout.args;
+    a.requests = static_cast<uint32_t>(st.specs.size());
+    a.policy = b.policy == "single" ? DTQ_BATCH_SINGLE : b.policy == "fixed" ? DTQ_BATCH_FIXED : DTQ_BATCH_DYNAMIC;
+    a.batch_size = static_cast<uint32_t>(b.batch_size);
+    a.token_budget = static_cast<uint32_t>(b.token_budget);
+    a.buffer_bytes = b.buffer_bytes;
+    a.bytes_per_token = per_token;
+    a.max_wait = static_cast<uint64_t>(std::llround(b.max_wait_us * static_cast<double>(c.clock_mhz)));
+    a.request_table = st.request_table;
+    a.batch_table = st.batch_table;
+    return st;
+}
+
 model_layout plan_model(const model_instance& m, uint64_t base) {
     const uint64_t d = m.shape.d_model, f = m.shape.d_ffn, s = m.seq, heads = m.shape.heads, dh = m.shape.d_head();
     const uint64_t max_seq = s + m.decode_tokens, wide = std::max(d, f);
@@ -290,7 +411,8 @@ model_layout plan_model(const model_instance& m, uint64_t base) {
         a.dec_out = take(std::max<uint64_t>(1, m.decode_tokens * m.layers) * d);
     }
     if (m.causal || m.unfused) {
-        const uint64_t scores = std::max(m.causal ? max_seq : 0, m.unfused ? s * s : 0);
+        const uint64_t as = m.attn_seq ? m.attn_seq : s;
+        const uint64_t scores = std::max(m.causal ? max_seq : 0, m.unfused ? as * as : 0);
         a.scores = take(scores * 4);
         a.probs = take(scores);
     }

@@ -40,6 +40,8 @@ struct model_instance {
     softmax::softmax_mode softmax = softmax::softmax_mode::ibert;  // softmax.mode
     bool outliers = false;  // workload.model.outliers (docs/encoder.md#synthetic-model)
     std::vector<uint32_t> outlier_dims;  // the residual stream's outlier channels (outliers)
+    std::vector<int8_t> outlier_sign;    // their signs
+    uint64_t attn_seq = 0;               // longest sequence one attention sees (0 = seq; a request stream: its longest request)
     std::vector<layer_weights> weights;
     std::vector<dtq_layer_params> params;  // integer constants (addresses filled by the loader)
     std::vector<int8_t> x;                 // seq x d: layer-0 input
@@ -51,6 +53,26 @@ struct model_instance {
 // The model of a scenario: synthetic weights from the seed, the input from
 // workload.model.input or the seed. Throws config_error for a bad input file.
 model_instance make_model(const scenario_config& c, bool with_data);
+
+// A request stream (docs/batching.md): the requests in arrival order, from
+// workload.requests.list or its generator (seeded), arrival in cycles of the clock.
+struct request_spec {
+    uint64_t arrival = 0, seq = 0;
+};
+std::vector<request_spec> expand_requests(const scenario_config& c);
+
+// Request `index`'s input (seq x d int8, synthetic from the seed and the index, as the
+// model's own input is made), its layer-0 precisions and top-k counts (dtqatten: from its
+// salience at the scenario's ratios; all4: every token 4-bit).
+struct request_input {
+    std::vector<int8_t> x;
+    std::vector<uint8_t> prec0;
+    uint32_t k0 = 0, k1 = 0;
+};
+request_input make_request_input(const scenario_config& c, const model_instance& m, uint64_t index, uint64_t seq, bool with_data);
+// The model instance that request `r` alone is: the model's weights and constants with
+// the request's sequence length, input and layer-0 precisions (the reference of a request).
+model_instance request_instance(const model_instance& m, uint64_t seq, const request_input& r);
 
 // The DRAM layout (docs/encoder.md#memory-layout); fills args and the params' addresses.
 struct model_layout {
@@ -69,6 +91,19 @@ struct model_layout {
 struct weight_image {
     std::vector<uint8_t> b, scales;
 };
+// A request stream's DRAM (docs/batching.md#memory): the model's layout planned for
+// batches of up to `rows` rows (args.seq = rows), then the request table, the batch table
+// and each request's input, output and layer-0 precisions.
+struct stream_layout {
+    model_instance inst;  // seq = rows (the batch buffers' capacity), attn_seq = the longest request
+    model_layout layout;
+    std::vector<request_spec> specs;
+    std::vector<request_input> inputs;
+    std::vector<dtq_request> table;
+    uint64_t rows = 0, request_table = 0, batch_table = 0, end = 0;
+};
+stream_layout plan_stream(const scenario_config& c, bool with_data);
+
 weight_image make_weight_image(const model_instance& m, const std::vector<int8_t>& w, uint64_t n, uint64_t k);
 model_layout plan_model(const model_instance& m, uint64_t data_base);
 

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -30,6 +32,9 @@ using namespace sc_core;
 struct model_run {
     model_instance inst;
     model_layout layout;
+    std::unique_ptr<stream_layout> stream;  // a request stream (workload.requests), else null
+    std::unique_ptr<stat_group> serve;
+    uint64_t attention_busy_pe = 0;  // ATTENTION commands' VSSA busy PE cycles
     uint64_t first_start = UINT64_MAX, decode_start = 0, last_end = 0;
     stat_group stats{"model"};
     std::vector<std::unique_ptr<stat_group>> layer_stats;
@@ -341,16 +346,23 @@ void platform::load_model() {
     m_model = std::make_unique<model_run>();
     model_run& r = *m_model;
     try {
-        r.inst = make_model(m_cfg, functional);
+        if (m_cfg.workload.requests.any()) {  // a request stream: the model planned for its batches
+            r.stream = std::make_unique<stream_layout>(plan_stream(m_cfg, functional));
+            r.inst = r.stream->inst;
+        } else {
+            r.inst = make_model(m_cfg, functional);
+        }
     } catch (const npy_error& e) {
         throw config_error({fmt::format("workload.model.input: {}", e.what())});
     }
     const model_instance& m = r.inst;
-    r.layout = plan_model(m, DTQ_APP_DATA_ADDR);
+    r.layout = r.stream ? r.stream->layout : plan_model(m, DTQ_APP_DATA_ADDR);
     const model_layout& lay = r.layout;
-    if (lay.end > amap::DRAM_BASE + m_cfg.dram.size)
-        throw config_error({fmt::format("dram.size: expected at least {} bytes for {} ({} layers, seq {}), got {}",
-                                        lay.end - amap::DRAM_BASE, m.shape.name, m.layers, m.seq, m_cfg.dram.size)});
+    const uint64_t end = r.stream ? r.stream->end : lay.end;
+    if (end > amap::DRAM_BASE + m_cfg.dram.size)
+        throw config_error({fmt::format("dram.size: expected at least {} bytes for {} ({} layers, {} {}), got {}",
+                                        end - amap::DRAM_BASE, m.shape.name, m.layers, r.stream ? "batch rows" : "seq", m.seq,
+                                        m_cfg.dram.size)});
     std::vector<dtq_layer_params> params = m.params;
     for (uint64_t l = 0; l < m.layers; ++l) {
         const uint64_t* w = &lay.weights_at[l * model_layout::WEIGHT_SLOTS];
@@ -373,6 +385,18 @@ void platform::load_model() {
         }
     }
     write_dram(lay.params_at, params.data(), params.size() * sizeof(dtq_layer_params));
+    if (r.stream) {  // the requests: table, inputs, layer-0 precisions
+        const stream_layout& st = *r.stream;
+        write_dram(st.request_table, st.table.data(), st.table.size() * sizeof(dtq_request));
+        for (size_t i = 0; i < st.table.size(); ++i) {
+            const request_input& in = st.inputs[i];
+            if (functional) write_dram(st.table[i].x, in.x.data(), in.x.size());
+            if (!in.prec0.empty()) write_dram(st.table[i].prec0, in.prec0.data(), in.prec0.size());
+        }
+        write_dram(DTQ_APP_DATA_ADDR, &lay.args, sizeof lay.args);
+        m_ops = std::make_unique<op_accounting>();
+        return;
+    }
     if (functional) {
         write_dram(lay.args.x, m.x.data(), m.x.size());
         if (!m.dec_x.empty()) write_dram(lay.args.dec_x, m.dec_x.data(), m.dec_x.size());
@@ -390,6 +414,7 @@ void platform::account_command(const command& c, uint64_t start, const command_o
     r.last_end = std::max(r.last_end, end);
     if (c.opcode == regs::op::ATTENTION) {  // fused: DRAM bytes by operand to the survey's ops
         const attention_layer_report& a = m_attention->last();
+        r.attention_busy_pe += a.busy_pe_cycles;
         m_ops->account(c, start, end, 0, 0, dram_device_bytes);
         m_ops->op_entry(DTQ_OPTAG_QK, 0, 0, a.dram_qk, 0, 0);
         m_ops->op_entry(DTQ_OPTAG_SV, 0, 0, a.dram_sv, 0, 0);
@@ -415,6 +440,7 @@ int platform::finish_model(const run_options& opt) {
     r.stats.counter("decode_cycles", "cycles", "first decode command to the last") = dec;
     r.stats.derived("decode_cycles_per_token", "cycles", "decode_cycles / decode_tokens",
                     [dec, n = m.decode_tokens] { return n ? static_cast<double>(dec) / static_cast<double>(n) : 0.0; });
+    if (r.stream) return finish_stream(opt);
     if (!m_cfg.workload.model.accuracy) return EXIT_OK;
     // Accuracy proxy: the VP's outputs against the all-8-bit reference of the same model
     // and input, on the tokens the VP kept until the last layer.
@@ -449,6 +475,113 @@ int platform::finish_model(const run_options& opt) {
             std::cout << fmt::format("accuracy proxy (layer {} vs all-8-bit): mean |err| {:.3f}, max |err| {:.0f} (int8 units), "
                                      "cosine {:.4f}\n", l, a.mean_abs, a.max_abs, a.cosine);
     }
+    return EXIT_OK;
+}
+
+// Percentile by nearest rank: the smallest value with at least p % of the values at or
+// below it (docs/batching.md#metrics).
+static double percentile(std::vector<double> v, double p) {
+    if (v.empty()) return 0.0;
+    std::sort(v.begin(), v.end());
+    const auto rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
+    return v[std::max<size_t>(rank, 1) - 1];
+}
+
+int platform::finish_stream(const run_options& opt) {
+    model_run& r = *m_model;
+    const stream_layout& st = *r.stream;
+    const model_instance& m = r.inst;
+    const uint64_t n = st.table.size();
+    std::vector<dtq_request> req(n);
+    read_dram(st.request_table, req.data(), n * sizeof(dtq_request));
+    uint64_t nb = 0;
+    for (const auto& q : req) nb = std::max<uint64_t>(nb, q.batch + 1);
+    std::vector<dtq_batch_rec> bat(nb);
+    read_dram(st.batch_table, bat.data(), nb * sizeof(dtq_batch_rec));
+    const double mhz = static_cast<double>(m_cfg.clock_mhz);
+    uint64_t tokens = 0, rows = 0, busy = 0, first = UINT64_MAX, last = 0, largest = 0;
+    std::vector<double> lat, lat_tok;
+    for (const auto& q : req) {
+        tokens += q.seq;
+        first = std::min(first, q.arrival);
+        last = std::max(last, q.done);
+        lat.push_back(static_cast<double>(q.done - q.arrival) / mhz);
+        lat_tok.push_back(lat.back() / q.seq);
+    }
+    for (const auto& b : bat) {
+        rows += b.rows;
+        busy += b.end - b.start;
+        largest = std::max<uint64_t>(largest, b.count);
+    }
+    const uint64_t span = last - first, d = m.shape.d_model, f = m.shape.d_ffn;
+    const vssa::vssa_config vc = vssa_config_of(m_cfg, "");
+    const double pes = static_cast<double>(vc.rows * vc.cols * vc.arrays);
+    const double busy_pe = stats_registry::global().number("compute.gemm_busy_pe_cycles") + static_cast<double>(r.attention_busy_pe);
+    // Padding rows run the linear layers as 8-bit rows (4 PE cycles a MAC), or 4-bit with 4-bit weights (1).
+    const double pad_pe = static_cast<double>((rows - tokens) * m.layers * (4 * d * d + 2 * d * f) * (m.all4 ? 1 : 4));
+    const double dram_bytes = static_cast<double>(m_dram.bytes_read() + m_dram.bytes_written());
+    r.serve = std::make_unique<stat_group>("serve");
+    stat_group& g = *r.serve;
+    g.counter("requests", "count", "requests served") = n;
+    g.counter("tokens", "tokens", "tokens of the requests (their sequence lengths)") = tokens;
+    g.counter("batches", "count", "batches the firmware formed") = nb;
+    g.counter("batch_requests_max", "requests", "requests of the largest batch") = largest;
+    g.counter("rows", "rows", "rows the linear layers computed, summed over batches (padding included)") = rows;
+    g.counter("padding_rows", "rows", "rows - tokens: padding (policy fixed)") = rows - tokens;
+    g.counter("span_cycles", "cycles", "first arrival to the last request's completion") = span;
+    g.counter("busy_cycles", "cycles", "sum over batches of launch to completion") = busy;
+    const auto stat = [&](const char* name, const char* unit, const char* desc, double v) { g.derived(name, unit, desc, [v] { return v; }); };
+    stat("batch_requests_mean", "requests", "requests / batches", nb ? static_cast<double>(n) / static_cast<double>(nb) : 0.0);
+    const auto pct = [&](const std::string& base, const char* unit, const char* what, const std::vector<double>& v) {
+        double mean = 0;
+        for (double x : v) mean += x;
+        mean = v.empty() ? 0.0 : mean / static_cast<double>(v.size());
+        g.derived(base + "_mean", unit, std::string("mean ") + what, [mean] { return mean; });
+        for (auto [p, name] : {std::pair{50.0, "_p50"}, {90.0, "_p90"}, {99.0, "_p99"}, {100.0, "_max"}}) {
+            const double x = percentile(v, p);
+            g.derived(base + name, unit, fmt::format("{} {}", p == 100.0 ? "largest" : fmt::format("{:.0f}th percentile (nearest rank) of", p), what),
+                      [x] { return x; });
+        }
+    };
+    pct("latency_us", "us", "request latency: completion - arrival", lat);
+    pct("latency_per_token_us", "us/token", "per-token latency: a request's latency / its tokens", lat_tok);
+    const double span_us = static_cast<double>(span) / mhz;
+    stat("time_per_token_us", "us/token", "span / tokens: the stream's time per processed token", tokens ? span_us / static_cast<double>(tokens) : 0.0);
+    stat("throughput_tokens_per_s", "tokens/s", "tokens / span (simulated time)", span ? static_cast<double>(tokens) / (span_us * 1e-6) : 0.0);
+    stat("pe_utilization", "ratio", "VSSA busy PE cycles (GEMM and ATTENTION) / (PEs x busy_cycles): padding counts as busy",
+         busy ? busy_pe / (pes * static_cast<double>(busy)) : 0.0);
+    stat("pe_utilization_useful", "ratio", "(busy PE cycles - the padding rows' PE cycles) / (PEs x busy_cycles)",
+         busy ? (busy_pe - pad_pe) / (pes * static_cast<double>(busy)) : 0.0);
+    stat("dram_bytes_per_token", "bytes/token", "DRAM device bytes (read + written) / tokens", tokens ? dram_bytes / static_cast<double>(tokens) : 0.0);
+    if (!opt.out_dir.empty()) {  // every request and batch (reported, not thrown: see run())
+        nlohmann::json j = {{"requests", nlohmann::json::array()}, {"batches", nlohmann::json::array()}};
+        for (uint64_t i = 0; i < n; ++i) {
+            const auto& q = req[i];
+            j["requests"].push_back({{"id", i}, {"arrival_cycle", q.arrival}, {"seq", q.seq}, {"batch", q.batch}, {"start_cycle", q.start},
+                                     {"done_cycle", q.done}, {"latency_us", lat[i]}, {"latency_per_token_us", lat_tok[i]}});
+        }
+        for (const auto& b : bat)
+            j["batches"].push_back({{"first", b.first}, {"count", b.count}, {"tokens", b.tokens}, {"rows", b.rows},
+                                    {"start_cycle", b.start}, {"end_cycle", b.end}});
+        std::error_code ec;
+        std::filesystem::create_directories(opt.out_dir, ec);
+        std::ofstream fj(opt.out_dir + "/requests.json");
+        fj << j.dump(1) << '\n';
+        if (!fj) {
+            std::cerr << "dtqvp: error: cannot write " << opt.out_dir << "/requests.json\n";
+            return EXIT_SIM_ERROR;
+        }
+    }
+    if (!opt.quiet)
+        std::cout << fmt::format("served {} requests ({} tokens) in {} batches ({} policy): {:.2f} us/token over the span, "
+                                 "per-token latency p50 {:.2f} / p90 {:.2f} / p99 {:.2f} / max {:.2f} us/token, "
+                                 "{:.0f} tokens/s, PE utilization {:.3f} (useful {:.3f}), {:.0f} DRAM bytes/token\n",
+                                 n, tokens, nb, m_cfg.workload.batching.policy, tokens ? span_us / static_cast<double>(tokens) : 0.0,
+                                 percentile(lat_tok, 50), percentile(lat_tok, 90), percentile(lat_tok, 99), percentile(lat_tok, 100),
+                                 span ? static_cast<double>(tokens) / (span_us * 1e-6) : 0.0,
+                                 busy ? busy_pe / (pes * static_cast<double>(busy)) : 0.0,
+                                 busy ? (busy_pe - pad_pe) / (pes * static_cast<double>(busy)) : 0.0,
+                                 tokens ? dram_bytes / static_cast<double>(tokens) : 0.0);
     return EXIT_OK;
 }
 

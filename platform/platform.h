@@ -80,6 +80,7 @@ private:
     void load_model();             // workload model: the firmware app `encoder`'s inputs
     void account_command(const command& c, uint64_t start, const command_outcome& o, uint64_t dram_device_bytes);
     int finish_model(const run_options& opt);  // accuracy proxy, model.* statistics
+    int finish_stream(const run_options& opt);  // a request stream: serve.* statistics, requests.json
 
     std::unique_ptr<workload> m_driver;
     std::unique_ptr<watchdog> m_watchdog;

@@ -38,6 +38,9 @@ uint64_t dtq_now_cycles(void) {
     dtq::host* h = self();
     return h ? h->now_cycles() : 0;
 }
+void dtq_idle_until(uint64_t cycle) {
+    if (dtq::host* h = self()) h->idle_until(cycle);
+}
 void dtq_puts(const char* s) {
     if (dtq::host* h = self()) h->puts(s);
 }

@@ -34,7 +34,8 @@ host::host(const sc_module_name& name, const host_config& cfg, const clock& clk)
       m_wfi_cycles(m_stats.counter("wfi_cycles", "cycles", "cycles spent waiting for an interrupt")),
       m_wfi_timeouts(m_stats.counter("wfi_timeouts", "count", "WFIs that gave up (timeout)")),
       m_compute_cycles(m_stats.counter("nonlinear_cycles", "cycles", "cycles the core computed non-linear ops (softmax, LayerNorm, GELU on the host)")),
-      m_compute_elements(m_stats.counter("nonlinear_elements", "count", "elements of the non-linear ops the core computed")) {
+      m_compute_elements(m_stats.counter("nonlinear_elements", "count", "elements of the non-linear ops the core computed")),
+      m_idle_cycles(m_stats.counter("idle_cycles", "cycles", "cycles the core idled until a given cycle (dtq_idle_until)")) {
     // The quantum is global (tlm_global_quantum): set it only if nobody did.
     if (tlm::tlm_global_quantum::instance().get() == SC_ZERO_TIME)
         tlm::tlm_global_quantum::instance().set(m_clk.time(cfg.quantum_cycles));
@@ -152,6 +153,15 @@ int host::wait_irq() {
 }
 
 uint64_t host::now_cycles() const { return m_clk.cycles(sc_time_stamp() + m_qk.get_local_time()); }
+
+void host::idle_until(uint64_t cycle) {
+    m_qk.sync();  // local time catches up first: the wait ends at exactly `cycle`
+    const uint64_t now = m_clk.now();
+    if (cycle <= now) return;
+    wait(m_clk.time(cycle) - sc_core::sc_time_stamp());
+    m_idle_cycles += cycle - now;
+    m_qk.reset();
+}
 
 void host::compute(uint64_t cycles, uint64_t elements) {
     if (cycles == 0) return;

@@ -76,6 +76,9 @@ public:
     void wr_block(uint64_t addr, const void* src, uint32_t len);
     int wait_irq();
     uint64_t now_cycles() const;
+    // The core idles (spins on its cycle counter, no bus traffic) until `cycle`: one
+    // wait() instead of a loop; returns at once when the cycle has passed.
+    void idle_until(uint64_t cycle);
     void puts(const char* s);
     // The core computes for `cycles` (no bus traffic): a non-linear kernel of `elements`
     // elements (hostmath_vp.cpp). Local time advances; the quantum keeper syncs as usual.
@@ -109,6 +112,7 @@ private:
     uint64_t& m_wfi_timeouts;
     uint64_t& m_compute_cycles;
     uint64_t& m_compute_elements;
+    uint64_t& m_idle_cycles;
 };
 
 }  // namespace dtq

@@ -107,7 +107,50 @@ typedef struct dtq_model_args {
     uint64_t dec_out;      /* decoders: decode_tokens x layers x d_model int8 outputs */
     uint64_t scores;       /* max(decoders: max_seq, unfused: seq x seq) int32 */
     uint64_t probs;        /* max(decoders: max_seq, unfused: seq x seq) int8 */
+    /* A stream of requests (docs/batching.md): requests != 0 serves the dtq_request table
+     * in batches; seq is then the batch buffers' capacity in rows (every buffer above is
+     * sized for seq rows; x holds a batch's gathered inputs, outputs its layers' outputs). */
+    uint32_t requests;     /* 0 = one sequence of seq tokens (no stream) */
+    uint32_t policy;       /* DTQ_BATCH_* */
+    uint32_t batch_size;   /* DTQ_BATCH_FIXED: requests per batch */
+    uint32_t token_budget; /* DTQ_BATCH_DYNAMIC: most tokens of a batch */
+    uint64_t buffer_bytes; /* DTQ_BATCH_DYNAMIC: most activation-buffer bytes of a batch (0 = no limit) */
+    uint64_t bytes_per_token; /* activation-buffer bytes per batch row (dtq_batch_bytes_per_token) */
+    uint64_t max_wait;     /* cycles: launch a batch that is not full once its oldest request waited this long */
+    uint64_t request_table; /* requests x dtq_request */
+    uint64_t batch_table;   /* requests x dtq_batch_rec (written by the firmware) */
 } dtq_model_args;
+
+#define DTQ_MAX_REQUESTS 512u /* requests of one stream */
+#define DTQ_BATCH_SINGLE 0u   /* one request at a time, in arrival order */
+#define DTQ_BATCH_FIXED 1u    /* batch_size requests, padded to the longest (rows = n x longest) */
+#define DTQ_BATCH_DYNAMIC 2u  /* the waiting requests, in order, packed while they fit the budgets */
+
+/* One request of a stream. The loader writes arrival .. k1; the firmware never uses a
+ * request before its arrival cycle, and writes batch, start and done when it completes. */
+typedef struct dtq_request {
+    uint64_t arrival;      /* cycle it arrives (the host interface's receive time) */
+    uint64_t x;            /* seq x d_model int8: its layer-0 input */
+    uint64_t out;          /* seq x d_model int8: its last layer's output (written by the firmware) */
+    uint64_t prec0;        /* seq bytes: layer-0 precisions (DTQ_MODEL_TOPK, DTQ_MODEL_ALL4) */
+    uint32_t seq, k0, k1;  /* tokens; its top-k counts (DTQ_MODEL_TOPK) */
+    uint32_t batch;        /* firmware: index of the batch that served it */
+    uint64_t start, done;  /* firmware: cycle its batch started; cycle its batch completed */
+} dtq_request;
+
+/* One batch the firmware formed (written at the end of the stream). */
+typedef struct dtq_batch_rec {
+    uint32_t first, count; /* requests first .. first + count - 1 */
+    uint32_t tokens, rows; /* their tokens; rows computed by the linear layers (padded: count x longest) */
+    uint64_t start, end;   /* cycles: launched; its last command completed */
+} dtq_batch_rec;
+
+/* Activation-buffer bytes per batch row: the layer input and output (int8), the widest
+ * int32 accumulator row and int8 scratch row, x1, Q/K/V slots and the int32 attention output. */
+static inline uint64_t dtq_batch_bytes_per_token(uint32_t d_model, uint32_t d_ffn) {
+    const uint64_t wide = d_ffn > d_model ? d_ffn : d_model;
+    return 2u * d_model + 4u * wide + wide + d_model + 3u * d_model + 4u * (uint64_t)d_model;
+}
 
 typedef struct dtq_app {
     const char *name;

@@ -25,10 +25,21 @@
 
 #define MAX_ROW 4096u /* widest row of a host non-linear op (d_ffn, seq) */
 
+#define MAX_ROWS 16384u /* batch rows (a stream's batch buffers) */
+
 static dtq_dev dev;
 static dtq_model_args A;
 static dtq_layer_params P;
-static uint8_t prec[MAX_SEQ], keep[MAX_SEQ];
+static uint8_t prec[MAX_ROWS], keep[MAX_ROWS];
+
+/* The sequences one layer runs on: one (no stream), or a batch of requests whose rows sit
+ * at row offsets off[i] of the batch buffers (packed, or padded to the longest). */
+typedef struct batch {
+    uint32_t n, rows, tokens;
+    uint32_t first; /* stream: index of the first request */
+    uint32_t off[DTQ_MAX_REQUESTS], seq[DTQ_MAX_REQUESTS], k0[DTQ_MAX_REQUESTS], k1[DTQ_MAX_REQUESTS];
+} batch;
+static batch B;
 static int32_t hin[MAX_ROW], hout[MAX_ROW], hbias[MAX_ROW]; /* host non-linear ops: one row */
 
 /* Submits, draining the queue first when the ring is full. */
@@ -159,8 +170,11 @@ static uint64_t cache_slot(uint64_t cache, uint32_t l, uint32_t h, uint32_t pos)
     return cache + (((uint64_t)l * A.heads + h) * max_seq + pos) * A.head_dim;
 }
 
+/* One layer on the batch B (a single sequence is a batch of one): the linear layers run
+ * once on all B.rows rows (each weight fetched once for the batch), the attention per
+ * sequence, on its own tokens. */
 static int prefill_layer(uint32_t l, uint64_t x, uint64_t out) {
-    const uint32_t s = A.seq, d = A.d_model, dh = A.head_dim, heads = A.heads;
+    const uint32_t d = A.d_model, dh = A.head_dim, heads = A.heads, rows = B.rows;
     const int causal = (A.flags & DTQ_MODEL_CAUSAL) != 0;
     const uint64_t w[3] = {P.wq, P.wk, P.wv}, slots[3] = {A.q, A.k, A.v};
     /* The ATTENTION's token precisions: DTQAtten's (rewritten by the top-k engines) or
@@ -172,34 +186,48 @@ static int prefill_layer(uint32_t l, uint64_t x, uint64_t out) {
     /* Q/K/V token slots: 4-bit tokens packed, or, VS-Quant, int8 for every kept token (the
      * attention unit quantizes the 4-bit ones on load). */
     const uint64_t slot_prec = (A.flags & DTQ_MODEL_VSQ) ? ((A.flags & DTQ_MODEL_TOPK) ? A.keep : 0) : prec_list;
-    uint32_t x_, h;
+    uint32_t x_, h, r;
     dtq_cmd c;
     for (x_ = 0; x_ < 3; x_++) {
-        TRY(wgemm(l, DTQ_OPTAG_QKV_PROJ, x, w[x_], A.acc, causal ? 0 : rowprec, s, d, d));
-        for (h = 0; h < heads; h++) {
-            TRY(requant(l, A.acc + (uint64_t)h * dh * 4, slots[x_] + (uint64_t)h * s * dh, s, dh, P.qkv, d * 4, dh, slot_prec));
-            if (causal && x_ > 0)
-                TRY(requant(l, A.acc + (uint64_t)h * dh * 4, cache_slot(x_ == 1 ? A.kcache : A.vcache, l, h, 0), s, dh, P.qkv,
-                            d * 4, dh, 0));
+        TRY(wgemm(l, DTQ_OPTAG_QKV_PROJ, x, w[x_], A.acc, causal ? 0 : rowprec, rows, d, d));
+        for (r = 0; r < B.n; r++) { /* sequence r's slots: heads x seq x dh at row offset off */
+            const uint32_t s = B.seq[r];
+            const uint64_t o = B.off[r];
+            for (h = 0; h < heads; h++) {
+                TRY(requant(l, A.acc + (o * d + (uint64_t)h * dh) * 4, slots[x_] + o * d + (uint64_t)h * s * dh, s, dh, P.qkv,
+                            d * 4, dh, slot_prec ? slot_prec + o : 0));
+                if (causal && x_ > 0 && !A.requests)
+                    TRY(requant(l, A.acc + (uint64_t)h * dh * 4, cache_slot(x_ == 1 ? A.kcache : A.vcache, l, h, 0), s, dh,
+                                P.qkv, d * 4, dh, 0));
+            }
         }
     }
-    if (A.flags & DTQ_MODEL_UNFUSED) { /* per head: Q x K^T (int32 scores to memory), softmax, P x V */
-        for (h = 0; h < heads; h++) {
-            const uint64_t hs = (uint64_t)h * s * dh;
-            TRY(gemm(l, DTQ_OPTAG_QK, A.q + hs, A.k + hs, A.scores, 0, s, s, dh, 0));
-            TRY(nonlinear(DTQ_OP_SOFTMAX, l, A.scores, A.probs, s, s, (int32_t)(A.score_shift ? A.score_shift : 10),
-                          (int32_t)dh, 0, causal, 0));
-            TRY(gemm(l, DTQ_OPTAG_SV, A.probs, A.v + hs, A.attn_out + hs * 4, 0, s, dh, s, DTQ_GEMM_B_ROW_MAJOR));
+    for (r = 0; r < B.n; r++) {
+        const uint32_t s = B.seq[r];
+        const uint64_t o = B.off[r], qo = o * d;
+        if (A.flags & DTQ_MODEL_UNFUSED) { /* per head: Q x K^T (int32 scores to memory), softmax, P x V */
+            for (h = 0; h < heads; h++) {
+                const uint64_t hs = qo + (uint64_t)h * s * dh;
+                TRY(gemm(l, DTQ_OPTAG_QK, A.q + hs, A.k + hs, A.scores, 0, s, s, dh, 0));
+                TRY(nonlinear(DTQ_OP_SOFTMAX, l, A.scores, A.probs, s, s, (int32_t)(A.score_shift ? A.score_shift : 10),
+                              (int32_t)dh, 0, causal, 0));
+                TRY(gemm(l, DTQ_OPTAG_SV, A.probs, A.v + hs, A.attn_out + hs * 4, 0, s, dh, s, DTQ_GEMM_B_ROW_MAJOR));
+            }
+        } else {
+            dtq_cmd_attention(&c, A.q + qo, A.k + qo, A.v + qo, A.attn_out + qo * 4, prec_list ? prec_list + o : 0, s,
+                              (uint16_t)dh, (uint16_t)heads, (uint16_t)(prec_list ? B.k0[r] : 0),
+                              (uint16_t)(prec_list ? B.k1[r] : 0), (uint16_t)A.score_shift);
+            c.u.attention.mode = (uint16_t)((causal ? DTQ_ATTN_CAUSAL : 0u) | ((A.flags & DTQ_MODEL_VSQ) ? DTQ_ATTN_VSQ : 0u));
+            TRY(submit(&c, l, DTQ_OPTAG_ATTENTION));
         }
-    } else {
-        dtq_cmd_attention(&c, A.q, A.k, A.v, A.attn_out, prec_list, s, (uint16_t)dh, (uint16_t)heads,
-                          (uint16_t)(prec_list ? P.k0 : 0), (uint16_t)(prec_list ? P.k1 : 0), (uint16_t)A.score_shift);
-        c.u.attention.mode = (uint16_t)((causal ? DTQ_ATTN_CAUSAL : 0u) | ((A.flags & DTQ_MODEL_VSQ) ? DTQ_ATTN_VSQ : 0u));
-        TRY(submit(&c, l, DTQ_OPTAG_ATTENTION));
     }
-    for (h = 0; h < heads; h++)
-        TRY(requant(l, A.attn_out + (uint64_t)h * s * dh * 4, A.tmp + (uint64_t)h * dh, s, dh, P.attn, 0, d, 0));
-    return ffn_half(l, x, out, s, rowprec);
+    for (r = 0; r < B.n; r++)
+        for (h = 0; h < heads; h++) {
+            const uint64_t o = B.off[r];
+            TRY(requant(l, A.attn_out + (o * d + (uint64_t)h * B.seq[r] * dh) * 4, A.tmp + o * d + (uint64_t)h * dh, B.seq[r],
+                        dh, P.attn, 0, d, 0));
+        }
+    return ffn_half(l, x, out, rows, rowprec);
 }
 
 static int decode_layer(uint32_t t, uint32_t l, uint64_t x, uint64_t out) {
@@ -239,6 +267,140 @@ static int fail(const char *what, uint32_t l, int rc) {
     return 2;
 }
 
+/* ---- a stream of requests (docs/batching.md) ------------------------------------------ */
+
+static dtq_request R[DTQ_MAX_REQUESTS];
+static dtq_batch_rec BR[DTQ_MAX_REQUESTS];
+
+static int dma_copy(uint32_t layer, uint64_t src, uint64_t dst, uint32_t bytes) {
+    dtq_cmd c;
+    dtq_cmd_dma(&c, src, dst, bytes);
+    return submit(&c, layer, DTQ_OPTAG_OTHER);
+}
+
+/* Whether request i fits the dynamic batch that holds `tokens` tokens so far. */
+static int fits(uint32_t tokens, uint32_t i) {
+    const uint64_t t = (uint64_t)tokens + R[i].seq;
+    return t <= A.token_budget && (!A.buffer_bytes || t * A.bytes_per_token <= A.buffer_bytes);
+}
+
+/* How many requests from `next` to launch now (0 = not yet; *wake = the cycle to look
+ * again). Only requests that have arrived (arrival <= now) are considered; requests are
+ * served in arrival order. */
+static uint32_t form(uint32_t next, uint64_t now, uint64_t *wake) {
+    uint32_t n = 0, tokens = 0;
+    const uint32_t left = A.requests - next;
+    const uint64_t deadline = A.max_wait ? R[next].arrival + A.max_wait : 0;
+    int full;
+    if (R[next].arrival > now) {
+        *wake = R[next].arrival;
+        return 0;
+    }
+    if (A.policy == DTQ_BATCH_SINGLE) return 1;
+    if (A.policy == DTQ_BATCH_FIXED) {
+        while (n < left && n < A.batch_size && R[next + n].arrival <= now) n++;
+        full = n == A.batch_size || n == left; /* full, or the stream's last requests */
+    } else {
+        while (n < left && R[next + n].arrival <= now && fits(tokens, next + n)) tokens += R[next + n++].seq;
+        full = n == left || (R[next + n].arrival <= now) || !A.max_wait; /* the next waiting one does not fit */
+    }
+    if (full || (deadline && now >= deadline)) return n;
+    *wake = R[next + n].arrival; /* n < left here */
+    if (deadline && deadline < *wake) *wake = deadline;
+    return 0;
+}
+
+/* Runs requests first .. first + n - 1 as one batch through every layer. */
+static int run_batch(uint32_t first, uint32_t n) {
+    const uint32_t d = A.d_model;
+    const int padded = A.policy == DTQ_BATCH_FIXED;
+    const int lists = (A.flags & (DTQ_MODEL_TOPK | DTQ_MODEL_ALL4)) != 0;
+    const uint64_t lp = sizeof(dtq_layer_params);
+    uint32_t i, l, longest = 0, row = 0;
+    uint64_t x;
+    for (i = 0; i < n; i++)
+        if (R[first + i].seq > longest) longest = R[first + i].seq;
+    B.n = n;
+    B.first = first;
+    B.tokens = 0;
+    for (i = 0; i < n; i++) { /* row offsets: packed, or every request at a multiple of the longest */
+        const dtq_request *q = &R[first + i];
+        B.off[i] = row;
+        B.seq[i] = q->seq;
+        B.k0[i] = q->k0;
+        B.k1[i] = q->k1;
+        B.tokens += q->seq;
+        row += padded ? longest : q->seq;
+    }
+    B.rows = row;
+    if (B.rows > A.seq) return DTQ_EINVAL; /* the loader sized the buffers for the policy's largest batch */
+    /* Gather: each request's input rows into the batch buffer (DMA), its layer-0
+     * precisions into the batch's list; padding rows are computed as 8-bit (4-bit with
+     * DTQ_MODEL_ALL4) rows and their results dropped. */
+    for (i = 0; i < n; i++)
+        TRY(dma_copy(0, R[first + i].x, A.x + (uint64_t)B.off[i] * d, R[first + i].seq * d));
+    if (lists) {
+        for (i = 0; i < B.rows; i++) prec[i] = (A.flags & DTQ_MODEL_ALL4) ? 4 : 8;
+        for (i = 0; i < n; i++) dtq_rd_block(R[first + i].prec0, prec + B.off[i], R[first + i].seq);
+        dtq_wr_block(A.prec, prec, B.rows);
+    }
+    for (l = 0; l < A.layers; l++) {
+        dtq_rd_block(A.params + l * lp, &P, sizeof P);
+        if (A.flags & DTQ_MODEL_TOPK) { /* the kept rows of this layer (padding rows stay computed) */
+            TRY(dtq_wait_idle(&dev));    /* the previous layer's top-k engines wrote the list */
+            dtq_rd_block(A.prec, prec, B.rows);
+            for (i = 0; i < B.rows; i++) keep[i] = prec[i] ? 8 : 0;
+            dtq_wr_block(A.keep, keep, B.rows);
+        }
+        x = l == 0 ? A.x : A.outputs + (uint64_t)(l - 1) * A.seq * d;
+        TRY(prefill_layer(l, x, A.outputs + (uint64_t)l * A.seq * d));
+    }
+    for (i = 0; i < n; i++) /* scatter: each request's rows of the last layer's output */
+        TRY(dma_copy(A.layers - 1, A.outputs + ((uint64_t)(A.layers - 1) * A.seq + B.off[i]) * d, R[first + i].out,
+                     R[first + i].seq * d));
+    return dtq_wait_idle(&dev);
+}
+
+static int serve(void) {
+    static const char *names[] = {"single", "fixed", "dynamic"};
+    uint32_t next = 0, nb = 0, i, n;
+    int rc;
+    for (i = 0; i < A.requests; i++) dtq_rd_block(A.request_table + (uint64_t)i * sizeof R[0], &R[i], sizeof R[0]);
+    dtq_printf("encoder: serving %u requests, policy %s\n", (unsigned)A.requests, A.policy <= 2 ? names[A.policy] : "?");
+    while (next < A.requests) {
+        const uint64_t now = dtq_now_cycles();
+        uint64_t wake = now;
+        n = form(next, now, &wake);
+        if (n == 0) { /* nothing to launch yet: idle until the next arrival or the wait deadline */
+            dtq_idle_until(wake);
+            continue;
+        }
+        BR[nb].first = next;
+        BR[nb].count = n;
+        BR[nb].start = now;
+        rc = run_batch(next, n);
+        if (rc != DTQ_OK) return fail("batch", nb, rc);
+        BR[nb].end = dtq_now_cycles();
+        BR[nb].tokens = B.tokens;
+        BR[nb].rows = B.rows;
+        for (i = next; i < next + n; i++) {
+            R[i].batch = nb;
+            R[i].start = BR[nb].start;
+            R[i].done = BR[nb].end;
+        }
+        next += n;
+        nb++;
+    }
+    /* The records, once the stream is served (so that writing them costs no batch time). */
+    for (i = 0; i < A.requests; i++) dtq_wr_block(A.request_table + (uint64_t)i * sizeof R[0], &R[i], sizeof R[0]);
+    dtq_wr_block(A.batch_table, BR, nb * (uint32_t)sizeof BR[0]);
+    for (i = 0; i < nb; i++)
+        dtq_printf("encoder: batch %u: requests %u..%u, %u tokens, %u rows, cycles %llu..%llu\n", (unsigned)i,
+                   (unsigned)BR[i].first, (unsigned)(BR[i].first + BR[i].count - 1), (unsigned)BR[i].tokens,
+                   (unsigned)BR[i].rows, (unsigned long long)BR[i].start, (unsigned long long)BR[i].end);
+    return 0;
+}
+
 int dtq_app_encoder(void) {
     uint32_t l, t, i, n[3];
     uint64_t t0, t1, x;
@@ -246,9 +408,10 @@ int dtq_app_encoder(void) {
     const uint64_t lp = sizeof(dtq_layer_params);
 
     dtq_rd_block(DTQ_APP_DATA_ADDR, &A, sizeof A);
-    if (A.magic != DTQ_MODEL_ARGS_MAGIC || A.seq == 0 || A.seq + A.decode_tokens > MAX_SEQ || A.layers == 0 ||
+    if (A.magic != DTQ_MODEL_ARGS_MAGIC || A.seq == 0 || A.seq + A.decode_tokens > (A.requests ? MAX_ROWS : MAX_SEQ) ||
+        A.layers == 0 || A.requests > DTQ_MAX_REQUESTS || (A.requests && A.decode_tokens) ||
         A.heads == 0 || A.head_dim * A.heads != A.d_model ||
-        ((A.flags & DTQ_MODEL_HOST_NONLINEAR) && (A.d_ffn > MAX_ROW || A.seq + A.decode_tokens > MAX_ROW))) {
+        ((A.flags & DTQ_MODEL_HOST_NONLINEAR) && (A.d_ffn > MAX_ROW || (!A.requests && A.seq + A.decode_tokens > MAX_ROW)))) {
         dtq_printf("encoder: no valid arguments at 0x%llx (magic 0x%x, seq %u)\n", (unsigned long long)DTQ_APP_DATA_ADDR,
                    (unsigned)A.magic, (unsigned)A.seq);
         return 1;
@@ -263,9 +426,15 @@ int dtq_app_encoder(void) {
                (A.flags & DTQ_MODEL_CAUSAL) ? ", causal" : "",
                (A.flags & DTQ_MODEL_TOPK) ? ", DTQAtten precisions" : (A.flags & DTQ_MODEL_ALL4) ? ", all 4-bit" : ", 8-bit",
                (A.flags & DTQ_MODEL_VSQ) ? ", VS-Quant" : "");
+    if (A.requests) return serve();
+    B.n = 1;
+    B.rows = B.tokens = B.seq[0] = A.seq;
+    B.off[0] = 0;
     t0 = dtq_now_cycles();
     for (l = 0; l < A.layers; l++) {
         dtq_rd_block(A.params + l * lp, &P, sizeof P);
+        B.k0[0] = P.k0;
+        B.k1[0] = P.k1;
         if (A.flags & DTQ_MODEL_TOPK) {
             dtq_rd_block(A.prec, prec, A.seq);
             for (i = 0; i < A.seq; i++) keep[i] = prec[i] ? 8 : 0;

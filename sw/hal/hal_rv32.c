@@ -60,5 +60,11 @@ uint64_t dtq_now_cycles(void) {
     return ((uint64_t)hi << 32) | lo;
 }
 
+/* Spins on the cycle CSR: no bus traffic (the VP host models the same wait as one wait()). */
+void dtq_idle_until(uint64_t cycle) {
+    while (dtq_now_cycles() < cycle) {
+    }
+}
+
 /* Console: picolibc stdio (semihosting on the rv32 target). */
 void dtq_puts(const char *s) { fputs(s, stdout); }

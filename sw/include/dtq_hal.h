@@ -23,6 +23,7 @@ void dtq_wr_block(uint64_t addr, const void *src, uint32_t len); /* firmware buf
 void dtq_wmb(void);              /* earlier writes are visible before later ones (ring, then doorbell) */
 int dtq_wait_irq(void);          /* WFI: returns DTQ_HAL_OK once the IRQ line is high (at once if it is) */
 uint64_t dtq_now_cycles(void);   /* VP: accelerator cycles; rv32: the core's cycle CSR */
+void dtq_idle_until(uint64_t cycle); /* the core idles (no bus traffic) until dtq_now_cycles() >= cycle */
 void dtq_puts(const char *s);    /* console output, written as is (no newline added) */
 
 /* Formatted console output (sw/hal/dtq_print.c, portable): %d %u %x %X %s %c %%, an

@@ -122,3 +122,35 @@ TEST_CASE("config errors: sweep files", "[config][errors][sweep]") {
           d + "bad_point.yaml: point 1: --set dram.bytes_per_cycle=0: dram.bytes_per_cycle: expected an unsigned "
               "integer in [1, 4096], got 0\n");
 }
+
+TEST_CASE("config errors: request streams and batching", "[config][errors][batching]") {
+    const std::string model = "name: t\nworkload:\n  kind: model\n";
+    CHECK(errors_of(model + "  requests:\n    list: [{at_us: 0, seq: 16}, {at_us: 5, seq: 32}]\n") == "");
+    CHECK(errors_of(model + "  requests:\n    list: [{at_us: 5, seq: 16}, {at_us: 2, seq: 32}]\n") ==
+          "s.yaml:5:11: workload.requests.list: entry 1 (line 5): at_us: expected arrivals in order (at least 5, the previous "
+          "entry's), got 2\n");
+    CHECK(errors_of(model + "  requests:\n    list: [{at_us: 0, seq: 0}]\n") ==
+          "s.yaml:5:11: workload.requests.list: entry 0 (line 5): seq: expected an integer in [1, 4096], got '0'\n");
+    CHECK(errors_of(model + "  requests:\n    list: [{at_us: 0, tokens: 8}]\n") ==
+          "s.yaml:5:11: workload.requests.list: entry 0 (line 5): unknown key 'tokens': expected at_us and seq\n");
+    CHECK(errors_of(model + "  requests:\n    list: {at_us: 0}\n").find("workload.requests.list: expected a list of") !=
+          std::string::npos);
+    CHECK(errors_of(model + "  requests: {count: 4}\n") ==
+          "s.yaml: workload.requests.seq: expected a list of sequence lengths for the generated requests "
+          "(workload.requests.count)\n");
+    CHECK(errors_of(model + "  requests: {count: 4, seq: [16, 5000]}\n") ==
+          "s.yaml:4:29: workload.requests.seq: expected a list of 0..64 integers in [1, 4096], got '5000'\n");
+    CHECK(errors_of(model + "  requests: {count: 4, seq: [16], interarrival_us: -1}\n") ==
+          "s.yaml:4:52: workload.requests.interarrival_us: expected a number in [0, 1000000000], got -1\n");
+    CHECK(errors_of(model + "  requests: {count: 2, seq: [64]}\n  batching: {policy: dynamic, token_budget: 32}\n") ==
+          "s.yaml:5:45: workload.batching.token_budget: expected at least the longest request (64 tokens), got 32\n");
+    CHECK(errors_of(model + "  requests: {count: 2, seq: [64]}\n  batching: {policy: dynamic, buffer_bytes: 1 KiB}\n") ==
+          "s.yaml:5:45: workload.batching.buffer_bytes: expected 0 or at least the longest request's 64 tokens x 23040 bytes "
+          "per token = 1474560 bytes (bert-base), got 1024\n");
+    CHECK(errors_of(model + "  requests: {count: 2, seq: [64]}\n  batching: {policy: lifo}\n") ==
+          "s.yaml:5:22: workload.batching.policy: expected one of single, fixed, dynamic, got 'lifo'\n");
+    CHECK(errors_of("name: t\nworkload:\n  requests: {count: 2, seq: [64]}\n") ==
+          "s.yaml:3:21: workload.requests.count: expected workload.kind model (requests run whole models), got dma_stream\n");
+    CHECK(errors_of(model + "  model: {name: gpt2, decode_tokens: 2}\n  requests: {count: 2, seq: [64]}\n") ==
+          "s.yaml:4:38: workload.model.decode_tokens: expected 0 with requests (a request is one prefill), got 2\n");
+}

@@ -277,3 +277,64 @@ TEST_CASE("unfused attention with the Softermax unit equals the reference and ch
     // 12 SOFTMAX commands of 16 rows x 16 scores: 16 x (2 x 1 + 8) cycles each
     CHECK(stat("compute.softmax_busy_cycles") == 12 * 16 * (2 * 1 + 8));
 }
+
+// ---- request streams (docs/batching.md) ---------------------------------------------------
+
+namespace {
+
+scenario_config stream_cfg(const std::string& precision, const std::string& batching) {
+    const std::string yaml = "name: stream_test\nseed: 5\nmode: functional\n"
+                             "vssa: {rows: 8, cols: 8, arrays: 2}\n"
+                             "workload:\n  kind: model\n  model: {name: bert-base, layers: 1, precision: " + precision + "}\n"
+                             "  requests:\n    list: [{at_us: 0, seq: 8}, {at_us: 0, seq: 12}, {at_us: 0, seq: 5}, {at_us: 0, seq: 9}]\n"
+                             "  batching: " + batching + "\n";
+    return config_schema::get().load_string(yaml, "test.yaml");
+}
+
+// Every request's output equals the reference of that request run alone (its own input,
+// layer-0 precisions and top-k counts); returns the batch table.
+std::vector<dtq_batch_rec> check_stream(const scenario_config& cfg) {
+    platform p(cfg);
+    REQUIRE(p.run(quiet()) == EXIT_OK);
+    const stream_layout st = plan_stream(cfg, true);
+    for (size_t i = 0; i < st.table.size(); ++i) {
+        const uint64_t seq = st.table[i].seq;
+        const model_instance alone = request_instance(st.inst, seq, st.inputs[i]);
+        // the precisions layer 0 ran with (DTQAtten: the request's own; 4-bit: every token 4)
+        const std::vector<std::vector<uint8_t>> prec = alone.prec0.empty() ? std::vector<std::vector<uint8_t>>{}
+                                                                           : std::vector<std::vector<uint8_t>>{alone.prec0};
+        INFO("request " << i);
+        CHECK(read8(p, st.table[i].out, seq * 768) == reference_model(alone, prec, true)[0]);
+    }
+    std::vector<dtq_request> req(st.table.size());
+    p.read_dram(st.request_table, req.data(), req.size() * sizeof(dtq_request));
+    std::vector<dtq_batch_rec> b(req.back().batch + 1);
+    p.read_dram(st.batch_table, b.data(), b.size() * sizeof(dtq_batch_rec));
+    return b;
+}
+
+}  // namespace
+
+TEST_CASE("request stream packed in dynamic batches: each request equals its reference alone", "[model][batching]") {
+    // All four arrive at 0; token_budget 24 packs, in order: 8 + 12 = 20 (+ 5 > 24), then 5 + 9 = 14.
+    const std::vector<dtq_batch_rec> b = check_stream(stream_cfg("8bit", "{policy: dynamic, token_budget: 24}"));
+    REQUIRE(b.size() == 2);
+    CHECK((b[0].first == 0 && b[0].count == 2 && b[0].tokens == 20 && b[0].rows == 20));
+    CHECK((b[1].first == 2 && b[1].count == 2 && b[1].tokens == 14 && b[1].rows == 14));
+    CHECK(b[1].start == b[0].end);  // the second batch waits for nothing but the first
+}
+
+TEST_CASE("request stream in fixed padded batches with DTQAtten precisions: each request equals its reference alone",
+          "[model][batching]") {
+    // batch_size 3: requests 0-2 padded to the longest (12): 36 rows; then request 3 alone (the stream's end): 9 rows.
+    const std::vector<dtq_batch_rec> b = check_stream(stream_cfg("dtqatten", "{policy: fixed, batch_size: 3}"));
+    REQUIRE(b.size() == 2);
+    CHECK((b[0].first == 0 && b[0].count == 3 && b[0].tokens == 25 && b[0].rows == 36));
+    CHECK((b[1].first == 3 && b[1].count == 1 && b[1].tokens == 9 && b[1].rows == 9));
+}
+
+TEST_CASE("request stream one at a time with 4-bit linear layers: each request equals its reference alone", "[model][batching]") {
+    const std::vector<dtq_batch_rec> b = check_stream(stream_cfg("4bit", "{policy: single}"));
+    REQUIRE(b.size() == 4);
+    for (uint32_t i = 0; i < 4; ++i) CHECK((b[i].first == i && b[i].count == 1 && b[i].rows == b[i].tokens));
+}
