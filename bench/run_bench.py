@@ -112,7 +112,7 @@ class Entry:
 
     def sub(self, items, out=None):
         m = {"dtqvp": rel(os.path.join(self.args.build, "dtqvp")), "build": rel(self.args.build),
-             "out": rel(out or self.out)}
+             "out": rel(out or self.out), "nproc": os.cpu_count() or 1}
         return [str(x).format(**m) for x in items]
 
     def figure(self, name, value, unit, command, note=None):

@@ -240,7 +240,7 @@ config_schema::config_schema() {
     u64("vssa.cols", [](auto& c) -> auto& { return c.vssa.cols; }, "PEs", 1, 256, "columns of one systolic array");
     u64("vssa.arrays", [](auto& c) -> auto& { return c.vssa.arrays; }, "", 1, 64, "number of arrays; tiles go round-robin");
     boolean("vssa.reorder", [](auto& c) -> auto& { return c.vssa.reorder; }, "cluster tokens by precision, low precision first (DTQAtten Sec. IV-B)");
-    u64("vssa.threads", [](auto& c) -> auto& { return c.vssa.threads; }, "", 1, 64, "host threads of the functional GEMM (results do not depend on it)");
+    u64("vssa.threads", [](auto& c) -> auto& { return c.vssa.threads; }, "", 1, 64, "host threads of the functional GEMM and of building the synthetic model's weights (results do not depend on it)");
     text("vssa.backend", [](auto& c) -> auto& { return c.vssa.backend; }, {"model", "rtl", "lockstep"}, false,
          "how tiles run: the C++ tile model, the Verilated RTL, or both compared tile by tile (docs/cosim.md)");
     text("vssa.fault", [](auto& c) -> auto& { return c.vssa.fault; }, {"none", "cycle", "result_bit"}, false,

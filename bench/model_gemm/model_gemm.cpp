@@ -196,12 +196,7 @@ int sc_main(int argc, char** argv) {
         return nlohmann::json{{"wall_seconds", best}, {"gmacs_per_second", macs / best / 1e9}, {"pass_seconds", t}};
     };
     out["int8"] = summary(t_int8);
-    out["int8"]["kernel"] =
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
-        "avx512-vnni";
-#else
-        "portable";
-#endif
+    out["int8"]["kernel"] = dtq::vssa::gemm_kernel_name();
     if (blas) {
         out["dgemm"] = summary(t_blas);
         out["results_equal"] = true;

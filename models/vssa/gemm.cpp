@@ -68,6 +68,9 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
+#elif defined(__AVX2__)
+#define DTQ_GEMM_AVX2 1
+#include <immintrin.h>
 #endif
 
 namespace dtq::vssa {
@@ -353,6 +356,135 @@ void gemm_vnni(const int8_t* a, const int8_t* bt, int32_t* c, uint64_t M, uint64
 }
 #endif
 
+
+#ifdef DTQ_GEMM_AVX2
+// ---- AVX2 kernel (no AVX-512: e.g. AMD Zen 2/3) -----------------------------------------
+// vpmaddwd on int8 values widened to int16: per 32-bit lane a_k b_k + a_k+1 b_k+1, at most
+// 2 x 16384 in magnitude, then vpaddd into int32 accumulators; the same exactness bound as
+// the VNNI kernel (|acc| <= 16384 K at every step), so K <= 131071.
+//   B is packed per panel of 16 columns, k-pair by k-pair: 16 columns x (b_k, b_k+1) as
+//   int16 = two ymm; A per block of 6 rows, k-pair by k-pair: (a_k, a_k+1) as one int32 to
+//   broadcast. Micro-kernel 6 rows x 16 columns = 12 ymm accumulators + 2 of B + 1 of A.
+//   K is cut into blocks of 512 k (16 KiB of the packed panel stays in L1 across the row
+//   blocks); the blocks after the first add into C.
+
+constexpr int kMR2 = 6;
+constexpr uint64_t kNR2 = 16;
+constexpr uint64_t kKcPairs = 256;
+constexpr double kMinMacsPerThread2 = 6e6;
+constexpr uint64_t kAvx2MaxK = 131071;
+
+struct packed_a2 {
+    uint64_t M = 0, kp = 0;          // rows, k-pairs
+    std::vector<int32_t> v;          // per block of kMR2 rows: kp x h int32
+    const int32_t* block(uint64_t i) const { return v.data() + i * kp; }  // i a multiple of kMR2
+};
+
+inline int32_t pair16(int8_t lo, int8_t hi) {
+    return static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint16_t>(int16_t{lo})) |
+                                (static_cast<uint32_t>(static_cast<uint16_t>(int16_t{hi})) << 16));
+}
+
+void pack_a2(const int8_t* a, uint64_t M, uint64_t K, packed_a2& p) {
+    p.M = M;
+    p.kp = (K + 1) / 2;
+    p.v.assign(M * p.kp, 0);
+    for (uint64_t i0 = 0; i0 < M; i0 += kMR2) {
+        const uint64_t h = std::min<uint64_t>(kMR2, M - i0);
+        int32_t* dst = p.v.data() + i0 * p.kp;
+        for (uint64_t r = 0; r < h; ++r) {
+            const int8_t* row = a + (i0 + r) * K;
+            for (uint64_t q = 0; q < p.kp; ++q) {
+                const uint64_t k = 2 * q;
+                dst[q * h + r] = pair16(row[k], k + 1 < K ? row[k + 1] : int8_t{0});
+            }
+        }
+    }
+}
+
+// Columns [j0, j0 + 16) of B (bt: N x K), zero past N and past K.
+void pack_b2(const int8_t* bt, uint64_t N, uint64_t K, uint64_t j0, int16_t* pb) {
+    const uint64_t kp = (K + 1) / 2;
+    for (uint64_t c = 0; c < kNR2; ++c) {
+        const uint64_t j = j0 + c;
+        const int8_t* col = j < N ? bt + j * K : nullptr;
+        for (uint64_t q = 0; q < kp; ++q) {
+            const uint64_t k = 2 * q;
+            // ymm 0 holds columns 0..7, ymm 1 columns 8..15; lane c%8 = (b_k, b_k+1)
+            int16_t* d = pb + q * 32 + (c / 8) * 16 + (c % 8) * 2;
+            d[0] = col ? col[k] : 0;
+            d[1] = col && k + 1 < K ? col[k + 1] : 0;
+        }
+    }
+}
+
+// `mask`: 16 int32, -1 for the columns to store (the panel's columns inside N).
+template <int H>
+void micro_kernel2(const int32_t* pa, const int16_t* pb, uint64_t np, bool first, int32_t* c, uint64_t ldc,
+                   const int32_t* mask) {
+    const __m256i mask0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(mask));
+    const __m256i mask1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(mask + 8));
+    __m256i acc[H][2];
+    for (int r = 0; r < H; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
+    for (uint64_t q = 0; q < np; ++q) {
+        const __m256i b0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb + q * 32));
+        const __m256i b1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb + q * 32 + 16));
+        for (int r = 0; r < H; ++r) {
+            const __m256i x = _mm256_set1_epi32(pa[q * H + r]);
+            acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(x, b0));
+            acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(x, b1));
+        }
+    }
+    for (int r = 0; r < H; ++r) {
+        int* row = reinterpret_cast<int*>(c + static_cast<uint64_t>(r) * ldc);
+        if (!first) {
+            acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_maskload_epi32(row, mask0));
+            acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_maskload_epi32(row + 8, mask1));
+        }
+        _mm256_maskstore_epi32(row, mask0, acc[r][0]);
+        _mm256_maskstore_epi32(row + 8, mask1, acc[r][1]);
+    }
+}
+
+using kernel2_fn = void (*)(const int32_t*, const int16_t*, uint64_t, bool, int32_t*, uint64_t, const int32_t*);
+constexpr std::array<kernel2_fn, kMR2> kKernels2 = {micro_kernel2<1>, micro_kernel2<2>, micro_kernel2<3>,
+                                                    micro_kernel2<4>, micro_kernel2<5>, micro_kernel2<6>};
+
+// Column panels [p0, p1) x every row.
+void avx2_part(const packed_a2& A, const int8_t* bt, int32_t* c, uint64_t N, uint64_t K, uint64_t p0, uint64_t p1) {
+    const uint64_t kp = A.kp, M = A.M;
+    const uint64_t nkb = (kp + kKcPairs - 1) / kKcPairs, kcp = (kp + nkb - 1) / nkb;
+    struct aligned_free { void operator()(int16_t* p) const { std::free(p); } };
+    const size_t bytes = (kp * 32 * sizeof(int16_t) + 31) / 32 * 32;
+    std::unique_ptr<int16_t, aligned_free> pb(static_cast<int16_t*>(std::aligned_alloc(32, bytes)));
+    for (uint64_t p = p0; p < p1; ++p) {
+        const uint64_t j0 = p * kNR2, nc = std::min<uint64_t>(kNR2, N - j0);
+        pack_b2(bt, N, K, j0, pb.get());
+        alignas(32) int32_t mask[16];
+        for (uint64_t x = 0; x < 16; ++x) mask[x] = x < nc ? -1 : 0;
+        for (uint64_t q0 = 0; q0 < kp; q0 += kcp) {
+            const uint64_t nq = std::min(kcp, kp - q0);
+            for (uint64_t i = 0; i < M; i += kMR2) {
+                const uint64_t h = std::min<uint64_t>(kMR2, M - i);
+                kKernels2[h - 1](A.block(i) + q0 * h, pb.get() + q0 * 32, nq, q0 == 0, c + i * N + j0, N, mask);
+            }
+        }
+    }
+}
+
+void gemm_avx2(const int8_t* a, const int8_t* bt, int32_t* c, uint64_t M, uint64_t N, uint64_t K, unsigned threads) {
+    packed_a2 A;
+    pack_a2(a, M, K, A);
+    const uint64_t panels = (N + kNR2 - 1) / kNR2;
+    const double macs = static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+    const uint64_t t = std::min<uint64_t>({threads, std::max<uint64_t>(1, static_cast<uint64_t>(macs / kMinMacsPerThread2)), panels});
+    std::vector<std::thread> pool;
+    for (uint64_t n = 1; n < t; ++n) pool.emplace_back(avx2_part, std::cref(A), bt, c, N, K, panels * n / t, panels * (n + 1) / t);
+    avx2_part(A, bt, c, N, K, 0, panels / t);
+    for (auto& th : pool) th.join();
+}
+#endif
+
 }  // namespace
 
 namespace {
@@ -384,7 +516,23 @@ void gemm_s8(const int8_t* a, const int8_t* bt, int32_t* c, uint64_t M, uint64_t
         return;
     }
 #endif
+#ifdef DTQ_GEMM_AVX2
+    if (K <= kAvx2MaxK) {
+        gemm_avx2(a, bt, c, M, N, K, threads);
+        return;
+    }
+#endif
     gemm_portable(a, bt, c, M, N, K, threads);
+}
+
+const char* gemm_kernel_name() {
+#if defined(DTQ_GEMM_VNNI)
+    return "avx512-vnni";
+#elif defined(DTQ_GEMM_AVX2)
+    return "avx2";
+#else
+    return "portable";
+#endif
 }
 
 int8_t quantize_4bit_code(int8_t x) {

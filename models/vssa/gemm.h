@@ -13,11 +13,14 @@ namespace dtq::vssa {
 // c[i * N + j] = sum_k a[i * K + k] * bt[j * K + k], exact. For K <= 131071 no int32
 // intermediate can overflow (|c| <= 16384 K < 2^31); beyond that the caller must keep the
 // partial sums in int32, as for gemm_s8_reference. With AVX512-VNNI at compile time (the
-// default -march=native build): packed panels and a vpdpbusd micro-kernel; otherwise, and
-// for K > 131071, a portable int16 kernel (models/vssa/gemm.cpp, docs/performance.md).
+// default -march=native build): packed panels and a vpdpbusd micro-kernel; else with AVX2
+// a vpmaddwd micro-kernel on operands widened to int16; otherwise, and for K > 131071, a
+// portable int16 kernel (models/vssa/gemm.cpp, docs/performance.md).
 // `threads` is an upper bound: column panels (or rows) are split over std::threads when
 // the work pays for them; c does not depend on it.
 void gemm_s8(const int8_t* a, const int8_t* bt, int32_t* c, uint64_t M, uint64_t N, uint64_t K, unsigned threads = 1);
+// The kernel this build's gemm_s8 uses for K <= 131071: "avx512-vnni", "avx2" or "portable".
+const char* gemm_kernel_name();
 
 // Process-wide record of every gemm_s8 call's shape (off by default): what a functional
 // run computed, for bench/model_gemm to replay in OpenBLAS (dtqvp run writes it to
