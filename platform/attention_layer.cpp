@@ -173,7 +173,9 @@ attention_layer::attention_layer(const sc_module_name& n, const attention_layer_
       m_next_bits4(m_stats.counter("next_tokens_4bit", "tokens", "4-bit tokens the top-k chose for the next layer")),
       m_next_bits8(m_stats.counter("next_tokens_8bit", "tokens", "8-bit tokens the top-k chose for the next layer")),
       m_stall(m_stats.counter("vssa_stall_pe_cycles", "cycles", "sum over PEs of VSSA stall cycles")),
-      m_tiles(m_stats.counter("vssa_tiles", "count", "VSSA tiles (iterations)")) {
+      m_tiles(m_stats.counter("vssa_tiles", "count", "VSSA tiles (iterations)")),
+      m_transpose_cycles(m_stats.counter("transpose_cycles", "cycles", "V transpose passes before P x V (buffer.two_direction false)")),
+      m_transpose_bytes(m_stats.counter("transpose_buffer_bytes", "bytes", "VBUF bytes the transpose passes read and wrote")) {
     m_stats.derived_int("vssa_busy_cycles", "cycles", "VSSA busy: Q x K^T and P x V", [this] { return m_vssa_qk + m_vssa_pv; });
     m_stats.derived_int("topk_busy_cycles", "cycles", "module 2 busy: importance accumulation, top-k engines",
                         [this] { return m_module2; });
@@ -340,6 +342,18 @@ command_outcome attention_layer::execute(const command& c) {
                 rep.busy_fetcher += 3 * addr_cycles;
                 span("fetcher", fmt::format("head {}", h), fstart, fetcher_free);
                 v_ready[h] = ready[2];
+                // P x V reads V by columns (one head dimension across the tokens): without a
+                // two-direction buffer a transpose pass reads the head's V rows from VBUF and
+                // writes them back transposed through its port (docs/timing-model.md#transpose).
+                if (!m_cfg.two_direction) {
+                    uint64_t vbytes = 0;
+                    for (const auto& tr : moved) vbytes += fetcher::vector_bytes({0, dh, dh}, tr.bits);
+                    const uint64_t tc = transpose_pass_cycles(vbytes, m_cfg.linebuf_bytes_per_cycle);
+                    span("transpose", fmt::format("V head {}", h), v_ready[h], v_ready[h] + tc);
+                    v_ready[h] += tc;
+                    rep.transpose_cycles += tc;
+                    rep.transpose_bytes += 2 * vbytes;
+                }
 
                 // Q x K^T on the VSSA.
                 vssa::gemm_op qk;
@@ -507,6 +521,8 @@ command_outcome attention_layer::execute(const command& c) {
     m_busy_softmax += rep.busy_softmax;
     m_vssa_qk += rep.vssa_qk;
     m_vssa_pv += rep.vssa_pv;
+    m_transpose_cycles += rep.transpose_cycles;
+    m_transpose_bytes += rep.transpose_bytes;
     m_module2 += rep.module2;
     m_hidden += rep.hidden;
     m_exposed += rep.exposed;

@@ -43,6 +43,10 @@ struct attention_layer_config {
     uint64_t fetcher_lanes = 1;      // token addresses generated per cycle
     bool timing_only = false;        // timing mode: no data moves or is computed
     vsquant::config vsq;             // the VS-Quant PE's V and M (ATTENTION mode.VSQ)
+    // buffer.two_direction: the V line buffer is read by columns as cheaply as by rows, so P x V
+    // needs no transpose pass; false = a pass through VBUF's port (docs/timing-model.md#transpose)
+    bool two_direction = false;
+    uint64_t linebuf_bytes_per_cycle = 64;  // VBUF's port: the transpose pass's pace
 };
 
 // The memories the pipeline uses besides DRAM: the three line buffers and the accumulator
@@ -69,6 +73,7 @@ struct attention_layer_report {
     // the precision list read and written (other).
     uint64_t dram_qk = 0, dram_sv = 0, dram_other = 0;
     double stall_ratio_sum = 0;
+    uint64_t transpose_cycles = 0, transpose_bytes = 0;  // V transpose passes (no two-direction buffer)
 };
 
 class attention_layer : public sc_core::sc_module {
@@ -116,6 +121,8 @@ private:
     uint64_t& m_next_bits8;
     uint64_t& m_stall;
     uint64_t& m_tiles;
+    uint64_t& m_transpose_cycles;
+    uint64_t& m_transpose_bytes;
     double m_r_sum = 0;
 };
 

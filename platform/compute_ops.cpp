@@ -9,6 +9,7 @@
 #include "common/timing_only.h"
 #include "common/trace.h"
 #include "ibert/normact.h"
+#include "memory/local_memory.h"
 #include "platform/unit_error.h"
 #include "vssa/gemm.h"
 
@@ -37,7 +38,13 @@ compute_ops::compute_ops(const sc_module_name& n, const compute_ops_config& cfg,
       m_softmax_busy(m_stats.counter("softmax_busy_cycles", "cycles", "softmax unit busy with SOFTMAX commands")),
       m_dma_busy(m_stats.counter("dma_busy_cycles", "cycles", "DMA busy with the operands of these commands")),
       m_dram_read(m_stats.counter("dram_bytes_read", "bytes", "bytes these commands' DMA transfers read from DRAM")),
-      m_dram_written(m_stats.counter("dram_bytes_written", "bytes", "bytes these commands' DMA transfers wrote to DRAM")) {
+      m_dram_written(m_stats.counter("dram_bytes_written", "bytes", "bytes these commands' DMA transfers wrote to DRAM")),
+      m_wcomp_in(m_stats.counter("decompressor_bytes_in", "bytes", "NM24 bytes of GEMM B operands (layout.WCOMP) the DMA moved, row tables included")),
+      m_wcomp_out(m_stats.counter("decompressor_bytes_out", "bytes", "dense int8 bytes the decompressor expanded them to")),
+      m_wcomp_busy(m_stats.counter("decompressor_busy_cycles", "cycles", "decompressor expanding (latency + dense bytes / bytes_per_cycle per panel)")),
+      m_wcomp_delay(m_stats.counter("decompressor_delay_cycles", "cycles", "cycles the decompressor made B panels later than their DMA alone")),
+      m_transpose_cycles(m_stats.counter("transpose_cycles", "cycles", "transpose passes of B_ROW_MAJOR panels in the scratchpad (buffer.two_direction false)")),
+      m_transpose_bytes(m_stats.counter("transpose_buffer_bytes", "bytes", "scratchpad bytes the transpose passes read and wrote")) {
     m_stats.derived("gemm_stall_ratio", "ratio", "PE stall cycles / (stall + busy PE cycles) of GEMM commands", [this] {
         const double all = static_cast<double>(m_gemm_stall + m_gemm_busy_pe);
         return all > 0 ? static_cast<double>(m_gemm_stall) / all : 0.0;
@@ -108,6 +115,18 @@ uint64_t compute_ops::schedule(const std::vector<stage>& blocks, uint64_t start,
     const auto loads = [&](size_t t, uint64_t at) {
         uint64_t e = at;
         for (const auto& d : blocks[t].loads) e = std::max(e, dma(d, at, rep));
+        if (const uint64_t x = blocks[t].expand_bytes) {  // the decompressor streams behind the DMA
+            const uint64_t de = wcomp::stage_end(at, e, x, m_cfg.decompressor);
+            rep.wcomp_out += x;
+            rep.wcomp_busy += wcomp::expand_cycles(x, m_cfg.decompressor);
+            rep.wcomp_delay += de - e;
+            if (tracing) trace::global().span("decompressor", fmt::format("{} expand {}", what, t), at, de);
+            e = de;
+        }
+        if (const uint64_t x = blocks[t].transpose) {  // the panel is transposed in place before compute
+            if (tracing) trace::global().span("transpose", fmt::format("{} B panel {}", what, t), e, e + x);
+            e += x;
+        }
         if (tracing && e > at) trace::global().span("dma", fmt::format("{} load {}", what, t), at, e);
         return e;
     };
@@ -162,6 +181,7 @@ command_outcome compute_ops::gemm(const command& c) {
     const uint64_t M = c.u32(d::M), N = c.u32(d::N), K = c.u32(d::K);
     const uint32_t layout = c.u32(d::LAYOUT);
     const bool b_row_major = layout & cb::GEMM_B_ROW_MAJOR, b4 = layout & cb::GEMM_B_4BIT, vsq = layout & cb::GEMM_VSQ;
+    const bool wc = layout & cb::GEMM_WCOMP;
     const uint64_t bsc = c.u64(d::B_SCALES);
     const vsquant::config& vc = m_cfg.vsq;
     const uint64_t b_row = b4 ? (K + 1) / 2 : K;                      // bytes of one B column (column-major)
@@ -174,6 +194,24 @@ command_outcome compute_ops::gemm(const command& c) {
         std::vector<uint8_t> bits(M, 8);
         if (prec) {
             t = read_precisions(prec, bits, t);
+        }
+        // An NM24 B (layout.WCOMP, docs/compression.md): the decompressor's address generator
+        // reads the row table first (timed, in both modes: it sets the panels' addresses).
+        std::vector<uint32_t> wrow;
+        uint64_t wdata = 0;  // bytes of row data behind the table
+        if (wc) {
+            wrow.resize(N);
+            t = timed_read(b, reinterpret_cast<uint8_t*>(wrow.data()), 4 * N, t);
+            if (in_dram(b)) rep.dram_read += 4 * N;
+            rep.wcomp_in += 4 * N;
+            for (uint64_t j = 0; j < N; ++j) {
+                const uint32_t sc = wcomp::entry_scale(wrow[j]);
+                if (wcomp::entry_offset(wrow[j]) != wdata || sc > static_cast<uint32_t>(wcomp::MAX_SCALE))
+                    throw unit_error(rg::err::UNIT_ERROR, b + 4 * j,
+                                     fmt::format("NM24 row {} entry {:#010x}: expected offset {} and a scale 0..18", j,
+                                                 wrow[j], wdata));
+                wdata += wcomp::row_bytes(K, sc != 0);
+            }
         }
         // A VS-Quant GEMM drains every tile through the scale-multiply stage when it has a
         // VS-Quant operand (docs/timing-model.md#vs-quant-pe).
@@ -193,6 +231,7 @@ command_outcome compute_ops::gemm(const command& c) {
         if (nb < N && nb >= C) nb -= nb % C;
         uint64_t kb = nb ? std::min(K, quarter / std::max(mb, nb)) : 0;
         if (kb < K && kb >= 64) kb -= kb % 64;
+        if (wc && kb < K) kb -= kb % wcomp::CHUNK;  // NM24 panels start at a chunk of 8 weights
         if (nb == 0 || kb == 0)
             throw unit_error(rg::err::CAPACITY, m_cfg.scratchpad_base,
                              fmt::format("no GEMM block fits: scratchpad quarter {} bytes, accumulator half {} bytes for M = {}",
@@ -224,6 +263,32 @@ command_outcome compute_ops::gemm(const command& c) {
                     if (load_b) {
                         if (b_row_major) {
                             s.loads.push_back(dma_descriptor{b + k0 * N + j0, sp + quarter, kl, cols, N, cols});
+                            // The VSSA reads B by columns of the panel (one output column's k
+                            // values); a K x N panel arrives by rows: without a two-direction
+                            // buffer, a transpose pass through the scratchpad port first.
+                            if (!m_cfg.two_direction) {
+                                s.transpose = transpose_pass_cycles(kl * cols, m_cfg.scratchpad_bytes_per_cycle);
+                                rep.transpose_cycles += s.transpose;
+                                rep.transpose_bytes += 2 * kl * cols;
+                            }
+                        } else if (wc) {  // each column's chunks k0 / 8 .. (k0 + kl) / 8, contiguous runs merged
+                            uint64_t dst = sp + quarter;
+                            dma_descriptor run{};
+                            for (uint64_t j = j0; j < j0 + cols; ++j) {
+                                const uint64_t cb_ = wcomp::row_bytes(wcomp::CHUNK, wcomp::entry_scale(wrow[j]) != 0);
+                                const uint64_t src = b + 4 * N + wcomp::entry_offset(wrow[j]) + k0 / wcomp::CHUNK * cb_;
+                                const uint64_t len = kl / wcomp::CHUNK * cb_;
+                                if (run.row_bytes && run.src + run.row_bytes == src) {
+                                    run.row_bytes += len;
+                                } else {
+                                    if (run.row_bytes) s.loads.push_back(run);
+                                    run = dma_descriptor{src, dst, 1, len, 0, 0};
+                                }
+                                dst += len;
+                                rep.wcomp_in += len;
+                            }
+                            s.loads.push_back(run);
+                            s.expand_bytes = cols * kl;
                         } else if (b4) {  // k0 is even: K is cut at multiples of 64
                             const uint64_t bl = (kl + 1) / 2;
                             s.loads.push_back(dma_descriptor{b + j0 * b_row + k0 / 2, sp + quarter, cols, bl, b_row, bl});
@@ -284,6 +349,14 @@ command_outcome compute_ops::gemm(const command& c) {
                         const unsigned nib = (packed[j * b_row + k / 2] >> (4 * (k % 2))) & 0xFu;
                         bt[j * K + k] = static_cast<int8_t>(static_cast<int>(nib ^ 8u) - 8);
                     }
+            } else if (wc) {  // the decompressor's output: W' (dense int8)
+                std::vector<uint8_t> img(4 * N + wdata);
+                debug(false, b, img.data(), img.size());
+                try {
+                    bt = wcomp::decompress(img.data(), img.size(), N, K);
+                } catch (const wcomp::format_error& e) {
+                    throw unit_error(rg::err::UNIT_ERROR, b + e.offset(), e.what());
+                }
             } else {
                 debug(false, b, bt.data(), N * K);
             }
@@ -360,6 +433,12 @@ command_outcome compute_ops::gemm(const command& c) {
     m_gemm_stall += rep.stall_pe_cycles;
     m_gemm_tiles += rep.tiles;
     m_gemm_busy_pe += rep.busy_pe_cycles;
+    m_wcomp_in += rep.wcomp_in;
+    m_wcomp_out += rep.wcomp_out;
+    m_wcomp_busy += rep.wcomp_busy;
+    m_wcomp_delay += rep.wcomp_delay;
+    m_transpose_cycles += rep.transpose_cycles;
+    m_transpose_bytes += rep.transpose_bytes;
     return finish(rep, rg::UNIT_VSSA);
 }
 

@@ -26,6 +26,7 @@
 #include "common/clock.h"
 #include "common/stats.h"
 #include "ctrl/ctrl.h"
+#include "decompressor/wcomp.h"
 #include "dma/dma.h"
 #include "ibert/timing.h"
 #include "softmax/softmax_unit.h"
@@ -39,6 +40,11 @@ struct compute_ops_config {
     softmax::unit_config softmax;          // the SOFTMAX command's unit
     ibert::vector_unit_config normact;     // the LAYERNORM / GELU / REQUANT / RESADD unit
     vsquant::config vsq;                   // the VS-Quant PE's V and M (GEMM layout.VSQ)
+    wcomp::timing decompressor;            // the NM24 decompressor on the DMA path (GEMM layout.WCOMP)
+    // buffer.two_direction: the scratchpad is read by columns as cheaply as by rows, so a
+    // B_ROW_MAJOR panel needs no transpose pass; false = a pass through its port
+    bool two_direction = false;
+    uint64_t scratchpad_bytes_per_cycle = 16;  // the transpose pass's pace
     uint64_t scratchpad_base = 0, scratchpad_size = 0;
     uint64_t accumulator_base = 0, accumulator_size = 0;
     uint64_t dram_base = 0, dram_size = 0;  // which DMA transfers count as DRAM traffic
@@ -51,6 +57,10 @@ struct compute_report {
     uint64_t busy_dma = 0, busy_vssa = 0, busy_unit = 0;  // unit: softmax or norm/act
     uint64_t dram_read = 0, dram_written = 0;            // bytes the DMA moved from / to DRAM
     uint64_t macs = 0, stall_pe_cycles = 0, busy_pe_cycles = 0, tiles = 0, blocks = 0;
+    // GEMM layout.WCOMP: compressed bytes the decompressor read (DMA, incl. the row table),
+    // dense bytes it wrote, its busy cycles and the cycles it delayed loads beyond the DMA.
+    uint64_t wcomp_in = 0, wcomp_out = 0, wcomp_busy = 0, wcomp_delay = 0;
+    uint64_t transpose_cycles = 0, transpose_bytes = 0;  // B_ROW_MAJOR panels' transpose passes
 };
 
 class compute_ops : public sc_core::sc_module {
@@ -71,6 +81,8 @@ private:
         std::vector<dma_descriptor> loads;
         uint64_t compute = 0;
         std::vector<dma_descriptor> stores;
+        uint64_t expand_bytes = 0;  // dense bytes the decompressor expands from this block's loads (WCOMP)
+        uint64_t transpose = 0;     // cycles of the transpose pass after the loads (B_ROW_MAJOR, no two-direction buffer)
         long acc_wait = -1;  // compute starts after this stage's stores (its accumulator half), -1 = none
     };
     uint64_t schedule(const std::vector<stage>& blocks, uint64_t start, const char* unit, const std::string& what,
@@ -107,6 +119,12 @@ private:
     uint64_t& m_dma_busy;
     uint64_t& m_dram_read;
     uint64_t& m_dram_written;
+    uint64_t& m_wcomp_in;
+    uint64_t& m_wcomp_out;
+    uint64_t& m_wcomp_busy;
+    uint64_t& m_wcomp_delay;
+    uint64_t& m_transpose_cycles;
+    uint64_t& m_transpose_bytes;
 };
 
 }  // namespace dtq

@@ -236,6 +236,10 @@ config_schema::config_schema() {
         u64(n + ".latency_cycles", [mem](auto& c) -> auto& { return (c.*mem).latency_cycles; }, "cycles", 0, 1000, "access latency");
     }
 
+    boolean("buffer.two_direction", [](auto& c) -> auto& { return c.buffer_two_direction; },
+            "a two-direction accessible register file (T-REX): the scratchpad and the line buffers are read and written "
+            "by rows and by columns at the same cost, so a GEMM's B_ROW_MAJOR panels (V, the V cache) and the ATTENTION's V "
+            "need no transpose pass; false = an explicit transpose pass through the buffer's port (docs/timing-model.md#transpose)");
     u64("vssa.rows", [](auto& c) -> auto& { return c.vssa.rows; }, "PEs", 1, 256, "rows of one systolic array");
     u64("vssa.cols", [](auto& c) -> auto& { return c.vssa.cols; }, "PEs", 1, 256, "columns of one systolic array");
     u64("vssa.arrays", [](auto& c) -> auto& { return c.vssa.arrays; }, "", 1, 64, "number of arrays; tiles go round-robin");
@@ -252,6 +256,10 @@ config_schema::config_schema() {
         "VS-Quant PE: elements per vector along the reduction dimension, each with its own scale (docs/vsquant.md)");
     u64("vsquant.scale_bits", [](auto& c) -> auto& { return c.vsquant.scale_bits; }, "bits", 4, 8,
         "VS-Quant PE: bits of a per-vector scale: 4, 6 or 8");
+    u64("decompressor.bytes_per_cycle", [](auto& c) -> auto& { return c.decompressor.bytes_per_cycle; }, "B/cycle", 1, 4096,
+        "NM24 decompressor on the DMA path: dense int8 bytes it writes per cycle (docs/compression.md, docs/timing-model.md#decompressor)");
+    u64("decompressor.latency_cycles", [](auto& c) -> auto& { return c.decompressor.latency_cycles; }, "cycles", 0, 10000,
+        "NM24 decompressor: pipeline latency from the last compressed byte in to the last dense byte out");
     text("softmax.mode", [](auto& c) -> auto& { return c.softmax.mode; }, {"ibert", "softermax"}, false,
          "the softmax unit's arithmetic: I-BERT's i-softmax (3 passes) or Softermax (base 2, online normalization, 2 passes; docs/softermax.md)");
 
@@ -279,6 +287,8 @@ config_schema::config_schema() {
     text("workload.model.input", [](auto& c) -> auto& { return c.workload.model.input; }, {}, false, "kind model: .npy file (int8, seq x d_model; path relative to the working directory) for the layer-0 input; empty = synthetic");
     text("workload.model.nonlinear", [](auto& c) -> auto& { return c.workload.model.nonlinear; }, {"accelerator", "host"}, false, "kind model: where softmax, LayerNorm and GELU run: the on-chip I-BERT units, or the host CPU (the survey's Gemmini baseline: data to DRAM and back)");
     boolean("workload.model.outliers", [](auto& c) -> auto& { return c.workload.model.outliers; }, "kind model: give the synthetic model a few outlier channels in the residual stream (LayerNorm betas, the input; docs/encoder.md#synthetic-model), as BERT's activations have");
+    text("workload.model.weight_compression", [](auto& c) -> auto& { return c.workload.model.weight_compression; }, {"none", "nm24"}, false, "kind model: none = int8 weights in DRAM; nm24 = post-training compressed: 2:4 structured sparsity along K and per-row 4/8-bit precision, stored compressed in DRAM and expanded by the decompressor on the DMA path (GEMM layout.WCOMP; docs/compression.md; precision 8bit, dtqatten or dtqatten_vsquant)");
+    ratio("workload.model.compression_4bit_fraction", [](auto& c) -> auto& { return c.workload.model.compression_4bit_fraction; }, "kind model, weight_compression nm24: fraction of each weight's rows (output channels) stored 4-bit, those with the smallest 4-bit error");
     text("workload.model.attention", [](auto& c) -> auto& { return c.workload.model.attention; }, {"fused", "unfused"}, false, "kind model, prefill: fused = one ATTENTION command per layer (Q x K^T, softmax, P x V on chip); unfused = per head GEMM, SOFTMAX, GEMM with the int32 scores and int8 probabilities through memory (the survey's no-fusion assumption; precision 8bit; nonlinear: host implies it)");
     // Request streams and batching (docs/batching.md).
     auto number = [this](std::string path, ref_fn<double> ref, std::string unit, double hi, std::string desc) {
@@ -660,6 +670,10 @@ struct loader {
                 fail("workload.model.precision",
                      fmt::format("expected 8bit or dtqatten for {} (a decoder): the 4-bit and VS-Quant modes run encoders only "
                                  "(bert-base, bert-large), got {}", mo.name, mo.precision));
+            if (mo.weight_compression == "nm24" && (mo.precision == "4bit" || mo.precision == "vsquant"))
+                fail("workload.model.weight_compression",
+                     fmt::format("expected none with precision {}: its weights are already stored 4-bit (layout.B_4BIT); "
+                                 "nm24 needs precision 8bit, dtqatten or dtqatten_vsquant", mo.precision));
             if (cfg.softmax.mode == "softermax" && mo.nonlinear == "host")
                 fail("softmax.mode", "expected ibert with workload.model.nonlinear host: the host's math library implements "
                                      "I-BERT's i-softmax only, got softermax");

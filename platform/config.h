@@ -15,6 +15,7 @@ class Node;
 #include <string>
 #include <vector>
 
+#include "decompressor/wcomp.h"
 #include "dma/dma.h"
 #include "memory/bus.h"
 #include "memory/dram.h"
@@ -70,6 +71,9 @@ struct model_workload_config {
     std::string nonlinear = "accelerator";  // accelerator | host: softmax/LayerNorm/GELU on the host CPU (baseline)
     std::string attention = "fused";        // fused: the ATTENTION command | unfused: GEMM, SOFTMAX, GEMM per head (8bit)
     bool outliers = false;                  // synthetic model with outlier channels in the residual stream (docs/encoder.md)
+    // none | nm24: weights stored NM24-compressed in DRAM, expanded on the DMA path (docs/compression.md)
+    std::string weight_compression = "none";
+    double compression_4bit_fraction = 0.5;  // nm24: fraction of each weight's rows stored 4-bit
 };
 
 // The host CPU's non-linear kernels (workload.model.nonlinear: host): cycles per element
@@ -168,6 +172,8 @@ struct scenario_config {
     local_memory_config accumulator{128 << 10, 64, 1};
     vssa_scenario_config vssa;
     vsquant_scenario_config vsquant;
+    wcomp::timing decompressor;       // the NM24 decompressor on the DMA path
+    bool buffer_two_direction = false;  // buffer.two_direction: scratchpad and line buffers read by rows and by columns
     softmax_scenario_config softmax;
     workload_config workload;
     watchdog_config watchdog;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/npy.h"
+#include "decompressor/wcomp.h"
 #include "ibert/kernels.h"
 #include "ibert/normact.h"
 #include "softmax/softmax_unit.h"
@@ -103,6 +104,8 @@ model_instance make_model(const scenario_config& c, bool with_data) {
     m.vsq_cfg.vector_size = static_cast<uint32_t>(c.vsquant.vector_size);
     m.vsq_cfg.scale_bits = static_cast<uint32_t>(c.vsquant.scale_bits);
     softmax::parse_mode(c.softmax.mode, m.softmax);
+    m.wcomp = w.weight_compression == "nm24";
+    m.wcomp_fraction = w.compression_4bit_fraction;
     m.outliers = w.outliers;
     m.host_nonlinear = w.nonlinear == "host";
     m.unfused = w.attention == "unfused" || m.host_nonlinear;
@@ -218,6 +221,10 @@ model_instance make_model(const scenario_config& c, bool with_data) {
 
 weight_image make_weight_image(const model_instance& m, const std::vector<int8_t>& w, uint64_t n, uint64_t k) {
     weight_image img;
+    if (m.wcomp) {
+        img.b = wcomp::compress(w.data(), n, k, m.wcomp_fraction);
+        return img;
+    }
     if (!m.all4) {
         img.b.assign(w.begin(), w.end());
         return img;
@@ -264,6 +271,18 @@ std::vector<request_spec> expand_requests(const scenario_config& c) {
         }
         const uint64_t seq = q.seq[static_cast<size_t>(g.uniform(0, static_cast<int64_t>(q.seq.size()) - 1))];
         out.push_back({cycles(at), seq});
+    }
+    return out;
+}
+
+std::vector<layer_weights> represented_weights(const model_instance& m) {
+    std::vector<layer_weights> out = m.weights;
+    if (!m.wcomp) return out;
+    const uint64_t d = m.shape.d_model, f = m.shape.d_ffn;
+    for (layer_weights& lw : out) {
+        std::vector<int8_t>* t[6] = {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.w1, &lw.w2};
+        const uint64_t nk[6][2] = {{d, d}, {d, d}, {d, d}, {d, d}, {f, d}, {d, f}};
+        for (int i = 0; i < 6; ++i) *t[i] = wcomp::represented(t[i]->data(), nk[i][0], nk[i][1], m.wcomp_fraction);
     }
     return out;
 }
@@ -379,7 +398,8 @@ model_layout plan_model(const model_instance& m, uint64_t base) {
     dtq_model_args& a = lay.args;
     a.magic = DTQ_MODEL_ARGS_MAGIC;
     a.flags = (m.causal ? DTQ_MODEL_CAUSAL : 0u) | (m.topk ? DTQ_MODEL_TOPK : 0u) | (m.unfused ? DTQ_MODEL_UNFUSED : 0u) |
-              (m.host_nonlinear ? DTQ_MODEL_HOST_NONLINEAR : 0u) | (m.all4 ? DTQ_MODEL_ALL4 : 0u) | (m.vsq ? DTQ_MODEL_VSQ : 0u);
+              (m.host_nonlinear ? DTQ_MODEL_HOST_NONLINEAR : 0u) | (m.all4 ? DTQ_MODEL_ALL4 : 0u) | (m.vsq ? DTQ_MODEL_VSQ : 0u) |
+              (m.wcomp ? DTQ_MODEL_WCOMP : 0u);
     a.layers = static_cast<uint32_t>(m.layers);
     a.seq = static_cast<uint32_t>(s);
     a.d_model = static_cast<uint32_t>(d);
@@ -393,6 +413,7 @@ model_layout plan_model(const model_instance& m, uint64_t base) {
     // behind them (at the next 4-byte boundary, dtq_model_wscales).
     const vsq_geometry geo{m.vsq_cfg.vector_size, m.vsq_cfg.scale_bits};
     const auto weight_bytes = [&](uint64_t n, uint64_t k) {
+        if (m.wcomp) return wcomp::image_bytes(n, k, wcomp::rows_4bit(n, m.wcomp_fraction));  // NM24: fixed by the fraction
         if (!m.all4) return n * k;
         const uint64_t codes = n * ((k + 1) / 2);
         return m.vsq ? (codes + 3) / 4 * 4 + geo.b_scales_bytes(n, k) : codes;
@@ -513,9 +534,10 @@ std::vector<std::vector<int8_t>> reference_model(const model_instance& m, const 
     };
     std::vector<std::vector<int8_t>> outs;
     std::vector<int8_t> x = m.x;
+    const std::vector<layer_weights> wprime = quantized && m.wcomp ? represented_weights(m) : std::vector<layer_weights>{};
     for (uint64_t l = 0; l < m.layers; ++l) {
         const dtq_layer_params& p = m.params[l];
-        const layer_weights& w = m.weights[l];
+        const layer_weights& w = wprime.empty() ? m.weights[l] : wprime[l];
         const std::vector<uint8_t> bits = prec.empty() ? std::vector<uint8_t>(s, 8) : prec[l];
         std::vector<bool> keep(s), all(s, true);
         for (uint64_t t = 0; t < s; ++t) keep[t] = bits[t] != 0;

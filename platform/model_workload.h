@@ -38,6 +38,8 @@ struct model_instance {
     bool vsq = false;   // vsquant, dtqatten_vsquant: the 4-bit operands are VS-Quant
     vsquant::config vsq_cfg;
     softmax::softmax_mode softmax = softmax::softmax_mode::ibert;  // softmax.mode
+    bool wcomp = false;             // workload.model.weight_compression nm24 (docs/compression.md)
+    double wcomp_fraction = 0.5;    // workload.model.compression_4bit_fraction
     bool outliers = false;  // workload.model.outliers (docs/encoder.md#synthetic-model)
     std::vector<uint32_t> outlier_dims;  // the residual stream's outlier channels (outliers)
     std::vector<int8_t> outlier_sign;    // their signs
@@ -105,6 +107,8 @@ struct stream_layout {
 stream_layout plan_stream(const scenario_config& c, bool with_data);
 
 weight_image make_weight_image(const model_instance& m, const std::vector<int8_t>& w, uint64_t n, uint64_t k);
+// With wcomp, the weights the NM24 images represent (W' = wcomp::represented of each); else a copy.
+std::vector<layer_weights> represented_weights(const model_instance& m);
 model_layout plan_model(const model_instance& m, uint64_t data_base);
 
 // The reference: every op as plain loops, all in one place, on the model's integer
@@ -112,7 +116,8 @@ model_layout plan_model(const model_instance& m, uint64_t data_base);
 // no pruning); their 4-bit tokens are per-tensor codes (x16). With `quantized`, the
 // model's precision mode applies as the VP runs it: all4 also quantizes the linear layers
 // (activations and weights), vsq makes every 4-bit operand VS-Quant (models/vsquant's
-// quantizers and its reference GEMM). Returns each layer's output (seq x d int8).
+// quantizers and its reference GEMM), wcomp uses the NM24 weights W' (represented_weights).
+// Returns each layer's output (seq x d int8).
 std::vector<std::vector<int8_t>> reference_model(const model_instance& m, const std::vector<std::vector<uint8_t>>& prec,
                                                  bool quantized = false);
 

@@ -180,6 +180,8 @@ platform::platform(const scenario_config& cfg)
         ac.vssa = vssa_config_of(m_cfg, "");
         ac.softmax = softmax_config_of(m_cfg);
         ac.vsq = vsquant_config_of(m_cfg);
+        ac.two_direction = m_cfg.buffer_two_direction;
+        ac.linebuf_bytes_per_cycle = m_cfg.linebuf.bytes_per_cycle;
         ac.timing_only = m_cfg.mode == sim_mode::timing;
         m_attention = std::make_unique<attention_layer>(
             "attention", ac, m_dma,
@@ -194,6 +196,9 @@ platform::platform(const scenario_config& cfg)
         cc.vssa = vssa_config_of(m_cfg, "");
         cc.softmax = softmax_config_of(m_cfg);
         cc.vsq = vsquant_config_of(m_cfg);
+        cc.decompressor = m_cfg.decompressor;
+        cc.two_direction = m_cfg.buffer_two_direction;
+        cc.scratchpad_bytes_per_cycle = m_cfg.scratchpad.bytes_per_cycle;
         cc.scratchpad_base = amap::SCRATCHPAD_BASE;
         cc.scratchpad_size = m_cfg.scratchpad.size;
         cc.accumulator_base = amap::ACCUMULATOR_BASE;
@@ -346,11 +351,14 @@ void platform::load_model() {
     m_model = std::make_unique<model_run>();
     model_run& r = *m_model;
     try {
+        // NM24 weights: their row tables set the DMA's addresses in both modes, so timing mode
+        // generates and compresses the weights too.
+        const bool with_data = functional || m_cfg.workload.model.weight_compression != "none";
         if (m_cfg.workload.requests.any()) {  // a request stream: the model planned for its batches
-            r.stream = std::make_unique<stream_layout>(plan_stream(m_cfg, functional));
+            r.stream = std::make_unique<stream_layout>(plan_stream(m_cfg, with_data));
             r.inst = r.stream->inst;
         } else {
-            r.inst = make_model(m_cfg, functional);
+            r.inst = make_model(m_cfg, with_data);
         }
     } catch (const npy_error& e) {
         throw config_error({fmt::format("workload.model.input: {}", e.what())});
@@ -368,7 +376,7 @@ void platform::load_model() {
         const uint64_t* w = &lay.weights_at[l * model_layout::WEIGHT_SLOTS];
         dtq_layer_params& p = params[l];
         p.wq = w[0], p.wk = w[1], p.wv = w[2], p.wo = w[3], p.w1 = w[4], p.w2 = w[5], p.ln1_bias = w[6], p.ln2_bias = w[7];
-        if (functional) {
+        if (functional || m.wcomp) {
             const layer_weights& lw = m.weights[l];
             const uint64_t d = m.shape.d_model, f = m.shape.d_ffn;
             const std::vector<int8_t>* t[6] = {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.w1, &lw.w2};

@@ -4,6 +4,7 @@
 
 #include "common/timing_only.h"
 #include "common/trace.h"
+#include "decompressor/wcomp.h"
 
 #include <stdexcept>
 
@@ -450,12 +451,16 @@ uint32_t ctrl::validate(const command& c, const std::vector<ctrl_region>& region
             namespace cb = cmd_bits;
             const uint32_t layout = c.u32(d::gemm::LAYOUT);
             const bool b4 = layout & cb::GEMM_B_4BIT, vsq_b = b4 && (layout & cb::GEMM_VSQ);
-            // B_4BIT is column-major only; b_scales is required with VSQ + B_4BIT, else 0.
+            const bool wc = layout & cb::GEMM_WCOMP;
+            // B_4BIT is column-major only; b_scales is required with VSQ + B_4BIT, else 0;
+            // WCOMP (an NM24 image) is column-major int8 only.
             if ((layout & ~cb::GEMM_LAYOUT_ALL) || (b4 && (layout & cb::GEMM_B_ROW_MAJOR)) ||
-                vsq_b != (c.u64(d::gemm::B_SCALES) != 0))
+                vsq_b != (c.u64(d::gemm::B_SCALES) != 0) || (wc && (layout & (cb::GEMM_B_ROW_MAJOR | cb::GEMM_B_4BIT))))
                 return r::err::BAD_FIELD;
+            if (wc && k % wcomp::CHUNK) return r::err::BAD_SHAPE;  // NM24 rows are chunks of 8 weights
             add(c.u64(d::gemm::A), m * k);
-            add(c.u64(d::gemm::B), b4 ? n * ((k + 1) / 2) : k * n);
+            // An NM24 image is at least its row table and all-4-bit rows; the handler reads the rest.
+            add(c.u64(d::gemm::B), wc ? wcomp::min_image_bytes(n, k) : b4 ? n * ((k + 1) / 2) : k * n);
             add(c.u64(d::gemm::C), m * n * 4);
             if (c.u64(d::gemm::PREC_LIST)) add(c.u64(d::gemm::PREC_LIST), m);
             if (vsq_b) add(c.u64(d::gemm::B_SCALES), vsq.b_scales_bytes(n, k));

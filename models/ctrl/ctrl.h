@@ -82,7 +82,8 @@ namespace cmd_bits {
 inline constexpr uint32_t GEMM_B_ROW_MAJOR = 1u;  // GEMM layout bit 0
 inline constexpr uint32_t GEMM_B_4BIT = 2u;       // GEMM layout bit 1
 inline constexpr uint32_t GEMM_VSQ = 4u;          // GEMM layout bit 2
-inline constexpr uint32_t GEMM_LAYOUT_ALL = 7u;
+inline constexpr uint32_t GEMM_WCOMP = 8u;        // GEMM layout bit 3
+inline constexpr uint32_t GEMM_LAYOUT_ALL = 15u;
 inline constexpr uint32_t ATTN_CAUSAL = 1u;       // ATTENTION mode bit 0
 inline constexpr uint32_t ATTN_VSQ = 2u;          // ATTENTION mode bit 1
 inline constexpr uint32_t ATTN_MODE_ALL = 3u;

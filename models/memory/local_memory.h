@@ -47,4 +47,12 @@ private:
     uint64_t& m_bytes_written;
 };
 
+// An explicit transpose pass over `bytes` of a buffer whose rows can only be read and written
+// whole (no column access): every byte is read once and written once through the buffer's
+// `port_bytes`-wide port, one access per cycle: 2 ceil(bytes / port_bytes) cycles
+// (docs/timing-model.md#transpose). A two-direction accessible buffer needs no pass.
+constexpr uint64_t transpose_pass_cycles(uint64_t bytes, uint64_t port_bytes) {
+    return 2 * ((bytes + port_bytes - 1) / port_bytes);
+}
+
 }  // namespace dtq

@@ -41,6 +41,7 @@ typedef struct dtq_attention_args {
                                            A rows 4-bit and their weights stored 4-bit (GEMM layout B_4BIT) */
 #define DTQ_MODEL_VSQ 32u               /* flags: the 4-bit operands are VS-Quant (GEMM layout VSQ with the
                                            weights' b_scales, ATTENTION mode VSQ with int8 token slots) */
+#define DTQ_MODEL_WCOMP 64u             /* flags: the weights are NM24 images (GEMM layout WCOMP, docs/compression.md) */
 #define DTQ_MODEL_DECODE_MARKER 0x4445434Fu /* MARKER value: the decode starts ("DECO") */
 
 /* Descriptor tags the app puts on its commands: (layer << 8) | op. The VP sums cycles and
@@ -65,7 +66,8 @@ typedef struct dtq_rq {
 typedef struct dtq_layer_params {
     uint64_t wq, wk, wv, wo, w1, w2; /* weights as GEMM B operands: N x K int8 (column-major K x N); with
                                         DTQ_MODEL_ALL4 N x ceil(K / 2) bytes of packed 4-bit codes, and with
-                                        DTQ_MODEL_VSQ their b_scales behind them (dtq_model_wscales) */
+                                        DTQ_MODEL_VSQ their b_scales behind them (dtq_model_wscales); with
+                                        DTQ_MODEL_WCOMP an NM24 image (docs/compression.md) */
     uint64_t ln1_bias, ln2_bias;     /* d_model int32 bias_int of the two LayerNorms */
     dtq_rq qkv;                      /* projection (int32) -> Q/K/V int8 */
     dtq_rq attn;                     /* attention output (int32, 8-bit domain) -> int8 */

@@ -14,6 +14,7 @@
  * softmax, LayerNorm and GELU on this core (the survey's Gemmini baseline, dtq_hostmath.h).
  * DTQ_MODEL_ALL4 runs every token 4-bit (attention and linear layers, weights stored 4-bit),
  * DTQ_MODEL_VSQ makes the 4-bit operands VS-Quant (docs/vsquant.md#in-the-platform).
+ * DTQ_MODEL_WCOMP: the weights are NM24 images the decompressor expands (docs/compression.md).
  * Every command carries the tag (layer << 8) | op (enum dtq_model_op). */
 #include "apps.h"
 #include "dtq_driver.h"
@@ -125,7 +126,8 @@ static int gemm(uint32_t layer, uint32_t op, uint64_t a, uint64_t b, uint64_t c,
 }
 
 /* A GEMM against weights w (column-major N x K): int8, or, with DTQ_MODEL_ALL4, packed
- * 4-bit codes (per tensor, or VS-Quant with their scales behind them). */
+ * 4-bit codes (per tensor, or VS-Quant with their scales behind them), or, with
+ * DTQ_MODEL_WCOMP, an NM24 compressed image. */
 static int wgemm(uint32_t layer, uint32_t op, uint64_t a, uint64_t w, uint64_t c, uint64_t prec_list, uint32_t m, uint32_t n,
                  uint32_t k) {
     dtq_cmd cmd;
@@ -137,6 +139,7 @@ static int wgemm(uint32_t layer, uint32_t op, uint64_t a, uint64_t w, uint64_t c
             cmd.u.gemm.b_scales = dtq_model_wscales(w, n, k);
         }
     }
+    if (A.flags & DTQ_MODEL_WCOMP) cmd.u.gemm.layout |= DTQ_GEMM_WCOMP;
     return submit(&cmd, layer, op);
 }
 

@@ -86,6 +86,7 @@ const char *dtq_strerror(int rc);         /* driver return codes */
 #define DTQ_GEMM_B_ROW_MAJOR 1u /* B is K x N row-major */
 #define DTQ_GEMM_B_4BIT 2u      /* B holds packed 4-bit codes (column-major) */
 #define DTQ_GEMM_VSQ 4u         /* 4-bit operands are VS-Quant (b_scales with B_4BIT) */
+#define DTQ_GEMM_WCOMP 8u       /* B is an NM24 compressed weight (docs/compression.md) */
 #define DTQ_ATTN_CAUSAL 1u      /* causal mask */
 #define DTQ_ATTN_VSQ 2u         /* 4-bit tokens are VS-Quant, quantized on load from int8 slots */
 

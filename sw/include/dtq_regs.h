@@ -412,13 +412,13 @@ typedef struct dtq_args_fetch_qkv {
 } dtq_args_fetch_qkv;
 typedef struct dtq_args_gemm {
     uint64_t a; /* A, M x K int8 */
-    uint64_t b; /* B, K x N int8 (column-major); with layout.B_4BIT N columns of ceil(K / 2) bytes of 4-bit codes (element 2i in the low nibble) */
+    uint64_t b; /* B, K x N int8 (column-major); with layout.B_4BIT N columns of ceil(K / 2) bytes of 4-bit codes (element 2i in the low nibble); with layout.WCOMP an NM24 image: N u32 row entries, then the rows' data (docs/compression.md) */
     uint64_t c; /* C, M x N int32 */
     uint64_t prec_list; /* M precision bytes (0/4/8) or 0 = all 8-bit */
     uint32_t m; /* rows of A and C (1..MAX_DIM) */
     uint32_t n; /* columns of B and C (1..MAX_DIM) */
     uint32_t k; /* inner dimension (1..MAX_DIM) */
-    uint32_t layout; /* bit 0 B_ROW_MAJOR: B is K x N row-major (a token-major V or KV cache) instead of column-major; bit 1 B_4BIT: B holds 4-bit codes (column-major only; 4x4 PE mode with 4-bit A rows, 8x4 with 8-bit ones); bit 2 VSQ: the 4-bit operands are VS-Quant (A's 4-bit rows get per-vector scales at run time, B's codes come with b_scales) instead of per tensor (code = int8 value / 16); other bits reserved (BAD_FIELD) */
+    uint32_t layout; /* bit 0 B_ROW_MAJOR: B is K x N row-major (a token-major V or KV cache) instead of column-major; bit 1 B_4BIT: B holds 4-bit codes (column-major only; 4x4 PE mode with 4-bit A rows, 8x4 with 8-bit ones); bit 2 VSQ: the 4-bit operands are VS-Quant (A's 4-bit rows get per-vector scales at run time, B's codes come with b_scales) instead of per tensor (code = int8 value / 16); bit 3 WCOMP: B is an NM24 compressed weight (2:4 sparse, per-row 4/8-bit; K a multiple of 8, column-major, not with B_4BIT) that the decompressor on the DMA path expands to int8 (docs/compression.md); other bits reserved (BAD_FIELD) */
     uint64_t b_scales; /* layout.VSQ with B_4BIT (required): N u32 channel maxima A (B's int8 channel max |w|, 0..128: gamma = S_B A / (7 (2^M - 1))), then N rows of ceil(ceil(K / V) M / 8) bytes of M-bit per-vector scales (V = vsquant.vector_size, M = vsquant.scale_bits, packed LSB first); otherwise 0 */
 } dtq_args_gemm;
 typedef struct dtq_args_softmax {

@@ -87,6 +87,18 @@ TEST_CASE("config errors: precision modes and the vsquant and softmax keys", "[c
     CHECK(errors_of("name: t\nworkload:\n  kind: model\n  model: {precision: dtqatten_vsquant, outliers: true}\n") == "");
 }
 
+TEST_CASE("config errors: T-REX keys weight_compression and buffer.two_direction", "[config][errors]") {
+    CHECK(errors_of("name: t\nworkload:\n  kind: model\n  model: {precision: vsquant, weight_compression: nm24}\n").find(
+              "workload.model.weight_compression: expected none with precision vsquant: its weights are already stored "
+              "4-bit (layout.B_4BIT); nm24 needs precision 8bit, dtqatten or dtqatten_vsquant") != std::string::npos);
+    CHECK(errors_of("name: t\nworkload:\n  kind: model\n  model: {weight_compression: 2of4}\n").find(
+              "workload.model.weight_compression: expected one of none, nm24, got '2of4'") != std::string::npos);
+    CHECK(errors_of("name: t\nworkload:\n  kind: model\n  model: {compression_4bit_fraction: 1.5}\n").find(
+              "workload.model.compression_4bit_fraction:") != std::string::npos);
+    CHECK(errors_of("name: t\nbuffer: {two_direction: maybe}\n").find("buffer.two_direction:") != std::string::npos);
+    CHECK(errors_of("name: t\nbuffer: {two_direction: true}\nworkload:\n  kind: model\n  model: {precision: dtqatten_vsquant, weight_compression: nm24}\n") == "");
+}
+
 TEST_CASE("config errors: --set and includes", "[config][errors]") {
     CHECK(errors_of("name: t\n", {"dram.size=[1"}).find("--set dram.size=[1: dram.size: cannot parse the value: ") == 0);
     // A chain of ten includes: a.yaml -> i1.yaml -> ... -> i9.yaml.

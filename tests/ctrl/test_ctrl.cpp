@@ -415,7 +415,16 @@ TEST_CASE("ctrl: GEMM layout and b_scales and ATTENTION mode bits are decoded", 
     CHECK(gemm(D + 4096, DTQ_GEMM_B_4BIT | DTQ_GEMM_B_ROW_MAJOR, 0).first == DTQ_ERR_BAD_FIELD);  // 4-bit B is column-major
     CHECK(gemm(D + 4096, DTQ_GEMM_B_4BIT | DTQ_GEMM_VSQ, 0).first == DTQ_ERR_BAD_FIELD);          // VS-Quant B needs its scales
     CHECK(gemm(D + 4096, DTQ_GEMM_B_4BIT, D + 8192).first == DTQ_ERR_BAD_FIELD);                 // scales without VS-Quant
-    CHECK(gemm(D + 4096, 8u, 0).first == DTQ_ERR_BAD_FIELD);                                     // reserved layout bit
+    CHECK(gemm(D + 4096, 16u, 0).first == DTQ_ERR_BAD_FIELD);                                    // reserved layout bit
+    // NM24 weights (docs/compression.md): column-major int8 only, K a multiple of 8; the
+    // smallest image of N = 8, K = 64 is 8 x 4 table bytes + 8 rows x 8 chunks x 3 = 224 bytes.
+    CHECK(gemm(D + 4096, DTQ_GEMM_WCOMP, 0).first == DTQ_ERR_NONE);
+    CHECK(gemm(D + 4096, DTQ_GEMM_WCOMP | DTQ_GEMM_VSQ, 0).first == DTQ_ERR_NONE);  // VS-Quant A rows against it
+    CHECK(gemm(D + 4096, DTQ_GEMM_WCOMP | DTQ_GEMM_B_ROW_MAJOR, 0).first == DTQ_ERR_BAD_FIELD);
+    CHECK(gemm(D + 4096, DTQ_GEMM_WCOMP | DTQ_GEMM_B_4BIT, 0).first == DTQ_ERR_BAD_FIELD);
+    CHECK(gemm(D + 4096, DTQ_GEMM_WCOMP, 0, 8, 60).first == DTQ_ERR_BAD_SHAPE);
+    CHECK(gemm(end - 224, DTQ_GEMM_WCOMP, 0).first == DTQ_ERR_NONE);
+    CHECK(gemm(end - 220, DTQ_GEMM_WCOMP, 0) == std::pair{uint32_t{DTQ_ERR_CAPACITY}, end - 220});
     CHECK(gemm(D + 4096, DTQ_GEMM_B_4BIT | DTQ_GEMM_VSQ, D + 8194).first == DTQ_ERR_BAD_ALIGN);   // b_scales is u32-aligned
     // Extents by hand, N = 8, K = 64: a 4-bit B is 8 x 32 = 256 bytes (int8: 512); b_scales
     // 8 x 4 channel maxima + 8 rows of 64 / 16 = 4 one-byte scales = 64 bytes.
@@ -443,5 +452,5 @@ TEST_CASE("ctrl: GEMM layout and b_scales and ATTENTION mode bits are decoded", 
     CHECK(attention(4) == DTQ_ERR_BAD_FIELD);
     // the C and C++ names of the bits agree
     static_assert(DTQ_GEMM_B_ROW_MAJOR == cmd_bits::GEMM_B_ROW_MAJOR && DTQ_GEMM_B_4BIT == cmd_bits::GEMM_B_4BIT &&
-                  DTQ_GEMM_VSQ == cmd_bits::GEMM_VSQ && DTQ_ATTN_CAUSAL == cmd_bits::ATTN_CAUSAL && DTQ_ATTN_VSQ == cmd_bits::ATTN_VSQ);
+                  DTQ_GEMM_VSQ == cmd_bits::GEMM_VSQ && DTQ_GEMM_WCOMP == cmd_bits::GEMM_WCOMP && DTQ_ATTN_CAUSAL == cmd_bits::ATTN_CAUSAL && DTQ_ATTN_VSQ == cmd_bits::ATTN_VSQ);
 }

@@ -94,10 +94,13 @@ fuzz_cmd valid_command(std::mt19937_64& rng, uint8_t opcode) {
             break;
         case DTQ_OP_GEMM: {
             dtq_cmd_gemm(&c, D, D + 4096, D + 8192, rng() % 2 ? 0 : D + 65536, a, b, k);
-            // every valid layout: B_ROW_MAJOR, 4-bit B (per tensor or VS-Quant with its b_scales), VSQ alone
+            // every valid layout: B_ROW_MAJOR, 4-bit B (per tensor or VS-Quant with its b_scales), VSQ alone,
+            // an NM24 B (WCOMP, K a multiple of 8), alone or with VS-Quant A rows
             static const uint32_t layouts[] = {0, DTQ_GEMM_B_ROW_MAJOR, DTQ_GEMM_B_4BIT, DTQ_GEMM_B_4BIT | DTQ_GEMM_VSQ,
-                                               DTQ_GEMM_VSQ, DTQ_GEMM_B_ROW_MAJOR | DTQ_GEMM_VSQ};
-            c.u.gemm.layout = layouts[rng() % 6];
+                                               DTQ_GEMM_VSQ, DTQ_GEMM_B_ROW_MAJOR | DTQ_GEMM_VSQ, DTQ_GEMM_WCOMP,
+                                               DTQ_GEMM_WCOMP | DTQ_GEMM_VSQ};
+            c.u.gemm.layout = layouts[rng() % 8];
+            if (c.u.gemm.layout & DTQ_GEMM_WCOMP) c.u.gemm.k = (c.u.gemm.k + 7u) & ~7u;
             if ((c.u.gemm.layout & DTQ_GEMM_B_4BIT) && (c.u.gemm.layout & DTQ_GEMM_VSQ)) c.u.gemm.b_scales = D + 196608;
             break;
         }

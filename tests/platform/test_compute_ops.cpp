@@ -16,6 +16,8 @@
 #include "memory/dram.h"
 #include "memory/local_memory.h"
 #include "platform/compute_ops.h"
+#include "decompressor/wcomp.h"
+#include "vssa/engine.h"
 #include "vsquant/vsquant.h"
 
 using namespace dtq;
@@ -33,7 +35,9 @@ struct gemm_bench : sc_core::sc_module {
     local_memory scratchpad, accumulator;
     dtq::dma dma;
     compute_ops ops;
+    compute_ops ops2;  // the same units with a two-direction accessible scratchpad
     std::vector<command> cmds;
+    std::vector<bool> on2;  // per command: run on ops2
     std::vector<command_outcome> outcomes;
     std::vector<compute_report> reports;
 
@@ -42,8 +46,10 @@ struct gemm_bench : sc_core::sc_module {
         d.size = 16 << 20;
         return d;
     }
-    static compute_ops_config ops_cfg() {
+    static compute_ops_config ops_cfg(uint64_t decompressor_bpc, bool two_direction = false) {
         compute_ops_config c;
+        c.two_direction = two_direction;
+        c.decompressor.bytes_per_cycle = decompressor_bpc;
         c.vssa.rows = 4;
         c.vssa.cols = 4;
         c.vssa.arrays = 1;
@@ -57,10 +63,10 @@ struct gemm_bench : sc_core::sc_module {
     }
 
     SC_HAS_PROCESS(gemm_bench);
-    explicit gemm_bench(const sc_core::sc_module_name& n)
+    explicit gemm_bench(const sc_core::sc_module_name& n, uint64_t decompressor_bpc = 64)
         : sc_module(n), dcfg(small_dram()), bus("bus", bcfg, clk), dram("dram", dcfg, clk),
           scratchpad("scratchpad", scfg, clk), accumulator("accumulator", acfg, clk), dma("dma", mcfg, clk),
-          ops("ops", ops_cfg(), dma, clk) {
+          ops("ops", ops_cfg(decompressor_bpc), dma, clk), ops2("ops2", ops_cfg(decompressor_bpc, true), dma, clk) {
         bus.map("scratchpad", DTQ_SCRATCHPAD_BASE, scfg.size);
         bus.map("accumulator", DTQ_ACCUMULATOR_BASE, acfg.size);
         bus.map("dram", DTQ_DRAM_BASE, dcfg.size);
@@ -69,13 +75,16 @@ struct gemm_bench : sc_core::sc_module {
         bus.out.bind(dram.in);
         dma.mem.bind(bus.in);
         ops.mem.bind(bus.in);
+        ops2.mem.bind(bus.in);
         SC_THREAD(run);
     }
     void run() {
-        for (command c : cmds) {
+        for (size_t i = 0; i < cmds.size(); ++i) {
+            command c = cmds[i];
+            compute_ops& o = i < on2.size() && on2[i] ? ops2 : ops;
             c.start_cycle = clk.now();
-            outcomes.push_back(ops.gemm(c));
-            reports.push_back(ops.last());
+            outcomes.push_back(o.gemm(c));
+            reports.push_back(o.last());
         }
     }
     void poke(uint64_t addr, const void* p, uint64_t n) { dram.poke(addr - DTQ_DRAM_BASE, p, n); }
@@ -288,4 +297,136 @@ TEST_CASE("GEMM command VS-Quant rejects a channel maximum above 128", "[compute
     CHECK(b.outcomes[0].error == regs::err::UNIT_ERROR);
     CHECK(b.outcomes[0].error_address == S_AT + 12);
     CHECK(b.ops.last_error().find("channel maximum of B column 3 is 129") != std::string::npos);
+}
+
+// ---- NM24 compressed weights (GEMM layout.WCOMP, docs/compression.md) -------------------
+
+TEST_CASE("GEMM command with NM24 weights equals the reference GEMM on W' and moves the compressed bytes", "[compute][wcomp]") {
+    constexpr uint64_t m = 4, n = 8, k = 64;
+    lcg g{5};
+    std::vector<int8_t> a(m * k), w(n * k);
+    for (auto& x : a) x = static_cast<int8_t>(g.next(-128, 127));
+    for (auto& x : w) x = static_cast<int8_t>(g.next(-128, 127));
+    const std::vector<uint8_t> img = wcomp::compress(w.data(), n, k, 0.5);
+    // 4 rows 8-bit (8 chunks of 5 bytes), 4 rows 4-bit (8 chunks of 3 bytes), 8 table entries
+    REQUIRE(img.size() == 8 * 4 + 4 * 40 + 4 * 24);
+    gemm_bench b("b");
+    b.poke(A_AT, a.data(), a.size());
+    b.poke(B_AT, img.data(), img.size());
+    dtq_cmd d;
+    dtq_cmd_gemm(&d, A_AT, B_AT, C_AT, 0, m, n, k);
+    d.u.gemm.layout = DTQ_GEMM_WCOMP;
+    b.add(d);
+    // the same image with row 3's table entry pointing elsewhere: a UNIT_ERROR at that entry
+    std::vector<uint8_t> bad = img;
+    bad[12] ^= 1;
+    b.poke(B_AT + 0x8000, bad.data(), bad.size());
+    dtq_cmd_gemm(&d, A_AT, B_AT + 0x8000, C_AT + 0x8000, 0, m, n, k);
+    d.u.gemm.layout = DTQ_GEMM_WCOMP;
+    b.add(d);
+    sc_core::sc_start();
+    REQUIRE(b.outcomes.size() == 2);
+    REQUIRE(b.outcomes[0].error == regs::err::NONE);
+    CHECK(b.outcomes[1].error == regs::err::UNIT_ERROR);
+    CHECK(b.outcomes[1].error_address == B_AT + 0x8000 + 12);
+
+    const std::vector<int8_t> wp = wcomp::represented(w.data(), n, k, 0.5);
+    std::vector<int32_t> want(m * n);
+    for (uint64_t i = 0; i < m; ++i)
+        for (uint64_t j = 0; j < n; ++j) {
+            int64_t s = 0;
+            for (uint64_t x = 0; x < k; ++x) s += int64_t{a[i * k + x]} * wp[j * k + x];
+            want[i * n + j] = static_cast<int32_t>(s);
+        }
+    CHECK(b.peek32(C_AT, m * n) == want);
+    // DRAM bytes by hand: one block (mb 4, nb 8, kb 64): A 4 x 64, the NM24 image (table 32 +
+    // rows 256), C 4 x 8 int32
+    const compute_report& r = b.reports[0];
+    CHECK(r.dram_read == 256 + 32 + 256);
+    CHECK(r.dram_written == 128);
+    CHECK(r.wcomp_in == 32 + 256);
+    CHECK(r.wcomp_out == 8 * 64);
+    CHECK(r.wcomp_busy == 4 + 512 / 64);  // latency 4 + 512 dense bytes at 64 B/cycle
+}
+
+TEST_CASE("GEMM command with NM24 weights waits for a slow decompressor", "[compute][wcomp]") {
+    // 1 dense byte per cycle: the B panel (8 x 64 = 512 bytes) is ready 4 + 512 cycles after
+    // its load starts (the table read's end), far later than its DMA: compute starts then.
+    constexpr uint64_t m = 4, n = 8, k = 64;
+    std::vector<int8_t> a(m * k, 3), w(n * k, -7);
+    const std::vector<uint8_t> img = wcomp::compress(w.data(), n, k, 1.0);
+    gemm_bench b("b", 1);
+    b.poke(A_AT, a.data(), a.size());
+    b.poke(B_AT, img.data(), img.size());
+    dtq_cmd d;
+    dtq_cmd_gemm(&d, A_AT, B_AT, C_AT, 0, m, n, k);
+    d.u.gemm.layout = DTQ_GEMM_WCOMP;
+    b.add(d);
+    sc_core::sc_start();
+    REQUIRE(b.outcomes.size() == 1);
+    REQUIRE(b.outcomes[0].error == regs::err::NONE);
+    const compute_report& r = b.reports[0];
+    CHECK(r.wcomp_busy == 4 + 512);
+    // the VSSA's cycles for the 4 x 8 x 64 block on the 4 x 4 array, 8-bit x 8-bit
+    vssa::gemm_op op;
+    op.M = m;
+    op.N = n;
+    op.K = k;
+    op.row_bits.assign(m, 8);
+    op.col_bits.assign(n, 8);
+    const uint64_t vssa_cycles = vssa::run_gemm(gemm_bench::ops_cfg(1).vssa, op).cycles;
+    CHECK(r.busy_vssa == vssa_cycles);
+    // table read (ends at t_table), then load-bound by the decompressor: compute starts at
+    // t_table + 516; the end is that plus the VSSA and the store. The store of 128 bytes takes
+    // the same time whatever cycle it starts at (an idle memory system).
+    CHECK(r.wcomp_delay > 0);
+    CHECK(r.end - r.start >= 516 + vssa_cycles);
+    std::vector<int32_t> want(m * n, 0);
+    // every weight -7, kept 2 of 4, all rows 4-bit: s = 1 (ceil(7 / 7)), code -7: W' = -7 on kept
+    for (uint64_t i = 0; i < m * n; ++i) want[i] = 3 * -7 * static_cast<int32_t>(k / 2);
+    CHECK(b.peek32(C_AT, m * n) == want);
+}
+
+// ---- two-direction accessible scratchpad (buffer.two_direction, docs/timing-model.md#transpose) ----
+
+TEST_CASE("GEMM with a row-major B: the transpose pass and the two-direction buffer give the explicit transpose's results", "[compute][transpose]") {
+    // C = A x B with B K x N row-major (64 x 8 = 512 bytes), three ways: (0) row-major B,
+    // transpose pass; (1) the same on the two-direction scratchpad (no pass); (2) B transposed
+    // by the test into column-major (the explicit transpose), no pass needed.
+    constexpr uint64_t m = 4, n = 8, k = 64;
+    lcg g{9};
+    std::vector<int8_t> a(m * k), bk(k * n), bt(n * k);
+    for (auto& x : a) x = static_cast<int8_t>(g.next(-128, 127));
+    for (auto& x : bk) x = static_cast<int8_t>(g.next(-128, 127));
+    for (uint64_t x = 0; x < k; ++x)
+        for (uint64_t j = 0; j < n; ++j) bt[j * k + x] = bk[x * n + j];
+    gemm_bench b("b");
+    b.poke(A_AT, a.data(), a.size());
+    b.poke(B_AT, bk.data(), bk.size());
+    b.poke(B_AT + 0x8000, bt.data(), bt.size());
+    dtq_cmd d;
+    dtq_cmd_gemm(&d, A_AT, B_AT, C_AT, 0, m, n, k);
+    d.u.gemm.layout = DTQ_GEMM_B_ROW_MAJOR;
+    b.add(d);
+    dtq_cmd_gemm(&d, A_AT, B_AT, C_AT + 0x1000, 0, m, n, k);
+    d.u.gemm.layout = DTQ_GEMM_B_ROW_MAJOR;
+    b.add(d);
+    dtq_cmd_gemm(&d, A_AT, B_AT + 0x8000, C_AT + 0x2000, 0, m, n, k);
+    b.add(d);
+    b.on2 = {false, true, false};
+    sc_core::sc_start();
+    REQUIRE(b.outcomes.size() == 3);
+    for (const auto& o : b.outcomes) REQUIRE(o.error == regs::err::NONE);
+    const std::vector<int32_t> c0 = b.peek32(C_AT, m * n);
+    CHECK(c0 == b.peek32(C_AT + 0x1000, m * n));
+    CHECK(c0 == b.peek32(C_AT + 0x2000, m * n));
+    // transpose pass by hand: 512 bytes read and written through the 16 B/cycle port: 2 x 32
+    CHECK(b.reports[0].transpose_cycles == 64);
+    CHECK(b.reports[0].transpose_bytes == 1024);
+    CHECK(b.reports[1].transpose_cycles == 0);
+    CHECK(b.reports[2].transpose_cycles == 0);
+    // one block: the same loads, compute and store, 64 cycles later with the pass (an idle
+    // memory system: the transfers take the same time whenever they start)
+    CHECK((b.reports[0].end - b.reports[0].start) - (b.reports[1].end - b.reports[1].start) == 64);
+    CHECK(b.reports[0].dram_read == b.reports[1].dram_read);
 }

@@ -49,19 +49,19 @@ bool layer_equals_reference(const platform& p, const scenario_config& cfg) {
 
 // A decoder's prefill and each decode step against the reference (a causal prefill one
 // token longer per step).
-void check_decoder(const platform& p, const scenario_config& cfg, uint64_t decode) {
+void check_decoder(const platform& p, const scenario_config& cfg, uint64_t decode, bool quantized = false) {
     const model_instance m = make_model(cfg, true);
     const model_layout lay = plan_model(m, DTQ_APP_DATA_ADDR);
     for (uint64_t t = 0; t < decode; ++t) {
         model_instance longer = m;  // prompt + the generated tokens 0..t, all at once
         longer.seq = m.seq + t + 1;
         longer.x.insert(longer.x.end(), m.dec_x.begin(), m.dec_x.begin() + static_cast<long>((t + 1) * 768));
-        const std::vector<int8_t> ref = reference_model(longer, {})[0];
+        const std::vector<int8_t> ref = reference_model(longer, {}, quantized)[0];
         const std::vector<int8_t> last(ref.end() - 768, ref.end());
         CHECK(read8(p, lay.args.dec_out + t * 768, 768) == last);
     }
     // the prefill itself is causal: its rows equal the reference's
-    CHECK(read8(p, lay.args.outputs, m.seq * 768) == reference_model(m, {})[0]);
+    CHECK(read8(p, lay.args.outputs, m.seq * 768) == reference_model(m, {}, quantized)[0]);
 }
 
 }  // namespace
@@ -199,7 +199,7 @@ mode_run check_mode(const std::string& precision, uint64_t seq, const std::strin
     const std::vector<uint8_t> ran = m.topk ? prec : m.prec0;  // the precisions layer 0 ran with
     const std::vector<int8_t> out = read8(p, lay.args.outputs, seq * 768);
     CHECK(out == reference_model(m, {ran}, true)[0]);
-    if (m.all4 || m.vsq)  // the mode's quantizers matter: DTQAtten's arithmetic on the same precisions differs
+    if (m.all4 || m.vsq || m.wcomp)  // the mode's quantizers (or W') matter: DTQAtten's arithmetic on the same precisions differs
         CHECK(out != reference_model(m, {ran}, false)[0]);
     std::vector<bool> rows(seq);
     for (uint64_t t = 0; t < seq; ++t) rows[t] = ran[t] != 0;
@@ -337,4 +337,58 @@ TEST_CASE("request stream one at a time with 4-bit linear layers: each request e
     const std::vector<dtq_batch_rec> b = check_stream(stream_cfg("4bit", "{policy: single}"));
     REQUIRE(b.size() == 4);
     for (uint32_t i = 0; i < 4; ++i) CHECK((b[i].first == i && b[i].count == 1 && b[i].rows == b[i].tokens));
+}
+
+// ---- NM24 compressed weights (docs/compression.md) ---------------------------------------
+
+TEST_CASE("encoder layer with NM24 weights and DTQAtten precisions equals the reference on W'", "[model][wcomp]") {
+    const mode_run r = check_mode("dtqatten", 32, ", weight_compression: nm24, compression_4bit_fraction: 0.5");
+    CHECK(r.acc.cosine < 1.0);
+    CHECK(r.acc.cosine > 0.5);
+}
+
+TEST_CASE("decoder with NM24 weights and decode equals the reference on W'", "[model][wcomp]") {
+    const scenario_config cfg = model_cfg("gpt2", 16, "8bit", 2, ", weight_compression: nm24, compression_4bit_fraction: 0.25");
+    platform p(cfg);
+    REQUIRE(p.run(quiet()) == EXIT_OK);
+    check_decoder(p, cfg, 2, true);
+    // 1 layer: 6 weights per prefill and per decode token, each image once (M <= 128)
+    const model_instance m = make_model(cfg, false);
+    uint64_t img = 0;
+    for (auto [n, k] : {std::pair<uint64_t, uint64_t>{768, 768}, {768, 768}, {768, 768}, {768, 768}, {3072, 768}, {768, 3072}}) {
+        const uint64_t n4 = (n + 2) / 4;  // round(0.25 n)
+        img += 4 * n + (n - n4) * k / 8 * 5 + n4 * k / 8 * 3;
+    }
+    CHECK(stat("compute.decompressor_bytes_in") == static_cast<double>(3 * img));
+    CHECK(m.wcomp);
+}
+
+// ---- two-direction accessible buffers (buffer.two_direction) -------------------------------
+
+TEST_CASE("decoder on two-direction buffers equals the reference and skips every transpose pass", "[model][transpose]") {
+    const scenario_config cfg = model_cfg("gpt2", 16, "8bit", 2);
+    scenario_config two = cfg;
+    two.buffer_two_direction = true;
+    platform p(two);
+    REQUIRE(p.run(quiet()) == EXIT_OK);
+    check_decoder(p, two, 2);  // the same bits as the reference (and as the transpose-pass run, which test_model checks too)
+    CHECK(stat("compute.transpose_cycles") == 0);
+    CHECK(stat("attention.transpose_cycles") == 0);
+}
+
+TEST_CASE("decoder transpose passes counted by hand", "[model][transpose]") {
+    // 1 layer, 12 heads, head_dim 64, seq 16, 2 decode tokens, every token 8-bit.
+    // Prefill: the fused ATTENTION transposes each head's V (16 x 64 = 1024 bytes) through
+    // VBUF's 64 B/cycle port: 2 x 16 cycles, 12 heads. Decode token t: per head the GEMM p x V
+    // reads the V cache (16 + t + 1) x 64 row-major in one panel: 2 x (17 + t) x 64 / 16 cycles
+    // through the 16 B/cycle scratchpad port.
+    const scenario_config cfg = model_cfg("gpt2", 16, "8bit", 2);
+    REQUIRE(!cfg.buffer_two_direction);
+    platform p(cfg);
+    REQUIRE(p.run(quiet()) == EXIT_OK);
+    check_decoder(p, cfg, 2);
+    CHECK(stat("attention.transpose_cycles") == 12 * 2 * 16);
+    CHECK(stat("attention.transpose_buffer_bytes") == 12 * 2 * 1024);
+    CHECK(stat("compute.transpose_cycles") == 12 * (2 * 17 * 64 / 16 + 2 * 18 * 64 / 16));
+    CHECK(stat("compute.transpose_buffer_bytes") == 12 * 2 * (17 + 18) * 64);
 }
