@@ -3,24 +3,46 @@
 #include "common/burst_train.h"
 #include "common/timing_only.h"
 
+#include <algorithm>
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
+
 namespace dtq {
 
 using namespace sc_core;
 
 namespace {
 
-// Bit w set when x[w] == v, w < n <= 64. Branch-free: the compiler vectorises both loops
-// (a scan with an early exit mispredicts on every miss).
-template <class T>
-uint64_t equal_mask(const T* x, T v, uint64_t n) {
-    uint64_t m = 0;
-    for (uint64_t w = 0; w < n; ++w) m |= uint64_t{x[w] == v} << w;
+// Bit w set when x[w] == v, w < n <= 64: the tag match of a set, and the victim (the way
+// holding the smallest stamp). Branch-free (a scan with an early exit mispredicts on every
+// miss); with AVX2, 8 ways per compare and movemask.
+uint64_t equal_mask(const int32_t* x, int32_t v, uint64_t n) {
+    uint64_t m = 0, w = 0;
+#ifdef __AVX2__
+    const __m256i key = _mm256_set1_epi32(v);
+    for (; w + 8 <= n; w += 8) {
+        const __m256i e = _mm256_cmpeq_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + w)), key);
+        m |= uint64_t{static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(e)))} << w;
+    }
+#endif
+    for (; w < n; ++w) m |= uint64_t{x[w] == v} << w;
     return m;
 }
 
-int64_t minimum(const int64_t* x, uint64_t n) {
-    int64_t m = x[0];
-    for (uint64_t w = 1; w < n; ++w) m = std::min(m, x[w]);
+int32_t minimum(const int32_t* x, uint64_t n) {
+    int32_t m = x[0];
+    uint64_t w = 0;
+#ifdef __AVX2__
+    if (n >= 8) {
+        __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
+        for (w = 8; w + 8 <= n; w += 8) v = _mm256_min_epi32(v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + w)));
+        alignas(32) int32_t lanes[8];
+        _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), v);
+        m = *std::min_element(lanes, lanes + 8);
+    }
+#endif
+    for (; w < n; ++w) m = std::min(m, x[w]);
     return m;
 }
 
@@ -99,9 +121,9 @@ uint64_t l2::access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm
             st = tlm::TLM_ADDRESS_ERROR_RESPONSE;
             break;
         }
-        const uint32_t key = static_cast<uint32_t>(tag) + 1;
+        const int32_t key = static_cast<int32_t>(static_cast<uint32_t>(tag) + 1);
         const uint64_t base = set * ways;
-        const uint32_t* tags = &m_tag[base];
+        const int32_t* tags = &m_tag[base];
         // Branch-free scans (a miss in a full set looks at every way; ways <= 64, config).
         const uint64_t hits = equal_mask(tags, key, ways);
         uint64_t w;
@@ -112,14 +134,14 @@ uint64_t l2::access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm
             ++m_misses;
             // The victim: the least recently used way; invalid ways have stamp 0 and valid
             // ones unique stamps >= 1, so that is the first invalid way when there is one.
-            const int64_t* lru = &m_lru[base];
+            const int32_t* lru = &m_lru[base];
             w = static_cast<uint64_t>(__builtin_ctzll(equal_mask(lru, minimum(lru, ways), ways)));
             if (tags[w]) {
                 ++m_evictions;
                 if (m_dirty[base + w]) {
                     ++m_writebacks;
                     m_wb_bytes[m_owner_of[base + w]] += lb;
-                    add_run(m_wb_runs, ((m_tag[base + w] - 1) * m_sets + set) * lb);
+                    add_run(m_wb_runs, line_address(base + w, set));
                 }
             }
             const bool whole_line = is_write && la >= addr && la + lb <= addr + len;
@@ -127,7 +149,8 @@ uint64_t l2::access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm
             m_tag[base + w] = key;
             m_dirty[base + w] = 0;
         }
-        m_lru[base + w] = ++m_stamp;  // < 2^63: centuries of accesses
+        if (m_stamp == INT32_MAX) renumber_stamps();
+        m_lru[base + w] = ++m_stamp;
         if (is_write) {
             m_dirty[base + w] = 1;
             m_owner_of[base + w] = m_owner;
@@ -185,6 +208,21 @@ void l2::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
 
 unsigned l2::transport_dbg(tlm::tlm_generic_payload& tx) { return mem->transport_dbg(tx); }
 
+// Stamps are int32 (8 per AVX2 compare): after 2^31 - 1 uses, each set's stamps become their
+// ranks 1..ways in the same order (LRU compares stamps within a set only); 0 stays invalid.
+void l2::renumber_stamps() {
+    const uint64_t ways = m_cfg.ways;
+    std::vector<std::pair<int32_t, uint64_t>> order;
+    for (uint64_t set = 0; set < m_sets; ++set) {
+        order.clear();
+        for (uint64_t w = 0; w < ways; ++w)
+            if (m_lru[set * ways + w] > 0) order.emplace_back(m_lru[set * ways + w], w);
+        std::sort(order.begin(), order.end());
+        for (size_t r = 0; r < order.size(); ++r) m_lru[set * ways + order[r].second] = static_cast<int32_t>(r + 1);
+    }
+    m_stamp = static_cast<int32_t>(ways);
+}
+
 uint64_t l2::flush(sc_time& delay) {
     uint64_t bytes = 0;
     tlm::tlm_response_status st = tlm::TLM_OK_RESPONSE;
@@ -195,7 +233,7 @@ uint64_t l2::flush(sc_time& delay) {
         for (uint64_t w = 0; w < m_cfg.ways; ++w) {
             const uint64_t i = set * m_cfg.ways + w;
             if (m_tag[i] && m_dirty[i]) {
-                done = std::max(done, dram_burst(true, ((m_tag[i] - 1) * m_sets + set) * m_cfg.line_bytes, m_cfg.line_bytes, at_time, st));
+                done = std::max(done, dram_burst(true, line_address(i, set), m_cfg.line_bytes, at_time, st));
                 m_dirty[i] = 0;
                 ++m_writebacks;
                 m_wb_bytes[m_owner_of[i]] += m_cfg.line_bytes;

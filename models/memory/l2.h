@@ -48,6 +48,9 @@ public:
     void set_owner(uint8_t owner) { m_owner = owner; }
     uint64_t writeback_bytes_of(uint8_t owner) const { return m_wb_bytes[owner]; }
 
+    // Tests: start the LRU stamps at `s`, to cross their renumbering (renumber_stamps).
+    void start_stamps_at(int32_t s) { m_stamp = s; }
+
 private:
     void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
     uint64_t access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm::tlm_response_status& st);
@@ -61,6 +64,11 @@ private:
     };
     // Appends a line to the last run when it follows it, else starts a run.
     void add_run(std::vector<run>& runs, uint64_t line_addr) const;
+    void renumber_stamps();
+    // Address of the valid line in slot i (= set x ways + way) of `set`.
+    uint64_t line_address(uint64_t i, uint64_t set) const {
+        return ((uint64_t{static_cast<uint32_t>(m_tag[i])} - 1) * m_sets + set) * m_cfg.line_bytes;
+    }
 
     l2_config m_cfg;
     clock m_clk;
@@ -72,12 +80,12 @@ private:
     // The tag store, structure of arrays, m_sets x ways each: the tags of one set are
     // contiguous (16 ways = one 64-byte host cache line), so a lookup touches one host line;
     // the LRU stamps are read only to choose a victim. docs/performance.md#timing-mode.
-    std::vector<uint32_t> m_tag;    // 0 = invalid, else line tag + 1
-    std::vector<int64_t> m_lru;     // last use stamp (unique), 0 = never
+    std::vector<int32_t> m_tag;     // 0 = invalid, else line tag + 1 (as uint32)
+    std::vector<int32_t> m_lru;     // last use stamp (unique in a set), 0 = never; renumber_stamps
     std::vector<uint8_t> m_dirty;
     std::vector<uint8_t> m_owner_of;  // who last wrote the line (set_owner)
     std::vector<run> m_wb_runs, m_fill_runs;  // DRAM traffic of the access in progress
-    int64_t m_stamp = 0;
+    int32_t m_stamp = 0;
     uint64_t m_busy_until = 0;
     uint8_t m_owner = 0;
     std::array<uint64_t, 256> m_wb_bytes{};  // write-back bytes by line owner

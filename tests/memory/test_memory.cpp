@@ -316,6 +316,27 @@ TEST_CASE("l2: write-back of dirty victims and full-line writes without fill", "
     CHECK(stats_registry::global().number("tb.dram.bytes_written") == 128);
 }
 
+TEST_CASE("l2: LRU order survives the renumbering of the stamps at 2^31", "[l2]") {
+    bus_config bc; bc.latency_cycles = 0;
+    l2_config lc; lc.size = 2 * 64; lc.line_bytes = 64; lc.ways = 2;  // one set, two ways
+    mem_bench tb("tb", bc, {}, lc, {}, {});
+    tb.cache->start_stamps_at(INT32_MAX - 1);
+    tb.body = [&](mem_bench& b) {
+        std::vector<uint8_t> line(64);
+        uint64_t t;
+        b.access(false, DRAM_BASE + 0, line, t);    // A: miss, stamp INT32_MAX
+        b.access(false, DRAM_BASE + 64, line, t);   // B: miss; the stamps are renumbered first (A -> 1)
+        b.access(false, DRAM_BASE + 128, line, t);  // C: miss, evicts A, the least recently used
+        b.access(false, DRAM_BASE + 64, line, t);   // B: hit
+        b.access(false, DRAM_BASE + 0, line, t);    // A: miss, evicts C
+        b.access(false, DRAM_BASE + 64, line, t);   // B: hit
+    };
+    sc_start();
+    CHECK(stats_registry::global().number("tb.l2.hits") == 2);
+    CHECK(stats_registry::global().number("tb.l2.misses") == 4);
+    CHECK(stats_registry::global().number("tb.l2.evictions") == 2);
+}
+
 TEST_CASE("l2: a write-back is booked to the owner that wrote the line", "[l2]") {
     bus_config bc; bc.latency_cycles = 0;
     l2_config lc; lc.size = 2 * 64; lc.line_bytes = 64; lc.ways = 2;  // one set, two ways
