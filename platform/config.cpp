@@ -324,8 +324,9 @@ config_schema::config_schema() {
         p->range = fmt::format("1..{} entries {{at_us: [0, {}], seq: [1, {}]}}, at_us non-decreasing", MAX_REQUESTS, MAX_US, MAX_REQ_SEQ);
         p->description = "kind model: the requests of the stream, in arrival order: arrival time (simulated us from the start) and "
                          "sequence length; empty = none (or the generator: workload.requests.count)";
-        p->set = [=](scenario_config& c, const YAML::Node& n) -> std::string {
-            const std::string expect = fmt::format("expected a list of {{at_us: number, seq: integer}} mappings ({})", p->range);
+        // (the range by value: capturing p would make the param own itself, a leak)
+        p->set = [=, range = p->range](scenario_config& c, const YAML::Node& n) -> std::string {
+            const std::string expect = fmt::format("expected a list of {{at_us: number, seq: integer}} mappings ({})", range);
             if (!n.IsSequence()) return fmt::format("{}, got a {}", expect, n.IsMap() ? "mapping" : "scalar");
             if (n.size() > MAX_REQUESTS) return fmt::format("{}, got {} entries", expect, n.size());
             std::vector<request_entry> list;

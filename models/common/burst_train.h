@@ -36,6 +36,20 @@ inline bool train_fits(const burst_train& t, uint64_t len) {
     return true;
 }
 
+// A target's side of a train: `access(burst, at)` (returns the cycle that burst's data is
+// done) for each burst in order, at the transaction's cycle `now` plus its issue offset.
+// Fills `done`; returns the last done cycle (`now` for an empty train).
+template <class Access>
+uint64_t run_train(burst_train& t, uint64_t now, Access&& access) {
+    t.done.resize(t.bursts.size());
+    uint64_t last = now;
+    for (size_t i = 0; i < t.bursts.size(); ++i) {
+        t.done[i] = access(t.bursts[i], now + t.bursts[i].issue);
+        if (t.done[i] > last) last = t.done[i];
+    }
+    return last;
+}
+
 inline burst_train* train_of(const tlm::tlm_generic_payload& tx) { return tx.get_extension<burst_train>(); }
 
 }  // namespace dtq

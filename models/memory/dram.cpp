@@ -107,12 +107,9 @@ void dram::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
             tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
             return;
         }
-        t->done.resize(t->bursts.size());
-        done = now;
-        for (size_t i = 0; i < t->bursts.size(); ++i) {
-            const auto& b = t->bursts[i];
-            done = std::max(done, t->done[i] = access(is_read, addr + b.offset, b.bytes, now + b.issue));
-        }
+        done = run_train(*t, now, [&](const burst_train::burst& b, uint64_t at) {
+            return access(is_read, addr + b.offset, b.bytes, at);
+        });
     } else {
         if (!is_timing_only(tx)) {
             if (is_read) m_store.read(addr, tx.get_data_ptr(), len);

@@ -182,12 +182,9 @@ void l2::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
             tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
             return;
         }
-        t->done.resize(t->bursts.size());
-        done = now;
-        for (size_t i = 0; i < t->bursts.size() && st == tlm::TLM_OK_RESPONSE; ++i) {
-            const auto& b = t->bursts[i];
-            done = std::max(done, t->done[i] = access(is_write, addr + b.offset, b.bytes, now + b.issue, st));
-        }
+        done = run_train(*t, now, [&](const burst_train::burst& b, uint64_t at) {
+            return st == tlm::TLM_OK_RESPONSE ? access(is_write, addr + b.offset, b.bytes, at, st) : at;  // none after an error
+        });
     } else {
         // Data first (functional), through DRAM's debug port: the L2 keeps tags only.
         if (!is_timing_only(tx)) {

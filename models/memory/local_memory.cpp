@@ -55,10 +55,7 @@ void local_memory::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
             tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
             return;
         }
-        t->done.resize(t->bursts.size());
-        done = now;
-        for (size_t i = 0; i < t->bursts.size(); ++i)
-            done = std::max(done, t->done[i] = access(tx.is_read(), t->bursts[i].bytes, now + t->bursts[i].issue));
+        done = run_train(*t, now, [&](const burst_train::burst& b, uint64_t at) { return access(tx.is_read(), b.bytes, at); });
     } else {
         if (!is_timing_only(tx)) {
             if (tx.is_read()) std::memcpy(tx.get_data_ptr(), &m_data[a], n);
