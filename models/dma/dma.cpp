@@ -73,13 +73,11 @@ bool dma::send_train(bool write, uint64_t addr, uint64_t extent, uint64_t at, dm
 
 void dma::transfer_trains(const dma_descriptor& d, uint64_t src_extent, uint64_t dst_extent, uint64_t issue,
                           uint64_t& last, dma_result& r) {
-    const uint64_t src_stride = d.src_stride ? d.src_stride : d.row_bytes;
-    const uint64_t dst_stride = d.dst_stride ? d.dst_stride : d.row_bytes;
     auto& bursts = m_train.bursts;
     bursts.clear();
     for (uint64_t row = 0; row < d.rows; ++row)
         for (uint64_t off = 0; off < d.row_bytes; off += m_cfg.burst_bytes)
-            bursts.push_back({row * src_stride + off, std::min(m_cfg.burst_bytes, d.row_bytes - off), 0});
+            bursts.push_back({row * d.src_pitch() + off, std::min(m_cfg.burst_bytes, d.row_bytes - off), 0});
     // Reads: every burst requested at `issue`, as on the burst path.
     if (!send_train(false, d.src, src_extent, issue, r)) return;
     m_ready = m_train.done;
@@ -88,7 +86,7 @@ void dma::transfer_trains(const dma_descriptor& d, uint64_t src_extent, uint64_t
     size_t i = 0;
     for (uint64_t row = 0; row < d.rows; ++row)
         for (uint64_t off = 0; off < d.row_bytes; off += m_cfg.burst_bytes, ++i) {
-            bursts[i].offset = row * dst_stride + off;
+            bursts[i].offset = row * d.dst_pitch() + off;
             bursts[i].issue = m_ready[i] - base;
         }
     if (!send_train(true, d.dst, dst_extent, base, r)) return;
@@ -101,8 +99,7 @@ dma_result dma::transfer_annotated(const dma_descriptor& d, bool timing_only_, u
     r.start_cycle = start_cycle;
     const uint64_t issue = start_cycle + m_cfg.setup_cycles;
     uint64_t last = issue;
-    const uint64_t src_stride = d.src_stride ? d.src_stride : d.row_bytes;
-    const uint64_t dst_stride = d.dst_stride ? d.dst_stride : d.row_bytes;
+    const uint64_t src_stride = d.src_pitch(), dst_stride = d.dst_pitch();
     uint64_t src_extent = 0, dst_extent = 0;
     int src_range = -1, dst_range = -1;
     if (timing_only_ && m_cfg.trains) {

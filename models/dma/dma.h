@@ -34,6 +34,9 @@ struct dma_descriptor {
     uint64_t src_stride = 0;      // bytes between row starts (2-D); 0 = rows are contiguous
     uint64_t dst_stride = 0;
     uint64_t bytes() const { return rows * row_bytes; }
+    // Bytes between row starts as used: the stride, or row_bytes when it is 0.
+    uint64_t src_pitch() const { return src_stride ? src_stride : row_bytes; }
+    uint64_t dst_pitch() const { return dst_stride ? dst_stride : row_bytes; }
 };
 
 struct dma_result {
