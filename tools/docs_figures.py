@@ -1,0 +1,360 @@
+#!/usr/bin/env python3
+"""Simulated figures in docs/: generated from their commands, checked by the suite.
+
+A figure is a block of Markdown between two HTML comments (invisible when rendered):
+
+    <!-- fig:compare_bert_base
+    runs:
+      r: run scenarios/compare_bert_base.yaml
+    template: |
+      | scheme | VSSA cycles |
+      |---|---:|
+      | 8-bit | {{ r['vssa.cycles_8bit_baseline'] | , }} |
+    -->
+    | scheme | VSSA cycles |
+    |---|---:|
+    | 8-bit | 52,524 |
+    <!-- /fig -->
+
+The opening comment is YAML: `runs` names the commands (each run once per invocation, the
+same command shared between figures), `template` is the text written between the markers.
+Commands:
+    run ARGS...      build/dtqvp run ARGS --out TMP -q   -> its stats.json
+    sweep ARGS...    build/dtqvp sweep ARGS -j J --out TMP -> its results.json (rows)
+    report ARGS...   build/dtqvp report ARGS --json       -> the JSON it prints
+    kernels ARGS...  build/dtqvp kernels ARGS --json      -> the JSON it prints
+    py SCRIPT ARGS   /usr/bin/python3 SCRIPT ARGS         -> the JSON it prints
+Template fields `{{ EXPR }}` or `{{ EXPR | FMT }}`: EXPR is a Python expression over the run
+names (`r['stat.name']` is the statistic's value, `r.cfg('key.path')` a resolved config value,
+`s.row(key=value)['stat']` a sweep point, `j['a']['b']` the JSON of report/kernels/py),
+FMT a format spec (`,` `.3f` `,.0f` ...) or one of: `M` (value / 1e6, 1 decimal, " M"),
+`k` (value / 1e3, 1 decimal, " k"), `pct` (value x 100, 1 decimal, " %"), `x` (2 decimals, " x").
+Figures that depend on the host's speed (wall time) are not templated: the text says
+"wall time" next to them and the check does not compare them.
+
+    tools/docs_figures.py update [DOC...]   rerun the commands, rewrite the blocks
+    tools/docs_figures.py check  [DOC...]   rerun, exit 1 naming doc, line and both texts on a difference
+    tools/docs_figures.py list   [DOC...]   the figures and their commands
+    tools/docs_figures.py untied [DOC...]   numbers outside figure blocks that no rule explains
+
+Options: --build DIR (default build), --jobs N (parallel commands, default 2), --only ID.
+Docs default to every Markdown file under docs/ and README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import csv
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+OPEN_RE = re.compile(r"^<!-- fig:([A-Za-z0-9_.-]+)\s*$")
+CLOSE = "<!-- /fig -->"
+
+
+class FigureError(Exception):
+    pass
+
+
+# ---- results of commands ----------------------------------------------------------------
+class Stats:
+    """stats.json of one run: r['name'] is the value of statistic `name`."""
+
+    def __init__(self, data: dict, what: str):
+        self.data = data
+        self.what = what
+        self.stats = data.get("stats", data)
+
+    def __getitem__(self, name):
+        if name not in self.stats:
+            raise FigureError(f"{self.what}: no statistic '{name}'")
+        v = self.stats[name]
+        return v["value"] if isinstance(v, dict) and "value" in v else v
+
+    def get(self, name, default=None):
+        return self[name] if name in self.stats else default
+
+    def cfg(self, path):
+        node = self.data.get("config", {})
+        for part in path.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise FigureError(f"{self.what}: no config key '{path}'")
+            node = node[part]
+        return node
+
+
+class Sweep:
+    """results.json of a sweep: s.row(key=value, ...) is one point's Stats."""
+
+    def __init__(self, rows: list, what: str):
+        self.rows = rows
+        self.what = what
+
+    def row(self, **match):
+        def value(row, key):
+            key = key.replace("__", ".")
+            ov = row.get("overrides")
+            if isinstance(ov, list):
+                ov = dict(o.split("=", 1) for o in ov)
+            if isinstance(ov, dict) and key in ov:
+                return ov[key]
+            if key in row:
+                return row[key]
+            st = row.get("stats", {})
+            if key in st:
+                v = st[key]
+                return v["value"] if isinstance(v, dict) else v
+            return None
+
+        hits = [r for r in self.rows if all(str(value(r, k)) == str(v) for k, v in match.items())]
+        if len(hits) != 1:
+            raise FigureError(f"{self.what}: {len(hits)} points match {match}")
+        return Stats(hits[0], f"{self.what} point {match}")
+
+
+def dtqvp(build: Path) -> str:
+    exe = build / "dtqvp"
+    if not exe.exists():
+        raise FigureError(f"{exe} not found: build first (make build)")
+    return str(exe)
+
+
+def run_command(cmd: str, build: Path, jobs: int):
+    """Runs one recorded command; returns its result object."""
+    words = shlex.split(cmd)
+    kind, args = words[0], words[1:]
+    env = dict(os.environ, DTQ_NO_PROGRESS="1")
+    with tempfile.TemporaryDirectory(prefix="dtq-fig-") as tmp:
+        if kind == "run":
+            argv = [dtqvp(build), "run", *args, "--out", tmp, "-q"]
+        elif kind == "sweep":
+            argv = [dtqvp(build), "sweep", *args, "-j", str(jobs), "--out", tmp, "-q"]
+        elif kind in ("report", "kernels"):
+            argv = [dtqvp(build), kind, *args, "--json"]
+        elif kind == "py":
+            argv = ["/usr/bin/python3", *args]
+        else:
+            raise FigureError(f"unknown command kind '{kind}' in '{cmd}'")
+        p = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=env)
+        if p.returncode != 0:
+            raise FigureError(f"'{' '.join(argv)}' exited {p.returncode}:\n{p.stderr[-2000:]}")
+        if kind == "run":
+            return Stats(json.loads(Path(tmp, "stats.json").read_text()), cmd)
+        if kind == "sweep":
+            path = Path(tmp, "results.json")
+            data = json.loads(path.read_text())
+            rows = data.get("points", data) if isinstance(data, dict) else data
+            return Sweep(rows, cmd)
+        try:
+            return json.loads(p.stdout)
+        except json.JSONDecodeError as e:
+            raise FigureError(f"'{cmd}' did not print JSON: {e}")
+
+
+# ---- Markdown blocks --------------------------------------------------------------------
+class Figure:
+    def __init__(self, doc: Path, fid: str, spec: dict, open_line: int, body_start: int, body_end: int):
+        self.doc, self.id, self.spec = doc, fid, spec
+        self.open_line, self.body_start, self.body_end = open_line, body_start, body_end
+
+    @property
+    def runs(self) -> dict:
+        return self.spec.get("runs", {}) or {}
+
+
+def parse_doc(doc: Path):
+    lines = doc.read_text().split("\n")
+    figs = []
+    i = 0
+    while i < len(lines):
+        m = OPEN_RE.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        start = i
+        j = i + 1
+        while j < len(lines) and lines[j].strip() != "-->":
+            j += 1
+        if j == len(lines):
+            raise FigureError(f"{doc}:{start + 1}: figure '{m.group(1)}' has no closing '-->'")
+        try:
+            spec = yaml.safe_load("\n".join(lines[start + 1:j])) or {}
+        except yaml.YAMLError as e:
+            raise FigureError(f"{doc}:{start + 1}: figure '{m.group(1)}': bad YAML: {e}")
+        if "template" not in spec:
+            raise FigureError(f"{doc}:{start + 1}: figure '{m.group(1)}' has no template")
+        k = j + 1
+        while k < len(lines) and lines[k].strip() != CLOSE:
+            if OPEN_RE.match(lines[k]):
+                raise FigureError(f"{doc}:{k + 1}: figure inside figure '{m.group(1)}'")
+            k += 1
+        if k == len(lines):
+            raise FigureError(f"{doc}:{start + 1}: figure '{m.group(1)}' has no '{CLOSE}'")
+        figs.append(Figure(doc, m.group(1), spec, start, j + 1, k))
+        i = k + 1
+    return lines, figs
+
+
+FIELD_RE = re.compile(r"\{\{(.+?)\}\}", re.S)
+
+
+def fmt_value(v, spec: str) -> str:
+    spec = spec.strip()
+    if spec == "":
+        return str(v)
+    if spec == "M":
+        return f"{v / 1e6:.1f} M"
+    if spec == "k":
+        return f"{v / 1e3:.1f} k"
+    if spec == "pct":
+        return f"{v * 100:.1f} %"
+    if spec == "x":
+        return f"{v:.2f} x"
+    if spec == "," and isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return format(v, spec)
+
+
+def render(fig: Figure, results: dict) -> list:
+    env = {name: results[cmd] for name, cmd in fig.runs.items()}
+    env.update({"round": round, "min": min, "max": max, "sum": sum, "abs": abs, "len": len})
+
+    def field(m):
+        text = m.group(1)
+        expr, _, spec = text.partition(" | ")
+        try:
+            v = eval(expr.strip(), {"__builtins__": {}}, env)  # noqa: S307 (our own docs)
+        except FigureError:
+            raise
+        except Exception as e:
+            raise FigureError(f"{fig.doc}:{fig.open_line + 1}: figure '{fig.id}': '{expr.strip()}': {e}")
+        return fmt_value(v, spec)
+
+    return FIELD_RE.sub(field, fig.spec["template"].rstrip("\n")).split("\n")
+
+
+def default_docs():
+    return sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
+
+
+def collect(docs, only):
+    out = []
+    for d in docs:
+        lines, figs = parse_doc(d)
+        out.append((d, lines, [f for f in figs if only is None or f.id == only]))
+    return out
+
+
+def run_all(parsed, build: Path, jobs: int) -> dict:
+    cmds = sorted({c for _, _, figs in parsed for f in figs for c in f.runs.values()})
+    results = {}
+    with cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
+        futs = {ex.submit(run_command, c, build, 1 if jobs > 1 else 2): c for c in cmds}
+        for fut in cf.as_completed(futs):
+            c = futs[fut]
+            results[c] = fut.result()
+            print(f"  ran: {c}", file=sys.stderr)
+    return results
+
+
+# ---- numbers outside figures ---------------------------------------------------------------
+NUM_RE = re.compile(r"(?<![\w.#/-])(\d{1,3}(?:,\d{3})+|\d+\.\d+|\d{4,})(?![\w/])")
+
+
+def untied(docs) -> list:
+    """Numbers that look simulated (4+ digits, grouped, or decimals) outside figure blocks,
+    code, links and headings, not found in the papers or the I-BERT reference, and not
+    listed in docs/figures-allow.yaml."""
+    seeds = "\n".join(p.read_text(errors="replace") for p in (ROOT.parent / "shared" / "seeds").glob("*.txt")) \
+        if (ROOT.parent / "shared" / "seeds").exists() else ""
+    allow_file = ROOT / "docs" / "figures-allow.yaml"
+    allow = yaml.safe_load(allow_file.read_text()) if allow_file.exists() else {}
+    found = []
+    for d in docs:
+        lines, figs = parse_doc(d)
+        inside = set()
+        for f in figs:
+            inside.update(range(f.open_line, f.body_end + 1))
+        allowed = {str(x) for x in (allow.get(d.name) or [])}
+        fence = False
+        for n, line in enumerate(lines):
+            if line.startswith("```"):
+                fence = not fence
+                continue
+            if fence or n in inside or line.startswith("#"):
+                continue
+            text = re.sub(r"`[^`]*`|\]\([^)]*\)|<!--.*?-->", "", line)
+            for m in NUM_RE.finditer(text):
+                num = m.group(1)
+                if num in allowed or num in seeds or num.replace(",", "") in seeds:
+                    continue
+                found.append(f"{d.relative_to(ROOT)}:{n + 1}: {num}")
+    return found
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("action", choices=["update", "check", "list", "untied"])
+    ap.add_argument("docs", nargs="*")
+    ap.add_argument("--build", default=str(ROOT / "build"))
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--only")
+    a = ap.parse_args(argv)
+    docs = [Path(d).resolve() for d in a.docs] or default_docs()
+    try:
+        if a.action == "untied":
+            rows = untied(docs)
+            for r in rows:
+                print(r)
+            print(f"{len(rows)} numbers not tied to a figure block or an allowed list", file=sys.stderr)
+            return 1 if rows else 0
+        parsed = collect(docs, a.only)
+        if a.action == "list":
+            for d, _, figs in parsed:
+                for f in figs:
+                    print(f"{d.relative_to(ROOT)}:{f.open_line + 1}: {f.id}")
+                    for name, c in f.runs.items():
+                        print(f"    {name}: {c}")
+            return 0
+        results = run_all(parsed, Path(a.build), a.jobs)
+        bad = 0
+        for d, lines, figs in parsed:
+            new_lines = list(lines)
+            for f in reversed(figs):
+                body = render(f, results)
+                old = lines[f.body_start:f.body_end]
+                if body != old:
+                    if a.action == "check":
+                        bad += 1
+                        for k in range(max(len(body), len(old))):
+                            o = old[k] if k < len(old) else "<missing>"
+                            b = body[k] if k < len(body) else "<missing>"
+                            if o != b:
+                                print(f"{d.relative_to(ROOT)}:{f.body_start + k + 1}: figure '{f.id}' differs\n"
+                                      f"  doc:     {o}\n  command: {b}")
+                                break
+                    new_lines[f.body_start:f.body_end] = body
+            if a.action == "update" and new_lines != lines:
+                d.write_text("\n".join(new_lines))
+                print(f"updated {d.relative_to(ROOT)}", file=sys.stderr)
+        nfig = sum(len(f) for _, _, f in parsed)
+        if a.action == "check":
+            print(f"docs figures: {bad} of {nfig} differ from their commands" if bad else f"docs figures: {nfig} checked, all match")
+            return 1 if bad else 0
+        return 0
+    except FigureError as e:
+        print(f"docs_figures: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
