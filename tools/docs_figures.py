@@ -17,7 +17,8 @@ A figure is a block of Markdown between two HTML comments (invisible when render
     <!-- /fig -->
 
 The opening comment is YAML: `runs` names the commands (each run once per invocation, the
-same command shared between figures), `template` is the text written between the markers.
+same command shared between figures), `defs` (optional) names sub-expressions over them,
+`template` is the text written between the markers.
 Commands:
     run ARGS...      build/dtqvp run ARGS --out TMP -q   -> its stats.json
     sweep ARGS...    build/dtqvp sweep ARGS -j J --out TMP -> its results.json (rows)
@@ -227,6 +228,13 @@ def fmt_value(v, spec: str) -> str:
 def render(fig: Figure, results: dict) -> list:
     env = {name: results[cmd] for name, cmd in fig.runs.items()}
     env.update({"round": round, "min": min, "max": max, "sum": sum, "abs": abs, "len": len})
+    for name, expr in (fig.spec.get("defs") or {}).items():  # named sub-expressions
+        try:
+            env[name] = eval(str(expr), {"__builtins__": {}}, env)  # noqa: S307
+        except FigureError:
+            raise
+        except Exception as e:
+            raise FigureError(f"{fig.doc}:{fig.open_line + 1}: figure '{fig.id}': defs.{name}: {e}")
 
     def field(m):
         text = m.group(1)
