@@ -27,7 +27,7 @@ Commands:
     py SCRIPT ARGS   /usr/bin/python3 SCRIPT ARGS         -> the JSON it prints
 Template fields `{{ EXPR }}` or `{{ EXPR | FMT }}`: EXPR is a Python expression over the run
 names (`r['stat.name']` is the statistic's value, `r.cfg('key.path')` a resolved config value,
-`s.row(key=value)['stat']` a sweep point, `j['a']['b']` the JSON of report/kernels/py),
+`s.row(key=value)['stat']` a sweep point, `j['a']['b']` the JSON of report/kernels/py, `find(j['ops'], name='qk')` one element of a list),
 FMT a format spec (`,` `.3f` `,.0f` ...) or one of: `M` (value / 1e6, 1 decimal, " M"),
 `k` (value / 1e3, 1 decimal, " k"), `pct` (value x 100, 1 decimal, " %"), `x` (2 decimals, " x").
 Figures that depend on the host's speed (wall time) are not templated: the text says
@@ -225,9 +225,17 @@ def fmt_value(v, spec: str) -> str:
     return format(v, spec)
 
 
+def find(items, **match):
+    """The one element of a list of dicts whose keys equal `match` (report --json's ops)."""
+    hits = [x for x in items if all(x.get(k) == v for k, v in match.items())]
+    if len(hits) != 1:
+        raise FigureError(f"{len(hits)} elements match {match}")
+    return hits[0]
+
+
 def render(fig: Figure, results: dict) -> list:
     env = {name: results[cmd] for name, cmd in fig.runs.items()}
-    env.update({"round": round, "min": min, "max": max, "sum": sum, "abs": abs, "len": len})
+    env.update({"round": round, "min": min, "max": max, "sum": sum, "abs": abs, "len": len, "find": find})
     for name, expr in (fig.spec.get("defs") or {}).items():  # named sub-expressions
         try:
             env[name] = eval(str(expr), {"__builtins__": {}}, env)  # noqa: S307
