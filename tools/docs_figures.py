@@ -29,7 +29,7 @@ Template fields `{{ EXPR }}` or `{{ EXPR | FMT }}`: EXPR is a Python expression 
 names (`r['stat.name']` is the statistic's value, `r.cfg('key.path')` a resolved config value,
 `s.row(key=value)['stat']` a sweep point, `j['a']['b']` the JSON of report/kernels/py, `find(j['ops'], name='qk')` one element of a list),
 FMT a format spec (`,` `.3f` `,.0f` ...) or one of: `M` (value / 1e6, 1 decimal, " M"),
-`k` (value / 1e3, 1 decimal, " k"), `pct` (value x 100, 1 decimal, " %"), `x` (2 decimals, " x").
+`k` (value / 1e3, 1 decimal, " k"), `~N` (N decimals, a whole number without), `pct` (value x 100, 1 decimal, " %"), `x` (2 decimals, " x").
 Figures that depend on the host's speed (wall time) are not templated: the text says
 "wall time" next to them and the check does not compare them.
 
@@ -218,6 +218,8 @@ def fmt_value(v, spec: str) -> str:
         return f"{v / 1e3:.1f} k"
     if spec == "pct":
         return f"{v * 100:.1f} %"
+    if spec.startswith("~"):  # N decimals, a whole number without them (0, 1)
+        return str(int(v)) if float(v).is_integer() else f"{v:.{int(spec[1:])}f}"
     if spec == "x":
         return f"{v:.2f} x"
     if spec == "," and isinstance(v, float) and v.is_integer():
