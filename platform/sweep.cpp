@@ -254,8 +254,11 @@ int run_sweep(const sweep_spec& s, const sweep_options& o) {
         report(i, status_code(status));
         if (o.progress && !o.quiet) {
             const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            std::cerr << fmt::format("\rsweep: {}/{} points, {:.1f} points/min   ", completed + skipped, n,
-                                     60.0 * completed / std::max(wall, 1e-9))
+            const size_t left = n - completed - skipped;
+            std::cerr << fmt::format("\rsweep: {}/{} points ({:.0f}%), {:.1f} points/min{}   ", completed + skipped, n,
+                                     100.0 * double(completed + skipped) / double(std::max<size_t>(n, 1)),
+                                     60.0 * completed / std::max(wall, 1e-9),
+                                     completed ? fmt::format(", about {:.0f} s left", wall / completed * left) : "")
                       << std::flush;
         }
     }
