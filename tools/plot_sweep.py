@@ -554,7 +554,7 @@ def plot_cycle_breakdown(points, swept, title, out_dir, plt):
     from matplotlib.ticker import EngFormatter
     keys = varying_keys(points, swept)
     labels = [point_label(p, keys) for p in points]
-    fig, axes = figure(plt, PAGE_IN, 0.85 * len(drawn) + 0.8, len(drawn), sharex=True)
+    fig, axes = figure(plt, PAGE_IN, max(2.0, 0.85 * len(drawn) + 0.8), len(drawn), sharex=True)
     x = list(range(len(points)))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     over = []
@@ -567,11 +567,12 @@ def plot_cycle_breakdown(points, swept, title, out_dir, plt):
         idle = [max(0.0, p.sim_cycles - b) for p, b in zip(points, bottom)]
         over += [f"{unit} #{p.index}" for p, b in zip(points, bottom) if b > p.sim_cycles]
         ax.bar(x, idle, bottom=bottom, label="rest of run", color="lightgrey", width=0.6)
-        ax.set_ylabel(unit)
+        ax.set_ylabel(f"{unit} (cycles)" if len(drawn) == 1 else unit)
         ax.yaxis.set_major_formatter(EngFormatter(sep=""))
         ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), borderaxespad=0)
         ax.grid(alpha=0.3, axis="y")
-    fig.supylabel("cycles (bar = the point's simulated cycles)", fontsize=8)
+    if len(drawn) > 1:  # one label for the panels' shared unit (each bar = the point's simulated cycles)
+        fig.supylabel("cycles", fontsize=8)
     axes[-1].set_xticks(x)
     axes[-1].set_xticklabels(labels)
     axes[-1].set_xlabel(swept_axis_label(keys if swept else []))

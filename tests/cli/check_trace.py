@@ -97,5 +97,9 @@ for unit, keys in (("dram", ("dram.bytes_read", "dram.bytes_written")), ("l2", (
     total = sum(e["args"]["bytes/cycle"] * (b - a) / period_us for e, a, b in zip(c, ts, ts[1:]))
     expect = sum(st["stats"][k]["value"] for k in keys)
     assert abs(total - expect) <= 1e-6 * expect, (unit, total, expect)
+# dma.busy_cycles counts cycles with a descriptor in flight: never more than the run's cycles,
+# nor than the sum over descriptors (which overlap here).
+busy, dsum = st["stats"]["dma.busy_cycles"]["value"], st["stats"]["dma.descriptor_cycles_sum"]["value"]
+assert 0 < busy <= st["sim"]["simulated_cycles"] and busy < dsum, (busy, dsum, st["sim"]["simulated_cycles"])
 print(f"ok: whole-model trace: {n} spans on {len(tracks)} threads nest strictly, in time order; "
       f"DMA on {len(lanes('dma'))} lanes; DRAM and L2 bandwidth counters integrate to their bytes")
