@@ -145,8 +145,12 @@ int sc_main(int argc, char* argv[]) {
         if (app.got_subcommand("scenarios")) {
             const auto files = dtq::shipped_files();
             if (files.empty()) {
-                std::cerr << "dtqvp: error: no shipped scenarios found (looked for share/dtqvp/scenarios beside and above "
-                             "the dtqvp binary; set DTQVP_DATA_DIR to the folder holding scenarios/)\n";
+                const char* env = std::getenv("DTQVP_DATA_DIR");
+                if (env && *env)
+                    std::cerr << "dtqvp: error: DTQVP_DATA_DIR=" << env << ": no scenarios/ folder with YAML files there\n";
+                else
+                    std::cerr << "dtqvp: error: no shipped scenarios found (looked for share/dtqvp/scenarios beside and "
+                                 "above the dtqvp binary; set DTQVP_DATA_DIR to the folder holding scenarios/)\n";
                 return dtq::EXIT_BAD_CONFIG;
             }
             size_t w = 0;
