@@ -6,7 +6,7 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build run test test-sanitize fuzz bench clean
+.PHONY: all deps configure build run test test-sanitize fuzz bench package install clean
 
 all: build
 
@@ -26,6 +26,15 @@ run: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# A Debian package of dtqvp (binary, scenarios, Python module) in $(BUILD)/dtqvp_*.deb
+# (docs/user-guide.md#installing); PREFIX=dir make install installs into a prefix.
+package: build
+	cmake --build $(BUILD) --target package
+
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 # Benchmarks (docs/performance.md#benchmarks): the entries of bench/bench.yaml; writes
 # bench/results.json and prints a table. BENCH_ARGS: e.g. --quick, --only sweep.scaling.

@@ -12,7 +12,9 @@
 #include "ibert/vectors.h"
 #include "platform/analytical.h"
 #include "platform/config.h"
+#include "platform/data_dir.h"
 #include "platform/platform.h"
+#include "platform/progress.h"
 #include "platform/traffic_report.h"
 #include "platform/sweep.h"
 
@@ -50,7 +52,7 @@ int sc_main(int argc, char* argv[]) {
     bool quiet = false;
 
     auto* run = app.add_subcommand("run", "run a scenario and write DIR/stats.json");
-    run->add_option("scenario", scenario, "scenario YAML file")->required();
+    run->add_option("scenario", scenario, "scenario YAML file, or the name of a shipped one (dtqvp scenarios)")->required();
     run->add_option("--set", sets, "override a key: key.path=value (repeatable)");
     run->add_option("--out", out_dir, "output directory")->capture_default_str();
     run->add_flag("--quiet,-q", quiet, "no summary table and no progress line");
@@ -66,15 +68,18 @@ int sc_main(int argc, char* argv[]) {
         ->capture_default_str();
 
     auto* check = app.add_subcommand("check", "validate a scenario without running it");
-    check->add_option("scenario", scenario, "scenario YAML file")->required();
+    check->add_option("scenario", scenario, "scenario YAML file, or the name of a shipped one")->required();
     check->add_option("--set", sets, "override a key: key.path=value (repeatable)");
 
     app.add_subcommand("config-doc", "print the configuration reference (docs/config.md)");
+    bool list_paths = false;
+    auto* scen = app.add_subcommand("scenarios", "list the shipped scenarios, sweeps and presets with their first comment line");
+    scen->add_flag("--paths", list_paths, "print each file's path instead of its first comment line");
 
     std::string sweep_file;
     unsigned jobs = 1;
     auto* sweep = app.add_subcommand("sweep", "run a grid or list of overrides over a base scenario");
-    sweep->add_option("sweep", sweep_file, "sweep YAML file")->required();
+    sweep->add_option("sweep", sweep_file, "sweep YAML file, or the name of a shipped one")->required();
     sweep->add_option("-j,--jobs", jobs, "worker processes (Slurm: tasks running at a time)")->check(CLI::Range(1u, 256u))->capture_default_str();
     sweep->add_option("--out", out_dir, "output directory")->capture_default_str();
     sweep->add_flag("--quiet,-q", quiet, "no progress and no summary");
@@ -114,7 +119,7 @@ int sc_main(int argc, char* argv[]) {
     report->add_flag("--json", as_json, "print JSON instead of a table");
     bool traffic = false;
     uint64_t traffic_layers = 0;
-    std::string traffic_scenario = std::string(DTQ_SCENARIO_DIR) + "/report_traffic.yaml";
+    std::string traffic_scenario = "report_traffic";  // the shipped one (data_dir()), unless --scenario
     report->add_flag("--traffic", traffic,
                      "also run the model on the VP (timing mode, survey Fig. 11 hardware, 8-bit, no fusion) and add the "
                      "DRAM <-> L2 bytes it measured per op and the non-ideal arithmetic intensity");
@@ -123,7 +128,6 @@ int sc_main(int argc, char* argv[]) {
         ->check(CLI::Range(uint64_t{0}, uint64_t{48}))
         ->capture_default_str();
     report->add_option("--scenario", traffic_scenario, "with --traffic: the scenario run (workload.model.{name,seq,layers} are set)")
-        ->check(CLI::ExistingFile)
         ->capture_default_str();
 
     try {
@@ -138,6 +142,30 @@ int sc_main(int argc, char* argv[]) {
             std::cout << dtq::config_schema::get().markdown();
             return dtq::EXIT_OK;
         }
+        if (app.got_subcommand("scenarios")) {
+            const auto files = dtq::shipped_files();
+            if (files.empty()) {
+                const char* env = std::getenv("DTQVP_DATA_DIR");
+                if (env && *env)
+                    std::cerr << "dtqvp: error: DTQVP_DATA_DIR=" << env << ": no scenarios/ folder with YAML files there\n";
+                else
+                    std::cerr << "dtqvp: error: no shipped scenarios found (looked for share/dtqvp/scenarios beside and "
+                                 "above the dtqvp binary; set DTQVP_DATA_DIR to the folder holding scenarios/)\n";
+                return dtq::EXIT_BAD_CONFIG;
+            }
+            size_t w = 0;
+            for (const auto& f : files) w = std::max(w, f.name.size());
+            for (const char* kind : {"scenario", "sweep", "preset"}) {
+                std::cout << kind << "s:\n";
+                for (const auto& f : files)
+                    if (f.kind == kind)
+                        std::cout << fmt::format("  {:<{}}  {}\n", f.name, w, list_paths ? f.path : f.summary);
+            }
+            std::cout << fmt::format("(in {}/scenarios; `dtqvp run NAME` or `dtqvp sweep NAME` takes a name)\n", dtq::data_dir());
+            return dtq::EXIT_OK;
+        }
+        scenario = dtq::resolve_scenario(scenario);
+        sweep_file = dtq::resolve_scenario(sweep_file);
         if (app.got_subcommand("sweep")) {
             if (backend != "slurm")
                 for (auto* opt : {part_opt, time_opt, tmo_opt})
@@ -200,6 +228,7 @@ int sc_main(int argc, char* argv[]) {
                 std::cerr << fmt::format("dtqvp: error: --layers {}: {} has {} layers\n", traffic_layers, m.name, m.layers);
                 return dtq::EXIT_BAD_CONFIG;
             }
+            traffic_scenario = dtq::resolve_scenario(traffic_scenario);
             const dtq::traffic_run r = dtq::measure_traffic(traffic_scenario, m, seq, traffic_layers, ops);
             const std::string how = fmt::format(
                 "DRAM bytes: measured on the VP ({}: timing mode, DRAM <-> L2 bytes per op), {} of {} layers simulated{} "
@@ -223,6 +252,9 @@ int sc_main(int argc, char* argv[]) {
             std::cout << fmt::format("{}: ok (scenario '{}')\n", scenario, cfg.name);
             return dtq::EXIT_OK;
         }
+        // The progress line starts with the set-up (a model's weights take seconds before the
+        // simulation starts).
+        if (isatty(2) && !quiet) dtq::progress_line::global().enable(std::cerr, cfg.name);
         dtq::platform p(cfg);
         dtq::run_options opt;
         opt.out_dir = out_dir;
@@ -235,11 +267,13 @@ int sc_main(int argc, char* argv[]) {
         opt.rtl_vcd_tile = rtl_vcd_tile;
         return p.run(opt);
     } catch (const dtq::config_error& e) {
+        dtq::progress_line::global().clear();
         return report_config_error(e);
     } catch (const dtq::sweep_error& e) {
         std::cerr << "dtqvp: error: " << e.what() << '\n';
         return e.exit_code;
     } catch (const std::exception& e) {
+        dtq::progress_line::global().clear();
         std::cerr << "dtqvp: error: " << e.what() << '\n';
         return dtq::EXIT_SIM_ERROR;
     }

@@ -664,9 +664,12 @@ op_accounting::op_accounting() {
         o.g = std::make_unique<stat_group>(std::string("ops.") + op_tag_name(op));
         o.commands = &o.g->counter("commands", "count", "commands of this op (descriptor tag)");
         o.cycles = &o.g->counter("cycles", "cycles", "sum of the commands' start-to-end cycles");
-        o.read = &o.g->counter("dram_bytes_read", "bytes", "DRAM bytes the commands' transfers read (fused ATTENTION: split by operand)");
-        o.written = &o.g->counter("dram_bytes_written", "bytes", "DRAM bytes the commands' transfers wrote");
-        o.device = &o.g->counter("dram_device_bytes", "bytes",
+        o.read = &o.g->counter("dma_bytes_from_dram_addr", "bytes",
+                               "bytes the commands' DMA transfers read from DRAM addresses, L2 hits included (fused "
+                               "ATTENTION: split by operand); the DRAM's own bytes are dram_bytes");
+        o.written = &o.g->counter("dma_bytes_to_dram_addr", "bytes",
+                                  "bytes the commands' DMA transfers wrote to DRAM addresses (into the L2 when it has one)");
+        o.device = &o.g->counter("dram_bytes", "bytes",
                                  "DRAM <-> L2 bytes of the op (the survey's Table 5 traffic): the L2 misses its commands "
                                  "read, plus the write-backs of the lines they wrote, whenever evicted (no L2: the "
                                  "commands' DRAM writes)");
@@ -697,7 +700,7 @@ nlohmann::json op_accounting::to_json() const {
     nlohmann::json j = nlohmann::json::object();
     for (uint32_t op = 0; op < DTQ_OPTAG_COUNT; ++op)
         j[op_tag_name(op)] = {{"commands", *m_ops[op].commands}, {"cycles", *m_ops[op].cycles},
-                              {"dram_bytes", *m_ops[op].read + *m_ops[op].written}, {"dram_device_bytes", *m_ops[op].device}};
+                              {"dma_bytes_dram_addr", *m_ops[op].read + *m_ops[op].written}, {"dram_bytes", *m_ops[op].device}};
     return j;
 }
 

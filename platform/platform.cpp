@@ -1,4 +1,5 @@
 #include "platform/platform.h"
+#include "platform/progress.h"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -56,8 +57,6 @@ private:
         const auto& s = m_cfg.workload.dma_stream;
         const bool timing_only = m_cfg.mode == sim_mode::timing;
         const uint64_t spad_window = m_cfg.scratchpad.size / s.chunk_bytes * s.chunk_bytes;
-        const auto t0 = std::chrono::steady_clock::now();
-        auto last_print = t0;
         for (uint64_t off = 0; off < s.bytes; off += s.chunk_bytes) {
             const uint64_t n = std::min(s.chunk_bytes, s.bytes - off);
             const uint64_t dram_addr = amap::DRAM_BASE + off;  // runs off the end of DRAM if bytes > dram.size: a bus error
@@ -71,18 +70,9 @@ private:
                 break;
             }
             progress += n;
-            if (show_progress) {
-                const auto now = std::chrono::steady_clock::now();
-                if (now - last_print > std::chrono::milliseconds(200)) {
-                    last_print = now;
-                    const double wall = std::chrono::duration<double>(now - t0).count();
-                    std::cerr << fmt::format("\r[dma_stream] {:5.1f}%  {} cycles  {:.3g} B/s wall   ",
-                                             100.0 * progress / s.bytes, m_clk.now(), progress / wall)
-                              << std::flush;
-                }
-            }
+            if (show_progress)
+                progress_line::global().update("dma stream", double(progress) / double(s.bytes), m_clk.now());
         }
-        if (show_progress) std::cerr << "\r" << std::string(70, ' ') << "\r" << std::flush;
         done = true;
         sc_stop();
     }
@@ -347,6 +337,7 @@ void platform::load_attention_inputs() {
 // ---- workload model (docs/encoder.md) ---------------------------------------------------
 
 void platform::load_model() {
+    progress_line::global().update("set-up: the model's weights (generate, quantize, write to DRAM)");
     const bool functional = m_cfg.mode == sim_mode::functional;
     m_model = std::make_unique<model_run>();
     model_run& r = *m_model;
@@ -633,35 +624,41 @@ int platform::run(const run_options& opt) {
         }
     }
     if (!opt.trace_file.empty()) trace::global().enable(opt.trace_max_events, clk.period_ps());
-    sc_trace_file* vcd = nullptr;
-    if (!opt.vcd_file.empty()) {
-        std::string base = opt.vcd_file;  // SystemC appends ".vcd"
-        if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0) base.resize(base.size() - 4);
-        vcd = sc_create_vcd_trace_file(base.c_str());
-        vcd->set_time_unit(static_cast<double>(clk.period_ps()), SC_PS);
-        m_ctrl.trace(vcd);
-    }
+    // The controller records every change of its signals itself (an sc_trace file samples only
+    // when the kernel advances, and misses what happens between two of its time steps under
+    // temporal decoupling: the interrupt, the counters).
+    if (!opt.vcd_file.empty()) m_ctrl.record_waveform();
     if (m_cfg.vssa.backend == "model" && !opt.rtl_vcd_file.empty() && !opt.quiet)
         std::cerr << "dtqvp: warning: --rtl-vcd needs vssa.backend rtl or lockstep; no RTL waveform\n";
     if (!opt.rtl_vcd_file.empty()) vssa::set_tile_waveform(opt.rtl_vcd_file, opt.rtl_vcd_tile);
-    if (m_ops && opt.progress && !opt.quiet) {  // progress line by layer (the tags of the firmware's commands)
-        const auto start = std::chrono::steady_clock::now();
-        m_ops->on_layer = [this, start](uint64_t layer, uint64_t cycle) {
-            const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (opt.progress && !opt.quiet && !progress_line::global().enabled())
+        progress_line::global().enable(std::cerr, m_cfg.name);
+    if (m_ops && opt.progress && !opt.quiet) {  // progress by layer (the tags of the firmware's commands)
+        // Done: the layer passes started, of layers x (1 + decode tokens); a decode pass of a
+        // layer is shorter than a prefill pass, so the fraction runs slow at first in decode.
+        m_ops->on_layer = [this, passes = uint64_t{0}](uint64_t layer, uint64_t cycle) mutable {
             const model_instance& m = m_model->inst;
+            const uint64_t total = m.layers * (1 + m.decode_tokens);
+            ++passes;
             const bool decoding = m_model->decode_start != 0;
-            std::cerr << fmt::format("\r[model {}] {} layer {}/{}  {} cycles  {:.1f} s wall  {:.3g} cycles/s   ",
-                                     m.shape.name, decoding ? "decode" : "prefill", layer + 1, m.layers, cycle, wall,
-                                     wall > 0 ? static_cast<double>(cycle) / wall : 0.0)
-                      << std::flush;
+            const uint64_t token = decoding && m.layers ? std::min(m.decode_tokens, (passes - 1) / m.layers) : 0;
+            const std::string phase =
+                decoding ? fmt::format("decode token {}/{}, layer {}/{}", std::max<uint64_t>(token, 1), m.decode_tokens,
+                                       layer + 1, m.layers)
+                         : fmt::format("prefill layer {}/{}", layer + 1, m.layers);
+            progress_line::global().update(phase, total ? double(passes - 1) / double(total) : -1.0, cycle);
         };
     }
+    if (!m_ops) progress_line::global().update("running");
     const bool log_gemms = !opt.out_dir.empty() && m_cfg.mode == sim_mode::functional;
     vssa::gemm_log_enable(log_gemms);
     const auto t0 = std::chrono::steady_clock::now();
     sc_start();
-    if (vcd) sc_close_vcd_trace_file(vcd);
-    if (m_ops && opt.progress && !opt.quiet) std::cerr << "\r" << std::string(100, ' ') << "\r" << std::flush;
+    if (!opt.vcd_file.empty() && !m_ctrl.write_vcd(opt.vcd_file)) {
+        std::cerr << "dtqvp: error: cannot write the waveform " << opt.vcd_file << '\n';
+        return EXIT_SIM_ERROR;
+    }
+    progress_line::global().clear();
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (m_model && m_host.finished() && m_host.exit_code() == 0) {
         const int rc = finish_model(opt);

@@ -42,6 +42,9 @@ void write_stats_json(const std::string& path, const nlohmann::json& j) {
 std::string format_value(double v, const std::string& unit) {
     if (unit == "ratio") return fmt::format("{:.4f}", v);
     if (v == std::floor(v) && std::fabs(v) < 1e18) return fmt::format("{}", static_cast<int64_t>(v));
+    // Counts (cycles, bytes, tokens...) in plain digits, never 2.681e+04; a mean keeps one decimal.
+    if ((unit == "cycles" || unit == "count" || unit == "bytes" || unit == "tokens") && std::fabs(v) < 1e18)
+        return fmt::format("{:.1f}", v);
     return fmt::format("{:.4g}", v);
 }
 

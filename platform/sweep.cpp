@@ -254,8 +254,11 @@ int run_sweep(const sweep_spec& s, const sweep_options& o) {
         report(i, status_code(status));
         if (o.progress && !o.quiet) {
             const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            std::cerr << fmt::format("\rsweep: {}/{} points, {:.1f} points/min   ", completed + skipped, n,
-                                     60.0 * completed / std::max(wall, 1e-9))
+            const size_t left = n - completed - skipped;
+            std::cerr << fmt::format("\rsweep: {}/{} points ({:.0f}%), {:.1f} points/min{}   ", completed + skipped, n,
+                                     100.0 * double(completed + skipped) / double(std::max<size_t>(n, 1)),
+                                     60.0 * completed / std::max(wall, 1e-9),
+                                     completed ? fmt::format(", about {:.0f} s left", wall / completed * left) : "")
                       << std::flush;
         }
     }
@@ -318,14 +321,41 @@ int collect_sweep(const sweep_spec& s, const std::string& out_dir, bool quiet, b
     if (!missing.empty())
         std::cerr << fmt::format("sweep: {} of {} points have no result (not run, or not finished): exit code -1\n",
                                  missing.size(), n);
-    std::ofstream(out_dir + "/results.json") << nlohmann::json{{"sweep", s.file}, {"base", s.base}, {"points", all}}.dump(2)
-                                             << '\n';
+    // The statistics' units, from the first point that has them (the same for every point).
+    nlohmann::json units = nlohmann::json::object();
+    for (size_t i = 0; i < n && units.empty(); ++i) {
+        if (codes[i] != 0) continue;
+        try {
+            std::ifstream f(sweep_point_dir(out_dir, i) + "/stats.json");
+            nlohmann::json stats;
+            f >> stats;
+            for (const auto& [k, v] : stats.at("stats").items()) units[k] = v.value("unit", "");
+        } catch (...) {
+            units = nlohmann::json::object();
+        }
+    }
+    std::ofstream(out_dir + "/results.json")
+        << nlohmann::json{{"sweep", s.file}, {"base", s.base}, {"units", units}, {"points", all}}.dump(2) << '\n';
     std::ofstream csv(out_dir + "/results.csv");
     csv << "point,exit_code";
     for (const auto& k : keys) csv << ',' << csv_escape(k);
     csv << ",simulated_cycles";
     for (const auto& k : stat_keys) csv << ',' << csv_escape(k);
     csv << '\n';
+    // results_units.csv: the same header and one row, each column's unit (pandas.read_csv of
+    // results.csv is unchanged; read the units beside it).
+    {
+        std::ofstream ucsv(out_dir + "/results_units.csv");
+        ucsv << "point,exit_code";
+        for (const auto& k : keys) ucsv << ',' << csv_escape(k);
+        ucsv << ",simulated_cycles";
+        for (const auto& k : stat_keys) ucsv << ',' << csv_escape(k);
+        ucsv << "\n,";
+        for (size_t k = 0; k < keys.size(); ++k) ucsv << ',';
+        ucsv << ",cycles";
+        for (const auto& k : stat_keys) ucsv << ',' << csv_escape(units.value(k, std::string()));
+        ucsv << '\n';
+    }
     int failed = 0;
     for (size_t i = 0; i < n; ++i) {
         failed += codes[i] != 0;

@@ -34,7 +34,7 @@ traffic_run measure_traffic(const std::string& scenario_file, const model_shape&
     double total = 0;
     for (op_count& o : ops) {
         if (o.name == "total") continue;
-        o.dram_bytes = scale * st.number("ops." + o.name + ".dram_device_bytes");
+        o.dram_bytes = scale * st.number("ops." + o.name + ".dram_bytes");
         total += o.dram_bytes;
     }
     ops.back().dram_bytes = total;

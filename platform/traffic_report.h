@@ -16,7 +16,7 @@ struct traffic_run {
     double wall_seconds = 0;
 };
 
-// Fills ops[i].dram_bytes (the op's ops.<name>.dram_device_bytes, scaled by layers_model /
+// Fills ops[i].dram_bytes (the op's ops.<name>.dram_bytes, scaled by layers_model /
 // layers; the total is their sum). layers 0 = all of the model's. Throws config_error for a
 // bad scenario and std::runtime_error when the run fails.
 traffic_run measure_traffic(const std::string& scenario_file, const model_shape& m, uint64_t seq, uint64_t layers,

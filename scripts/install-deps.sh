@@ -9,6 +9,8 @@ PKGS=(
   libopenblas-dev
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
   python3 python3-numpy python3-matplotlib python3-yaml
+  python3-dev pybind11-dev python3-pybind11 python3-pandas  # the Python module (docs/python.md)
+  dpkg-dev                                                 # make package: dpkg-shlibdeps (CPack DEB)
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,19 +1,25 @@
 #!/usr/bin/python3
 """Plots of a `dtqvp sweep` output directory (docs/user-guide.md#plotting-a-sweep).
 
-Usage: tools/plot_sweep.py SWEEP_DIR [--out DIR]
+Usage: tools/plot_sweep.py SWEEP_DIR [--out DIR] [--format png,pdf,svg] [--width IN] [--height IN] [--dpi N]
 
 Reads SWEEP_DIR/results.csv (one row per point, every statistic), SWEEP_DIR/results.json
 (when present) and SWEEP_DIR/points/NNNN/stats.json (the resolved configuration of each
-point, `config` key, and the unit of each statistic) and writes into DIR (default
-SWEEP_DIR/plots):
+point, `config` key, and the unit and description of each statistic) and writes into DIR
+(default SWEEP_DIR/plots), each as PNG, PDF and SVG (--format), in a style for a two-column
+paper: 3.5 in wide (one column; the cycle breakdown 7.16 in, both columns), 8-pt text,
+TrueType fonts in the PDF, 300 dpi PNG (--width, --height, --dpi):
 
-  speedup_stall.png    reorder speedup and mean stall ratio R against the precision
+  speedup_stall.*      reorder speedup and mean stall ratio R against the precision
                        ratio that varies (workload.attention.ratio_8bit, _4bit or _pruned)
-  roofline.png         attained ops/cycle against arithmetic intensity (ops per DRAM
+  roofline.*           attained ops/cycle against arithmetic intensity (ops per DRAM
                        byte) under the compute roof (2 ops per PE per cycle) and the DRAM
-                       roof (dram.bytes_per_cycle)
-  cycle_breakdown.png  per unit, stacked bars of its busy cycles and the rest of the run
+                       roof (dram.bytes_per_cycle); each point labelled with its swept values
+  cycle_breakdown.*    per unit, stacked bars of its busy cycles and the rest of the run
+                       (bar height = the point's simulated cycles)
+
+Axis labels carry the statistics' units from stats.json; points and bars are labelled with
+the swept values; legends sit outside the data.
 
 A plot whose data is not in the sweep is skipped with the reason. Exit code 0 when at
 least one plot was written, 1 when none could be, 2 for a missing directory or a
@@ -34,7 +40,36 @@ RATIO_KEYS = ("workload.attention.ratio_8bit", "workload.attention.ratio_4bit", 
 # (compute.gemm_macs; its fused attention MACs are not in it, under 3 % at seq 128).
 MAC_STATS = ("vssa.macs_4x4", "vssa.macs_8x4", "vssa.macs_8x8", "compute.gemm_macs")
 DRAM_STATS = ("dram.bytes_read", "dram.bytes_written")
-PNG_META = {"Software": None}  # no matplotlib version in the file: same data, same bytes
+# No matplotlib version or date in the files: same data, same bytes.
+META = {"png": {"Software": None}, "pdf": {"Creator": None, "Producer": None, "CreationDate": None},
+        "svg": {"Creator": None, "Date": None}}
+FORMATS = ("png", "pdf", "svg")
+COLUMN_IN, PAGE_IN = 3.5, 7.16  # one column and the full width of a two-column (IEEE / ACM) page
+# Names of swept configuration keys on an axis (others are shown as the key itself).
+KEY_NAMES = {
+    "workload.model.seq": "sequence length (tokens)",
+    "workload.model.layers": "layers",
+    "dram.bytes_per_cycle": "DRAM bandwidth (bytes/cycle)",
+    "l2.enabled": "L2",
+    "l2.size": "L2 size (bytes)",
+    "vssa.arrays": "VSSA arrays",
+    "vssa.reorder": "token reordering",
+    "workload.attention.ratio_8bit": "share of 8-bit tokens",
+    "workload.attention.ratio_4bit": "share of 4-bit tokens",
+    "workload.attention.ratio_pruned": "share of pruned tokens",
+}
+
+
+class Options:
+    """Output options (main's --format, --width, --height, --dpi)."""
+    formats = FORMATS
+    width = None   # inches; None: the plot's own (one column, or the page for the breakdown)
+    height = None
+    dpi = 300
+    figures = None  # a list: figures are kept there (for tests) instead of being closed
+
+
+OPTS = Options()
 
 
 class InputError(Exception):
@@ -75,6 +110,7 @@ class Point:
         self.stats = stats          # statistic -> value (None when undefined or absent)
         self.config = None          # resolved configuration from the point's stats.json
         self.units = {}             # statistic -> unit
+        self.descriptions = {}      # statistic -> description
 
     def stat(self, key):
         return self.stats.get(key)
@@ -167,6 +203,7 @@ def load_sweep(sweep_dir):
             p.config = s["config"]
         if isinstance(s, dict) and isinstance(s.get("stats"), dict):
             p.units = {k: v.get("unit", "") for k, v in s["stats"].items() if isinstance(v, dict)}
+            p.descriptions = {k: v.get("description", "") for k, v in s["stats"].items() if isinstance(v, dict)}
     return title, swept, points
 
 
@@ -177,10 +214,60 @@ def short_key(key):
     return key.rsplit(".", 1)[-1]
 
 
-def point_label(p, swept):
+def varying_keys(points, swept):
+    """The swept keys whose value differs between points (the others label nothing)."""
+    keys = [k for k in swept if len({str(p.sets.get(k)) for p in points}) > 1]
+    return keys or list(swept)
+
+
+def fmt_setting(v):
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def point_label(p, swept, sep="\n"):
+    """A point's swept values (what a reader knows it by), e.g. '512' or '16, true'."""
     if not swept:
-        return f"#{p.index}"
-    return f"#{p.index}\n" + "\n".join(f"{short_key(k)}={p.sets.get(k, '')}" for k in swept)
+        return f"point {p.index}"
+    return sep.join(fmt_setting(p.sets.get(k, "")) for k in swept)
+
+
+def key_name(key):
+    return KEY_NAMES.get(key, key)
+
+
+def swept_axis_label(keys):
+    return ", ".join(key_name(k) for k in keys) if keys else "point"
+
+
+def unit_of(points, key, default=""):
+    for p in points:
+        if p.units.get(key):
+            return p.units[key]
+    return default
+
+
+def stat_label(points, key, text, default_unit=""):
+    """An axis label: TEXT (UNIT), the unit from the points' stats.json."""
+    unit = unit_of(points, key, default_unit)
+    return f"{text} ({unit})" if unit else text
+
+
+def figure(plt, width, height, nrows=1, sharex=False):
+    fig, axes = plt.subplots(nrows, 1, figsize=(OPTS.width or width, OPTS.height or height), sharex=sharex,
+                             squeeze=False, layout="constrained")
+    return fig, [a[0] for a in axes]
+
+
+def paper_style(plt):
+    plt.rcParams.update({
+        "font.size": 8, "axes.labelsize": 8, "axes.titlesize": 8, "legend.fontsize": 7,
+        "xtick.labelsize": 7, "ytick.labelsize": 7, "lines.linewidth": 1.2, "lines.markersize": 4,
+        "axes.linewidth": 0.6, "grid.linewidth": 0.4, "legend.frameon": False,
+        "pdf.fonttype": 42, "ps.fonttype": 42,  # TrueType, not Type 3 (publishers' checkers)
+        "svg.hashsalt": "dtqvp", "svg.fonttype": "path",
+    })
 
 
 def fmt_range(values, spec):
@@ -196,12 +283,19 @@ def pe_count(p):
 
 
 def save(plt, fig, out_dir, name, title):
-    fig.suptitle(f"sweep {title}", fontsize=10, x=0.01, ha="left")
-    fig.tight_layout()
-    path = os.path.join(out_dir, name)
-    fig.savefig(path, dpi=80, metadata=PNG_META)
-    plt.close(fig)
-    return path
+    """Writes NAME (its stem) in every format of --format; returns the paths. No title:
+    a paper's caption names the figure (the sweep is in the file name's folder)."""
+    stem = os.path.splitext(name)[0]
+    paths = []
+    for fmt in OPTS.formats:
+        path = os.path.join(out_dir, f"{stem}.{fmt}")
+        fig.savefig(path, dpi=OPTS.dpi, metadata=META[fmt])
+        paths.append(path)
+    if OPTS.figures is not None:
+        OPTS.figures.append((stem, fig))
+    else:
+        plt.close(fig)
+    return paths
 
 
 # ---------------------------------------------------------------------------- (a) speedup and stall ratio
@@ -245,9 +339,8 @@ def plot_speedup_stall(points, swept, title, out_dir, plt):
     have_stall = all(p.stat("vssa.stall_ratio") is not None for p in points)
     have_other = have_stall and have_speedup and all(p.stat("vssa.stall_ratio_other_order") is not None
                                                      for p in points)
-    fig, axes = plt.subplots(2 if have_stall else 1, 1, figsize=(8, 6.5 if have_stall else 3.8), sharex=True,
-                             squeeze=False)
-    ax_s = axes[0][0]
+    fig, axes = figure(plt, COLUMN_IN, 3.6 if have_stall else 2.2, 2 if have_stall else 1, sharex=True)
+    ax_s = axes[0]
     speedups, stalls = [], []
     for key, ps in series.items():
         ps = sorted(ps, key=lambda p: ratio_of(p, xkey))
@@ -260,9 +353,9 @@ def plot_speedup_stall(points, swept, title, out_dir, plt):
         speedups += y
         ax_s.plot(x, y, "o-", label=tag or None)
         for xi, yi in zip(x, y):
-            ax_s.annotate(f"{yi:.2f}", (xi, yi), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
+            ax_s.annotate(f"{yi:.2f}", (xi, yi), textcoords="offset points", xytext=(0, 5), ha="center", fontsize=6)
         if have_stall:
-            ax_r = axes[1][0]
+            ax_r = axes[1]
             on = "on" if ps[0].cfg("vssa.reorder") is not False else "off"
             off = "off" if on == "on" else "on"
             r = [p.stat("vssa.stall_ratio") for p in ps]
@@ -273,37 +366,40 @@ def plot_speedup_stall(points, swept, title, out_dir, plt):
                 stalls += ro
                 ax_r.plot(x, ro, "s--", label=f"reorder {off}" + (f", {tag}" if tag else ""))
     if have_speedup:
-        ax_s.set_ylabel("reorder speedup (x)\ncycles without / with reordering")
-        ax_s.set_title("vssa.reorder_speedup")
+        ax_s.set_ylabel(stat_label(points, "vssa.reorder_speedup", "reorder speedup", "x"))
         first = "vssa.reorder_speedup"
     else:
-        ax_s.set_ylabel(f"speedup (x)\n{cyc_key} of the leftmost point / {cyc_key}")
-        ax_s.set_title(f"speedup relative to the leftmost point of each line ({cyc_key})")
+        ax_s.set_ylabel("speedup vs. leftmost (x)")
         first = f"speedup vs leftmost point from {cyc_key}"
-    ax_s.axhline(1.0, color="grey", lw=0.8)
+    ax_s.axhline(1.0, color="grey", lw=0.6)
     ax_s.grid(alpha=0.3)
-    if len(series) > 1:
-        ax_s.legend(fontsize=8)
-    ax_last = axes[-1][0]
+    lo_s, hi_s = min(speedups + [1.0]), max(speedups + [1.0])
+    ax_s.set_ylim(lo_s - 0.05 * (hi_s - lo_s + 0.1), hi_s + 0.25 * (hi_s - lo_s + 0.1))  # room for the values
+    if len(series) > 1:  # above the panel, outside the data
+        ax_s.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, borderaxespad=0.2)
+    ax_last = axes[-1]
     if have_stall:
-        ax_r = axes[1][0]
-        ax_r.set_ylabel("mean stall ratio R\nstall / (PEs x slowest-PE cycles)")
-        ax_r.set_title("vssa.stall_ratio" + (" and vssa.stall_ratio_other_order" if have_other else ""))
-        ax_r.set_ylim(bottom=0)
+        ax_r = axes[1]
+        ax_r.set_ylabel(stat_label(points, "vssa.stall_ratio", "mean stall ratio R", "ratio"))
+        ax_r.set_ylim(0, max(stalls + [0.01]) * 1.1)
         ax_r.grid(alpha=0.3)
-        ax_r.legend(fontsize=8)
+        ax_r.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, borderaxespad=0.2)
     xs = sorted({ratio_of(p, xkey) for p in points})
     mix = {}
     for p in points:
         mix.setdefault(ratio_of(p, xkey), set()).add(
             "/".join(f"{100 * (ratio_of(p, k) or 0):.0f}" for k in RATIO_KEYS[::-1]))  # pruned/4/8
     ax_last.set_xticks(xs)
+    # Ticks closer than a tenth of the range: vertical labels, so that none overlaps another.
+    crowded = len(xs) > 1 and min(b - a for a, b in zip(xs, xs[1:])) < 0.1 * (xs[-1] - xs[0])
+    slant = {"rotation": 90} if crowded else {}
     if all(len(m) == 1 for m in mix.values()):  # one mix per tick: name it
-        ax_last.set_xticklabels([f"{x:.3g}\n{min(mix[x])}" for x in xs], fontsize=7)
-        ax_last.set_xlabel(f"{xkey}\n(below each tick: % of tokens pruned / 4-bit / 8-bit)")
+        sep = " " if crowded else "\n"
+        ax_last.set_xticklabels([f"{x:.3g}{sep}({min(mix[x])})" for x in xs], **slant)
+        ax_last.set_xlabel(f"{key_name(xkey)} (% pruned / 4-bit / 8-bit)")
     else:
-        ax_last.set_xticklabels([f"{x:.3g}" for x in xs], fontsize=7)
-        ax_last.set_xlabel(xkey)
+        ax_last.set_xticklabels([f"{x:.3g}" for x in xs], **slant)
+        ax_last.set_xlabel(key_name(xkey))
     path = save(plt, fig, out_dir, name, title)
     lines = f" in {len(series)} lines ({', '.join(short_key(k) for k in others)})" if len(series) > 1 else ""
     what = f"{len(points)} points{lines} against {xkey}; {first} {fmt_range(speedups, '.3f')} x"
@@ -338,28 +434,54 @@ def plot_roofline(points, swept, title, out_dir, plt):
     ai = [ops[p.index] / nbytes[p.index] for p in usable]
     perf = [ops[p.index] / p.sim_cycles for p in usable]
     roofs = sorted({(2 * pe_count(p), p.cfg("dram.bytes_per_cycle")) for p in usable})
-    fig, ax = plt.subplots(figsize=(7, 5))
-    lo = min(ai + [peak / bw for peak, bw in roofs]) / 8
-    hi = max(ai + [peak / bw for peak, bw in roofs]) * 8
+    from matplotlib.ticker import FuncFormatter, LogLocator
+    fig, axes = figure(plt, COLUMN_IN, 3.3)
+    ax = axes[0]
+    lo = min(ai + [peak / bw for peak, bw in roofs]) / 4
+    hi = max(ai + [peak / bw for peak, bw in roofs]) * 4
     for peak, bw in roofs:
         xs = [lo, peak / bw, hi]
         ax.plot(xs, [min(peak, bw * x) for x in xs], "-",
-                label=f"roof: {peak} ops/cycle (4x4-bit), DRAM {bw} bytes/cycle")
+                label=f"roof: {peak} ops/cycle (4x4-bit), DRAM {bw} B/cycle")
     for peak in sorted({peak for peak, _ in roofs}):  # every PE at 8 x 8 bits takes 4 cycles per MAC
-        ax.plot([lo, hi], [peak / 4, peak / 4], ":", color="grey")
-        ax.annotate(f"8x8-bit roof: {peak // 4} ops/cycle", (hi, peak / 4), ha="right", va="bottom", fontsize=8,
-                    color="grey")
-    ax.scatter(ai, perf, zorder=3, color="black")
-    for p, x, y in zip(usable, ai, perf):
-        ax.annotate(f"#{p.index}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
+        ax.plot([lo, hi], [peak / 4, peak / 4], ":", color="grey", label=f"8x8-bit roof: {peak // 4} ops/cycle")
+    keys = varying_keys(usable, swept)
+    ax.plot(ai, perf, "o", color="black", zorder=3, label="points: " + swept_axis_label(keys))
+    from matplotlib.transforms import Bbox
+    fig.canvas.draw()  # the layout, for the labels' extents
+    r = 3 * fig.dpi / 72  # a marker's half size in pixels (3 pt)
+    placed = [Bbox.from_extents(px - r, py - r, px + r, py + r)
+              for px, py in ax.transData.transform(list(zip(ai, perf)))]  # labels cover no marker
+    for p, x, y in sorted(zip(usable, ai, perf), key=lambda t: (t[2], t[1])):
+        # The first of right, left, below, above where the label overlaps no other label.
+        for dx, dy, ha, va in ((5, 0, "left", "center"), (-5, 0, "right", "center"), (0, -6, "center", "top"),
+                               (0, 6, "center", "bottom")):
+            t = ax.annotate(point_label(p, keys, ", "), (x, y), textcoords="offset points", xytext=(dx, dy), ha=ha,
+                            va=va, fontsize=6)
+            box = t.get_window_extent(fig.canvas.get_renderer())
+            if not any(box.overlaps(b) for b in placed):
+                break
+            t.remove()
+        else:  # crowded everywhere: on the right
+            t = ax.annotate(point_label(p, keys, ", "), (x, y), textcoords="offset points", xytext=(5, 0), ha="left",
+                            va="center", fontsize=6)
+            box = t.get_window_extent(fig.canvas.get_renderer())
+        placed.append(box)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("arithmetic intensity (ops per DRAM byte)\n2 x MACs (vssa.macs_* or compute.gemm_macs) / (dram.bytes_read + dram.bytes_written)")
-    ax.set_ylabel("attained throughput (ops/cycle)\n2 x MACs / simulated cycles")
-    clock = usable[0].cfg("clock_mhz")
-    ax.set_title("roofline" + (f" (clock {clock:g} MHz: GOPS = ops/cycle x {clock / 1000:g})" if clock else ""))
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(min(perf) / 4, max(peak for peak, _ in roofs) * 2)
+    # Labels at 1, 2 and 5 times each power of ten: a narrow range still gets several.
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        axis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+    dram_unit = unit_of(usable, "dram.bytes_read", "bytes").replace("bytes", "byte")
+    ax.set_xlabel(f"arithmetic intensity (ops/DRAM {dram_unit})")
+    ax.set_ylabel("attained throughput (ops/cycle)")
+    ax.grid(alpha=0.3, which="major")
+    # Below the axes: it hides no point and no roof.
+    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.2), ncol=1, borderaxespad=0)
     path = save(plt, fig, out_dir, name, title)
     what = (f"{len(usable)} points; arithmetic intensity {fmt_range(ai, '.4g')} ops/byte; attained "
             f"{fmt_range(perf, '.4g')} ops/cycle; roofs " +
@@ -388,15 +510,24 @@ def unit_segments(points):
             mac, stall = per_pe("vssa.busy_pe_cycles")(p), per_pe("vssa.stall_cycles")(p)
             return None if mac is None or stall is None else p.stat("vssa.cycles") - mac - stall
 
-        units["vssa"] = [("MACs (vssa.busy_pe_cycles / PEs)", per_pe("vssa.busy_pe_cycles")),
-                         ("stalled (vssa.stall_cycles / PEs)", per_pe("vssa.stall_cycles")),
-                         ("wavefront skew, load, result drain, idle PEs and arrays (rest of vssa.cycles)", rest)]
+        units["vssa"] = [("MACs", per_pe("vssa.busy_pe_cycles")),
+                         ("stalls", per_pe("vssa.stall_cycles")),
+                         ("skew, load, drain, idle PEs", rest)]
+    elif {"compute.gemm_vssa_cycles", "attention.vssa_busy_cycles"} & stats:
+        # The model workload: the array busy with GEMM commands and with the fused attention
+        # (commands run one after the other: the two do not overlap).
+        units["vssa"] = [("GEMM commands", lambda p: p.stat("compute.gemm_vssa_cycles") or 0),
+                         ("fused attention", lambda p: p.stat("attention.vssa_busy_cycles") or 0)]
+    if "attention.softmax_busy_cycles" in stats:
+        units["softmax"] = [("busy", lambda p: p.stat("attention.softmax_busy_cycles"))]
+    if "compute.normact_busy_cycles" in stats:
+        units["norm/act"] = [("busy", lambda p: p.stat("compute.normact_busy_cycles"))]
     if "host.wfi_cycles" in stats:
-        units["host"] = [("waiting for an interrupt (host.wfi_cycles)", lambda p: p.stat("host.wfi_cycles"))]
+        units["host"] = [("waiting for IRQ", lambda p: p.stat("host.wfi_cycles"))]
     for s in sorted(stats):
         unit, _, leaf = s.partition(".")
         if leaf == "busy_cycles" and unit not in units:
-            units[unit] = [(f"busy ({s})", lambda p, s=s: p.stat(s))]
+            units[unit] = [("busy", lambda p, s=s: p.stat(s))]
     return units
 
 
@@ -410,34 +541,41 @@ def plot_cycle_breakdown(points, swept, title, out_dir, plt):
         vals = [[f(p) for _, f in segs] for p in points]
         if any(v is None for row in vals for v in row):
             notes.append(f"{unit} left out (a statistic or the vssa config is missing)")
+        elif any(sum(row) > p.sim_cycles for row, p in zip(vals, points)):
+            # Never a bar taller than the run: such a statistic is a sum over channels or
+            # descriptors (e.g. dma.channel_busy_cycles_sum), not a unit's busy time.
+            notes.append(f"{unit} left out (its busy cycles exceed the simulated cycles: a sum over channels)")
         elif all(v == 0 for row in vals for v in row):
             empty.append(unit)
         else:
             drawn[unit] = vals
     if not drawn:
         return name, None, f"every unit is idle in every point ({', '.join(empty)} have 0 busy cycles)"
-    labels = [point_label(p, swept) for p in points]
-    per_bar = max(1.0, 0.065 * max(len(s) for label in labels for s in label.split("\n")))
-    fig, axes = plt.subplots(len(drawn), 1, figsize=(per_bar * len(points) + 4, 2.6 * len(drawn) + 1.2),
-                             sharex=True, squeeze=False)
+    from matplotlib.ticker import EngFormatter
+    keys = varying_keys(points, swept)
+    labels = [point_label(p, keys) for p in points]
+    fig, axes = figure(plt, PAGE_IN, max(2.0, 0.85 * len(drawn) + 0.8), len(drawn), sharex=True)
     x = list(range(len(points)))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     over = []
-    for ax, (unit, vals) in zip((a[0] for a in axes), drawn.items()):
+    for ax, (unit, vals) in zip(axes, drawn.items()):
         bottom = [0.0] * len(points)
         for j, (label, _) in enumerate(units[unit]):
             h = [row[j] for row in vals]
-            ax.bar(x, h, bottom=bottom, label=label, color=colors[j % len(colors)])
+            ax.bar(x, h, bottom=bottom, label=label, color=colors[j % len(colors)], width=0.6)
             bottom = [b + v for b, v in zip(bottom, h)]
         idle = [max(0.0, p.sim_cycles - b) for p, b in zip(points, bottom)]
         over += [f"{unit} #{p.index}" for p, b in zip(points, bottom) if b > p.sim_cycles]
-        ax.bar(x, idle, bottom=bottom, label="rest of the run (simulated cycles)", color="lightgrey")
-        ax.set_ylabel(f"{unit}\n(cycles)")
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        ax.bar(x, idle, bottom=bottom, label="rest of run", color="lightgrey", width=0.6)
+        ax.set_ylabel(f"{unit} (cycles)" if len(drawn) == 1 else unit)
+        ax.yaxis.set_major_formatter(EngFormatter(sep=""))
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), borderaxespad=0)
         ax.grid(alpha=0.3, axis="y")
-    axes[0][0].set_title("cycles per unit and point (bar height = simulated cycles)")
-    axes[-1][0].set_xticks(x)
-    axes[-1][0].set_xticklabels(labels, fontsize=7)
+    if len(drawn) > 1:  # one label for the panels' shared unit (each bar = the point's simulated cycles)
+        fig.supylabel("cycles", fontsize=8)
+    axes[-1].set_xticks(x)
+    axes[-1].set_xticklabels(labels)
+    axes[-1].set_xlabel(swept_axis_label(keys if swept else []))
     path = save(plt, fig, out_dir, name, title)
     sims = [p.sim_cycles for p in points]
     what = f"{len(points)} points, units {', '.join(drawn)}; simulated {fmt_range(sims, 'd')} cycles"
@@ -453,11 +591,32 @@ def plot_cycle_breakdown(points, swept, title, out_dir, plt):
 # ---------------------------------------------------------------------------- main
 
 
-def main(argv):
+def main(argv, figures=None):
+    """The command line; figures: a list that receives (name, matplotlib figure) instead of
+    the figures being closed (tests inspect them)."""
+    OPTS.figures = figures
     ap = argparse.ArgumentParser(prog=PROG, description="Plot the results of a `dtqvp sweep` directory.")
     ap.add_argument("sweep_dir", metavar="SWEEP_DIR", help="the --out directory of dtqvp sweep")
-    ap.add_argument("--out", metavar="DIR", help="where the PNGs go (default SWEEP_DIR/plots)")
+    ap.add_argument("--out", metavar="DIR", help="where the plots go (default SWEEP_DIR/plots)")
+    ap.add_argument("--format", default=",".join(FORMATS),
+                    help="comma-separated formats among png, pdf, svg (default %(default)s)")
+    ap.add_argument("--width", type=float, metavar="IN",
+                    help=f"figure width in inches (default {COLUMN_IN}, one column; the breakdown {PAGE_IN})")
+    ap.add_argument("--height", type=float, metavar="IN", help="figure height in inches (default: per plot)")
+    ap.add_argument("--dpi", type=int, default=300, help="PNG resolution (default %(default)s)")
     args = ap.parse_args(argv)
+    formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        print(f"{PROG}: error: --format {args.format}: expected a comma-separated list of {', '.join(FORMATS)}",
+              file=sys.stderr)
+        return 2
+    for opt, v, lo, hi in (("--width", args.width, 1.0, 20.0), ("--height", args.height, 1.0, 20.0),
+                           ("--dpi", args.dpi, 50, 1200)):
+        if v is not None and not lo <= v <= hi:
+            print(f"{PROG}: error: {opt} {v}: expected a value in [{lo:g}, {hi:g}]", file=sys.stderr)
+            return 2
+    OPTS.formats, OPTS.width, OPTS.height, OPTS.dpi = formats, args.width, args.height, args.dpi
     try:
         title, swept, points = load_sweep(args.sweep_dir)
     except InputError as e:
@@ -480,13 +639,15 @@ def main(argv):
         return 1
     out_dir = args.out or os.path.join(args.sweep_dir, "plots")
     os.makedirs(out_dir, exist_ok=True)
-    plt.rcParams.update({"font.size": 9})
+    paper_style(plt)
     written = 0
     for plot in (plot_speedup_stall, plot_roofline, plot_cycle_breakdown):
         name, path, what = plot(ok, swept, title, out_dir, plt)
         if path:
             written += 1
-            info(f"wrote {path}: {what}")
+            info(f"wrote {path[0]}: {what}")
+            if len(path) > 1:
+                info(f"  and {', '.join(path[1:])}")
         else:
             info(f"skipped {name}: {what}")
     if not written:

@@ -1,5 +1,8 @@
 #include "ctrl/ctrl.h"
 
+#include <cstdio>
+#include <memory>
+
 #include <fmt/format.h>
 
 #include "common/timing_only.h"
@@ -174,6 +177,7 @@ void ctrl::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
         tx.set_response_status(s);
         ++m_reg_errors;
         latch_error(r::err::REG_ACCESS, m_cfg.ctrl_base + off, 0xFFFFFFFFu);
+        wave_sample(m_clk.now(delay));
     };
     if (tx.get_byte_enable_ptr()) return fail(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
     if (tx.get_data_length() != 4 || tx.get_streaming_width() < 4) return fail(tlm::TLM_BURST_ERROR_RESPONSE);
@@ -203,6 +207,7 @@ void ctrl::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
         case register_bank::result::read_only:
         case register_bank::result::write_only: fail(tlm::TLM_COMMAND_ERROR_RESPONSE); break;
     }
+    wave_sample(m_clk.now(delay));
 }
 
 // Debug reads have no side effects; debug writes are not supported (they would bypass
@@ -267,6 +272,7 @@ void ctrl::execute(uint32_t index) {
     const uint64_t gen = m_generation;
     const uint64_t t0 = m_clk.now();
     m_busy = true;
+    wave_sample(t0);
     command c;
     c.index = index;
     c.address = ring_base() + static_cast<uint64_t>(index) * r::desc::SIZE;
@@ -371,8 +377,69 @@ void ctrl::trace(sc_core::sc_trace_file* tf) {
     }
 }
 
+// ---- --vcd: signal 0 irq, 1 busy, then every register of r::TABLE
+void ctrl::record_waveform() {
+    m_wave_on = true;
+    m_wave_last.assign(2 + std::size(r::TABLE), UINT32_MAX);  // the first sample records every signal
+    wave_sample(m_clk.now());
+}
+
+void ctrl::wave_sample(uint64_t cycle) const {
+    if (!m_wave_on) return;
+    cycle = std::max(cycle, m_wave_cycle);  // annotated times may lag: keep the file in time order
+    m_wave_cycle = cycle;
+    const auto put = [&](uint32_t sig, uint32_t v) {
+        if (m_wave_last[sig] == v) return;
+        m_wave_last[sig] = v;
+        m_wave.push_back({cycle, sig, v});
+    };
+    put(0, irq.level());
+    put(1, m_busy);
+    for (uint32_t i = 0; i < std::size(r::TABLE); ++i) put(2 + i, m_regs.peek(r::TABLE[i].offset));
+}
+
+bool ctrl::write_vcd(const std::string& path) const {
+    std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "w"), std::fclose);
+    if (!f) return false;
+    const auto id = [](uint32_t n) {  // VCD identifier codes: printable characters '!'..'~'
+        std::string s;
+        do {
+            s += static_cast<char>('!' + n % 94);
+            n /= 94;
+        } while (n);
+        return s;
+    };
+    const size_t n = 2 + std::size(r::TABLE);
+    fmt::print(f.get(), "$version dtqvp controller waveform $end\n$timescale 1 ps $end\n$scope module {} $end\n", name());
+    fmt::print(f.get(), "$var wire 1 {} irq $end\n$var wire 1 {} busy $end\n", id(0), id(1));
+    for (uint32_t i = 0; i < std::size(r::TABLE); ++i)
+        fmt::print(f.get(), "$var reg 32 {} {} $end\n", id(2 + i), r::TABLE[i].name);
+    std::fputs("$upscope $end\n$enddefinitions $end\n", f.get());
+    const auto value = [&](uint32_t sig, uint32_t v) {
+        if (sig < 2) fmt::print(f.get(), "{}{}\n", v, id(sig));
+        else fmt::print(f.get(), "b{:b} {}\n", v, id(sig));
+    };
+    uint64_t cur = UINT64_MAX;
+    size_t k = 0;
+    for (; k < m_wave.size() && k < n; ++k) {  // the first sample: every signal's initial value
+        if (k == 0) fmt::print(f.get(), "#{}\n$dumpvars\n", m_wave[k].cycle * m_clk.period_ps());
+        value(m_wave[k].signal, m_wave[k].value);
+    }
+    if (k) std::fputs("$end\n", f.get());
+    if (k) cur = m_wave[0].cycle;
+    for (; k < m_wave.size(); ++k) {
+        const auto& c = m_wave[k];
+        if (c.cycle != cur) fmt::print(f.get(), "#{}\n", c.cycle * m_clk.period_ps());
+        cur = c.cycle;
+        value(c.signal, c.value);
+    }
+    fmt::print(f.get(), "#{}\n", m_clk.now() * m_clk.period_ps());  // the end of the run
+    return std::ferror(f.get()) == 0;
+}
+
 // One span per command on the controller's track: fetch to completion (docs/user-guide.md#trace).
 void ctrl::trace_command(const command& c, uint64_t from, uint64_t to, uint32_t error) const {
+    wave_sample(to);
     if (!trace::global().enabled()) return;
     const r::opcode_info* op = r::find_opcode(c.opcode);
     trace::global().span("ctrl", op ? op->name : fmt::format("opcode {:#x}", c.opcode), from, to,

@@ -145,6 +145,12 @@ public:
     // Adds the controller's key state to a waveform (--vcd): irq, busy, IRQ_STATUS,
     // CMD_HEAD, CMD_TAIL, ERR_CODE, MARKER_VALUE, PERF_CMDS_COMPLETED.
     void trace(sc_core::sc_trace_file* tf);
+    // --vcd: records every change of the irq line, busy and every register (as a read
+    // returns it: status, error and performance counters too), sampled at every register
+    // access and at the start and end of every command, at the cycle it happens; write_vcd
+    // writes them with a 1 ps timescale, so any clock period is exact (docs/user-guide.md#waveforms).
+    void record_waveform();
+    bool write_vcd(const std::string& path) const;
     // One line per register, for the watchdog's state dump.
     std::string dump() const;
     const ctrl_config& config() const { return m_cfg; }
@@ -169,6 +175,15 @@ private:
     void execute(uint32_t index);
     const ctrl_region* region_of(uint64_t addr) const;
     void trace_command(const command& c, uint64_t from, uint64_t to, uint32_t error) const;
+    void wave_sample(uint64_t cycle) const;  // records the signals that changed since the last sample
+    struct wave_change {
+        uint64_t cycle;
+        uint32_t signal, value;
+    };
+    mutable bool m_wave_on = false;
+    mutable uint64_t m_wave_cycle = 0;
+    mutable std::vector<uint32_t> m_wave_last;
+    mutable std::vector<wave_change> m_wave;
     void latch_error(uint32_t code, uint64_t addr, uint32_t index);
     void raise(uint32_t irq_bits);
     void update_irq();

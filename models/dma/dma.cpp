@@ -20,7 +20,10 @@ dma::dma(const sc_module_name& name, const dma_config& cfg, const clock& clk)
       m_stats(this->name()),
       m_descriptors(m_stats.counter("descriptors", "count", "descriptors completed or failed")),
       m_bytes(m_stats.counter("bytes", "bytes", "bytes copied")),
-      m_busy_cycles(m_stats.counter("busy_cycles", "cycles", "sum over descriptors of start-to-done cycles")),
+      m_descriptor_cycles(m_stats.counter("descriptor_cycles_sum", "cycles",
+                                          "start-to-done cycles summed over descriptors (overlapping descriptors "
+                                          "count twice: may exceed the run's cycles)")),
+      m_busy_cycles(m_stats.counter("busy_cycles", "cycles", "cycles with at least one descriptor in flight")),
       m_errors(m_stats.counter("errors", "count", "descriptors stopped by an error response")),
       m_trains(m_stats.counter("train_descriptors", "count", "timing-only descriptors sent as burst trains (dma.trains)")) {}
 
@@ -124,11 +127,28 @@ dma_result dma::transfer_annotated(const dma_descriptor& d, bool timing_only_, u
     r.done_cycle = last;
     ++m_descriptors;
     if (!r.ok()) ++m_errors;
-    m_busy_cycles += last - start_cycle;
+    m_descriptor_cycles += last - start_cycle;
+    add_busy(start_cycle, last);
     if (trace::global().enabled())
         trace::global().span(name(), fmt::format("{} x {} B", d.rows, d.row_bytes), start_cycle, last,
                              fmt::format(R"({{"src":"{:#x}","dst":"{:#x}","bytes":{}}})", d.src, d.dst, d.bytes()));
     return r;
+}
+
+void dma::add_busy(uint64_t start, uint64_t end) {
+    if (end <= start) return;
+    // Merge with every span it touches; busy_cycles grows by what is new.
+    auto it = m_busy_spans.upper_bound(start);
+    if (it != m_busy_spans.begin() && std::prev(it)->second >= start) --it;
+    uint64_t lo = start, hi = end, covered = 0;
+    while (it != m_busy_spans.end() && it->first <= hi) {
+        lo = std::min(lo, it->first);
+        hi = std::max(hi, it->second);
+        covered += it->second - it->first;
+        it = m_busy_spans.erase(it);
+    }
+    m_busy_spans.emplace(lo, hi);
+    m_busy_cycles += (hi - lo) - covered;
 }
 
 dma_result dma::transfer(const dma_descriptor& d, bool timing_only_) {

@@ -9,6 +9,7 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include <map>
 #include <vector>
 
 #include "common/clock.h"
@@ -91,9 +92,13 @@ private:
     stat_group m_stats;
     uint64_t& m_descriptors;
     uint64_t& m_bytes;
-    uint64_t& m_busy_cycles;
+    uint64_t& m_descriptor_cycles;  // descriptor_cycles_sum: start-to-done summed (overlaps count twice)
+    uint64_t& m_busy_cycles;        // busy_cycles: cycles with at least one descriptor in flight
     uint64_t& m_errors;
     uint64_t& m_trains;
+    // The union of the descriptors' [start, done) intervals, merged: busy_cycles is its length.
+    std::map<uint64_t, uint64_t> m_busy_spans;  // start -> end, disjoint
+    void add_busy(uint64_t start, uint64_t end);
 };
 
 }  // namespace dtq

@@ -2,6 +2,7 @@
 
 #include "common/burst_train.h"
 #include "common/timing_only.h"
+#include "common/trace.h"
 
 namespace dtq {
 
@@ -93,6 +94,7 @@ uint64_t dram::access(bool is_read, uint64_t addr, uint64_t len, uint64_t at) {
     m_busy_cycles += beats;
     if (is_read) { m_bytes_read += len; ++m_reads; }
     else { m_bytes_written += len; ++m_writes; }
+    if (trace::global().enabled()) trace::global().transfer(name(), m_busy_until - beats, m_busy_until, len);
     return m_busy_until + latency;
 }
 

@@ -2,6 +2,7 @@
 
 #include "common/burst_train.h"
 #include "common/timing_only.h"
+#include "common/trace.h"
 
 #include <algorithm>
 #ifdef __AVX2__
@@ -163,7 +164,12 @@ uint64_t l2::access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm
         for (const run& r : m_wb_runs) dram_burst(true, r.addr, r.bytes, start_time, st);
         for (const run& r : m_fill_runs) ready = std::max(ready, dram_burst(false, r.addr, r.bytes, start_time, st));
     }
-    if (st == tlm::TLM_OK_RESPONSE) (is_write ? m_bytes_written : m_bytes_read) += len;
+    if (st == tlm::TLM_OK_RESPONSE) {
+        (is_write ? m_bytes_written : m_bytes_read) += len;
+        // The client port's bytes, over the cycles the port is busy with them.
+        if (trace::global().enabled())
+            trace::global().transfer(name(), start, start + ceil_div(len, m_cfg.bytes_per_cycle), len);
+    }
     return ready + m_cfg.hit_latency_cycles;
 }
 

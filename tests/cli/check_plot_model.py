@@ -25,3 +25,24 @@ m = re.search(r"roofline.png: 4 points; arithmetic intensity ([0-9.]+)-([0-9.]+)
 assert m, r.stderr + r.stdout
 assert abs(float(m.group(1)) - min(ai)) < 0.01 * min(ai) and abs(float(m.group(2)) - max(ai)) < 0.01 * max(ai), (m.groups(), ai)
 print("model roofline: ok", [round(x, 2) for x in ai])
+
+# Paper-ready figures (docs/user-guide.md#plotting-a-sweep), checked through matplotlib's objects.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import plot_checks  # noqa: E402
+
+out = os.path.join(work, "paper")
+figs = plot_checks.run_plotter(plotter, work, out, "--dpi", "150")
+plot_checks.check_files(out, "roofline", 3.5, 150)
+plot_checks.check_files(out, "cycle_breakdown", 7.16, 150)
+seqs = [str(p["stats"]["model.seq"]) for p in points]
+assert seqs == ["64", "128", "256", "512"], seqs
+plot_checks.check_roofline(figs["roofline"], seqs, 3.5, 3.3)
+sims = [p["sim"]["simulated_cycles"] for p in points]
+units = plot_checks.check_breakdown(figs["cycle_breakdown"], seqs, sims, "sequence length (tokens)")
+assert units[0] == "vssa" and "dram" in units, units  # the model's VSSA panel
+# --width/--height/--format: one format at the asked size.
+out2 = os.path.join(work, "small")
+figs = plot_checks.run_plotter(plotter, work, out2, "--format", "pdf", "--width", "3", "--height", "2.5")
+assert sorted(os.listdir(out2)) == ["cycle_breakdown.pdf", "roofline.pdf"], os.listdir(out2)
+assert tuple(figs["roofline"].get_size_inches()) == (3.0, 2.5)
+print("paper figures: ok", units)

@@ -150,3 +150,21 @@ open(f"{bad}/results.csv", "w").write("a,b,c\n1,2,3\n")
 rc, out = plot(bad)
 assert rc == 2 and "results.csv:1: expected a header" in out, (rc, out)
 print("ok: plot_sweep draws valid PNGs with the sweep's numbers, skips plots without data, rejects bad input")
+
+# Paper-ready figures of the shipped sweep, checked through matplotlib's objects.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import plot_checks  # noqa: E402
+
+figs = plot_checks.run_plotter(plotter, f"{work}/j2", f"{work}/paper", "--dpi", "100")
+plot_checks.check_files(f"{work}/paper", "speedup_stall", 3.5, 100)
+fig = figs["speedup_stall"]
+plot_checks.check_common(fig, "speedup_stall")
+assert fig.axes[0].get_ylabel() == "reorder speedup (x)", fig.axes[0].get_ylabel()     # unit from stats.json
+assert fig.axes[1].get_ylabel() == "mean stall ratio R (ratio)", fig.axes[1].get_ylabel()
+ticks = [t.get_text() for t in fig.axes[1].get_xticklabels()]
+assert ticks[2] == "0.306 (28/41/31)" and len(ticks) == 6, ticks   # swept values, with the mix
+rc, out = plot(f"{work}/j2", "--format", "gif")
+assert rc == 2 and "--format gif: expected" in out, (rc, out)
+rc, out = plot(f"{work}/j2", "--dpi", "5")
+assert rc == 2 and "--dpi 5: expected a value in [50, 1200]" in out, (rc, out)
+print("ok: paper figures of precision_ratios")

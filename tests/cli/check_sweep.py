@@ -38,3 +38,14 @@ open(bad, "w").write("base: x.yaml\ngrid:\n  dram.bytes_per_cycle: 3\n")
 r = subprocess.run([dtqvp, "sweep", bad, "--out", f"{work}/bad2"], capture_output=True, text=True)
 assert r.returncode == 2 and "bad.yaml:3:25: grid.dram.bytes_per_cycle: expected a non-empty list" in r.stderr, r.stderr
 print("ok: sweep checks hold")
+
+# Units: results_units.csv has results.csv's header and each column's unit; results.json a units map.
+import csv  # noqa: E402
+hdr = next(csv.reader(open(f"{work}/j1/results.csv")))
+uh, ur = list(csv.reader(open(f"{work}/j1/results_units.csv")))
+assert uh == hdr and len(ur) == len(hdr), (uh[:5], hdr[:5], len(ur))
+u = dict(zip(uh, ur))
+assert u["point"] == "" and u["simulated_cycles"] == "cycles" and u["dram.bytes_read"] == "bytes", u
+assert u["dram.bandwidth_utilization"] == "ratio" and u["dma.descriptors"] == "count", u
+assert json.load(open(f"{work}/j1/results.json"))["units"]["dram.busy_cycles"] == "cycles"
+print("ok: sweep units")

@@ -62,7 +62,7 @@ for l in range(L):
     assert acc("vsquant", l, "cosine_without_outliers") > acc("4bit", l, "cosine_without_outliers"), l
 
 # DRAM bytes the GEMM commands read (one row block at seq 128: each weight is read once)
-rd = lambda m, op: F[m][f"ops.{op}.dram_bytes_read"]
+rd = lambda m, op: F[m][f"ops.{op}.dma_bytes_from_dram_addr"]
 weights = {"qkv_proj": [(d, d)] * 3, "out_proj": [(d, d)], "ffn_w1": [(f, d)], "ffn_w2": [(d, f)]}
 for op, ws in weights.items():
     int8 = L * sum(n * k for n, k in ws)

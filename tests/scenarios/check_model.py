@@ -29,8 +29,8 @@ decoder = s["model.decode_tokens"] > 0
 for op in ["qkv_proj", "attention", "out_proj", "ffn_w1", "ffn_w2", "other"]:
     assert s[f"ops.{op}.commands"] > 0 and s[f"ops.{op}.cycles"] > 0, op
     if op != "attention":  # the fused ATTENTION's DRAM bytes are booked to qk, sv and other
-        assert s[f"ops.{op}.dram_bytes_read"] > 0, op
-assert s["ops.qk.dram_bytes_read"] > 0 and s["ops.sv.dram_bytes_read"] > 0
+        assert s[f"ops.{op}.dma_bytes_from_dram_addr"] > 0, op
+assert s["ops.qk.dma_bytes_from_dram_addr"] > 0 and s["ops.sv.dma_bytes_from_dram_addr"] > 0
 total = s["model.prefill_cycles"] + s["model.decode_cycles"]
 ops_cycles = sum(v for k, v in s.items() if k.startswith("ops.") and k.endswith(".cycles"))
 assert 0 < ops_cycles <= total, (ops_cycles, total)  # commands run one after the other

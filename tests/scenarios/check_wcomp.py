@@ -33,7 +33,7 @@ nm = run("nm24", "workload.model.weight_compression=nm24")
 assert base["compute.decompressor_bytes_in"] == 0
 assert nm["compute.decompressor_bytes_in"] == comp, (nm["compute.decompressor_bytes_in"], comp)
 assert nm["compute.decompressor_bytes_out"] == dense, (nm["compute.decompressor_bytes_out"], dense)
-saved = base["compute.dram_bytes_read"] - nm["compute.dram_bytes_read"]
+saved = base["compute.dma_bytes_from_dram_addr"] - nm["compute.dma_bytes_from_dram_addr"]
 assert saved == dense - comp, (saved, dense - comp)
 assert nm["compute.gemm_macs"] == base["compute.gemm_macs"]
 print(f"dense weights {dense} B, NM24 {comp} B ({1 - comp / dense:.1%} less); "
