@@ -25,8 +25,10 @@ Commands:
     report ARGS...   build/dtqvp report ARGS --json       -> the JSON it prints
     kernels ARGS...  build/dtqvp kernels ARGS --json      -> the JSON it prints
     py SCRIPT ARGS   /usr/bin/python3 SCRIPT ARGS         -> the JSON it prints
+    stdout ARGS...   build/dtqvp ARGS                     -> what it prints (text)
 Template fields `{{ EXPR }}` or `{{ EXPR | FMT }}`: EXPR is a Python expression over the run
-names (`r['stat.name']` is the statistic's value, `r.cfg('key.path')` a resolved config value,
+names (`r['stat.name']` is the statistic's value, `r.sum('ops\\..*\\.cycles')` the sum of those matching a
+regex, `r.cfg('key.path')` a resolved config value,
 `s.row(key=value)['stat']` a sweep point, `j['a']['b']` the JSON of report/kernels/py, `find(j['ops'], name='qk')` one element of a list),
 FMT a format spec (`,` `.3f` `,.0f` ...) or one of: `M` (value / 1e6, 1 decimal, " M"),
 `k` (value / 1e3, 1 decimal, " k"), `~N` (N decimals, a whole number without), `pct` (value x 100, 1 decimal, " %"), `x` (2 decimals, " x").
@@ -38,7 +40,9 @@ Figures that depend on the host's speed (wall time) are not templated: the text 
     tools/docs_figures.py list   [DOC...]   the figures and their commands
     tools/docs_figures.py untied [DOC...]   numbers outside figure blocks that no rule explains
 
-Options: --build DIR (default build), --jobs N (parallel commands, default 2), --only ID.
+Options: --build DIR (default build), --jobs N (parallel commands, default 2), --only ID,
+--extra-set KEY=VALUE (appended to every `run` command: the suite perturbs a timing constant
+with it and expects the check to fail).
 Docs default to every Markdown file under docs/ and README.md.
 """
 from __future__ import annotations
@@ -80,6 +84,13 @@ class Stats:
             raise FigureError(f"{self.what}: no statistic '{name}'")
         v = self.stats[name]
         return v["value"] if isinstance(v, dict) and "value" in v else v
+
+    def sum(self, pattern):
+        """Sum of the statistics whose names match the regex (fails when none does)."""
+        names = [n for n in self.stats if re.fullmatch(pattern, n)]
+        if not names:
+            raise FigureError(f"{self.what}: no statistic matches '{pattern}'")
+        return sum(self[n] for n in names)
 
     def get(self, name, default=None):
         return self[name] if name in self.stats else default
@@ -129,10 +140,16 @@ def dtqvp(build: Path) -> str:
     return str(exe)
 
 
+EXTRA_SETS: list = []  # --extra-set: appended to every `run` command (tests perturb the model with it)
+
+
 def run_command(cmd: str, build: Path, jobs: int):
     """Runs one recorded command; returns its result object."""
     words = shlex.split(cmd)
     kind, args = words[0], words[1:]
+    if kind == "run":
+        for kv in EXTRA_SETS:
+            args += ["--set", kv]
     env = dict(os.environ, DTQ_NO_PROGRESS="1")
     with tempfile.TemporaryDirectory(prefix="dtq-fig-") as tmp:
         if kind == "run":
@@ -141,6 +158,8 @@ def run_command(cmd: str, build: Path, jobs: int):
             argv = [dtqvp(build), "sweep", *args, "-j", str(jobs), "--out", tmp, "-q"]
         elif kind in ("report", "kernels"):
             argv = [dtqvp(build), kind, *args, "--json"]
+        elif kind == "stdout":
+            argv = [dtqvp(build), *args]
         elif kind == "py":
             argv = ["/usr/bin/python3", *args]
         else:
@@ -150,6 +169,8 @@ def run_command(cmd: str, build: Path, jobs: int):
             raise FigureError(f"'{' '.join(argv)}' exited {p.returncode}:\n{p.stderr[-2000:]}")
         if kind == "run":
             return Stats(json.loads(Path(tmp, "stats.json").read_text()), cmd)
+        if kind == "stdout":
+            return p.stdout
         if kind == "sweep":
             path = Path(tmp, "results.json")
             data = json.loads(path.read_text())
@@ -237,7 +258,8 @@ def find(items, **match):
 
 def render(fig: Figure, results: dict) -> list:
     env = {name: results[cmd] for name, cmd in fig.runs.items()}
-    env.update({"round": round, "min": min, "max": max, "sum": sum, "abs": abs, "len": len, "find": find})
+    env.update({"round": round, "min": min, "max": max, "sum": sum, "abs": abs, "len": len, "find": find,
+                "sub": lambda pattern, repl, text: re.sub(pattern, repl, text)})
     for name, expr in (fig.spec.get("defs") or {}).items():  # named sub-expressions
         try:
             env[name] = eval(str(expr), {"__builtins__": {}, **env})  # noqa: S307
@@ -346,7 +368,10 @@ def main(argv=None) -> int:
     ap.add_argument("--build", default=str(ROOT / "build"))
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--only")
+    ap.add_argument("--extra-set", action="append", default=[], metavar="KEY=VALUE",
+                    help="append --set KEY=VALUE to every run command (to show that a changed constant fails the check)")
     a = ap.parse_args(argv)
+    EXTRA_SETS.extend(a.extra_set)
     docs = [Path(d).resolve() for d in a.docs] or default_docs()
     try:
         if a.action == "untied":
