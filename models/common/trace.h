@@ -22,7 +22,7 @@ public:
     // A counter sample on `track` at `cycle`.
     void counter(const std::string& track, const std::string& name, uint64_t cycle, double value);
     // Writes the JSON file; returns false on an I/O error.
-    bool write(const std::string& path) const;
+    void write(const std::string& path) const;  // throws output_error (common/output_file.h)
     uint64_t events() const { return m_events.size(); }
     uint64_t dropped() const { return m_dropped; }
 

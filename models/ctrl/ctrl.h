@@ -142,6 +142,7 @@ public:
     // Side-effect-free register read (offset in the window), for tests and dumps.
     uint32_t peek(uint32_t offset) const { return m_regs.peek(offset); }
     bool idle() const { return !m_busy && !pending(); }
+    bool busy() const { return m_busy; }  // a command is being fetched or executed
     // Adds the controller's key state to a waveform (--vcd): irq, busy, IRQ_STATUS,
     // CMD_HEAD, CMD_TAIL, ERR_CODE, MARKER_VALUE, PERF_CMDS_COMPLETED.
     void trace(sc_core::sc_trace_file* tf);
