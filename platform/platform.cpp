@@ -108,8 +108,9 @@ private:
 class watchdog : public sc_module {
 public:
     watchdog(const sc_module_name& n, uint64_t timeout_cycles, const dtq::clock& clk, std::function<uint64_t()> progress,
-             std::function<bool()> done)
-        : sc_module(n), m_timeout(timeout_cycles), m_clk(clk), m_progress(std::move(progress)), m_done(std::move(done)) {
+             std::function<bool()> done, bool decoupled)
+        : sc_module(n), m_timeout(timeout_cycles), m_clk(clk), m_progress(std::move(progress)), m_done(std::move(done)),
+          m_decoupled(decoupled) {
         SC_THREAD(run);
     }
     SC_HAS_PROCESS(watchdog);
@@ -117,16 +118,21 @@ public:
 
 private:
     void run() {
+        // With a temporally decoupled initiator (the host core) the first period always counts
+        // as progress: at time 0 the host may or may not have run its first quantum yet, so a
+        // sample taken now says nothing about the period to come.
+        bool first = m_decoupled;
         uint64_t last = m_progress();
         for (;;) {
             wait(m_clk.time(m_timeout));
             if (m_done()) return;
             const uint64_t now = m_progress();
-            if (now == last) {
+            if (!first && now == last) {
                 fired = true;
                 sc_stop();
                 return;
             }
+            first = false;
             last = now;
         }
     }
@@ -134,6 +140,7 @@ private:
     const dtq::clock& m_clk;
     std::function<uint64_t()> m_progress;
     std::function<bool()> m_done;
+    bool m_decoupled;
 };
 
 // The run budget (budget.max_cycles, budget.wall_seconds): wakes every CHECK_CYCLES
@@ -319,7 +326,7 @@ platform::platform(const scenario_config& cfg)
         // A firmware that polls registers (or spins) while nothing else progresses never
         // waits for an interrupt: the same judgement, from outside the firmware.
         m_watchdog = std::make_unique<watchdog>("watchdog", m_cfg.watchdog.timeout_cycles, clk,
-                                                [this] { return firmware_progress(); }, [this] { return m_host.finished(); });
+                                                [this] { return firmware_progress(); }, [this] { return m_host.finished(); }, true);
         m_budget = std::make_unique<run_budget>("budget", m_cfg.budget, clk, [this] { return m_host.finished(); });
         return;
     }
@@ -335,7 +342,7 @@ platform::platform(const scenario_config& cfg)
                                                 return m_driver->progress * 0x9e3779b97f4a7c15ull ^
                                                        (now < m_driver->busy_until ? now : 0);
                                             },
-                                            [this] { return m_driver->done; });
+                                            [this] { return m_driver->done; }, false);
     m_budget = std::make_unique<run_budget>("budget", m_cfg.budget, clk, [this] { return m_driver->done; });
 }
 
@@ -727,7 +734,7 @@ int platform::stopped(const run_options&) {
             std::cerr << fmt::format("  workload ({}): busy, progress {}\n", m_cfg.workload.kind, m_driver->progress);
         } else {
             std::cerr << fmt::format("dtqvp: error: watchdog: no progress for {} cycles at cycle {}: firmware '{}' only "
-                                     "accessed registers (polling?) while the controller was idle\n",
+                                     "read registers (polling?) while the controller was idle\n",
                                      m_cfg.watchdog.timeout_cycles, clk.now(), m_host.app_name());
             std::cerr << state_dump();
         }

@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 
 #include "apps.h"
 #include "common/npy.h"
 #include "platform/address_map.h"
 #include "platform/attention_study.h"
+#include "platform/compute_ops.h"
 #include "platform/model_workload.h"
 #include "platform/model_zoo.h"
 
@@ -18,11 +20,10 @@ namespace {
 std::string bytes_text(uint64_t b) {
     if (b >= (uint64_t{1} << 20) && b % (uint64_t{1} << 20) == 0) return fmt::format("{} MiB", b >> 20);
     if (b >= 1024 && b % 1024 == 0) return fmt::format("{} KiB", b >> 10);
+    if (b >= (uint64_t{1} << 20)) return fmt::format("{:.2f} MiB", static_cast<double>(b) / (1 << 20));
+    if (b >= 1024) return fmt::format("{:.2f} KiB", static_cast<double>(b) / 1024);
     return fmt::format("{} bytes", b);
 }
-
-// Rounds a byte count up to what a size key can express simply (a whole KiB).
-uint64_t round_kib(uint64_t b) { return (b + 1023) / 1024 * 1024; }
 
 constexpr uint64_t LOCAL_MAX = uint64_t{16} << 20;  // a local memory's address-map window
 constexpr uint64_t DRAM_MAX = uint64_t{4} << 30;    // dram.size's range
@@ -42,7 +43,7 @@ std::vector<std::string> preflight(const scenario_config& c) {
             fail(key, fmt::format("{} need {} ({}), more than {}'s largest value {}: {}", why, need, bytes_text(need), key,
                                   bytes_text(max), "use a shorter sequence, fewer heads or layers"));
         else
-            fail(key, fmt::format("expected at least {} ({}): {}, got {}", round_kib(need), bytes_text(round_kib(need)), why, have));
+            fail(key, fmt::format("expected at least {} ({}): {}, got {}", need, bytes_text(need), why, have));
     };
     const std::string& kind = c.workload.kind;
     const std::string app = kind == "model" ? "encoder" : kind == "firmware" ? c.workload.firmware_app : "";
@@ -118,6 +119,52 @@ std::vector<std::string> preflight(const scenario_config& c) {
         at_least("scratchpad.size", c.scratchpad.size, 16 * widest, LOCAL_MAX,
                  fmt::format("a quarter of it holds a row of {} int32 elements ({} of {})", widest,
                              widest == attended && !fused ? "the softmax rows" : "d_ffn or d_model", mo.name));
+        // The GEMMs' blocking: a block must fit the accumulator and the scratchpad; a
+        // VS-Quant 4-bit B panel (codes, scales, channel maxima) a quarter of the scratchpad.
+        {
+            const uint64_t d = m.d_model, f = m.d_ffn, R = c.vssa.rows, C = c.vssa.cols * c.vssa.arrays;
+            const bool wc = mo.weight_compression == "nm24";
+            const bool vsq_b = mo.precision == "vsquant";  // weights stored VS-Quant 4-bit
+            std::vector<std::array<uint64_t, 3>> gemms;  // M, N, K
+            std::vector<uint64_t> rows = {mo.seq};
+            if (c.workload.requests.any()) {  // a batch has any number of rows: the blocking differs below 128
+                rows.clear();
+                for (uint64_t r = 1; r <= 129; ++r) rows.push_back(r);
+            }
+            if (mo.decode_tokens) rows.push_back(1);
+            for (uint64_t M : rows) {
+                gemms.push_back({M, d, d});
+                gemms.push_back({M, f, d});
+                gemms.push_back({M, d, f});
+            }
+            if (!fused) {
+                gemms.push_back({attended, attended, dh});
+                gemms.push_back({attended, dh, attended});
+            }
+            bool reported = false;
+            for (const auto& g : gemms) {
+                const gemm_blocking b = gemm_block_sizes(g[0], g[1], g[2], c.scratchpad.size, c.accumulator.size, R, C, wc);
+                if ((b.nb == 0 || b.kb == 0) && !reported) {
+                    reported = true;
+                    fail(c.accumulator.size / 2 < 4 * b.mb ? "accumulator.size" : "scratchpad.size",
+                         fmt::format("expected a larger value: no GEMM block of {} x {} x {} fits (accumulator half {} bytes, "
+                                     "scratchpad quarter {} bytes)", g[0], g[1], g[2], c.accumulator.size / 2, c.scratchpad.size / 4));
+                }
+                if (vsq_b && !reported && vsq_panel_bytes(b, g[1], g[2], c.vsquant.vector_size, c.vsquant.scale_bits) > c.scratchpad.size / 4) {
+                    reported = true;
+                    uint64_t v = c.vsquant.vector_size;
+                    while (v <= 1024 && vsq_panel_bytes(b, g[1], g[2], v, c.vsquant.scale_bits) > c.scratchpad.size / 4) ++v;
+                    const std::string why = fmt::format(
+                        "a VS-Quant B panel of {} columns x {} (4-bit codes, {}-bit scales per vector, channel maxima) must fit a "
+                        "scratchpad quarter of {} bytes", std::min(b.nb, g[1]), b.kb, c.vsquant.scale_bits, c.scratchpad.size / 4);
+                    if (v <= 1024)
+                        fail("vsquant.vector_size", fmt::format("expected at least {} with vsquant.scale_bits {}: {}, got {}", v,
+                                                                c.vsquant.scale_bits, why, c.vsquant.vector_size));
+                    else
+                        fail("scratchpad.size", fmt::format("expected a larger value: {}", why));
+                }
+            }
+        }
         // The model's buffers in DRAM (weights, activations, KV cache, requests).
         if (errors.empty()) {
             try {

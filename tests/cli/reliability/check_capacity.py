@@ -36,7 +36,7 @@ both([f"{sc}/firmware_hello.yaml", "--set", "mode=timing"], r"--set mode=timing:
 both([bert, "--set", "dram.size=4KiB"], r"--set dram.size=4KiB: dram.size: expected at least [0-9]+ \([0-9.]+ [KM]iB\): the weights")
 # VS-Quant with one-element vectors and 8-bit scales: the B panels do not fit.
 both([f"{sc}/models/bert_base_quant.yaml", "--set", "workload.model.precision=vsquant", "--set", "vsquant.vector_size=1"],
-     r"vsquant.vector_size: expected at least [0-9]+")
+     r"--set vsquant.vector_size=1: vsquant.vector_size: expected at least 3 with vsquant.scale_bits 8: a VS-Quant B panel")
 # Small scratchpad for the vector ops' rows.
 both([bert, "--set", "scratchpad.size=16KiB"], r"--set scratchpad.size=16KiB: scratchpad.size: expected at least 49152")
 print("ok: capacity rules")
