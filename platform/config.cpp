@@ -152,13 +152,18 @@ std::string show_u64(uint64_t v, const std::string& unit) {
     return std::to_string(v);
 }
 
+// Optimal string alignment distance: insertions, deletions, substitutions and
+// transpositions of neighbours ("gird" -> "grid" is 1) cost 1.
 size_t edit_distance(const std::string& a, const std::string& b) {
-    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+    std::vector<size_t> pp(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
     for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
     for (size_t i = 1; i <= a.size(); ++i) {
         cur[0] = i;
-        for (size_t j = 1; j <= b.size(); ++j)
+        for (size_t j = 1; j <= b.size(); ++j) {
             cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) cur[j] = std::min(cur[j], pp[j - 2] + 1);
+        }
+        std::swap(pp, prev);
         std::swap(prev, cur);
     }
     return prev[b.size()];

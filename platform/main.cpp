@@ -54,7 +54,7 @@ int report_config_error(const dtq::config_error& e) {
 const CLI::Validator k_unsigned(
     [](std::string& v) -> std::string {
         const auto first = v.find_first_not_of(" \t");
-        if (first != std::string::npos && v[first] == '-') return "expected an unsigned integer, got " + v;
+        if (first != std::string::npos && v[first] == '-') return "expected a number >= 0, got " + v;
         return "";
     },
     "UINT");
@@ -215,10 +215,10 @@ int sc_main(int argc, char* argv[]) {
     auto* part_opt = sweep->add_option("--slurm-partition", slurm_partition, "Slurm partition (sbatch --partition)");
     auto* time_opt = sweep->add_option("--slurm-time", slurm_time, "Slurm time limit per point (sbatch --time, e.g. 10:00)");
     auto* tmo_opt = sweep->add_option("--slurm-timeout", slurm_timeout, "seconds to wait for the Slurm job; 0: no limit")
-                        ->check(CLI::NonNegativeNumber)
+                        ->check(k_unsigned)
                         ->capture_default_str();
     // The worker a Slurm array task runs: point I of the sweep into --out.
-    auto* point_opt = sweep->add_option("--run-point", run_point, "")->group("")->check(CLI::NonNegativeNumber);
+    auto* point_opt = sweep->add_option("--run-point", run_point, "")->group("")->check(k_unsigned);
     point_opt->excludes(collect_opt)->excludes(backend_opt);
     for (auto* opt : {part_opt, time_opt, tmo_opt}) opt->excludes(collect_opt)->excludes(point_opt);
 

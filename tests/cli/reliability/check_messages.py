@@ -45,14 +45,14 @@ with open(big, "w") as g:
 out = run([dtqvp, "check", big], 2, r"^dtqvp: 200000 errors \(the first 50 shown\)$", max_seconds=60)
 assert out.count("\n") <= 52, out.count("\n")
 # Every documented option is validated.
-run([dtqvp, "run", base, "--trace-max-events", "-1"], 2, r"--trace-max-events: expected an unsigned integer, got -1")
-run([dtqvp, "run", base, "--rtl-vcd-tile", "-3"], 2, r"--rtl-vcd-tile: expected an unsigned integer, got -3")
-run([dtqvp, "report", "--model", "bert-base", "--seq", "-5"], 2, r"--seq: expected an unsigned integer, got -5")
-run([dtqvp, "report", "--model", "bert-base", "--traffic", "--layers", "-1"], 2, r"--layers: expected an unsigned integer")
-run([dtqvp, "sweep", f"{sc}/sweeps/dram_bandwidth.yaml", "-j", "-2"], 2, r"--jobs: expected an unsigned integer|--jobs")
+run([dtqvp, "run", base, "--trace-max-events", "-1"], 2, r"--trace-max-events: expected a number >= 0, got -1")
+run([dtqvp, "run", base, "--rtl-vcd-tile", "-3"], 2, r"--rtl-vcd-tile: expected a number >= 0, got -3")
+run([dtqvp, "report", "--model", "bert-base", "--seq", "-5"], 2, r"--seq: (expected a number >= 0, got -5|Value -5 not in range)")
+run([dtqvp, "report", "--model", "bert-base", "--traffic", "--layers", "-1"], 2, r"--layers: (expected a number >= 0|Value -1 not in range)")
+run([dtqvp, "sweep", f"{sc}/sweeps/dram_bandwidth.yaml", "-j", "-2"], 2, r"--jobs: expected a number >= 0|--jobs")
 run([dtqvp, "run", base, "--out", ""], 2, r"--out: expected a directory name")
 run([dtqvp, "sweep", f"{sc}/sweeps/dram_bandwidth.yaml", "--out", ""], 2, r"--out: expected a directory name")
-run([dtqvp, "sweep", f"{sc}/sweeps/dram_bandwidth.yaml", "--run-point", "-1"], 2, r"--run-point")
+run([dtqvp, "sweep", f"{sc}/sweeps/dram_bandwidth.yaml", "--run-point", "-1"], 2, r"expected a number >= 0, got -1")
 run([dtqvp, "sweep", f"{sc}/sweeps/dram_bandwidth.yaml", "--slurm-timeout", "-1"], 2, r"--slurm-timeout")
 # --rtl-vcd-tile past the run's last RTL tile (with the Verilated backend in this build).
 if subprocess.run([dtqvp, "check", f"{sc}/cosim_lockstep.yaml"], capture_output=True).returncode == 0:
