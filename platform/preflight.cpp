@@ -180,8 +180,8 @@ std::vector<std::string> preflight(const scenario_config& c) {
                                        mo.decode_tokens ? fmt::format(" + {} decode tokens", mo.decode_tokens) : "");
                 }
                 at_least("dram.size", c.dram.size, end - amap::DRAM_BASE, DRAM_MAX, "the weights, activations and buffers of " + what);
-            } catch (const npy_error&) {
-                // reported by the loader, with the key (workload.model.input)
+            } catch (const npy_error& e) {  // the layer-0 input file: read (header checked before any allocation)
+                fail("workload.model.input", e.what());
             } catch (const config_error& e) {
                 errors.insert(errors.end(), e.messages().begin(), e.messages().end());
             }

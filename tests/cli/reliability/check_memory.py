@@ -47,7 +47,7 @@ run([dtqvp, "sweep", f, "--out", f"{work}/swl"], 2, r"points: 100001 points, mor
 
 # The memory cap: a functional BERT-Large needs far more than 64 MiB of data.
 if not sanitized:  # AddressSanitizer's shadow memory rules out a data limit: the cap is off there
-    run([dtqvp, "run", f"{sc}/models/bert_large.yaml", "--quiet", "--out", f"{work}/o2", "--max-memory", "64MiB"], 2,
+    run([dtqvp, "run", f"{sc}/models/bert_large.yaml", "--quiet", "--out", f"{work}/o2", "--set", "mode=functional", "--max-memory", "64MiB"], 2,
         r"models/bert_large.yaml: out of memory: the input needs more than the memory cap of 64 MiB", max_seconds=60)
 run([dtqvp, "check", f"{sc}/default.yaml", "--max-memory", "lots"], 2, r"--max-memory lots: expected a size")
 run([dtqvp, "check", f"{sc}/default.yaml", "--max-memory", "1KiB"], 2, r"--max-memory 1KiB: expected 0 \(none\) or at least 16 MiB")
