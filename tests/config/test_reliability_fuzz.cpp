@@ -120,7 +120,7 @@ TEST_CASE("fuzz: 10000 sweep files and --set values end with exit code 0 or 2 wi
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     WARN("fuzz: " << accepted << " accepted, " << rejected << " rejected in " << s << " s, slowest case " << slowest
                   << " s, peak RSS " << peak_rss_mib() << " MiB (" << rss0 << " MiB before)");
-    CHECK(accepted > 500);
+    CHECK(accepted > 100);
     CHECK(rejected > 2000);
     CHECK(peak_rss_mib() - rss0 < 512);  // no case allocates by the claimed size
 }
