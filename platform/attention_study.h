@@ -32,6 +32,7 @@ class workload : public sc_core::sc_module {
 public:
     using sc_core::sc_module::sc_module;
     uint64_t progress = 0;      // grows while the workload advances
+    uint64_t busy_until = 0;    // the workload's own computation lasts until this cycle (progress for the watchdog)
     bool done = false;
     std::string error;          // "" or what stopped the run (exit code 3)
     std::string check_failed;   // "" or the result check that did not hold (exit code 1)

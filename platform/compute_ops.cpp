@@ -15,6 +15,36 @@
 
 namespace dtq {
 
+gemm_blocking gemm_block_sizes(uint64_t M, uint64_t N, uint64_t K, uint64_t scratchpad_size, uint64_t accumulator_size,
+                               uint64_t R, uint64_t C, bool wc) {
+    const uint64_t quarter = scratchpad_size / 4, acc_half = accumulator_size / 2;
+    gemm_blocking g;
+    uint64_t mb = std::min<uint64_t>(M, 128);
+    if (mb < M && mb >= R) mb -= mb % R;
+    uint64_t nb = std::min({N, std::max<uint64_t>(C, 128), acc_half / (4 * mb)});
+    if (nb < N && nb >= C) nb -= nb % C;
+    uint64_t kb = nb ? std::min(K, quarter / std::max(mb, nb)) : 0;
+    if (kb < K && kb >= 64) kb -= kb % 64;
+    if (wc && kb < K) kb -= kb % wcomp::CHUNK;  // NM24 panels start at a chunk of 8 weights
+    g.mb = mb;
+    g.nb = nb;
+    g.kb = kb;
+    return g;
+}
+
+uint64_t vsq_panel_bytes(const gemm_blocking& b, uint64_t N, uint64_t K, uint64_t vector_size, uint64_t scale_bits) {
+    if (b.nb == 0 || b.kb == 0) return 0;
+    const uint64_t cols = std::min(b.nb, N);
+    uint64_t worst = 0;
+    for (uint64_t k0 = 0; k0 < K; k0 += b.kb) {  // as the handler cuts K
+        const uint64_t kl = std::min(b.kb, K - k0);
+        const uint64_t v0 = k0 / vector_size, v1 = (k0 + kl - 1) / vector_size;
+        const uint64_t lo = v0 * scale_bits / 8, hi = ((v1 + 1) * scale_bits + 7) / 8;
+        worst = std::max(worst, cols * ((kl + 1) / 2 + (hi - lo) + 4));
+    }
+    return worst;
+}
+
 using namespace sc_core;
 namespace rg = regs;
 
@@ -228,14 +258,9 @@ command_outcome compute_ops::gemm(const command& c) {
         // accumulator until the block's last k-step, then the block is stored. A 4-bit B
         // panel takes half the bytes of an int8 one; the blocking stays the int8 one.
         const uint64_t quarter = m_cfg.scratchpad_size / 4, acc_half = m_cfg.accumulator_size / 2;
-        const uint64_t R = m_cfg.vssa.rows, C = uint64_t{m_cfg.vssa.cols} * m_cfg.vssa.arrays;
-        uint64_t mb = std::min<uint64_t>(M, 128);
-        if (mb < M && mb >= R) mb -= mb % R;
-        uint64_t nb = std::min({N, std::max<uint64_t>(C, 128), acc_half / (4 * mb)});
-        if (nb < N && nb >= C) nb -= nb % C;
-        uint64_t kb = nb ? std::min(K, quarter / std::max(mb, nb)) : 0;
-        if (kb < K && kb >= 64) kb -= kb % 64;
-        if (wc && kb < K) kb -= kb % wcomp::CHUNK;  // NM24 panels start at a chunk of 8 weights
+        const gemm_blocking gb = gemm_block_sizes(M, N, K, m_cfg.scratchpad_size, m_cfg.accumulator_size, m_cfg.vssa.rows,
+                                                  uint64_t{m_cfg.vssa.cols} * m_cfg.vssa.arrays, wc);
+        const uint64_t mb = gb.mb, nb = gb.nb, kb = gb.kb;
         if (nb == 0 || kb == 0)
             throw unit_error(rg::err::CAPACITY, m_cfg.scratchpad_base,
                              fmt::format("no GEMM block fits: scratchpad quarter {} bytes, accumulator half {} bytes for M = {}",

@@ -35,6 +35,18 @@
 
 namespace dtq {
 
+// GEMM blocking (docs/encoder.md#gemm), shared by the GEMM handler and the preflight rules:
+// an output block of mb x nb (one accumulator half), k-blocks of kb so that an A block and
+// a B panel each fit a quarter of the scratchpad. nb or kb 0: no block fits (CAPACITY).
+struct gemm_blocking {
+    uint64_t mb = 0, nb = 0, kb = 0;
+};
+gemm_blocking gemm_block_sizes(uint64_t M, uint64_t N, uint64_t K, uint64_t scratchpad_size, uint64_t accumulator_size,
+                               uint64_t vssa_rows, uint64_t vssa_cols_total, bool wcomp);
+// The largest VS-Quant 4-bit B panel of a GEMM (codes, scale bytes, 4-byte channel maxima
+// per column), over its k-steps: it must fit a quarter of the scratchpad.
+uint64_t vsq_panel_bytes(const gemm_blocking& b, uint64_t N, uint64_t K, uint64_t vector_size, uint64_t scale_bits);
+
 struct compute_ops_config {
     vssa::vssa_config vssa;
     softmax::unit_config softmax;          // the SOFTMAX command's unit

@@ -31,8 +31,80 @@ bool install_vssa_backends() {
 
 const char* to_string(sim_mode m) { return m == sim_mode::functional ? "functional" : "timing"; }
 
-config_error::config_error(std::vector<std::string> messages)
-    : std::runtime_error(messages.empty() ? "config error" : messages.front()), m_messages(std::move(messages)) {}
+config_error::config_error(std::vector<std::string> messages, size_t suppressed)
+    : std::runtime_error(messages.empty() ? "config error" : messages.front()),
+      m_messages(std::move(messages)),
+      m_suppressed(suppressed) {
+    if (m_messages.size() > MAX_MESSAGES) {
+        m_suppressed += m_messages.size() - MAX_MESSAGES;
+        m_messages.resize(MAX_MESSAGES);
+    }
+}
+
+namespace {
+std::string mark_pos(const std::string& file, const YAML::Mark& m) { return fmt::format("{}:{}:{}", file, m.line + 1, m.column + 1); }
+}  // namespace
+
+YAML::Node load_yaml_file(const std::string& file, const std::string& who, std::vector<std::string>& errors, bool& ok) {
+    ok = false;
+    std::error_code ec;
+    const auto st = fs::status(file, ec);
+    const std::string head = who.empty() ? file + ": " : who + file + ": ";
+    if (ec || st.type() == fs::file_type::not_found) {
+        errors.push_back(head + "no such file");
+        return {};
+    }
+    if (st.type() == fs::file_type::directory) {
+        errors.push_back(head + "is a directory, expected a YAML file");
+        return {};
+    }
+    if (st.type() != fs::file_type::regular) {
+        errors.push_back(head + "is not a regular file (a FIFO, socket or device), expected a YAML file");
+        return {};
+    }
+    std::vector<YAML::Node> docs;
+    try {
+        docs = YAML::LoadAllFromFile(file);
+    } catch (const YAML::BadFile&) {
+        errors.push_back(head + "cannot be read");
+        return {};
+    } catch (const YAML::Exception& e) {
+        errors.push_back(fmt::format("{}: syntax error: {}", mark_pos(file, e.mark), e.msg));
+        return {};
+    }
+    if (docs.size() > 1) {
+        errors.push_back(fmt::format("{}: a second YAML document ('---'): a scenario or sweep file holds exactly one",
+                                     mark_pos(file, docs[1].Mark())));
+        return {};
+    }
+    ok = true;
+    YAML::Node root = docs.empty() ? YAML::Node() : docs[0];
+    const size_t before = errors.size();
+    check_duplicate_keys(root, file, "", errors);
+    ok = errors.size() == before;
+    return root;
+}
+
+void check_duplicate_keys(const YAML::Node& node, const std::string& file, const std::string& prefix,
+                          std::vector<std::string>& errors) {
+    if (node.IsSequence()) {
+        for (const auto& item : node) check_duplicate_keys(item, file, prefix, errors);
+        return;
+    }
+    if (!node.IsMap()) return;
+    std::map<std::string, YAML::Mark> first;
+    for (const auto& kv : node) {
+        const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string();
+        const std::string path = prefix.empty() ? key : prefix + "." + key;
+        if (kv.first.IsScalar()) {
+            const auto [it, fresh] = first.emplace(key, kv.first.Mark());
+            if (!fresh)
+                errors.push_back(fmt::format("{}: {}: duplicate key (first at line {}, column {}): give each key once",
+                                             mark_pos(file, kv.first.Mark()), path, it->second.line + 1, it->second.column + 1));
+        }
+        check_duplicate_keys(kv.second, file, path, errors);
+    }
+}
 
 
 namespace {
@@ -80,17 +152,39 @@ std::string show_u64(uint64_t v, const std::string& unit) {
     return std::to_string(v);
 }
 
+// Optimal string alignment distance: insertions, deletions, substitutions and
+// transpositions of neighbours ("gird" -> "grid" is 1) cost 1.
 size_t edit_distance(const std::string& a, const std::string& b) {
-    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+    std::vector<size_t> pp(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
     for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
     for (size_t i = 1; i <= a.size(); ++i) {
         cur[0] = i;
-        for (size_t j = 1; j <= b.size(); ++j)
+        for (size_t j = 1; j <= b.size(); ++j) {
             cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) cur[j] = std::min(cur[j], pp[j - 2] + 1);
+        }
+        std::swap(pp, prev);
         std::swap(prev, cur);
     }
     return prev[b.size()];
 }
+
+}  // namespace
+
+std::string closest_word(const std::string& word, const std::vector<std::string>& candidates) {
+    std::string best;
+    size_t best_d = std::max<size_t>(2, word.size() / 3 + 1);
+    for (const auto& c : candidates) {
+        const size_t d = edit_distance(word, c);
+        if (d < best_d) {
+            best_d = d;
+            best = c;
+        }
+    }
+    return best;
+}
+
+namespace {
 
 template <class F>
 using ref_fn = std::function<F&(scenario_config&)>;
@@ -466,7 +560,13 @@ config_schema::config_schema() {
     }
     u64("faults.reg_read_error_count", [](auto& c) -> auto& { return c.faults.reg_read_error_count; }, "", 0, UINT64_MAX,
         "fault injection: how many reads of faults.reg_read_error_address fail (the first ones); 0 = every one");
-    u64("watchdog.timeout_cycles", [](auto& c) -> auto& { return c.watchdog.timeout_cycles; }, "cycles", 1000, UINT64_MAX, "a run with no progress for this long stops with exit code 3");
+    u64("watchdog.timeout_cycles", [](auto& c) -> auto& { return c.watchdog.timeout_cycles; }, "cycles", 1000, UINT64_MAX,
+        "a run with no real progress for this long stops with exit code 3 (progress: a command completed or in flight, "
+        "data moved, host computation; register polling is not progress)");
+    u64("budget.max_cycles", [](auto& c) -> auto& { return c.budget.max_cycles; }, "cycles", 0, UINT64_MAX,
+        "run budget: a run that reaches this many simulated cycles stops with exit code 3 and the units' state; 0 = no limit");
+    u64("budget.wall_seconds", [](auto& c) -> auto& { return c.budget.wall_seconds; }, "s", 0, 10000000,
+        "run budget: a run that takes this much wall-clock time stops with exit code 3 and the units' state; 0 = no limit");
 
     const scenario_config defaults;
     (void)defaults;
@@ -486,6 +586,7 @@ struct loader {
     std::set<std::string> seen;          // keys given somewhere
     std::map<std::string, std::string> where;  // key -> "file:line:col" of its last setting
     std::vector<std::string> include_stack;
+    size_t suppressed = 0;
 
     const param* find(const std::string& path) const {
         for (const auto& p : schema.params())
@@ -498,12 +599,17 @@ struct loader {
         return false;
     }
     std::string suggestion(const std::string& path) const {
-        std::string best;
-        size_t best_d = std::max<size_t>(2, path.size() / 3 + 1);
+        // Keys and sections ("dramm" -> "dram"), but not once the error list is full.
+        if (errors.size() >= config_error::MAX_MESSAGES) return "";
+        std::vector<std::string> words;
+        std::set<std::string> sections;
         for (const auto& p : schema.params()) {
-            const size_t d = edit_distance(path, p->path);
-            if (d < best_d) { best_d = d; best = p->path; }
+            words.push_back(p->path);
+            for (size_t dot = p->path.find('.'); dot != std::string::npos; dot = p->path.find('.', dot + 1))
+                sections.insert(p->path.substr(0, dot));
         }
+        words.insert(words.end(), sections.begin(), sections.end());
+        const std::string best = closest_word(path, words);
         return best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best);
     }
     static std::string pos(const std::string& file, const YAML::Mark& m) {
@@ -524,6 +630,8 @@ struct loader {
             } else if (is_section(path)) {
                 if (value.IsMap()) walk(value, path, file);
                 else errors.push_back(fmt::format("{}: {}: expected a mapping of {}.* keys", pos(file, value.Mark()), path, path));
+            } else if (errors.size() >= config_error::MAX_MESSAGES) {
+                ++suppressed;  // a file of a million unknown keys: count them, do not describe them
             } else {
                 errors.push_back(fmt::format("{}: {}: unknown key{}", pos(file, kv.first.Mark()), path, suggestion(path)));
             }
@@ -564,18 +672,9 @@ struct loader {
             errors.push_back(fmt::format("{}includes nested deeper than 8 levels", who));
             return;
         }
-        std::error_code ec;
-        if (!fs::is_regular_file(file, ec)) {
-            errors.push_back(fmt::format("{}{}: no such file", who, file));
-            return;
-        }
-        YAML::Node root;
-        try {
-            root = YAML::LoadFile(file);
-        } catch (const YAML::Exception& e) {
-            errors.push_back(fmt::format("{}: syntax error: {}", pos(file, e.mark), e.msg));
-            return;
-        }
+        bool ok = false;
+        const YAML::Node root = load_yaml_file(file, who, errors, ok);
+        if (!ok) return;
         include_stack.push_back(file);
         load_node(root, file);
         include_stack.pop_back();
@@ -601,6 +700,14 @@ struct loader {
             return;
         }
         if (value.IsNull()) value = YAML::Node(text);
+        {
+            std::vector<std::string> dups;
+            check_duplicate_keys(value, "--set " + assignment, path, dups);
+            if (!dups.empty()) {
+                errors.push_back(fmt::format("--set {}: {}: a mapping in the value gives a key twice", assignment, path));
+                return;
+            }
+        }
         const std::string err = p->set(cfg, value);
         if (!err.empty()) errors.push_back(fmt::format("--set {}: {}: {}", assignment, path, err));
         seen.insert(path);
@@ -609,6 +716,8 @@ struct loader {
 
     // Constraints between keys, checked once everything is read.
     void check(const std::string& origin) {
+        cfg.origin = where;
+        cfg.origin[""] = origin;
         for (const auto& p : schema.params())
             if (p->required && !seen.count(p->path))
                 errors.push_back(fmt::format("{}: {}: missing required key", origin, p->path));
@@ -727,35 +836,53 @@ struct loader {
 }  // namespace
 
 scenario_config config_schema::load(const std::string& path, const std::vector<std::string>& overrides) const {
-    loader l{*this, {}, {}, {}, {}, {}};
+    loader l{*this, {}, {}, {}, {}, {}, 0};
     l.load_file(path, "");
     for (const auto& o : overrides) l.override_(o);
     if (l.errors.empty()) l.check(path);
-    if (!l.errors.empty()) throw config_error(l.errors);
+    if (!l.errors.empty()) throw config_error(l.errors, l.suppressed);
     return l.cfg;
+}
+
+std::function<scenario_config(const std::vector<std::string>&)> config_schema::preload(const std::string& path) const {
+    auto base = std::make_shared<loader>(loader{*this, {}, {}, {}, {}, {}, 0});
+    base->load_file(path, "");
+    if (!base->errors.empty()) throw config_error(base->errors, base->suppressed);
+    return [base, path](const std::vector<std::string>& overrides) {
+        loader l = *base;
+        for (const auto& o : overrides) l.override_(o);
+        if (l.errors.empty()) l.check(path);
+        if (!l.errors.empty()) throw config_error(l.errors, l.suppressed);
+        return l.cfg;
+    };
 }
 
 scenario_config config_schema::load_string(const std::string& yaml, const std::string& origin,
                                            const std::vector<std::string>& overrides) const {
-    loader l{*this, {}, {}, {}, {}, {}};
+    loader l{*this, {}, {}, {}, {}, {}, 0};
     try {
-        l.load_node(YAML::Load(yaml), origin);
+        const YAML::Node root = YAML::Load(yaml);
+        check_duplicate_keys(root, origin, "", l.errors);
+        if (l.errors.empty()) l.load_node(root, origin);
     } catch (const YAML::Exception& e) {
         l.errors.push_back(fmt::format("{}:{}:{}: syntax error: {}", origin, e.mark.line + 1, e.mark.column + 1, e.msg));
     }
     for (const auto& o : overrides) l.override_(o);
     if (l.errors.empty()) l.check(origin);
-    if (!l.errors.empty()) throw config_error(l.errors);
+    if (!l.errors.empty()) throw config_error(l.errors, l.suppressed);
     return l.cfg;
 }
 
 void config_schema::apply_override(scenario_config& c, const std::string& assignment) const {
-    loader l{*this, c, {}, {}, {}, {}};
+    loader l{*this, c, {}, {}, {}, {}, 0};
+    l.where = c.origin;
     l.seen.insert("name");
     l.override_(assignment);
+    const std::string file = c.origin_of("");
     if (l.errors.empty()) l.check("--set");
     if (!l.errors.empty()) throw config_error(l.errors);
     c = l.cfg;
+    c.origin[""] = file;
 }
 
 nlohmann::json config_schema::to_json(const scenario_config& c) const {

@@ -10,6 +10,7 @@ class Node;
 }
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -141,7 +142,15 @@ struct softmax_scenario_config {
 };
 
 struct watchdog_config {
-    uint64_t timeout_cycles = 1000000000;  // no progress for this long stops the run (exit 3)
+    uint64_t timeout_cycles = 1000000000;  // no real progress for this long stops the run (exit 3)
+};
+
+// The run budget (docs/user-guide.md#run-budget): every run stops, with exit code 3 and a
+// dump of the units' state, once it has simulated max_cycles or run wall_seconds of
+// wall-clock time, whatever the workload (firmware included). 0 = no limit.
+struct budget_config {
+    uint64_t max_cycles = 10000000000000ull;  // 1e13 cycles: 10^4 s of simulated time at 1 GHz
+    uint64_t wall_seconds = 3600;
 };
 
 // Registers the Verilated VSSA backend when the build has it (idempotent); returns
@@ -177,20 +186,45 @@ struct scenario_config {
     softmax_scenario_config softmax;
     workload_config workload;
     watchdog_config watchdog;
+    budget_config budget;
     fault_config faults;
     host_cpu_config host;
 
     uint64_t clock_period_ps() const { return 1000000 / clock_mhz; }
+    // Where each key was set ("file:line:col" or "--set key=value"); "" -> the scenario file.
+    std::map<std::string, std::string> origin;
+    std::string origin_of(const std::string& key) const {
+        auto it = origin.find(key);
+        if (it != origin.end()) return it->second;
+        it = origin.find("");
+        return it != origin.end() ? it->second : std::string("scenario");
+    }
 };
 
 class config_error : public std::runtime_error {
 public:
-    explicit config_error(std::vector<std::string> messages);
+    // At most MAX_MESSAGES messages are kept; `suppressed` counts the others.
+    static constexpr size_t MAX_MESSAGES = 50;
+    explicit config_error(std::vector<std::string> messages, size_t suppressed = 0);
     const std::vector<std::string>& messages() const { return m_messages; }
+    size_t suppressed() const { return m_suppressed; }
+    size_t count() const { return m_messages.size() + m_suppressed; }
 
 private:
     std::vector<std::string> m_messages;
+    size_t m_suppressed = 0;
 };
+
+// YAML helpers shared by the scenario and sweep loaders: reads a file as exactly one YAML
+// document (a second `---` document is an error), refuses a path that is a directory, a
+// FIFO or a device, and reports duplicate mapping keys (anywhere in the tree) as errors
+// `file:line:col: key: duplicate key (first at line L, column C)`. `who` prefixes the
+// messages about the path (an include's position), may be empty.
+YAML::Node load_yaml_file(const std::string& file, const std::string& who, std::vector<std::string>& errors, bool& ok);
+void check_duplicate_keys(const YAML::Node& node, const std::string& file, const std::string& prefix,
+                          std::vector<std::string>& errors);
+// The closest of `candidates` to `word` by edit distance, or "" when none is close.
+std::string closest_word(const std::string& word, const std::vector<std::string>& candidates);
 
 // One configuration key: how to read it, how to echo it, how to document it.
 struct param {
@@ -213,6 +247,9 @@ public:
     scenario_config load_string(const std::string& yaml, const std::string& origin,
                                 const std::vector<std::string>& overrides = {}) const;
     void apply_override(scenario_config& c, const std::string& assignment) const;
+    // Reads `path` once (throws config_error); the function returns load(path, overrides)
+    // without reading the file again (a sweep validates every point with it).
+    std::function<scenario_config(const std::vector<std::string>&)> preload(const std::string& path) const;
 
     nlohmann::json to_json(const scenario_config& c) const;
     std::string markdown() const;  // docs/config.md

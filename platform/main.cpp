@@ -16,7 +16,14 @@
 #include "platform/platform.h"
 #include "platform/progress.h"
 #include "platform/traffic_report.h"
+#include "platform/preflight.h"
 #include "platform/sweep.h"
+#include "common/output_file.h"
+
+#include <sys/resource.h>
+#include <algorithm>
+#include <cctype>
+#include <new>
 
 #ifndef DTQ_VERSION
 #define DTQ_VERSION "0.0.0"
@@ -26,6 +33,9 @@ namespace {
 
 // SystemC prints its banner when the simulation context is created, before sc_main
 // runs: the variable must be set during static initialisation.
+const CLI::Validator k_nonempty([](std::string& v) { return v.empty() ? std::string("expected a directory name") : std::string(); },
+                                "DIR");
+
 const bool g_no_banner = setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1) == 0;
 
 void quiet_systemc() {
@@ -35,8 +45,121 @@ void quiet_systemc() {
 
 int report_config_error(const dtq::config_error& e) {
     for (const auto& m : e.messages()) std::cerr << "dtqvp: error: " << m << '\n';
-    if (e.messages().size() > 1) std::cerr << fmt::format("dtqvp: {} errors\n", e.messages().size());
+    if (e.suppressed())
+        std::cerr << fmt::format("dtqvp: {} errors (the first {} shown)\n", e.count(), e.messages().size());
+    else if (e.messages().size() > 1)
+        std::cerr << fmt::format("dtqvp: {} errors\n", e.messages().size());
     return dtq::EXIT_BAD_CONFIG;
+}
+
+// An unsigned option given a negative number ("-1" would wrap to 2^64 - 1).
+const CLI::Validator k_unsigned(
+    [](std::string& v) -> std::string {
+        const auto first = v.find_first_not_of(" \t");
+        if (first != std::string::npos && v[first] == '-') return "expected a number >= 0, got " + v;
+        return "";
+    },
+    "UINT");
+
+// Sizes for --max-memory: a number of bytes with an optional B/KiB/MiB/GiB/TiB suffix.
+bool parse_size(const std::string& text, uint64_t& out) {
+    size_t i = 0;
+    uint64_t v = 0;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+        if (v > (UINT64_MAX - 9) / 10) return false;
+        v = v * 10 + static_cast<uint64_t>(text[i++] - '0');
+    }
+    if (i == 0) return false;
+    const std::string suffix = text.substr(i);
+    int shift = 0;
+    if (suffix == "" || suffix == "B") shift = 0;
+    else if (suffix == "KiB") shift = 10;
+    else if (suffix == "MiB") shift = 20;
+    else if (suffix == "GiB") shift = 30;
+    else if (suffix == "TiB") shift = 40;
+    else return false;
+    if (shift && v > (UINT64_MAX >> shift)) return false;
+    out = v << shift;
+    return true;
+}
+
+// The memory cap (docs/user-guide.md#memory-cap): the process's data segment (heap and
+// anonymous mappings, RLIMIT_DATA) is limited, so an input that makes the VP allocate more
+// ends as std::bad_alloc, reported as exit code 2 naming the input. Sweep workers inherit
+// it. Not under AddressSanitizer, whose shadow memory is itself a huge data mapping.
+uint64_t g_memory_cap = 0;
+void set_memory_cap(uint64_t bytes) {
+#if defined(__SANITIZE_ADDRESS__)
+    (void)bytes;
+#else
+    if (bytes == 0) return;
+    struct rlimit rl {};
+    if (getrlimit(RLIMIT_DATA, &rl) != 0) return;
+    if (rl.rlim_max != RLIM_INFINITY && bytes > rl.rlim_max) bytes = rl.rlim_max;
+    rl.rlim_cur = bytes;
+    if (setrlimit(RLIMIT_DATA, &rl) == 0) g_memory_cap = bytes;
+#endif
+}
+
+uint64_t default_memory_cap() {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : 0;
+}
+
+// Outputs of one run are distinct files and none is the scenario: --trace DIR/stats.json
+// would overwrite the statistics. Returns "" or the message.
+std::string output_clash(const std::string& scenario, const std::string& out_dir,
+                         const std::vector<std::pair<std::string, std::string>>& named) {
+    namespace fs = std::filesystem;
+    std::vector<std::pair<std::string, std::string>> files;  // what, path
+    files.emplace_back("the scenario", scenario);
+    if (!out_dir.empty())
+        for (const char* f : {"stats.json", "gemms.json", "requests.json"})
+            files.emplace_back(fmt::format("--out {}'s {}", out_dir, f), out_dir + "/" + f);
+    for (const auto& [opt, path] : named) {
+        if (path.empty()) continue;
+        std::error_code ec;
+        if (fs::is_directory(path, ec)) return fmt::format("{} {}: is a directory, expected a file name", opt, path);
+        const fs::path mine = fs::weakly_canonical(path, ec);
+        for (const auto& [what, other] : files) {
+            std::error_code ec2;
+            if (!ec && fs::weakly_canonical(other, ec2) == mine && !ec2)
+                return fmt::format("{} {}: is also {}: give each output its own file", opt, path, what);
+        }
+        files.emplace_back(opt, path);
+    }
+    return "";
+}
+
+// "did you mean" for a mistyped subcommand or option (CLI11 only says "not expected").
+std::string cli_hint(const CLI::App& app, int argc, char* argv[]) {
+    std::vector<std::string> subs;
+    for (const auto* sub : app.get_subcommands({})) subs.push_back(sub->get_name());
+    const CLI::App* sub = nullptr;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a.empty() || a[0] == '-') continue;
+        if (std::find(subs.begin(), subs.end(), a) == subs.end()) {
+            const std::string best = dtq::closest_word(a, subs);
+            return fmt::format("unknown command '{}'{} (commands: run check sweep report kernels config-doc)", a,
+                               best.empty() ? "" : fmt::format("; did you mean '{}'?", best));
+        }
+        sub = app.get_subcommand(a);
+        break;
+    }
+    if (!sub) return "";
+    std::vector<std::string> names;
+    for (const auto* o : sub->get_options())
+        for (const auto& n : o->get_lnames()) names.push_back("--" + n);
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a.rfind("--", 0) != 0) continue;
+        a = a.substr(0, a.find('='));
+        if (std::find(names.begin(), names.end(), a) != names.end()) continue;
+        const std::string best = dtq::closest_word(a, names);
+        if (!best.empty()) return fmt::format("unknown option {}; did you mean {}?", a, best);
+    }
+    return "";
 }
 
 }  // namespace
@@ -54,17 +177,17 @@ int sc_main(int argc, char* argv[]) {
     auto* run = app.add_subcommand("run", "run a scenario and write DIR/stats.json");
     run->add_option("scenario", scenario, "scenario YAML file, or the name of a shipped one (dtqvp scenarios)")->required();
     run->add_option("--set", sets, "override a key: key.path=value (repeatable)");
-    run->add_option("--out", out_dir, "output directory")->capture_default_str();
+    run->add_option("--out", out_dir, "output directory")->capture_default_str()->check(k_nonempty);
     run->add_flag("--quiet,-q", quiet, "no summary table and no progress line");
     std::string trace_file;
     uint64_t trace_max = 1000000;
     run->add_option("--trace", trace_file, "write a Chrome trace-event JSON timeline (Perfetto UI)");
-    run->add_option("--trace-max-events", trace_max, "keep at most this many trace events")->capture_default_str();
+    auto* trace_max_opt = run->add_option("--trace-max-events", trace_max, "keep at most this many trace events")->capture_default_str();
     std::string vcd_file, rtl_vcd_file;
     uint64_t rtl_vcd_tile = 0;
     run->add_option("--vcd", vcd_file, "write the controller's key signals (irq, busy, IRQ_STATUS, queue head/tail, ERR_CODE) as VCD");
     run->add_option("--rtl-vcd", rtl_vcd_file, "write the VSSA RTL waveform of one tile as VCD (vssa.backend rtl or lockstep)");
-    run->add_option("--rtl-vcd-tile", rtl_vcd_tile, "which tile --rtl-vcd records: its index over all RTL tiles of the run")
+    auto* rtl_tile_opt = run->add_option("--rtl-vcd-tile", rtl_vcd_tile, "which tile --rtl-vcd records: its index over all RTL tiles of the run")
         ->capture_default_str();
 
     auto* check = app.add_subcommand("check", "validate a scenario without running it");
@@ -80,8 +203,8 @@ int sc_main(int argc, char* argv[]) {
     unsigned jobs = 1;
     auto* sweep = app.add_subcommand("sweep", "run a grid or list of overrides over a base scenario");
     sweep->add_option("sweep", sweep_file, "sweep YAML file, or the name of a shipped one")->required();
-    sweep->add_option("-j,--jobs", jobs, "worker processes (Slurm: tasks running at a time)")->check(CLI::Range(1u, 256u))->capture_default_str();
-    sweep->add_option("--out", out_dir, "output directory")->capture_default_str();
+    auto* jobs_opt = sweep->add_option("-j,--jobs", jobs, "worker processes (Slurm: tasks running at a time)")->check(CLI::Range(1u, 256u))->capture_default_str();
+    sweep->add_option("--out", out_dir, "output directory")->capture_default_str()->check(k_nonempty);
     sweep->add_flag("--quiet,-q", quiet, "no progress and no summary");
     std::string backend = "local", collect_dir, slurm_partition, slurm_time;
     double slurm_timeout = 0;
@@ -97,10 +220,10 @@ int sc_main(int argc, char* argv[]) {
     auto* part_opt = sweep->add_option("--slurm-partition", slurm_partition, "Slurm partition (sbatch --partition)");
     auto* time_opt = sweep->add_option("--slurm-time", slurm_time, "Slurm time limit per point (sbatch --time, e.g. 10:00)");
     auto* tmo_opt = sweep->add_option("--slurm-timeout", slurm_timeout, "seconds to wait for the Slurm job; 0: no limit")
-                        ->check(CLI::NonNegativeNumber)
+                        ->check(k_unsigned)
                         ->capture_default_str();
     // The worker a Slurm array task runs: point I of the sweep into --out.
-    auto* point_opt = sweep->add_option("--run-point", run_point, "")->group("")->check(CLI::NonNegativeNumber);
+    auto* point_opt = sweep->add_option("--run-point", run_point, "")->group("")->check(k_unsigned);
     point_opt->excludes(collect_opt)->excludes(backend_opt);
     for (auto* opt : {part_opt, time_opt, tmo_opt}) opt->excludes(collect_opt)->excludes(point_opt);
 
@@ -115,7 +238,7 @@ int sc_main(int argc, char* argv[]) {
     std::vector<std::string> names;
     for (const auto& m : dtq::model_zoo()) names.push_back(m.name);
     report->add_option("--model", model_name, "model")->required()->check(CLI::IsMember(names));
-    report->add_option("--seq", seq, "sequence length")->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20))->capture_default_str();
+    auto* seq_opt = report->add_option("--seq", seq, "sequence length")->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20))->capture_default_str();
     report->add_flag("--json", as_json, "print JSON instead of a table");
     bool traffic = false;
     uint64_t traffic_layers = 0;
@@ -123,20 +246,58 @@ int sc_main(int argc, char* argv[]) {
     report->add_flag("--traffic", traffic,
                      "also run the model on the VP (timing mode, survey Fig. 11 hardware, 8-bit, no fusion) and add the "
                      "DRAM <-> L2 bytes it measured per op and the non-ideal arithmetic intensity");
-    report->add_option("--layers", traffic_layers,
+    auto* layers_opt = report->add_option("--layers", traffic_layers,
                        "with --traffic: layers to simulate (0 = all); the other layers' bytes are these scaled")
         ->check(CLI::Range(uint64_t{0}, uint64_t{48}))
         ->capture_default_str();
     report->add_option("--scenario", traffic_scenario, "with --traffic: the scenario run (workload.model.{name,seq,layers} are set)")
         ->capture_default_str();
 
+    std::string max_memory;
+    for (auto* sub : {run, check, sweep, kernels, report})
+        sub->add_option("--max-memory", max_memory,
+                        "memory cap (B, KiB, MiB, GiB, TiB; 0 = none): beyond it the run ends with exit code 2 naming "
+                        "the input; default: the machine's physical memory");
+    trace_max_opt->check(k_unsigned);
+    rtl_tile_opt->check(k_unsigned);
+    seq_opt->check(k_unsigned);
+    layers_opt->check(k_unsigned);
+    jobs_opt->check(k_unsigned);
+    bool force = false;
+    sweep->add_flag("--force", force, "run into an --out that holds another sweep's points (they are removed)");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         const int rc = app.exit(e);
+        if (rc != 0) {
+            const std::string hint = cli_hint(app, argc, argv);
+            if (!hint.empty()) std::cerr << "dtqvp: error: " << hint << '\n';
+        }
         return rc == 0 ? 0 : dtq::EXIT_BAD_CONFIG;
     }
+    uint64_t cap = default_memory_cap();
+    if (!max_memory.empty() && !parse_size(max_memory, cap)) {
+        std::cerr << fmt::format("dtqvp: error: --max-memory {}: expected a size (bytes, or with B/KiB/MiB/GiB/TiB)\n", max_memory);
+        return dtq::EXIT_BAD_CONFIG;
+    }
+    if (!max_memory.empty() && cap != 0 && cap < (uint64_t{16} << 20)) {
+        std::cerr << fmt::format("dtqvp: error: --max-memory {}: expected 0 (none) or at least 16 MiB\n", max_memory);
+        return dtq::EXIT_BAD_CONFIG;
+    }
+    set_memory_cap(cap);
+    std::string input = scenario;  // what a memory failure names
+    if (app.got_subcommand("sweep")) input = sweep_file;
+    if (app.got_subcommand("kernels")) input = vectors_file;
+    if (app.got_subcommand("report")) input = "report --model " + model_name;
+    const auto out_of_memory = [&] {
+        std::cerr << fmt::format("dtqvp: error: {}: out of memory: the input needs more than the memory cap{} "
+                                 "(--max-memory; docs/user-guide.md#memory-cap)\n",
+                                 input, g_memory_cap ? fmt::format(" of {} MiB", g_memory_cap >> 20) : std::string());
+        return dtq::EXIT_BAD_CONFIG;
+    };
 
+    const auto body = [&]() -> int {
     try {
         if (app.got_subcommand("config-doc")) {
             std::cout << dtq::config_schema::get().markdown();
@@ -192,10 +353,11 @@ int sc_main(int argc, char* argv[]) {
             so.slurm_partition = slurm_partition;
             so.slurm_time = slurm_time;
             so.slurm_timeout = slurm_timeout;
+            so.force = force;
             if (point_opt->count()) {
-                if (static_cast<unsigned long long>(run_point) >= spec.points.size()) {
+                if (static_cast<unsigned long long>(run_point) >= spec.size()) {
                     std::cerr << fmt::format("dtqvp: error: --run-point {}: the sweep has points 0 to {}\n", run_point,
-                                             spec.points.size() - 1);
+                                             spec.size() - 1);
                     return dtq::EXIT_BAD_CONFIG;
                 }
                 const int code = dtq::run_sweep_point(spec, so, static_cast<size_t>(run_point));
@@ -248,6 +410,14 @@ int sc_main(int argc, char* argv[]) {
             return dtq::EXIT_OK;
         }
         const dtq::scenario_config cfg = dtq::config_schema::get().load(scenario, sets);
+        if (const auto errors = dtq::preflight(cfg); !errors.empty()) throw dtq::config_error(errors);
+        if (app.got_subcommand("run")) {
+            const std::string clash = output_clash(scenario, out_dir, {{"--trace", trace_file}, {"--vcd", vcd_file}, {"--rtl-vcd", rtl_vcd_file}});
+            if (!clash.empty()) {
+                std::cerr << "dtqvp: error: " << clash << '\n';
+                return dtq::EXIT_BAD_CONFIG;
+            }
+        }
         if (app.got_subcommand("check")) {
             std::cout << fmt::format("{}: ok (scenario '{}')\n", scenario, cfg.name);
             return dtq::EXIT_OK;
@@ -272,9 +442,25 @@ int sc_main(int argc, char* argv[]) {
     } catch (const dtq::sweep_error& e) {
         std::cerr << "dtqvp: error: " << e.what() << '\n';
         return e.exit_code;
+    } catch (const std::bad_alloc&) {
+        return out_of_memory();
+    } catch (const dtq::output_error& e) {
+        std::cerr << "dtqvp: error: " << e.what() << '\n';
+        return dtq::EXIT_SIM_ERROR;
     } catch (const std::exception& e) {
         dtq::progress_line::global().clear();
+        // SystemC turns an exception thrown in a process into an sc_report with its text.
+        if (std::string(e.what()).find("bad_alloc") != std::string::npos) return out_of_memory();
         std::cerr << "dtqvp: error: " << e.what() << '\n';
         return dtq::EXIT_SIM_ERROR;
     }
+    };
+    const int rc = body();
+    try {  // what went to stdout (a table, JSON, the summary) must have reached it
+        dtq::check_stdout();
+    } catch (const dtq::output_error& e) {
+        std::cerr << "dtqvp: error: " << e.what() << '\n';
+        return dtq::EXIT_SIM_ERROR;
+    }
+    return rc;
 }

@@ -7,12 +7,21 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <cerrno>
+#include <cstring>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <mutex>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "common/timing_only.h"
 #include "common/npy.h"
+#include "common/output_file.h"
 #include "common/trace.h"
 #include "vssa/gemm.h"
 #include "apps.h"
@@ -82,11 +91,15 @@ private:
     const dtq::clock& m_clk;
 };
 
-// Stops a run that makes no progress for watchdog.timeout_cycles (exit code 3).
+// Stops a run that makes no real progress for watchdog.timeout_cycles (exit code 3).
+// `progress` returns a value that changes whenever the run progresses (docs/user-guide.md#watchdog);
+// `done` ends the watch.
 class watchdog : public sc_module {
 public:
-    watchdog(const sc_module_name& n, uint64_t timeout_cycles, const dtq::clock& clk, const workload& drv)
-        : sc_module(n), m_timeout(timeout_cycles), m_clk(clk), m_drv(drv) {
+    watchdog(const sc_module_name& n, uint64_t timeout_cycles, const dtq::clock& clk, std::function<uint64_t()> progress,
+             std::function<bool()> done, bool decoupled)
+        : sc_module(n), m_timeout(timeout_cycles), m_clk(clk), m_progress(std::move(progress)), m_done(std::move(done)),
+          m_decoupled(decoupled) {
         SC_THREAD(run);
     }
     SC_HAS_PROCESS(watchdog);
@@ -94,21 +107,66 @@ public:
 
 private:
     void run() {
-        uint64_t last = m_drv.progress;
+        // With a temporally decoupled initiator (the host core) the first period always counts
+        // as progress: at time 0 the host may or may not have run its first quantum yet, so a
+        // sample taken now says nothing about the period to come.
+        bool first = m_decoupled;
+        uint64_t last = m_progress();
         for (;;) {
             wait(m_clk.time(m_timeout));
-            if (m_drv.done) return;
-            if (m_drv.progress == last) {
+            if (m_done()) return;
+            const uint64_t now = m_progress();
+            if (!first && now == last) {
                 fired = true;
                 sc_stop();
                 return;
             }
-            last = m_drv.progress;
+            first = false;
+            last = now;
         }
     }
     uint64_t m_timeout;
     const dtq::clock& m_clk;
-    const workload& m_drv;
+    std::function<uint64_t()> m_progress;
+    std::function<bool()> m_done;
+    bool m_decoupled;
+};
+
+// The run budget (budget.max_cycles, budget.wall_seconds): wakes every CHECK_CYCLES
+// simulated cycles (and exactly at max_cycles) and stops the run once either is spent.
+// A run whose simulated time stands still is caught by the wall-clock backstop in run().
+class run_budget : public sc_module {
+public:
+    static constexpr uint64_t CHECK_CYCLES = 1000000;
+    run_budget(const sc_module_name& n, const budget_config& b, const dtq::clock& clk, std::function<bool()> done)
+        : sc_module(n), m_budget(b), m_clk(clk), m_done(std::move(done)), m_t0(std::chrono::steady_clock::now()) {
+        SC_THREAD(run);
+    }
+    SC_HAS_PROCESS(run_budget);
+    enum class reason { none, cycles, wall } fired = reason::none;
+    void restart_wall() { m_t0 = std::chrono::steady_clock::now(); }
+    double wall() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_t0).count(); }
+
+private:
+    void run() {
+        for (;;) {
+            const uint64_t now = m_clk.now();
+            uint64_t next = now + CHECK_CYCLES;
+            if (m_budget.max_cycles && next > m_budget.max_cycles) next = std::max(now, m_budget.max_cycles);
+            if (next > now) wait(m_clk.time(next) - sc_time_stamp());
+            if (m_done()) return;
+            if (m_budget.max_cycles && m_clk.now() >= m_budget.max_cycles) fired = reason::cycles;
+            else if (m_budget.wall_seconds && wall() >= static_cast<double>(m_budget.wall_seconds)) fired = reason::wall;
+            if (fired != reason::none) {
+                sc_stop();
+                return;
+            }
+        }
+    }
+    budget_config m_budget;
+    const dtq::clock& m_clk;
+    std::function<bool()> m_done;
+    std::chrono::steady_clock::time_point m_t0;
 };
 
 platform::platform(const scenario_config& cfg)
@@ -244,8 +302,8 @@ platform::platform(const scenario_config& cfg)
         // A firmware that waits for an interrupt while the accelerator completes no command
         // for as long as the watchdog's timeout stops the run (a long queue of commands
         // that keep completing is progress, not a hang).
-        m_host.set_wfi_timeout(m_cfg.watchdog.timeout_cycles, [this, seen = uint64_t{0}](uint64_t) mutable {
-            const uint64_t progress = uint64_t{m_ctrl.peek(regs::PERF_CMDS_COMPLETED)} << 32 | m_ctrl.peek(regs::CMD_HEAD);
+        m_host.set_wfi_timeout(m_cfg.watchdog.timeout_cycles, [this, seen = firmware_progress()](uint64_t) mutable {
+            const uint64_t progress = firmware_progress();
             if (progress != seen) {
                 seen = progress;
                 return true;
@@ -254,13 +312,49 @@ platform::platform(const scenario_config& cfg)
             sc_stop();
             return false;
         });
+        // A firmware that polls registers (or spins) while nothing else progresses never
+        // waits for an interrupt: the same judgement, from outside the firmware.
+        m_watchdog = std::make_unique<watchdog>("watchdog", m_cfg.watchdog.timeout_cycles, clk,
+                                                [this] { return firmware_progress(); }, [this] { return m_host.finished(); }, true);
+        m_budget = std::make_unique<run_budget>("budget", m_cfg.budget, clk, [this] { return m_host.finished(); });
         return;
     }
     if (m_cfg.workload.kind == "attention_study")
         m_driver = std::make_unique<attention_study>("workload", m_cfg, clk);
     else
         m_driver = std::make_unique<stream_driver>("workload", m_cfg, m_dma, clk);
-    m_watchdog = std::make_unique<watchdog>("watchdog", m_cfg.watchdog.timeout_cycles, clk, *m_driver);
+    m_watchdog = std::make_unique<watchdog>("watchdog", m_cfg.watchdog.timeout_cycles, clk,
+                                            [this] {
+                                                // The workload's own progress, or simulated time still inside
+                                                // a computation it has timed (busy_until).
+                                                const uint64_t now = clk.now();
+                                                return m_driver->progress * 0x9e3779b97f4a7c15ull ^
+                                                       (now < m_driver->busy_until ? now : 0);
+                                            },
+                                            [this] { return m_driver->done; }, false);
+    m_budget = std::make_unique<run_budget>("budget", m_cfg.budget, clk, [this] { return m_driver->done; });
+}
+
+// Real progress of a firmware run: a command completed (CMD_HEAD moved), a command is in
+// flight (every command's duration is finite: its handler computed it), or the core did
+// work (moved memory data, computed, idled until a given cycle). Polling registers while
+// the controller is idle is not progress.
+uint64_t platform::firmware_progress() {
+    if (m_ctrl.busy()) return ++m_busy_ticks | uint64_t{1} << 63;
+    return (uint64_t{m_ctrl.peek(regs::PERF_CMDS_COMPLETED)} << 32 | m_ctrl.peek(regs::CMD_HEAD)) ^ (m_host.work() * 0x9e3779b97f4a7c15ull) ^
+           m_busy_ticks;
+}
+
+std::string platform::state_dump() const {
+    std::string s;
+    if (!m_driver) {
+        s += fmt::format("host: firmware '{}' {}, {} register accesses, {} bus errors\n", m_host.app_name(),
+                         m_host.finished() ? "returned" : "running", m_host.register_accesses(), m_host.bus_errors());
+    } else {
+        s += fmt::format("workload ({}): {}, progress {}\n", m_cfg.workload.kind, m_driver->done ? "done" : "busy", m_driver->progress);
+    }
+    s += "controller state:\n" + m_ctrl.dump();
+    return s;
 }
 
 ctrl_config platform::ctrl_config_of(const scenario_config& c) {
@@ -281,6 +375,8 @@ host_config platform::host_config_of(const scenario_config& c) {
     hc.layernorm_cycles_per_element = c.host.layernorm_cycles_per_element;
     hc.gelu_cycles_per_element = c.host.gelu_cycles_per_element;
     hc.timing_only = c.mode == sim_mode::timing;
+    hc.mmio_base = amap::CTRL_BASE;
+    hc.mmio_size = amap::CTRL_SIZE;
     return hc;
 }
 
@@ -562,12 +658,10 @@ int platform::finish_stream(const run_options& opt) {
         for (const auto& b : bat)
             j["batches"].push_back({{"first", b.first}, {"count", b.count}, {"tokens", b.tokens}, {"rows", b.rows},
                                     {"start_cycle", b.start}, {"end_cycle", b.end}});
-        std::error_code ec;
-        std::filesystem::create_directories(opt.out_dir, ec);
-        std::ofstream fj(opt.out_dir + "/requests.json");
-        fj << j.dump(1) << '\n';
-        if (!fj) {
-            std::cerr << "dtqvp: error: cannot write " << opt.out_dir << "/requests.json\n";
+        try {
+            write_output(opt.out_dir + "/requests.json", j.dump(1) + "\n");
+        } catch (const output_error& e) {
+            std::cerr << "dtqvp: error: " << e.what() << '\n';
             return EXIT_SIM_ERROR;
         }
     }
@@ -609,6 +703,35 @@ int platform::run_firmware(const run_options& opt, const nlohmann::json& j) {
 }
 
 platform::~platform() = default;
+
+int platform::stopped(const run_options&) {
+    if (m_budget && m_budget->fired != run_budget::reason::none) {
+        if (m_budget->fired == run_budget::reason::cycles)
+            std::cerr << fmt::format("dtqvp: error: run budget: the run reached budget.max_cycles = {} simulated cycles; "
+                                     "raise budget.max_cycles (0 = no limit) if it is legitimately this long\n",
+                                     m_cfg.budget.max_cycles);
+        else
+            std::cerr << fmt::format("dtqvp: error: run budget: the run took budget.wall_seconds = {} s of wall-clock time "
+                                     "(at cycle {}); raise budget.wall_seconds (0 = no limit) if it is legitimately this long\n",
+                                     m_cfg.budget.wall_seconds, clk.now());
+        std::cerr << state_dump();
+        return EXIT_SIM_ERROR;
+    }
+    if (m_watchdog && m_watchdog->fired) {
+        if (m_driver) {
+            std::cerr << fmt::format("dtqvp: error: watchdog: no progress for {} cycles at cycle {}\n",
+                                     m_cfg.watchdog.timeout_cycles, clk.now());
+            std::cerr << fmt::format("  workload ({}): busy, progress {}\n", m_cfg.workload.kind, m_driver->progress);
+        } else {
+            std::cerr << fmt::format("dtqvp: error: watchdog: no progress for {} cycles at cycle {}: firmware '{}' only "
+                                     "read registers (polling?) while the controller was idle\n",
+                                     m_cfg.watchdog.timeout_cycles, clk.now(), m_host.app_name());
+            std::cerr << state_dump();
+        }
+        return EXIT_SIM_ERROR;
+    }
+    return EXIT_OK;
+}
 
 int platform::run(const run_options& opt) {
     if (m_driver) {
@@ -653,10 +776,41 @@ int platform::run(const run_options& opt) {
     const bool log_gemms = !opt.out_dir.empty() && m_cfg.mode == sim_mode::functional;
     vssa::gemm_log_enable(log_gemms);
     const auto t0 = std::chrono::steady_clock::now();
+    if (m_budget) m_budget->restart_wall();
+    // Backstop: a run whose simulated time stands still (a process that never yields) cannot
+    // be stopped from inside the simulation; past the wall budget and a grace period this
+    // thread ends the process with exit code 3.
+    std::mutex bs_mutex;
+    std::condition_variable bs_cv;
+    bool bs_done = false;
+    std::thread backstop;
+    if (m_cfg.budget.wall_seconds)
+        backstop = std::thread([&, limit = m_cfg.budget.wall_seconds] {
+            const auto grace = std::chrono::seconds(limit + std::max<uint64_t>(30, limit / 10));
+            std::unique_lock<std::mutex> lk(bs_mutex);
+            if (bs_cv.wait_for(lk, grace, [&] { return bs_done; })) return;
+            std::fprintf(stderr, "dtqvp: error: run budget: the run took budget.wall_seconds = %llu s of wall-clock time "
+                                 "and its simulated time stands still (a process that never yields): ended\n",
+                         static_cast<unsigned long long>(limit));
+            std::fflush(stderr);
+            std::_Exit(EXIT_SIM_ERROR);
+        });
     sc_start();
-    if (!opt.vcd_file.empty() && !m_ctrl.write_vcd(opt.vcd_file)) {
-        std::cerr << "dtqvp: error: cannot write the waveform " << opt.vcd_file << '\n';
-        return EXIT_SIM_ERROR;
+    if (backstop.joinable()) {
+        {
+            std::lock_guard<std::mutex> lk(bs_mutex);
+            bs_done = true;
+        }
+        bs_cv.notify_all();
+        backstop.join();
+    }
+    if (!opt.vcd_file.empty()) {
+        try {
+            m_ctrl.write_vcd(opt.vcd_file);
+        } catch (const output_error& e) {
+            std::cerr << "dtqvp: error: " << e.what() << '\n';
+            return EXIT_SIM_ERROR;
+        }
     }
     progress_line::global().clear();
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -675,9 +829,7 @@ int platform::run(const run_options& opt) {
             if (log_gemms) {  // the exact int8 GEMMs the run computed (bench/model_gemm replays them)
                 nlohmann::json g = nlohmann::json::array();
                 for (const auto& s : vssa::gemm_log()) g.push_back({{"m", s.m}, {"n", s.n}, {"k", s.k}, {"count", s.count}});
-                std::ofstream f(opt.out_dir + "/gemms.json");
-                f << g.dump(1) << '\n';
-                if (!f) throw std::runtime_error("cannot write " + opt.out_dir + "/gemms.json");
+                write_output(opt.out_dir + "/gemms.json", g.dump(1) + "\n");
             }
         } catch (const std::exception& e) {
             std::cerr << "dtqvp: error: " << e.what() << '\n';
@@ -686,21 +838,32 @@ int platform::run(const run_options& opt) {
     }
     if (!opt.quiet) print_summary(std::cout, j);
     if (!opt.trace_file.empty()) {
-        if (!trace::global().write(opt.trace_file)) {
-            std::cerr << "dtqvp: error: cannot write the trace " << opt.trace_file << '\n';
+        try {
+            trace::global().write(opt.trace_file);
+        } catch (const output_error& e) {
+            std::cerr << "dtqvp: error: " << std::string(e.what()).replace(0, 13, "cannot write the trace ") << '\n';
             return EXIT_SIM_ERROR;
         }
         if (trace::global().dropped() && !opt.quiet)
             std::cerr << fmt::format("dtqvp: warning: trace capped at {} events, {} dropped (--trace-max-events)\n",
                                      opt.trace_max_events, trace::global().dropped());
     }
-    if (!m_driver) return run_firmware(opt, j);
-    if (m_watchdog->fired) {
-        std::cerr << fmt::format("dtqvp: error: watchdog: no progress for {} cycles at cycle {}\n",
-                                 m_cfg.watchdog.timeout_cycles, clk.now());
-        std::cerr << fmt::format("  workload ({}): busy, progress {}\n", m_cfg.workload.kind, m_driver->progress);
-        return EXIT_SIM_ERROR;
+    if (const int rc = stopped(opt); rc != EXIT_OK) return rc;
+    if (!opt.rtl_vcd_file.empty() && m_cfg.vssa.backend != "model") {
+        const vssa::tile_waveform_status w = vssa::tile_waveform();
+        if (w.failed) {
+            std::cerr << fmt::format("dtqvp: error: cannot write {} (--rtl-vcd)\n", opt.rtl_vcd_file);
+            return EXIT_SIM_ERROR;
+        }
+        if (!w.written) {
+            std::cerr << fmt::format("dtqvp: error: --rtl-vcd-tile {}: the run had {} RTL tiles{}: no waveform written to {}\n",
+                                     opt.rtl_vcd_tile, w.rtl_tiles_run,
+                                     w.rtl_tiles_run ? fmt::format(" (0 to {})", w.rtl_tiles_run - 1) : std::string(),
+                                     opt.rtl_vcd_file);
+            return EXIT_BAD_CONFIG;
+        }
     }
+    if (!m_driver) return run_firmware(opt, j);
     if (!m_driver->check_failed.empty()) {
         std::cerr << "dtqvp: check failed: " << m_driver->check_failed << '\n';
         return EXIT_CHECK_FAILED;

@@ -34,6 +34,7 @@ enum exit_code : int { EXIT_OK = 0, EXIT_CHECK_FAILED = 1, EXIT_BAD_CONFIG = 2, 
 
 class workload;
 class watchdog;
+class run_budget;
 class fault_injector;
 
 class platform {
@@ -82,8 +83,14 @@ private:
     int finish_model(const run_options& opt);  // accuracy proxy, model.* statistics
     int finish_stream(const run_options& opt);  // a request stream: serve.* statistics, requests.json
 
+    uint64_t firmware_progress();
+    std::string state_dump() const;  // every unit's state, for a stopped run
+    int stopped(const run_options& opt);  // the budget or the watchdog stopped the run: report, exit code
+
     std::unique_ptr<workload> m_driver;
     std::unique_ptr<watchdog> m_watchdog;
+    std::unique_ptr<run_budget> m_budget;
+    uint64_t m_busy_ticks = 0;
 };
 
 }  // namespace dtq

@@ -1,5 +1,7 @@
 #include "platform/report.h"
 
+#include "common/output_file.h"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -33,10 +35,7 @@ nlohmann::json stats_json(const scenario_config& cfg, const run_info& info) {
 }
 
 void write_stats_json(const std::string& path, const nlohmann::json& j) {
-    std::ofstream f(path);
-    if (!f) throw std::runtime_error("cannot write " + path);
-    f << j.dump(2) << '\n';
-    if (!f) throw std::runtime_error("error writing " + path);
+    write_output(path, j.dump(2) + "\n");
 }
 
 std::string format_value(double v, const std::string& unit) {

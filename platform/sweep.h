@@ -10,6 +10,7 @@
 // array job (`dtqvp sweep SWEEP --run-point I` per task). Both end with collect_sweep,
 // which reads only the point directories, so `--collect DIR` gives the same files later.
 #pragma once
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -21,10 +22,23 @@ struct sweep_point {
     std::vector<std::string> overrides() const;             // "key.path=value"
 };
 
+// The points are enumerated lazily: a grid keeps its axes and point(i) builds point i
+// (mixed radix, last key fastest), so memory does not grow with the number of points.
 struct sweep_spec {
+    // Largest number of points a sweep may have (docs/user-guide.md#sweeps): a larger grid
+    // is refused before anything is allocated.
+    static constexpr uint64_t MAX_POINTS = 100000;
+
     std::string file;       // the sweep file
     std::string base;       // base scenario, resolved path
-    std::vector<sweep_point> points;
+    std::vector<std::pair<std::string, std::vector<std::string>>> grid;  // key.path, values (grid form)
+    std::vector<sweep_point> list;  // the points form
+    bool is_grid = false;
+
+    size_t size() const;
+    sweep_point point(size_t i) const;
+    // Identifies the sweep's point set (the out directory's sweep.json): the base and every point.
+    std::string identity() const;
 };
 
 // Reads and validates a sweep file (every point is checked against the schema); throws
@@ -44,7 +58,16 @@ struct sweep_options {
     std::string slurm_time;       // sbatch --time per task (empty: the partition's default)
     double slurm_timeout = 0;     // seconds to wait for the job after submission; 0: no limit
     double slurm_poll_max = 10;   // longest pause between two squeue calls, seconds
+    bool force = false;           // run into an --out that holds another sweep's points
 };
+
+// An --out directory that holds another sweep's results is refused unless o.force
+// (throws sweep_error, exit 2); writes DIR/sweep.json naming this sweep.
+void claim_sweep_dir(const sweep_spec& s, const sweep_options& o);
+
+// The key of a point's result: a hash of the point's fully resolved configuration and of
+// the dtqvp version. A stored point whose key differs is run again.
+std::string sweep_point_key(const sweep_spec& s, size_t i);
 
 // A sweep that cannot be run or watched (sbatch missing, submission refused, squeue
 // failing); exit_code is the command's exit code (docs/user-guide.md#exit-codes).

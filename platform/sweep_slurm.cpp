@@ -190,9 +190,9 @@ queue_state query_queue(const std::string& job) {
 
 int run_sweep_slurm(const sweep_spec& s, const sweep_options& o) {
     const std::string slurm_dir = o.out_dir + "/slurm";
-    fs::create_directories(o.out_dir + "/points");
+    claim_sweep_dir(s, o);
     fs::create_directories(slurm_dir);
-    const size_t n = s.points.size();
+    const size_t n = s.size();
     const std::vector<size_t> todo = sweep_todo(s, o.out_dir);
     if (!o.quiet && todo.size() < n)
         std::cerr << fmt::format("sweep: {} of {} points already done, resuming\n", n - todo.size(), n);

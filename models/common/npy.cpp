@@ -99,6 +99,16 @@ npy_array read_npy(const std::string& path) {
         bytes *= d;
         if (bytes > (uint64_t{1} << 40)) throw npy_error(fmt::format("{}: shape {} is too large", path, shape_str(a.shape)));
     }
+    // The header's claim is checked against the file before anything is allocated: a
+    // 10-byte file claiming gigabytes fails here, not after a huge allocation.
+    const std::streamoff body_at = f.tellg();
+    f.seekg(0, std::ios::end);
+    const std::streamoff file_end = f.tellg();
+    f.seekg(body_at);
+    const uint64_t have = file_end > body_at ? static_cast<uint64_t>(file_end - body_at) : 0;
+    if (have < static_cast<uint64_t>(bytes))
+        throw npy_error(fmt::format("{}: truncated body: shape {} of {} needs {} bytes, the file has {}", path,
+                                    shape_str(a.shape), a.dtype, static_cast<uint64_t>(bytes), have));
     a.data.resize(static_cast<size_t>(bytes));
     f.read(reinterpret_cast<char*>(a.data.data()), static_cast<std::streamsize>(bytes));
     if (static_cast<uint64_t>(f.gcount()) != static_cast<uint64_t>(bytes))

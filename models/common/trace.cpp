@@ -1,5 +1,7 @@
 #include "common/trace.h"
 
+#include "common/output_file.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -69,9 +71,8 @@ static std::string escape(const std::string& s) {
     return o;
 }
 
-bool trace::write(const std::string& path) const {
-    std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "w"), std::fclose);
-    if (!f) return false;
+void trace::write(const std::string& path) const {
+    output_file f(path);  // temporary + checked writes + rename (docs/errors.md#output-files)
     // Timestamps in microseconds of simulated time (the format's unit), exact: a cycle is a
     // whole number of picoseconds, printed with six decimals.
     const auto ts = [this](uint64_t cycle) {
@@ -192,7 +193,7 @@ bool trace::write(const std::string& path) const {
         fmt::print(f.get(), R"({{"ph":"M","pid":1,"name":"dropped_events","args":{{"count":{}}}}})", m_dropped);
     }
     std::fputs("\n]}\n", f.get());
-    return std::ferror(f.get()) == 0;
+    f.commit();
 }
 
 }  // namespace dtq

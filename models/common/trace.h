@@ -33,7 +33,7 @@ public:
     void transfer(const std::string& track, uint64_t start, uint64_t end, uint64_t bytes);
     static constexpr uint64_t BIN_CYCLES = 100, MAX_BINS = 20000;
     // Writes the JSON file; returns false on an I/O error.
-    bool write(const std::string& path) const;
+    void write(const std::string& path) const;  // throws output_error (common/output_file.h)
     uint64_t events() const { return m_events.size(); }
     uint64_t dropped() const { return m_dropped; }
 

@@ -1,4 +1,5 @@
 #include "ctrl/ctrl.h"
+#include "common/output_file.h"
 
 #include <cstdio>
 #include <memory>
@@ -398,9 +399,8 @@ void ctrl::wave_sample(uint64_t cycle) const {
     for (uint32_t i = 0; i < std::size(r::TABLE); ++i) put(2 + i, m_regs.peek(r::TABLE[i].offset));
 }
 
-bool ctrl::write_vcd(const std::string& path) const {
-    std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "w"), std::fclose);
-    if (!f) return false;
+void ctrl::write_vcd(const std::string& path) const {
+    output_file f(path);  // temporary + checked writes + rename (docs/errors.md#output-files)
     const auto id = [](uint32_t n) {  // VCD identifier codes: printable characters '!'..'~'
         std::string s;
         do {
@@ -434,7 +434,7 @@ bool ctrl::write_vcd(const std::string& path) const {
         value(c.signal, c.value);
     }
     fmt::print(f.get(), "#{}\n", m_clk.now() * m_clk.period_ps());  // the end of the run
-    return std::ferror(f.get()) == 0;
+    f.commit();
 }
 
 // One span per command on the controller's track: fetch to completion (docs/user-guide.md#trace).

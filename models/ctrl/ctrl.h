@@ -142,6 +142,7 @@ public:
     // Side-effect-free register read (offset in the window), for tests and dumps.
     uint32_t peek(uint32_t offset) const { return m_regs.peek(offset); }
     bool idle() const { return !m_busy && !pending(); }
+    bool busy() const { return m_busy; }  // a command is being fetched or executed
     // Adds the controller's key state to a waveform (--vcd): irq, busy, IRQ_STATUS,
     // CMD_HEAD, CMD_TAIL, ERR_CODE, MARKER_VALUE, PERF_CMDS_COMPLETED.
     void trace(sc_core::sc_trace_file* tf);
@@ -150,7 +151,7 @@ public:
     // access and at the start and end of every command, at the cycle it happens; write_vcd
     // writes them with a 1 ps timescale, so any clock period is exact (docs/user-guide.md#waveforms).
     void record_waveform();
-    bool write_vcd(const std::string& path) const;
+    void write_vcd(const std::string& path) const;  // throws output_error (temporary + rename)
     // One line per register, for the watchdog's state dump.
     std::string dump() const;
     const ctrl_config& config() const { return m_cfg; }

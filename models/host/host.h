@@ -41,6 +41,9 @@ struct host_config {
     uint64_t layernorm_cycles_per_element = 25;
     uint64_t gelu_cycles_per_element = 60;
     bool timing_only = false;
+    // The register window (bus addresses [mmio_base, mmio_base + mmio_size)): accesses there
+    // are polling, not work, for work() (the platform watchdog's notion of progress).
+    uint64_t mmio_base = 0, mmio_size = 0;
 };
 
 class host : public sc_core::sc_module {
@@ -67,6 +70,11 @@ public:
     const std::string& app_name() const { return m_app_name; }
     const sc_core::sc_event& done() const { return m_done; }  // notified when the app returned
     uint64_t bus_errors() const { return m_bus_errors; }
+    // Grows with the core's real work: bytes it moved outside the register window, register
+    // writes, cycles it computed or idled until a given cycle. Register reads alone (a
+    // polling loop) leave it unchanged.
+    uint64_t work() const { return m_mem_bytes + m_reg_writes + m_compute_cycles + m_idle_cycles; }
+    uint64_t register_accesses() const { return m_reg_accesses; }
 
     // HAL back end (hal_vp.cpp). `current()` is the host whose thread is running.
     static host* current();
@@ -101,6 +109,7 @@ private:
     bool m_finished = false;
     int m_exit_code = -1;
     std::string m_output;
+    uint64_t m_mem_bytes = 0, m_reg_accesses = 0, m_reg_writes = 0;
 
     stat_group m_stats;
     uint64_t& m_reads;

@@ -76,6 +76,7 @@ struct waveform_request {
     std::string path;
     uint64_t tile = 0;
     uint64_t rtl_tiles_run = 0;  // RTL tiles run so far in this process
+    bool written = false, failed = false;
 };
 waveform_request& waveform() {
     static waveform_request w;
@@ -87,6 +88,8 @@ void set_tile_waveform(const std::string& vcd_path, uint64_t tile) {
     waveform().path = vcd_path;
     waveform().tile = tile;
 }
+
+tile_waveform_status tile_waveform() { return {waveform().rtl_tiles_run, waveform().written, waveform().failed}; }
 
 // ---- helpers -----------------------------------------------------------------------------
 
@@ -273,7 +276,8 @@ gemm_result run_gemm(const vssa_config& cfg, const gemm_op& op) {
                     job.b = tb.data();
                     t = rtl->run_tile(job);
                     if (waveform_request& w = waveform(); !w.path.empty() && w.rtl_tiles_run++ == w.tile) {
-                        if (rtl->trace_tile(job, w.path))
+                        (rtl->trace_tile(job, w.path) ? w.written : w.failed) = true;
+                        if (w.written)
                             std::cerr << fmt::format("dtqvp: RTL waveform of tile {} (GEMM '{}', tile {} of it) written to {}\n",
                                                      w.tile, op.name, job.index, w.path);
                         else

@@ -119,6 +119,13 @@ cosim_counters cosim_stats();
 // dtqvp run --rtl-vcd). An empty path turns it off. Returns nothing; a failure to write
 // is reported on stderr and the run goes on.
 void set_tile_waveform(const std::string& vcd_path, uint64_t tile);
+// After the run: how many RTL tiles ran, whether the requested tile's waveform was written
+// or failed to be written.
+struct tile_waveform_status {
+    uint64_t rtl_tiles_run = 0;
+    bool written = false, failed = false;
+};
+tile_waveform_status tile_waveform();
 
 // The readable report of one mismatching tile (what cosim_mismatch carries).
 std::string mismatch_report(const std::string& gemm, const tile_job& job, const tile_result& model, const tile_result& rtl,

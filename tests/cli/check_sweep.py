@@ -24,10 +24,10 @@ before = os.path.getmtime(f"{work}/j1/points/0000/stats.json")
 r = subprocess.run([dtqvp, "sweep", sweep, "-j", "2", "--out", f"{work}/j1"], capture_output=True, text=True)
 assert r.returncode == 0 and "4 of 4 points already done" in r.stderr, r.stderr
 assert os.path.getmtime(f"{work}/j1/points/0000/stats.json") == before
-# A failing point: a stream longer than DRAM hits a bus error (exit 3); the others run.
+# A failing point: an injected DMA fault is a bus error (exit 3); the others run.
 bad = f"{work}/bad.yaml"
 open(bad, "w").write(f"base: {os.path.abspath(os.path.join(os.path.dirname(sweep), '..', 'dma_stream.yaml'))}\n"
-                     "points:\n  - {dram.size: 1MiB}\n  - {dram.size: 1GiB}\n")
+                     "points:\n  - {faults.dma_error_address: 0x100010000}\n  - {dram.size: 1GiB}\n")
 r = subprocess.run([dtqvp, "sweep", bad, "--out", f"{work}/bad"], capture_output=True, text=True)
 assert r.returncode == 3, r.returncode
 assert "point 0 failed with exit code 3" in r.stderr, r.stderr

@@ -120,7 +120,7 @@ TEST_CASE("config errors: sweep files", "[config][errors][sweep]") {
     CHECK(sweep_errors("syn.yaml", "base: [x\n").find(d + "syn.yaml:2:1: syntax error: ") == 0);
     CHECK(sweep_errors("list.yaml", "- 1\n") == d + "list.yaml: expected a mapping with base and grid or points\n");
     CHECK(sweep_errors("keys.yaml", "base: " + base + "\ngird: {seed: [1]}\n") ==
-          d + "keys.yaml:2:1: gird: unknown key (expected base, grid, points)\n" + d + "keys.yaml: expected grid or points\n");
+          d + "keys.yaml:2:1: gird: unknown key (did you mean 'grid'? expected base, grid, points)\n" + d + "keys.yaml: expected grid or points\n");
     CHECK(sweep_errors("nobase.yaml", "grid: {seed: [1]}\n") == d + "nobase.yaml: base: expected the base scenario file\n");
     CHECK(sweep_errors("grid.yaml", "base: " + base + "\ngrid: [1]\n") ==
           d + "grid.yaml:2:7: grid: expected a mapping of key.path: [values]\n");

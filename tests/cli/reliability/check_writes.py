@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Issue 20, item 3: every output write is checked. A full or unwritable destination is
+exit code 3 naming the file; a device is written in place, never replaced; --trace and
+--vcd never overwrite another output of the run."""
+import json, os, stat, subprocess, sys
+from common import run
+
+dtqvp, sc, work = sys.argv[1:4]
+os.makedirs(work, exist_ok=True)
+stream = [dtqvp, "run", f"{sc}/dma_stream.yaml", "--quiet", "--set", "workload.dma_stream.bytes=64KiB"]
+hello = [dtqvp, "run", f"{sc}/firmware_hello.yaml", "--quiet"]
+
+def is_device(p):
+    return stat.S_ISCHR(os.stat(p).st_mode)
+
+# A full device: the trace, the VCD, stdout.
+run(stream + ["--out", f"{work}/a", "--trace", "/dev/full"], 3, r"cannot write the trace /dev/full: write failed")
+assert is_device("/dev/full")
+run(hello + ["--out", f"{work}/b", "--vcd", "/dev/full"], 3, r"cannot write /dev/full: write failed")
+assert is_device("/dev/full") and not os.path.exists("/dev/full.vcd"), "--vcd /dev/full wrote /dev/full.vcd"
+with open("/dev/full", "w") as full:
+    run([dtqvp, "report", "--model", "bert-base", "--json"], 3, r"cannot write standard output", stdout=full)
+    run([dtqvp, "config-doc"], 3, r"cannot write standard output", stdout=full)
+# /dev/null is written in place and stays a device.
+run(stream + ["--out", f"{work}/c", "--trace", "/dev/null"], 0)
+assert is_device("/dev/null")
+# An unwritable place.
+run(stream + ["--out", f"{work}/d", "--trace", "/nonexistent/t.json"], 3, r"cannot write the trace /nonexistent/t.json")
+run(hello + ["--out", f"{work}/e", "--vcd", "/nonexistent/h.vcd"], 3, r"cannot write /nonexistent/h.vcd")
+# Outputs that would overwrite another output of the run (or the scenario).
+os.makedirs(f"{work}/f", exist_ok=True)
+with open(f"{work}/f/stats.json", "w") as s:
+    s.write('{"keep": true}\n')
+run(stream + ["--out", f"{work}/f", "--trace", f"{work}/f/stats.json"], 2,
+    r"--trace .*/f/stats.json: is also --out .*/f's stats.json: give each output its own file")
+assert json.load(open(f"{work}/f/stats.json")) == {"keep": True}, "the statistics were overwritten"
+run(stream + ["--out", f"{work}/g", "--trace", f"{work}/same", "--vcd", f"{work}/same"], 2, r"--vcd .*/same: is also --trace")
+run(stream + ["--out", f"{work}/g", "--trace", f"{sc}/dma_stream.yaml"], 2, r"is also the scenario")
+run(stream + ["--out", f"{work}/g", "--trace", work], 2, r"--trace .*: is a directory, expected a file name")
+# A good run writes complete files and leaves no temporary behind.
+run(hello + ["--out", f"{work}/h", "--trace", f"{work}/h.json", "--vcd", f"{work}/h.vcd"], 0)
+assert json.load(open(f"{work}/h/stats.json"))["sim"]["simulated_cycles"] > 0
+json.load(open(f"{work}/h.json"))
+assert open(f"{work}/h.vcd").read().startswith("$date") or "$timescale" in open(f"{work}/h.vcd").read()
+left = [n for d in (work, f"{work}/h") for n in os.listdir(d) if ".tmp-" in n]
+assert not left, f"temporary files left: {left}"
+# --vcd at a clock whose period is not a power of ten (500 MHz: 2000 ps): a 1 ns time unit.
+run(hello + ["--out", f"{work}/i", "--set", "clock_mhz=500", "--vcd", f"{work}/i.vcd"], 0)
+vcd = open(f"{work}/i.vcd").read()
+assert "1 ns" in vcd.split("$timescale", 1)[1].split("$end", 1)[0], vcd[:400]
+run(hello + ["--out", f"{work}/j", "--set", "clock_mhz=800", "--vcd", f"{work}/j.vcd"], 0)  # 1250 ps: 10 ps unit
+vcd = open(f"{work}/j.vcd").read()
+assert "10 ps" in vcd.split("$timescale", 1)[1].split("$end", 1)[0], vcd[:400]
+print("ok: checked writes")
