@@ -612,6 +612,13 @@ int platform::run_firmware(const run_options& opt, const nlohmann::json& j) {
         std::cerr << "dtqvp: error: " << m_host.failure() << '\n';
         return EXIT_CHECK_FAILED;
     }
+    if (m_host.spinning()) {
+        std::cerr << fmt::format("dtqvp: error: watchdog: firmware '{}' ran {} cycles without the accelerator completing a "
+                                 "command, at cycle {} (a loop that waits for something that does not come?)\n",
+                                 m_host.app_name(), m_fw_waited, clk.now());
+        std::cerr << "controller state:\n" << m_ctrl.dump();
+        return EXIT_SIM_ERROR;
+    }
     if (m_fw_watchdog || !m_host.finished()) {
         std::cerr << fmt::format("dtqvp: error: watchdog: firmware '{}' waited for an interrupt for {} cycles at cycle {}{}\n",
                                  m_host.app_name(), m_fw_waited ? m_fw_waited : clk.now() - m_host.wfi_start(), clk.now(),

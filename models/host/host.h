@@ -86,6 +86,7 @@ public:
         m_cfg.gdb_port = gdb_port;
     }
     uint64_t wfi_start() const { return m_wfi_start; }  // cycle the last WFI began
+    bool spinning() const { return m_spinning; }  // rv32: the watchdog stopped a program that was running, not sleeping
     // The run stopped on an unexpected trap (rv32) or a guard (native): what happened.
     const std::string& failure() const { return m_failure; }
     uint64_t instructions() const { return m_instructions; }
@@ -156,7 +157,8 @@ private:
     std::string m_failure;
     uint64_t m_charged_instructions = 0;
     uint64_t m_last_now = ~0ull;
-    uint64_t m_wfi_start = 0;   // dtq_now_cycles: the value it returned last
+    uint64_t m_wfi_start = 0;
+    bool m_spinning = false;   // dtq_now_cycles: the value it returned last
     std::unique_ptr<native_guard, guard_del> m_guard;
 
     stat_group m_stats;

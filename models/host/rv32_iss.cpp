@@ -138,6 +138,62 @@ struct host::iss {
         return h->irq.level() && (reg(UC_RISCV_REG_MSTATUS) & MSTATUS_MIE) && (reg(UC_RISCV_REG_MIE) & MIE_MEIE);
     }
 
+    unsigned insn_len(uint32_t a) const {
+        uint16_t h = 0;
+        read_mem(a, &h, 2);
+        return (h & 3) == 3 ? 4 : 2;
+    }
+    // The instruction that ends at `next` (Unicorn reports some exceptions with the PC after
+    // the faulting instruction): walked from the start of the function that contains it.
+    uint32_t insn_before(uint32_t next) const {
+        auto it = std::upper_bound(funcs.begin(), funcs.end(), next - 1, [](uint32_t a, const sym& f) { return a < f.addr; });
+        if (it != funcs.begin()) {
+            --it;
+            for (uint32_t a = it->addr; a < next; a += insn_len(a))
+                if (a + insn_len(a) == next) return a;
+        }
+        return insn_len(next - 4) == 4 ? next - 4 : next - 2;  // no symbol: a guess
+    }
+    // A load or store in the block from `from` whose effective address is `addr`.
+    uint32_t find_access(uint32_t from, uint32_t addr, bool write) const {
+        uint32_t first_kind = from, a = from;
+        bool have_kind = false;
+        for (int i = 0; i < 64; ++i, a += insn_len(a)) {
+            uint32_t w = 0;
+            read_mem(a, &w, 4);
+            int rs1 = -1;
+            int32_t imm = 0;
+            bool is_store = false, mem = false;
+            if ((w & 3) == 3) {
+                const uint32_t op = w & 0x7F;
+                if (op == 0x03 || op == 0x23) {
+                    mem = true;
+                    is_store = op == 0x23;
+                    rs1 = static_cast<int>((w >> 15) & 31);
+                    imm = is_store ? ((static_cast<int32_t>(w) >> 25) * 32) | static_cast<int32_t>((w >> 7) & 31) : static_cast<int32_t>(w) >> 20;
+                }
+            } else {
+                const uint32_t h = w & 0xFFFF, q = h & 3, f3 = h >> 13;
+                if (q == 0 && (f3 == 2 || f3 == 6)) {  // c.lw / c.sw
+                    mem = true;
+                    is_store = f3 == 6;
+                    rs1 = 8 + static_cast<int>((h >> 7) & 7);
+                    imm = static_cast<int32_t>(((h >> 10) & 7) << 3 | ((h >> 6) & 1) << 2 | ((h >> 5) & 1) << 6);
+                } else if (q == 2 && (f3 == 2 || f3 == 6)) {  // c.lwsp / c.swsp
+                    mem = true;
+                    is_store = f3 == 6;
+                    rs1 = 2;
+                    imm = f3 == 2 ? static_cast<int32_t>(((h >> 4) & 7) << 2 | ((h >> 12) & 1) << 5 | ((h >> 2) & 3) << 6)
+                                  : static_cast<int32_t>(((h >> 9) & 15) << 2 | ((h >> 7) & 3) << 6);
+                }
+            }
+            if (!mem || is_store != write) continue;
+            if (!have_kind) first_kind = a, have_kind = true;
+            if (reg(UC_RISCV_REG_X0 + rs1) + static_cast<uint32_t>(imm) == addr) return a;
+        }
+        return first_kind;
+    }
+
     std::string load(const std::string& file);
     uint64_t mmio(bool write, uint32_t addr, unsigned size, uint64_t value);
     bool semihost(uint32_t pc, unsigned ebreak_len);
@@ -245,7 +301,9 @@ uint64_t host::iss::mmio(bool write, uint32_t addr, unsigned size, uint64_t valu
     const uint64_t bus = bus_address(addr);
     const bool ok = h->iss_access(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, bus, b, size);
     if (!ok && fault.empty()) {
-        const uint32_t pc = reg(UC_RISCV_REG_PC);
+        // Unicorn gives the PC of the translated block here, not of the access: find the
+        // load/store in the block whose address (with the registers after the block) matches.
+        const uint32_t pc = find_access(reg(UC_RISCV_REG_PC), addr, write);
         fault = trap(write ? "store access fault" : "load access fault", write ? 7 : 5, pc,
                      fmt::format(": {}-byte {} of address {}{} answered with a bus error (no device there, or the device refused it)",
                                  size, write ? "store" : "load", hex(addr),
@@ -384,8 +442,8 @@ std::string host::set_elf(const std::string& path, std::vector<std::string> args
     s->h = this;
     s->path = path;
     s->quantum = std::max<uint64_t>(1, m_cfg.iss_quantum_instructions);
-    s->cmdline = path;
-    for (const auto& a : args) s->cmdline += " " + a;
+    // picolibc's crt0 (semihost) sets argv[0] itself and splits the command line into argv[1..].
+    for (const auto& a : args) s->cmdline += (s->cmdline.empty() ? "" : " ") + a;
     if (uc_open(UC_ARCH_RISCV, UC_MODE_RISCV32, &s->uc) != UC_ERR_OK) return "cannot create the rv32 ISS (Unicorn)";
     if (std::string e = s->load(path); !e.empty()) return e;
     // MMIO everywhere else in the 32-bit space.
@@ -515,7 +573,19 @@ bool host::run_rv32() {
             &s, 1, 0);
         if (!debugger(5, false)) return false;  // the first stop: before the first instruction
     }
+    // The cycle watchdog also covers a program that runs without sleeping (a spin, a polling
+    // loop): every watchdog timeout of simulated time the platform's hook judges progress.
+    uint64_t spin_start = m_clk.now(), spin_deadline = m_wfi_timeout ? spin_start + m_wfi_timeout : ~0ull;
     for (;;) {
+        if (m_clk.now() >= spin_deadline) {
+            if (m_wfi_hook && m_wfi_hook(m_clk.now() - spin_start)) {
+                spin_deadline += m_wfi_timeout;
+            } else {
+                m_spinning = true;
+                if (s.gdb) s.gdb->killed_by(5);
+                return false;
+            }
+        }
         s.take_interrupt();
         s.stop_requested = false;
         s.bp_hit = false;
@@ -536,7 +606,7 @@ bool host::run_rv32() {
             fail(s.fault);
             return false;
         }
-        const uint32_t pc = s.reg(UC_RISCV_REG_PC);
+        uint32_t pc = s.reg(UC_RISCV_REG_PC);
         if (e == UC_ERR_OK && s.gdb && (s.bp_hit || step)) {
             if (!debugger(5, true)) return false;
             continue;
@@ -544,12 +614,23 @@ bool host::run_rv32() {
         if (e == UC_ERR_OK) {
             if (!s.stop_requested && s.rd32(pc - 4) == INSN_WFI) {
                 const bool wake = s.reg(UC_RISCV_REG_MIE) & MIE_MEIE;
-                if (iss_wait_irq(wake) != DTQ_HAL_OK) return false;  // the watchdog stopped the run
+                if (iss_wait_irq(wake) != DTQ_HAL_OK) {  // the watchdog stopped the run
+                    if (s.gdb) s.gdb->killed_by(5);
+                    return false;
+                }
+                spin_start = m_clk.now();  // a sleep that ended resets the spin watchdog
+                if (m_wfi_timeout) spin_deadline = spin_start + m_wfi_timeout;
             }
             continue;
         }
         uint32_t insn = 0;
         s.read_mem(pc, &insn, 4);
+        if ((e == UC_ERR_EXCEPTION || e == UC_ERR_INSN_INVALID) && (insn & 0xFFFF) != INSN_C_EBREAK && insn != INSN_EBREAK) {
+            // Unicorn 2.0.1 stops at an ebreak with its PC, but after an illegal instruction
+            // with the PC that follows it (checked with tests/firmware/user_prog.c illegal)
+            pc = s.insn_before(pc);
+            s.read_mem(pc, &insn, 4);
+        }
         if (e == UC_ERR_INSN_INVALID || e == UC_ERR_EXCEPTION) {
             const unsigned elen = (insn & 0xFFFF) == INSN_C_EBREAK ? 2 : insn == INSN_EBREAK ? 4 : 0;
             if (elen && s.semihost(pc, elen)) continue;
@@ -558,6 +639,7 @@ bool host::run_rv32() {
             else
                 fail(s.trap("illegal instruction", 2, pc,
                             fmt::format(": instruction word 0x{:0{}x}", (insn & 3) == 3 ? insn : insn & 0xFFFF, (insn & 3) == 3 ? 8 : 4)));
+            if (s.gdb) s.gdb->killed_by(4);
             return false;
         }
         if (e == UC_ERR_FETCH_UNMAPPED || e == UC_ERR_FETCH_PROT)
@@ -567,6 +649,7 @@ bool host::run_rv32() {
                         e == UC_ERR_FETCH_UNALIGNED ? 0 : e == UC_ERR_READ_UNALIGNED ? 4 : 6, pc, ""));
         else
             fail(fmt::format("firmware trap: the ISS stopped at PC {} in {}: {}", hex(pc), s.where(pc), uc_strerror(e)));
+        if (s.gdb) s.gdb->killed_by(4);
         return false;
     }
 }
