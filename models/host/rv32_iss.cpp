@@ -629,6 +629,13 @@ bool host::run_rv32() {
             // Unicorn 2.0.1 stops at an ebreak with its PC, but after an illegal instruction
             // with the PC that follows it (checked with tests/firmware/user_prog.c illegal)
             pc = s.insn_before(pc);
+            // a zero word (the usual illegal instruction: zeroed memory) is reported 4 bytes
+            // on, though its first half-word already traps: go back to the start of the zeros
+            uint16_t h0 = 0, h1 = 0;
+            s.read_mem(pc, &h0, 2);
+            s.read_mem(pc - 2, &h1, 2);
+            if (h0 == 0 && h1 == 0 && s.where(pc - 2) != "?" && s.where(pc - 2).substr(0, s.where(pc - 2).find('+')) == s.where(pc).substr(0, s.where(pc).find('+')))
+                pc -= 2;
             s.read_mem(pc, &insn, 4);
         }
         if (e == UC_ERR_INSN_INVALID || e == UC_ERR_EXCEPTION) {
