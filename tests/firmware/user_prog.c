@@ -29,7 +29,7 @@
 volatile uint32_t g_counter;    /* a variable the GDB test reads */
 static volatile uint32_t g_irq_cause, g_irq_seen;
 
-uint32_t compute_checksum(const int32_t *c, uint32_t n) { /* the GDB test breaks here */
+__attribute__((noinline)) uint32_t compute_checksum(const int32_t *c, uint32_t n) { /* the GDB test breaks here */
     uint32_t s = 0, i;
     for (i = 0; i < n; i++) s = s * 31u + (uint32_t)c[i];
     g_counter = s;
