@@ -177,13 +177,19 @@ int host::wait_irq_when(bool enabled) {
 
 uint64_t host::now_cycles() {
     uint64_t now = m_clk.cycles(sc_time_stamp() + m_qk.get_local_time());
-    // Asked again with no time passed since: the core ran a loop around the read (a delay
-    // loop), which takes at least a cycle. Without this, `while (dtq_now_cycles() < t)`
-    // would spin at one simulated instant for ever; a single read stays free.
+    // Read again and again at one simulated instant: the core is in a delay loop around the
+    // read, and a loop takes time. After SPIN_READS reads at the same instant each further
+    // read costs a cycle, so `while (dtq_now_cycles() < t)` ends as on hardware instead of
+    // spinning at one instant for ever; the few reads a firmware makes at once stay free.
+    constexpr uint64_t SPIN_READS = 64;
     if (now == m_last_now) {
-        m_qk.inc(m_clk.time(1));
-        if (m_qk.need_sync()) m_qk.sync();
-        ++now;
+        if (++m_same_reads >= SPIN_READS) {
+            m_qk.inc(m_clk.time(1));
+            if (m_qk.need_sync()) m_qk.sync();
+            ++now;
+        }
+    } else {
+        m_same_reads = 0;
     }
     m_last_now = now;
     return now;

@@ -156,9 +156,10 @@ private:
     std::unique_ptr<iss, iss_del> m_iss;
     std::string m_failure;
     uint64_t m_charged_instructions = 0;
-    uint64_t m_last_now = ~0ull;
+    uint64_t m_last_now = ~0ull;   // dtq_now_cycles: the value it returned last
+    uint64_t m_same_reads = 0;     // ... and how many reads in a row returned that instant
     uint64_t m_wfi_start = 0;
-    bool m_spinning = false;   // dtq_now_cycles: the value it returned last
+    bool m_spinning = false;
     std::unique_ptr<native_guard, guard_del> m_guard;
 
     stat_group m_stats;
