@@ -155,7 +155,7 @@ private:
     std::ofstream m_console;
     std::unique_ptr<iss, iss_del> m_iss;
     std::string m_failure;
-    uint64_t m_charged_instructions = 0;
+    uint64_t m_charged_cycles = 0;
     uint64_t m_last_now = ~0ull;   // dtq_now_cycles: the value it returned last
     uint64_t m_same_reads = 0;     // ... and how many reads in a row returned that instant
     uint64_t m_wfi_start = 0;

@@ -498,9 +498,9 @@ void host::charge_instructions() {
     if (!m_iss) return;
     m_instructions = m_iss->icount;
     const auto total = static_cast<uint64_t>(static_cast<double>(m_iss->icount) * m_cfg.cpi);
-    if (total > m_charged_instructions) {  // m_charged_instructions holds the cycles already charged
-        m_qk.inc(m_clk.time(total - m_charged_instructions));
-        m_charged_instructions = total;
+    if (total > m_charged_cycles) {  // m_charged_cycles holds the cycles already charged
+        m_qk.inc(m_clk.time(total - m_charged_cycles));
+        m_charged_cycles = total;
     }
 }
 
