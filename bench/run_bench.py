@@ -16,6 +16,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import signal
@@ -300,7 +301,57 @@ def do_sweep(e):
     e.figure("scaling", walls[1] / walls[2], "x", " ; ".join(e.commands), "wall(-j 1) / wall(-j 2)")
 
 
-KINDS = {"gemm": do_gemm, "run": do_run, "cosim": do_cosim, "tiles": do_tiles, "sweep": do_sweep}
+def do_iss(e):
+    """The rv32 ISS (host.cpu rv32) beside the native host: a compute loop's instructions per
+    second, the wall cost of one MMIO access and of one command round trip. Each rv32 figure
+    subtracts a run with N = 0 (ELF load, crt0) from the run with N; the native figures are
+    bench_hal's (tests/host/bench_hal.cpp)."""
+    e.fresh()
+    elf = os.path.join(e.args.build, "sw", "riscv", "iss_bench.elf")
+    if not os.path.exists(elf):
+        e.figure("compute_instructions_per_second", None, "instr/s", "", f"not available ({rel(elf)} not built: sw_riscv)")
+        return
+    quick = e.args.quick
+    sizes = {"compute": 20000000 if quick else 100000000, "mmio": 100000 if quick else 1000000,
+             "roundtrip": 2000 if quick else 20000}
+    res = {}
+    for mode, n in sizes.items():
+        for k in (0, n):
+            out = e.fresh(os.path.join(e.out, f"{mode}_{k}"))
+            cmd = e.sub(e.spec["command"], out) + ["--set", f"workload.firmware_elf={elf}",
+                                                   "--set", f"workload.firmware_args={mode} {k}"]
+            e.commands.append(shlex.join(cmd))
+            best = None
+            for _ in range(1 if quick else int(e.spec.get("repeat", 1))):
+                c, wall, rss, stats = run_dtqvp(e, cmd, out, f"_{mode}_{k}")
+                w = stats["sim"]["wall_seconds"]
+                if best is None or w < best[0]:
+                    best = (w, stats["stats"]["host.instructions"]["value"], c)
+            res[(mode, k)] = best
+    (w0, i0, _), (w1, i1, c) = res[("compute", 0)], res[("compute", sizes["compute"])]
+    e.figure("compute_instructions_per_second", (i1 - i0) / max(w1 - w0, 1e-9), "instr/s", c,
+             f"{i1 - i0} instructions of a multiply-add loop / the simulation's wall time (sim.wall_seconds) beyond the N = 0 run")
+    for mode, fig, what in (("mmio", "mmio_access_ns", "one controller register read (load -> MMIO callback -> TLM -> ctrl)"),
+                            ("roundtrip", "command_round_trip_us", "one NOP command: submit, interrupt, WFI wake-up")):
+        n = sizes[mode]
+        (w0, _, _), (w1, _, c) = res[(mode, 0)], res[(mode, n)]
+        scale = 1e9 if fig.endswith("_ns") else 1e6
+        e.figure(fig, (w1 - w0) / n * scale, "ns" if scale == 1e9 else "us", c, f"rv32: {what}, wall time, {n} of them")
+    hal = os.path.join(e.args.build, "tests", "host", "bench_hal")
+    if os.path.exists(hal):
+        cmd = [hal, "200000" if quick else "2000000", "2000" if quick else "20000"]
+        e.commands.append(shlex.join(cmd))
+        text = subprocess.run(cmd, capture_output=True, text=True).stdout
+        m1 = re.search(r"register read.*?([0-9.]+) ns/access", text)
+        m2 = re.search(r"command round trip.*?([0-9.]+) ns/command", text)
+        if m1:
+            e.figure("native_mmio_access_ns", float(m1.group(1)), "ns", shlex.join(cmd), "native: one register read through the HAL")
+        if m2:
+            e.figure("native_command_round_trip_us", float(m2.group(1)) / 1000, "us", shlex.join(cmd),
+                     "native: one NOP command round trip")
+
+
+KINDS = {"gemm": do_gemm, "run": do_run, "cosim": do_cosim, "tiles": do_tiles, "sweep": do_sweep, "iss": do_iss}
 
 
 # ---- machine ------------------------------------------------------------------------

@@ -366,6 +366,11 @@ config_schema::config_schema() {
         text("workload.firmware_app", [](auto& c) -> auto& { return c.workload.firmware_app; }, apps, false,
              "kind firmware: the sw/apps program the host CPU runs (docs/firmware.md)");
     }
+    text("workload.firmware_elf", [](auto& c) -> auto& { return c.workload.firmware_elf; }, {}, false,
+         "kind firmware: an rv32 ELF to run on the ISS instead of firmware_app (implies host.cpu rv32; relative to the "
+         "scenario file, or to the working directory with --set; built by sw/fw-build, docs/firmware.md#your-own-program)");
+    text("workload.firmware_args", [](auto& c) -> auto& { return c.workload.firmware_args; }, {}, false,
+         "host.cpu rv32: the program's arguments, separated by spaces (argv[1..] of main(argc, argv))");
     u64("workload.dma_stream.bytes", [](auto& c) -> auto& { return c.workload.dma_stream.bytes; }, "bytes", 1, 64 * G, "total bytes streamed");
     u64("workload.dma_stream.chunk_bytes", [](auto& c) -> auto& { return c.workload.dma_stream.chunk_bytes; }, "bytes", 1, 64 * M, "bytes per DMA descriptor");
     text("workload.dma_stream.direction", [](auto& c) -> auto& { return c.workload.dma_stream.direction; }, {"load", "store"}, false, "load: DRAM -> scratchpad; store: scratchpad -> DRAM");
@@ -504,6 +509,34 @@ config_schema::config_schema() {
     number("workload.batching.max_wait_us", [](auto& c) -> auto& { return c.workload.batching.max_wait_us; }, "us", MAX_US,
            "policies fixed and dynamic: launch a batch that is not full once its oldest request waited this long (0: fixed waits "
            "for batch_size requests, dynamic launches at once)");
+    text("host.cpu", [](auto& c) -> auto& { return c.host.cpu; }, {"native", "rv32"}, false,
+         "the host CPU model: native = the firmware compiled into the simulator (the fast path); rv32 = its rv32 ELF "
+         "(build/sw/riscv/<app>.elf, or workload.firmware_elf) on the instruction-set simulator (docs/firmware.md#rv32)");
+    {
+        auto p = std::make_shared<param>();  // a number > 0
+        p->path = "host.cpi";
+        p->type = "number";
+        p->unit = "cycles";
+        p->range = "(0, 1000]";
+        p->description = "host.cpu rv32: host cycles per retired instruction (an in-order core; docs/timing-model.md#host-cpu-rv32)";
+        p->set = [](scenario_config& c, const YAML::Node& n) -> std::string {
+            double v = 0;
+            try {
+                if (!n.IsScalar()) throw YAML::Exception(n.Mark(), "");
+                v = n.as<double>();
+            } catch (const YAML::Exception&) {
+                return fmt::format("expected a number in (0, 1000], got '{}'", n.IsScalar() ? n.Scalar() : "a non-scalar");
+            }
+            if (!(v > 0 && v <= 1000)) return fmt::format("expected a number in (0, 1000], got {}", n.Scalar());
+            c.host.cpi = v;
+            return "";
+        };
+        p->get = [](const scenario_config& c) { return nlohmann::json(c.host.cpi); };
+        m_params.push_back(p);
+    }
+    number("host.native_wall_limit_s", [](auto& c) -> auto& { return c.host.native_wall_limit_s; }, "s", 86400,
+           "host.cpu native: wall-clock seconds the firmware may run without calling the HAL before the run stops "
+           "with exit code 3 (a loop that never touches the device; docs/firmware.md#never-hang); 0 = no limit");
     u64("host.softmax_cycles_per_element", [](auto& c) -> auto& { return c.host.softmax_cycles_per_element; }, "cycles", 0, 100000, "workload.model.nonlinear host: host core cycles per softmax element (float softmax with dequantize/requantize on an in-order core; docs/timing-model.md#host-cpu-non-linear-ops)");
     u64("host.layernorm_cycles_per_element", [](auto& c) -> auto& { return c.host.layernorm_cycles_per_element; }, "cycles", 0, 100000, "workload.model.nonlinear host: host core cycles per LayerNorm element");
     u64("host.gelu_cycles_per_element", [](auto& c) -> auto& { return c.host.gelu_cycles_per_element; }, "cycles", 0, 100000, "workload.model.nonlinear host: host core cycles per GELU element");
@@ -625,6 +658,9 @@ struct loader {
             if (const param* p = find(path)) {
                 const std::string err = p->set(cfg, value);
                 if (!err.empty()) errors.push_back(fmt::format("{}: {}: {}", pos(file, value.Mark()), path, err));
+                if (path == "workload.firmware_elf" && err.empty() && !cfg.workload.firmware_elf.empty() &&
+                    fs::path(cfg.workload.firmware_elf).is_relative())  // relative to the scenario file
+                    cfg.workload.firmware_elf = (fs::path(file).parent_path() / cfg.workload.firmware_elf).lexically_normal().string();
                 seen.insert(path);
                 where[path] = pos(file, value.Mark());
             } else if (is_section(path)) {
@@ -824,6 +860,18 @@ struct loader {
         }
         if (cfg.vsquant.scale_bits != 4 && cfg.vsquant.scale_bits != 6 && cfg.vsquant.scale_bits != 8)
             fail("vsquant.scale_bits", fmt::format("expected 4, 6 or 8, got {}", cfg.vsquant.scale_bits));
+        if (!cfg.workload.firmware_elf.empty()) {
+            std::error_code ec;
+            if (cfg.workload.kind != "firmware")
+                fail("workload.firmware_elf", fmt::format("expected workload.kind firmware, got {}", cfg.workload.kind));
+            else if (!fs::is_regular_file(cfg.workload.firmware_elf, ec))
+                fail("workload.firmware_elf", fmt::format("{}: no such file", cfg.workload.firmware_elf));
+            if (where.count("host.cpu") && cfg.host.cpu != "rv32")
+                fail("host.cpu", "expected rv32 (workload.firmware_elf is an rv32 ELF), got native");
+            cfg.host.cpu = "rv32";
+        }
+        if (!cfg.workload.firmware_args.empty() && cfg.host.cpu != "rv32")
+            fail("workload.firmware_args", "expected host.cpu rv32 (native apps take no arguments)");
         firmware_only("faults.dma_error_at_command", cfg.faults.dma_error_at_command);
         firmware_only("faults.reg_read_error_address", cfg.faults.reg_read_error_address);
         if (cfg.workload.kind == "dma_stream" && cfg.workload.dma_stream.chunk_bytes > cfg.scratchpad.size)

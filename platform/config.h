@@ -80,6 +80,9 @@ struct model_workload_config {
 // The host CPU's non-linear kernels (workload.model.nonlinear: host): cycles per element
 // (docs/timing-model.md#host-cpu-non-linear-ops).
 struct host_cpu_config {
+    std::string cpu = "native";        // native: sw/ compiled into the VP; rv32: the ELF on the ISS (docs/firmware.md#rv32)
+    double cpi = 1.0;                  // rv32: host cycles per retired instruction
+    double native_wall_limit_s = 10;   // native: wall seconds without a HAL call before the run stops (exit 3); 0 = off
     uint64_t softmax_cycles_per_element = 70;
     uint64_t layernorm_cycles_per_element = 25;
     uint64_t gelu_cycles_per_element = 60;
@@ -113,6 +116,8 @@ struct batching_config {
 struct workload_config {
     std::string kind = "dma_stream";
     std::string firmware_app = "selftest";  // kind firmware: the app of sw/apps the host runs
+    std::string firmware_elf;               // kind firmware: an rv32 ELF to run instead (implies host.cpu rv32); resolved path
+    std::string firmware_args;              // rv32: the program's arguments (argv[1..]), separated by spaces
     dma_stream_config dma_stream;
     attention_study_config attention;
     model_workload_config model;

@@ -185,10 +185,14 @@ int sc_main(int argc, char* argv[]) {
     auto* trace_max_opt = run->add_option("--trace-max-events", trace_max, "keep at most this many trace events")->capture_default_str();
     std::string vcd_file, rtl_vcd_file;
     uint64_t rtl_vcd_tile = 0;
+    uint16_t gdb_port = 0;
     run->add_option("--vcd", vcd_file, "write the controller's key signals (irq, busy, IRQ_STATUS, queue head/tail, ERR_CODE) as VCD");
     run->add_option("--rtl-vcd", rtl_vcd_file, "write the VSSA RTL waveform of one tile as VCD (vssa.backend rtl or lockstep)");
     auto* rtl_tile_opt = run->add_option("--rtl-vcd-tile", rtl_vcd_tile, "which tile --rtl-vcd records: its index over all RTL tiles of the run")
         ->capture_default_str();
+    run->add_option("--gdb", gdb_port, "host.cpu rv32: wait for GDB (gdb-multiarch, RSP) on localhost:PORT before the first "
+                    "instruction; simulated time stands still while the debugger holds the core (docs/firmware.md#debugging)")
+        ->check(CLI::Range(1, 65535));
 
     auto* check = app.add_subcommand("check", "validate a scenario without running it");
     check->add_option("scenario", scenario, "scenario YAML file, or the name of a shipped one")->required();
@@ -435,6 +439,7 @@ int sc_main(int argc, char* argv[]) {
         opt.vcd_file = vcd_file;
         opt.rtl_vcd_file = rtl_vcd_file;
         opt.rtl_vcd_tile = rtl_vcd_tile;
+        opt.gdb_port = gdb_port;
         return p.run(opt);
     } catch (const dtq::config_error& e) {
         dtq::progress_line::global().clear();

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "common/timing_only.h"
 #include "common/npy.h"
@@ -297,12 +298,23 @@ platform::platform(const scenario_config& cfg)
     }
     if (m_cfg.workload.kind == "firmware" || m_cfg.workload.kind == "model") {
         const dtq_app* app = dtq_app_find(m_cfg.workload.firmware_app.c_str());
-        m_host.set_app(app->name, app->main);
+        if (m_cfg.host.cpu == "rv32") {  // the ELF on the ISS (docs/firmware.md#rv32)
+            std::string elf = m_cfg.workload.firmware_elf;
+            if (elf.empty()) elf = rv32_app_elf(app->name);
+            std::vector<std::string> args;
+            std::istringstream in(m_cfg.workload.firmware_args);
+            for (std::string a; in >> a;) args.push_back(a);
+            m_host.set_app(m_cfg.workload.firmware_elf.empty() ? app->name : std::filesystem::path(elf).filename().string(), nullptr);
+            m_setup_error = m_host.set_elf(elf, args);
+        } else {
+            m_host.set_app(app->name, app->main);
+        }
         if (m_cfg.workload.firmware_app == "attention") load_attention_inputs();
         // A firmware that waits for an interrupt while the accelerator completes no command
         // for as long as the watchdog's timeout stops the run (a long queue of commands
         // that keep completing is progress, not a hang).
-        m_host.set_wfi_timeout(m_cfg.watchdog.timeout_cycles, [this, seen = firmware_progress()](uint64_t) mutable {
+        m_host.set_wfi_timeout(m_cfg.watchdog.timeout_cycles, [this, seen = firmware_progress()](uint64_t waited) mutable {
+            m_fw_waited = waited;
             const uint64_t progress = firmware_progress();
             if (progress != seen) {
                 seen = progress;
@@ -370,6 +382,8 @@ ctrl_config platform::ctrl_config_of(const scenario_config& c) {
 
 host_config platform::host_config_of(const scenario_config& c) {
     host_config hc;
+    hc.cpi = c.host.cpi;
+    hc.native_wall_limit_s = c.host.native_wall_limit_s;
     hc.stop_on_exit = c.workload.kind == "firmware" || c.workload.kind == "model";
     hc.softmax_cycles_per_element = c.host.softmax_cycles_per_element;
     hc.layernorm_cycles_per_element = c.host.layernorm_cycles_per_element;
@@ -679,10 +693,21 @@ int platform::finish_stream(const run_options& opt) {
 }
 
 int platform::run_firmware(const run_options& opt, const nlohmann::json& j) {
-    if (!opt.quiet && !m_host.output().empty()) std::cout << "firmware output:\n" << m_host.output();
+    if (!m_host.failure().empty()) {  // an unexpected trap (rv32): a firmware bug, like a failed check
+        std::cerr << "dtqvp: error: " << m_host.failure() << '\n';
+        return EXIT_CHECK_FAILED;
+    }
+    if (m_host.spinning()) {
+        std::cerr << fmt::format("dtqvp: error: watchdog: firmware '{}' ran {} cycles without the accelerator completing a "
+                                 "command, at cycle {} (a loop that waits for something that does not come?)\n",
+                                 m_host.app_name(), m_fw_waited, clk.now());
+        std::cerr << "controller state:\n" << m_ctrl.dump();
+        return EXIT_SIM_ERROR;
+    }
     if (m_fw_watchdog || !m_host.finished()) {
-        std::cerr << fmt::format("dtqvp: error: watchdog: firmware '{}' waited for an interrupt for {} cycles at cycle {}\n",
-                                 m_host.app_name(), m_cfg.watchdog.timeout_cycles, clk.now());
+        std::cerr << fmt::format("dtqvp: error: watchdog: firmware '{}' waited for an interrupt for {} cycles at cycle {}{}\n",
+                                 m_host.app_name(), m_fw_waited ? m_fw_waited : clk.now() - m_host.wfi_start(), clk.now(),
+                                 m_fw_watchdog ? "" : " (nothing left to simulate: no interrupt can come)");
         std::cerr << "controller state:\n" << m_ctrl.dump();
         return EXIT_SIM_ERROR;
     }
@@ -696,7 +721,7 @@ int platform::run_firmware(const run_options& opt, const nlohmann::json& j) {
         return EXIT_SIM_ERROR;
     }
     if (m_host.exit_code() != 0) {
-        std::cerr << fmt::format("dtqvp: check failed: firmware '{}' returned {}\n", m_host.app_name(), m_host.exit_code());
+        std::cerr << fmt::format("dtqvp: check failed: firmware '{}' exited with {}\n", m_host.app_name(), m_host.exit_code());
         return EXIT_CHECK_FAILED;
     }
     return EXIT_OK;
@@ -731,9 +756,22 @@ int platform::stopped(const run_options&) {
         return EXIT_SIM_ERROR;
     }
     return EXIT_OK;
+// The rv32 ELF of a built-in app: next to this dtqvp (build/sw/riscv/), else where the build put it.
+std::string platform::rv32_app_elf(const std::string& app) {
+    std::error_code ec;
+    const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        const auto p = exe.parent_path() / "sw" / "riscv" / (app + ".elf");
+        if (std::filesystem::is_regular_file(p, ec)) return p.string();
+    }
+    return std::string(DTQ_RV32_ELF_DIR) + "/" + app + ".elf";
 }
 
 int platform::run(const run_options& opt) {
+    if (!m_setup_error.empty()) {
+        std::cerr << "dtqvp: error: host.cpu rv32: " << m_setup_error << '\n';
+        return EXIT_BAD_CONFIG;
+    }
     if (m_driver) {
         m_driver->show_progress = opt.progress && !opt.quiet;
         m_driver->out_dir = opt.out_dir;
@@ -744,6 +782,13 @@ int platform::run(const run_options& opt) {
         if (ec) {
             std::cerr << fmt::format("dtqvp: error: cannot create directories {}: {}\n", opt.out_dir, ec.message());
             return EXIT_SIM_ERROR;
+        }
+    }
+    if (m_cfg.workload.kind == "firmware" || m_cfg.workload.kind == "model") {  // the console: live, and kept in DIR/console.txt
+        m_host.set_console(!opt.quiet, opt.out_dir.empty() ? "" : opt.out_dir + "/console.txt", opt.gdb_port);
+        if (opt.gdb_port && !m_host.rv32()) {
+            std::cerr << "dtqvp: error: --gdb needs host.cpu rv32 (the debugger attaches to the ISS running the ELF)\n";
+            return EXIT_BAD_CONFIG;
         }
     }
     if (!opt.trace_file.empty()) trace::global().enable(opt.trace_max_events, clk.period_ps());

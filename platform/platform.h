@@ -27,6 +27,7 @@ struct run_options {
     std::string vcd_file;            // controller waveform ("" = none)
     std::string rtl_vcd_file;        // waveform of one VSSA RTL tile (rtl / lockstep backends)
     uint64_t rtl_vcd_tile = 0;       // which: index over all RTL tiles of the run
+    uint16_t gdb_port = 0;           // host.cpu rv32: wait for GDB on localhost:port (0 = no debugger)
 };
 
 // Exit codes of `dtqvp` (docs/user-guide.md#exit-codes).
@@ -71,6 +72,9 @@ private:
     std::unique_ptr<class op_accounting> m_ops; // per-op statistics by descriptor tag (workload model)
     std::unique_ptr<struct model_run> m_model;  // workload model: the instance, layout and results
     bool m_fw_watchdog = false;  // the firmware waited for an interrupt longer than the watchdog
+    uint64_t m_fw_waited = 0;    // cycles that WFI had waited when the watchdog stopped it
+    std::string m_setup_error;   // host.cpu rv32: the ELF could not be loaded (reported by run, exit 2)
+    static std::string rv32_app_elf(const std::string& app);
     std::unique_ptr<fault_injector> m_faults;  // faults.*: between the DMA and the bus (else null)
 
 private:

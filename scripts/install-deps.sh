@@ -8,6 +8,7 @@ PKGS=(
   libfmt-dev libyaml-cpp-dev catch2 libcli11-dev nlohmann-json3-dev
   libopenblas-dev
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
+  libunicorn-dev gdb-multiarch
   python3 python3-numpy python3-matplotlib python3-yaml
   python3-dev pybind11-dev python3-pybind11 python3-pandas  # the Python module (docs/python.md)
   dpkg-dev                                                 # make package: dpkg-shlibdeps (CPack DEB)

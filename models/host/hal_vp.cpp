@@ -1,12 +1,18 @@
 // The firmware HAL (sw/include/dtq_hal.h) for the VP: every call goes to the host model
 // whose thread is running, and from there through its TLM socket.
+#include <atomic>
 #include <cstdio>
 
 #include "dtq_hal.h"
 #include "host/host.h"
 
+namespace dtq {
+extern std::atomic<uint64_t> g_native_hal_calls;  // native_guard.cpp
+}
+
 namespace {
 dtq::host* self() {
+    dtq::g_native_hal_calls.fetch_add(1, std::memory_order_relaxed);
     dtq::host* h = dtq::host::current();
     if (!h) std::fprintf(stderr, "dtq_hal: called outside a host thread\n");
     return h;

@@ -35,7 +35,11 @@ host::host(const sc_module_name& name, const host_config& cfg, const clock& clk)
       m_wfi_timeouts(m_stats.counter("wfi_timeouts", "count", "WFIs that gave up (timeout)")),
       m_compute_cycles(m_stats.counter("nonlinear_cycles", "cycles", "cycles the core computed non-linear ops (softmax, LayerNorm, GELU on the host)")),
       m_compute_elements(m_stats.counter("nonlinear_elements", "count", "elements of the non-linear ops the core computed")),
-      m_idle_cycles(m_stats.counter("idle_cycles", "cycles", "cycles the core idled until a given cycle (dtq_idle_until)")) {
+      m_idle_cycles(m_stats.counter("idle_cycles", "cycles", "cycles the core idled until a given cycle (dtq_idle_until)")),
+      m_instructions(m_stats.counter("instructions", "count", "rv32: instructions the ISS retired (native: 0, not counted)")),
+      m_mmio(m_stats.counter("mmio_accesses", "count", "bus transactions the core issued (HAL calls natively, loads/stores outside flash and RAM on rv32)")),
+      m_cycles(m_stats.counter("cycles", "cycles", "cycle at which the firmware finished (its run time on the core, waits included)")),
+      m_irqs_taken(m_stats.counter("interrupts_taken", "count", "rv32: machine external interrupts taken through mtvec")) {
     // The quantum is global (tlm_global_quantum): set it only if nobody did.
     if (tlm::tlm_global_quantum::instance().get() == SC_ZERO_TIME)
         tlm::tlm_global_quantum::instance().set(m_clk.time(cfg.quantum_cycles));
@@ -45,7 +49,9 @@ host::host(const sc_module_name& name, const host_config& cfg, const clock& clk)
     hosts().push_back(this);
 }
 
-host::~host() { hosts().erase(std::remove(hosts().begin(), hosts().end(), this), hosts().end()); }
+host::~host() {
+    native_guard_stop();
+    hosts().erase(std::remove(hosts().begin(), hosts().end(), this), hosts().end()); }
 
 void host::set_app(std::string name, std::function<int()> app) {
     m_app_name = std::move(name);
@@ -68,8 +74,21 @@ host* host::current() {
 
 void host::run() {
     m_qk.reset();
-    m_exit_code = m_app ? m_app() : -1;
+    if (m_iss) {
+        if (!run_rv32() && m_failure.empty()) return;  // stopped by the watchdog: not finished
+    } else {
+        native_guard_start();
+        m_exit_code = m_app ? m_app() : -1;
+        native_guard_stop();
+    }
     m_qk.sync();
+    m_cycles = m_clk.now();
+    if (!m_line.empty()) console_line_out();
+    if (!m_failure.empty()) {  // a trap or a guard: the run stops here
+        m_done.notify(SC_ZERO_TIME);
+        sc_stop();
+        return;
+    }
     m_finished = true;
     m_done.notify(SC_ZERO_TIME);
     if (m_cfg.stop_on_exit) sc_stop();
@@ -88,6 +107,7 @@ bool host::access(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, unsigned l
         ok = tx.is_response_ok();
     }
     (cmd == tlm::TLM_READ_COMMAND ? m_reads : m_writes)++;
+    ++m_mmio;
     m_bytes += len;
     if (addr >= m_cfg.mmio_base && addr - m_cfg.mmio_base < m_cfg.mmio_size) {
         ++m_reg_accesses;
@@ -130,12 +150,15 @@ void host::wr_block(uint64_t addr, const void* src, uint32_t len) {
     }
 }
 
-int host::wait_irq() {
+int host::wait_irq() { return wait_irq_when(true); }
+
+int host::wait_irq_when(bool enabled) {
     m_qk.sync();  // local time catches up: the interrupt is seen at its exact cycle
     ++m_wfis;
     const uint64_t start = m_clk.now();
+    m_wfi_start = start;
     uint64_t deadline = start + m_wfi_timeout;
-    while (!irq.level()) {
+    while (!(enabled && irq.level())) {
         if (m_wfi_timeout == 0) {
             wait(irq.changed());
             continue;
@@ -158,7 +181,25 @@ int host::wait_irq() {
     return DTQ_HAL_OK;
 }
 
-uint64_t host::now_cycles() const { return m_clk.cycles(sc_time_stamp() + m_qk.get_local_time()); }
+uint64_t host::now_cycles() {
+    uint64_t now = m_clk.cycles(sc_time_stamp() + m_qk.get_local_time());
+    // Read again and again at one simulated instant: the core is in a delay loop around the
+    // read, and a loop takes time. After SPIN_READS reads at the same instant each further
+    // read costs a cycle, so `while (dtq_now_cycles() < t)` ends as on hardware instead of
+    // spinning at one instant for ever; the few reads a firmware makes at once stay free.
+    constexpr uint64_t SPIN_READS = 64;
+    if (now == m_last_now) {
+        if (++m_same_reads >= SPIN_READS) {
+            m_qk.inc(m_clk.time(1));
+            if (m_qk.need_sync()) m_qk.sync();
+            ++now;
+        }
+    } else {
+        m_same_reads = 0;
+    }
+    m_last_now = now;
+    return now;
+}
 
 void host::idle_until(uint64_t cycle) {
     m_qk.sync();  // local time catches up first: the wait ends at exactly `cycle`
@@ -179,7 +220,26 @@ void host::compute(uint64_t cycles, uint64_t elements) {
 
 void host::puts(const char* s) {
     m_output += s;
-    if (m_cfg.echo) std::cout << s << std::flush;
+    for (; *s; ++s) {
+        m_line += *s;
+        if (*s == '\n') console_line_out();
+    }
+}
+
+// One complete line of the console: live on stdout (unless quiet) and into console.txt,
+// each flushed at once so that a run that hangs or is killed keeps what it printed.
+void host::console_line_out() {
+    if (m_cfg.echo) std::cout << m_line << std::flush;
+    if (m_console.is_open()) m_console << m_line << std::flush;
+    m_line.clear();
+}
+
+void host::set_console_file(const std::string& path) {
+    m_console.open(path, std::ios::out | std::ios::trunc);
+}
+
+void host::fail(std::string msg) {
+    if (m_failure.empty()) m_failure = std::move(msg);
 }
 
 }  // namespace dtq

@@ -104,15 +104,19 @@ static void w1c(dtq_dev *d) {
 static void wrap_around(dtq_dev *d) {
     dtq_cmd c;
     uint32_t i, n = 0;
-    /* a ring of 4 holds 3 commands: fill it, check EBUSY, drain, repeat past the end */
+    const uint32_t ctrl = rd(DTQ_CTRL);
+    /* a ring of 4 holds 3 commands: fill it with the controller paused (CTRL.ENABLE = 0, so
+     * that how fast this core submits does not matter), check EBUSY, resume, drain, repeat
+     * past the end */
+    dtq_wr32(DTQ_CTRL, ctrl & ~DTQ_CTRL_ENABLE_MASK);
     for (i = 0; i < 3; i++) {
         dtq_cmd_nop(&c);
         if (dtq_submit(d, &c) == DTQ_OK) n++;
     }
     dtq_cmd_nop(&c);
-    /* the controller may already have taken some: submit until the ring is full */
-    while (dtq_submit(d, &c) == DTQ_OK) n++;
     CHECK_EQ("full ring refuses a command", dtq_submit(d, &c) == DTQ_EBUSY, 1);
+    CHECK_EQ("3 commands queued", n, 3);
+    dtq_wr32(DTQ_CTRL, ctrl | DTQ_CTRL_ENABLE_MASK);
     CHECK_EQ("wait_idle", (uint64_t)(int64_t)dtq_wait_idle(d), DTQ_OK);
     for (i = 0; i < 10; i++) {
         dtq_cmd_nop(&c);

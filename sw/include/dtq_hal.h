@@ -26,8 +26,10 @@ uint64_t dtq_now_cycles(void);   /* VP: accelerator cycles; rv32: the core's cyc
 void dtq_idle_until(uint64_t cycle); /* the core idles (no bus traffic) until dtq_now_cycles() >= cycle */
 void dtq_puts(const char *s);    /* console output, written as is (no newline added) */
 
-/* Formatted console output (sw/hal/dtq_print.c, portable): %d %u %x %X %s %c %%, an
- * optional '0' flag and width, and the 'll' modifier for 64-bit values. */
+/* Formatted console output (sw/hal/dtq_print.c, portable): %d %i %u %x %X %p %s %c %%,
+ * flags '-' (left-justify) and '0', a width, and the length modifiers hh h l ll z j t, so
+ * <inttypes.h>'s PRIu32 / PRIx64 ... work on both builds (PRIu32 is "lu" on rv32). No
+ * precision and no floating point. */
 void dtq_printf(const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 1, 2)))

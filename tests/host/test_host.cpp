@@ -1,6 +1,7 @@
 // Host model and HAL: timing of one access, the docs/firmware.md example, WFI timeout
 // and a firmware that waits for ever (the simulator must return, not hang).
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "../ctrl/ctrl_bench.h"
 
@@ -86,4 +87,85 @@ TEST_CASE("host: a firmware that waits for ever does not hang the simulator", "[
     });
     CHECK_FALSE(b.host.finished());  // sc_start returned: no event left
     CHECK(b.host.exit_code() == -1);
+}
+
+// ---- native-mode guards (models/host/native_guard.cpp). The guard ends the process, so the
+// bench runs in a forked child; the parent (which elaborates nothing) checks the child's exit
+// code and what it wrote to stderr.
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+struct child_result {
+    int code = -1;
+    std::string err;
+};
+template <class F>
+child_result in_child(F&& body) {
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        close(fds[0]);
+        body();
+        _exit(0);
+    }
+    close(fds[1]);
+    child_result r;
+    char buf[4096];
+    for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) r.err.append(buf, static_cast<size_t>(n));
+    close(fds[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return r;
+}
+}  // namespace
+
+TEST_CASE("host: native firmware spinning without HAL calls is stopped with exit code 3", "[host][guard]") {
+    const child_result r = in_child([] {
+        host_config hc;
+        hc.native_wall_limit_s = 0.3;
+        ctrl_bench b("b", hc);
+        b.run([] {
+            volatile uint32_t x = 0;
+            for (;;) x = x + 1;  // never calls the HAL: no simulated time, no wait()
+            return 0;
+        });
+    });
+    INFO(r.err);
+    CHECK(r.code == 3);
+    CHECK(r.err.find("firmware 'test' made no HAL call for 0.3 s of wall time") != std::string::npos);
+}
+
+TEST_CASE("host: a native raw pointer to a device register is reported by its address", "[host][guard]") {
+    const child_result r = in_child([] {
+        ctrl_bench b("b");
+        b.run([] {
+            *reinterpret_cast<volatile uint32_t*>(static_cast<uintptr_t>(DTQ_DOORBELL)) = 1;  // not through the HAL
+            return 0;
+        });
+    });
+    INFO(r.err);
+    CHECK(r.code == 1);
+    CHECK(r.err.find(fmt::format("firmware 'test' accessed address 0x{:x} (CTRL + 0x{:x}) with a raw pointer",
+                                 DTQ_DOORBELL, DTQ_DOORBELL - DTQ_CTRL_BASE)) != std::string::npos);
+    CHECK(r.err.find("host.cpu: rv32") != std::string::npos);
+}
+
+TEST_CASE("host: dtq_now_cycles advances in a delay loop, a single read stays free", "[host]") {
+    ctrl_bench b("b");
+    uint64_t t0 = 0, t1 = 0, loops = 0;
+    b.run([&] {
+        t0 = dtq_now_cycles();
+        while (dtq_now_cycles() < t0 + 1000) ++loops;  // as on hardware: the loop ends
+        t1 = dtq_now_cycles();
+        return 0;
+    });
+    // reads 2..64 return t0 (63 free reads at one instant), then read 64 + k returns t0 + k:
+    // the loop body runs for reads 2..1063, read 1064 returns t0 + 1000 and ends it
+    CHECK(loops == 1062);
+    CHECK(t1 == t0 + 1001);
 }
