@@ -466,6 +466,41 @@ config_schema::config_schema() {
     }
     u64("faults.reg_read_error_count", [](auto& c) -> auto& { return c.faults.reg_read_error_count; }, "", 0, UINT64_MAX,
         "fault injection: how many reads of faults.reg_read_error_address fail (the first ones); 0 = every one");
+    text("energy.tech", [](auto& c) -> auto& { return c.energy.tech; }, {}, false,
+         "technology table of the energy, power and area model: a shipped one (40nm: the paper's node, 45nm: the "
+         "Horowitz / NanGate base, 28nm) or a .yaml file (path relative to the working directory; docs/energy.md#tables)");
+    {
+        auto p = std::make_shared<param>();
+        p->path = "energy.override";
+        p->type = "mapping";
+        p->unit = "";
+        p->range = "entry: number >= 0";
+        p->description = "per-entry overrides of the technology table, e.g. {dram_pj_per_bit: 3.9}; on the command line "
+                         "--set energy.override.dram_pj_per_bit=3.9 (docs/energy.md#entries lists the entries)";
+        p->set = [](scenario_config& c, const YAML::Node& n) -> std::string {
+            if (!n.IsMap()) return "expected a mapping of table entry: number";
+            std::map<std::string, double> m;
+            for (const auto& kv : n) {
+                double v = -1;
+                try {
+                    if (kv.second.IsScalar()) v = kv.second.as<double>();
+                } catch (const YAML::Exception&) {
+                }
+                if (!(v >= 0) || !std::isfinite(v))
+                    return fmt::format("{}: expected a number >= 0, got '{}'", kv.first.Scalar(),
+                                       kv.second.IsScalar() ? kv.second.Scalar() : "a non-scalar");
+                m[kv.first.Scalar()] = v;
+            }
+            for (const auto& [k, v] : m) c.energy.override[k] = v;  // merged: later settings win per entry
+            return "";
+        };
+        p->get = [](const scenario_config& c) {
+            nlohmann::json j = nlohmann::json::object();
+            for (const auto& [k, v] : c.energy.override) j[k] = v;
+            return j;
+        };
+        m_params.push_back(p);
+    }
     u64("watchdog.timeout_cycles", [](auto& c) -> auto& { return c.watchdog.timeout_cycles; }, "cycles", 1000, UINT64_MAX, "a run with no progress for this long stops with exit code 3");
 
     const scenario_config defaults;
@@ -587,7 +622,13 @@ struct loader {
             errors.push_back(fmt::format("--set {}: expected key.path=value", assignment));
             return;
         }
-        const std::string path = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+        std::string path = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+        // A mapping key's single entry: --set energy.override.ENTRY=VALUE means {ENTRY: VALUE}.
+        static const std::string map_key = "energy.override";
+        if (path.compare(0, map_key.size() + 1, map_key + ".") == 0 && path.size() > map_key.size() + 1) {
+            text = "{" + path.substr(map_key.size() + 1) + ": " + text + "}";
+            path = map_key;
+        }
         const param* p = find(path);
         if (!p) {
             errors.push_back(fmt::format("--set {}: {}: unknown key{}", assignment, path, suggestion(path)));

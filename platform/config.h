@@ -10,6 +10,7 @@ class Node;
 }
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -140,6 +141,12 @@ struct softmax_scenario_config {
     std::string mode = "ibert";
 };
 
+// Energy, power and area (docs/energy.md): the technology table and per-entry overrides.
+struct energy_scenario_config {
+    std::string tech = "40nm";                // a shipped table (40nm, 45nm, 28nm) or a .yaml file
+    std::map<std::string, double> override;   // entry -> value, applied after the table
+};
+
 struct watchdog_config {
     uint64_t timeout_cycles = 1000000000;  // no progress for this long stops the run (exit 3)
 };
@@ -179,6 +186,7 @@ struct scenario_config {
     watchdog_config watchdog;
     fault_config faults;
     host_cpu_config host;
+    energy_scenario_config energy;
 
     uint64_t clock_period_ps() const { return 1000000 / clock_mhz; }
 };

@@ -14,6 +14,7 @@
 #include "platform/config.h"
 #include "platform/platform.h"
 #include "platform/traffic_report.h"
+#include "energy/energy.h"
 #include "platform/sweep.h"
 
 #ifndef DTQ_VERSION
@@ -112,6 +113,12 @@ int sc_main(int argc, char* argv[]) {
     report->add_option("--model", model_name, "model")->required()->check(CLI::IsMember(names));
     report->add_option("--seq", seq, "sequence length")->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20))->capture_default_str();
     report->add_flag("--json", as_json, "print JSON instead of a table");
+    bool with_energy = false;
+    std::string energy_tech = "40nm";
+    report->add_flag("--energy", with_energy,
+                     "also the ops' energy from a technology table (all-8-bit MACs, no reuse: docs/energy.md#analytical)");
+    report->add_option("--tech", energy_tech, "with --energy: technology table (40nm, 45nm, 28nm or a .yaml file)")
+        ->capture_default_str();
     bool traffic = false;
     uint64_t traffic_layers = 0;
     std::string traffic_scenario = std::string(DTQ_SCENARIO_DIR) + "/report_traffic.yaml";
@@ -191,9 +198,32 @@ int sc_main(int argc, char* argv[]) {
                     std::cerr << "dtqvp: error: " << opt << " needs --traffic\n";
                     return dtq::EXIT_BAD_CONFIG;
                 }
+            if (report->count("--tech") && !with_energy) {
+                std::cerr << "dtqvp: error: --tech needs --energy\n";
+                return dtq::EXIT_BAD_CONFIG;
+            }
+            std::vector<dtq::op_energy> energy_ops;
+            if (with_energy) {
+                dtq::energy::tech_table t;
+                try {
+                    t = dtq::energy::load_table(energy_tech);
+                } catch (const dtq::energy::tech_error& e) {
+                    std::cerr << "dtqvp: error: --tech: " << e.what() << '\n';
+                    return dtq::EXIT_BAD_CONFIG;
+                }
+                energy_ops = dtq::analytical_energy(ops, t.at("int_mul_8_pj") + t.at("int_add_32_pj"), t.at("int_add_32_pj"),
+                                                    8 * t.at("dram_pj_per_bit"));
+                energy_tech = t.name;
+            }
             if (!traffic) {
-                if (as_json) std::cout << dtq::analytical_json(m, seq, ops).dump(2) << '\n';
-                else std::cout << dtq::analytical_table(m, seq, ops);
+                if (as_json) {
+                    nlohmann::json j = dtq::analytical_json(m, seq, ops);
+                    if (with_energy) j["energy"] = dtq::analytical_energy_json(energy_ops, energy_tech);
+                    std::cout << j.dump(2) << '\n';
+                } else {
+                    std::cout << dtq::analytical_table(m, seq, ops);
+                    if (with_energy) std::cout << dtq::analytical_energy_table(energy_ops, energy_tech);
+                }
                 return dtq::EXIT_OK;
             }
             if (traffic_layers > m.layers) {
@@ -212,9 +242,11 @@ int sc_main(int argc, char* argv[]) {
                 j["measured"] = {{"scenario", traffic_scenario}, {"layers_simulated", r.layers_simulated},
                                  {"layers_model", r.layers_model}, {"simulated_cycles", r.cycles},
                                  {"wall_seconds", r.wall_seconds}};
+                if (with_energy) j["energy"] = dtq::analytical_energy_json(energy_ops, energy_tech);
                 std::cout << j.dump(2) << '\n';
             } else {
                 std::cout << dtq::analytical_table(m, seq, ops) << how << '\n';
+                if (with_energy) std::cout << dtq::analytical_energy_table(energy_ops, energy_tech);
             }
             return dtq::EXIT_OK;
         }

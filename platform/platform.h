@@ -34,6 +34,10 @@ enum exit_code : int { EXIT_OK = 0, EXIT_CHECK_FAILED = 1, EXIT_BAD_CONFIG = 2, 
 
 class workload;
 class watchdog;
+class power_sampler;
+namespace energy {
+class model;
+}
 class fault_injector;
 
 class platform {
@@ -84,6 +88,8 @@ private:
 
     std::unique_ptr<workload> m_driver;
     std::unique_ptr<watchdog> m_watchdog;
+    std::unique_ptr<energy::model> m_energy;         // energy, power, area (docs/energy.md)
+    std::unique_ptr<power_sampler> m_power_sampler;  // the trace's power track (--trace only)
 };
 
 }  // namespace dtq

@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""Energy through the command line (docs/energy.md):
+1. timing and functional mode give the same energy, power, perf and area statistics for
+   the same scenario (one BERT-Base layer, seq 64, through the firmware);
+2. one table entry changed by --set changes exactly the energies that use it (and the
+   totals derived from them), nothing else;
+3. the attention study's baselines get energy from the same table: the 8-bit baseline and
+   the VSSA without reordering cost more than DTQAtten.
+Usage: check_energy.py DTQVP MODEL_SCENARIO COMPARE_SCENARIO OUT_DIR"""
+import json, subprocess, sys
+
+dtqvp, model_scenario, compare_scenario, out = sys.argv[1:5]
+
+
+def run(scenario, tag, *sets):
+    args = [dtqvp, "run", scenario, "--quiet", "--out", f"{out}/{tag}"]
+    for s in sets:
+        args += ["--set", s]
+    r = subprocess.run(args, capture_output=True, text=True)
+    assert r.returncode == 0, (tag, r.returncode, r.stdout, r.stderr)
+    return {k: v["value"] for k, v in json.load(open(f"{out}/{tag}/stats.json"))["stats"].items()}
+
+
+def ours(s):
+    return {k: v for k, v in s.items() if k.split(".")[0] in ("energy", "power", "perf", "area")}
+
+
+short = ("workload.model.layers=1", "workload.model.seq=64")
+t = run(model_scenario, "timing", "mode=timing", *short)
+f = run(model_scenario, "functional", "mode=functional", *short)
+assert t["energy.total_uj"] > 0 and t["perf.gops"] > 0 and t["area.total_mm2"] > 0
+for unit in ("vssa", "dram", "dma", "softmax", "normact", "topk", "fetcher", "scratchpad", "accumulator"):
+    assert t[f"energy.{unit}.total_pj"] > 0, unit
+et, ef = ours(t), ours(f)
+assert et.keys() == ef.keys()
+diff = [k for k in et if et[k] != ef[k]]
+assert not diff, [(k, et[k], ef[k]) for k in diff]
+
+o = run(model_scenario, "override", "mode=timing", *short, "energy.override.dma_descriptor_pj=20")
+eo = ours(o)
+changed = {k for k in et if et[k] != eo[k]}
+expected = {"energy.dma.descriptor_pj", "energy.dma.total_pj", "energy.dynamic_uj", "energy.total_uj",
+            "power.average_w", "power.dynamic_w", "perf.gops_per_w", "perf.pj_per_op"}
+assert changed == expected, (sorted(changed ^ expected))
+# descriptor energy = descriptors x 20 pJ exactly (an override is the value at the table's node)
+assert abs(eo["energy.dma.descriptor_pj"] - 20 * t["dma.descriptors"]) <= 1e-9 * eo["energy.dma.descriptor_pj"]
+
+c = run(compare_scenario, "compare")
+for b in ("8bit", "other_order", "spatten"):
+    assert c[f"energy.baseline.{b}_uj"] > c["energy.total_uj"] > 0, (b, c[f"energy.baseline.{b}_uj"], c["energy.total_uj"])
+    assert 0 < c[f"energy.baseline.saving_vs_{b}"] < 1
+print("energy checks passed")
