@@ -100,6 +100,12 @@ int sc_main(int argc, char* argv[]) {
     point_opt->excludes(collect_opt)->excludes(backend_opt);
     for (auto* opt : {part_opt, time_opt, tmo_opt}) opt->excludes(collect_opt)->excludes(point_opt);
 
+    std::string area_tech = "40nm";
+    bool area_json = false;
+    auto* area = app.add_subcommand("area", "area of the VSSA PE and the MAC variants from yosys, with the ratios of docs/energy.md#area");
+    area->add_option("--tech", area_tech, "technology table (40nm, 45nm, 28nm or a .yaml file)")->capture_default_str();
+    area->add_flag("--json", area_json, "print JSON instead of a table");
+
     std::string vectors_file;
     auto* kernels = app.add_subcommand("kernels", "run an I-BERT vector file through the integer units");
     kernels->add_option("--vectors", vectors_file, "vector file (format of shared/refs/vectors/ibert_vectors.json)")->required();
@@ -185,6 +191,15 @@ int sc_main(int argc, char* argv[]) {
             }
             const int failed = backend == "slurm" ? dtq::run_sweep_slurm(spec, so) : dtq::run_sweep(spec, so);
             return failed ? dtq::EXIT_SIM_ERROR : dtq::EXIT_OK;
+        }
+        if (app.got_subcommand("area")) {
+            try {
+                std::cout << dtq::energy::area_report(dtq::energy::load_table(area_tech), area_json);
+            } catch (const dtq::energy::tech_error& e) {
+                std::cerr << "dtqvp: error: --tech: " << e.what() << '\n';
+                return dtq::EXIT_BAD_CONFIG;
+            }
+            return dtq::EXIT_OK;
         }
         if (app.got_subcommand("kernels")) {
             const int rc = dtq::ibert::run_vector_file(vectors_file, std::cout, std::cerr);

@@ -248,6 +248,44 @@ uint64_t design_cells(const std::string& design) {
     return n;
 }
 
+std::string area_report(const tech_table& t, bool json) {
+    const auto a = [&](const char* d) { return design_area_um2(t, d); };
+    struct ratio {
+        const char* name;
+        double value;
+        const char* what;
+    };
+    const double pe = a("vssa_pe"), spatten_n = 3168 * pe / (0.71 * a("mac12"));
+    const ratio ratios[] = {
+        {"mul16_over_mul4", a("mul16") / a("mul4"), "16-bit over 4-bit multiplier (the paper: 'almost 16x')"},
+        {"mac16_over_mac4", a("mac16") / a("mac4"), "16-bit over 4-bit MAC with registers and 2n+8-bit accumulator"},
+        {"mac12_over_mac4", a("mac12") / a("mac4"), "12-bit (SpAtten) over 4-bit MAC"},
+        {"vssa_pe_over_mac12", pe / a("mac12"), "VSSA PE over a 12-bit MAC (the paper: 'about 71%' as a budget)"},
+        {"vssa_pe_over_mac4", pe / a("mac4"), "VSSA PE over a plain 4-bit MAC"},
+        {"spatten_macs_for_71pct", spatten_n, "12-bit MACs whose area 3168 VSSA PEs are 71% of"},
+        {"vssa_3168_pe_mm2", 3168 * pe * 1e-6, "DTQAtten's 3168 PEs (mm2)"},
+    };
+    if (json) {
+        std::string s = fmt::format("{{\n  \"tech\": \"{}\",\n  \"designs\": {{\n", t.name);
+        const auto ds = designs();
+        for (size_t i = 0; i < ds.size(); ++i)
+            s += fmt::format("    \"{}\": {{\"cells\": {}, \"um2\": {:.6g}}}{}\n", ds[i], design_cells(ds[i]),
+                             design_area_um2(t, ds[i]), i + 1 < ds.size() ? "," : "");
+        s += "  },\n  \"ratios\": {\n";
+        for (size_t i = 0; i < std::size(ratios); ++i)
+            s += fmt::format("    \"{}\": {:.6g}{}\n", ratios[i].name, ratios[i].value, i + 1 < std::size(ratios) ? "," : "");
+        return s + "  }\n}\n";
+    }
+    std::string s = fmt::format("area from yosys generic synthesis (tools/rtl_area.py) x the {} table's cell areas / "
+                                "placement_utilization {:g} (docs/energy.md#area)\n",
+                                t.name, t.at("placement_utilization"));
+    s += fmt::format("{:<12} {:>8} {:>12}  {}\n", "design", "cells", "um2", "source");
+    for (const auto& d : rtl_area::designs)
+        s += fmt::format("{:<12} {:>8} {:>12.1f}  {}\n", d.name, design_cells(d.name), design_area_um2(t, d.name), d.file);
+    for (const auto& r : ratios) s += fmt::format("{:<24} {:>10.3f}  {}\n", r.name, r.value, r.what);
+    return s;
+}
+
 vssa_energy vssa_energy_of(const tech_table& t, const platform_shape& s, const vssa_counts& c, double feed_pj_per_byte) {
     vssa_energy e;
     const double reg = t.at("reg_bit_pj");

@@ -62,6 +62,10 @@ std::vector<std::string> designs();
 // Cell count of a design (for reports and tests).
 uint64_t design_cells(const std::string& design);
 
+// `dtqvp area`: every synthesized design's cells and area, and the ratios docs/energy.md#area
+// discusses, as a table (or JSON).
+std::string area_report(const tech_table& t, bool json);
+
 // What the platform is made of (sizes of the SRAMs, PEs).
 struct platform_shape {
     uint64_t pes = 0, rows = 1, cols = 1;  // all arrays' PEs; one array's rows and columns

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <set>
 
 #include "apps.h"
@@ -22,7 +23,16 @@ using namespace dtq;
 namespace {
 
 // A bus, DRAM, scratchpad, accumulator, DMA and the compute unit on a 4 x 4 VSSA: one GEMM.
-struct bench : sc_core::sc_module {
+// The units are top-level modules, so their statistics have the platform's names
+// (compute.*, dma.*, dram.*): the energy model reads them by those names.
+struct driver : sc_core::sc_module {
+    std::function<void()> body;
+    SC_HAS_PROCESS(driver);
+    explicit driver(const sc_core::sc_module_name& n) : sc_module(n) { SC_THREAD(run); }
+    void run() { body(); }
+};
+
+struct bench {
     dtq::clock clk;
     bus_config bcfg;
     dram_config dcfg;
@@ -33,6 +43,7 @@ struct bench : sc_core::sc_module {
     local_memory scratchpad, accumulator;
     dtq::dma dma;
     compute_ops compute;
+    driver drv;
     std::vector<command_outcome> outcomes;
     command cmd;
 
@@ -54,11 +65,9 @@ struct bench : sc_core::sc_module {
         c.dram_size = 16 << 20;
         return c;
     }
-    SC_HAS_PROCESS(bench);
-    explicit bench(const sc_core::sc_module_name& n)
-        : sc_module(n), dcfg(small_dram()), bus("bus", bcfg, clk), dram("dram", dcfg, clk),
-          scratchpad("scratchpad", scfg, clk), accumulator("accumulator", acfg, clk), dma("dma", mcfg, clk),
-          compute("compute", ops_cfg(), dma, clk) {
+    bench()
+        : dcfg(small_dram()), bus("bus", bcfg, clk), dram("dram", dcfg, clk), scratchpad("scratchpad", scfg, clk),
+          accumulator("accumulator", acfg, clk), dma("dma", mcfg, clk), compute("compute", ops_cfg(), dma, clk), drv("drv") {
         bus.map("scratchpad", DTQ_SCRATCHPAD_BASE, scfg.size);
         bus.map("accumulator", DTQ_ACCUMULATOR_BASE, acfg.size);
         bus.map("dram", DTQ_DRAM_BASE, dcfg.size);
@@ -67,12 +76,11 @@ struct bench : sc_core::sc_module {
         bus.out.bind(dram.in);
         dma.mem.bind(bus.in);
         compute.mem.bind(bus.in);
-        SC_THREAD(run);
-    }
-    void run() {
-        command c = cmd;
-        c.start_cycle = clk.now();
-        outcomes.push_back(compute.gemm(c));
+        drv.body = [this] {
+            command c = cmd;
+            c.start_cycle = clk.now();
+            outcomes.push_back(compute.gemm(c));
+        };
     }
 };
 
@@ -118,7 +126,7 @@ constexpr double E40 = 40.0 / 45.0;
 }  // namespace
 
 TEST_CASE("energy: one GEMM tile and its DMA transfers, by hand from the table and the counts", "[energy]") {
-    bench b("b");
+    bench b;
     run_one_tile(b);
     // The action counts, by hand: 4 x 4 x 16 = 256 MACs, all 8x4 (2 nibble cycles each), no stall.
     REQUIRE(stat("compute.gemm_macs_8x4") == 256);
@@ -126,8 +134,9 @@ TEST_CASE("energy: one GEMM tile and its DMA transfers, by hand from the table a
     REQUIRE(stat("compute.gemm_macs_8x8") == 0);
     REQUIRE(stat("compute.gemm_busy_pe_cycles") == 512);
     REQUIRE(stat("compute.gemm_stall_pe_cycles") == 0);
-    // DMA: A and B in (16 x 4 bytes each: 4-bit rows are read as int8 codes), C out (4 x 4 int32).
-    REQUIRE(stat("dram.bytes_read") == 128);
+    // DMA: A and B in (16 x 4 bytes each: 4-bit rows are read as int8 codes), C out (4 x 4
+    // int32); the compute unit also reads the 4-byte precision list from DRAM (not by DMA).
+    REQUIRE(stat("dram.bytes_read") == 128 + 4);
     REQUIRE(stat("dram.bytes_written") == 64);
     const double descriptors = stat("dma.descriptors"), dma_bytes = stat("dma.bytes");
     REQUIRE(descriptors >= 3);
@@ -146,7 +155,7 @@ TEST_CASE("energy: one GEMM tile and its DMA transfers, by hand from the table a
     const double sp_pj_per_byte = 20.0 / 8.0 * std::sqrt(8.0) * E40;
     CHECK(e.at("vssa.feed_pj") == Approx(256 * 6.0 / 8.0 * 0.5 * sp_pj_per_byte).epsilon(1e-12));
     // DRAM (off-chip, not scaled): 20 pJ/bit.
-    CHECK(e.at("dram.read_pj") == Approx(128 * 8 * 20.0).epsilon(1e-12));
+    CHECK(e.at("dram.read_pj") == Approx(132 * 8 * 20.0).epsilon(1e-12));
     CHECK(e.at("dram.write_pj") == Approx(64 * 8 * 20.0).epsilon(1e-12));
     CHECK(e.at("dram.activate_pj") == 0);
     // DMA: 10 pJ per descriptor (scaled), 0.1 pJ/bit/mm over 1 mm (not scaled).
@@ -176,7 +185,7 @@ TEST_CASE("energy: one GEMM tile and its DMA transfers, by hand from the table a
 }
 
 TEST_CASE("energy: one table entry overridden changes exactly the energies that use it", "[energy]") {
-    bench b("b");
+    bench b;
     run_one_tile(b);
     const energy::platform_shape s = bench_shape();
     const auto base = energy::model(energy::load_table("40nm"), s).actions_pj();
