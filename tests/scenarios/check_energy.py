@@ -6,6 +6,7 @@
    totals derived from them), nothing else;
 3. the attention study's baselines get energy from the same table: the 8-bit baseline and
    the VSSA without reordering cost more than DTQAtten.
+4. --trace gets a `power` track of power_w counters, none below the leakage power.
 Usage: check_energy.py DTQVP MODEL_SCENARIO COMPARE_SCENARIO OUT_DIR"""
 import json, subprocess, sys
 
@@ -49,4 +50,13 @@ c = run(compare_scenario, "compare")
 for b in ("8bit", "other_order", "spatten"):
     assert c[f"energy.baseline.{b}_uj"] > c["energy.total_uj"] > 0, (b, c[f"energy.baseline.{b}_uj"], c["energy.total_uj"])
     assert 0 < c[f"energy.baseline.saving_vs_{b}"] < 1
+r = subprocess.run([dtqvp, "run", model_scenario, "--quiet", "--out", f"{out}/trace", "--trace", f"{out}/trace.json",
+                    "--set", "mode=timing", *sum((["--set", x] for x in short), [])], capture_output=True, text=True)
+assert r.returncode == 0, (r.stdout, r.stderr)
+tr = json.load(open(f"{out}/trace.json"))["traceEvents"]
+tids = [e["tid"] for e in tr if e.get("name") == "thread_name" and e["args"]["name"] == "power"]
+assert len(tids) == 1, tids
+pw = [e["args"]["value"] for e in tr if e.get("ph") == "C" and e.get("name") == "power_w" and e["tid"] == tids[0]]
+ts = json.load(open(f"{out}/trace/stats.json"))["stats"]
+assert len(pw) >= 2 and min(pw) >= ts["power.leakage_w"]["value"] * (1 - 1e-9) and max(pw) > ts["power.leakage_w"]["value"], pw[:5]
 print("energy checks passed")
