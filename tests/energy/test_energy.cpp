@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <set>
 
@@ -221,7 +222,31 @@ TEST_CASE("energy: tables derive by the node rule and report bad input", "[energ
     CHECK(c.energy.tech == "28nm");
     CHECK(c.energy.override.at("bus_mm") == 2.0);
     CHECK(c.energy.override.at("dram_pj_per_bit") == 3.9);
-    CHECK_THROWS_AS(config_schema::get().load_string("name: t\n", "t.yaml", {"energy.override.bus_mm=abc"}), config_error);
+    try {
+        config_schema::get().load_string("name: t\n", "t.yaml", {"energy.override.bus_mm=abc"});
+        FAIL("no config_error");
+    } catch (const config_error& e) {
+        CHECK_THAT(e.messages().at(0), Catch::Contains("--set energy.override.bus_mm=abc: energy.override: bus_mm: expected a number >= 0, got 'abc'"));
+    }
+}
+
+TEST_CASE("energy: a table file with an entry without a source is an error naming its line", "[energy]") {
+    const std::string dir = std::string(DTQ_BINARY_DIR) + "/tests/energy";
+    const std::string f = dir + "/no_source.yaml";
+    {
+        std::ofstream o(f);
+        o << "name: mine\nderive_from: 45nm\nnode_nm: 40\nvdd: 0.9\nentries:\n  bus_mm: {value: 2, unit: mm, scale: none}\n";
+    }
+    CHECK_THROWS_WITH(energy::load_table(f), Catch::Contains("no_source.yaml:6:11: entries.bus_mm.source: expected where the number comes from"));
+    {
+        std::ofstream o(f);
+        o << "name: mine\nderive_from: 45nm\nnode_nm: 40\nvdd: 0.9\nentries:\n  bus_mm: {value: 2, unit: mm, scale: none, source: my floorplan}\n";
+    }
+    const energy::tech_table t = energy::load_table(f);
+    CHECK(t.at("bus_mm") == 2.0);
+    CHECK(t.at("int_add_32_pj") == Approx(0.1 * 40 / 45).epsilon(1e-12));  // derived from the shipped 45nm by name
+    std::ofstream(f) << "name: mine\nnode_nm: 40\nvdd: 0.9\nentries:\n  bus_mm: {value: 2, unit: mm, scale: none, source: x}\n";
+    CHECK_THROWS_WITH(energy::load_table(f), Catch::Contains("entries.int_add_8_pj: missing"));
 }
 
 TEST_CASE("energy: yosys areas of the PE and the MAC variants hold the ranges of docs/energy.md", "[energy][area]") {
