@@ -7,6 +7,7 @@
 #endif
 #include "ctrl/regs_gen.h"
 #include "platform/model_zoo.h"
+#include "energy/energy.h"
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -657,6 +658,12 @@ struct loader {
         auto fail = [&](const std::string& key, const std::string& msg) {
             errors.push_back(fmt::format("{}: {}: {}", at(key), key, msg));
         };
+        try {  // the technology table and its overrides (docs/energy.md#tables)
+            (void)energy::load_table(cfg.energy.tech, cfg.energy.override);
+        } catch (const energy::tech_error& e) {
+            const std::string msg = e.what();
+            errors.push_back(fmt::format("{}: {}", at(msg.rfind("energy.override", 0) == 0 ? "energy.override" : "energy.tech"), msg));
+        }
         if (1000000 % cfg.clock_mhz != 0)
             fail("clock_mhz", fmt::format("expected a frequency whose period is a whole number of ps "
                                           "(1000000 divisible by it), got {}", cfg.clock_mhz));
