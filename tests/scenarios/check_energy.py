@@ -6,7 +6,10 @@
    totals derived from them), nothing else;
 3. the attention study's baselines get energy from the same table: the 8-bit baseline and
    the VSSA without reordering cost more than DTQAtten.
-4. --trace gets a `power` track of power_w counters, none below the leakage power.
+4. `dtqvp report --energy --json` prices every op by hand: a matmul's FLOPs / 2 MACs at
+   (0.2 + 0.1) pJ x 40/45 (Horowitz's 8-bit multiply and 32-bit add at 40 nm), the other
+   op's FLOPs at 0.1 pJ x 40/45, every memory-operation byte at 8 x 20 pJ/bit;
+5. --trace gets a `power` track of power_w counters, none below the leakage power.
 Usage: check_energy.py DTQVP MODEL_SCENARIO COMPARE_SCENARIO OUT_DIR"""
 import json, subprocess, sys
 
@@ -59,4 +62,15 @@ assert len(tids) == 1, tids
 pw = [e["args"]["value"] for e in tr if e.get("ph") == "C" and e.get("name") == "power_w" and e["tid"] == tids[0]]
 ts = json.load(open(f"{out}/trace/stats.json"))["stats"]
 assert len(pw) >= 2 and min(pw) >= ts["power.leakage_w"]["value"] * (1 - 1e-9) and max(pw) > ts["power.leakage_w"]["value"], pw[:5]
+r = subprocess.run([dtqvp, "report", "--model", "bert-base", "--seq", "128", "--energy", "--json"], capture_output=True, text=True)
+assert r.returncode == 0, r.stderr
+rep = json.loads(r.stdout)
+assert rep["energy"]["tech"] == "40nm"
+by = {e["name"]: e for e in rep["energy"]["ops"]}
+for op in rep["ops"]:
+    e = by[op["name"]]
+    mac = op["flops"] / 2 * (0.2 + 0.1) * 40 / 45 if op["name"] != "other" else op["flops"] * 0.1 * 40 / 45
+    assert abs(e["compute_uj"] - mac * 1e-6) <= 1e-9 * mac * 1e-6, (op["name"], e, mac)
+    assert abs(e["memory_uj"] - op["mops"] * 8 * 20 * 1e-6) <= 1e-9 * op["mops"] * 160e-6, (op["name"], e)
+assert abs(by["total"]["total_uj"] - sum(by[o["name"]]["total_uj"] for o in rep["ops"])) < 1e-6
 print("energy checks passed")
