@@ -261,6 +261,7 @@ std::string area_report(const tech_table& t, bool json) {
         {"mac16_over_mac4", a("mac16") / a("mac4"), "16-bit over 4-bit MAC with registers and 2n+8-bit accumulator"},
         {"mac12_over_mac4", a("mac12") / a("mac4"), "12-bit (SpAtten) over 4-bit MAC"},
         {"vssa_pe_over_mac12", pe / a("mac12"), "VSSA PE over a 12-bit MAC (the paper: 'about 71%' as a budget)"},
+        {"vssa_pe_over_mac16", pe / a("mac16"), "VSSA PE over a 16-bit MAC (Eyeriss' width)"},
         {"vssa_pe_over_mac4", pe / a("mac4"), "VSSA PE over a plain 4-bit MAC"},
         {"spatten_macs_for_71pct", spatten_n, "12-bit MACs whose area 3168 VSSA PEs are 71% of"},
         {"vssa_3168_pe_mm2", 3168 * pe * 1e-6, "DTQAtten's 3168 PEs (mm2)"},

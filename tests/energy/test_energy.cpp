@@ -267,6 +267,9 @@ TEST_CASE("energy: yosys areas of the PE and the MAC variants hold the ranges of
     const double pe_vs_12 = a("vssa_pe") / a("mac12");
     CHECK(pe_vs_12 >= 0.3);
     CHECK(pe_vs_12 <= 0.6);
+    const double pe_vs_16 = a("vssa_pe") / a("mac16");
+    CHECK(pe_vs_16 >= 0.2);
+    CHECK(pe_vs_16 <= 0.45);
     CHECK(a("vssa_pe") > a("mac4"));
     CHECK(a("vssa_pe") < a("mac8_acc32"));
     // Monotonic in the width.
