@@ -162,6 +162,7 @@ static energy::platform_shape shape_of(const scenario_config& c) {
     s.linebuf = c.linebuf.size;
     s.l2 = c.l2.enabled ? c.l2.size : 0;
     s.l2_line = c.l2.line_bytes;
+    s.dram_banks = c.dram.banks_enabled ? c.dram.banks : 0;
     s.clock_mhz = c.clock_mhz;
     return s;
 }

@@ -71,6 +71,7 @@ struct platform_shape {
     uint64_t pes = 0, rows = 1, cols = 1;  // all arrays' PEs; one array's rows and columns
     uint64_t scratchpad = 0, accumulator = 0, linebuf = 0;  // bytes (linebuf: each of Q, K, V)
     uint64_t l2 = 0, l2_line = 64;          // 0 = no L2
+    uint64_t dram_banks = 0;                // banks of the open-row DRAM model (0 = dram.banks.enabled false)
     uint64_t clock_mhz = 1000;
 };
 

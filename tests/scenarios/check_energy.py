@@ -9,7 +9,9 @@
 4. `dtqvp report --energy --json` prices every op by hand: a matmul's FLOPs / 2 MACs at
    (0.2 + 0.1) pJ x 40/45 (Horowitz's 8-bit multiply and 32-bit add at 40 nm), the other
    op's FLOPs at 0.1 pJ x 40/45, every memory-operation byte at 8 x 20 pJ/bit;
-5. --trace gets a `power` track of power_w counters, none below the leakage power.
+5. with the DRAM's open-row banks on, row misses are priced as activates (1000 pJ), all but
+   one per bank as precharges (500 pJ), the bytes at the I/O energy (10 pJ/bit);
+6. --trace gets a `power` track of power_w counters, none below the leakage power.
 Usage: check_energy.py DTQVP MODEL_SCENARIO COMPARE_SCENARIO OUT_DIR"""
 import json, subprocess, sys
 
@@ -73,4 +75,13 @@ for op in rep["ops"]:
     assert abs(e["compute_uj"] - mac * 1e-6) <= 1e-9 * mac * 1e-6, (op["name"], e, mac)
     assert abs(e["memory_uj"] - op["mops"] * 8 * 20 * 1e-6) <= 1e-9 * op["mops"] * 160e-6, (op["name"], e)
 assert abs(by["total"]["total_uj"] - sum(by[o["name"]]["total_uj"] for o in rep["ops"])) < 1e-6
+import os
+stream = os.path.join(os.path.dirname(model_scenario), "..", "dma_stream.yaml")
+d = run(stream, "banks", "dram.banks.enabled=true", "workload.dma_stream.bytes=65536")
+n = run(stream, "nobanks", "workload.dma_stream.bytes=65536")
+miss, rd = d["dram.row_misses"], d["dram.bytes_read"]
+assert miss > 8 and rd == 65536, (miss, rd)
+assert abs(d["energy.dram.activate_pj"] - miss * 1000) < 1e-6 and abs(d["energy.dram.precharge_pj"] - (miss - 8) * 500) < 1e-6
+assert abs(d["energy.dram.read_pj"] - rd * 8 * 10) < 1e-6
+assert n["energy.dram.activate_pj"] == 0 and abs(n["energy.dram.read_pj"] - rd * 8 * 20) < 1e-6
 print("energy checks passed")
