@@ -4,9 +4,9 @@
 // PEs in SpAtten"). Same structure as rtl/vssa_pe.sv without the variable speed: F and W
 // operand registers passed to the east / south neighbours, one N x N signed multiplier,
 // an ACC-bit partial-sum register P (output stationary) and the drain path P <= p_in.
-// Variants synthesized by tools/rtl_area.py: N = 4 (a fixed 4-bit MAC), 8 (the 8-bit
-// baseline), 12 (SpAtten's multipliers), 16 (Eyeriss'), each with ACC = 2N + 8 (8 guard
-// bits: 256 products summed exactly) and with ACC = 32 (the VSSA PE's P width).
+// Variants synthesized by tools/rtl_area.py: N = 4 (a fixed 4-bit MAC), 8 (a plain 8-bit
+// PE), 12 (SpAtten's multipliers), 16 (Eyeriss'), each with ACC = 2N + 8 (8 guard bits:
+// 256 products summed exactly), and N = 4 and 8 also with ACC = 32 (the VSSA PE's P width).
 module mac_n #(
     parameter int N = 8,
     parameter int ACC = 32
