@@ -97,6 +97,12 @@ attention_study::attention_study(const sc_module_name& n, const scenario_config&
         return m_cfg.vssa.reorder ? static_cast<double>(m_cycles_other) / static_cast<double>(m_cycles)
                                   : static_cast<double>(m_cycles) / static_cast<double>(m_cycles_other);
     });
+    m_vssa.derived_int("idle_pe_cycles", "cycles",
+                       "PEs x cycles - busy_pe_cycles - stall_cycles: PE cycles neither computing nor stalled (skew, drain, "
+                       "partial tiles, waiting arrays; clock-gated, leakage only in docs/energy.md)", [this] {
+        const uint64_t all = m_cfg.vssa.rows * m_cfg.vssa.cols * m_cfg.vssa.arrays * m_cycles;
+        return all > m_busy + m_stall ? all - m_busy - m_stall : 0;
+    });
     m_vssa.derived("utilization", "ratio", "busy PE cycles / (PEs x arrays x cycles)", [this] {
         const double pes = static_cast<double>(m_cfg.vssa.rows * m_cfg.vssa.cols * m_cfg.vssa.arrays);
         return m_cycles ? static_cast<double>(m_busy) / (pes * static_cast<double>(m_cycles)) : 0.0;
