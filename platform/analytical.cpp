@@ -60,4 +60,39 @@ std::string analytical_table(const model_shape& m, uint64_t seq, const std::vect
     return s;
 }
 
+std::vector<op_energy> analytical_energy(const std::vector<op_count>& ops, double mac_pj, double add_pj, double dram_pj_per_byte) {
+    std::vector<op_energy> v;
+    op_energy total{"total"};
+    for (size_t i = 0; i + 1 < ops.size(); ++i) {  // the last entry is the total
+        const op_count& o = ops[i];
+        const bool matmul = o.name != "other";
+        op_energy e{o.name, matmul ? o.flops / 2 * mac_pj : o.flops * add_pj, o.mops * dram_pj_per_byte};
+        total.compute_pj += e.compute_pj;
+        total.memory_pj += e.memory_pj;
+        v.push_back(e);
+    }
+    v.push_back(total);
+    return v;
+}
+
+std::string analytical_energy_table(const std::vector<op_energy>& e, const std::string& tech) {
+    std::string s = fmt::format("energy ({} table; 8-bit MACs, every memory operation a DRAM access: docs/energy.md#analytical)\n", tech);
+    s += fmt::format("{:<10} {:>14} {:>14} {:>14} {:>8}\n", "op", "compute uJ", "memory uJ", "total uJ", "% total");
+    const double all = e.back().compute_pj + e.back().memory_pj;
+    for (const auto& x : e)
+        s += fmt::format("{:<10} {:>14.3f} {:>14.3f} {:>14.3f} {:>8.1f}\n", x.name, x.compute_pj * 1e-6, x.memory_pj * 1e-6,
+                         (x.compute_pj + x.memory_pj) * 1e-6, all > 0 ? 100 * (x.compute_pj + x.memory_pj) / all : 0.0);
+    return s;
+}
+
+nlohmann::json analytical_energy_json(const std::vector<op_energy>& e, const std::string& tech) {
+    nlohmann::json j;
+    j["tech"] = tech;
+    j["ops"] = nlohmann::json::array();
+    for (const auto& x : e)
+        j["ops"].push_back({{"name", x.name}, {"compute_uj", x.compute_pj * 1e-6}, {"memory_uj", x.memory_pj * 1e-6},
+                            {"total_uj", (x.compute_pj + x.memory_pj) * 1e-6}});
+    return j;
+}
+
 }  // namespace dtq

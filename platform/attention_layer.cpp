@@ -175,7 +175,16 @@ attention_layer::attention_layer(const sc_module_name& n, const attention_layer_
       m_stall(m_stats.counter("vssa_stall_pe_cycles", "cycles", "sum over PEs of VSSA stall cycles")),
       m_tiles(m_stats.counter("vssa_tiles", "count", "VSSA tiles (iterations)")),
       m_transpose_cycles(m_stats.counter("transpose_cycles", "cycles", "V transpose passes before P x V (buffer.two_direction false)")),
-      m_transpose_bytes(m_stats.counter("transpose_buffer_bytes", "bytes", "VBUF bytes the transpose passes read and wrote")) {
+      m_transpose_bytes(m_stats.counter("transpose_buffer_bytes", "bytes", "VBUF bytes the transpose passes read and wrote")),
+      m_busy_pe(m_stats.counter("vssa_busy_pe_cycles", "cycles", "sum over PEs of VSSA busy cycles (nibble MACs)")),
+      m_softmax_elements(m_stats.counter("softmax_elements", "count", "elements the softmax unit normalized (kept queries x kept keys per head)")),
+      m_importance_updates(m_stats.counter("importance_updates", "count", "importance-accumulator updates (one per probability)")),
+      m_topk_comparisons(m_stats.counter("topk_comparisons", "count", "top-k engine comparisons (engine 0 over the kept tokens, engine 1 over k0)")),
+      m_fetcher_lookups(m_stats.counter("fetcher_lookups", "count", "fetcher token lookups (Q, K and V token addresses per head)")) {
+    static const char* modes[3] = {"4x4", "8x4", "8x8"};
+    for (int i = 0; i < 3; ++i)
+        m_macs_mode[i] = &m_stats.counter(fmt::format("vssa_macs_{}", modes[i]), "count",
+                                          fmt::format("VSSA MACs in PE mode {} (Q x K^T and P x V)", modes[i]));
     m_stats.derived_int("vssa_busy_cycles", "cycles", "VSSA busy: Q x K^T and P x V", [this] { return m_vssa_qk + m_vssa_pv; });
     m_stats.derived_int("topk_busy_cycles", "cycles", "module 2 busy: importance accumulation, top-k engines",
                         [this] { return m_module2; });
@@ -297,6 +306,7 @@ command_outcome attention_layer::execute(const command& c) {
         const auto account = [&](const vssa::gemm_result& r) {
             rep.stall_pe_cycles += r.stall_pe_cycles;
             rep.busy_pe_cycles += r.busy_pe_cycles;
+            for (int i = 0; i < 3; ++i) rep.macs_by_mode[i] += r.macs_by_mode[i];
             rep.tiles += r.tiles;
             rep.stall_ratio_sum += r.stall_ratio_sum;
         };
@@ -340,6 +350,7 @@ command_outcome attention_layer::execute(const command& c) {
                 }
                 fetcher_free = fstart + 3 * addr_cycles;
                 rep.busy_fetcher += 3 * addr_cycles;
+                rep.fetcher_lookups += 3 * moved.size();
                 span("fetcher", fmt::format("head {}", h), fstart, fetcher_free);
                 v_ready[h] = ready[2];
                 // P x V reads V by columns (one head dimension across the tokens): without a
@@ -383,6 +394,7 @@ command_outcome attention_layer::execute(const command& c) {
                 sm_end[h] = ss + softmax::cycles(m_cfg.softmax, nk, nk);
                 sm_free = sm_end[h];
                 rep.busy_softmax += sm_end[h] - ss;
+                rep.softmax_elements += nk * nk;
                 span("softmax", fmt::format("head {}", h), ss, sm_end[h]);
                 if (functional) {
                     // Scores in the 8-bit domain: a 4-bit side counts x16 (its codes are value / 16).
@@ -418,6 +430,7 @@ command_outcome attention_layer::execute(const command& c) {
                 const uint64_t is = std::max(sm_end[h], imp_free);
                 imp_free = is + topk::importance_accumulator::cycles(nk, nk, m_cfg.importance_lanes);
                 rep.module2 += imp_free - is;
+                rep.importance_updates += nk * nk;
                 span("topk", fmt::format("importance head {}", h), is, imp_free);
                 if (functional) {
                     std::vector<uint8_t> p8(probs[half].begin(), probs[half].end());
@@ -486,6 +499,7 @@ command_outcome attention_layer::execute(const command& c) {
             rep.dram_other += seq;
             rep.module2 += end2 - ts;
             span("topk", "top-k engines", ts, ts + sp.cycles);
+            rep.topk_comparisons += nk + k0;
             rep.next_pruned = seq - sp.bits4.size() - sp.bits8.size();
             rep.next_bits4 = sp.bits4.size();
             rep.next_bits8 = sp.bits8.size();
@@ -533,6 +547,12 @@ command_outcome attention_layer::execute(const command& c) {
     m_next_bits4 += rep.next_bits4;
     m_next_bits8 += rep.next_bits8;
     m_stall += rep.stall_pe_cycles;
+    m_busy_pe += rep.busy_pe_cycles;
+    for (int i = 0; i < 3; ++i) *m_macs_mode[i] += rep.macs_by_mode[i];
+    m_softmax_elements += rep.softmax_elements;
+    m_importance_updates += rep.importance_updates;
+    m_topk_comparisons += rep.topk_comparisons;
+    m_fetcher_lookups += rep.fetcher_lookups;
     m_tiles += rep.tiles;
     m_r_sum += rep.stall_ratio_sum;
     o.busy[rg::UNIT_DMA] = rep.busy_dma;

@@ -74,6 +74,10 @@ struct attention_layer_report {
     uint64_t dram_qk = 0, dram_sv = 0, dram_other = 0;
     double stall_ratio_sum = 0;
     uint64_t transpose_cycles = 0, transpose_bytes = 0;  // V transpose passes (no two-direction buffer)
+    // Energy actions (docs/energy.md): VSSA MACs by PE mode, softmax elements, importance
+    // updates, top-k comparisons, fetcher token lookups.
+    uint64_t macs_by_mode[3] = {0, 0, 0};
+    uint64_t softmax_elements = 0, importance_updates = 0, topk_comparisons = 0, fetcher_lookups = 0;
 };
 
 class attention_layer : public sc_core::sc_module {
@@ -123,6 +127,12 @@ private:
     uint64_t& m_tiles;
     uint64_t& m_transpose_cycles;
     uint64_t& m_transpose_bytes;
+    uint64_t& m_busy_pe;
+    uint64_t* m_macs_mode[3];
+    uint64_t& m_softmax_elements;
+    uint64_t& m_importance_updates;
+    uint64_t& m_topk_comparisons;
+    uint64_t& m_fetcher_lookups;
     double m_r_sum = 0;
 };
 

@@ -61,7 +61,20 @@ attention_study::attention_study(const sc_module_name& n, const scenario_config&
       m_bits4(m_tokens.counter("bits4", "tokens", "tokens at 4 bits, summed over layers")),
       m_bits8(m_tokens.counter("bits8", "tokens", "tokens at 8 bits, summed over layers")),
       m_cycles_8bit(m_vssa.counter("cycles_8bit_baseline", "cycles",
-                                   "the same GEMMs with every token 8-bit and none pruned (0 unless compare_baselines)")) {
+                                   "the same GEMMs with every token 8-bit and none pruned (0 unless compare_baselines)")),
+      m_stall_other(m_vssa.counter("stall_cycles_other_order", "cycles", "stall_cycles with vssa.reorder flipped (0 unless compare_reorder)")),
+      m_busy_8bit(m_vssa.counter("busy_pe_cycles_8bit_baseline", "cycles", "busy_pe_cycles of the 8-bit baseline (0 unless compare_baselines)")),
+      m_stall_8bit(m_vssa.counter("stall_cycles_8bit_baseline", "cycles", "stall_cycles of the 8-bit baseline (0 unless compare_baselines)")),
+      m_macs_8bit(m_vssa.counter("macs_8bit_baseline", "count", "MACs of the 8-bit baseline, all 8x8 (0 unless compare_baselines)")) {
+    m_vssa.derived("busy_pe_cycles_spatten", "cycles", "busy_pe_cycles of the SpAtten-style scheme (expected, as cycles_spatten)",
+                   [this] { return m_busy_spatten; });
+    m_vssa.derived("stall_cycles_spatten", "cycles", "stall_cycles of the SpAtten-style scheme (expected)", [this] { return m_stall_spatten; });
+    for (int i = 0; i < 3; ++i) {
+        static const char* mode[3] = {"4x4", "8x4", "8x8"};
+        m_vssa.derived(fmt::format("macs_{}_spatten", mode[i]), "count",
+                       fmt::format("{} MACs of the SpAtten-style scheme (expected, as cycles_spatten)", mode[i]),
+                       [this, i] { return m_macs_spatten[i]; });
+    }
     m_vssa.derived("cycles_spatten", "cycles",
                    "SpAtten-style scheme: spatten_ratio_pruned pruned, a spatten_ratio_4bit / (1 - pruned) share of layers all 4-bit, "
                    "the others all 8-bit (expected cycles; 0 unless compare_baselines)",
@@ -83,6 +96,12 @@ attention_study::attention_study(const sc_module_name& n, const scenario_config&
         if (!m_cycles_other || !m_cycles) return 0.0;
         return m_cfg.vssa.reorder ? static_cast<double>(m_cycles_other) / static_cast<double>(m_cycles)
                                   : static_cast<double>(m_cycles) / static_cast<double>(m_cycles_other);
+    });
+    m_vssa.derived_int("idle_pe_cycles", "cycles",
+                       "PEs x cycles - busy_pe_cycles - stall_cycles: PE cycles neither computing nor stalled (skew, drain, "
+                       "partial tiles, waiting arrays; clock-gated, leakage only in docs/energy.md)", [this] {
+        const uint64_t all = m_cfg.vssa.rows * m_cfg.vssa.cols * m_cfg.vssa.arrays * m_cycles;
+        return all > m_busy + m_stall ? all - m_busy - m_stall : 0;
     });
     m_vssa.derived("utilization", "ratio", "busy PE cycles / (PEs x arrays x cycles)", [this] {
         const double pes = static_cast<double>(m_cfg.vssa.rows * m_cfg.vssa.cols * m_cfg.vssa.arrays);
@@ -187,6 +206,7 @@ void attention_study::body() {
                     timing_only.a = timing_only.bt = nullptr;
                     const vssa::gemm_result o = vssa::run_gemm(other, timing_only);
                     m_cycles_other += o.cycles;
+                    m_stall_other += o.stall_pe_cycles;
                     m_r_sum_other += o.stall_ratio_sum;
                     m_tiles_other += o.tiles;
                 }
@@ -204,14 +224,31 @@ void attention_study::body() {
                     p2.M = p2.K = kb.size();
                     p2.N = dh;
                     p2.k_bits = kb;
-                    return vssa::run_gemm(other_base, q2).cycles + vssa::run_gemm(other_base, p2).cycles;
+                    vssa::gemm_result r = vssa::run_gemm(other_base, q2);
+                    const vssa::gemm_result r2 = vssa::run_gemm(other_base, p2);
+                    r.cycles += r2.cycles;
+                    r.busy_pe_cycles += r2.busy_pe_cycles;
+                    r.stall_pe_cycles += r2.stall_pe_cycles;
+                    for (int i = 0; i < 3; ++i) r.macs_by_mode[i] += r2.macs_by_mode[i];
+                    return r;
                 };
-                m_cycles_8bit += cycles_with(std::vector<uint8_t>(n, 8));
+                const vssa::gemm_result b8 = cycles_with(std::vector<uint8_t>(n, 8));
+                m_cycles_8bit += b8.cycles;
+                m_busy_8bit += b8.busy_pe_cycles;
+                m_stall_8bit += b8.stall_pe_cycles;
+                m_macs_8bit += b8.macs_by_mode[0] + b8.macs_by_mode[1] + b8.macs_by_mode[2];
                 std::vector<uint8_t> sp4(n, 0), sp8(n, 0);
                 for (uint32_t t : spatten_kept) sp4[t] = 4, sp8[t] = 8;
                 const double kept = 1.0 - a.spatten_ratio_pruned;
                 const double share4 = kept > 0 ? std::min(1.0, a.spatten_ratio_4bit / kept) : 0.0;
-                m_cycles_spatten += share4 * static_cast<double>(cycles_with(sp4)) + (1 - share4) * static_cast<double>(cycles_with(sp8));
+                const vssa::gemm_result s4 = cycles_with(sp4), s8 = cycles_with(sp8);
+                const auto mix = [share4](uint64_t x4, uint64_t x8) {
+                    return share4 * static_cast<double>(x4) + (1 - share4) * static_cast<double>(x8);
+                };
+                m_cycles_spatten += mix(s4.cycles, s8.cycles);
+                m_busy_spatten += mix(s4.busy_pe_cycles, s8.busy_pe_cycles);
+                m_stall_spatten += mix(s4.stall_pe_cycles, s8.stall_pe_cycles);
+                for (int i = 0; i < 3; ++i) m_macs_spatten[i] += mix(s4.macs_by_mode[i], s8.macs_by_mode[i]);
             }
             ++progress;
         }

@@ -66,6 +66,12 @@ private:
     uint64_t& m_bits8;
     uint64_t& m_cycles_8bit;
     double m_cycles_spatten = 0;
+    // Energy of the baselines (docs/energy.md#baselines): their PE activity on the same array.
+    uint64_t& m_stall_other;
+    uint64_t& m_busy_8bit;
+    uint64_t& m_stall_8bit;
+    uint64_t& m_macs_8bit;
+    double m_busy_spatten = 0, m_stall_spatten = 0, m_macs_spatten[3] = {0, 0, 0};
     double m_r_sum = 0, m_r_sum_other = 0;
     uint64_t m_tiles_other = 0;
 };

@@ -79,6 +79,14 @@ compute_ops::compute_ops(const sc_module_name& n, const compute_ops_config& cfg,
       m_wcomp_delay(m_stats.counter("decompressor_delay_cycles", "cycles", "cycles the decompressor made B panels later than their DMA alone")),
       m_transpose_cycles(m_stats.counter("transpose_cycles", "cycles", "transpose passes of B_ROW_MAJOR panels in the scratchpad (buffer.two_direction false)")),
       m_transpose_bytes(m_stats.counter("transpose_buffer_bytes", "bytes", "scratchpad bytes the transpose passes read and wrote")) {
+    static const char* modes[3] = {"4x4", "8x4", "8x8"};
+    for (int i = 0; i < 3; ++i)
+        m_gemm_macs_mode[i] = &m_stats.counter(fmt::format("gemm_macs_{}", modes[i]), "count",
+                                               fmt::format("GEMM MACs in PE mode {} (energy: docs/energy.md)", modes[i]));
+    static const char* vec[5] = {"softmax", "layernorm", "gelu", "requant", "resadd"};
+    for (int i = 0; i < 5; ++i)
+        m_elements[i] = &m_stats.counter(fmt::format("{}_elements", vec[i]), "count",
+                                         fmt::format("elements of the {} commands (rows x cols)", vec[i]));
     m_stats.derived("gemm_stall_ratio", "ratio", "PE stall cycles / (stall + busy PE cycles) of GEMM commands", [this] {
         const double all = static_cast<double>(m_gemm_stall + m_gemm_busy_pe);
         return all > 0 ? static_cast<double>(m_gemm_stall) / all : 0.0;
@@ -353,6 +361,7 @@ command_outcome compute_ops::gemm(const command& c) {
                     rep.busy_pe_cycles += r.busy_pe_cycles;
                     rep.tiles += r.tiles;
                     macs += r.macs;
+                    for (int i = 0; i < 3; ++i) rep.macs_by_mode[i] += r.macs_by_mode[i];
                     if (bk + 1 == nk) s.stores.push_back(dma_descriptor{acc, cm + (i0 * N + j0) * 4, rows, cols * 4, cols * 4, N * 4});
                     blocks.push_back(std::move(s));
                 }
@@ -462,6 +471,7 @@ command_outcome compute_ops::gemm(const command& c) {
     m_gemm_stall += rep.stall_pe_cycles;
     m_gemm_tiles += rep.tiles;
     m_gemm_busy_pe += rep.busy_pe_cycles;
+    for (int i = 0; i < 3; ++i) *m_gemm_macs_mode[i] += rep.macs_by_mode[i];
     m_wcomp_in += rep.wcomp_in;
     m_wcomp_out += rep.wcomp_out;
     m_wcomp_busy += rep.wcomp_busy;
@@ -596,6 +606,11 @@ command_outcome compute_ops::vector(const command& c) {
         return failure(c, e);
     }
     ++m_vec_commands;
+    {
+        const uint8_t ops[5] = {rg::op::SOFTMAX, rg::op::LAYERNORM, rg::op::GELU, rg::op::REQUANT, rg::op::RESADD};
+        for (int i = 0; i < 5; ++i)
+            if (opc == ops[i]) *m_elements[i] += rows * cols;
+    }
     m_vec_cycles += rep.end - rep.start;
     (softmax_op ? m_softmax_busy : m_normact_busy) += rep.busy_unit;
     return finish(rep, softmax_op ? rg::UNIT_SOFTMAX : rg::UNIT_NORMACT);

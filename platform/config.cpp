@@ -7,6 +7,7 @@
 #endif
 #include "ctrl/regs_gen.h"
 #include "platform/model_zoo.h"
+#include "energy/energy.h"
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -600,6 +601,41 @@ config_schema::config_schema() {
         "run budget: a run that reaches this many simulated cycles stops with exit code 3 and the units' state; 0 = no limit");
     u64("budget.wall_seconds", [](auto& c) -> auto& { return c.budget.wall_seconds; }, "s", 0, 10000000,
         "run budget: a run that takes this much wall-clock time stops with exit code 3 and the units' state; 0 = no limit");
+    text("energy.tech", [](auto& c) -> auto& { return c.energy.tech; }, {}, false,
+         "technology table of the energy, power and area model: a shipped one (40nm: the paper's node, 45nm: the "
+         "Horowitz / NanGate base, 28nm) or a .yaml file (path relative to the working directory; docs/energy.md#tables)");
+    {
+        auto p = std::make_shared<param>();
+        p->path = "energy.override";
+        p->type = "mapping";
+        p->unit = "";
+        p->range = "entry: number >= 0";
+        p->description = "per-entry overrides of the technology table, e.g. {dram_pj_per_bit: 3.9}; on the command line "
+                         "--set energy.override.dram_pj_per_bit=3.9 (docs/energy.md#entries lists the entries)";
+        p->set = [](scenario_config& c, const YAML::Node& n) -> std::string {
+            if (!n.IsMap()) return "expected a mapping of table entry: number";
+            std::map<std::string, double> m;
+            for (const auto& kv : n) {
+                double v = -1;
+                try {
+                    if (kv.second.IsScalar()) v = kv.second.as<double>();
+                } catch (const YAML::Exception&) {
+                }
+                if (!(v >= 0) || !std::isfinite(v))
+                    return fmt::format("{}: expected a number >= 0, got '{}'", kv.first.Scalar(),
+                                       kv.second.IsScalar() ? kv.second.Scalar() : "a non-scalar");
+                m[kv.first.Scalar()] = v;
+            }
+            for (const auto& [k, v] : m) c.energy.override[k] = v;  // merged: later settings win per entry
+            return "";
+        };
+        p->get = [](const scenario_config& c) {
+            nlohmann::json j = nlohmann::json::object();
+            for (const auto& [k, v] : c.energy.override) j[k] = v;
+            return j;
+        };
+        m_params.push_back(p);
+    }
 
     const scenario_config defaults;
     (void)defaults;
@@ -722,7 +758,13 @@ struct loader {
             errors.push_back(fmt::format("--set {}: expected key.path=value", assignment));
             return;
         }
-        const std::string path = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+        std::string path = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+        // A mapping key's single entry: --set energy.override.ENTRY=VALUE means {ENTRY: VALUE}.
+        static const std::string map_key = "energy.override";
+        if (path.compare(0, map_key.size() + 1, map_key + ".") == 0 && path.size() > map_key.size() + 1) {
+            text = "{" + path.substr(map_key.size() + 1) + ": " + text + "}";
+            path = map_key;
+        }
         const param* p = find(path);
         if (!p) {
             errors.push_back(fmt::format("--set {}: {}: unknown key{}", assignment, path, suggestion(path)));
@@ -761,6 +803,12 @@ struct loader {
         auto fail = [&](const std::string& key, const std::string& msg) {
             errors.push_back(fmt::format("{}: {}: {}", at(key), key, msg));
         };
+        try {  // the technology table and its overrides (docs/energy.md#tables)
+            (void)energy::load_table(cfg.energy.tech, cfg.energy.override);
+        } catch (const energy::tech_error& e) {
+            const std::string msg = e.what();
+            errors.push_back(fmt::format("{}: {}", at(msg.rfind("energy.override", 0) == 0 ? "energy.override" : "energy.tech"), msg));
+        }
         if (1000000 % cfg.clock_mhz != 0)
             fail("clock_mhz", fmt::format("expected a frequency whose period is a whole number of ps "
                                           "(1000000 divisible by it), got {}", cfg.clock_mhz));

@@ -146,6 +146,12 @@ struct softmax_scenario_config {
     std::string mode = "ibert";
 };
 
+// Energy, power and area (docs/energy.md): the technology table and per-entry overrides.
+struct energy_scenario_config {
+    std::string tech = "40nm";                // a shipped table (40nm, 45nm, 28nm) or a .yaml file
+    std::map<std::string, double> override;   // entry -> value, applied after the table
+};
+
 struct watchdog_config {
     uint64_t timeout_cycles = 1000000000;  // no real progress for this long stops the run (exit 3)
 };
@@ -194,6 +200,7 @@ struct scenario_config {
     budget_config budget;
     fault_config faults;
     host_cpu_config host;
+    energy_scenario_config energy;
 
     uint64_t clock_period_ps() const { return 1000000 / clock_mhz; }
     // Where each key was set ("file:line:col" or "--set key=value"); "" -> the scenario file.

@@ -17,6 +17,7 @@
 #include "platform/progress.h"
 #include "platform/traffic_report.h"
 #include "platform/preflight.h"
+#include "energy/energy.h"
 #include "platform/sweep.h"
 #include "common/output_file.h"
 
@@ -231,6 +232,12 @@ int sc_main(int argc, char* argv[]) {
     point_opt->excludes(collect_opt)->excludes(backend_opt);
     for (auto* opt : {part_opt, time_opt, tmo_opt}) opt->excludes(collect_opt)->excludes(point_opt);
 
+    std::string area_tech = "40nm";
+    bool area_json = false;
+    auto* area = app.add_subcommand("area", "area of the VSSA PE and the MAC variants from yosys, with the ratios of docs/energy.md#area");
+    area->add_option("--tech", area_tech, "technology table (40nm, 45nm, 28nm or a .yaml file)")->capture_default_str();
+    area->add_flag("--json", area_json, "print JSON instead of a table");
+
     std::string vectors_file;
     auto* kernels = app.add_subcommand("kernels", "run an I-BERT vector file through the integer units");
     kernels->add_option("--vectors", vectors_file, "vector file (format of shared/refs/vectors/ibert_vectors.json)")->required();
@@ -244,6 +251,12 @@ int sc_main(int argc, char* argv[]) {
     report->add_option("--model", model_name, "model")->required()->check(CLI::IsMember(names));
     auto* seq_opt = report->add_option("--seq", seq, "sequence length")->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20))->capture_default_str();
     report->add_flag("--json", as_json, "print JSON instead of a table");
+    bool with_energy = false;
+    std::string energy_tech = "40nm";
+    report->add_flag("--energy", with_energy,
+                     "also the ops' energy from a technology table (all-8-bit MACs, no reuse: docs/energy.md#analytical)");
+    report->add_option("--tech", energy_tech, "with --energy: technology table (40nm, 45nm, 28nm or a .yaml file)")
+        ->capture_default_str();
     bool traffic = false;
     uint64_t traffic_layers = 0;
     std::string traffic_scenario = "report_traffic";  // the shipped one (data_dir()), unless --scenario
@@ -373,6 +386,15 @@ int sc_main(int argc, char* argv[]) {
             const int failed = backend == "slurm" ? dtq::run_sweep_slurm(spec, so) : dtq::run_sweep(spec, so);
             return failed ? dtq::EXIT_SIM_ERROR : dtq::EXIT_OK;
         }
+        if (app.got_subcommand("area")) {
+            try {
+                std::cout << dtq::energy::area_report(dtq::energy::load_table(area_tech), area_json);
+            } catch (const dtq::energy::tech_error& e) {
+                std::cerr << "dtqvp: error: --tech: " << e.what() << '\n';
+                return dtq::EXIT_BAD_CONFIG;
+            }
+            return dtq::EXIT_OK;
+        }
         if (app.got_subcommand("kernels")) {
             const int rc = dtq::ibert::run_vector_file(vectors_file, std::cout, std::cerr);
             return rc == 0 ? dtq::EXIT_OK : rc == 1 ? dtq::EXIT_CHECK_FAILED : dtq::EXIT_BAD_CONFIG;
@@ -385,9 +407,32 @@ int sc_main(int argc, char* argv[]) {
                     std::cerr << "dtqvp: error: " << opt << " needs --traffic\n";
                     return dtq::EXIT_BAD_CONFIG;
                 }
+            if (report->count("--tech") && !with_energy) {
+                std::cerr << "dtqvp: error: --tech needs --energy\n";
+                return dtq::EXIT_BAD_CONFIG;
+            }
+            std::vector<dtq::op_energy> energy_ops;
+            if (with_energy) {
+                dtq::energy::tech_table t;
+                try {
+                    t = dtq::energy::load_table(energy_tech);
+                } catch (const dtq::energy::tech_error& e) {
+                    std::cerr << "dtqvp: error: --tech: " << e.what() << '\n';
+                    return dtq::EXIT_BAD_CONFIG;
+                }
+                energy_ops = dtq::analytical_energy(ops, t.at("int_mul_8_pj") + t.at("int_add_32_pj"), t.at("int_add_32_pj"),
+                                                    8 * t.at("dram_pj_per_bit"));
+                energy_tech = t.name;
+            }
             if (!traffic) {
-                if (as_json) std::cout << dtq::analytical_json(m, seq, ops).dump(2) << '\n';
-                else std::cout << dtq::analytical_table(m, seq, ops);
+                if (as_json) {
+                    nlohmann::json j = dtq::analytical_json(m, seq, ops);
+                    if (with_energy) j["energy"] = dtq::analytical_energy_json(energy_ops, energy_tech);
+                    std::cout << j.dump(2) << '\n';
+                } else {
+                    std::cout << dtq::analytical_table(m, seq, ops);
+                    if (with_energy) std::cout << dtq::analytical_energy_table(energy_ops, energy_tech);
+                }
                 return dtq::EXIT_OK;
             }
             if (traffic_layers > m.layers) {
@@ -407,9 +452,11 @@ int sc_main(int argc, char* argv[]) {
                 j["measured"] = {{"scenario", traffic_scenario}, {"layers_simulated", r.layers_simulated},
                                  {"layers_model", r.layers_model}, {"simulated_cycles", r.cycles},
                                  {"wall_seconds", r.wall_seconds}};
+                if (with_energy) j["energy"] = dtq::analytical_energy_json(energy_ops, energy_tech);
                 std::cout << j.dump(2) << '\n';
             } else {
                 std::cout << dtq::analytical_table(m, seq, ops) << how << '\n';
+                if (with_energy) std::cout << dtq::analytical_energy_table(energy_ops, energy_tech);
             }
             return dtq::EXIT_OK;
         }

@@ -24,6 +24,7 @@
 #include "common/npy.h"
 #include "common/output_file.h"
 #include "common/trace.h"
+#include "energy/energy.h"
 #include "vssa/gemm.h"
 #include "apps.h"
 #include "platform/address_map.h"
@@ -170,6 +171,51 @@ private:
     std::chrono::steady_clock::time_point m_t0;
 };
 
+// The trace's power counter track (docs/energy.md#trace): every `period` cycles, the
+// energy of the units' actions counted so far, as average power over the interval plus
+// leakage. Units that book their work in bulk (the attention study at its start) show it
+// in the interval where they count it.
+class power_sampler : public sc_module {
+public:
+    power_sampler(const sc_module_name& n, const energy::model& m, const dtq::clock& clk, uint64_t period_cycles, uint64_t mhz)
+        : sc_module(n), m_model(m), m_clk(clk), m_period(period_cycles), m_mhz(mhz) {
+        SC_THREAD(run);
+    }
+    SC_HAS_PROCESS(power_sampler);
+
+private:
+    void run() {
+        const double leak_w = m_model.table().at("leakage_mw_per_mm2") * 1e-3 * m_model.area_mm2("total");
+        double last = 0;
+        for (;;) {
+            wait(m_clk.time(m_period));
+            double e = 0;
+            for (const auto& [k, v] : m_model.actions_pj()) e += v;
+            const double seconds = static_cast<double>(m_period) / (static_cast<double>(m_mhz) * 1e6);
+            trace::global().counter("power", "power_w", m_clk.now(), (e - last) * 1e-12 / seconds + leak_w);
+            last = e;
+        }
+    }
+    const energy::model& m_model;
+    const dtq::clock& m_clk;
+    uint64_t m_period, m_mhz;
+};
+
+static energy::platform_shape shape_of(const scenario_config& c) {
+    energy::platform_shape s;
+    s.rows = c.vssa.rows;
+    s.cols = c.vssa.cols;
+    s.pes = c.vssa.rows * c.vssa.cols * c.vssa.arrays;
+    s.scratchpad = c.scratchpad.size;
+    s.accumulator = c.accumulator.size;
+    s.linebuf = c.linebuf.size;
+    s.l2 = c.l2.enabled ? c.l2.size : 0;
+    s.l2_line = c.l2.line_bytes;
+    s.dram_banks = c.dram.banks_enabled ? c.dram.banks : 0;
+    s.clock_mhz = c.clock_mhz;
+    return s;
+}
+
 platform::platform(const scenario_config& cfg)
     : clk(cfg.clock_period_ps()),
       m_cfg(cfg),
@@ -183,6 +229,11 @@ platform::platform(const scenario_config& cfg)
       m_dma("dma", m_cfg.dma, clk),
       m_ctrl("ctrl", ctrl_config_of(m_cfg), clk),
       m_host("host", host_config_of(m_cfg), clk) {
+    try {  // the technology table first: a bad table or override is a configuration error (exit 2)
+        m_energy = std::make_unique<energy::model>(energy::load_table(m_cfg.energy.tech, m_cfg.energy.override), shape_of(m_cfg));
+    } catch (const energy::tech_error& e) {
+        throw config_error({e.what()});
+    }
     // Map (order = out port order), then bind.
     m_bus.map("dram", amap::DRAM_BASE, m_cfg.dram.size);
     m_bus.map("scratchpad", amap::SCRATCHPAD_BASE, m_cfg.scratchpad.size);
@@ -791,7 +842,10 @@ int platform::run(const run_options& opt) {
             return EXIT_BAD_CONFIG;
         }
     }
-    if (!opt.trace_file.empty()) trace::global().enable(opt.trace_max_events, clk.period_ps());
+    if (!opt.trace_file.empty()) {
+        trace::global().enable(opt.trace_max_events, clk.period_ps());
+        m_power_sampler = std::make_unique<power_sampler>("power_sampler", *m_energy, clk, 10000, m_cfg.clock_mhz);
+    }
     // The controller records every change of its signals itself (an sc_trace file samples only
     // when the kernel advances, and misses what happens between two of its time steps under
     // temporal decoupling: the interrupt, the counters).
@@ -863,6 +917,7 @@ int platform::run(const run_options& opt) {
         const int rc = finish_model(opt);
         if (rc != EXIT_OK) return rc;
     }
+    m_energy->finish(clk.now());  // energy.*, power.*, perf.*, area.* from the counters (docs/energy.md)
     run_info info{clk.now(), wall};
     const nlohmann::json j = stats_json(m_cfg, info);
     if (!opt.out_dir.empty()) {

@@ -36,6 +36,10 @@ enum exit_code : int { EXIT_OK = 0, EXIT_CHECK_FAILED = 1, EXIT_BAD_CONFIG = 2, 
 class workload;
 class watchdog;
 class run_budget;
+class power_sampler;
+namespace energy {
+class model;
+}
 class fault_injector;
 
 class platform {
@@ -95,6 +99,8 @@ private:
     std::unique_ptr<watchdog> m_watchdog;
     std::unique_ptr<run_budget> m_budget;
     uint64_t m_busy_ticks = 0;
+    std::unique_ptr<energy::model> m_energy;         // energy, power, area (docs/energy.md)
+    std::unique_ptr<power_sampler> m_power_sampler;  // the trace's power track (--trace only)
 };
 
 }  // namespace dtq

@@ -5,6 +5,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake ninja-build pkg-config
   libsystemc-dev verilator
+  yosys
   libfmt-dev libyaml-cpp-dev catch2 libcli11-dev nlohmann-json3-dev
   libopenblas-dev
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf

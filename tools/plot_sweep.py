@@ -17,6 +17,8 @@ TrueType fonts in the PDF, 300 dpi PNG (--width, --height, --dpi):
                        roof (dram.bytes_per_cycle); each point labelled with its swept values
   cycle_breakdown.*    per unit, stacked bars of its busy cycles and the rest of the run
                        (bar height = the point's simulated cycles)
+  energy_breakdown.*   per point, stacked bars of each unit's energy (energy.<unit>.total_pj:
+                       its actions and leakage, docs/energy.md), with GOP/J above each bar
 
 Axis labels carry the statistics' units from stats.json; points and bars are labelled with
 the swept values; legends sit outside the data.
@@ -588,6 +590,44 @@ def plot_cycle_breakdown(points, swept, title, out_dir, plt):
     return name, path, what
 
 
+# ---------------------------------------------------------------------------- (d) energy breakdown
+
+
+def plot_energy_breakdown(points, swept, title, out_dir, plt):
+    name = "energy_breakdown.png"
+    units = sorted({k.split(".")[1] for p in points for k in p.stats
+                    if k.startswith("energy.") and k.endswith(".total_pj") and k.count(".") == 2})
+    if not units:
+        return name, None, "no energy.<unit>.total_pj statistics in the results (a dtqvp without the energy model)"
+    if any(p.stat(f"energy.{u}.total_pj") is None for p in points for u in units):
+        return name, None, "an energy.<unit>.total_pj statistic is missing for some points"
+    drawn = [u for u in units if any(p.stat(f"energy.{u}.total_pj") > 0 for p in points)]
+    if not drawn:
+        return name, None, "every unit's energy is 0 in every point"
+    labels = [point_label(p, swept) for p in points]
+    per_bar = max(1.0, 0.065 * max(len(s) for label in labels for s in label.split("\n")))
+    fig, ax = plt.subplots(figsize=(per_bar * len(points) + 4, 4.5))
+    x = list(range(len(points)))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    bottom = [0.0] * len(points)
+    for j, u in enumerate(drawn):
+        h = [p.stat(f"energy.{u}.total_pj") * 1e-6 for p in points]
+        ax.bar(x, h, bottom=bottom, label=u, color=colors[j % len(colors)], hatch="//" if j >= len(colors) else None)
+        bottom = [b + v for b, v in zip(bottom, h)]
+    for xi, p, b in zip(x, points, bottom):
+        gpj = p.stat("perf.gops_per_w")
+        if gpj:
+            ax.annotate(f"{gpj:.0f} GOP/J", (xi, b), textcoords="offset points", xytext=(0, 3), ha="center", fontsize=7)
+    ax.set_ylabel("energy (uJ)\nenergy.<unit>.total_pj: actions + leakage")
+    ax.set_title("energy per unit and point")
+    ax.set_xticks(x)
+    ax.set_xticklabels(labels, fontsize=7)
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    path = save(plt, fig, out_dir, name, title)
+    return name, path, f"{len(points)} points, units {', '.join(drawn)}; total {fmt_range(bottom, '.4g')} uJ"
+
+
 # ---------------------------------------------------------------------------- main
 
 
@@ -641,7 +681,7 @@ def main(argv, figures=None):
     os.makedirs(out_dir, exist_ok=True)
     paper_style(plt)
     written = 0
-    for plot in (plot_speedup_stall, plot_roofline, plot_cycle_breakdown):
+    for plot in (plot_speedup_stall, plot_roofline, plot_cycle_breakdown, plot_energy_breakdown):
         name, path, what = plot(ok, swept, title, out_dir, plt)
         if path:
             written += 1

@@ -52,6 +52,8 @@ rc, out = plot(f"{work}/j2", "--out", f"{work}/plots")
 assert rc == 0, f"plotter exit code {rc}:\n{out}"
 check_png(f"{work}/plots/speedup_stall.png")
 check_png(f"{work}/plots/cycle_breakdown.png")
+check_png(f"{work}/plots/energy_breakdown.png")  # every run has energy.<unit>.total_pj (docs/energy.md)
+assert "energy_breakdown.png: 6 points, units " in out, out
 assert not os.path.exists(f"{work}/plots/roofline.png"), "roofline drawn without DRAM traffic"
 assert re.search(r"skipped roofline\.png: no point with MACs moves data through DRAM", out), out
 speed = [p["stats"]["vssa.reorder_speedup"] for p in res["points"]]
