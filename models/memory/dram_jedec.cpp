@@ -248,6 +248,8 @@ dram_jedec::dram_jedec(const dram_spec& spec, const dram_jedec_options& opt, uin
         throw std::invalid_argument("dram.jedec.scheduler: expected fr-fcfs or fcfs, got '" + opt.scheduler + "'");
     if (!opt.queue_depth) throw std::invalid_argument("dram.jedec.queue_depth: expected >= 1, got 0");
     m_frfcfs = opt.scheduler == "fr-fcfs";
+    m_acc_lim = (UINT64_MAX - m_spec.tck_fs) / std::max<uint64_t>(1, m_acc_fs);
+    m_tck_lim = (UINT64_MAX - m_acc_fs) / m_spec.tck_fs;
     if (opt.page_policy == "open") m_page = page::open;
     else if (opt.page_policy == "closed") m_page = page::closed;
     else if (opt.page_policy == "adaptive") m_page = page::adaptive;
@@ -320,11 +322,13 @@ dram_jedec::location dram_jedec::decode(uint64_t addr) const {
 }
 
 uint64_t dram_jedec::tck_of_acc(uint64_t acc_cycle) const {
+    if (acc_cycle <= m_acc_lim) return (acc_cycle * m_acc_fs + m_spec.tck_fs - 1) / m_spec.tck_fs;  // no overflow
     const unsigned __int128 fs = static_cast<unsigned __int128>(acc_cycle) * m_acc_fs;
     return static_cast<uint64_t>((fs + m_spec.tck_fs - 1) / m_spec.tck_fs);
 }
 
 uint64_t dram_jedec::acc_of_tck(uint64_t tck) const {
+    if (tck <= m_tck_lim) return (tck * m_spec.tck_fs + m_acc_fs - 1) / m_acc_fs;  // no overflow
     const unsigned __int128 fs = static_cast<unsigned __int128>(tck) * m_spec.tck_fs;
     return static_cast<uint64_t>((fs + m_acc_fs - 1) / m_acc_fs);
 }
@@ -338,9 +342,14 @@ uint64_t dram_jedec::last_data_tck() const {
 // ---- command-bus slots ----
 void dram_jedec::slot_map::advance(uint64_t to) {
     if (to <= base) return;
-    if (to - base >= W) std::fill(bits.begin(), bits.end(), 0);
-    else
-        for (uint64_t c = base; c < to; ++c) bits[(c % W) / 64] &= ~(1ull << (c % 64));
+    if (to - base >= W) {
+        std::fill(bits.begin(), bits.end(), 0);
+    } else {
+        uint64_t c = base;
+        while (c < to && c % 64) { bits[(c % W) / 64] &= ~(1ull << (c % 64)); ++c; }
+        while (c + 64 <= to) { bits[(c % W) / 64] = 0; c += 64; }
+        while (c < to) { bits[(c % W) / 64] &= ~(1ull << (c % 64)); ++c; }
+    }
     base = to;
 }
 
@@ -371,32 +380,20 @@ void dram_jedec::slot_map::mark(uint64_t at, unsigned len) {
 }
 
 // ---- background-energy bookkeeping: open-bank intervals per rank ----
-void dram_jedec::bank_open(rank_state& r, uint64_t at) { r.events.emplace_back(at, +1); }
-void dram_jedec::bank_close(rank_state& r, uint64_t at) { r.events.emplace_back(at, -1); }
-
-uint64_t dram_jedec::horizon(const channel_state& c, unsigned rank) const {
-    // No later command of this rank opens or closes a bank before this cycle: future ACTs follow
-    // the last ACT (tRRD), future PREs close banks open now, at or after their ACT.
-    const rank_state& R = c.ranks[rank];
-    uint64_t h = R.any_act ? R.last_act : 0;
-    const size_t nb = m_spec.banks();
-    for (size_t b = 0; b < nb; ++b) {
-        const auto& B = c.banks[rank * nb + b];
-        if (B.row >= 0) h = std::min(h, B.act_at);
+void dram_jedec::bank_open(rank_state& r, uint64_t at) {
+    if (r.in_group && (r.grp_open > 0 || at <= r.grp_e)) {
+        ++r.grp_open;
+        return;
     }
-    return h;
+    if (r.in_group) r.active_tck += r.grp_e - r.grp_s;
+    r.in_group = true;
+    r.grp_s = r.grp_e = at;
+    r.grp_open = 1;
 }
 
-void dram_jedec::sweep(rank_state& r, uint64_t h) {
-    std::stable_sort(r.events.begin(), r.events.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    size_t i = 0;
-    for (; i < r.events.size() && r.events[i].first < h; ++i) {
-        if (r.open_banks > 0) r.active_tck += r.events[i].first - r.swept_to;
-        r.swept_to = r.events[i].first;
-        r.open_banks += r.events[i].second;
-    }
-    r.events.erase(r.events.begin(), r.events.begin() + static_cast<std::ptrdiff_t>(i));
+void dram_jedec::bank_close(rank_state& r, uint64_t at) {
+    if (r.grp_open) --r.grp_open;
+    r.grp_e = std::max(r.grp_e, at);
 }
 
 // ---- refresh ----
@@ -596,7 +593,6 @@ void dram_jedec::commit(channel_state& c, unsigned ch, const location& l, reques
         B.row = -1;
         B.act_ready = std::max(B.act_ready, pre + T.RP);
     }
-    if (R.events.size() > 4096) sweep(R, horizon(c, l.rank));
 }
 
 void dram_jedec::serve_channel(channel_state& c, unsigned ch, std::vector<request>& batch) {
@@ -613,11 +609,12 @@ void dram_jedec::serve_channel(channel_state& c, unsigned ch, std::vector<reques
         // FCFS: the oldest. Only requests that have arrived by `now` compete.
         size_t pick = n, arrived = 0;
         for (size_t k = 0; k < n; ++k) arrived += batch[pend[k]].arrive <= now;
+        if (n == 1) pick = 0;  // nothing to choose from
         // No column command can issue before the last one + tCCD_S: a burst that can go then is
         // the best, and the oldest such one wins; this stops the search early on streams.
         const uint64_t floor = have_sched ? sched + m_spec.t.CCD_S : 0;
         uint64_t best = UINT64_MAX;
-        for (size_t k = 0; k < n; ++k) {
+        for (size_t k = 0; n > 1 && k < n; ++k) {
             const request& q = batch[pend[k]];
             if (q.arrive > now) continue;
             if (!m_frfcfs) { pick = k; break; }
@@ -735,16 +732,11 @@ dram_jedec::energy dram_jedec::energy_pj(uint64_t end_tck) const {
     const uint64_t end = std::max(end_tck, last_data_tck());
     for (const auto& c : m_ch)
         for (const auto& R : c.ranks) {
-            auto ev = R.events;
-            std::stable_sort(ev.begin(), ev.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-            uint64_t active = R.active_tck, t = R.swept_to;
-            int open = R.open_banks;
-            for (const auto& [at, d] : ev) {
-                if (open > 0) active += at - t;
-                t = at;
-                open += d;
+            uint64_t active = R.active_tck, t = 0;
+            if (R.in_group) {
+                t = R.grp_open ? std::max(end, R.grp_e) : R.grp_e;
+                active += t - R.grp_s;
             }
-            if (open > 0 && end > t) active += end - t;
             const uint64_t total = std::max(end, t);
             e.background += (idd3n * static_cast<double>(active) + idd2n * static_cast<double>(total - active)) * tck_ns * dev;
         }

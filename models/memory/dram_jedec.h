@@ -156,9 +156,13 @@ private:
         unsigned ref_bank = 0;           // per-bank refresh: the bank of the last one
         std::vector<uint8_t> refreshed;  // per-bank refresh: banks done in this round
         uint64_t refs = 0;
-        // background energy: +1 / -1 open-bank events not yet swept, and the swept part
-        std::vector<std::pair<uint64_t, int>> events;
-        uint64_t swept_to = 0, active_tck = 0; int open_banks = 0;
+        // background energy: the union of the banks' ACT..PRE intervals. ACTs of a rank come in
+        // time order (tRRD), so intervals join the current group [grp_s, grp_e] while one of its
+        // banks is open or they start before grp_e; a group is final when a later ACT starts
+        // after it with none open.
+        uint64_t grp_s = 0, grp_e = 0, active_tck = 0;
+        unsigned grp_open = 0;
+        bool in_group = false;
     };
     struct slot_map {  // occupied command-bus cycles, a sliding window
         static constexpr uint64_t W = 16384;
@@ -187,8 +191,6 @@ private:
     void refresh(channel_state& c, unsigned ch, unsigned rank);
     void bank_open(rank_state& r, uint64_t at);
     void bank_close(rank_state& r, uint64_t at);
-    void sweep(rank_state& r, uint64_t horizon);
-    uint64_t horizon(const channel_state& c, unsigned rank) const;
     void emit(unsigned ch, unsigned rank, int bank, uint64_t row, cmd k, uint64_t at) {
         if (m_obs) m_obs(m_obs_ctx, ch, rank, bank, row, k, at);
     }
@@ -196,6 +198,7 @@ private:
     dram_spec m_spec;
     dram_jedec_options m_opt;
     uint64_t m_acc_fs;
+    uint64_t m_acc_lim, m_tck_lim;  // largest cycle counts whose product with the period fits 64 bits
     bool m_frfcfs, m_per_bank_ref, m_ref_on;
     enum class page { open, closed, adaptive } m_page;
     struct field { char kind; unsigned bits; };  // LSB first

@@ -176,7 +176,8 @@ TEST_CASE("dram jedec: FR-FCFS serves a row hit before an older conflict and FCF
     };
     // FR-FCFS: row 0 (ACT 0, RD 22, done 48); its hit RD at 22 + tCCD_L = 30, done 56; then row 1:
     // PRE at max(ACT + tRAS = 52, 30 + tRTP) = 52, ACT at 74, RD 96, done 122.
-    CHECK(run("fr-fcfs") == std::vector<uint64_t>{48, 30 + CL + BURST, 74 + RCD + CL + BURST});
+    // (done cycles listed in request order: row 0, row 1, row 0 again)
+    CHECK(run("fr-fcfs") == std::vector<uint64_t>{48, 74 + RCD + CL + BURST, 30 + CL + BURST});
     // FCFS: row 1 first (done 122), then row 0 again: PRE at max(74 + tRAS = 126, 96 + tRTP = 108) = 126,
     // ACT at max(126 + tRP, 74 + tRC) = 148, RD 170, done 196.
     CHECK(run("fcfs") == std::vector<uint64_t>{48, 122, 148 + RCD + CL + BURST});
@@ -304,4 +305,29 @@ TEST_CASE("dram jedec: the TLM target converts DRAM cycles to accelerator cycles
     CHECK(s.number("tb.dram.row_misses") == 2);
     CHECK(s.number("tb.dram.ch0.bytes") == 128);
     CHECK(s.number("tb.dram.energy_rd") > 0);
+}
+
+TEST_CASE("dram jedec: DRAMPower energy of two closed-page reads by hand", "[dram][jedec][energy]") {
+    dram_jedec_options o;
+    o.page_policy = "closed";
+    auto e = ddr4(o);
+    std::vector<req> b = {{true, ddr4_addr(0, 0, 0, 0), 0, 0}, {true, ddr4_addr(1, 0, 0, 0), 0, 0}};
+    e.serve(b);
+    // Read 1: ACT 0, RD 22, auto-precharge at max(22 + tRTP, 0 + tRAS) = 52.
+    // Read 2: ACT 4 (tRRD_S), RD 26, auto-precharge at max(26 + tRTP, 4 + tRAS) = 56.
+    // A bank is open during [0, 56): 56 tCK active standby, the rest of 1000 tCK precharged.
+    // Preset currents per x8 device (mA): VDD 1.2 V: IDD0 60.75, IDD2N 38.25, IDD3N 44, IDD4R 184.5;
+    // VPP 2.5 V: IPP0 4.05 (its IPP2N, IPP3N, IPP4R are 0). 8 devices, tCK 0.625 ns; V x mA x ns = pJ.
+    const double tck = 0.625, dev = 8;
+    const double act = 1.2 * (60.75 * RC - (44.0 * RAS + 38.25 * (RC - RAS))) + 2.5 * 4.05 * RC;
+    const double rd = 1.2 * (184.5 - 44.0) * BURST;
+    const double bg = 1.2 * (44.0 * 56 + 38.25 * (1000 - 56));
+    const auto en = e.energy_pj(1000);
+    CHECK(en.act == Approx(2 * act * tck * dev));
+    CHECK(en.rd == Approx(2 * rd * tck * dev));
+    CHECK(en.wr == 0);
+    CHECK(en.ref == 0);  // the first refresh is due at tREFI = 12480
+    CHECK(en.background == Approx(bg * tck * dev));
+    // By 12480 one refresh is due: (IDD5B - IDD3N) x tRFC on VDD.
+    CHECK(e.energy_pj(REFI).ref == Approx(1.2 * (118.0 - 44.0) * RFC * tck * dev));
 }
