@@ -8,6 +8,7 @@
 #include "ctrl/regs_gen.h"
 #include "platform/model_zoo.h"
 #include "energy/energy.h"
+#include "memory/dram_jedec.h"
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -306,6 +307,25 @@ config_schema::config_schema() {
     u64("dram.banks.row_bytes", [](auto& c) -> auto& { return c.dram.row_bytes; }, "bytes", 64, 1 * M, "row (page) size");
     u64("dram.banks.row_hit_cycles", [](auto& c) -> auto& { return c.dram.row_hit_cycles; }, "cycles", 0, 100000, "latency when the row is open");
     u64("dram.banks.row_miss_cycles", [](auto& c) -> auto& { return c.dram.row_miss_cycles; }, "cycles", 0, 100000, "latency when another row is open or the bank is closed");
+    text("dram.model", [](auto& c) -> auto& { return c.dram.model; }, {"simple", "jedec"}, false,
+         "simple: one channel, bandwidth + latency (+ open rows); jedec: JEDEC banks, timings, controller, refresh, energy (docs/timing-model.md#jedec-dram)");
+    text("dram.jedec.preset", [](auto& c) -> auto& { return c.dram.jedec.preset; }, dram_preset_names(), false,
+         "built-in DRAM standard and speed grade (models/memory/dram_presets/)");
+    text("dram.jedec.preset_file", [](auto& c) -> auto& { return c.dram.jedec.preset_file; }, {}, false,
+         "a preset of your own (YAML, the built-in presets' keys; path relative to the working directory); overrides preset");
+    u64("dram.jedec.channels", [](auto& c) -> auto& { return c.dram.jedec.channels; }, "", 0, 1024, "channels (0 = the preset's)");
+    u64("dram.jedec.ranks", [](auto& c) -> auto& { return c.dram.jedec.ranks; }, "", 0, 16, "ranks per channel (0 = the preset's)");
+    text("dram.jedec.scheduler", [](auto& c) -> auto& { return c.dram.jedec.scheduler; }, {"fr-fcfs", "fcfs"}, false,
+         "request scheduling per channel: row hits first, then oldest (fr-fcfs), or oldest first (fcfs)");
+    text("dram.jedec.page_policy", [](auto& c) -> auto& { return c.dram.jedec.page_policy; }, {"open", "closed", "adaptive"}, false,
+         "open: rows stay open; closed: auto-precharge after every access; adaptive: precharge when the window holds a conflict and no hit");
+    text("dram.jedec.refresh", [](auto& c) -> auto& { return c.dram.jedec.refresh; }, {"preset", "all-bank", "per-bank", "off"}, false,
+         "refresh mode (preset = the preset's; per-bank needs tRFCpb / tREFIpb in the preset)");
+    text("dram.jedec.mapping", [](auto& c) -> auto& { return c.dram.jedec.mapping; }, {}, false,
+         "address mapping, fields MSB first: ro ra bg ba co ch joined by '-' (preset = the preset's)");
+    boolean("dram.jedec.xor", [](auto& c) -> auto& { return c.dram.jedec.xor_bank; }, "bank and bank group bits XOR the low row bits (permutation interleaving)");
+    u64("dram.jedec.queue_depth", [](auto& c) -> auto& { return c.dram.jedec.queue_depth; }, "", 1, 1024,
+        "requests a channel's scheduler sees at once");
 
     boolean("l2.enabled", [](auto& c) -> auto& { return c.l2.enabled; }, "put the L2 cache between the bus and DRAM");
     u64("l2.size", [](auto& c) -> auto& { return c.l2.size; }, "bytes", 1 * K, 1 * G, "capacity");
@@ -820,6 +840,21 @@ struct loader {
         if (cfg.dram.banks_enabled && cfg.dram.row_miss_cycles < cfg.dram.row_hit_cycles)
             fail("dram.banks.row_miss_cycles", fmt::format("expected >= row_hit_cycles ({}), got {}",
                                                            cfg.dram.row_hit_cycles, cfg.dram.row_miss_cycles));
+        if (cfg.dram.model == "jedec") {
+            const auto& jo = cfg.dram.jedec;
+            if (jo.mapping != "preset")
+                if (const std::string m = dram_mapping_check(jo.mapping); !m.empty()) fail("dram.jedec.mapping", m);
+            try {
+                const dram_spec spec = load_dram_spec(jo);
+                try {
+                    dram_jedec probe(spec, jo, 1000000 / cfg.clock_mhz);
+                } catch (const std::invalid_argument& e) {
+                    fail(jo.preset_file.empty() ? "dram.jedec.preset" : "dram.jedec.preset_file", e.what());
+                }
+            } catch (const std::invalid_argument& e) {
+                fail(jo.preset_file.empty() ? "dram.jedec.preset" : "dram.jedec.preset_file", e.what());
+            }
+        }
         const auto& at_ = cfg.workload.attention;
         if (std::fabs(at_.ratio_pruned + at_.ratio_4bit + at_.ratio_8bit - 1.0) > 1e-9)
             fail("workload.attention.ratio_8bit",

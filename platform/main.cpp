@@ -10,6 +10,7 @@
 #include <systemc>
 
 #include "ibert/vectors.h"
+#include "memory/dram_jedec.h"
 #include "platform/analytical.h"
 #include "platform/config.h"
 #include "platform/data_dir.h"
@@ -242,6 +243,18 @@ int sc_main(int argc, char* argv[]) {
     auto* kernels = app.add_subcommand("kernels", "run an I-BERT vector file through the integer units");
     kernels->add_option("--vectors", vectors_file, "vector file (format of shared/refs/vectors/ibert_vectors.json)")->required();
 
+    std::vector<std::string> ds_presets;
+    std::string ds_scheduler = "fr-fcfs", ds_page = "open", ds_refresh = "preset";
+    uint64_t ds_mib = 4, ds_channels = 0;
+    auto* dstreams = app.add_subcommand("dram-streams",
+                                        "bandwidth efficiency of synthetic streams on the JEDEC DRAM presets (dram.model: jedec)");
+    dstreams->add_option("--preset", ds_presets, "presets (repeatable; default: all)")->check(CLI::IsMember(dtq::dram_preset_names()));
+    dstreams->add_option("--mib", ds_mib, "MiB per stream")->check(CLI::Range(uint64_t{1}, uint64_t{1024}))->capture_default_str();
+    dstreams->add_option("--channels", ds_channels, "channels (0 = the preset's)")->check(CLI::Range(uint64_t{0}, uint64_t{1024}))->capture_default_str();
+    dstreams->add_option("--scheduler", ds_scheduler, "fr-fcfs or fcfs")->check(CLI::IsMember({"fr-fcfs", "fcfs"}))->capture_default_str();
+    dstreams->add_option("--page-policy", ds_page, "open, closed or adaptive")->check(CLI::IsMember({"open", "closed", "adaptive"}))->capture_default_str();
+    dstreams->add_option("--refresh", ds_refresh, "preset, all-bank, per-bank or off")->check(CLI::IsMember({"preset", "all-bank", "per-bank", "off"}))->capture_default_str();
+
     std::string model_name;
     uint64_t seq = 128;
     bool as_json = false;
@@ -393,6 +406,31 @@ int sc_main(int argc, char* argv[]) {
                 std::cerr << "dtqvp: error: --tech: " << e.what() << '\n';
                 return dtq::EXIT_BAD_CONFIG;
             }
+            return dtq::EXIT_OK;
+        }
+        if (app.got_subcommand("dram-streams")) {
+            if (ds_presets.empty()) ds_presets = dtq::dram_preset_names();
+            std::cout << fmt::format("{:<12} {:<16} {:>10} {:>9} {:>12}\n", "preset", "stream", "efficiency", "GB/s",
+                                     "read lat ns");
+            for (const auto& p : ds_presets)
+                for (const auto& pat : dtq::dram_stream_patterns()) {
+                    dtq::dram_jedec_options o;
+                    o.preset = p;
+                    o.channels = ds_channels;
+                    o.scheduler = ds_scheduler;
+                    o.page_policy = ds_page;
+                    o.refresh = ds_refresh;
+                    try {
+                        const auto r = dtq::dram_stream(o, pat, ds_mib << 20, 1);
+                        // queued streams issue everything at once: their latency is queueing, not shown
+                        const std::string lat = pat == "chase" ? fmt::format("{:.1f}", r.read_latency_ns) : "-";
+                        std::cout << fmt::format("{:<12} {:<16} {:>10.4f} {:>9.2f} {:>12}\n", p, pat, r.efficiency,
+                                                 r.gbytes_per_s, lat);
+                    } catch (const std::invalid_argument& e) {
+                        std::cerr << "dtqvp: error: " << e.what() << '\n';
+                        return dtq::EXIT_BAD_CONFIG;
+                    }
+                }
             return dtq::EXIT_OK;
         }
         if (app.got_subcommand("kernels")) {

@@ -4,6 +4,8 @@
 #include "common/timing_only.h"
 #include "common/trace.h"
 
+#include <fmt/format.h>
+
 namespace dtq {
 
 using namespace sc_core;
@@ -29,11 +31,92 @@ dram::dram(const sc_module_name& name, const dram_config& cfg, const clock& clk)
         return now ? static_cast<double>(m_busy_cycles) / static_cast<double>(now) : 0.0;
     });
     reset();
+    if (m_jedec) jedec_stats();
 }
 
 void dram::reset() {
     m_busy_until = 0;
     m_open_row.assign(m_cfg.banks_enabled ? m_cfg.banks : 0, -1);
+    if (m_cfg.model == "jedec") {
+        m_jedec = std::make_unique<dram_jedec>(load_dram_spec(m_cfg.jedec), m_cfg.jedec, m_clk.period_ps());
+        m_jedec->set_observer(&dram::on_command, this);
+        m_tracks.clear();
+        for (unsigned c = 0; c < m_jedec->spec().channels; ++c) m_tracks.push_back(fmt::format("{}.ch{}", name(), c));
+    }
+}
+
+// Statistics of the JEDEC model (docs/timing-model.md#jedec-dram), in accelerator cycles
+// unless the unit says otherwise. Energies are up to the current simulated time.
+void dram::jedec_stats() {
+    dram_jedec& j = *m_jedec;
+    const auto end_tck = [this] { return m_jedec->tck_of_acc(m_clk.now()); };
+    const double acc_per_tck = static_cast<double>(j.spec().tck_fs) / (static_cast<double>(m_clk.period_ps()) * 1000.0);
+    m_stats.derived_int("row_conflicts", "count", "accesses that found another row open (jedec)",
+                        [this] { return m_jedec->totals().row_conflicts; });
+    m_stats.derived_int("commands_act", "count", "ACT commands (jedec)", [this] { return m_jedec->totals().acts; });
+    m_stats.derived_int("commands_pre", "count", "PRE commands, explicit, all-bank and auto-precharge (jedec)",
+                        [this] { return m_jedec->totals().pres; });
+    m_stats.derived_int("commands_rd", "count", "RD bursts (jedec)", [this] { return m_jedec->totals().rds; });
+    m_stats.derived_int("commands_wr", "count", "WR bursts (jedec)", [this] { return m_jedec->totals().wrs; });
+    m_stats.derived_int("refreshes", "count", "refresh commands issued or due so far, all ranks (all-bank + per-bank) (jedec)",
+                        [this, end_tck] { return m_jedec->refreshes(end_tck(), false) + m_jedec->refreshes(end_tck(), true); });
+    m_stats.derived("refresh_cycles", "cycles", "cycles banks were blocked by refresh, summed over ranks (tRFC or tRFCpb each) (jedec)",
+                    [this, end_tck, acc_per_tck] {
+                        const auto& t = m_jedec->spec().t;
+                        return acc_per_tck * (static_cast<double>(m_jedec->refreshes(end_tck(), false)) * t.RFC +
+                                              static_cast<double>(m_jedec->refreshes(end_tck(), true)) * t.RFCpb);
+                    });
+    m_stats.derived("read_latency_avg", "cycles", "mean read latency of a burst, arrival to last data beat (jedec)",
+                    [this, acc_per_tck] {
+                        const auto& t = m_jedec->totals();
+                        return t.read_bursts ? acc_per_tck * static_cast<double>(t.read_latency_sum) / static_cast<double>(t.read_bursts) : 0.0;
+                    });
+    m_stats.derived("read_latency_p99", "cycles", "99th percentile of the read latency of a burst (jedec)",
+                    [this, acc_per_tck] { return acc_per_tck * static_cast<double>(m_jedec->read_latency_quantile(0.99)); });
+    m_stats.derived("read_latency_max", "cycles", "largest read latency of a burst (jedec)",
+                    [this, acc_per_tck] { return acc_per_tck * static_cast<double>(m_jedec->read_latency_quantile(1.0)); });
+    m_stats.derived("queue_occupancy_avg", "count", "requests waiting in a channel's window at each scheduling decision, mean (jedec)",
+                    [this] {
+                        const auto& t = m_jedec->totals();
+                        return t.queue_samples ? static_cast<double>(t.queue_sum) / static_cast<double>(t.queue_samples) : 0.0;
+                    });
+    m_stats.derived_int("queue_occupancy_max", "count", "requests waiting in a channel's window, largest (jedec)",
+                        [this] { return m_jedec->totals().queue_max; });
+    const double peak = static_cast<double>(j.spec().burst_bytes()) / j.spec().burst_cycles() / acc_per_tck;
+    m_stats.derived("peak_bandwidth", "B/cycle", "peak data bandwidth of all channels per accelerator cycle (jedec)",
+                    [this, peak] { return peak * m_jedec->spec().channels; });
+    for (unsigned c = 0; c < j.spec().channels; ++c) {
+        const std::string p = fmt::format("ch{}.", c);
+        m_stats.derived_int(p + "bytes", "bytes", "bytes moved on this channel's data bus (jedec)",
+                            [this, c] { return m_jedec->channel_bytes(c); });
+        m_stats.derived(p + "bandwidth", "B/cycle", "bytes on this channel / simulated cycles (jedec)", [this, c] {
+            const uint64_t now = m_clk.now();
+            return now ? static_cast<double>(m_jedec->channel_bytes(c)) / static_cast<double>(now) : 0.0;
+        });
+        m_stats.derived(p + "efficiency", "ratio", "data-bus busy time / simulated time on this channel (jedec)",
+                        [this, c, end_tck] {
+                            const uint64_t e = end_tck();
+                            return e ? static_cast<double>(m_jedec->channel_busy_tck(c)) / static_cast<double>(e) : 0.0;
+                        });
+    }
+    const auto en = [this, end_tck] { return m_jedec->energy_pj(end_tck()); };
+    m_stats.derived("energy_act", "pJ", "DRAM activate/precharge energy, DRAMPower method (jedec)", [en] { return en().act; });
+    m_stats.derived("energy_rd", "pJ", "DRAM read-burst energy, DRAMPower method (jedec)", [en] { return en().rd; });
+    m_stats.derived("energy_wr", "pJ", "DRAM write-burst energy, DRAMPower method (jedec)", [en] { return en().wr; });
+    m_stats.derived("energy_ref", "pJ", "DRAM refresh energy, DRAMPower method (jedec)", [en] { return en().ref; });
+    m_stats.derived("energy_background", "pJ", "DRAM active / precharge standby energy, DRAMPower method (jedec)",
+                    [en] { return en().background; });
+    m_stats.derived("energy_total", "pJ", "sum of the dram.energy_* terms (jedec)", [en] { return en().total(); });
+}
+
+void dram::on_command(void* self, unsigned ch, unsigned rank, int bank, uint64_t row, dram_jedec::cmd c, uint64_t at) {
+    dtq::trace& tr = dtq::trace::global();
+    if (!tr.enabled()) return;
+    auto* d = static_cast<dram*>(self);
+    static const char* names[] = {"ACT", "PRE", "RD", "WR", "REF"};
+    const uint64_t start = d->m_clk.cycles(sc_time::from_value(at * d->m_jedec->spec().tck_fs / 1000));
+    tr.span(d->m_tracks[ch], names[static_cast<int>(c)], start, start + 1,
+            fmt::format("{{\"rank\":{},\"bank\":{},\"row\":{}}}", rank, bank, row));
 }
 
 void dram::poke(uint64_t addr, const void* src, uint64_t len) {
@@ -86,6 +169,18 @@ uint64_t dram::access_latency(uint64_t addr, uint64_t len, uint64_t& extra_busy)
 
 // One access requested at cycle `at`; returns the cycle its data is done.
 uint64_t dram::access(bool is_read, uint64_t addr, uint64_t len, uint64_t at) {
+    if (m_jedec) {
+        const uint64_t done = m_jedec->access(is_read, addr, len, at);
+        if (is_read) { m_bytes_read += len; ++m_reads; }
+        else { m_bytes_written += len; ++m_writes; }
+        const auto& t = m_jedec->totals();
+        m_row_hits = t.row_hits;
+        m_row_misses = t.row_misses + t.row_conflicts;
+        uint64_t busy = 0;
+        for (unsigned c = 0; c < m_jedec->spec().channels; ++c) busy += m_jedec->channel_busy_tck(c);
+        m_busy_cycles = m_jedec->acc_of_tck(busy / m_jedec->spec().channels);  // the mean channel's
+        return done;
+    }
     uint64_t extra_busy = 0;
     const uint64_t latency = access_latency(addr, len, extra_busy);
     const uint64_t start = std::max(at, m_busy_until);

@@ -3,13 +3,17 @@
 // channel is free ("busy until"), the data bus is occupied ceil(len / bytes_per_cycle)
 // cycles and the response arrives `latency` cycles after the last beat.
 // Timing: docs/timing-model.md#dram. Backing store is sparse (4 KiB pages).
+// With `model: jedec` the timing is the JEDEC model's (memory/dram_jedec.h,
+// docs/timing-model.md#jedec-dram); the functional path is the same.
 #pragma once
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
+#include <memory>
 #include <vector>
 
 #include "common/clock.h"
+#include "memory/dram_jedec.h"
 #include "common/stats.h"
 #include "memory/sparse_store.h"
 
@@ -24,6 +28,8 @@ struct dram_config {
     uint64_t row_bytes = 2048;
     uint64_t row_hit_cycles = 20;      // tCAS-like: row already open
     uint64_t row_miss_cycles = 60;     // tRP + tRCD + tCAS-like: close, open, read
+    std::string model = "simple";      // simple | jedec (memory/dram_jedec.h)
+    dram_jedec_options jedec;
 };
 
 class dram : public sc_core::sc_module {
@@ -43,6 +49,8 @@ public:
     uint64_t pages_allocated() const { return m_store.pages_allocated(); }
     uint64_t bytes_read() const { return m_bytes_read; }        // the dram.bytes_read statistic
     uint64_t bytes_written() const { return m_bytes_written; }  // the dram.bytes_written statistic
+    // The JEDEC model (null with model: simple).
+    dram_jedec* jedec() { return m_jedec.get(); }
 
 private:
     void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
@@ -51,12 +59,17 @@ private:
     bool get_direct_mem_ptr(tlm::tlm_generic_payload& tx, tlm::tlm_dmi& dmi);
     bool check(tlm::tlm_generic_payload& tx) const;
     uint64_t access_latency(uint64_t addr, uint64_t len, uint64_t& extra_busy);
+    void jedec_stats();
+    static void on_command(void* self, unsigned ch, unsigned rank, int bank, uint64_t row, dram_jedec::cmd c,
+                           uint64_t at);
 
     dram_config m_cfg;
     clock m_clk;
     sparse_store m_store;
     uint64_t m_busy_until = 0;
     std::vector<int64_t> m_open_row;  // per bank, -1 = closed
+    std::unique_ptr<dram_jedec> m_jedec;
+    std::vector<std::string> m_tracks;  // trace track per channel (jedec)
 
     stat_group m_stats;
     uint64_t& m_bytes_read;

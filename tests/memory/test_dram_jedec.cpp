@@ -1,0 +1,333 @@
+// JEDEC DRAM model (dram.model: jedec): exact command and data cycles derived by hand in each
+// test from the preset's constants (DDR4-3200AA 22-22-22 unless said; docs/timing-model.md#jedec-dram),
+// bandwidth efficiencies of streams against bounds derived from the same constants, and the
+// TLM target's conversion to accelerator cycles.
+#include <catch2/catch.hpp>
+#include <systemc>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include <cstdint>
+#include <fstream>
+#include <vector>
+
+#include "common/stats.h"
+#include "memory/dram.h"
+#include "memory/dram_jedec.h"
+
+using namespace sc_core;
+using namespace dtq;
+
+namespace {
+
+using req = dram_jedec::request;
+
+// DDR4-3200AA, tCK = 0.625 ns (JESD79-4 speed bin; the preset's numbers, repeated here).
+constexpr uint64_t CL = 22, CWL = 16, RCD = 22, RP = 22, RAS = 52, RC = 74, CCD_S = 4, CCD_L = 8, RRD_S = 4,
+                   RRD_L = 8, FAW = 34, WTR_S = 4, WTR_L = 12, RTP = 12, RPab = 22, RFC = 560, REFI = 12480,
+                   BURST = 4;  // BL8 on a double-data-rate bus
+
+// Addresses with mapping ro-ra-ba-co-bg-ch, one channel, one rank, 64 B bursts:
+// bits 6-7 bank group, 8-14 column, 15-16 bank, 17+ row.
+uint64_t ddr4_addr(uint64_t bg, uint64_t bank, uint64_t row, uint64_t col) {
+    return bg << 6 | col << 8 | bank << 15 | row << 17;
+}
+
+struct log_entry { dram_jedec::cmd c; int bank; uint64_t row, at; };
+void record(void* ctx, unsigned, unsigned, int bank, uint64_t row, dram_jedec::cmd c, uint64_t at) {
+    static_cast<std::vector<log_entry>*>(ctx)->push_back({c, bank, row, at});
+}
+uint64_t at_of(const std::vector<log_entry>& log, dram_jedec::cmd c, size_t nth = 0) {
+    for (const auto& e : log)
+        if (e.c == c && nth-- == 0) return e.at;
+    FAIL("command not issued");
+    return 0;
+}
+
+dram_jedec ddr4(dram_jedec_options o = {}) {
+    o.preset = "ddr4-3200";
+    return dram_jedec(dram_preset("ddr4-3200"), o, 1000);
+}
+
+}  // namespace
+
+TEST_CASE("dram jedec: the presets load and pass their consistency checks", "[dram][jedec]") {
+    for (const auto& n : dram_preset_names()) {
+        INFO(n);
+        const dram_spec s = dram_preset(n);
+        CHECK(dram_spec_check(s).empty());
+    }
+    const dram_spec d = dram_preset("ddr4-3200");
+    CHECK(d.burst_bytes() == 64);   // x64, BL8
+    CHECK(d.row_bytes() == 8192);   // 1024 columns x 8 B
+    CHECK(dram_preset("lpddr4-4266").burst_bytes() == 32);  // x16, BL16
+    CHECK(dram_preset("hbm2").burst_bytes() == 32);         // 64-bit pseudo-channel, BL4
+    CHECK_THROWS_WITH(dram_preset("ddr5"), Catch::Contains("unknown DRAM preset 'ddr5'"));
+    CHECK_THROWS_WITH(dram_spec_from_yaml("name: x\nbogus: 1\n", "f.yaml"), Catch::Contains("f.yaml: key 'bogus'"));
+    CHECK(!dram_mapping_check("ro-ra-ba-co-bg").empty());
+    CHECK(!dram_mapping_check("ro-ro-ba-co-bg-ch").empty());
+    CHECK(dram_mapping_check("ch-ro-ra-ba-bg-co").empty());
+}
+
+TEST_CASE("dram jedec: address mapping puts the fields where the mapping string says", "[dram][jedec]") {
+    auto e = ddr4();
+    const auto l = e.decode(ddr4_addr(3, 2, 77, 100));
+    CHECK(l.bg == 3);
+    CHECK(l.bank == 2);
+    CHECK(l.row == 77);
+    CHECK(l.col == 100);
+    dram_jedec_options o;
+    o.xor_bank = true;
+    auto x = ddr4(o);
+    const auto m = x.decode(ddr4_addr(3, 2, 77, 100));  // 77 = 0b1001101: bank ^= 0b01, bg ^= 0b11
+    CHECK(m.bank == (2u ^ 1u));
+    CHECK(m.bg == (3u ^ 3u));
+}
+
+TEST_CASE("dram jedec: a row-miss read on an idle bank takes tRCD + CL + BL/2", "[dram][jedec]") {
+    auto e = ddr4();
+    std::vector<log_entry> log;
+    e.set_observer(record, &log);
+    std::vector<req> b = {{true, ddr4_addr(0, 0, 5, 0), 100, 0}};
+    e.serve(b);
+    CHECK(at_of(log, dram_jedec::cmd::act) == 100);
+    CHECK(at_of(log, dram_jedec::cmd::rd) == 100 + RCD);
+    CHECK(b[0].done == 100 + RCD + CL + BURST);  // 148
+    CHECK(e.totals().row_misses == 1);
+}
+
+TEST_CASE("dram jedec: a row hit takes CL + BL/2 after the read command", "[dram][jedec]") {
+    auto e = ddr4();
+    std::vector<req> b = {{true, ddr4_addr(0, 0, 5, 0), 0, 0}};
+    e.serve(b);
+    REQUIRE(b[0].done == RCD + CL + BURST);
+    std::vector<req> h = {{true, ddr4_addr(0, 0, 5, 9), 200, 0}};
+    e.serve(h);
+    CHECK(h[0].done == 200 + CL + BURST);  // 226
+    CHECK(e.totals().row_hits == 1);
+}
+
+TEST_CASE("dram jedec: a row conflict waits for tRAS then tRP and tRC between the ACTs", "[dram][jedec]") {
+    auto e = ddr4();
+    std::vector<log_entry> log;
+    e.set_observer(record, &log);
+    std::vector<req> b = {{true, ddr4_addr(0, 0, 1, 0), 0, 0}};
+    e.serve(b);  // ACT 0, RD 22, data done 48
+    std::vector<req> c = {{true, ddr4_addr(0, 0, 2, 0), 30, 0}};
+    e.serve(c);
+    // PRE at max(30, ACT + tRAS = 52, RD + tRTP = 34) = 52; ACT at max(52 + tRP, 0 + tRC) = 74.
+    CHECK(at_of(log, dram_jedec::cmd::pre) == RAS);
+    CHECK(at_of(log, dram_jedec::cmd::act, 1) == std::max(RAS + RP, RC));
+    CHECK(c[0].done == 74 + RCD + CL + BURST);  // 122
+    CHECK(e.totals().row_conflicts == 1);
+}
+
+TEST_CASE("dram jedec: the fifth activate waits for tFAW", "[dram][jedec]") {
+    auto e = ddr4();
+    std::vector<log_entry> log;
+    e.set_observer(record, &log);
+    // Four ACTs to bank groups 0..3 (tRRD_S apart), then a fifth to bank group 0, bank 1.
+    std::vector<req> b = {{true, ddr4_addr(0, 0, 0, 0), 0, 0},
+                          {true, ddr4_addr(1, 0, 0, 0), 0, 0},
+                          {true, ddr4_addr(2, 0, 0, 0), 0, 0},
+                          {true, ddr4_addr(3, 0, 0, 0), 0, 0},
+                          {true, ddr4_addr(0, 1, 0, 0), 0, 0}};
+    e.serve(b);
+    CHECK(at_of(log, dram_jedec::cmd::act, 0) == 0);
+    CHECK(at_of(log, dram_jedec::cmd::act, 1) == RRD_S);
+    CHECK(at_of(log, dram_jedec::cmd::act, 2) == 2 * RRD_S);
+    CHECK(at_of(log, dram_jedec::cmd::act, 3) == 3 * RRD_S);
+    // The reads: RD k at max(ACT k + tRCD, RD k-1 + tCCD_S, data bus): 22, 26, 30, 34.
+    CHECK(at_of(log, dram_jedec::cmd::rd, 3) == 3 * RRD_S + RCD);
+    // Fifth ACT: tRRD_S after the fourth would be 16, tFAW after the first is 34; the command bus
+    // carries RD 4 at cycle 34, so the ACT goes at 35.
+    CHECK(at_of(log, dram_jedec::cmd::act, 4) == FAW + 1);
+    // Its read: max(35 + tRCD = 57, RD 4 + tCCD_S = 38, RD 1 (same group) + tCCD_L = 30) = 57.
+    CHECK(b[4].done == FAW + 1 + RCD + CL + BURST);  // 83
+}
+
+TEST_CASE("dram jedec: a read after a write waits for tWTR_L (same group) or tWTR_S (other group)", "[dram][jedec]") {
+    {
+        auto e = ddr4();
+        std::vector<req> b = {{false, ddr4_addr(0, 0, 0, 0), 0, 0}, {true, ddr4_addr(0, 0, 0, 1), 0, 0}};
+        e.serve(b);
+        // WR at tRCD = 22, data [38, 42); RD at max(WR + tCCD_L = 30, 42 + tWTR_L = 54) = 54.
+        CHECK(b[0].done == RCD + CWL + BURST);
+        CHECK(b[1].done == RCD + CWL + BURST + WTR_L + CL + BURST);  // 80
+    }
+    {
+        auto e = ddr4();
+        std::vector<req> b = {{false, ddr4_addr(0, 0, 0, 0), 0, 0}, {true, ddr4_addr(1, 0, 0, 0), 0, 0}};
+        e.serve(b);
+        // Other group: ACT at tRRD_S = 4, RD at max(4 + tRCD = 26, 22 + tCCD_S = 26, 42 + tWTR_S = 46) = 46.
+        CHECK(b[1].done == RCD + CWL + BURST + WTR_S + CL + BURST);  // 72
+    }
+}
+
+TEST_CASE("dram jedec: FR-FCFS serves a row hit before an older conflict and FCFS does not", "[dram][jedec]") {
+    const auto run = [](const char* sched) {
+        dram_jedec_options o;
+        o.scheduler = sched;
+        auto e = ddr4(o);
+        std::vector<req> b = {{true, ddr4_addr(0, 0, 0, 0), 0, 0},
+                              {true, ddr4_addr(0, 0, 1, 0), 0, 0},
+                              {true, ddr4_addr(0, 0, 0, 1), 0, 0}};
+        e.serve(b);
+        return std::vector<uint64_t>{b[0].done, b[1].done, b[2].done};
+    };
+    // FR-FCFS: row 0 (ACT 0, RD 22, done 48); its hit RD at 22 + tCCD_L = 30, done 56; then row 1:
+    // PRE at max(ACT + tRAS = 52, 30 + tRTP) = 52, ACT at 74, RD 96, done 122.
+    // (done cycles listed in request order: row 0, row 1, row 0 again)
+    CHECK(run("fr-fcfs") == std::vector<uint64_t>{48, 74 + RCD + CL + BURST, 30 + CL + BURST});
+    // FCFS: row 1 first (done 122), then row 0 again: PRE at max(74 + tRAS = 126, 96 + tRTP = 108) = 126,
+    // ACT at max(126 + tRP, 74 + tRC) = 148, RD 170, done 196.
+    CHECK(run("fcfs") == std::vector<uint64_t>{48, 122, 148 + RCD + CL + BURST});
+}
+
+TEST_CASE("dram jedec: closed page policy precharges after each access", "[dram][jedec]") {
+    dram_jedec_options o;
+    o.page_policy = "closed";
+    auto e = ddr4(o);
+    std::vector<req> b = {{true, ddr4_addr(0, 0, 0, 0), 0, 0}, {true, ddr4_addr(0, 0, 0, 1), 0, 0}};
+    e.serve(b);
+    // RDA at 22: auto-precharge at max(22 + tRTP, 0 + tRAS) = 52; next ACT at max(52 + tRP, tRC) = 74.
+    CHECK(b[1].done == RC + RCD + CL + BURST);  // 122
+    CHECK(e.totals().row_hits == 0);
+    CHECK(e.totals().row_misses == 2);
+}
+
+TEST_CASE("dram jedec: an all-bank refresh in the middle of a read stream", "[dram][jedec]") {
+    auto e = ddr4();
+    std::vector<log_entry> log;
+    e.set_observer(record, &log);
+    std::vector<req> a = {{true, ddr4_addr(0, 0, 0, 0), 0, 0}};
+    e.serve(a);  // ACT 0, RD 22
+    std::vector<req> b = {{true, ddr4_addr(0, 0, 0, 1), REFI - 10, 0}};
+    e.serve(b);  // a hit just before the refresh is due: RD at 12470
+    CHECK(b[0].done == REFI - 10 + CL + BURST);
+    std::vector<req> c = {{true, ddr4_addr(0, 0, 0, 2), REFI + 1, 0}};
+    e.serve(c);
+    // Due at tREFI = 12480: precharge-all at max(12480, RD + tRTP = 12482) = 12482, REF at + tRPab = 12504;
+    // the bank reopens tRFC later: ACT 13064, RD 13086, data done 13112.
+    const uint64_t pre = REFI - 10 + RTP, ref = pre + RPab;
+    CHECK(at_of(log, dram_jedec::cmd::pre) == pre);
+    CHECK(at_of(log, dram_jedec::cmd::ref) == ref);
+    CHECK(at_of(log, dram_jedec::cmd::act, 1) == ref + RFC);
+    CHECK(c[0].done == ref + RFC + RCD + CL + BURST);
+    CHECK(e.refreshes(REFI + 1, false) == 1);
+    // By 3.5 tREFI three refreshes are due, whether issued or not.
+    CHECK(e.refreshes(REFI * 7 / 2, false) == 3);
+}
+
+namespace {
+
+double eff(const std::string& preset, const std::string& pattern, const std::string& refresh = "preset") {
+    dram_jedec_options o;
+    o.preset = preset;
+    o.refresh = refresh;
+    return dram_stream(o, pattern, 4 << 20, 1).efficiency;
+}
+
+}  // namespace
+
+TEST_CASE("dram jedec: sequential streams run near peak on every preset", "[dram][jedec][stream]") {
+    // 4 MiB in 4 KiB accesses, the controller never idle. Without refresh the data bus is never
+    // idle but for the first access's latency: efficiency ~1. All-bank refresh stops the bus
+    // tRFC + tRPab every tREFI: DDR4 (560 + 22) / 12480 = 4.7 %, HBM2 (220 + 14) / 3900 = 6.0 %,
+    // LPDDR4 (812 + 45) / 8341 = 10.3 %; per-bank refresh (LPDDR4's preset) mostly hides behind the
+    // other banks.
+    CHECK(eff("ddr4-3200", "seq-read", "off") > 0.99);
+    CHECK(eff("ddr4-3200", "seq-read") == Approx(1.0 - 582.0 / 12480.0).margin(0.01));
+    CHECK(eff("ddr4-3200", "seq-write") == Approx(1.0 - 582.0 / 12480.0).margin(0.01));
+    CHECK(eff("hbm2", "seq-read") == Approx(1.0 - 234.0 / 3900.0).margin(0.01));
+    CHECK(eff("lpddr4-4266", "seq-read", "all-bank") == Approx(1.0 - 857.0 / 8341.0).margin(0.01));
+    CHECK(eff("lpddr4-4266", "seq-read") > 0.95);
+}
+
+TEST_CASE("dram jedec: single-bank random reads are bounded by tRC", "[dram][jedec][stream]") {
+    // Every read opens another row of bank 0: ACT to ACT >= tRC, so efficiency <= (BL/2) / tRC = 4 / 74;
+    // refresh takes 4.7 % of it.
+    const double e = eff("ddr4-3200", "rand-read-1bank");
+    CHECK(e <= static_cast<double>(BURST) / RC);
+    CHECK(e > 0.9 * static_cast<double>(BURST) / RC);
+}
+
+TEST_CASE("dram jedec: random reads over all banks are bounded by tFAW and above one bank's bound", "[dram][jedec][stream]") {
+    // Nearly every read opens a row: at most 4 ACTs per tFAW, efficiency <= 4 x BL/2 / tFAW = 16 / 34;
+    // spreading over 16 banks does at least as well as one bank (4 / 74).
+    const double e = eff("ddr4-3200", "rand-read");
+    CHECK(e <= 4.0 * BURST / FAW);
+    CHECK(e > static_cast<double>(BURST) / RC);
+}
+
+namespace {
+
+struct driver : sc_module {
+    dtq::clock clk;
+    dram d;
+    tlm_utils::simple_initiator_socket<driver> out;
+    std::vector<uint64_t> done;
+    driver(const sc_module_name& n, const dram_config& c) : sc_module(n), d("dram", c, clk), out("out") {
+        out.bind(d.in);
+        SC_THREAD(run);
+    }
+    SC_HAS_PROCESS(driver);
+    void run() {
+        std::vector<uint8_t> buf(64);
+        for (uint64_t addr : {uint64_t(0), uint64_t(64)}) {
+            tlm::tlm_generic_payload tx;
+            tx.set_command(tlm::TLM_READ_COMMAND);
+            tx.set_address(addr);
+            tx.set_data_ptr(buf.data());
+            tx.set_data_length(64);
+            tx.set_streaming_width(64);
+            sc_time delay = SC_ZERO_TIME;
+            out->b_transport(tx, delay);
+            done.push_back(clk.cycles(sc_time_stamp() + delay));
+        }
+    }
+};
+
+}  // namespace
+
+TEST_CASE("dram jedec: the TLM target converts DRAM cycles to accelerator cycles", "[dram][jedec]") {
+    dram_config c;
+    c.model = "jedec";
+    c.jedec.preset = "ddr4-3200";
+    driver tb("tb", c);
+    sc_start();
+    // A row miss: 48 tCK x 0.625 ns = 30 ns = 30 cycles at 1 GHz. The second burst (bank group 1,
+    // issued at 0 too): ACT at tRRD_S = 4, RD at max(26, 22 + tCCD_S) = 26, done 52 tCK = 32.5 ns -> cycle 33.
+    REQUIRE(tb.done.size() == 2);
+    CHECK(tb.done[0] == 30);
+    CHECK(tb.done[1] == 33);
+    auto& s = stats_registry::global();
+    CHECK(s.number("tb.dram.commands_act") == 2);
+    CHECK(s.number("tb.dram.row_misses") == 2);
+    CHECK(s.number("tb.dram.ch0.bytes") == 128);
+    CHECK(s.number("tb.dram.energy_rd") > 0);
+}
+
+TEST_CASE("dram jedec: DRAMPower energy of two closed-page reads by hand", "[dram][jedec][energy]") {
+    dram_jedec_options o;
+    o.page_policy = "closed";
+    auto e = ddr4(o);
+    std::vector<req> b = {{true, ddr4_addr(0, 0, 0, 0), 0, 0}, {true, ddr4_addr(1, 0, 0, 0), 0, 0}};
+    e.serve(b);
+    // Read 1: ACT 0, RD 22, auto-precharge at max(22 + tRTP, 0 + tRAS) = 52.
+    // Read 2: ACT 4 (tRRD_S), RD 26, auto-precharge at max(26 + tRTP, 4 + tRAS) = 56.
+    // A bank is open during [0, 56): 56 tCK active standby, the rest of 1000 tCK precharged.
+    // Preset currents per x8 device (mA): VDD 1.2 V: IDD0 60.75, IDD2N 38.25, IDD3N 44, IDD4R 184.5;
+    // VPP 2.5 V: IPP0 4.05 (its IPP2N, IPP3N, IPP4R are 0). 8 devices, tCK 0.625 ns; V x mA x ns = pJ.
+    const double tck = 0.625, dev = 8;
+    const double act = 1.2 * (60.75 * RC - (44.0 * RAS + 38.25 * (RC - RAS))) + 2.5 * 4.05 * RC;
+    const double rd = 1.2 * (184.5 - 44.0) * BURST;
+    const double bg = 1.2 * (44.0 * 56 + 38.25 * (1000 - 56));
+    const auto en = e.energy_pj(1000);
+    CHECK(en.act == Approx(2 * act * tck * dev));
+    CHECK(en.rd == Approx(2 * rd * tck * dev));
+    CHECK(en.wr == 0);
+    CHECK(en.ref == 0);  // the first refresh is due at tREFI = 12480
+    CHECK(en.background == Approx(bg * tck * dev));
+    // By 12480 one refresh is due: (IDD5B - IDD3N) x tRFC on VDD.
+    CHECK(e.energy_pj(REFI).ref == Approx(1.2 * (118.0 - 44.0) * RFC * tck * dev));
+}
