@@ -82,6 +82,7 @@ private:
     int finish_model(const run_options& opt);  // accuracy proxy, model.* statistics
     int finish_stream(const run_options& opt);  // a request stream: serve.* statistics, requests.json
 
+    std::unique_ptr<class gemm_workload_run> m_gemm;  // workload gemm: the GEMM list, its layout and records
     std::unique_ptr<workload> m_driver;
     std::unique_ptr<watchdog> m_watchdog;
 };

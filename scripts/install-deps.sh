@@ -9,6 +9,7 @@ PKGS=(
   libopenblas-dev
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
   python3 python3-numpy python3-matplotlib python3-yaml
+  libprotobuf-dev protobuf-compiler libonnx-dev python3-onnx
 )
 missing=()
 for p in "${PKGS[@]}"; do
