@@ -391,8 +391,10 @@ config_schema::config_schema() {
     text("workload.gemm.scalesim_config", [](auto& c) -> auto& { return c.workload.gemm.scalesim_config; }, {}, false,
          "kind gemm: a SCALE-Sim .cfg whose ArrayHeight, ArrayWidth (one array), SRAM sizes and Dataflow (os only) replace "
          "vssa.rows, vssa.cols, vssa.arrays, scratchpad.size and accumulator.size (docs/workloads.md#scale-sim)");
-    text("workload.gemm.a_precision", [](auto& c) -> auto& { return c.workload.gemm.a_precision; }, {"4", "8", "ratios"}, false,
-         "kind gemm: precision of A's rows for GEMMs that do not set their own: all 4-bit, all 8-bit, or seeded ratios");
+    text("workload.gemm.a_precision", [](auto& c) -> auto& { return c.workload.gemm.a_precision; }, {"4", "8", "ratios", "topk"}, false,
+         "kinds gemm and onnx: precision of A's rows for GEMMs that do not set their own: all 4-bit, all 8-bit, seeded ratios, or "
+         "(kind onnx, functional) topk: chosen by the importance accumulator and top-k engines from the graph's own attention "
+         "maps at ratio_pruned / ratio_8bit (docs/workloads.md#real-attention-maps)");
     ratio("workload.gemm.ratio_pruned", [](auto& c) -> auto& { return c.workload.gemm.ratio_pruned; }, "kind gemm, a_precision ratios: fraction of A's rows pruned (0-bit)");
     ratio("workload.gemm.ratio_4bit", [](auto& c) -> auto& { return c.workload.gemm.ratio_4bit; }, "kind gemm, a_precision ratios: fraction of A's rows 4-bit");
     ratio("workload.gemm.ratio_8bit", [](auto& c) -> auto& { return c.workload.gemm.ratio_8bit; }, "kind gemm, a_precision ratios: fraction of A's rows 8-bit");
@@ -809,6 +811,10 @@ struct loader {
             if (!gw.list[i].ratios.empty() && gw.list[i].a_precision.empty() && gw.a_precision != "ratios")
                 fail("workload.gemm.list", fmt::format("entry {}: ratios: expected a_precision: ratios (in the entry or as "
                                                        "workload.gemm.a_precision), got {}", i, gw.a_precision));
+        if (gw.a_precision == "topk" && (cfg.workload.kind != "onnx" || cfg.mode != sim_mode::functional))
+            fail("workload.gemm.a_precision", fmt::format("expected 4, 8 or ratios: topk needs the attention maps of an ONNX graph "
+                                                          "(workload.kind onnx, mode functional), got kind {}, mode {}",
+                                                          cfg.workload.kind, to_string(cfg.mode)));
         if (cfg.workload.kind == "onnx") {
             if (cfg.workload.onnx.model.empty()) fail("workload.onnx.model", "expected the .onnx file of the graph (kind onnx)");
             if (!gw.list.empty() || !gw.topology.empty())

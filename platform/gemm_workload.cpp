@@ -15,6 +15,7 @@
 #include "common/npy.h"
 #include "dtq_driver.h"
 #include "platform/onnx_import.h"
+#include "topk/topk.h"
 #include "vssa/engine.h"
 
 namespace dtq {
@@ -210,7 +211,7 @@ std::vector<gemm_job> expand_gemms(const scenario_config& c, onnx_import_result*
         j.k = e.k;
         j.b_bits = static_cast<uint32_t>(e.b_bits ? e.b_bits : g.b_bits);
         const std::string ap = e.a_precision.empty() ? g.a_precision : e.a_precision;
-        if (ap == "4" || ap == "8") {
+        if (ap == "4" || ap == "8" || ap == "topk") {  // topk: 8 until the attention maps decide (kind onnx)
             j.a_bits.assign(j.m, static_cast<uint8_t>(ap == "4" ? 4 : 8));
         } else if (ap == "list") {
             j.a_bits = e.a_prec;
@@ -343,9 +344,59 @@ gemm_workload_run::gemm_workload_run(const scenario_config& c) : m_cfg(c), m_imp
                 throw config_error({fmt::format("workload.onnx.input: {}", e.what())});
             }
         }
-        std::vector<onnx_gemm_data> data = onnx_float_reference(c.workload.onnx.model, c.workload.onnx.seq, std::move(inputs), c.seed);
+        std::vector<onnx_softmax_data> sm;
+        std::vector<onnx_gemm_data> data =
+            onnx_float_reference(c.workload.onnx.model, c.workload.onnx.seq, std::move(inputs), c.seed, &sm);
         if (data.size() != m_jobs.size())
             throw config_error({fmt::format("{}: the float reference gave {} GEMMs, the import {}", c.workload.onnx.model, data.size(), m_jobs.size())});
+        if (c.workload.gemm.a_precision == "topk") {
+            // DTQAtten on the model's own attention maps (docs/workloads.md#real-attention-maps):
+            // each Softmax's probabilities, as the softmax unit's int8 output (round(p x 128), at most
+            // 127), go through the importance accumulator (column sums over heads and rows) and the
+            // two top-k engines (models/topk): of the tokens still kept, k0 = round((1 - ratio_pruned) S)
+            // stay, k1 = round(ratio_8bit S) of them 8-bit, the rest 4-bit; pruned tokens stay pruned.
+            // The GEMMs after Softmax l (until the next) run their S token rows at these precisions;
+            // the GEMMs before the first Softmax run 8-bit.
+            std::vector<uint8_t> prec;  // current token precisions (empty: before the first attention map)
+            std::vector<std::vector<uint8_t>> after(sm.size());
+            const topk::engine_config ec;
+            for (size_t l = 0; l < sm.size(); ++l) {
+                const onnx_softmax_data& d = sm[l];
+                if (d.p.empty() || d.rows != d.cols) {  // not a square attention map: precisions unchanged
+                    after[l] = prec;
+                    continue;
+                }
+                const uint64_t S = d.cols;
+                if (prec.size() != S) prec.assign(S, 8);
+                topk::importance_accumulator accu(S);
+                std::vector<uint32_t> ids(S);
+                for (uint32_t t = 0; t < S; ++t) ids[t] = t;
+                std::vector<uint8_t> q(d.rows * d.cols);
+                for (uint64_t h = 0; h < d.heads; ++h) {
+                    for (uint64_t x = 0; x < q.size(); ++x)
+                        q[x] = static_cast<uint8_t>(std::min(127.0, std::nearbyint(d.p[h * q.size() + x] * 128.0)));
+                    accu.accumulate(q.data(), d.rows, d.cols, ids);
+                }
+                std::vector<uint32_t> cand;
+                for (uint32_t t = 0; t < S; ++t)
+                    if (prec[t]) cand.push_back(t);
+                const uint64_t k0 = std::min<uint64_t>(cand.size(), topk::count_from_ratio(1.0 - c.workload.gemm.ratio_pruned, S));
+                const uint64_t k1 = std::min<uint64_t>(k0, topk::count_from_ratio(c.workload.gemm.ratio_8bit, S));
+                const topk::precision_split ps = topk::split(ec, accu.scores(), cand, k0, k1);
+                std::fill(prec.begin(), prec.end(), uint8_t{0});
+                for (uint32_t t : ps.bits4) prec[t] = 4;
+                for (uint32_t t : ps.bits8) prec[t] = 8;
+                after[l] = prec;
+                m_layers.push_back({d.node, ps.pruned.size(), ps.bits4.size(), ps.bits8.size()});
+                // (ps.pruned holds this layer's newly pruned candidates; count every pruned token)
+                m_layers.back().pruned = S - ps.bits4.size() - ps.bits8.size();
+            }
+            for (size_t i = 0; i < data.size(); ++i) {
+                const uint64_t before = data[i].softmax_before;
+                if (before == 0 || after[before - 1].size() != m_jobs[i].m) continue;
+                m_jobs[i].a_bits = after[before - 1];
+            }
+        }
         for (size_t i = 0; i < data.size(); ++i) {
             quantized_gemm qg = quantize_gemm(m_jobs[i], data[i].a, data[i].b, data[i].weight);
             m_real.push_back({std::move(qg.q), qg.a_scale, std::move(qg.b_scale), std::move(data[i].c)});
@@ -533,6 +584,19 @@ int gemm_workload_run::finish(const std::function<void(uint64_t, void*, uint64_t
         og->counter("weight_gemms", "GEMMs", "GEMM commands of MatMul / Gemm nodes with a weight initializer") = im.weight_gemms;
         og->counter("activation_gemms", "GEMMs", "GEMM commands of MatMuls of two activations (per batch x head)") = im.activation_gemms;
         og->derived("import_seconds", "s", "wall time to read, check and map the graph (host)", [v = m_import_seconds] { return v; });
+        for (size_t l = 0; l < m_layers.size(); ++l) {
+            const topk_layer& t = m_layers[l];
+            const double n = static_cast<double>(t.pruned + t.bits4 + t.bits8);
+            const std::string pre = fmt::format("attention map {} ('{}'): ", l, t.node);
+            og->counter(fmt::format("topk.layer{}.tokens_pruned", l), "tokens", pre + "tokens pruned (0-bit) after its top-k") = t.pruned;
+            og->counter(fmt::format("topk.layer{}.tokens_4bit", l), "tokens", pre + "tokens 4-bit") = t.bits4;
+            og->counter(fmt::format("topk.layer{}.tokens_8bit", l), "tokens", pre + "tokens 8-bit") = t.bits8;
+            og->derived(fmt::format("topk.layer{}.ratio_pruned", l), "ratio", pre + "tokens_pruned / tokens", [v = t.pruned / n] { return v; });
+            og->derived(fmt::format("topk.layer{}.ratio_4bit", l), "ratio", pre + "tokens_4bit / tokens", [v = t.bits4 / n] { return v; });
+            og->derived(fmt::format("topk.layer{}.ratio_8bit", l), "ratio", pre + "tokens_8bit / tokens", [v = t.bits8 / n] { return v; });
+            if (!quiet)
+                out << fmt::format("top-k on attention map {} ({}): {} pruned / {} 4-bit / {} 8-bit tokens\n", l, t.node, t.pruned, t.bits4, t.bits8);
+        }
         if (!m_real.empty()) {
             double mn = 1, mean = 0;
             for (const auto& a : acc) {

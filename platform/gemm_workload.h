@@ -124,6 +124,11 @@ private:
         std::vector<float> c;
     };
     std::vector<real_gemm> m_real;
+    struct topk_layer {  // a_precision topk: the precisions one attention map chose
+        std::string node;
+        uint64_t pruned = 0, bits4 = 0, bits8 = 0;
+    };
+    std::vector<topk_layer> m_layers;
     const gemm_operands& operands(size_t i, gemm_operands& tmp) const;
 };
 

@@ -41,7 +41,8 @@ onnx_import_result import_onnx_bytes(const std::string&, const std::string& orig
     throw config_error({fmt::format("{}: this dtqvp was built without the ONNX reader (install libonnx-dev and libprotobuf-dev, "
                                     "scripts/install-deps.sh, and reconfigure)", origin)});
 }
-std::vector<onnx_gemm_data> onnx_float_reference(const std::string& path, uint64_t seq, std::vector<std::vector<float>>, uint64_t) {
+std::vector<onnx_gemm_data> onnx_float_reference(const std::string& path, uint64_t seq, std::vector<std::vector<float>>, uint64_t,
+                                                 std::vector<onnx_softmax_data>*) {
     import_onnx_bytes("", path, seq);
     return {};
 }
@@ -540,7 +541,7 @@ std::vector<std::vector<int64_t>> onnx_input_shapes(const std::string& path, uin
 }
 
 std::vector<onnx_gemm_data> onnx_float_reference(const std::string& path, uint64_t seq, std::vector<std::vector<float>> inputs,
-                                                 uint64_t seed) {
+                                                 uint64_t seed, std::vector<onnx_softmax_data>* softmax) {
     const onnx::ModelProto model = load_model(path);
     const onnx::GraphProto& g = model.graph();
     std::map<std::string, tensor> val;
@@ -566,6 +567,7 @@ std::vector<onnx_gemm_data> onnx_float_reference(const std::string& path, uint64
         val[ins[i].first] = std::move(t);
     }
     std::vector<onnx_gemm_data> gemms;
+    uint64_t softmaxes = 0;
     for (const auto& n : g.node()) {
         const std::string& op = n.op_type();
         const auto X = [&](int i) -> const tensor& { return val.at(n.input(i)); };
@@ -620,6 +622,18 @@ std::vector<onnx_gemm_data> onnx_float_reference(const std::string& path, uint64
                     for (uint64_t i = 0; i < len; ++i) sum += (b0[i * inner] = std::exp(b0[i * inner] - mx));
                     for (uint64_t i = 0; i < len; ++i) b0[i * inner] /= sum;
                 }
+            ++softmaxes;
+            if (softmax) {  // along the last axis: heads x rows x cols (another axis: no attention map, p empty)
+                onnx_softmax_data sd;
+                sd.node = n.name();
+                if (inner == 1 && o.dims.size() >= 2) {
+                    sd.cols = len;
+                    sd.rows = static_cast<uint64_t>(o.dims[o.dims.size() - 2]);
+                    sd.heads = elements(o.dims) / (sd.rows * sd.cols);
+                    sd.p = o.v;
+                }
+                softmax->push_back(std::move(sd));
+            }
         } else if (op == "LayerNormalization") {
             o = X(0);
             const int64_t ax = norm_axis(attr_of(n, "axis") ? attr_of(n, "axis")->i() : -1, o.dims.size());
@@ -759,10 +773,11 @@ std::vector<onnx_gemm_data> onnx_float_reference(const std::string& path, uint64
             }
             const bool weight = weights.count(n.input(1)) && (op == "Gemm" || bb.empty());
             if (weight) {
-                gemms.push_back({a.v, b.v, o.v, true});
+                gemms.push_back({a.v, b.v, o.v, true, softmaxes});
             } else {
                 for (uint64_t p = 0; p < nb; ++p) {
                     onnx_gemm_data d;
+                    d.softmax_before = softmaxes;
                     d.a.assign(a.v.begin() + aoff[p] * m * k, a.v.begin() + (aoff[p] + 1) * m * k);
                     d.b.assign(b.v.begin() + boff[p] * k * nn, b.v.begin() + (boff[p] + 1) * k * nn);
                     d.c.assign(o.v.begin() + static_cast<std::ptrdiff_t>(p * m * nn), o.v.begin() + static_cast<std::ptrdiff_t>((p + 1) * m * nn));

@@ -39,9 +39,16 @@ struct onnx_gemm_data {
     std::vector<float> b;  // k x n, row-major
     std::vector<float> c;  // m x n: A B (alpha x A B for Gemm, without its bias)
     bool weight = false;   // B is an initializer (per-channel quantization applies)
+    uint64_t softmax_before = 0;  // Softmax nodes computed before this GEMM (its attention layer: the count)
+};
+// A Softmax node's output (the attention probabilities): heads x rows x cols, row-major.
+struct onnx_softmax_data {
+    std::string node;
+    std::vector<float> p;
+    uint64_t heads = 0, rows = 0, cols = 0;
 };
 std::vector<onnx_gemm_data> onnx_float_reference(const std::string& path, uint64_t seq, std::vector<std::vector<float>> inputs,
-                                                 uint64_t seed);
+                                                 uint64_t seed, std::vector<onnx_softmax_data>* softmax = nullptr);
 // The shapes of the graph inputs (symbolic dimensions resolved), in graph order.
 std::vector<std::vector<int64_t>> onnx_input_shapes(const std::string& path, uint64_t seq);
 

@@ -218,6 +218,31 @@ TEST_CASE("onnx: the imported encoder with DTQAtten-like ratios of 4-bit rows st
     CHECK(stat("onnx.cosine_min") < stat("onnx.cosine_mean"));
 }
 
+TEST_CASE("onnx: the encoder's own attention maps choose the token precisions through the top-k engines", "[onnx]") {
+    const scenario_config cfg = onnx_cfg("encoder2.onnx", "functional", "topk", "encoder2_x.npy");
+    platform p(cfg);
+    run_options o;
+    o.quiet = true;
+    REQUIRE(p.run(o) == EXIT_OK);
+    // 16 tokens at the default ratios (0.28 / 0.414 / 0.306): k0 = round(0.72 x 16) = 12 kept,
+    // k1 = round(0.306 x 16) = 5 of them 8-bit, 7 4-bit, 4 pruned, in both layers (pruned tokens
+    // stay pruned; layer 1 keeps 12 of its 12 candidates).
+    for (int l = 0; l < 2; ++l) {
+        const std::string g = "onnx.topk.layer" + std::to_string(l) + ".";
+        CHECK(stat(g + "tokens_pruned") == 4);
+        CHECK(stat(g + "tokens_4bit") == 7);
+        CHECK(stat(g + "tokens_8bit") == 5);
+        CHECK(stat(g + "ratio_pruned") == Approx(0.25));
+    }
+    // GEMMs before the first attention map run 8-bit (l0_q .. l0_qk[3]: 7 GEMMs); from l0_pv[0]
+    // (GEMM 7) on, the 16 token rows carry the chosen precisions.
+    CHECK(stat("gemm.3.rows_8bit") == 16);
+    CHECK(stat("gemm.7.rows_pruned") == 4);
+    CHECK(stat("gemm.7.rows_4bit") == 7);
+    CHECK(stat("gemm.27.rows_8bit") == 5);
+    CHECK(stat("onnx.cosine_min") > 0.95);
+}
+
 TEST_CASE("onnx: the imported causal decoder block runs in timing mode", "[onnx]") {
     const scenario_config cfg = onnx_cfg("decoder.onnx", "timing");
     platform p(cfg);
