@@ -227,8 +227,18 @@ struct importer {
         if (op == "Constant") {
             const auto* a = attr(n, "value");
             if (!a || !a->has_t()) fail(n, idx, "expected a tensor attribute 'value'");
+            const onnx::TensorProto& t = a->t();
+            for (int64_t d : t.dims())
+                if (d < 0 || d > (int64_t{1} << 24)) fail(n, idx, fmt::format("value: dimension {} out of range", d));
+            const uint64_t cnt = elements(tensor_shape(t));
             std::vector<int64_t> v;
-            if (int_values(a->t(), v)) ints[n.output(0)] = v;
+            if (int_values(t, v)) ints[n.output(0)] = v;
+            else if (t.data_type() == onnx::TensorProto::FLOAT
+                         ? (t.raw_data().empty() ? static_cast<uint64_t>(t.float_data_size()) != cnt : t.raw_data().size() != 4 * cnt)
+                         : t.data_type() == onnx::TensorProto::FLOAT16
+                               ? (t.raw_data().empty() ? static_cast<uint64_t>(t.int32_data_size()) != cnt : t.raw_data().size() != 2 * cnt)
+                               : true)
+                fail(n, idx, fmt::format("value: expected {} float32 / float16 / int64 / int32 values for dims {}", cnt, show(tensor_shape(t))));
             shapes[n.output(0)] = tensor_shape(a->t());  // a scalar has rank 0
             return;
         }

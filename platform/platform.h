@@ -51,6 +51,7 @@ public:
     void write_dram(uint64_t addr, const void* src, uint64_t len);
     void read_dram(uint64_t addr, void* dst, uint64_t len) const;
     const attention_layer& attention() const { return *m_attention; }
+    const class gemm_workload_run* gemm_workload() const { return m_gemm.get(); }  // workloads gemm, onnx (else null)
     dtq::clock clk;
 
 private:

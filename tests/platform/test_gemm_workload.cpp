@@ -90,8 +90,10 @@ TEST_CASE("gemm_single: 128x768x768 all 4-bit on one 16x16 array takes the docum
     CHECK(exposed >= 10240);
     CHECK(exposed <= 10240 + 1000);
     CHECK(stat("gemm.0.utilization") == Approx(static_cast<double>(M * N * K) / (256.0 * stat("gemm.0.cycles"))));
-    // DRAM bytes: A once per k-step (one row block: reused across column blocks only without
-    // a K cut; here K is cut, so A is loaded per block and k-step), B 4-bit once, C int32 once.
+    // DRAM bytes: A is reused across column blocks only without a K cut; K is cut here, so
+    // every output block loads its A rows (128 x 768) again; B (4-bit, 768 x 384 bytes) and
+    // C (int32) move once.
+    CHECK(stat("gemm.0.dram_read_bytes") == blocks * M * K + N * K / 2);  // A per output block, B 4-bit once
     CHECK(stat("gemm.0.dram_written_bytes") == M * N * 4);
 
     const auto csv = read_csv(out + "/gemms.csv");

@@ -17,6 +17,7 @@
 #include "common/npy.h"
 #include "common/stats.h"
 #include "platform/config.h"
+#include "platform/gemm_workload.h"
 #include "platform/onnx_import.h"
 #include "platform/platform.h"
 
@@ -240,6 +241,14 @@ TEST_CASE("onnx: the encoder's own attention maps choose the token precisions th
     CHECK(stat("gemm.7.rows_pruned") == 4);
     CHECK(stat("gemm.7.rows_4bit") == 7);
     CHECK(stat("gemm.27.rows_8bit") == 5);
+    // Which tokens: the three padding tokens (13, 14, 15; probability 0 after the -10^4 mask)
+    // are pruned.
+    REQUIRE(p.gemm_workload() != nullptr);
+    const std::vector<uint8_t>& bits = p.gemm_workload()->jobs().at(7).a_bits;
+    REQUIRE(bits.size() == 16);
+    CHECK(bits[13] == 0);
+    CHECK(bits[14] == 0);
+    CHECK(bits[15] == 0);
     CHECK(stat("onnx.cosine_min") > 0.95);
 }
 
