@@ -406,8 +406,9 @@ config_schema::config_schema() {
          "kind onnx: the .onnx file (path relative to the working directory); its MatMul / Gemm nodes run as GEMM commands "
          "with the precisions of workload.gemm (docs/workloads.md#onnx-graphs)");
     text("workload.onnx.input", [](auto& c) -> auto& { return c.workload.onnx.input; }, {}, false,
-         "kind onnx, functional: a float32 .npy sample of the graph's first input (its shape with seq resolved); the float "
-         "reference runs on it and the activation scales are calibrated on it; empty = seeded N(0, 1) values");
+         "kind onnx, functional: a float32 .npy of the graph's first input (its shape with seq resolved), or N such samples "
+         "stacked on a leading axis; the activation scales are calibrated on all of them (maxima), the float reference and the "
+         "run use the first; empty = seeded N(0, 1) values");
     u64("workload.onnx.seq", [](auto& c) -> auto& { return c.workload.onnx.seq; }, "tokens", 1, 16384,
         "kind onnx: the value of the graph inputs' symbolic dimensions (those named batch* become 1)");
     // Request streams and batching (docs/batching.md).

@@ -268,10 +268,12 @@ std::vector<int32_t> reference_gemm(const gemm_job& j, const gemm_operands& o) {
     return c;
 }
 
-quantized_gemm quantize_gemm(const gemm_job& j, const std::vector<float>& a, const std::vector<float>& b, bool per_channel) {
+quantized_gemm quantize_gemm(const gemm_job& j, const std::vector<float>& a, const std::vector<float>& b, bool per_channel,
+                             double a_max, double b_max) {
     quantized_gemm r;
-    float amax = 0;
-    for (float x : a) amax = std::max(amax, std::fabs(x));
+    double amax = 0;
+    for (float x : a) amax = std::max<double>(amax, std::fabs(x));
+    if (a_max >= 0) amax = a_max;
     r.a_scale = amax > 0 ? amax / 127.0 : 1.0;
     const auto clampi = [](double x, int lo, int hi) { return static_cast<int>(std::min<double>(hi, std::max<double>(lo, std::nearbyint(x)))); };
     r.q.a.resize(j.m * j.k);
@@ -289,6 +291,7 @@ quantized_gemm quantize_gemm(const gemm_job& j, const std::vector<float>& a, con
         }
     r.b_scale.resize(j.n);
     const bool b4 = j.b_bits == 4;
+    if (!per_channel && b_max >= 0) bmax[0] = static_cast<float>(b_max);
     for (uint64_t n = 0; n < j.n; ++n) {
         const double mx = bmax[per_channel ? n : 0];
         r.b_scale[n] = mx > 0 ? (b4 ? mx / 7.0 / 16.0 : mx / 127.0) : 1.0;  // b4: values 16 x code, so the scale of a unit is s4 / 16
@@ -332,23 +335,55 @@ gemm_workload_run::gemm_workload_run(const scenario_config& c) : m_cfg(c), m_imp
         // Real weights (docs/workloads.md#real-weights): the float reference of the graph on the
         // sample input gives every GEMM's float operands; they are quantized here (offline, PTQ).
         const auto t1 = std::chrono::steady_clock::now();
-        std::vector<std::vector<float>> inputs;
+        // The samples: the first input's shape, or N of them stacked along a new leading axis
+        // (calibration takes the maxima over all; sample 0 is the one run and compared).
+        std::vector<std::vector<float>> samples;
         if (!c.workload.onnx.input.empty()) {
             const auto shapes = onnx_input_shapes(c.workload.onnx.model, c.workload.onnx.seq);
             std::vector<uint64_t> want;
             for (int64_t d : shapes.at(0)) want.push_back(static_cast<uint64_t>(d));
             try {
-                const npy_array x = read_npy(c.workload.onnx.input, "float32", want);
-                inputs.emplace_back(x.as<float>(), x.as<float>() + x.elements());
+                const npy_array x = read_npy(c.workload.onnx.input);
+                const bool one = x.shape == want;
+                const bool stacked = x.shape.size() == want.size() + 1 && std::equal(want.begin(), want.end(), x.shape.begin() + 1) &&
+                                     x.shape[0] >= 1;
+                if (x.dtype != "float32" || (!one && !stacked)) {
+                    std::string w;
+                    for (uint64_t d : want) w += (w.empty() ? "" : ", ") + std::to_string(d);
+                    throw npy_error(fmt::format("{}: expected float32 of shape ({}) or (N, {}) (N samples), got {} of {} dimensions",
+                                                c.workload.onnx.input, w, w, x.dtype, x.shape.size()));
+                }
+                const uint64_t per = x.elements() / (one ? 1 : x.shape[0]);
+                for (uint64_t k = 0; k < x.elements() / per; ++k) samples.emplace_back(x.as<float>() + k * per, x.as<float>() + (k + 1) * per);
             } catch (const npy_error& e) {
                 throw config_error({fmt::format("workload.onnx.input: {}", e.what())});
             }
         }
         std::vector<onnx_softmax_data> sm;
-        std::vector<onnx_gemm_data> data =
-            onnx_float_reference(c.workload.onnx.model, c.workload.onnx.seq, std::move(inputs), c.seed, &sm);
+        std::vector<onnx_gemm_data> data = onnx_float_reference(
+            c.workload.onnx.model, c.workload.onnx.seq, samples.empty() ? std::vector<std::vector<float>>{} : std::vector<std::vector<float>>{samples[0]},
+            c.seed, &sm);
         if (data.size() != m_jobs.size())
             throw config_error({fmt::format("{}: the float reference gave {} GEMMs, the import {}", c.workload.onnx.model, data.size(), m_jobs.size())});
+        // Calibration maxima over every sample (per tensor: A; B of activation GEMMs).
+        std::vector<double> a_max(data.size(), 0.0), b_max(data.size(), 0.0);
+        const auto absmax = [](const std::vector<float>& v) {
+            double m = 0;
+            for (float x : v) m = std::max<double>(m, std::fabs(x));
+            return m;
+        };
+        for (size_t i = 0; i < data.size(); ++i) {
+            a_max[i] = absmax(data[i].a);
+            b_max[i] = absmax(data[i].b);
+        }
+        for (size_t k = 1; k < samples.size(); ++k) {
+            const std::vector<onnx_gemm_data> dk = onnx_float_reference(c.workload.onnx.model, c.workload.onnx.seq, {samples[k]}, c.seed);
+            for (size_t i = 0; i < dk.size() && i < data.size(); ++i) {
+                a_max[i] = std::max(a_max[i], absmax(dk[i].a));
+                b_max[i] = std::max(b_max[i], absmax(dk[i].b));
+            }
+        }
+        m_samples = std::max<uint64_t>(samples.size(), 1);
         if (c.workload.gemm.a_precision == "topk") {
             // DTQAtten on the model's own attention maps (docs/workloads.md#real-attention-maps):
             // each Softmax's probabilities, as the softmax unit's int8 output (round(p x 128), at most
@@ -398,7 +433,7 @@ gemm_workload_run::gemm_workload_run(const scenario_config& c) : m_cfg(c), m_imp
             }
         }
         for (size_t i = 0; i < data.size(); ++i) {
-            quantized_gemm qg = quantize_gemm(m_jobs[i], data[i].a, data[i].b, data[i].weight);
+            quantized_gemm qg = quantize_gemm(m_jobs[i], data[i].a, data[i].b, data[i].weight, a_max[i], data[i].weight ? -1.0 : b_max[i]);
             m_real.push_back({std::move(qg.q), qg.a_scale, std::move(qg.b_scale), std::move(data[i].c)});
             data[i] = {};
         }
@@ -604,6 +639,7 @@ int gemm_workload_run::finish(const std::function<void(uint64_t, void*, uint64_t
                 mean += a.cosine;
             }
             mean /= static_cast<double>(acc.size());
+            og->counter("calibration_samples", "samples", "input samples the activation scales were calibrated on (workload.onnx.input)") = m_samples;
             og->derived("reference_seconds", "s", "wall time of the float reference and the quantization (host)", [v = m_reference_seconds] { return v; });
             og->derived("cosine_min", "ratio", "smallest cosine over the GEMMs (accuracy proxy against the float reference)", [mn] { return mn; });
             og->derived("cosine_mean", "ratio", "mean cosine over the GEMMs", [mean] { return mean; });

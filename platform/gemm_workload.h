@@ -74,7 +74,9 @@ struct quantized_gemm {
     double a_scale = 1;
     std::vector<double> b_scale;
 };
-quantized_gemm quantize_gemm(const gemm_job& j, const std::vector<float>& a, const std::vector<float>& b, bool per_channel);
+// a_max / b_max >= 0: calibrated maxima that replace max|A| / the per-tensor max|B| (several samples).
+quantized_gemm quantize_gemm(const gemm_job& j, const std::vector<float>& a, const std::vector<float>& b, bool per_channel,
+                             double a_max = -1, double b_max = -1);
 
 // SCALE-Sim's output-stationary folds of one GEMM on an R x C array: row folds
 // ceil(active rows / R), column folds ceil(N / C); mapping efficiency = the mean over folds
@@ -115,6 +117,7 @@ private:
     std::vector<std::unique_ptr<stat_group>> m_stats;
     std::unique_ptr<onnx_import_result> m_import;
     double m_import_seconds = 0, m_reference_seconds = 0;
+    uint64_t m_samples = 0;  // calibration samples
     // kind onnx, functional: the graph's real operands quantized (docs/workloads.md#real-weights),
     // the scales back to float (C x a_scale x b_scale[n]) and the float reference's C.
     struct real_gemm {

@@ -253,6 +253,9 @@ def main():
     # A sample input and the numpy reference of every GEMM's float output (concatenated, C order).
     x = np.random.default_rng(7).standard_normal((1, S, D)).astype(np.float32)
     np.save(os.path.join(out, "encoder2_x.npy"), x)
+    # Four calibration samples stacked on a leading axis, the first one x.
+    more = np.random.default_rng(8).standard_normal((3, 1, S, D)).astype(np.float32)
+    np.save(os.path.join(out, "encoder2_x4.npy"), np.concatenate([x[None], more]))
     ref = numpy_encoder_gemms(enc, x)
     np.save(os.path.join(out, "encoder2_gemm_c.npy"), np.concatenate([r.ravel() for r in ref]).astype(np.float32))
     with open(os.path.join(out, "expected.json"), "w") as f:

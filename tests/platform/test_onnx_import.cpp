@@ -207,6 +207,18 @@ TEST_CASE("onnx: the imported 2-layer encoder runs with its real weights, within
     CHECK(stat("gemm.0.k") == 64);
 }
 
+TEST_CASE("onnx: activation scales calibrated on four stacked samples", "[onnx]") {
+    const scenario_config cfg = onnx_cfg("encoder2.onnx", "functional", "8", "encoder2_x4.npy");
+    platform p(cfg);
+    run_options o;
+    o.quiet = true;
+    REQUIRE(p.run(o) == EXIT_OK);
+    CHECK(stat("onnx.calibration_samples") == 4);
+    // Maxima over four N(0, 1) samples are a little larger than over the first alone: a
+    // slightly coarser step, the same bound as one sample.
+    CHECK(stat("onnx.cosine_min") > 0.999);
+}
+
 TEST_CASE("onnx: the imported encoder with DTQAtten-like ratios of 4-bit rows stays close to the float reference", "[onnx]") {
     const scenario_config cfg = onnx_cfg("encoder2.onnx", "functional", "ratios", "encoder2_x.npy");
     platform p(cfg);
