@@ -9,6 +9,7 @@
 #include "platform/model_zoo.h"
 #include "energy/energy.h"
 #include "memory/dram_jedec.h"
+#include "platform/gemm_workload.h"
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -378,7 +379,7 @@ config_schema::config_schema() {
     text("softmax.mode", [](auto& c) -> auto& { return c.softmax.mode; }, {"ibert", "softermax"}, false,
          "the softmax unit's arithmetic: I-BERT's i-softmax (3 passes) or Softermax (base 2, online normalization, 2 passes; docs/softermax.md)");
 
-    text("workload.kind", [](auto& c) -> auto& { return c.workload.kind; }, {"dma_stream", "attention_study", "firmware", "model"}, false, "what the run executes");
+    text("workload.kind", [](auto& c) -> auto& { return c.workload.kind; }, {"dma_stream", "attention_study", "firmware", "model", "gemm", "onnx"}, false, "what the run executes (gemm: a list of GEMMs; onnx: an ONNX graph's MatMul / Gemm nodes; docs/workloads.md)");
     {
         std::vector<std::string> apps;
         uint32_t n = 0;
@@ -410,6 +411,126 @@ config_schema::config_schema() {
     text("workload.model.weight_compression", [](auto& c) -> auto& { return c.workload.model.weight_compression; }, {"none", "nm24"}, false, "kind model: none = int8 weights in DRAM; nm24 = post-training compressed: 2:4 structured sparsity along K and per-row 4/8-bit precision, stored compressed in DRAM and expanded by the decompressor on the DMA path (GEMM layout.WCOMP; docs/compression.md; precision 8bit, dtqatten or dtqatten_vsquant)");
     ratio("workload.model.compression_4bit_fraction", [](auto& c) -> auto& { return c.workload.model.compression_4bit_fraction; }, "kind model, weight_compression nm24: fraction of each weight's rows (output channels) stored 4-bit, those with the smallest 4-bit error");
     text("workload.model.attention", [](auto& c) -> auto& { return c.workload.model.attention; }, {"fused", "unfused"}, false, "kind model, prefill: fused = one ATTENTION command per layer (Q x K^T, softmax, P x V on chip); unfused = per head GEMM, SOFTMAX, GEMM with the int32 scores and int8 probabilities through memory (the survey's no-fusion assumption; precision 8bit; nonlinear: host implies it)");
+    // GEMM lists and SCALE-Sim topologies (docs/workloads.md#gemm-lists).
+    {
+        auto p = std::make_shared<param>();
+        p->path = "workload.gemm.list";
+        p->type = "list";
+        p->unit = "";
+        p->range = "0..4096 entries {name, m, n, k: [1, 65536], a_precision: 4|8|ratios|list, ratios: [p0, p4, p8], a_prec: [M x 0|4|8], b_bits: 4|8}";
+        p->description = "kind gemm: the GEMMs C[m x n] = A[m x k] B[k x n], run in order through the GEMM command; per entry the "
+                         "precision of A's rows (a_precision; ratios: seeded fractions of pruned / 4-bit / 8-bit rows; list: a_prec, "
+                         "one value per row) and of B's columns (b_bits); omitted keys take workload.gemm.a_precision / b_bits";
+        p->set = [](scenario_config& c, const YAML::Node& n) -> std::string {
+            const std::string expect = "expected a list of {name, m, n, k, [a_precision, ratios, a_prec, b_bits]} mappings";
+            if (!n.IsSequence()) return fmt::format("{}, got a {}", expect, n.IsMap() ? "mapping" : "scalar");
+            if (n.size() > 4096) return fmt::format("{}, got {} entries (at most 4096)", expect, n.size());
+            std::vector<gemm_entry> list;
+            for (size_t i = 0; i < n.size(); ++i) {
+                const YAML::Node e = n[i];
+                const std::string where = fmt::format("entry {} (line {})", i, e.Mark().line + 1);
+                if (!e.IsMap()) return fmt::format("{}: {}", where, expect);
+                gemm_entry g;
+                for (const auto& kv : e) {
+                    const std::string key = kv.first.Scalar();
+                    const YAML::Node v = kv.second;
+                    uint64_t x = 0;
+                    if (key == "name") {
+                        if (!v.IsScalar() || v.Scalar().empty()) return fmt::format("{}: name: expected a non-empty string", where);
+                        g.name = v.Scalar();
+                    } else if (key == "m" || key == "n" || key == "k") {
+                        if (!v.IsScalar() || !parse_u64(v.Scalar(), false, x) || x < 1 || x > DTQ_MAX_DIM)
+                            return fmt::format("{}: {}: expected an integer in [1, {}], got '{}'", where, key, DTQ_MAX_DIM,
+                                               scalar_text(v));
+                        (key == "m" ? g.m : key == "n" ? g.n : g.k) = x;
+                    } else if (key == "a_precision") {
+                        const std::string t = scalar_text(v);
+                        if (t != "4" && t != "8" && t != "ratios" && t != "list")
+                            return fmt::format("{}: a_precision: expected one of 4, 8, ratios, list, got '{}'", where, t);
+                        g.a_precision = t;
+                    } else if (key == "b_bits") {
+                        const std::string t = scalar_text(v);
+                        if (t != "4" && t != "8") return fmt::format("{}: b_bits: expected 4 or 8, got '{}'", where, t);
+                        g.b_bits = t == "4" ? 4 : 8;
+                    } else if (key == "ratios") {
+                        if (!v.IsSequence() || v.size() != 3)
+                            return fmt::format("{}: ratios: expected [pruned, 4-bit, 8-bit] fractions summing to 1", where);
+                        double sum = 0;
+                        for (const auto& r : v) {
+                            double d = -1;
+                            try {
+                                d = r.as<double>();
+                            } catch (const YAML::Exception&) {
+                            }
+                            if (!(d >= 0 && d <= 1)) return fmt::format("{}: ratios: expected numbers in [0, 1], got '{}'", where, scalar_text(r));
+                            g.ratios.push_back(d);
+                            sum += d;
+                        }
+                        if (std::fabs(sum - 1.0) > 1e-9) return fmt::format("{}: ratios: expected a sum of 1, got {}", where, sum);
+                    } else if (key == "a_prec") {
+                        if (!v.IsSequence()) return fmt::format("{}: a_prec: expected a list of 0, 4 or 8 (one per row of A)", where);
+                        for (const auto& r : v) {
+                            const std::string t = scalar_text(r);
+                            if (t != "0" && t != "4" && t != "8")
+                                return fmt::format("{}: a_prec: expected 0, 4 or 8, got '{}'", where, t);
+                            g.a_prec.push_back(static_cast<uint8_t>(std::stoi(t)));
+                        }
+                    } else {
+                        return fmt::format("{}: unknown key '{}': expected name, m, n, k, a_precision, ratios, a_prec, b_bits", where, key);
+                    }
+                }
+                if (g.name.empty() || !g.m || !g.n || !g.k) return fmt::format("{}: expected name, m, n and k", where);
+                if (g.a_precision == "list" && g.a_prec.size() != g.m)
+                    return fmt::format("{}: a_prec: expected {} values (m), got {}", where, g.m, g.a_prec.size());
+                if (g.a_precision != "list" && !g.a_prec.empty())
+                    return fmt::format("{}: a_prec: expected a_precision: list with it", where);
+                if (!g.a_precision.empty() && g.a_precision != "ratios" && !g.ratios.empty())
+                    return fmt::format("{}: ratios: expected a_precision: ratios with it, got {}", where, g.a_precision);
+                list.push_back(std::move(g));
+            }
+            c.workload.gemm.list = std::move(list);
+            return "";
+        };
+        p->get = [](const scenario_config& c) {
+            nlohmann::json j = nlohmann::json::array();
+            for (const auto& g : c.workload.gemm.list) {
+                nlohmann::json e = {{"name", g.name}, {"m", g.m}, {"n", g.n}, {"k", g.k}};
+                if (!g.a_precision.empty()) e["a_precision"] = g.a_precision;
+                if (!g.ratios.empty()) e["ratios"] = g.ratios;
+                if (!g.a_prec.empty()) e["a_prec"] = g.a_prec;
+                if (g.b_bits) e["b_bits"] = g.b_bits;
+                j.push_back(e);
+            }
+            return j;
+        };
+        m_params.push_back(p);
+    }
+    text("workload.gemm.topology", [](auto& c) -> auto& { return c.workload.gemm.topology; }, {}, false,
+         "kind gemm: a SCALE-Sim GEMM topology CSV (a header line, then `name, M, N, K,` per layer; path relative to the working "
+         "directory) run instead of workload.gemm.list; writes COMPUTE_REPORT.csv next to gemms.csv");
+    text("workload.gemm.scalesim_config", [](auto& c) -> auto& { return c.workload.gemm.scalesim_config; }, {}, false,
+         "kind gemm: a SCALE-Sim .cfg whose ArrayHeight, ArrayWidth (one array), SRAM sizes and Dataflow (os only) replace "
+         "vssa.rows, vssa.cols, vssa.arrays, scratchpad.size and accumulator.size (docs/workloads.md#scale-sim)");
+    text("workload.gemm.a_precision", [](auto& c) -> auto& { return c.workload.gemm.a_precision; }, {"4", "8", "ratios", "topk"}, false,
+         "kinds gemm and onnx: precision of A's rows for GEMMs that do not set their own: all 4-bit, all 8-bit, seeded ratios, or "
+         "(kind onnx, functional) topk: chosen by the importance accumulator and top-k engines from the graph's own attention "
+         "maps at ratio_pruned / ratio_8bit (docs/workloads.md#real-attention-maps)");
+    ratio("workload.gemm.ratio_pruned", [](auto& c) -> auto& { return c.workload.gemm.ratio_pruned; }, "kind gemm, a_precision ratios: fraction of A's rows pruned (0-bit)");
+    ratio("workload.gemm.ratio_4bit", [](auto& c) -> auto& { return c.workload.gemm.ratio_4bit; }, "kind gemm, a_precision ratios: fraction of A's rows 4-bit");
+    ratio("workload.gemm.ratio_8bit", [](auto& c) -> auto& { return c.workload.gemm.ratio_8bit; }, "kind gemm, a_precision ratios: fraction of A's rows 8-bit");
+    u64("workload.gemm.b_bits", [](auto& c) -> auto& { return c.workload.gemm.b_bits; }, "bits", 4, 8,
+        "kind gemm: precision of B (every column): 8 = int8, 4 = packed 4-bit codes (GEMM layout.B_4BIT)");
+    boolean("workload.gemm.check", [](auto& c) -> auto& { return c.workload.gemm.check; },
+            "kind gemm, functional: compare every GEMM's C with a plain-loop reference written independently of the VSSA (exit 1 on a mismatch)");
+    text("workload.onnx.model", [](auto& c) -> auto& { return c.workload.onnx.model; }, {}, false,
+         "kind onnx: the .onnx file (path relative to the working directory); its MatMul / Gemm nodes run as GEMM commands "
+         "with the precisions of workload.gemm (docs/workloads.md#onnx-graphs)");
+    text("workload.onnx.input", [](auto& c) -> auto& { return c.workload.onnx.input; }, {}, false,
+         "kind onnx, functional: a float32 .npy of the graph's first input (its shape with seq resolved), or N such samples "
+         "stacked on a leading axis; the activation scales are calibrated on all of them (maxima), the float reference and the "
+         "run use the first; empty = seeded N(0, 1) values");
+    u64("workload.onnx.seq", [](auto& c) -> auto& { return c.workload.onnx.seq; }, "tokens", 1, 16384,
+        "kind onnx: the value of the graph inputs' symbolic dimensions (those named batch* become 1)");
     // Request streams and batching (docs/batching.md).
     auto number = [this](std::string path, ref_fn<double> ref, std::string unit, double hi, std::string desc) {
         auto p = std::make_shared<param>();
@@ -908,6 +1029,45 @@ struct loader {
                                      "I-BERT's i-softmax only, got softermax");
             if (mo.accuracy && cfg.mode != sim_mode::functional)
                 fail("workload.model.accuracy", "expected false in timing mode (no values to compare); set mode: functional");
+        }
+        const auto& gw = cfg.workload.gemm;
+        if (std::fabs(gw.ratio_pruned + gw.ratio_4bit + gw.ratio_8bit - 1.0) > 1e-9)
+            fail("workload.gemm.ratio_8bit",
+                 fmt::format("expected ratio_pruned + ratio_4bit + ratio_8bit = 1, got {} + {} + {} = {}", gw.ratio_pruned,
+                             gw.ratio_4bit, gw.ratio_8bit, gw.ratio_pruned + gw.ratio_4bit + gw.ratio_8bit));
+        if (gw.b_bits != 4 && gw.b_bits != 8) fail("workload.gemm.b_bits", fmt::format("expected 4 or 8, got {}", gw.b_bits));
+        for (size_t i = 0; i < gw.list.size(); ++i)
+            if (!gw.list[i].ratios.empty() && gw.list[i].a_precision.empty() && gw.a_precision != "ratios")
+                fail("workload.gemm.list", fmt::format("entry {}: ratios: expected a_precision: ratios (in the entry or as "
+                                                       "workload.gemm.a_precision), got {}", i, gw.a_precision));
+        if (gw.a_precision == "topk" && (cfg.workload.kind != "onnx" || cfg.mode != sim_mode::functional))
+            fail("workload.gemm.a_precision", fmt::format("expected 4, 8 or ratios: topk needs the attention maps of an ONNX graph "
+                                                          "(workload.kind onnx, mode functional), got kind {}, mode {}",
+                                                          cfg.workload.kind, to_string(cfg.mode)));
+        if (cfg.workload.kind == "onnx") {
+            if (cfg.workload.onnx.model.empty()) fail("workload.onnx.model", "expected the .onnx file of the graph (kind onnx)");
+            if (!gw.list.empty() || !gw.topology.empty())
+                fail(gw.list.empty() ? "workload.gemm.topology" : "workload.gemm.list", "expected none with kind onnx (the graph gives the GEMMs)");
+            if (!gw.scalesim_config.empty()) {
+                try {
+                    apply_scalesim_config(cfg, gw.scalesim_config);
+                } catch (const config_error& e) {
+                    for (const auto& m : e.messages()) fail("workload.gemm.scalesim_config", m);
+                }
+            }
+        } else if (cfg.workload.kind == "gemm") {
+            if (gw.list.empty() == gw.topology.empty())
+                fail("workload.gemm.list", "expected either workload.gemm.list or workload.gemm.topology (one of them, not both)");
+            if (!gw.scalesim_config.empty()) {
+                try {
+                    apply_scalesim_config(cfg, gw.scalesim_config);
+                } catch (const config_error& e) {
+                    for (const auto& m : e.messages()) fail("workload.gemm.scalesim_config", m);
+                }
+            }
+        } else if (!gw.list.empty() || !gw.topology.empty()) {
+            fail(gw.list.empty() ? "workload.gemm.topology" : "workload.gemm.list",
+                 fmt::format("expected workload.kind gemm, got {}", cfg.workload.kind));
         }
         const auto& rq = cfg.workload.requests;
         const auto& bt = cfg.workload.batching;

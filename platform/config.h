@@ -113,6 +113,35 @@ struct batching_config {
     double max_wait_us = 0;         // fixed, dynamic: launch a batch that is not full once its oldest request waited this long
 };
 
+// One GEMM of workload.kind gemm (docs/workloads.md#gemm-lists): C[M x N] = A[M x K] B[K x N].
+// Precision of A's rows: uniform 4 or 8, seeded ratios of 0/4/8-bit rows, or an explicit list
+// of M values; B's columns: all 8-bit or all 4-bit (the GEMM command's layout.B_4BIT).
+struct gemm_entry {
+    std::string name;
+    uint64_t m = 0, n = 0, k = 0;
+    std::string a_precision;            // "" = workload.gemm.a_precision; 4 | 8 | ratios | list
+    std::vector<double> ratios;         // a_precision ratios: pruned, 4-bit, 8-bit (empty = workload.gemm.ratio_*)
+    std::vector<uint8_t> a_prec;        // a_precision list: M values 0, 4 or 8
+    uint64_t b_bits = 0;                // 0 = workload.gemm.b_bits
+};
+struct gemm_workload_config {
+    std::vector<gemm_entry> list;       // workload.gemm.list
+    std::string topology;               // a SCALE-Sim GEMM topology CSV (name, M, N, K,) instead of list
+    std::string scalesim_config;        // a SCALE-Sim .cfg: ArrayHeight/ArrayWidth/Dataflow/SRAM sizes (docs/workloads.md)
+    std::string a_precision = "8";      // default of every GEMM: 4 | 8 | ratios
+    double ratio_pruned = 0.28, ratio_4bit = 0.414, ratio_8bit = 0.306;  // a_precision ratios (DTQAtten's averages)
+    uint64_t b_bits = 8;                // 4 | 8
+    bool check = true;                  // functional: compare every C with a plain-loop reference (exit 1 on a mismatch)
+};
+
+// An ONNX graph (workload.kind onnx, docs/workloads.md#onnx-graphs): its MatMul / Gemm nodes
+// run as GEMM commands with the precisions of workload.gemm.
+struct onnx_workload_config {
+    std::string model;     // .onnx file (path relative to the working directory)
+    uint64_t seq = 128;    // replaces the symbolic dimensions not named batch* (those become 1)
+    std::string input;     // functional: float32 .npy sample of the graph's first input (calibration); "" = seeded N(0, 1)
+};
+
 struct workload_config {
     std::string kind = "dma_stream";
     std::string firmware_app = "selftest";  // kind firmware: the app of sw/apps the host runs
@@ -123,6 +152,8 @@ struct workload_config {
     model_workload_config model;
     requests_config requests;
     batching_config batching;
+    gemm_workload_config gemm;
+    onnx_workload_config onnx;
 };
 
 struct vssa_scenario_config {

@@ -30,6 +30,7 @@
 #include "platform/address_map.h"
 #include "platform/command_handlers.h"
 #include "platform/faults.h"
+#include "platform/gemm_workload.h"
 #include "platform/attention_study.h"
 #include "platform/model_zoo.h"
 #include "platform/model_workload.h"
@@ -347,7 +348,32 @@ platform::platform(const scenario_config& cfg)
             });
         }
     }
-    if (m_cfg.workload.kind == "firmware" || m_cfg.workload.kind == "model") {
+    if (m_cfg.workload.kind == "gemm" || m_cfg.workload.kind == "onnx") {  // GEMMs (docs/workloads.md): the app `gemm` issues them
+        m_cfg.workload.firmware_app = "gemm";
+        m_gemm = std::make_unique<gemm_workload_run>(m_cfg);
+        m_gemm->load([this](uint64_t a, const void* p, uint64_t n) { write_dram(a, p, n); });
+        command_handler h = m_ctrl.handler(regs::op::GEMM);
+        m_ctrl.set_handler(regs::op::GEMM, [this, h](const command& c) {
+            const command_outcome o = h(c);
+            if (o.error == regs::err::NONE) {
+                const compute_report& rep = m_compute->last();
+                gemm_record r;
+                r.start = c.start_cycle;
+                r.end = o.done_cycle ? o.done_cycle : clk.now();
+                r.vssa_cycles = o.busy[regs::UNIT_VSSA];
+                r.stall_pe_cycles = o.stall_cycles;
+                r.dram_read = o.dram_bytes_read;
+                r.dram_written = o.dram_bytes_written;
+                r.busy_pe_cycles = rep.busy_pe_cycles;
+                r.macs = rep.macs;
+                r.tiles = rep.tiles;
+                r.blocks = rep.blocks;
+                m_gemm->record(c.tag, r);
+            }
+            return o;
+        });
+    }
+    if (m_cfg.workload.kind == "firmware" || m_cfg.workload.kind == "model" || m_gemm) {
         const dtq_app* app = dtq_app_find(m_cfg.workload.firmware_app.c_str());
         if (m_cfg.host.cpu == "rv32") {  // the ELF on the ISS (docs/firmware.md#rv32)
             std::string elf = m_cfg.workload.firmware_elf;
@@ -435,7 +461,7 @@ host_config platform::host_config_of(const scenario_config& c) {
     host_config hc;
     hc.cpi = c.host.cpi;
     hc.native_wall_limit_s = c.host.native_wall_limit_s;
-    hc.stop_on_exit = c.workload.kind == "firmware" || c.workload.kind == "model";
+    hc.stop_on_exit = c.workload.kind == "firmware" || c.workload.kind == "model" || c.workload.kind == "gemm" || c.workload.kind == "onnx";
     hc.softmax_cycles_per_element = c.host.softmax_cycles_per_element;
     hc.layernorm_cycles_per_element = c.host.layernorm_cycles_per_element;
     hc.gelu_cycles_per_element = c.host.gelu_cycles_per_element;
@@ -917,6 +943,9 @@ int platform::run(const run_options& opt) {
         const int rc = finish_model(opt);
         if (rc != EXIT_OK) return rc;
     }
+    int gemm_rc = EXIT_OK;
+    if (m_gemm && m_host.finished() && m_host.exit_code() == 0)
+        gemm_rc = m_gemm->finish([this](uint64_t a, void* p, uint64_t n) { read_dram(a, p, n); }, opt.out_dir, opt.quiet, std::cout);
     m_energy->finish(clk.now());  // energy.*, power.*, perf.*, area.* from the counters (docs/energy.md)
     run_info info{clk.now(), wall};
     const nlohmann::json j = stats_json(m_cfg, info);
@@ -963,7 +992,10 @@ int platform::run(const run_options& opt) {
             return EXIT_BAD_CONFIG;
         }
     }
-    if (!m_driver) return run_firmware(opt, j);
+    if (!m_driver) {
+        const int rc = run_firmware(opt, j);
+        return rc == EXIT_OK ? gemm_rc : rc;
+    }
     if (!m_driver->check_failed.empty()) {
         std::cerr << "dtqvp: check failed: " << m_driver->check_failed << '\n';
         return EXIT_CHECK_FAILED;

@@ -57,6 +57,7 @@ public:
     void write_dram(uint64_t addr, const void* src, uint64_t len);
     void read_dram(uint64_t addr, void* dst, uint64_t len) const;
     const attention_layer& attention() const { return *m_attention; }
+    const class gemm_workload_run* gemm_workload() const { return m_gemm.get(); }  // workloads gemm, onnx (else null)
     dtq::clock clk;
 
 private:
@@ -95,6 +96,7 @@ private:
     std::string state_dump() const;  // every unit's state, for a stopped run
     int stopped(const run_options& opt);  // the budget or the watchdog stopped the run: report, exit code
 
+    std::unique_ptr<class gemm_workload_run> m_gemm;  // workload gemm: the GEMM list, its layout and records
     std::unique_ptr<workload> m_driver;
     std::unique_ptr<watchdog> m_watchdog;
     std::unique_ptr<run_budget> m_budget;

@@ -13,6 +13,7 @@ PKGS=(
   python3 python3-numpy python3-matplotlib python3-yaml
   python3-dev pybind11-dev python3-pybind11 python3-pandas  # the Python module (docs/python.md)
   dpkg-dev                                                 # make package: dpkg-shlibdeps (CPack DEB)
+  libprotobuf-dev protobuf-compiler libonnx-dev python3-onnx
 )
 missing=()
 for p in "${PKGS[@]}"; do

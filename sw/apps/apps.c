@@ -6,6 +6,7 @@ static const dtq_app apps[] = {
     {"hello", dtq_app_hello, "docs/firmware.md example: a DMA and a marker, counters printed"},
     {"attention", dtq_app_attention, "one DTQAtten attention layer (ATTENTION command) on inputs the loader placed in DRAM"},
     {"encoder", dtq_app_encoder, "a whole transformer (encoder layers, or a decoder's prefill and token-by-token decode) through the command queue on inputs the loader placed in DRAM"},
+    {"gemm", dtq_app_gemm, "a list of GEMM commands (workload.kind gemm) on operands the loader placed in DRAM"},
 };
 
 static int str_eq(const char *a, const char *b) {

@@ -154,6 +154,20 @@ static inline uint64_t dtq_batch_bytes_per_token(uint32_t d_model, uint32_t d_ff
     return 2u * d_model + 4u * wide + wide + d_model + 3u * d_model + 4u * (uint64_t)d_model;
 }
 
+/* Boot arguments of the `gemm` app (docs/workloads.md#gemm-lists): a list of GEMM commands
+ * whose operands the loader placed in DRAM. The app submits them in order (tag = index), keeps
+ * the ring full, and waits for the last; the VP times each command. */
+#define DTQ_GEMM_ARGS_MAGIC 0x4D4D4547u /* "GEMM" */
+typedef struct dtq_gemm_entry {
+    uint64_t a, b, c, prec;  /* GEMM operands (prec: M precision bytes, or 0 = all 8-bit) */
+    uint32_t m, n, k, layout; /* GEMM m, n, k and layout bits (DTQ_GEMM_B_4BIT) */
+} dtq_gemm_entry;
+typedef struct dtq_gemm_args {
+    uint32_t magic;  /* DTQ_GEMM_ARGS_MAGIC */
+    uint32_t count;  /* entries */
+    uint64_t table;  /* count x dtq_gemm_entry */
+} dtq_gemm_args;
+
 typedef struct dtq_app {
     const char *name;
     int (*main)(void); /* 0 = success */
@@ -169,6 +183,7 @@ int dtq_app_selftest(void);
 int dtq_app_hello(void);
 int dtq_app_attention(void);
 int dtq_app_encoder(void);
+int dtq_app_gemm(void);
 
 #ifdef __cplusplus
 }

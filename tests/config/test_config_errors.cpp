@@ -50,7 +50,7 @@ TEST_CASE("config errors: structure of the file", "[config][errors]") {
 TEST_CASE("config errors: values of each type", "[config][errors]") {
     CHECK(errors_of("name: t\nmode: fast\n") == "s.yaml:2:7: mode: expected one of functional, timing, got 'fast'\n");
     CHECK(errors_of("name: t\nworkload:\n  kind: nope\n") ==
-          "s.yaml:3:9: workload.kind: expected one of dma_stream, attention_study, firmware, model, got 'nope'\n");
+          "s.yaml:3:9: workload.kind: expected one of dma_stream, attention_study, firmware, model, gemm, onnx, got 'nope'\n");
     CHECK(errors_of("name: t\nworkload:\n  attention:\n    ratio_4bit: abc\n") ==
           "s.yaml:4:17: workload.attention.ratio_4bit: expected a number in [0, 1], got 'abc'\n");
     CHECK(errors_of("name: t\nworkload:\n  attention:\n    ratio_4bit: 1.5\n") ==

@@ -46,11 +46,12 @@ TEST_CASE("host: the docs/firmware.md example (hello) runs and prints", "[host][
 TEST_CASE("host: app registry lists every app and rejects unknown names", "[host][sw]") {
     uint32_t n = 0;
     const dtq_app* all = dtq_app_list(&n);
-    REQUIRE(n == 4);
+    REQUIRE(n == 5);
     CHECK(std::string(all[0].name) == "selftest");
     CHECK(dtq_app_find("hello") == &all[1]);
     CHECK(dtq_app_find("attention") == &all[2]);
     CHECK(dtq_app_find("encoder") == &all[3]);
+    CHECK(dtq_app_find("gemm") == &all[4]);
     CHECK(dtq_app_find("nope") == nullptr);
 }
 

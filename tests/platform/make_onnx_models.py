@@ -1,0 +1,266 @@
+#!/usr/bin/python3
+"""Builds the small ONNX transformers of the ONNX import tests with python3-onnx's helper API
+(docs/workloads.md#onnx-graphs), random float weights (numpy, seeded):
+
+  encoder2.onnx  2 BERT-style post-LN encoder layers, d_model 64, 4 heads, d_ffn 256, input
+                 [batch, seq, 64] with symbolic batch and seq; layer 0 uses LayerNormalization and
+                 Gelu's erf form, layer 1 the decomposed LayerNorm and Gelu's tanh form; heads by
+                 Reshape + Transpose, an additive attention mask initializer
+  decoder.onnx   one GPT-2-style decoder block, seq 16: a fused QKV weight and Split, a causal
+                 additive mask, the output projection as Gemm (transB) on a 2-D Reshape
+  bad_*.onnx     malformed variants (truncated, a missing initializer, an unknown op, wrong shapes)
+  expected.json  the GEMMs each graph must map to (name, m, n, k), from this construction
+
+Usage: make_onnx_models.py OUT_DIR
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+S, D, H, F = 16, 64, 4, 256
+DH = D // H
+rng = np.random.default_rng(25)
+
+
+def w(name, *shape):
+    return numpy_helper.from_array((rng.standard_normal(shape) * 0.05).astype(np.float32), name)
+
+
+def const_i64(name, values):
+    return numpy_helper.from_array(np.array(values, dtype=np.int64), name)
+
+
+def scalar(name, v):
+    return numpy_helper.from_array(np.array(v, dtype=np.float32), name)
+
+
+def layernorm(nodes, inits, p, x, out, decomposed):
+    inits += [w(p + "ln_g", D), w(p + "ln_b", D)]
+    if not decomposed:
+        nodes.append(helper.make_node("LayerNormalization", [x, p + "ln_g", p + "ln_b"], [out], name=p + "ln", axis=-1, epsilon=1e-12))
+        return
+    inits += [scalar(p + "two", 2.0), scalar(p + "eps", 1e-12)]
+    nodes += [
+        helper.make_node("ReduceMean", [x], [p + "mu"], name=p + "ln_mean", axes=[-1], keepdims=1),
+        helper.make_node("Sub", [x, p + "mu"], [p + "xc"], name=p + "ln_sub"),
+        helper.make_node("Pow", [p + "xc", p + "two"], [p + "sq"], name=p + "ln_pow"),
+        helper.make_node("ReduceMean", [p + "sq"], [p + "var"], name=p + "ln_var", axes=[-1], keepdims=1),
+        helper.make_node("Add", [p + "var", p + "eps"], [p + "vare"], name=p + "ln_addeps"),
+        helper.make_node("Sqrt", [p + "vare"], [p + "std"], name=p + "ln_sqrt"),
+        helper.make_node("Div", [p + "xc", p + "std"], [p + "xn"], name=p + "ln_div"),
+        helper.make_node("Mul", [p + "xn", p + "ln_g"], [p + "xg"], name=p + "ln_mul"),
+        helper.make_node("Add", [p + "xg", p + "ln_b"], [out], name=p + "ln_add"),
+    ]
+
+
+def gelu(nodes, inits, p, x, out, tanh_form):
+    p = p + "gelu_"
+    inits += [scalar(p + "half", 0.5), scalar(p + "one", 1.0)]
+    if not tanh_form:  # 0.5 x (1 + erf(x / sqrt 2))
+        inits += [scalar(p + "sqrt2", float(np.sqrt(2.0)))]
+        nodes += [
+            helper.make_node("Div", [x, p + "sqrt2"], [p + "g0"], name=p + "gelu_div"),
+            helper.make_node("Erf", [p + "g0"], [p + "g1"], name=p + "gelu_erf"),
+        ]
+    else:  # 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
+        inits += [scalar(p + "three", 3.0), scalar(p + "c", 0.044715), scalar(p + "k", float(np.sqrt(2 / np.pi)))]
+        nodes += [
+            helper.make_node("Pow", [x, p + "three"], [p + "x3"], name=p + "gelu_pow"),
+            helper.make_node("Mul", [p + "x3", p + "c"], [p + "cx3"], name=p + "gelu_mulc"),
+            helper.make_node("Add", [x, p + "cx3"], [p + "inner"], name=p + "gelu_add"),
+            helper.make_node("Mul", [p + "inner", p + "k"], [p + "g0"], name=p + "gelu_mulk"),
+            helper.make_node("Tanh", [p + "g0"], [p + "g1"], name=p + "gelu_tanh"),
+        ]
+    nodes += [
+        helper.make_node("Add", [p + "g1", p + "one"], [p + "g2"], name=p + "gelu_add1"),
+        helper.make_node("Mul", [x, p + "g2"], [p + "g3"], name=p + "gelu_mulx"),
+        helper.make_node("Mul", [p + "g3", p + "half"], [out], name=p + "gelu_half"),
+    ]
+
+
+def attention_core(nodes, inits, p, q, k, v, mask, out, expect):
+    """q, k, v: [b, s, D] -> out [b, s, D]; heads by Reshape + Transpose."""
+    inits += [const_i64(p + "heads_shape", [0, 0, H, DH]), const_i64(p + "merge_shape", [0, 0, D]), scalar(p + "scale", float(np.sqrt(DH)))]
+    nodes += [
+        helper.make_node("Reshape", [q, p + "heads_shape"], [p + "q4"], name=p + "q_reshape"),
+        helper.make_node("Transpose", [p + "q4"], [p + "qh"], name=p + "q_transpose", perm=[0, 2, 1, 3]),
+        helper.make_node("Reshape", [k, p + "heads_shape"], [p + "k4"], name=p + "k_reshape"),
+        helper.make_node("Transpose", [p + "k4"], [p + "kt"], name=p + "k_transpose", perm=[0, 2, 3, 1]),
+        helper.make_node("Reshape", [v, p + "heads_shape"], [p + "v4"], name=p + "v_reshape"),
+        helper.make_node("Transpose", [p + "v4"], [p + "vh"], name=p + "v_transpose", perm=[0, 2, 1, 3]),
+        helper.make_node("MatMul", [p + "qh", p + "kt"], [p + "s0"], name=p + "qk"),
+        helper.make_node("Div", [p + "s0", p + "scale"], [p + "s1"], name=p + "scale_div"),
+        helper.make_node("Add", [p + "s1", mask], [p + "s2"], name=p + "mask_add"),
+        helper.make_node("Softmax", [p + "s2"], [p + "probs"], name=p + "softmax", axis=-1),
+        helper.make_node("MatMul", [p + "probs", p + "vh"], [p + "ctx"], name=p + "pv"),
+        helper.make_node("Transpose", [p + "ctx"], [p + "ctx_t"], name=p + "ctx_transpose", perm=[0, 2, 1, 3]),
+        helper.make_node("Reshape", [p + "ctx_t", p + "merge_shape"], [out], name=p + "ctx_reshape"),
+    ]
+    expect += [{"name": f"{p}qk[{h}]", "m": S, "n": S, "k": DH} for h in range(H)]
+    expect += [{"name": f"{p}pv[{h}]", "m": S, "n": DH, "k": S} for h in range(H)]
+
+
+def linear(nodes, inits, p, x, name, n_in, n_out, out, expect):
+    inits += [w(p + name + "_w", n_in, n_out), w(p + name + "_b", n_out)]
+    nodes += [
+        helper.make_node("MatMul", [x, p + name + "_w"], [p + name + "_mm"], name=p + name),
+        helper.make_node("Add", [p + name + "_mm", p + name + "_b"], [out], name=p + name + "_bias"),
+    ]
+    expect.append({"name": p + name, "m": S, "n": n_out, "k": n_in})
+
+
+def encoder():
+    nodes, inits, expect = [], [], []
+    mask = np.zeros((1, 1, 1, S), np.float32)
+    mask[..., -3:] = -10000.0  # the last 3 tokens are padding
+    inits.append(numpy_helper.from_array(mask, "attention_mask"))
+    x = "x"
+    for l in range(2):
+        p = f"l{l}_"
+        for nm in ("q", "k", "v"):
+            linear(nodes, inits, p, x, nm, D, D, p + nm, expect)
+        # expected order: q, k, v projections, then the heads' QK and PV, then out, ffn1, ffn2
+        attention_core(nodes, inits, p, p + "q", p + "k", p + "v", "attention_mask", p + "ctx2", expect)
+        linear(nodes, inits, p, p + "ctx2", "out", D, D, p + "attn", expect)
+        nodes.append(helper.make_node("Add", [p + "attn", x], [p + "res1"], name=p + "res1"))
+        layernorm(nodes, inits, p + "a", p + "res1", p + "x1", decomposed=l == 1)
+        linear(nodes, inits, p, p + "x1", "ffn1", D, F, p + "h", expect)
+        gelu(nodes, inits, p, p + "h", p + "hg", tanh_form=l == 1)
+        linear(nodes, inits, p, p + "hg", "ffn2", F, D, p + "f2", expect)
+        nodes.append(helper.make_node("Add", [p + "f2", p + "x1"], [p + "res2"], name=p + "res2"))
+        layernorm(nodes, inits, p + "b", p + "res2", f"y{l}", decomposed=l == 1)
+        x = f"y{l}"
+    graph = helper.make_graph(nodes, "encoder2", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "seq", D])],
+                              [helper.make_tensor_value_info(x, TensorProto.FLOAT, ["batch", "seq", D])], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), expect
+
+
+def decoder():
+    nodes, inits, expect = [], [], []
+    causal = np.triu(np.full((S, S), -10000.0, np.float32), k=1).reshape(1, 1, S, S)
+    inits.append(numpy_helper.from_array(causal, "causal_mask"))
+    p = "dec_"
+    inits += [w(p + "qkv_w", D, 3 * D), w(p + "qkv_b", 3 * D), const_i64(p + "split", [D, D, D])]
+    nodes += [
+        helper.make_node("MatMul", ["x", p + "qkv_w"], [p + "qkv_mm"], name=p + "qkv"),
+        helper.make_node("Add", [p + "qkv_mm", p + "qkv_b"], [p + "qkv_o"], name=p + "qkv_bias"),
+        helper.make_node("Split", [p + "qkv_o", p + "split"], [p + "q", p + "k", p + "v"], name=p + "split_qkv", axis=-1),
+    ]
+    expect.append({"name": p + "qkv", "m": S, "n": 3 * D, "k": D})
+    attention_core(nodes, inits, p, p + "q", p + "k", p + "v", "causal_mask", p + "ctx2", expect)
+    # GPT-2 exports the projections as Gemm on 2-D activations
+    inits += [const_i64(p + "flat", [S, D]), const_i64(p + "unflat", [1, S, D]), w(p + "out_wt", D, D), w(p + "out_b", D)]
+    nodes += [
+        helper.make_node("Reshape", [p + "ctx2", p + "flat"], [p + "ctx2d"], name=p + "flatten"),
+        helper.make_node("Gemm", [p + "ctx2d", p + "out_wt", p + "out_b"], [p + "o2d"], name=p + "out", transB=1),
+        helper.make_node("Reshape", [p + "o2d", p + "unflat"], [p + "attn"], name=p + "unflatten"),
+        helper.make_node("Add", [p + "attn", "x"], [p + "res1"], name=p + "res1"),
+    ]
+    expect.append({"name": p + "out", "m": S, "n": D, "k": D})
+    layernorm(nodes, inits, p + "a", p + "res1", p + "x1", decomposed=False)
+    linear(nodes, inits, p, p + "x1", "ffn1", D, F, p + "h", expect)
+    gelu(nodes, inits, p, p + "h", p + "hg", tanh_form=True)
+    linear(nodes, inits, p, p + "hg", "ffn2", F, D, p + "f2", expect)
+    nodes.append(helper.make_node("Add", [p + "f2", p + "x1"], ["y"], name=p + "res2"))
+    graph = helper.make_graph(nodes, "decoder", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, S, D])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, S, D])], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), expect
+
+
+def numpy_encoder_gemms(model, x):
+    """The encoder's float forward pass in numpy, written from the construction above (not
+    from dtqvp's float reference): every MatMul's output, in graph order, per head for the
+    attention products."""
+    W = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in model.graph.initializer}
+    outs = []
+
+    def ln(p, v, decomposed):
+        mu = v.mean(-1, keepdims=True)
+        var = ((v - mu) ** 2).mean(-1, keepdims=True)
+        return (v - mu) / np.sqrt(var + 1e-12) * W[p + "ln_g"] + W[p + "ln_b"]
+
+    def gelu(v, tanh_form):
+        if tanh_form:
+            return 0.5 * v * (1 + np.tanh(np.sqrt(2 / np.pi) * (v + 0.044715 * v ** 3)))
+        from math import erf
+        return 0.5 * v * (1 + np.vectorize(erf)(v / np.sqrt(2)))
+
+    def lin(p, name, v):
+        mm = v @ W[p + name + "_w"]
+        outs.append(mm.reshape(-1, mm.shape[-1]))
+        return mm + W[p + name + "_b"]
+
+    x = x.astype(np.float64)
+    for l in range(2):
+        p = f"l{l}_"
+        q, k, v = (lin(p, nm, x) for nm in ("q", "k", "v"))
+        heads = lambda t: t.reshape(1, S, H, DH).transpose(0, 2, 1, 3)
+        qh, kh, vh = heads(q), heads(k), heads(v)
+        s0 = qh @ kh.transpose(0, 1, 3, 2)
+        outs += [s0[0, h] for h in range(H)]
+        s1 = s0 / np.sqrt(DH) + W["attention_mask"]
+        e = np.exp(s1 - s1.max(-1, keepdims=True))
+        pr = e / e.sum(-1, keepdims=True)
+        ctx = pr @ vh
+        outs += [ctx[0, h] for h in range(H)]
+        ctx2 = ctx.transpose(0, 2, 1, 3).reshape(1, S, D)
+        x1 = ln(p + "a", lin(p, "out", ctx2) + x, l == 1)
+        hg = gelu(lin(p, "ffn1", x1), l == 1)
+        x = ln(p + "b", lin(p, "ffn2", hg) + x1, l == 1)
+    return outs
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    enc, enc_expect = encoder()
+    dec, dec_expect = decoder()
+    onnx.checker.check_model(enc)
+    onnx.checker.check_model(dec)
+    onnx.save(enc, os.path.join(out, "encoder2.onnx"))
+    onnx.save(dec, os.path.join(out, "decoder.onnx"))
+    # The order of the graph's MatMul / Gemm nodes (the importer keeps graph order).
+    order = [n.name for n in enc.graph.node if n.op_type in ("MatMul", "Gemm")]
+    enc_expect.sort(key=lambda e: order.index(e["name"].split("[")[0]))
+    order = [n.name for n in dec.graph.node if n.op_type in ("MatMul", "Gemm")]
+    dec_expect.sort(key=lambda e: order.index(e["name"].split("[")[0]))
+    # Malformed variants of the encoder.
+    data = enc.SerializeToString()
+    with open(os.path.join(out, "bad_truncated.onnx"), "wb") as f:
+        f.write(data[: len(data) // 2])
+    m = onnx.ModelProto()
+    m.CopyFrom(enc)
+    kept = [t for t in m.graph.initializer if t.name != "l1_ffn1_w"]
+    del m.graph.initializer[:]
+    m.graph.initializer.extend(kept)
+    onnx.save(m, os.path.join(out, "bad_missing_initializer.onnx"))
+    m = onnx.ModelProto()
+    m.CopyFrom(enc)
+    for n in m.graph.node:
+        if n.name == "l0_softmax":
+            n.op_type = "FancySoftmax"
+    onnx.save(m, os.path.join(out, "bad_unknown_op.onnx"))
+    m = onnx.ModelProto()
+    m.CopyFrom(enc)
+    for t in m.graph.initializer:
+        if t.name == "l0_out_w":  # 64 x 64 -> 32 x 128: the same values, the wrong inner dimension
+            t.dims[:] = [32, 128]
+    onnx.save(m, os.path.join(out, "bad_shapes.onnx"))
+    # A sample input and the numpy reference of every GEMM's float output (concatenated, C order).
+    x = np.random.default_rng(7).standard_normal((1, S, D)).astype(np.float32)
+    np.save(os.path.join(out, "encoder2_x.npy"), x)
+    # Four calibration samples stacked on a leading axis, the first one x.
+    more = np.random.default_rng(8).standard_normal((3, 1, S, D)).astype(np.float32)
+    np.save(os.path.join(out, "encoder2_x4.npy"), np.concatenate([x[None], more]))
+    ref = numpy_encoder_gemms(enc, x)
+    np.save(os.path.join(out, "encoder2_gemm_c.npy"), np.concatenate([r.ravel() for r in ref]).astype(np.float32))
+    with open(os.path.join(out, "expected.json"), "w") as f:
+        json.dump({"encoder2": enc_expect, "decoder": dec_expect, "seq": S}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

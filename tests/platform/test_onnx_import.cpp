@@ -1,0 +1,277 @@
+// ONNX import (docs/workloads.md#onnx-graphs). The models are built by
+// tests/platform/make_onnx_models.py with python3-onnx's helper API (2 encoder layers,
+// d_model 64, 4 heads; a decoder block with a causal mask; malformed variants); the GEMMs
+// each must map to come from that script's construction (expected.json), not from the
+// importer. One elaboration per TEST_CASE.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "common/npy.h"
+#include "common/stats.h"
+#include "platform/config.h"
+#include "platform/gemm_workload.h"
+#include "platform/onnx_import.h"
+#include "platform/platform.h"
+
+using namespace dtq;
+
+namespace {
+
+// The models, built once per test process into a directory of their own.
+const std::string& models() {
+    static const std::string dir = [] {
+        const std::string d = (std::filesystem::temp_directory_path() / ("dtq_onnx_models_" + std::to_string(::getpid()))).string();
+        const std::string cmd = std::string(DTQ_PYTHON) + " " DTQ_SOURCE_DIR "/tests/platform/make_onnx_models.py " + d;
+        REQUIRE(std::system(cmd.c_str()) == 0);
+        return d;
+    }();
+    return dir;
+}
+
+std::string read_all(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+std::string import_error(const std::string& file) {
+    try {
+        import_onnx(models() + "/" + file, 16);
+    } catch (const config_error& e) {
+        return e.messages().at(0);
+    }
+    return "";
+}
+
+double stat(const std::string& name) { return stats_registry::global().number(name); }
+
+scenario_config onnx_cfg(const std::string& file, const std::string& mode, const std::string& a_precision = "ratios",
+                         const std::string& input = "") {
+    const std::string yaml = "name: onnx_test\nseed: 4\nmode: " + mode + "\nvssa: {rows: 8, cols: 8, arrays: 2}\n"
+                             "workload:\n  kind: onnx\n  onnx: {model: " + models() + "/" + file + ", seq: 16" +
+                             (input.empty() ? "" : ", input: " + models() + "/" + input) + "}\n"
+                             "  gemm: {a_precision: " + a_precision + ", b_bits: 8}\n";
+    return config_schema::get().load_string(yaml, "test.yaml");
+}
+
+}  // namespace
+
+TEST_CASE("onnx: the encoder and the decoder map to the GEMMs they were built with", "[onnx]") {
+    REQUIRE(onnx_available());
+    const nlohmann::json expected = nlohmann::json::parse(read_all(models() + "/expected.json"));
+    for (const char* name : {"encoder2", "decoder"}) {
+        INFO(name);
+        const onnx_import_result r = import_onnx(models() + "/" + name + ".onnx", 16);
+        const auto& e = expected[name];
+        REQUIRE(r.gemms.size() == e.size());
+        for (size_t i = 0; i < e.size(); ++i) {
+            CHECK(r.gemms[i].name == e[i]["name"].get<std::string>());
+            CHECK(r.gemms[i].m == e[i]["m"].get<uint64_t>());
+            CHECK(r.gemms[i].n == e[i]["n"].get<uint64_t>());
+            CHECK(r.gemms[i].k == e[i]["k"].get<uint64_t>());
+        }
+    }
+    const onnx_import_result enc = import_onnx(models() + "/encoder2.onnx", 16);
+    CHECK(enc.weight_gemms == 2 * 6);      // q, k, v, out, ffn1, ffn2 per layer
+    CHECK(enc.activation_gemms == 2 * 8);  // 4 heads x (Q K^T, P V) per layer
+    CHECK(enc.ops.at("LayerNormalization") == 2);  // layer 0; layer 1 decomposed
+    CHECK(enc.ops.at("Erf") == 1);
+    CHECK(enc.ops.at("Tanh") == 1);
+    // Weights: 2 layers x (4 x (64 x 64 + 64) + 64 x 256 + 256 + 256 x 64 + 64 + 2 x 2 x 64) + the
+    // mask 16 + the scalars: the attention scale of each layer (2); GELU 0.5, 1, sqrt 2 (layer 0,
+    // 3) and 0.5, 1, 3, 0.044715, sqrt(2 / pi) (layer 1, 5); the decomposed LayerNorms' 2 and eps
+    // (layer 1, 2 x 2). The int64 Reshape shapes are not parameters.
+    const uint64_t per_layer = 4 * (64 * 64 + 64) + 64 * 256 + 256 + 256 * 64 + 64 + 4 * 64;
+    CHECK(enc.parameters == 2 * per_layer + 16 + 2 + 3 + 5 + 2 * 2);
+    // The sequence length replaces the symbolic `seq`: at 64 the scores are [1, 4, 64, 64],
+    // which the fixed 16-token padding mask cannot broadcast to, and the importer says so.
+    try {
+        import_onnx(models() + "/encoder2.onnx", 64);
+        FAIL("no error");
+    } catch (const config_error& e) {
+        CHECK(e.messages()[0].find("node 'l0_mask_add' (op Add, #14): shapes [1,4,64,64] and [1,1,1,16] do not broadcast") !=
+              std::string::npos);
+    }
+}
+
+TEST_CASE("onnx: malformed and unsupported models are errors naming the node", "[onnx]") {
+    CHECK(import_error("bad_truncated.onnx").find("not a readable ONNX model") != std::string::npos);
+    const std::string missing = import_error("bad_missing_initializer.onnx");
+    CHECK(missing.find("node 'l1_ffn1' (op MatMul") != std::string::npos);
+    CHECK(missing.find("input 'l1_ffn1_w' is not an initializer") != std::string::npos);
+    const std::string unknown = import_error("bad_unknown_op.onnx");
+    CHECK(unknown.find("node 'l0_softmax' (op FancySoftmax") != std::string::npos);
+    CHECK(unknown.find("unsupported op type; supported: MatMul, Gemm") != std::string::npos);
+    const std::string shapes = import_error("bad_shapes.onnx");
+    CHECK(shapes.find("node 'l0_out' (op MatMul") != std::string::npos);
+    CHECK(shapes.find("inner dimensions differ: [1,16,64] x [32,128]") != std::string::npos);
+    CHECK(import_error("no_such_file.onnx").find("cannot open") != std::string::npos);
+    // Through the command line: exit code 2 and the node on stderr.
+    const std::string dir = models();
+    std::ofstream(dir + "/bad.yaml") << "name: bad\nmode: timing\nworkload:\n  kind: onnx\n  onnx: {model: " << dir
+                                     << "/bad_unknown_op.onnx, seq: 16}\n";
+    const std::string cmd = std::string(DTQ_BINARY_DIR) + "/dtqvp run " + dir + "/bad.yaml --quiet 2> " + dir + "/bad.err";
+    const int rc = std::system(cmd.c_str());
+    REQUIRE(WIFEXITED(rc));
+    CHECK(WEXITSTATUS(rc) == 2);
+    CHECK(read_all(dir + "/bad.err").find("node 'l0_softmax' (op FancySoftmax") != std::string::npos);
+}
+
+TEST_CASE("onnx: 1000 mutations of a valid model neither crash nor hang the importer", "[onnx][fuzz]") {
+    const std::string good = read_all(models() + "/decoder.onnx");
+    REQUIRE(!good.empty());
+    std::mt19937_64 rng(25);
+    uint64_t parsed = 0, rejected = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 1000; ++i) {
+        std::string b = good;
+        switch (rng() % 4) {
+            case 0:  // flip 1..8 random bytes
+                for (uint64_t j = 0, n = 1 + rng() % 8; j < n; ++j) b[rng() % b.size()] = static_cast<char>(rng());
+                break;
+            case 1:  // truncate
+                b.resize(rng() % b.size());
+                break;
+            case 2: {  // insert random bytes
+                const size_t at = rng() % b.size();
+                std::string ins(1 + rng() % 16, '\0');
+                for (char& c : ins) c = static_cast<char>(rng());
+                b.insert(at, ins);
+                break;
+            }
+            default:  // mutate a byte in the first 4 KiB (the graph's structure lives before the weights)
+                b[rng() % std::min<size_t>(4096, b.size())] ^= static_cast<char>(1u << (rng() % 8));
+        }
+        try {
+            const onnx_import_result r = import_onnx_bytes(b, "fuzz", 16);
+            CHECK(!r.gemms.empty());
+            ++parsed;
+        } catch (const config_error& e) {
+            CHECK(!e.messages().empty());
+            ++rejected;
+        }
+    }
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    INFO("parsed " << parsed << ", rejected " << rejected << " in " << s << " s");
+    CHECK(parsed + rejected == 1000);
+    CHECK(rejected > 0);
+    CHECK(s < 60);
+}
+
+TEST_CASE("onnx: the float reference of the imported encoder equals a numpy forward pass", "[onnx]") {
+    const npy_array x = read_npy(models() + "/encoder2_x.npy", "float32", {1, 16, 64});
+    const npy_array c = read_npy(models() + "/encoder2_gemm_c.npy");
+    const std::vector<onnx_gemm_data> d =
+        onnx_float_reference(models() + "/encoder2.onnx", 16, {std::vector<float>(x.as<float>(), x.as<float>() + x.elements())}, 1);
+    REQUIRE(d.size() == 28);
+    uint64_t at = 0;
+    double worst = 0;
+    for (const auto& g : d)
+        for (float v : g.c) {
+            REQUIRE(at < c.elements());
+            const double ref = c.as<float>()[at++];
+            worst = std::max(worst, std::fabs(v - ref) / (1.0 + std::fabs(ref)));
+        }
+    CHECK(at == c.elements());
+    CHECK(worst < 1e-4);  // float32 against numpy's float64, rounded to float32
+    CHECK(d[0].weight);
+    CHECK(!d[3].weight);  // Q x K^T of head 0
+}
+
+TEST_CASE("onnx: the imported 2-layer encoder runs with its real weights, within the documented cosine", "[onnx]") {
+    const scenario_config cfg = onnx_cfg("encoder2.onnx", "functional", "8", "encoder2_x.npy");
+    platform p(cfg);
+    run_options o;
+    o.quiet = true;
+    REQUIRE(p.run(o) == EXIT_OK);  // every GEMM's C equals the plain-loop product of the quantized operands
+    // Per-tensor int8 activations and per-channel int8 weights (docs/workloads.md#real-weights):
+    // the rounding error is about (max / rms) / 127 / sqrt(12) ~ 1 % of an operand's rms for
+    // Gaussian-like data, so a product's cosine stays above 1 - 1e-3 with a wide margin.
+    CHECK(stat("onnx.cosine_min") > 0.999);
+    for (int i = 0; i < 28; ++i) CHECK(stat("gemm." + std::to_string(i) + ".cosine") > 0.999);
+    CHECK(stat("gemm.count") == 28);
+    CHECK(stat("onnx.weight_gemms") == 12);
+    CHECK(stat("onnx.activation_gemms") == 16);
+    CHECK(stat("onnx.ops.MatMul") == 16);
+    CHECK(stat("gemm.0.m") == 16);
+    CHECK(stat("gemm.0.n") == 64);
+    CHECK(stat("gemm.0.k") == 64);
+}
+
+TEST_CASE("onnx: activation scales calibrated on four stacked samples", "[onnx]") {
+    const scenario_config cfg = onnx_cfg("encoder2.onnx", "functional", "8", "encoder2_x4.npy");
+    platform p(cfg);
+    run_options o;
+    o.quiet = true;
+    REQUIRE(p.run(o) == EXIT_OK);
+    CHECK(stat("onnx.calibration_samples") == 4);
+    // Maxima over four N(0, 1) samples are a little larger than over the first alone: a
+    // slightly coarser step, the same bound as one sample.
+    CHECK(stat("onnx.cosine_min") > 0.999);
+}
+
+TEST_CASE("onnx: the imported encoder with DTQAtten-like ratios of 4-bit rows stays close to the float reference", "[onnx]") {
+    const scenario_config cfg = onnx_cfg("encoder2.onnx", "functional", "ratios", "encoder2_x.npy");
+    platform p(cfg);
+    run_options o;
+    o.quiet = true;
+    REQUIRE(p.run(o) == EXIT_OK);
+    // 4-bit rows carry 15 levels instead of 255: a 4-bit product has a ~16 x larger rounding
+    // error (cosine about 0.99 for those rows); the kept 8-bit rows pull the mean up.
+    CHECK(stat("onnx.cosine_min") > 0.95);
+    CHECK(stat("onnx.cosine_min") < stat("onnx.cosine_mean"));
+}
+
+TEST_CASE("onnx: the encoder's own attention maps choose the token precisions through the top-k engines", "[onnx]") {
+    const scenario_config cfg = onnx_cfg("encoder2.onnx", "functional", "topk", "encoder2_x.npy");
+    platform p(cfg);
+    run_options o;
+    o.quiet = true;
+    REQUIRE(p.run(o) == EXIT_OK);
+    // 16 tokens at the default ratios (0.28 / 0.414 / 0.306): k0 = round(0.72 x 16) = 12 kept,
+    // k1 = round(0.306 x 16) = 5 of them 8-bit, 7 4-bit, 4 pruned, in both layers (pruned tokens
+    // stay pruned; layer 1 keeps 12 of its 12 candidates).
+    for (int l = 0; l < 2; ++l) {
+        const std::string g = "onnx.topk.layer" + std::to_string(l) + ".";
+        CHECK(stat(g + "tokens_pruned") == 4);
+        CHECK(stat(g + "tokens_4bit") == 7);
+        CHECK(stat(g + "tokens_8bit") == 5);
+        CHECK(stat(g + "ratio_pruned") == Approx(0.25));
+    }
+    // GEMMs before the first attention map run 8-bit (l0_q .. l0_qk[3]: 7 GEMMs); from l0_pv[0]
+    // (GEMM 7) on, the 16 token rows carry the chosen precisions.
+    CHECK(stat("gemm.3.rows_8bit") == 16);
+    CHECK(stat("gemm.7.rows_pruned") == 4);
+    CHECK(stat("gemm.7.rows_4bit") == 7);
+    CHECK(stat("gemm.27.rows_8bit") == 5);
+    // Which tokens: the three padding tokens (13, 14, 15; probability 0 after the -10^4 mask)
+    // are pruned.
+    REQUIRE(p.gemm_workload() != nullptr);
+    const std::vector<uint8_t>& bits = p.gemm_workload()->jobs().at(7).a_bits;
+    REQUIRE(bits.size() == 16);
+    CHECK(bits[13] == 0);
+    CHECK(bits[14] == 0);
+    CHECK(bits[15] == 0);
+    CHECK(stat("onnx.cosine_min") > 0.95);
+}
+
+TEST_CASE("onnx: the imported causal decoder block runs in timing mode", "[onnx]") {
+    const scenario_config cfg = onnx_cfg("decoder.onnx", "timing");
+    platform p(cfg);
+    run_options o;
+    o.quiet = true;
+    REQUIRE(p.run(o) == EXIT_OK);
+    CHECK(stat("gemm.count") == 12);
+    CHECK(stat("onnx.ops.Gemm") == 1);
+    CHECK(stat("onnx.ops.Split") == 1);
+    CHECK(stat("gemm.0.n") == 192);  // the fused QKV projection
+}
