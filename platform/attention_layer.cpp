@@ -8,7 +8,10 @@
 
 #include "common/timing_only.h"
 #include "common/trace.h"
-#include "fetcher/fetcher.h"
+#include "fetcher/fetcher_block.h"
+#include "softmax/softmax_block.h"
+#include "topk/topk_block.h"
+#include "vssa/vssa_block.h"
 #include "platform/unit_error.h"
 #include "vssa/gemm.h"
 
@@ -147,12 +150,16 @@ std::vector<int32_t> vsq_pv(const std::vector<int8_t>& p, const std::vector<int8
     return res;
 }
 
-attention_layer::attention_layer(const sc_module_name& n, const attention_layer_config& cfg, dtq::dma& dma,
-                                 const attention_memories& m, const dtq::clock& clk)
+attention_layer::attention_layer(const sc_module_name& n, const attention_layer_config& cfg, const attention_memories& m,
+                                 const dtq::clock& clk)
     : sc_module(n),
       mem("mem"),
+      to_fetcher("to_fetcher"),
+      to_vssa("to_vssa"),
+      to_softmax("to_softmax"),
+      to_topk("to_topk"),
+      to_dma("to_dma"),
       m_cfg(cfg),
-      m_dma(dma),
       m_mem(m),
       m_clk(clk),
       m_stats("attention"),
@@ -266,34 +273,12 @@ command_outcome attention_layer::execute(const command& c) {
             for (auto& tr : moved) tr.bits = 8;
         const uint32_t scale_stages = vsq && !ids4.empty() ? vsquant::SCALE_STAGES : 0;
         const vsquant::config& vc = m_cfg.vsq;
-        const uint64_t addr_cycles = fetcher::address_cycles(moved.size(), m_cfg.fetcher_lanes);
         const double scale = std::ldexp(1.0, -shift) / std::sqrt(static_cast<double>(dh));
 
-        // Unit availability (absolute cycles) and per-head milestones.
-        uint64_t fetcher_free = t, vssa_free = t, sm_free = t, imp_free = t;
+        // Per-head milestones (absolute cycles); each block keeps its own "busy until".
         std::vector<uint64_t> v_ready(heads), sm_end(heads), pv_end(heads);
-        uint64_t module1_end = t;
-        topk::importance_accumulator importance(seq);
+        uint64_t module1_end = t, imp_free = t;
         std::vector<std::vector<int8_t>> probs(2), vals(2);  // per line-buffer half: P and V (8-bit domain)
-        const auto span = [&](const char* unit, const std::string& what, uint64_t s, uint64_t e) {
-            if (tracing && e > s) trace::global().span(unit, what, s, e);
-        };
-        // The DMA keeps many descriptors in flight: it issues one per cycle (in order), each
-        // goes out after its setup, and the memories' ports set the pace. Busy = the union
-        // of the transfers' [start, end) intervals.
-        uint64_t dma_issue = t, dma_busy_until = t;
-        const auto dma_run = [&](const dma_descriptor& desc, uint64_t at, uint64_t& dram_bytes) {
-            dram_bytes += desc.bytes();
-            const uint64_t st = std::max(at, dma_issue);
-            dma_issue = st + 1;
-            const dma_result r = m_dma.transfer_annotated(desc, m_cfg.timing_only, st);
-            if (!r.ok())
-                throw unit_error(rg::err::BUS_ERROR, r.error_address,
-                                 fmt::format("DMA got {} at {:#x}", response_name(r.status), r.error_address));
-            rep.busy_dma += r.done_cycle - std::min(r.done_cycle, std::max(r.start_cycle, dma_busy_until));
-            dma_busy_until = std::max(dma_busy_until, r.done_cycle);
-            return r.done_cycle;
-        };
         const auto account = [&](const vssa::gemm_result& r) {
             rep.stall_pe_cycles += r.stall_pe_cycles;
             rep.busy_pe_cycles += r.busy_pe_cycles;
@@ -311,6 +296,12 @@ command_outcome attention_layer::execute(const command& c) {
             }
             return m;
         };
+        {  // module 2: a new layer
+            topk::topk_job j;
+            j.what = topk::topk_job::kind::reset;
+            j.tokens = seq;
+            m_sender.send(to_topk, j, t, m_clk);
+        }
 
         // Steps: step s fetches head s, runs its Q x K^T, softmax and importance, then the
         // P x V of head s - 1 (the VSSA runs QK(s) before PV(s-1)) and drains its result.
@@ -318,45 +309,31 @@ command_outcome attention_layer::execute(const command& c) {
             if (s < heads) {
                 const uint64_t h = s, half = h % 2;
                 // Fetch: the line-buffer half is free once P x V of head h - 2 read it.
-                const uint64_t fstart = std::max(fetcher_free, h >= 2 ? pv_end[h - 2] : t);
-                uint64_t ready[3] = {0, 0, 0};
+                fetcher::fetch_job fj;
+                fj.label = fmt::format("head {}", h);
+                fj.tokens = moved;
                 const uint64_t bases[3] = {q, k, v};
                 const uint64_t bufs[3] = {m_mem.qbuf_base, m_mem.kbuf_base, m_mem.vbuf_base};
                 for (int x = 0; x < 3; ++x) {
-                    // Tensor x's addresses are generated after those of the tensors before it;
-                    // a run is issued once the address of its last token exists.
-                    const uint64_t gen0 = fstart + addr_cycles * static_cast<uint64_t>(x);
-                    const fetcher::tensor_layout lay{bases[x] + h * slot, dh, dh};
-                    const std::vector<fetcher::fetch_run> runs = fetcher::plan(lay, moved);
-                    const std::vector<dma_descriptor> descs = fetcher::descriptors(runs, bufs[x] + half * slot);
-                    uint64_t end = gen0 + addr_cycles, first = UINT64_MAX;
-                    for (size_t i = 0; i < descs.size(); ++i) {
-                        const uint64_t gen = gen0 + fetcher::address_cycles(runs[i].first + runs[i].tokens, m_cfg.fetcher_lanes);
-                        first = std::min(first, std::max(gen, dma_issue));
-                        end = std::max(end, dma_run(descs[i], gen, x == 2 ? rep.dram_sv : rep.dram_qk));
-                    }
-                    if (first != UINT64_MAX) span("dma", fmt::format("fetch {} head {}", "QKV"[x], h), first, end);
-                    ready[x] = end;
+                    fj.src[x] = fetcher::tensor_layout{bases[x] + h * slot, dh, dh};
+                    fj.dst[x] = bufs[x] + half * slot;
                 }
-                fetcher_free = fstart + 3 * addr_cycles;
-                rep.busy_fetcher += 3 * addr_cycles;
-                span("fetcher", fmt::format("head {}", h), fstart, fetcher_free);
-                v_ready[h] = ready[2];
-                // P x V reads V by columns (one head dimension across the tokens): without a
-                // two-direction buffer a transpose pass reads the head's V rows from VBUF and
-                // writes them back transposed through its port (docs/timing-model.md#transpose).
-                if (!m_cfg.two_direction) {
-                    uint64_t vbytes = 0;
-                    for (const auto& tr : moved) vbytes += fetcher::vector_bytes({0, dh, dh}, tr.bits);
-                    const uint64_t tc = transpose_pass_cycles(vbytes, m_cfg.linebuf_bytes_per_cycle);
-                    span("transpose", fmt::format("V head {}", h), v_ready[h], v_ready[h] + tc);
-                    v_ready[h] += tc;
-                    rep.transpose_cycles += tc;
-                    rep.transpose_bytes += 2 * vbytes;
-                }
+                fj.timing_only = m_cfg.timing_only;
+                // P x V reads V by columns: without a two-direction buffer, a transpose pass
+                // through VBUF's port (docs/timing-model.md#transpose).
+                fj.transpose_port = m_cfg.two_direction ? 0 : m_cfg.linebuf_bytes_per_cycle;
+                m_sender.send(to_fetcher, fj, h >= 2 ? pv_end[h - 2] : t, m_clk);
+                rep.dram_qk += fj.dram_bytes[0] + fj.dram_bytes[1];
+                rep.dram_sv += fj.dram_bytes[2];
+                rep.busy_dma += fj.dma_busy;
+                rep.busy_fetcher += fj.busy;
+                rep.transpose_cycles += fj.transpose_cycles;
+                rep.transpose_bytes += fj.transpose_bytes;
+                v_ready[h] = fj.ready[2];
 
                 // Q x K^T on the VSSA.
-                vssa::gemm_op qk;
+                vssa::gemm_job qj;
+                vssa::gemm_op& qk = qj.op;
                 qk.name = fmt::format("head{}.qk", h);
                 qk.M = qk.N = seq;
                 qk.K = dh;
@@ -371,40 +348,36 @@ command_outcome attention_layer::execute(const command& c) {
                         qk.bt = km.data();
                     }
                 }
-                const vssa::gemm_result rq = vssa::run_gemm(m_cfg.vssa, qk);
+                m_sender.send(to_vssa, qj, std::max(fj.ready[0], fj.ready[1]), m_clk);
+                const vssa::gemm_result& rq = qj.result;
                 account(rq);
-                const uint64_t qs = std::max(std::max(ready[0], ready[1]), vssa_free);
-                vssa_free = qs + rq.cycles;
                 rep.vssa_qk += rq.cycles;
-                span("vssa", qk.name, qs, vssa_free);
 
                 // Softmax over the kept keys of every kept query.
-                const uint64_t ss = std::max(vssa_free, sm_free);
-                sm_end[h] = ss + softmax::cycles(m_cfg.softmax, nk, nk);
-                sm_free = sm_end[h];
-                rep.busy_softmax += sm_end[h] - ss;
-                span("softmax", fmt::format("head {}", h), ss, sm_end[h]);
+                softmax::softmax_job sj;
+                sj.label = fj.label;
+                sj.rows = sj.cols = nk;
+                std::vector<int64_t> sc;
                 if (functional) {
                     // Scores in the 8-bit domain: a 4-bit side counts x16 (its codes are value / 16).
-                    std::vector<int64_t> sc(nk * nk);
                     if (vsq) {
                         sc = vsq_scores(qm, km, kept, kept_bits, dh, vc);
                     } else {
+                        sc.resize(nk * nk);
                         for (uint64_t i = 0; i < nk; ++i)
                             for (uint64_t j = 0; j < nk; ++j) {
                                 const int sh = 4 * ((kept_bits[i] == 4) + (kept_bits[j] == 4));
                                 sc[i * nk + j] = static_cast<int64_t>(rq.c[uint64_t{kept[i]} * seq + kept[j]]) * (int64_t{1} << sh);
                             }
                     }
-                    if (!causal) {
-                        probs[half] = softmax::run(m_cfg.softmax, sc.data(), nk, nk, scale);
-                    } else {  // query i (the i-th kept token) sees the kept keys up to itself
-                        probs[half].assign(nk * nk, 0);
-                        for (uint64_t i = 0; i < nk; ++i) {
-                            const std::vector<int8_t> row = softmax::run(m_cfg.softmax, &sc[i * nk], 1, i + 1, scale);
-                            std::copy(row.begin(), row.end(), &probs[half][i * nk]);
-                        }
-                    }
+                    sj.scores = sc.data();
+                    sj.scale = scale;
+                    if (causal) sj.causal_offset = 0;  // query i (the i-th kept token) sees the kept keys up to itself
+                }
+                sm_end[h] = m_sender.send(to_softmax, sj, qj.end, m_clk);
+                rep.busy_softmax += sj.end - sj.start;
+                if (functional) {
+                    probs[half] = std::move(sj.probs);
                     const std::vector<int8_t> vm = from_linebuf(m_mem.vbuf, half);
                     vals[half].assign(dh * nk, 0);  // transposed: dh x nk, 8-bit domain (VS-Quant: the int8 values)
                     for (uint64_t x = 0; x < nk; ++x)
@@ -415,32 +388,29 @@ command_outcome attention_layer::execute(const command& c) {
                 }
 
                 // Module 2: the importance accumulator takes the probabilities of head h.
-                const uint64_t is = std::max(sm_end[h], imp_free);
-                imp_free = is + topk::importance_accumulator::cycles(nk, nk, m_cfg.importance_lanes);
-                rep.module2 += imp_free - is;
-                span("topk", fmt::format("importance head {}", h), is, imp_free);
-                if (functional) {
-                    std::vector<uint8_t> p8(probs[half].begin(), probs[half].end());
-                    importance.accumulate(p8.data(), nk, nk, kept);
-                }
+                topk::topk_job ij;
+                ij.what = topk::topk_job::kind::importance;
+                ij.label = "importance " + fj.label;
+                ij.rows = ij.cols = nk;
+                ij.probs = functional ? probs[half].data() : nullptr;
+                ij.col_token = &kept;
+                imp_free = m_sender.send(to_topk, ij, sm_end[h], m_clk);
+                rep.module2 += ij.end - ij.start;
             }
             if (s >= 1) {
                 const uint64_t h = s - 1, half = h % 2;
                 // P x V on the VSSA (module 1): probabilities 8-bit, V tokens at their precision.
-                vssa::gemm_op pv;
+                vssa::gemm_job pj;
+                vssa::gemm_op& pv = pj.op;
                 pv.name = fmt::format("head{}.pv", h);
                 pv.M = nk;
                 pv.N = dh;
                 pv.K = nk;
                 pv.k_bits = kept_bits;
                 pv.scale_stages = scale_stages;
-                const vssa::gemm_result rp = vssa::run_gemm(m_cfg.vssa, pv);  // cycles (values do not change them)
-                account(rp);
-                const uint64_t ps = std::max({sm_end[h], v_ready[h], vssa_free});
-                pv_end[h] = ps + rp.cycles;
-                vssa_free = pv_end[h];
-                rep.vssa_pv += rp.cycles;
-                span("vssa", pv.name, ps, pv_end[h]);
+                pv_end[h] = m_sender.send(to_vssa, pj, std::max(sm_end[h], v_ready[h]), m_clk);  // cycles (values do not change them)
+                account(pj.result);
+                rep.vssa_pv += pj.result.cycles;
                 // The result, int32 seq x dh, through the accumulator SRAM to DRAM, in chunks
                 // of rows (one accumulator half each, alternating).
                 std::vector<int32_t> res_rows;
@@ -455,18 +425,21 @@ command_outcome attention_layer::execute(const command& c) {
                     res_rows.assign(slot, 0);
                     for (uint64_t x = 0; x < nk; ++x) std::copy(&res[x * dh], &res[x * dh] + dh, &res_rows[uint64_t{kept[x]} * dh]);
                 }
-                const uint64_t ws = std::max(pv_end[h], dma_issue);
-                uint64_t we = ws;
+                uint64_t ws = UINT64_MAX, we = pv_end[h];
                 for (uint64_t r0 = 0, n = 0; r0 < seq; r0 += chunk, ++n) {
                     const uint64_t rows = std::min(chunk, seq - r0);
                     const uint64_t acc = m_mem.accumulator_base + ((h + n) % 2) * acc_half;
                     if (functional)
                         std::copy(&res_rows[r0 * dh], &res_rows[r0 * dh] + rows * dh,
                                   reinterpret_cast<int32_t*>(m_mem.accumulator.data() + ((h + n) % 2) * acc_half));
-                    we = std::max(we, dma_run(dma_descriptor{acc, out + (h * seq + r0) * dh * 4, 1, rows * dh * 4, 0, 0},
-                                              pv_end[h], rep.dram_sv));
+                    const dma_descriptor dd{acc, out + (h * seq + r0) * dh * 4, 1, rows * dh * 4, 0, 0};
+                    rep.dram_sv += dd.bytes();
+                    const dma_job& dj = send_dma(m_sender, to_dma, m_dma_job, dd, m_cfg.timing_only, pv_end[h], m_clk);
+                    ws = std::min(ws, dj.start);
+                    we = std::max(we, dj.end);
+                    rep.busy_dma += dj.busy_added;
                 }
-                span("dma", fmt::format("drain head {}", h), ws, we);
+                if (tracing && ws != UINT64_MAX && we > ws) trace::global().span("dma", fmt::format("drain head {}", h), ws, we);
                 module1_end = std::max(module1_end, we);
             }
         }
@@ -474,18 +447,16 @@ command_outcome attention_layer::execute(const command& c) {
         // Module 2 after the last head: both top-k engines, then the next layer's precisions.
         uint64_t end2 = imp_free;
         if (k0) {
-            const topk::precision_split sp = topk::split(m_cfg.topk, importance.scores(), kept, k0, k1);
-            const uint64_t ts = imp_free;
-            std::vector<uint8_t> next(seq, 0);
-            for (uint32_t id : sp.bits4) next[id] = 4;
-            for (uint32_t id : sp.bits8) next[id] = 8;
-            uint64_t done = 0;
-            if (!timed_access(true, prec, next.data(), seq, ts + sp.cycles, done))
-                throw unit_error(rg::err::BUS_ERROR, prec, fmt::format("writing the precision list at {:#x}", prec));
-            end2 = done;
+            topk::topk_job sel;
+            sel.what = topk::topk_job::kind::select;
+            sel.col_token = &kept;
+            sel.k0 = k0;
+            sel.k1 = k1;
+            sel.list_addr = prec;
+            end2 = m_sender.send(to_topk, sel, imp_free, m_clk);
             rep.dram_other += seq;
-            rep.module2 += end2 - ts;
-            span("topk", "top-k engines", ts, ts + sp.cycles);
+            rep.module2 += sel.end - sel.start;
+            const topk::precision_split& sp = sel.split;
             rep.next_pruned = seq - sp.bits4.size() - sp.bits8.size();
             rep.next_bits4 = sp.bits4.size();
             rep.next_bits8 = sp.bits8.size();
@@ -497,6 +468,11 @@ command_outcome attention_layer::execute(const command& c) {
     } catch (const unit_error& e) {
         m_last_error = e.what();
         o.error = e.code;
+        o.error_address = e.addr;
+        return o;
+    } catch (const bus_fault& e) {
+        m_last_error = e.what();
+        o.error = rg::err::BUS_ERROR;
         o.error_address = e.addr;
         return o;
     } catch (const vssa::cosim_mismatch& e) {

@@ -8,10 +8,13 @@
 // the next layer's precisions. The VSSA runs Q x K^T of head h+1 before P x V of head h,
 // so the softmax of head h overlaps the VSSA.
 //
-// Timing is an event schedule over the units (DMA, fetcher, VSSA, softmax, top-k), each
-// busy from its start to its end, an op starting when its inputs are ready and its unit
-// is free; DMA transfers go through the real memory system (transfer_annotated). The
-// handler then waits until the layer's last op ends. Module 2 cycles are "hidden" when
+// Timing: the handler is the initiator of the blocks' jobs (common/block_job.h,
+// docs/architecture.md): per head a fetch job to the fetcher (which sends its descriptors to
+// the DMA), GEMM jobs to the VSSA, a softmax job, an importance job to the top-k block, the
+// result drain's descriptors to the DMA; after the last head the top-k block's select job.
+// Each block starts a job when its inputs are ready (the handler says when) and the block is
+// free, and annotates its own cycles; the handler computes no block's cycles. It then waits
+// until the layer's last job ends. Module 2 cycles are "hidden" when
 // they run while module 1 still runs, "exposed" when they extend the layer past module 1's
 // end. docs/attention.md has the schedule, docs/timing-model.md the constants.
 #pragma once
@@ -22,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "common/block_job.h"
 #include "common/clock.h"
 #include "common/stats.h"
 #include "ctrl/ctrl.h"
@@ -78,10 +82,15 @@ struct attention_layer_report {
 
 class attention_layer : public sc_core::sc_module {
 public:
-    tlm_utils::simple_initiator_socket<attention_layer> mem;  // precision lists (to the bus)
+    tlm_utils::simple_initiator_socket<attention_layer> mem;         // precision lists (to the bus)
+    tlm_utils::simple_initiator_socket<attention_layer> to_fetcher;  // fetcher::fetch_job
+    tlm_utils::simple_initiator_socket<attention_layer> to_vssa;     // vssa::gemm_job
+    tlm_utils::simple_initiator_socket<attention_layer> to_softmax;  // softmax::softmax_job
+    tlm_utils::simple_initiator_socket<attention_layer> to_topk;     // topk::topk_job
+    tlm_utils::simple_initiator_socket<attention_layer> to_dma;      // dma_job (the result drain)
 
-    attention_layer(const sc_core::sc_module_name& n, const attention_layer_config& cfg, dtq::dma& dma,
-                    const attention_memories& m, const dtq::clock& clk);
+    attention_layer(const sc_core::sc_module_name& n, const attention_layer_config& cfg, const attention_memories& m,
+                    const dtq::clock& clk);
 
     // The ATTENTION command handler (ctrl::set_handler). Blocks until the layer is done.
     command_outcome execute(const command& c);
@@ -97,8 +106,9 @@ private:
     bool timed_access(bool write, uint64_t addr, uint8_t* data, uint64_t len, uint64_t at, uint64_t& done);
 
     attention_layer_config m_cfg;
-    dtq::dma& m_dma;
     attention_memories m_mem;
+    job_sender m_sender;
+    dma_job m_dma_job;
     dtq::clock m_clk;
     attention_layer_report m_last;
     std::string m_failure, m_last_error;

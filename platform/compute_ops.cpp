@@ -8,7 +8,6 @@
 
 #include "common/timing_only.h"
 #include "common/trace.h"
-#include "ibert/normact.h"
 #include "memory/local_memory.h"
 #include "platform/unit_error.h"
 #include "vssa/gemm.h"
@@ -19,10 +18,27 @@ using namespace sc_core;
 namespace rg = regs;
 
 compute_ops::compute_ops(const sc_module_name& n, const compute_ops_config& cfg, dtq::dma& dma, const dtq::clock& clk)
+    : compute_ops(n, cfg, clk) {
+    m_own_vssa = std::make_unique<vssa::block>("vssa", cfg.vssa, clk);
+    m_own_softmax = std::make_unique<softmax::block>("softmax", cfg.softmax, clk);
+    m_own_normact = std::make_unique<normact::block>("normact", cfg.normact, clk);
+    m_own_decompressor = std::make_unique<wcomp::block>("decompressor", cfg.decompressor, clk);
+    to_dma.bind(dma.in);
+    to_vssa.bind(m_own_vssa->in);
+    to_softmax.bind(m_own_softmax->in);
+    to_normact.bind(m_own_normact->in);
+    to_decompressor.bind(m_own_decompressor->in);
+}
+
+compute_ops::compute_ops(const sc_module_name& n, const compute_ops_config& cfg, const dtq::clock& clk)
     : sc_module(n),
       mem("mem"),
+      to_dma("to_dma"),
+      to_vssa("to_vssa"),
+      to_softmax("to_softmax"),
+      to_normact("to_normact"),
+      to_decompressor("to_decompressor"),
       m_cfg(cfg),
-      m_dma(dma),
       m_clk(clk),
       m_stats(name()),
       m_gemm_commands(m_stats.counter("gemm_commands", "count", "GEMM commands executed")),
@@ -87,27 +103,50 @@ uint64_t compute_ops::read_precisions(uint64_t addr, std::vector<uint8_t>& bits,
     return t;
 }
 
-// One DMA descriptor (timing only: the data moves by debug transport), issued in order, one
-// per cycle, as the attention pipeline's DMA does. DMA busy = union of [start, end).
+// One DMA descriptor (timing only: the data moves by debug transport) as a job to the DMA,
+// which issues its descriptors in order, one per cycle. DMA busy = union of [start, end).
 uint64_t compute_ops::dma(const dma_descriptor& d, uint64_t at, compute_report& rep) {
-    const uint64_t st = std::max(at, m_dma_issue);
-    m_dma_issue = st + 1;
-    const dma_result r = m_dma.transfer_annotated(d, true, st);
-    if (!r.ok())
-        throw unit_error(rg::err::BUS_ERROR, r.error_address,
-                         fmt::format("DMA got {} at {:#x}", response_name(r.status), r.error_address));
-    rep.busy_dma += r.done_cycle - std::min(r.done_cycle, std::max(r.start_cycle, m_dma_busy_until));
-    m_dma_busy_until = std::max(m_dma_busy_until, r.done_cycle);
+    const dma_job& j = send_dma(m_sender, to_dma, m_dma_job, d, true, at, m_clk);
+    rep.busy_dma += j.busy_added;
     if (in_dram(d.src)) rep.dram_read += d.bytes();
     if (in_dram(d.dst)) rep.dram_written += d.bytes();
-    return r.done_cycle;
+    return j.end;
+}
+
+// A stage's compute: its job to its unit, inputs ready at `ready`; the unit starts when it is
+// also free (after the previous stage's compute). Returns the cycle the job ends.
+uint64_t compute_ops::compute(stage& s, uint64_t ready, compute_report& rep) {
+    switch (s.unit) {
+        case unit_kind::vssa: {
+            m_sender.send(to_vssa, s.gemm, ready, m_clk);
+            const vssa::gemm_result& r = s.gemm.result;
+            rep.busy_vssa += r.cycles;
+            rep.stall_pe_cycles += r.stall_pe_cycles;
+            rep.busy_pe_cycles += r.busy_pe_cycles;
+            rep.tiles += r.tiles;
+            rep.macs += r.macs;
+            const uint64_t end = s.gemm.end;
+            s.gemm.result = vssa::gemm_result{};  // only the counts are kept
+            s.gemm.op = vssa::gemm_op{};
+            return end;
+        }
+        case unit_kind::softmax:
+            m_sender.send(to_softmax, s.softmax, ready, m_clk);
+            rep.busy_unit += s.softmax.end - s.softmax.start;
+            return s.softmax.end;
+        case unit_kind::normact:
+            m_sender.send(to_normact, s.rows, ready, m_clk);
+            rep.busy_unit += s.rows.end - s.rows.start;
+            return s.rows.end;
+    }
+    return ready;
 }
 
 // Double-buffered three-stage pipeline over the blocks: load(t + 1) may start once
 // compute(t - 1) has freed its buffer half, compute(t) once load(t) is in and compute(t - 1)
-// is done, store(t) once compute(t) is done. Returns the cycle the last store ends.
-uint64_t compute_ops::schedule(const std::vector<stage>& blocks, uint64_t start, const char* unit,
-                               const std::string& what, compute_report& rep) {
+// is done (its unit is busy until then), store(t) once compute(t) is done. Returns the cycle
+// the last store ends.
+uint64_t compute_ops::schedule(std::vector<stage>& blocks, uint64_t start, const std::string& what, compute_report& rep) {
     const bool tracing = trace::global().enabled();
     const size_t n = blocks.size();
     std::vector<uint64_t> load_end(n, start), comp_end(n, start), store_end(n, start);
@@ -116,11 +155,14 @@ uint64_t compute_ops::schedule(const std::vector<stage>& blocks, uint64_t start,
         uint64_t e = at;
         for (const auto& d : blocks[t].loads) e = std::max(e, dma(d, at, rep));
         if (const uint64_t x = blocks[t].expand_bytes) {  // the decompressor streams behind the DMA
-            const uint64_t de = wcomp::stage_end(at, e, x, m_cfg.decompressor);
+            wcomp::expand_job j;
+            j.dma_end = e;
+            j.dense_bytes = x;
+            if (tracing) j.label = fmt::format("{} expand {}", what, t);
+            const uint64_t de = m_sender.send(to_decompressor, j, at, m_clk);
             rep.wcomp_out += x;
-            rep.wcomp_busy += wcomp::expand_cycles(x, m_cfg.decompressor);
+            rep.wcomp_busy += j.busy;
             rep.wcomp_delay += de - e;
-            if (tracing) trace::global().span("decompressor", fmt::format("{} expand {}", what, t), at, de);
             e = de;
         }
         if (const uint64_t x = blocks[t].transpose) {  // the panel is transposed in place before compute
@@ -132,10 +174,13 @@ uint64_t compute_ops::schedule(const std::vector<stage>& blocks, uint64_t start,
     };
     if (n) load_end[0] = loads(0, start);
     for (size_t t = 0; t < n; ++t) {
-        uint64_t cs = std::max(load_end[t], t ? comp_end[t - 1] : start);
-        if (blocks[t].acc_wait >= 0) cs = std::max(cs, store_end[static_cast<size_t>(blocks[t].acc_wait)]);
-        comp_end[t] = cs + blocks[t].compute;
-        if (tracing && blocks[t].compute) trace::global().span(unit, fmt::format("{} block {}", what, t), cs, comp_end[t]);
+        uint64_t ready = load_end[t];
+        if (blocks[t].acc_wait >= 0) ready = std::max(ready, store_end[static_cast<size_t>(blocks[t].acc_wait)]);
+        if (tracing) {
+            const std::string label = fmt::format("{} block {}", what, t);
+            blocks[t].gemm.label = blocks[t].softmax.label = blocks[t].rows.label = label;
+        }
+        comp_end[t] = compute(blocks[t], ready, rep);
         if (t + 1 < n) load_end[t + 1] = loads(t + 1, t ? comp_end[t - 1] : start);
         uint64_t se = comp_end[t];
         for (const auto& d : blocks[t].stores) se = std::max(se, dma(d, comp_end[t], rep));
@@ -151,6 +196,7 @@ uint64_t compute_ops::schedule(const std::vector<stage>& blocks, uint64_t start,
 command_outcome compute_ops::failure(const command& c, const std::exception& e) {
     m_last_error = e.what();
     if (const auto* u = dynamic_cast<const unit_error*>(&e)) return failed_outcome(u->code, u->addr);
+    if (const auto* b = dynamic_cast<const bus_fault*>(&e)) return failed_outcome(rg::err::BUS_ERROR, b->addr);
     m_failure = m_last_error;
     return failed_outcome(rg::err::UNIT_ERROR, c.address);
 }
@@ -245,7 +291,7 @@ command_outcome compute_ops::gemm(const command& c) {
         std::vector<stage> blocks;
         blocks.reserve(ni * nj * nk);
         const std::vector<uint8_t> col_bits(nb, b4 ? 4 : 8);
-        uint64_t macs = 0, block = 0;
+        uint64_t block = 0;
         std::vector<size_t> last_step;  // per output block: its last stage
         for (uint64_t outer = 0; outer < (i_outer ? ni : nj); ++outer)
             for (uint64_t inner = 0; inner < (i_outer ? nj : ni); ++inner, ++block) {
@@ -317,21 +363,15 @@ command_outcome compute_ops::gemm(const command& c) {
                                        bits.begin() + static_cast<std::ptrdiff_t>(i0 + rows));
                     op.col_bits.assign(col_bits.begin(), col_bits.begin() + static_cast<std::ptrdiff_t>(cols));
                     op.scale_stages = scale_stages;
-                    const vssa::gemm_result r = vssa::run_gemm(m_cfg.vssa, op);
-                    s.compute = r.cycles;
-                    rep.busy_vssa += r.cycles;
-                    rep.stall_pe_cycles += r.stall_pe_cycles;
-                    rep.busy_pe_cycles += r.busy_pe_cycles;
-                    rep.tiles += r.tiles;
-                    macs += r.macs;
+                    s.unit = unit_kind::vssa;
+                    s.gemm.op = std::move(op);
                     if (bk + 1 == nk) s.stores.push_back(dma_descriptor{acc, cm + (i0 * N + j0) * 4, rows, cols * 4, cols * 4, N * 4});
                     blocks.push_back(std::move(s));
                 }
                 last_step.push_back(blocks.size() - 1);
             }
-        rep.macs = macs;
         rep.blocks = blocks.size();
-        rep.end = schedule(blocks, t, "vssa", fmt::format("gemm {}x{}x{}", M, N, K), rep);
+        rep.end = schedule(blocks, t, fmt::format("gemm {}x{}x{}", M, N, K), rep);
 
         if (!m_cfg.timing_only) {
             std::vector<int8_t> am(M * K), bt(N * K);
@@ -353,7 +393,13 @@ command_outcome compute_ops::gemm(const command& c) {
                 std::vector<uint8_t> img(4 * N + wdata);
                 debug(false, b, img.data(), img.size());
                 try {
-                    bt = wcomp::decompress(img.data(), img.size(), N, K);
+                    wcomp::expand_job j;
+                    j.image = img.data();
+                    j.image_bytes = img.size();
+                    j.n = N;
+                    j.k = K;
+                    m_sender.send(to_decompressor, j, m_clk.now(), m_clk);
+                    bt = std::move(j.dense);
                 } catch (const wcomp::format_error& e) {
                     throw unit_error(rg::err::UNIT_ERROR, b + e.offset(), e.what());
                 }
@@ -456,7 +502,11 @@ command_outcome compute_ops::vector(const command& c) {
     const uint64_t ss = c.u32(v::SRC_STRIDE) ? c.u32(v::SRC_STRIDE) : cols * in_b;
     const uint64_t ds = c.u32(v::DST_STRIDE) ? c.u32(v::DST_STRIDE) : cols * out_b;
     const bool softmax_op = opc == rg::op::SOFTMAX;
-    const ibert::vector_unit_config& vu = softmax_op ? m_cfg.softmax.vec : m_cfg.normact;
+    const bool functional = !m_cfg.timing_only;
+    const normact::op kind = opc == rg::op::LAYERNORM ? normact::op::layernorm
+                           : opc == rg::op::GELU      ? normact::op::gelu
+                           : opc == rg::op::REQUANT   ? normact::op::requant
+                                                      : normact::op::resadd;
     compute_report rep;
     rep.start = c.start_cycle;
     m_last_error.clear();
@@ -475,6 +525,30 @@ command_outcome compute_ops::vector(const command& c) {
             throw unit_error(rg::err::CAPACITY, m_cfg.scratchpad_base,
                              fmt::format("a row of {} bytes does not fit a quarter of the scratchpad ({} bytes)", widest, quarter));
         const uint64_t chunk = std::min(rows, quarter / widest);
+
+        // Functional mode: the operands the DMA's transfers carry (debug transport), given to
+        // the unit with each block's job; the results come back in the jobs.
+        std::vector<uint8_t> in, out;
+        std::vector<int64_t> scores;  // SOFTMAX
+        std::vector<int32_t> bias;    // LAYERNORM
+        std::vector<int8_t> res;      // RESADD
+        if (functional) {
+            in.resize(rows * cols * in_b);
+            read_rows(src, rows, cols * in_b, ss, in.data());
+            out.assign(rows * cols * out_b, 0);
+            const auto* i32 = reinterpret_cast<const int32_t*>(in.data());
+            if (softmax_op) scores.assign(i32, i32 + rows * cols);
+            if (opc == rg::op::LAYERNORM && aux) {
+                bias.resize(cols);
+                debug(false, aux, bias.data(), cols * 4);
+            }
+            if (opc == rg::op::RESADD) {
+                res.resize(rows * cols);
+                debug(false, aux, res.data(), rows * cols);
+            }
+        }
+        const double scale = std::ldexp(1.0, -p0) / std::sqrt(static_cast<double>(p1 ? p1 : 1));
+
         std::vector<stage> blocks;
         for (uint64_t r0 = 0; r0 < rows; r0 += chunk) {
             const uint64_t n = std::min(chunk, rows - r0), half = blocks.size() % 2;
@@ -484,13 +558,36 @@ command_outcome compute_ops::vector(const command& c) {
             if (opc == rg::op::RESADD) s.loads.push_back(dma_descriptor{aux + r0 * cols, sp + quarter, 1, n * cols, 0, 0});
             if (opc == rg::op::LAYERNORM && aux && r0 == 0)
                 s.loads.push_back(dma_descriptor{aux, sp + quarter, 1, cols * 4, 0, 0});
-            switch (opc) {
-                case rg::op::SOFTMAX: s.compute = softmax::cycles(m_cfg.softmax, n, cols); break;  // the unit's mode
-                case rg::op::LAYERNORM: s.compute = ibert::layernorm_cycles(cols, n, vu); break;
-                default:  // element-wise: rows stream back to back, the pipeline latency is paid once
-                    s.compute = n * ibert::vectors_per_row(cols, vu) + (r0 == 0 ? vu.pipeline_latency : 0);
+            if (softmax_op) {  // the unit's mode sets the cycles
+                s.unit = unit_kind::softmax;
+                s.softmax.rows = n;
+                s.softmax.cols = cols;
+                if (functional) {
+                    s.softmax.scores = &scores[r0 * cols];
+                    s.softmax.scale = scale;
+                    // causal: row r sees columns 0..p3 + r, the rest get probability 0
+                    if (p2 != 0) s.softmax.causal_offset = static_cast<int64_t>(static_cast<uint32_t>(p3) + r0);
+                }
+            } else {
+                s.unit = unit_kind::normact;
+                normact::row_job& j = s.rows;
+                j.kind = kind;
+                j.rows = n;
+                j.cols = cols;
+                j.first = r0 == 0;
+                if (functional) {
+                    j.in = in.data() + r0 * cols * in_b;
+                    j.out = out.data() + r0 * cols * out_b;
+                    j.aux = kind == normact::op::layernorm ? (aux ? static_cast<const void*>(bias.data()) : nullptr)
+                          : kind == normact::op::resadd    ? static_cast<const void*>(&res[r0 * cols])
+                          : kind == normact::op::requant   ? static_cast<const void*>(&bits[r0])
+                                                           : nullptr;
+                    j.param[0] = p0;
+                    j.param[1] = p1;
+                    j.param[2] = p2;
+                    j.param[3] = p3;
+                }
             }
-            rep.busy_unit += s.compute;
             const uint64_t out_sp = m_cfg.scratchpad_base + half * 2 * quarter + quarter;  // results reuse the residual quarter
             if (opc == rg::op::REQUANT && aux) {
                 for (uint64_t r = r0; r < r0 + n; ++r)
@@ -501,61 +598,12 @@ command_outcome compute_ops::vector(const command& c) {
             blocks.push_back(std::move(s));
         }
         rep.blocks = blocks.size();
-        rep.end = schedule(blocks, t, softmax_op ? "softmax" : "normact",
-                           fmt::format("{} {}x{}", rg::find_opcode(opc)->name, rows, cols), rep);
+        rep.end = schedule(blocks, t, fmt::format("{} {}x{}", rg::find_opcode(opc)->name, rows, cols), rep);
 
-        if (!m_cfg.timing_only) {
-            std::vector<uint8_t> in(rows * cols * in_b);
-            read_rows(src, rows, cols * in_b, ss, in.data());
-            std::vector<uint8_t> out(rows * cols * out_b, 0);
-            const auto* i32 = reinterpret_cast<const int32_t*>(in.data());
-            auto* o32 = reinterpret_cast<int32_t*>(out.data());
-            switch (opc) {
-                case rg::op::SOFTMAX: {
-                    const double scale = std::ldexp(1.0, -p0) / std::sqrt(static_cast<double>(p1 ? p1 : 1));
-                    const std::vector<int64_t> sc(i32, i32 + rows * cols);
-                    if (p2 == 0) {
-                        const std::vector<int8_t> y = softmax::run(m_cfg.softmax, sc.data(), rows, cols, scale);
-                        std::memcpy(out.data(), y.data(), y.size());
-                    } else {  // causal: row r sees columns 0..p3 + r, the rest get probability 0
-                        for (uint64_t r = 0; r < rows; ++r) {
-                            const uint64_t seen = std::min<uint64_t>(cols, uint64_t{static_cast<uint32_t>(p3)} + r + 1);
-                            const std::vector<int8_t> y = softmax::run(m_cfg.softmax, &sc[r * cols], 1, seen, scale);
-                            std::memcpy(out.data() + r * cols, y.data(), y.size());
-                        }
-                    }
-                    break;
-                }
-                case rg::op::LAYERNORM: {
-                    std::vector<int32_t> bias;
-                    if (aux) {
-                        bias.resize(cols);
-                        debug(false, aux, bias.data(), cols * 4);
-                    }
-                    for (uint64_t r = 0; r < rows; ++r)
-                        ibert::normact::layernorm_row(i32 + r * cols, cols, p0, aux ? bias.data() : nullptr, o32 + r * cols);
-                    break;
-                }
-                case rg::op::GELU: {
-                    ibert::gelu_consts_t k;
-                    k.b_int = p0;
-                    k.c_int = p1;
-                    k.shift_int = p2;
-                    for (uint64_t r = 0; r < rows; ++r)
-                        ibert::normact::gelu_row(reinterpret_cast<const int8_t*>(in.data()) + r * cols, cols, k, o32 + r * cols);
-                    break;
-                }
-                case rg::op::REQUANT:
-                    for (uint64_t r = 0; r < rows; ++r)
-                        ibert::normact::requant_row(i32 + r * cols, cols, p0, p1, bits[r], out.data() + r * cols);
-                    break;
-                default: {  // RESADD
-                    std::vector<int8_t> res(rows * cols);
-                    debug(false, aux, res.data(), rows * cols);
-                    for (uint64_t r = 0; r < rows; ++r)
-                        ibert::normact::resadd_row(i32 + r * cols, &res[r * cols], cols, p0, p1, p2, p3, o32 + r * cols);
-                }
-            }
+        if (functional) {
+            if (softmax_op)
+                for (size_t b = 0; b < blocks.size(); ++b)
+                    std::copy(blocks[b].softmax.probs.begin(), blocks[b].softmax.probs.end(), out.data() + b * chunk * cols);
             if (opc == rg::op::REQUANT && aux) {
                 for (uint64_t r = 0; r < rows; ++r)
                     if (bits[r]) debug(true, dst + r * ds, out.data() + r * cols, bits[r] == 8 ? cols : cols / 2);

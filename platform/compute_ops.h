@@ -6,9 +6,11 @@
 // t), and waits until the last store is done. GEMM partial sums stay in the accumulator
 // SRAM across the k-blocks of an output block.
 //
-// Timing: DMA descriptors go through the real memory system (transfer_annotated, timing
-// only); the VSSA's cycles per block come from the engine (exact tile model, or the RTL);
-// the vector units' from models/ibert/timing.h. Data (functional mode): operands are read
+// Timing: the handler is the initiator of the blocks' jobs (common/block_job.h,
+// docs/architecture.md): DMA descriptors go to the DMA's job socket (through the real memory
+// system, timing only), each block's compute to the VSSA, the softmax unit or the norm/act
+// unit, the expansion of NM24 panels to the decompressor; each block annotates its own
+// cycles and is busy until its job ends, so the handler only says when a job's inputs are ready. Data (functional mode): operands are read
 // and results written with TLM debug transport through the bus, the values the DMA's
 // transfers would carry; the precision lists, which set the cycles, are read with timed
 // accesses in both modes. GEMM blocking: the order (row blocks or column panels outer)
@@ -23,15 +25,22 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
+#include "common/block_job.h"
 #include "common/clock.h"
 #include "common/stats.h"
 #include "ctrl/ctrl.h"
+#include "decompressor/decompressor_block.h"
 #include "decompressor/wcomp.h"
 #include "dma/dma.h"
 #include "ibert/timing.h"
+#include "normact/normact_block.h"
+#include "softmax/softmax_block.h"
 #include "softmax/softmax_unit.h"
 #include "vsquant/vsquant.h"
 #include "vssa/engine.h"
+#include "vssa/vssa_block.h"
 
 namespace dtq {
 
@@ -66,7 +75,16 @@ struct compute_report {
 class compute_ops : public sc_core::sc_module {
 public:
     tlm_utils::simple_initiator_socket<compute_ops> mem;  // operands (debug transport), precision lists
+    tlm_utils::simple_initiator_socket<compute_ops> to_dma;           // dma_job (operand loads, result stores)
+    tlm_utils::simple_initiator_socket<compute_ops> to_vssa;          // vssa::gemm_job (GEMM)
+    tlm_utils::simple_initiator_socket<compute_ops> to_softmax;       // softmax::softmax_job (SOFTMAX)
+    tlm_utils::simple_initiator_socket<compute_ops> to_normact;       // normact::row_job (LAYERNORM, GELU, REQUANT, RESADD)
+    tlm_utils::simple_initiator_socket<compute_ops> to_decompressor;  // wcomp::expand_job (GEMM layout.WCOMP)
 
+    // The platform's form: the to_* sockets are bound by the caller to the blocks it built.
+    compute_ops(const sc_core::sc_module_name& n, const compute_ops_config& cfg, const dtq::clock& clk);
+    // A self-contained bench: the handler builds its own blocks from `cfg` (children vssa,
+    // softmax, normact, decompressor) and binds to_dma to `dma`'s job socket.
     compute_ops(const sc_core::sc_module_name& n, const compute_ops_config& cfg, dtq::dma& dma, const dtq::clock& clk);
 
     command_outcome gemm(const command& c);
@@ -77,16 +95,20 @@ public:
     const std::string& unit_failure() const { return m_failure; }  // a model failure (lockstep mismatch ...)
 
 private:
-    struct stage {  // one block: its loads, its compute, its stores
+    enum class unit_kind { vssa, softmax, normact };
+    struct stage {  // one block: its loads, its compute (a job for one unit), its stores
         std::vector<dma_descriptor> loads;
-        uint64_t compute = 0;
+        unit_kind unit = unit_kind::vssa;
+        vssa::gemm_job gemm;          // unit vssa
+        softmax::softmax_job softmax; // unit softmax
+        normact::row_job rows;        // unit normact
         std::vector<dma_descriptor> stores;
         uint64_t expand_bytes = 0;  // dense bytes the decompressor expands from this block's loads (WCOMP)
         uint64_t transpose = 0;     // cycles of the transpose pass after the loads (B_ROW_MAJOR, no two-direction buffer)
         long acc_wait = -1;  // compute starts after this stage's stores (its accumulator half), -1 = none
     };
-    uint64_t schedule(const std::vector<stage>& blocks, uint64_t start, const char* unit, const std::string& what,
-                      compute_report& rep);
+    uint64_t schedule(std::vector<stage>& blocks, uint64_t start, const std::string& what, compute_report& rep);
+    uint64_t compute(stage& s, uint64_t ready, compute_report& rep);
     uint64_t dma(const dma_descriptor& d, uint64_t at, compute_report& rep);
     void debug(bool write, uint64_t addr, void* data, uint64_t len);
     void read_rows(uint64_t addr, uint64_t rows, uint64_t row_bytes, uint64_t stride, uint8_t* dst);
@@ -99,11 +121,16 @@ private:
     bool in_dram(uint64_t a) const { return a >= m_cfg.dram_base && a - m_cfg.dram_base < m_cfg.dram_size; }
 
     compute_ops_config m_cfg;
-    dtq::dma& m_dma;
     dtq::clock m_clk;
     compute_report m_last;
     std::string m_last_error, m_failure;
-    uint64_t m_dma_issue = 0, m_dma_busy_until = 0;
+    job_sender m_sender;
+    dma_job m_dma_job;
+    // The self-contained form's own blocks (null in the platform's form).
+    std::unique_ptr<vssa::block> m_own_vssa;
+    std::unique_ptr<softmax::block> m_own_softmax;
+    std::unique_ptr<normact::block> m_own_normact;
+    std::unique_ptr<wcomp::block> m_own_decompressor;
     stat_group m_stats;
     uint64_t& m_gemm_commands;
     uint64_t& m_gemm_cycles;
