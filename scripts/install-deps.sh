@@ -9,6 +9,7 @@ PKGS=(
   libopenblas-dev
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
   python3 python3-numpy python3-matplotlib python3-yaml
+  graphviz  # dot: docs/img/architecture.svg (tools/architecture_diagram.py)
 )
 missing=()
 for p in "${PKGS[@]}"; do
