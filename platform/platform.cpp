@@ -16,13 +16,13 @@
 #include "vssa/gemm.h"
 #include "apps.h"
 #include "platform/address_map.h"
-#include "platform/command_handlers.h"
+#include "platform/sequencer/command_handlers.h"
 #include "platform/faults.h"
-#include "platform/attention_study.h"
-#include "platform/model_zoo.h"
-#include "platform/model_workload.h"
-#include "platform/synthetic.h"
-#include "platform/report.h"
+#include "platform/workloads/attention_study.h"
+#include "platform/workloads/model_zoo.h"
+#include "platform/workloads/model_workload.h"
+#include "platform/workloads/synthetic.h"
+#include "platform/frontend/report.h"
 
 namespace dtq {
 

@@ -14,7 +14,7 @@
 #include "memory/bus.h"
 #include "memory/dram.h"
 #include "memory/local_memory.h"
-#include "platform/compute_ops.h"
+#include "platform/sequencer/compute_ops.h"
 #include "softmax/softmax_block.h"
 
 using namespace dtq;

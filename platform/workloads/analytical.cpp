@@ -1,4 +1,4 @@
-#include "platform/analytical.h"
+#include "platform/workloads/analytical.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "platform/compute_ops.h"
+#include "platform/sequencer/compute_ops.h"
 
 #include <fmt/format.h>
 
@@ -9,7 +9,7 @@
 #include "common/timing_only.h"
 #include "common/trace.h"
 #include "memory/local_memory.h"
-#include "platform/unit_error.h"
+#include "platform/sequencer/unit_error.h"
 #include "vssa/gemm.h"
 
 namespace dtq {

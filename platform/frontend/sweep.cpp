@@ -1,4 +1,4 @@
-#include "platform/sweep.h"
+#include "platform/frontend/sweep.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -17,7 +17,7 @@
 #include <set>
 #include <sstream>
 
-#include "platform/config.h"
+#include "platform/config/config.h"
 
 extern char** environ;
 

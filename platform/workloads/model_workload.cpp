@@ -1,4 +1,4 @@
-#include "platform/model_workload.h"
+#include "platform/workloads/model_workload.h"
 
 #include <fmt/format.h>
 
@@ -14,7 +14,7 @@
 #include "ibert/normact.h"
 #include "softmax/softmax_unit.h"
 #include "topk/topk.h"
-#include "platform/synthetic.h"
+#include "platform/workloads/synthetic.h"
 #include "vssa/gemm.h"
 
 namespace dtq {

@@ -1,4 +1,4 @@
-#include "platform/attention_study.h"
+#include "platform/workloads/attention_study.h"
 
 #include <fmt/format.h>
 
@@ -8,9 +8,9 @@
 #include <numeric>
 
 #include "common/trace.h"
-#include "platform/attention_layer.h"
-#include "platform/model_zoo.h"
-#include "platform/synthetic.h"
+#include "platform/sequencer/attention_layer.h"
+#include "platform/workloads/model_zoo.h"
+#include "platform/workloads/synthetic.h"
 #include "topk/topk.h"
 #include "vssa/engine.h"
 #include "vssa/gemm.h"

@@ -10,11 +10,11 @@
 #include <systemc>
 
 #include "ibert/vectors.h"
-#include "platform/analytical.h"
-#include "platform/config.h"
+#include "platform/workloads/analytical.h"
+#include "platform/config/config.h"
 #include "platform/platform.h"
-#include "platform/traffic_report.h"
-#include "platform/sweep.h"
+#include "platform/frontend/traffic_report.h"
+#include "platform/frontend/sweep.h"
 
 #ifndef DTQ_VERSION
 #define DTQ_VERSION "0.0.0"

@@ -31,7 +31,7 @@
 #include "ctrl/ctrl.h"
 #include "dma/dma.h"
 #include "memory/local_memory.h"
-#include "platform/config.h"
+#include "platform/config/config.h"
 #include "softmax/softmax_unit.h"
 #include "topk/topk.h"
 #include "vsquant/vsquant.h"

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "platform/analytical.h"
+#include "platform/workloads/analytical.h"
 
 namespace dtq {
 

@@ -6,7 +6,7 @@
 #include <ostream>
 #include <string>
 
-#include "platform/config.h"
+#include "platform/config/config.h"
 
 namespace dtq {
 

@@ -7,7 +7,7 @@
 
 #include "common/clock.h"
 #include "common/stats.h"
-#include "platform/config.h"
+#include "platform/config/config.h"
 
 namespace dtq {
 

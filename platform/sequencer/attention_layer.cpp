@@ -1,4 +1,4 @@
-#include "platform/attention_layer.h"
+#include "platform/sequencer/attention_layer.h"
 
 #include <fmt/format.h>
 
@@ -12,7 +12,7 @@
 #include "softmax/softmax_block.h"
 #include "topk/topk_block.h"
 #include "vssa/vssa_block.h"
-#include "platform/unit_error.h"
+#include "platform/sequencer/unit_error.h"
 #include "vssa/gemm.h"
 
 namespace dtq {

@@ -1,4 +1,4 @@
-#include "platform/traffic_report.h"
+#include "platform/frontend/traffic_report.h"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,7 @@
 #include <stdexcept>
 
 #include "common/stats.h"
-#include "platform/config.h"
+#include "platform/config/config.h"
 #include "platform/platform.h"
 
 namespace dtq {

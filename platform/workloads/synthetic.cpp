@@ -1,4 +1,4 @@
-#include "platform/synthetic.h"
+#include "platform/workloads/synthetic.h"
 
 #include <algorithm>
 #include <numeric>

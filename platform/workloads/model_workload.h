@@ -15,8 +15,8 @@
 #include "apps.h"
 #include "common/stats.h"
 #include "ctrl/ctrl.h"
-#include "platform/config.h"
-#include "platform/model_zoo.h"
+#include "platform/config/config.h"
+#include "platform/workloads/model_zoo.h"
 #include "softmax/softmax_unit.h"
 #include "vsquant/vsquant.h"
 

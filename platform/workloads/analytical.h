@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "platform/model_zoo.h"
+#include "platform/workloads/model_zoo.h"
 
 namespace dtq {
 

@@ -1,4 +1,4 @@
-#include "platform/model_zoo.h"
+#include "platform/workloads/model_zoo.h"
 
 namespace dtq {
 

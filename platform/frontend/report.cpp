@@ -1,4 +1,4 @@
-#include "platform/report.h"
+#include "platform/frontend/report.h"
 
 #include <fmt/format.h>
 

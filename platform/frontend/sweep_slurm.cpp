@@ -19,7 +19,7 @@
 #include <thread>
 
 #include "platform/platform.h"
-#include "platform/sweep.h"
+#include "platform/frontend/sweep.h"
 
 extern char** environ;
 
