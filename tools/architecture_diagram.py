@@ -23,7 +23,7 @@ DOT = r'''digraph dtqvp {
   ctrl  [label="ctrl\nmodels/ctrl\nregisters, command ring, decode", fillcolor="#e8f0fe"];
 
   subgraph cluster_seq {
-    label="sequencer (platform/: attention_layer, compute_ops)"; style="rounded,dashed"; color="#888888"; fontsize=10;
+    label="sequencer (platform/sequencer: attention_layer, compute_ops)"; style="rounded,dashed"; color="#888888"; fontsize=10;
     attention [label="attention\nATTENTION", fillcolor="#fff4d6"];
     compute   [label="compute\nGEMM, SOFTMAX, LAYERNORM,\nGELU, REQUANT, RESADD", fillcolor="#fff4d6"];
   }
