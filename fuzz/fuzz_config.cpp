@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "platform/config.h"
+#include "platform/config/config.h"
 
 // libsystemc.so has its own main() that calls sc_main; libFuzzer's main is the one used.
 int sc_main(int, char**) { return 0; }

@@ -13,7 +13,7 @@
 
 #include "common/stats.h"
 #include "ctrl/ctrl.h"
-#include "platform/config.h"
+#include "platform/config/config.h"
 
 namespace dtq {
 

@@ -1,5 +1,5 @@
 #include "platform/platform.h"
-#include "platform/progress.h"
+#include "platform/frontend/progress.h"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -28,14 +28,14 @@
 #include "vssa/gemm.h"
 #include "apps.h"
 #include "platform/address_map.h"
-#include "platform/command_handlers.h"
+#include "platform/sequencer/command_handlers.h"
 #include "platform/faults.h"
-#include "platform/gemm_workload.h"
-#include "platform/attention_study.h"
-#include "platform/model_zoo.h"
-#include "platform/model_workload.h"
-#include "platform/synthetic.h"
-#include "platform/report.h"
+#include "platform/workloads/gemm_workload.h"
+#include "platform/workloads/attention_study.h"
+#include "platform/workloads/model_zoo.h"
+#include "platform/workloads/model_workload.h"
+#include "platform/workloads/synthetic.h"
+#include "platform/frontend/report.h"
 
 namespace dtq {
 
@@ -276,24 +276,39 @@ platform::platform(const scenario_config& cfg)
 
     // Command handlers: the units the controller dispatches to.
     m_ctrl.set_handler(regs::op::DMA, dma_command_handler(m_dma, m_cfg.mode == sim_mode::timing));
+    // The compute blocks, then the sequencer's two halves (ATTENTION; GEMM and the vector
+    // commands), bound to the blocks they drive: one VSSA and one softmax unit serve both.
+    attention_layer_config ac;
+    ac.vssa = vssa_config_of(m_cfg, "");
+    ac.softmax = softmax_config_of(m_cfg);
+    ac.vsq = vsquant_config_of(m_cfg);
+    ac.two_direction = m_cfg.buffer_two_direction;
+    ac.linebuf_bytes_per_cycle = m_cfg.linebuf.bytes_per_cycle;
+    ac.timing_only = m_cfg.mode == sim_mode::timing;
+    compute_ops_config cc;
+    m_fetcher = std::make_unique<fetcher::block>("fetcher", fetcher::block_config{ac.fetcher_lanes}, clk);
+    m_vssa = std::make_unique<vssa::block>("vssa", ac.vssa, clk);
+    m_softmax = std::make_unique<softmax::block>("softmax", ac.softmax, clk);
+    m_normact = std::make_unique<normact::block>("normact", cc.normact, clk);
+    m_topk = std::make_unique<topk::block>("topk", topk::block_config{ac.topk, ac.importance_lanes}, clk);
+    m_decompressor = std::make_unique<wcomp::block>("decompressor", m_cfg.decompressor, clk);
+    m_fetcher->dma.bind(m_dma.in);
+    m_topk->mem.bind(m_bus.in);
     {
-        attention_layer_config ac;
-        ac.vssa = vssa_config_of(m_cfg, "");
-        ac.softmax = softmax_config_of(m_cfg);
-        ac.vsq = vsquant_config_of(m_cfg);
-        ac.two_direction = m_cfg.buffer_two_direction;
-        ac.linebuf_bytes_per_cycle = m_cfg.linebuf.bytes_per_cycle;
-        ac.timing_only = m_cfg.mode == sim_mode::timing;
         m_attention = std::make_unique<attention_layer>(
-            "attention", ac, m_dma,
+            "attention", ac,
             attention_memories{m_qbuf, m_kbuf, m_vbuf, m_accumulator, amap::QBUF_BASE, amap::KBUF_BASE, amap::VBUF_BASE,
                                amap::ACCUMULATOR_BASE},
             clk);
         m_attention->mem.bind(m_bus.in);
+        m_attention->to_fetcher.bind(m_fetcher->in);
+        m_attention->to_vssa.bind(m_vssa->in);
+        m_attention->to_softmax.bind(m_softmax->in);
+        m_attention->to_topk.bind(m_topk->in);
+        m_attention->to_dma.bind(m_dma.in);
         m_ctrl.set_handler(regs::op::ATTENTION, [this](const command& c) { return m_attention->execute(c); });
     }
     {
-        compute_ops_config cc;
         cc.vssa = vssa_config_of(m_cfg, "");
         cc.softmax = softmax_config_of(m_cfg);
         cc.vsq = vsquant_config_of(m_cfg);
@@ -307,8 +322,13 @@ platform::platform(const scenario_config& cfg)
         cc.dram_base = amap::DRAM_BASE;
         cc.dram_size = m_cfg.dram.size;
         cc.timing_only = m_cfg.mode == sim_mode::timing;
-        m_compute = std::make_unique<compute_ops>("compute", cc, m_dma, clk);
+        m_compute = std::make_unique<compute_ops>("compute", cc, clk);
         m_compute->mem.bind(m_bus.in);
+        m_compute->to_dma.bind(m_dma.in);
+        m_compute->to_vssa.bind(m_vssa->in);
+        m_compute->to_softmax.bind(m_softmax->in);
+        m_compute->to_normact.bind(m_normact->in);
+        m_compute->to_decompressor.bind(m_decompressor->in);
         m_ctrl.set_handler(regs::op::GEMM, [this](const command& c) { return m_compute->gemm(c); });
         for (uint8_t op : {regs::op::SOFTMAX, regs::op::LAYERNORM, regs::op::GELU, regs::op::REQUANT, regs::op::RESADD})
             m_ctrl.set_handler(op, [this](const command& c) { return m_compute->vector(c); });

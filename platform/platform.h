@@ -12,9 +12,15 @@
 #include "memory/dram.h"
 #include "memory/l2.h"
 #include "memory/local_memory.h"
-#include "platform/attention_layer.h"
-#include "platform/compute_ops.h"
-#include "platform/config.h"
+#include "decompressor/decompressor_block.h"
+#include "fetcher/fetcher_block.h"
+#include "normact/normact_block.h"
+#include "platform/sequencer/attention_layer.h"
+#include "platform/sequencer/compute_ops.h"
+#include "platform/config/config.h"
+#include "softmax/softmax_block.h"
+#include "topk/topk_block.h"
+#include "vssa/vssa_block.h"
 
 namespace dtq {
 
@@ -72,6 +78,14 @@ private:
     dtq::dma m_dma;
     dtq::ctrl m_ctrl;
     dtq::host m_host;
+    // The compute blocks (docs/architecture.md): each answers jobs on its `in` socket.
+    std::unique_ptr<fetcher::block> m_fetcher;
+    std::unique_ptr<vssa::block> m_vssa;
+    std::unique_ptr<softmax::block> m_softmax;
+    std::unique_ptr<normact::block> m_normact;
+    std::unique_ptr<topk::block> m_topk;
+    std::unique_ptr<wcomp::block> m_decompressor;
+    // The sequencer: the command handlers that drive the blocks through their sockets.
     std::unique_ptr<attention_layer> m_attention;
     std::unique_ptr<compute_ops> m_compute;     // GEMM and the vector commands
     std::unique_ptr<class op_accounting> m_ops; // per-op statistics by descriptor tag (workload model)

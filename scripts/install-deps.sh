@@ -14,6 +14,7 @@ PKGS=(
   python3-dev pybind11-dev python3-pybind11 python3-pandas  # the Python module (docs/python.md)
   dpkg-dev                                                 # make package: dpkg-shlibdeps (CPack DEB)
   libprotobuf-dev protobuf-compiler libonnx-dev python3-onnx
+  graphviz  # dot: docs/img/architecture.svg (tools/architecture_diagram.py)
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -9,7 +9,7 @@
 #include <systemc>
 #include <vector>
 
-#include "platform/synthetic.h"
+#include "platform/workloads/synthetic.h"
 #include "vssa/gemm.h"
 
 static const bool g_no_banner = setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1) == 0;

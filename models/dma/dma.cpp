@@ -14,6 +14,7 @@ using namespace sc_core;
 dma::dma(const sc_module_name& name, const dma_config& cfg, const clock& clk)
     : sc_module(name),
       mem("mem"),
+      in("in"),
       m_cfg(cfg),
       m_clk(clk),
       m_buf(cfg.burst_bytes),
@@ -25,7 +26,21 @@ dma::dma(const sc_module_name& name, const dma_config& cfg, const clock& clk)
                                           "count twice: may exceed the run's cycles)")),
       m_busy_cycles(m_stats.counter("busy_cycles", "cycles", "cycles with at least one descriptor in flight")),
       m_errors(m_stats.counter("errors", "count", "descriptors stopped by an error response")),
-      m_trains(m_stats.counter("train_descriptors", "count", "timing-only descriptors sent as burst trains (dma.trains)")) {}
+      m_trains(m_stats.counter("train_descriptors", "count", "timing-only descriptors sent as burst trains (dma.trains)")) {
+    in.register_b_transport(this, &dma::b_transport);
+}
+
+void dma::b_transport(int, tlm::tlm_generic_payload& tx, sc_time& delay) {
+    serve_job<dma_job>(tx, delay, m_clk, [this](dma_job& j, uint64_t ready) {
+        const uint64_t st = std::max(ready, m_issue);
+        m_issue = st + 1;
+        j.result = transfer_annotated(j.desc, j.timing_only, st);
+        j.busy_added = j.result.done_cycle - std::min(j.result.done_cycle, std::max(j.result.start_cycle, m_busy_until));
+        m_busy_until = std::max(m_busy_until, j.result.done_cycle);
+        j.start = st;
+        j.end = j.result.done_cycle;
+    });
+}
 
 bool dma::burst(bool write, uint64_t addr, uint64_t len, uint8_t* data, bool timing_only_, uint64_t at,
                 uint64_t& done, dma_result& r) {

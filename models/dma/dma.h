@@ -7,11 +7,14 @@
 // Timing: docs/timing-model.md#dma.
 #pragma once
 #include <tlm>
+#include <tlm_utils/multi_passthrough_target_socket.h>
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include <map>
+#include <string>
 #include <vector>
 
+#include "common/block_job.h"
 #include "common/clock.h"
 #include "common/burst_train.h"
 #include "common/stats.h"
@@ -47,9 +50,23 @@ struct dma_result {
     bool ok() const { return status == tlm::TLM_OK_RESPONSE; }
 };
 
+// A descriptor sent as a job to the DMA's `in` socket (the fetcher's Q/K/V runs, the
+// sequencer's operand loads and result stores; common/block_job.h). The engine keeps many
+// descriptors in flight: it issues one per cycle, in order (a descriptor ready at cycle r
+// goes out at max(r, the cycle after the previous issue)), each after its setup, and the
+// memories' ports set the pace. Timing only: the data of a timing_only descriptor does not
+// move (functional commands move theirs by debug transport).
+struct dma_job : block_job<dma_job> {
+    dma_descriptor desc;
+    bool timing_only = true;
+    dma_result result;        // set by the DMA; result.ok() false = a TLM error response
+    uint64_t busy_added = 0;  // cycles this transfer added to the union of the queue's busy intervals
+};
+
 class dma : public sc_core::sc_module {
 public:
     tlm_utils::simple_initiator_socket<dma> mem;  // to the bus
+    tlm_utils::multi_passthrough_target_socket_optional<dma> in;  // descriptor jobs (dma_job)
     sc_core::sc_event done;                       // notified when a descriptor completes
 
     dma(const sc_core::sc_module_name& name, const dma_config& cfg, const clock& clk);
@@ -71,6 +88,7 @@ public:
     void set_train_ranges(std::vector<range> ranges) { m_train_ranges = std::move(ranges); }
 
 private:
+    void b_transport(int id, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
     bool burst(bool write, uint64_t addr, uint64_t len, uint8_t* data, bool timing_only, uint64_t at,
                uint64_t& done, dma_result& r);
 
@@ -99,6 +117,21 @@ private:
     // The union of the descriptors' [start, done) intervals, merged: busy_cycles is its length.
     std::map<uint64_t, uint64_t> m_busy_spans;  // start -> end, disjoint
     void add_busy(uint64_t start, uint64_t end);
+    uint64_t m_issue = 0, m_busy_until = 0;  // descriptor jobs: next issue slot, end of the busy union
 };
+
+// Sends `d` as a job to a DMA's `in` socket (ready at cycle `ready`); throws bus_fault when
+// the transfer got an error response.
+template <class Socket>
+const dma_job& send_dma(job_sender& sender, Socket& socket, dma_job& job, const dma_descriptor& d, bool timing_only,
+                        uint64_t ready, const clock& clk) {
+    job.desc = d;
+    job.timing_only = timing_only;
+    sender.send(socket, job, ready, clk);
+    if (!job.result.ok())
+        throw bus_fault(job.result.error_address, std::string("DMA got ") + response_name(job.result.status) + " at " +
+                                                      hex_address(job.result.error_address));
+    return job;
+}
 
 }  // namespace dtq

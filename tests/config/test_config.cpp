@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "config_errors.h"
-#include "platform/config.h"
+#include "platform/config/config.h"
 
 using dtq::config_error;
 using dtq::config_schema;

@@ -6,8 +6,8 @@
 #include <fstream>
 
 #include "config_errors.h"
-#include "platform/config.h"
-#include "platform/sweep.h"
+#include "platform/config/config.h"
+#include "platform/frontend/sweep.h"
 
 using dtq::config_error;
 using dtq::config_schema;

@@ -8,7 +8,7 @@
 #include <random>
 #include <sstream>
 
-#include "platform/config.h"
+#include "platform/config/config.h"
 
 using dtq::config_error;
 using dtq::config_schema;

@@ -13,9 +13,9 @@
 #include <fstream>
 #include <random>
 
-#include "platform/config.h"
-#include "platform/preflight.h"
-#include "platform/sweep.h"
+#include "platform/config/config.h"
+#include "platform/config/preflight.h"
+#include "platform/frontend/sweep.h"
 
 using namespace dtq;
 

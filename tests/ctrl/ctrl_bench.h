@@ -14,7 +14,7 @@
 #include "memory/bus.h"
 #include "memory/dram.h"
 #include "memory/local_memory.h"
-#include "platform/command_handlers.h"
+#include "platform/sequencer/command_handlers.h"
 
 #include "apps.h"
 #include "dtq_driver.h"

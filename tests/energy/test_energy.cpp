@@ -16,8 +16,8 @@
 #include "memory/bus.h"
 #include "memory/dram.h"
 #include "memory/local_memory.h"
-#include "platform/compute_ops.h"
-#include "platform/config.h"
+#include "platform/sequencer/compute_ops.h"
+#include "platform/config/config.h"
 
 using namespace dtq;
 

@@ -1,7 +1,7 @@
 // The analytical model against the survey's Table 3 (BERT-Base, whole model).
 #include <catch2/catch.hpp>
 
-#include "platform/analytical.h"
+#include "platform/workloads/analytical.h"
 
 using namespace dtq;
 

@@ -13,8 +13,8 @@
 #include "apps.h"
 #include "common/stats.h"
 #include "ibert/kernels.h"
-#include "platform/attention_layer.h"
-#include "platform/config.h"
+#include "platform/sequencer/attention_layer.h"
+#include "platform/config/config.h"
 #include "platform/platform.h"
 
 using namespace dtq;

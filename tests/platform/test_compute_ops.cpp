@@ -15,7 +15,7 @@
 #include "memory/bus.h"
 #include "memory/dram.h"
 #include "memory/local_memory.h"
-#include "platform/compute_ops.h"
+#include "platform/sequencer/compute_ops.h"
 #include "decompressor/wcomp.h"
 #include "vssa/engine.h"
 #include "vsquant/vsquant.h"

@@ -10,8 +10,8 @@
 #include <sstream>
 
 #include "common/stats.h"
-#include "platform/config.h"
-#include "platform/gemm_workload.h"
+#include "platform/config/config.h"
+#include "platform/workloads/gemm_workload.h"
 #include "platform/platform.h"
 
 using namespace dtq;

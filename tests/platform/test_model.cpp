@@ -1,6 +1,6 @@
 // Whole models through the firmware app `encoder` and the command queue (GEMM, REQUANT,
 // RESADD, LAYERNORM, GELU, ATTENTION, SOFTMAX), checked against reference_model: every op
-// as plain loops in one function (platform/model_workload.cpp), on the same integer
+// as plain loops in one function (platform/workloads/model_workload.cpp), on the same integer
 // constants. One elaboration per TEST_CASE.
 #include <catch2/catch.hpp>
 
@@ -8,8 +8,8 @@
 
 #include "apps.h"
 #include "common/stats.h"
-#include "platform/config.h"
-#include "platform/model_workload.h"
+#include "platform/config/config.h"
+#include "platform/workloads/model_workload.h"
 #include "platform/platform.h"
 
 using namespace dtq;

@@ -16,9 +16,9 @@
 
 #include "common/npy.h"
 #include "common/stats.h"
-#include "platform/config.h"
-#include "platform/gemm_workload.h"
-#include "platform/onnx_import.h"
+#include "platform/config/config.h"
+#include "platform/workloads/gemm_workload.h"
+#include "platform/workloads/onnx_import.h"
 #include "platform/platform.h"
 
 using namespace dtq;

@@ -8,8 +8,8 @@
 #include <map>
 
 #include "common/trace.h"
-#include "platform/progress.h"
-#include "platform/report.h"
+#include "platform/frontend/progress.h"
+#include "platform/frontend/report.h"
 
 using dtq::format_value;
 

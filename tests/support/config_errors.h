@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "platform/config.h"
+#include "platform/config/config.h"
 
 namespace dtq::test {
 

@@ -1,0 +1,35 @@
+#include "softmax/softmax_block.h"
+
+#include <algorithm>
+
+#include "common/trace.h"
+
+namespace dtq::softmax {
+
+std::vector<int8_t> probabilities(const unit_config& cfg, const softmax_job& j) {
+    if (j.causal_offset < 0) return run(cfg, j.scores, j.rows, j.cols, j.scale);
+    std::vector<int8_t> p(j.rows * j.cols, 0);
+    for (uint64_t r = 0; r < j.rows; ++r) {
+        const uint64_t seen = std::min<uint64_t>(j.cols, static_cast<uint64_t>(j.causal_offset) + r + 1);
+        const std::vector<int8_t> y = run(cfg, j.scores + r * j.cols, 1, seen, j.scale);
+        std::copy(y.begin(), y.end(), &p[r * j.cols]);
+    }
+    return p;
+}
+
+block::block(const sc_core::sc_module_name& n, const unit_config& cfg, const dtq::clock& clk, std::string track)
+    : sc_module(n), in("in"), m_cfg(cfg), m_clk(clk), m_track(std::move(track)) {
+    in.register_b_transport(this, &block::b_transport);
+}
+
+void block::b_transport(int, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
+    serve_job<softmax_job>(tx, delay, m_clk, [this](softmax_job& j, uint64_t ready) {
+        j.start = std::max(ready, m_busy_until);
+        j.end = j.start + cycles(m_cfg, j.rows, j.cols);
+        m_busy_until = j.end;
+        if (j.scores) j.probs = probabilities(m_cfg, j);
+        if (trace::global().enabled() && j.end > j.start) trace::global().span(m_track, j.label, j.start, j.end);
+    });
+}
+
+}  // namespace dtq::softmax

@@ -1,0 +1,543 @@
+#include "platform/sequencer/attention_layer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <tuple>
+
+#include "common/timing_only.h"
+#include "common/trace.h"
+#include "fetcher/fetcher_block.h"
+#include "softmax/softmax_block.h"
+#include "topk/topk_block.h"
+#include "vssa/vssa_block.h"
+#include "platform/sequencer/unit_error.h"
+#include "vssa/gemm.h"
+
+namespace dtq {
+
+using namespace sc_core;
+namespace rg = regs;
+
+vssa::vssa_config vssa_config_of(const scenario_config& c, const std::string& out_dir) {
+    vssa::vssa_config vc;
+    vc.rows = static_cast<uint32_t>(c.vssa.rows);
+    vc.cols = static_cast<uint32_t>(c.vssa.cols);
+    vc.arrays = static_cast<uint32_t>(c.vssa.arrays);
+    vc.reorder = c.vssa.reorder;
+    vc.threads = static_cast<unsigned>(c.vssa.threads);
+    vc.backend = c.vssa.backend == "rtl" ? vssa::pe_backend::rtl
+               : c.vssa.backend == "lockstep" ? vssa::pe_backend::lockstep : vssa::pe_backend::model;
+    vc.vcd_path = (out_dir.empty() ? std::string(".") : out_dir) + "/vssa_mismatch.vcd";
+    if (c.vssa.fault == "cycle") vc.fault.add_cycles_at_tile = static_cast<int64_t>(c.vssa.fault_tile);
+    if (c.vssa.fault == "result_bit") vc.fault.flip_result_bit_at_tile = static_cast<int64_t>(c.vssa.fault_tile);
+    if (vc.backend != vssa::pe_backend::model) install_vssa_backends();
+    return vc;
+}
+
+vsquant::config vsquant_config_of(const scenario_config& c) {
+    vsquant::config v;
+    v.vector_size = static_cast<uint32_t>(c.vsquant.vector_size);
+    v.scale_bits = static_cast<uint32_t>(c.vsquant.scale_bits);
+    return v;
+}
+
+softmax::unit_config softmax_config_of(const scenario_config& c) {
+    softmax::unit_config u;
+    if (!softmax::parse_mode(c.softmax.mode, u.mode))  // the schema admits only the unit's names
+        throw std::invalid_argument("softmax.mode: unknown mode '" + c.softmax.mode + "'");
+    return u;
+}
+
+uint64_t pack_token(const int8_t* values, uint64_t head_dim, uint8_t bits, uint8_t* slot) {
+    if (bits == 8) {
+        std::copy(values, values + head_dim, reinterpret_cast<int8_t*>(slot));
+        return head_dim;
+    }
+    for (uint64_t i = 0; i < head_dim / 2; ++i) {
+        const auto lo = static_cast<uint8_t>(vssa::quantize_4bit_code(values[2 * i]) & 0xF);
+        const auto hi = static_cast<uint8_t>(vssa::quantize_4bit_code(values[2 * i + 1]) & 0xF);
+        slot[i] = static_cast<uint8_t>(lo | (hi << 4));
+    }
+    return head_dim / 2;
+}
+
+void unpack_token(const uint8_t* slot, uint64_t head_dim, uint8_t bits, int8_t* values) {
+    if (bits == 8) {
+        std::copy(slot, slot + head_dim, reinterpret_cast<uint8_t*>(values));
+        return;
+    }
+    const auto sext = [](unsigned nib) { return static_cast<int8_t>(static_cast<int>(nib ^ 8u) - 8); };
+    for (uint64_t i = 0; i < head_dim / 2; ++i) {
+        values[2 * i] = sext(slot[i] & 0xFu);
+        values[2 * i + 1] = sext(slot[i] >> 4);
+    }
+}
+
+// ---- VS-Quant tokens (mode.VSQ, docs/vsquant.md#in-the-platform) ---------------------------
+
+namespace {
+
+int32_t sat32(int64_t v) { return static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX)); }
+
+}  // namespace
+
+// Q x K^T of one head: the kept tokens' int8 vectors (qm, km: seq x dh, original
+// positions); a 4-bit token's vector is quantized per vector of V along head_dim (its
+// own maxima, calibrated max 127), an 8-bit one keeps its values (scale 1). Each score is
+// the exact accumulator rounded into the 8-bit domain: x gamma / S per 4-bit side.
+std::vector<int64_t> vsq_scores(const std::vector<int8_t>& qm, const std::vector<int8_t>& km, const std::vector<uint32_t>& kept,
+                                const std::vector<uint8_t>& kept_bits, uint64_t dh, const vsquant::config& vc) {
+    const uint64_t nk = kept.size(), nv = vsquant::vectors_per_row(dh, vc);
+    const vsquant::ratio f4 = vsquant::gamma_ratio(127, vc);
+    std::vector<int8_t> a[2];
+    std::vector<uint16_t> s[2];
+    const std::vector<int8_t>* src[2] = {&qm, &km};
+    for (int x = 0; x < 2; ++x) {
+        a[x].assign(nk * dh, 0);
+        s[x].assign(nk * nv, 1);
+        for (uint64_t i = 0; i < nk; ++i) {
+            const int8_t* v = src[x]->data() + uint64_t{kept[i]} * dh;
+            if (kept_bits[i] == 4) {
+                const vsquant::tensor t = vsquant::quantize_activations(v, 1, dh, 1.0, vc);
+                std::copy(t.q.begin(), t.q.end(), &a[x][i * dh]);
+                std::copy(t.s.begin(), t.s.end(), &s[x][i * nv]);
+            } else {
+                std::copy_n(v, dh, &a[x][i * dh]);
+            }
+        }
+    }
+    const std::vector<int64_t> acc = vsquant::gemm_scaled(a[0].data(), s[0].data(), a[1].data(), s[1].data(), nk, nk, dh, vc.vector_size);
+    std::vector<int64_t> sc(nk * nk);
+    for (uint64_t i = 0; i < nk; ++i)
+        for (uint64_t j = 0; j < nk; ++j) {
+            const bool qi = kept_bits[i] == 4, kj = kept_bits[j] == 4;
+            sc[i * nk + j] = vsquant::rescale(acc[i * nk + j], (qi ? f4.num : 1) * (kj ? f4.num : 1), (qi ? f4.den : 1) * (kj ? f4.den : 1));
+        }
+    return sc;
+}
+
+// P x V of one head: probabilities (nk x nk, 8-bit) times V (vt: dh x nk, the kept tokens'
+// int8 values in kept order). V's 4-bit tokens, in kept (= token) order, form vectors of V
+// consecutive tokens along the reduction, per head dimension, each with its own scale; the
+// 4-bit tokens' partial sum is rounded into the 8-bit domain, then the 8-bit tokens' exact
+// partial sum is added (as the x16 shift of the per-tensor mode).
+std::vector<int32_t> vsq_pv(const std::vector<int8_t>& p, const std::vector<int8_t>& vt, const std::vector<uint8_t>& kept_bits,
+                            uint64_t dh, const vsquant::config& vc) {
+    const uint64_t nk = kept_bits.size();
+    std::vector<uint64_t> c4, c8;
+    for (uint64_t x = 0; x < nk; ++x) (kept_bits[x] == 4 ? c4 : c8).push_back(x);
+    std::vector<int32_t> res(nk * dh, 0);
+    const auto columns = [&](const std::vector<int8_t>& m, uint64_t rows, const std::vector<uint64_t>& cols) {
+        std::vector<int8_t> o(rows * cols.size());
+        for (uint64_t r = 0; r < rows; ++r)
+            for (size_t c = 0; c < cols.size(); ++c) o[r * cols.size() + c] = m[r * nk + cols[c]];
+        return o;
+    };
+    if (!c8.empty()) {
+        const std::vector<int8_t> p8 = columns(p, nk, c8), v8 = columns(vt, dh, c8);
+        const std::vector<int64_t> acc = vsquant::gemm_scaled(p8.data(), nullptr, v8.data(), nullptr, nk, dh, c8.size(), vc.vector_size);
+        for (uint64_t i = 0; i < nk * dh; ++i) res[i] = sat32(acc[i]);
+    }
+    if (!c4.empty()) {
+        const std::vector<int8_t> p4 = columns(p, nk, c4), v4 = columns(vt, dh, c4);
+        const vsquant::tensor t = vsquant::quantize_activations(v4.data(), dh, c4.size(), 1.0, vc);
+        const std::vector<int64_t> acc = vsquant::gemm_scaled(p4.data(), nullptr, t.q.data(), t.s.data(), nk, dh, c4.size(), vc.vector_size);
+        const vsquant::ratio f4 = vsquant::gamma_ratio(127, vc);
+        for (uint64_t i = 0; i < nk * dh; ++i) res[i] = sat32(int64_t{res[i]} + vsquant::rescale(acc[i], f4.num, f4.den));
+    }
+    return res;
+}
+
+attention_layer::attention_layer(const sc_module_name& n, const attention_layer_config& cfg, const attention_memories& m,
+                                 const dtq::clock& clk)
+    : sc_module(n),
+      mem("mem"),
+      to_fetcher("to_fetcher"),
+      to_vssa("to_vssa"),
+      to_softmax("to_softmax"),
+      to_topk("to_topk"),
+      to_dma("to_dma"),
+      m_cfg(cfg),
+      m_mem(m),
+      m_clk(clk),
+      m_stats("attention"),
+      m_layers(m_stats.counter("layers", "count", "ATTENTION commands completed")),
+      m_cycles(m_stats.counter("cycles", "cycles", "sum over layers of first-op-to-last-op cycles")),
+      m_busy_dma(m_stats.counter("dma_busy_cycles", "cycles", "DMA busy: Q/K/V fetch and result drain")),
+      m_busy_fetcher(m_stats.counter("fetcher_busy_cycles", "cycles", "fetcher address generation")),
+      m_busy_softmax(m_stats.counter("softmax_busy_cycles", "cycles", "softmax unit busy")),
+      m_vssa_qk(m_stats.counter("vssa_qk_cycles", "cycles", "VSSA cycles of Q x K^T")),
+      m_vssa_pv(m_stats.counter("vssa_pv_cycles", "cycles", "VSSA cycles of P x V")),
+      m_module2(m_stats.counter("module2_cycles", "cycles", "module 2 (importance, top-k, precision write) cycles")),
+      m_hidden(m_stats.counter("module2_hidden_cycles", "cycles", "module 2 cycles that ran while module 1 ran")),
+      m_exposed(m_stats.counter("module2_exposed_cycles", "cycles", "cycles module 2 added after module 1 ended")),
+      m_pruned(m_stats.counter("tokens_pruned", "tokens", "tokens at 0 bits, summed over layers")),
+      m_bits4(m_stats.counter("tokens_4bit", "tokens", "tokens at 4 bits, summed over layers")),
+      m_bits8(m_stats.counter("tokens_8bit", "tokens", "tokens at 8 bits, summed over layers")),
+      m_next_pruned(m_stats.counter("next_tokens_pruned", "tokens", "pruned tokens the top-k chose for the next layer")),
+      m_next_bits4(m_stats.counter("next_tokens_4bit", "tokens", "4-bit tokens the top-k chose for the next layer")),
+      m_next_bits8(m_stats.counter("next_tokens_8bit", "tokens", "8-bit tokens the top-k chose for the next layer")),
+      m_stall(m_stats.counter("vssa_stall_pe_cycles", "cycles", "sum over PEs of VSSA stall cycles")),
+      m_tiles(m_stats.counter("vssa_tiles", "count", "VSSA tiles (iterations)")),
+      m_transpose_cycles(m_stats.counter("transpose_cycles", "cycles", "V transpose passes before P x V (buffer.two_direction false)")),
+      m_transpose_bytes(m_stats.counter("transpose_buffer_bytes", "bytes", "VBUF bytes the transpose passes read and wrote")),
+      m_busy_pe(m_stats.counter("vssa_busy_pe_cycles", "cycles", "sum over PEs of VSSA busy cycles (nibble MACs)")),
+      m_softmax_elements(m_stats.counter("softmax_elements", "count", "elements the softmax unit normalized (kept queries x kept keys per head)")),
+      m_importance_updates(m_stats.counter("importance_updates", "count", "importance-accumulator updates (one per probability)")),
+      m_topk_comparisons(m_stats.counter("topk_comparisons", "count", "top-k engine comparisons (engine 0 over the kept tokens, engine 1 over k0)")),
+      m_fetcher_lookups(m_stats.counter("fetcher_lookups", "count", "fetcher token lookups (Q, K and V token addresses per head)")) {
+    static const char* modes[3] = {"4x4", "8x4", "8x8"};
+    for (int i = 0; i < 3; ++i)
+        m_macs_mode[i] = &m_stats.counter(fmt::format("vssa_macs_{}", modes[i]), "count",
+                                          fmt::format("VSSA MACs in PE mode {} (Q x K^T and P x V)", modes[i]));
+    m_stats.derived_int("vssa_busy_cycles", "cycles", "VSSA busy: Q x K^T and P x V", [this] { return m_vssa_qk + m_vssa_pv; });
+    m_stats.derived_int("topk_busy_cycles", "cycles", "module 2 busy: importance accumulation, top-k engines",
+                        [this] { return m_module2; });
+    m_stats.derived("vssa_stall_ratio", "ratio", "mean over VSSA tiles of R",
+                    [this] { return m_tiles ? m_r_sum / static_cast<double>(m_tiles) : 0.0; });
+    m_stats.derived("module2_hidden_ratio", "ratio", "module2_hidden_cycles / module2_cycles", [this] {
+        return m_module2 ? static_cast<double>(m_hidden) / static_cast<double>(m_module2) : 0.0;
+    });
+}
+
+bool attention_layer::timed_access(bool write, uint64_t addr, uint8_t* data, uint64_t len, uint64_t at, uint64_t& done) {
+    tlm::tlm_generic_payload tx;
+    init_payload(tx, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, addr, data, len);
+    sc_time d = m_clk.time(at) - sc_time_stamp();
+    mem->b_transport(tx, d);
+    done = m_clk.cycles(sc_time_stamp() + d);
+    return tx.is_response_ok();
+}
+
+command_outcome attention_layer::execute(const command& c) {
+    namespace d = rg::desc::attention;
+    const uint64_t q = c.u64(d::Q), k = c.u64(d::K), v = c.u64(d::V), out = c.u64(d::OUT), prec = c.u64(d::PREC_LIST);
+    const uint64_t seq = c.u32(d::SEQ), dh = c.u16(d::HEAD_DIM), heads = c.u16(d::HEADS);
+    const uint64_t k0 = c.u16(d::K0), k1 = c.u16(d::K1);
+    const int shift = c.u16(d::SCORE_SHIFT) ? c.u16(d::SCORE_SHIFT) : 10;
+    const bool causal = c.u16(d::MODE) & cmd_bits::ATTN_CAUSAL;
+    const bool vsq = c.u16(d::MODE) & cmd_bits::ATTN_VSQ;
+    const bool functional = !m_cfg.timing_only;
+    const bool tracing = trace::global().enabled();
+    command_outcome o;
+    m_last_error.clear();
+    attention_layer_report rep;
+    const uint64_t t0 = c.start_cycle;
+    rep.start = t0;
+    try {
+        // Capacity: two heads in each line buffer (8-bit worst case) and two heads' int32
+        // results in the accumulator SRAM (double buffering).
+        const uint64_t slot = seq * dh;
+        for (auto [buf, base, name] : {std::tuple{&m_mem.qbuf, m_mem.qbuf_base, "QBUF"}, {&m_mem.kbuf, m_mem.kbuf_base, "KBUF"},
+                                       {&m_mem.vbuf, m_mem.vbuf_base, "VBUF"}})
+            if (2 * slot > buf->config().size)
+                throw unit_error(rg::err::CAPACITY, base,
+                                   fmt::format("{} holds {} bytes, two heads of seq x head_dim = {} x {} need {}", name,
+                                               buf->config().size, seq, dh, 2 * slot));
+        // The accumulator SRAM holds two halves of `chunk` result rows (int32); a head's
+        // P x V result is drained in chunks of rows.
+        const uint64_t acc_half = m_mem.accumulator.config().size / 2;
+        const uint64_t chunk = std::min<uint64_t>(seq, acc_half / (dh * 4));
+        if (chunk == 0)
+            throw unit_error(rg::err::CAPACITY, m_mem.accumulator_base,
+                               fmt::format("the accumulator holds {} bytes, two result rows of {} int32 need {}",
+                                           m_mem.accumulator.config().size, dh, 2 * dh * 4));
+
+        // This layer's precisions.
+        uint64_t t = t0;
+        std::vector<uint8_t> bits(seq, 8);
+        if (prec) {
+            uint64_t done = 0;
+            if (!timed_access(false, prec, bits.data(), seq, t, done))
+                throw unit_error(rg::err::BUS_ERROR, prec, fmt::format("reading the precision list at {:#x}", prec));
+            t = done;
+            rep.dram_other += seq;
+            for (uint64_t i = 0; i < seq; ++i)
+                if (bits[i] != 0 && bits[i] != 4 && bits[i] != 8)
+                    throw unit_error(rg::err::UNIT_ERROR, prec + i,
+                                       fmt::format("precision of token {} is {}, expected 0, 4 or 8", i, bits[i]));
+        }
+        std::vector<uint32_t> kept, ids8, ids4;
+        for (uint32_t i = 0; i < seq; ++i) {
+            if (bits[i]) kept.push_back(i);
+            if (bits[i] == 8) ids8.push_back(i);
+            if (bits[i] == 4) ids4.push_back(i);
+        }
+        const uint64_t nk = kept.size();
+        rep.pruned = seq - nk;
+        rep.bits4 = ids4.size();
+        rep.bits8 = ids8.size();
+        if (k0 > nk)
+            throw unit_error(rg::err::UNIT_ERROR, c.address,
+                               fmt::format("k0 = {} but only {} tokens are kept in this layer", k0, nk));
+        std::vector<uint8_t> kept_bits;
+        for (uint32_t id : kept) kept_bits.push_back(bits[id]);
+        const std::vector<fetcher::token_ref> order = fetcher::fetch_order(ids8, ids4, m_cfg.vssa.reorder);
+        // What the fetcher moves: the tokens at their precision, or, VS-Quant, every kept
+        // token's int8 slot (the 4-bit ones are quantized on load, docs/vsquant.md).
+        std::vector<fetcher::token_ref> moved = order;
+        if (vsq)
+            for (auto& tr : moved) tr.bits = 8;
+        const uint32_t scale_stages = vsq && !ids4.empty() ? vsquant::SCALE_STAGES : 0;
+        const vsquant::config& vc = m_cfg.vsq;
+        const double scale = std::ldexp(1.0, -shift) / std::sqrt(static_cast<double>(dh));
+
+        // Per-head milestones (absolute cycles); each block keeps its own "busy until".
+        std::vector<uint64_t> v_ready(heads), sm_end(heads), pv_end(heads);
+        uint64_t module1_end = t, imp_free = t;
+        std::vector<std::vector<int8_t>> probs(2), vals(2);  // per line-buffer half: P and V (8-bit domain)
+        const auto account = [&](const vssa::gemm_result& r) {
+            rep.stall_pe_cycles += r.stall_pe_cycles;
+            rep.busy_pe_cycles += r.busy_pe_cycles;
+            for (int i = 0; i < 3; ++i) rep.macs_by_mode[i] += r.macs_by_mode[i];
+            rep.tiles += r.tiles;
+            rep.stall_ratio_sum += r.stall_ratio_sum;
+        };
+        // Unpacks one tensor of head h from its line-buffer half into original token
+        // positions (pruned rows 0): 8-bit values or 4-bit codes.
+        const auto from_linebuf = [&](const local_memory& buf, uint64_t half) {
+            std::vector<int8_t> m(seq * dh, 0);
+            const uint8_t* p = buf.data() + half * slot;
+            for (const auto& tr : moved) {
+                unpack_token(p, dh, tr.bits, &m[uint64_t{tr.id} * dh]);
+                p += tr.bits == 8 ? dh : dh / 2;
+            }
+            return m;
+        };
+        {  // module 2: a new layer
+            topk::topk_job j;
+            j.what = topk::topk_job::kind::reset;
+            j.tokens = seq;
+            m_sender.send(to_topk, j, t, m_clk);
+        }
+
+        // Steps: step s fetches head s, runs its Q x K^T, softmax and importance, then the
+        // P x V of head s - 1 (the VSSA runs QK(s) before PV(s-1)) and drains its result.
+        for (uint64_t s = 0; s <= heads; ++s) {
+            if (s < heads) {
+                const uint64_t h = s, half = h % 2;
+                // Fetch: the line-buffer half is free once P x V of head h - 2 read it.
+                fetcher::fetch_job fj;
+                fj.label = fmt::format("head {}", h);
+                fj.tokens = moved;
+                const uint64_t bases[3] = {q, k, v};
+                const uint64_t bufs[3] = {m_mem.qbuf_base, m_mem.kbuf_base, m_mem.vbuf_base};
+                for (int x = 0; x < 3; ++x) {
+                    fj.src[x] = fetcher::tensor_layout{bases[x] + h * slot, dh, dh};
+                    fj.dst[x] = bufs[x] + half * slot;
+                }
+                fj.timing_only = m_cfg.timing_only;
+                // P x V reads V by columns: without a two-direction buffer, a transpose pass
+                // through VBUF's port (docs/timing-model.md#transpose).
+                fj.transpose_port = m_cfg.two_direction ? 0 : m_cfg.linebuf_bytes_per_cycle;
+                m_sender.send(to_fetcher, fj, h >= 2 ? pv_end[h - 2] : t, m_clk);
+                rep.dram_qk += fj.dram_bytes[0] + fj.dram_bytes[1];
+                rep.dram_sv += fj.dram_bytes[2];
+                rep.busy_dma += fj.dma_busy;
+                rep.busy_fetcher += fj.busy;
+                rep.fetcher_lookups += 3 * moved.size();
+                rep.transpose_cycles += fj.transpose_cycles;
+                rep.transpose_bytes += fj.transpose_bytes;
+                v_ready[h] = fj.ready[2];
+
+                // Q x K^T on the VSSA.
+                vssa::gemm_job qj;
+                vssa::gemm_op& qk = qj.op;
+                qk.name = fmt::format("head{}.qk", h);
+                qk.M = qk.N = seq;
+                qk.K = dh;
+                qk.row_bits = qk.col_bits = bits;
+                qk.scale_stages = scale_stages;
+                std::vector<int8_t> qm, km;
+                if (functional) {
+                    qm = from_linebuf(m_mem.qbuf, half);
+                    km = from_linebuf(m_mem.kbuf, half);
+                    if (!vsq) {  // VS-Quant: the engine times the tiles, the scores come from vsq_scores
+                        qk.a = qm.data();
+                        qk.bt = km.data();
+                    }
+                }
+                m_sender.send(to_vssa, qj, std::max(fj.ready[0], fj.ready[1]), m_clk);
+                const vssa::gemm_result& rq = qj.result;
+                account(rq);
+                rep.vssa_qk += rq.cycles;
+
+                // Softmax over the kept keys of every kept query.
+                softmax::softmax_job sj;
+                sj.label = fj.label;
+                sj.rows = sj.cols = nk;
+                std::vector<int64_t> sc;
+                if (functional) {
+                    // Scores in the 8-bit domain: a 4-bit side counts x16 (its codes are value / 16).
+                    if (vsq) {
+                        sc = vsq_scores(qm, km, kept, kept_bits, dh, vc);
+                    } else {
+                        sc.resize(nk * nk);
+                        for (uint64_t i = 0; i < nk; ++i)
+                            for (uint64_t j = 0; j < nk; ++j) {
+                                const int sh = 4 * ((kept_bits[i] == 4) + (kept_bits[j] == 4));
+                                sc[i * nk + j] = static_cast<int64_t>(rq.c[uint64_t{kept[i]} * seq + kept[j]]) * (int64_t{1} << sh);
+                            }
+                    }
+                    sj.scores = sc.data();
+                    sj.scale = scale;
+                    if (causal) sj.causal_offset = 0;  // query i (the i-th kept token) sees the kept keys up to itself
+                }
+                sm_end[h] = m_sender.send(to_softmax, sj, qj.end, m_clk);
+                rep.busy_softmax += sj.end - sj.start;
+                rep.softmax_elements += nk * nk;
+                if (functional) {
+                    probs[half] = std::move(sj.probs);
+                    const std::vector<int8_t> vm = from_linebuf(m_mem.vbuf, half);
+                    vals[half].assign(dh * nk, 0);  // transposed: dh x nk, 8-bit domain (VS-Quant: the int8 values)
+                    for (uint64_t x = 0; x < nk; ++x)
+                        for (uint64_t j = 0; j < dh; ++j) {
+                            const int8_t e = vm[uint64_t{kept[x]} * dh + j];
+                            vals[half][j * nk + x] = kept_bits[x] == 4 && !vsq ? static_cast<int8_t>(e * 16) : e;
+                        }
+                }
+
+                // Module 2: the importance accumulator takes the probabilities of head h.
+                topk::topk_job ij;
+                ij.what = topk::topk_job::kind::importance;
+                ij.label = "importance " + fj.label;
+                ij.rows = ij.cols = nk;
+                ij.probs = functional ? probs[half].data() : nullptr;
+                ij.col_token = &kept;
+                imp_free = m_sender.send(to_topk, ij, sm_end[h], m_clk);
+                rep.module2 += ij.end - ij.start;
+                rep.importance_updates += nk * nk;
+            }
+            if (s >= 1) {
+                const uint64_t h = s - 1, half = h % 2;
+                // P x V on the VSSA (module 1): probabilities 8-bit, V tokens at their precision.
+                vssa::gemm_job pj;
+                vssa::gemm_op& pv = pj.op;
+                pv.name = fmt::format("head{}.pv", h);
+                pv.M = nk;
+                pv.N = dh;
+                pv.K = nk;
+                pv.k_bits = kept_bits;
+                pv.scale_stages = scale_stages;
+                pv_end[h] = m_sender.send(to_vssa, pj, std::max(sm_end[h], v_ready[h]), m_clk);  // cycles (values do not change them)
+                account(pj.result);
+                rep.vssa_pv += pj.result.cycles;
+                // The result, int32 seq x dh, through the accumulator SRAM to DRAM, in chunks
+                // of rows (one accumulator half each, alternating).
+                std::vector<int32_t> res_rows;
+                if (functional) {
+                    // P x V with each 4-bit V code scaled x16: the 4-bit cluster's partial sum
+                    // shifted left by 4 before the 8-bit cluster adds to it (docs/attention.md).
+                    std::vector<int32_t> res(nk * dh);
+                    if (vsq)
+                        res = vsq_pv(probs[half], vals[half], kept_bits, dh, vc);
+                    else
+                        vssa::gemm_s8(probs[half].data(), vals[half].data(), res.data(), nk, dh, nk, m_cfg.vssa.threads);
+                    res_rows.assign(slot, 0);
+                    for (uint64_t x = 0; x < nk; ++x) std::copy(&res[x * dh], &res[x * dh] + dh, &res_rows[uint64_t{kept[x]} * dh]);
+                }
+                uint64_t ws = UINT64_MAX, we = pv_end[h];
+                for (uint64_t r0 = 0, n = 0; r0 < seq; r0 += chunk, ++n) {
+                    const uint64_t rows = std::min(chunk, seq - r0);
+                    const uint64_t acc = m_mem.accumulator_base + ((h + n) % 2) * acc_half;
+                    if (functional)
+                        std::copy(&res_rows[r0 * dh], &res_rows[r0 * dh] + rows * dh,
+                                  reinterpret_cast<int32_t*>(m_mem.accumulator.data() + ((h + n) % 2) * acc_half));
+                    const dma_descriptor dd{acc, out + (h * seq + r0) * dh * 4, 1, rows * dh * 4, 0, 0};
+                    rep.dram_sv += dd.bytes();
+                    const dma_job& dj = send_dma(m_sender, to_dma, m_dma_job, dd, m_cfg.timing_only, pv_end[h], m_clk);
+                    ws = std::min(ws, dj.start);
+                    we = std::max(we, dj.end);
+                    rep.busy_dma += dj.busy_added;
+                }
+                if (tracing && ws != UINT64_MAX && we > ws) trace::global().span("dma", fmt::format("drain head {}", h), ws, we);
+                module1_end = std::max(module1_end, we);
+            }
+        }
+
+        // Module 2 after the last head: both top-k engines, then the next layer's precisions.
+        uint64_t end2 = imp_free;
+        if (k0) {
+            topk::topk_job sel;
+            sel.what = topk::topk_job::kind::select;
+            sel.col_token = &kept;
+            sel.k0 = k0;
+            sel.k1 = k1;
+            sel.list_addr = prec;
+            end2 = m_sender.send(to_topk, sel, imp_free, m_clk);
+            rep.dram_other += seq;
+            rep.module2 += sel.end - sel.start;
+            const topk::precision_split& sp = sel.split;
+            rep.topk_comparisons += nk + k0;
+            rep.next_pruned = seq - sp.bits4.size() - sp.bits8.size();
+            rep.next_bits4 = sp.bits4.size();
+            rep.next_bits8 = sp.bits8.size();
+        }
+        rep.module1_end = module1_end;
+        rep.end = std::max(module1_end, end2);
+        rep.exposed = rep.end - module1_end;
+        rep.hidden = rep.module2 - rep.exposed;
+    } catch (const unit_error& e) {
+        m_last_error = e.what();
+        o.error = e.code;
+        o.error_address = e.addr;
+        return o;
+    } catch (const bus_fault& e) {
+        m_last_error = e.what();
+        o.error = rg::err::BUS_ERROR;
+        o.error_address = e.addr;
+        return o;
+    } catch (const vssa::cosim_mismatch& e) {
+        m_failure = m_last_error = std::string("lockstep mismatch between the VSSA model and the RTL\n") + e.what();
+        o.error = rg::err::UNIT_ERROR;
+        o.error_address = c.address;
+        return o;
+    } catch (const std::exception& e) {  // reorder check, kernel overflow: a unit failed
+        m_failure = m_last_error = e.what();
+        o.error = rg::err::UNIT_ERROR;
+        o.error_address = c.address;
+        return o;
+    }
+
+    const sc_time until = m_clk.time(rep.end);
+    if (until > sc_time_stamp()) wait(until - sc_time_stamp());
+    m_last = rep;
+    ++m_layers;
+    m_cycles += rep.end - rep.start;
+    m_busy_dma += rep.busy_dma;
+    m_busy_fetcher += rep.busy_fetcher;
+    m_busy_softmax += rep.busy_softmax;
+    m_vssa_qk += rep.vssa_qk;
+    m_vssa_pv += rep.vssa_pv;
+    m_transpose_cycles += rep.transpose_cycles;
+    m_transpose_bytes += rep.transpose_bytes;
+    m_module2 += rep.module2;
+    m_hidden += rep.hidden;
+    m_exposed += rep.exposed;
+    m_pruned += rep.pruned;
+    m_bits4 += rep.bits4;
+    m_bits8 += rep.bits8;
+    m_next_pruned += rep.next_pruned;
+    m_next_bits4 += rep.next_bits4;
+    m_next_bits8 += rep.next_bits8;
+    m_stall += rep.stall_pe_cycles;
+    m_busy_pe += rep.busy_pe_cycles;
+    for (int i = 0; i < 3; ++i) *m_macs_mode[i] += rep.macs_by_mode[i];
+    m_softmax_elements += rep.softmax_elements;
+    m_importance_updates += rep.importance_updates;
+    m_topk_comparisons += rep.topk_comparisons;
+    m_fetcher_lookups += rep.fetcher_lookups;
+    m_tiles += rep.tiles;
+    m_r_sum += rep.stall_ratio_sum;
+    o.busy[rg::UNIT_DMA] = rep.busy_dma;
+    o.busy[rg::UNIT_FETCHER] = rep.busy_fetcher;
+    o.busy[rg::UNIT_VSSA] = rep.vssa_qk + rep.vssa_pv;
+    o.busy[rg::UNIT_SOFTMAX] = rep.busy_softmax;
+    o.busy[rg::UNIT_TOPK] = rep.module2;
+    o.stall_cycles = rep.stall_pe_cycles;
+    return o;
+}
+
+}  // namespace dtq

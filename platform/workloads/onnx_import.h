@@ -1,0 +1,55 @@
+// ONNX import (workload.kind onnx, docs/workloads.md#onnx-graphs): reads a transformer graph
+// with the ONNX protobuf reader (Debian libonnx-dev: libonnx_proto), checks every node
+// against the supported ops, infers every tensor's static shape and maps each MatMul / Gemm
+// onto GEMM commands: a MatMul with a weight initializer is one GEMM (the batch and sequence
+// dimensions fold into M); a MatMul of two activations (Q x K^T, P x V per head) is one
+// GEMM per batch x head. Anything it cannot map is a config_error naming the node, its op
+// type and the supported list (exit 2).
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "platform/config/config.h"
+
+namespace dtq {
+
+struct onnx_import_result {
+    std::vector<gemm_entry> gemms;          // in graph order
+    std::map<std::string, uint64_t> ops;    // node count per op type
+    uint64_t nodes = 0, initializers = 0, parameters = 0;  // parameters: elements of the float initializers
+    uint64_t weight_gemms = 0, activation_gemms = 0;
+};
+
+// True when this dtqvp was built with the ONNX reader.
+bool onnx_available();
+// The supported op types, comma-separated (for messages and docs).
+std::string onnx_supported_ops();
+// `seq` replaces symbolic dimensions that are not named batch* (those become 1).
+onnx_import_result import_onnx(const std::string& path, uint64_t seq);
+onnx_import_result import_onnx_bytes(const std::string& bytes, const std::string& origin, uint64_t seq);
+
+// The float reference of an imported graph (float32 arithmetic, node by node, as ONNX defines
+// the ops): per GEMM of import_onnx, in the same order, its float operands and result.
+// `inputs`: the graph inputs' values in graph order (C order); an empty vector = seeded
+// N(0, 1) values. Call after import_onnx accepted the file.
+struct onnx_gemm_data {
+    std::vector<float> a;  // m x k, row-major
+    std::vector<float> b;  // k x n, row-major
+    std::vector<float> c;  // m x n: A B (alpha x A B for Gemm, without its bias)
+    bool weight = false;   // B is an initializer (per-channel quantization applies)
+    uint64_t softmax_before = 0;  // Softmax nodes computed before this GEMM (its attention layer: the count)
+};
+// A Softmax node's output (the attention probabilities): heads x rows x cols, row-major.
+struct onnx_softmax_data {
+    std::string node;
+    std::vector<float> p;
+    uint64_t heads = 0, rows = 0, cols = 0;
+};
+std::vector<onnx_gemm_data> onnx_float_reference(const std::string& path, uint64_t seq, std::vector<std::vector<float>> inputs,
+                                                 uint64_t seed, std::vector<onnx_softmax_data>* softmax = nullptr);
+// The shapes of the graph inputs (symbolic dimensions resolved), in graph order.
+std::vector<std::vector<int64_t>> onnx_input_shapes(const std::string& path, uint64_t seq);
+
+}  // namespace dtq
