@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""check_attention_schedule.py DTQVP OUTDIR: the ATTENTION command's absolute cycles on a
+hand-built layer (tests/scenarios/hand/attention_one_head.yaml: one head of 64, seq 16,
+all 8-bit, one 16 x 16 array, no L2), each derived below from the formulas of
+docs/timing-model.md and docs/attention.md#schedule-and-timing, in functional and in
+timing mode. Module 1 ends with the result drain, not with P x V: dropping the drain from
+module 1's end, or any step of the schedule, changes these numbers."""
+import json, os, subprocess, sys
+
+dtqvp, out = sys.argv[1], sys.argv[2]
+here = os.path.dirname(os.path.abspath(__file__))
+scenario = os.path.join(here, "hand", "attention_one_head.yaml")
+fails = []
+
+
+def check(cond, what):
+    print(("ok:   " if cond else "FAIL: ") + what)
+    if not cond:
+        fails.append(what)
+
+
+def ceil(a, b):
+    return -(-a // b)
+
+
+# ---- the derivation ------------------------------------------------------------------
+SEQ, DH, BUS, DRAM_BPC, DRAM_LAT, SETUP, BURST = 16, 64, 1, 64, 100, 10, 256
+LB_BPC, ACC_BPC, LAT = 64, 64, 1          # line buffers and accumulator: 64 B/cycle, 1 cycle
+R = C = 16                                 # one 16 x 16 array
+slot = SEQ * DH                            # 1024 B of Q (K, V) for the head
+
+# Command start = 0. The precision list (16 B) is read first: bus 1, one DRAM beat, +100.
+t = BUS + ceil(SEQ, DRAM_BPC) + DRAM_LAT                       # 102
+# Fetcher: 1 token address per cycle: 16 cycles per tensor; the one run of 16 contiguous
+# tokens (1024 B) is issued when its last address exists: Q at t+16, K at t+32, V at t+48.
+addr = SEQ
+bursts = slot // BURST                                         # 4 bursts of 256 B
+beats = BURST // DRAM_BPC                                      # 4 DRAM beats per burst
+# Q: requested at t+16+10, on DRAM at +1: bursts [27, 31) .. [39, 43) relative to t, data
+# +100; each written to QBUF (4 cycles) 1 cycle (bus) after its data: the last data at
+# t+43+100 = 143, on the line buffer at 144, busy 4, done +1.
+q_dram_start = addr + SETUP + BUS                              # 27
+q_last_data = q_dram_start + bursts * beats + DRAM_LAT         # 143
+q_ready = q_last_data + BUS + BURST // LB_BPC + LAT            # 149
+# K: requested at t+32+10, on DRAM at 43, the channel free at 43 (Q's last beat ended there).
+k_dram_start = 2 * addr + SETUP + BUS                          # 43
+assert k_dram_start >= q_dram_start + bursts * beats
+k_ready = k_dram_start + bursts * beats + DRAM_LAT + BUS + BURST // LB_BPC + LAT   # 165
+v_dram_start = 3 * addr + SETUP + BUS                          # 59
+v_ready = v_dram_start + bursts * beats + DRAM_LAT + BUS + BURST // LB_BPC + LAT   # 181
+# No two-direction buffer: V is transposed through VBUF's port: 2 x 1024 / 64 = 32 cycles.
+transpose = 2 * ceil(slot, LB_BPC)
+v_ready += transpose                                           # 213
+# Q x K^T: one 16 x 16 tile over K = 64, 8 x 8 MACs (4 cycles): 1 + 4 (64 + 16 + 16 - 2) + 16.
+qk = 1 + 4 * (DH + R + C - 2) + R                              # 393
+qk_end = max(q_ready, k_ready) + qk                            # 558
+# Softmax: kept x (3 ceil(kept / 16) + 8); importance: kept x ceil(kept / 16).
+sm = SEQ * (3 * ceil(SEQ, 16) + 8)                             # 176
+sm_end = qk_end + sm                                           # 734
+imp = SEQ * ceil(SEQ, 16)                                      # 16
+imp_end = sm_end + imp                                         # 750
+# P x V: 16 x 64 outputs = 4 tiles of 16 x 16 over the 16 tokens, one after the other.
+pv_tile = 1 + 4 * (SEQ + R + C - 2) + R                        # 201
+pv = 4 * pv_tile                                               # 804
+pv_end = max(sm_end, v_ready, qk_end) + pv                     # 1538
+# Drain: 16 x 64 int32 = 4096 B, one descriptor of 16 bursts: requested at pv_end + 10,
+# on the accumulator at +1, 4 cycles per burst back to back, each written to DRAM 1 + 1
+# cycles after its read (latency, bus); DRAM keeps pace (4 beats per burst): the last
+# burst's DRAM beats end at pv_end + 10 + 1 + 16 x 4 + 1 + 1 = 1615 + 4, done + 100.
+drain_bytes = slot * 4
+nb = drain_bytes // BURST                                      # 16
+last_read_end = pv_end + SETUP + BUS + nb * (BURST // ACC_BPC)
+# The last read ends at last_read_end, its data at +1 (latency), on DRAM at +1 (bus), 4 beats.
+last_dram_end = last_read_end + LAT + BUS + beats              # 1619
+module1_end = last_dram_end + DRAM_LAT                         # 1719
+# Module 2: after the importance accumulation, both top-k engines (16 candidates, keep 16,
+# then 16 of 16): ceil(32 / 8) (ceil(16/16) + 4 + 256/16) + ceil(16/16) + 4 = 89 each.
+sel = 4 * (ceil(SEQ, 16) + 4 + 256 // 16) + (ceil(SEQ, 16) + 4)
+topk_end = imp_end + 2 * sel                                   # 928
+# Then the precision list write (16 B): on DRAM at 929, but DRAM serves in issue order and
+# the drain's writes were issued first: it waits until 1619, one beat, + 100.
+end2 = max(topk_end + BUS, last_dram_end) + 1 + DRAM_LAT      # 1720
+end = max(module1_end, end2)
+module2 = imp + (end2 - imp_end)
+exposed = end - module1_end
+hidden = module2 - exposed
+# DMA busy: the union of the transfers' [start, done): fetches [t+16, t+181), drain [pv_end, module1_end).
+q_start, v_done = addr, v_ready - transpose
+dma_busy = (v_done - q_start) + (module1_end - pv_end)
+
+expect = {
+    "attention.cycles": t + end,                               # 1822
+    "attention.vssa_qk_cycles": qk,
+    "attention.vssa_pv_cycles": pv,
+    "attention.vssa_busy_cycles": qk + pv,
+    "attention.vssa_tiles": 5,
+    "attention.vssa_stall_pe_cycles": 0,                       # uniform 8 x 8 tiles
+    "attention.vssa_stall_ratio": 0.0,
+    "attention.softmax_busy_cycles": sm,
+    "attention.fetcher_busy_cycles": 3 * addr,
+    "attention.dma_busy_cycles": dma_busy,
+    "attention.transpose_cycles": transpose,
+    "attention.transpose_buffer_bytes": 2 * slot,
+    "attention.module2_cycles": module2,
+    "attention.topk_busy_cycles": module2,
+    "attention.module2_hidden_cycles": hidden,
+    "attention.module2_exposed_cycles": exposed,
+    "attention.module2_hidden_ratio": hidden / module2,
+    "attention.tokens_pruned": 0, "attention.tokens_4bit": 0, "attention.tokens_8bit": SEQ,
+    "attention.next_tokens_pruned": 0, "attention.next_tokens_4bit": 0, "attention.next_tokens_8bit": SEQ,
+    "attention.layers": 1,
+}
+print(f"derived: layer {t + end} cycles, module 1 ends at {t + module1_end}, module 2 {module2} "
+      f"(hidden {hidden}, exposed {exposed}), DMA busy {dma_busy}")
+
+for mode in ("functional", "timing"):
+    d = os.path.join(out, mode)
+    p = subprocess.run([dtqvp, "run", scenario, "--quiet", "--out", d, "--set", f"mode={mode}"],
+                       capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0, f"{mode}: exit 0 (got {p.returncode}: {p.stderr.strip()[:300]})")
+    if p.returncode != 0:
+        continue
+    stats = {k: v["value"] for k, v in json.load(open(os.path.join(d, "stats.json")))["stats"].items()}
+    for key, want in expect.items():
+        got = stats.get(key)
+        ok = got is not None and (abs(got - want) <= 1e-12 * max(1.0, abs(want)) if isinstance(want, float) else got == want)
+        check(ok, f"{mode}: {key} = {got}, derived {want}")
+
+print(f"{len(fails)} failure(s)")
+sys.exit(1 if fails else 0)
