@@ -26,7 +26,7 @@ def sm(name, xs, s):
     softmax.append({"name": name, "scale": s, "x": xs, "y": r["y_int"], "exp16_max": max(r["exp16"])})
 
 
-for s in scales(12, 1e-6, 0.6):
+for s in scales(12, 5e-5, 0.6):  # the scales the integer kernels support (docs/ibert.md: exp_int fits int64)
     sm("single", [0], s)
     sm("single_most_negative", [I32MIN], s)
     for n in (2, 16, 128, 512):
@@ -40,7 +40,7 @@ for n in list(range(1, 65)) + [128, 256, 512, 1024]:
 probe_ymax = 0
 probe_rows = 0
 for i in range(20000):  # one row per draw: one max, the others anywhere below it
-    s = math.exp(rng.uniform(math.log(1e-6), math.log(0.6)))
+    s = math.exp(rng.uniform(math.log(5e-5), math.log(0.6)))
     n = rng.choice((1, 2, 3, 7, 16, 64))
     gap = int(rng.choice((1.0, 5.0, 20.0, 60.0, 1e4)) / s)
     xs = [0] + [-rng.randrange(0, gap + 1) for _ in range(n - 1)]
@@ -57,7 +57,7 @@ for s in scales(8, 1e-5, 0.5):
     gelu.append({"name": "clips_and_extremes", "scale": s, "x": xs, "y": R.i_gelu(xs, s)["y_int"]})
 
 exp = []
-for s in scales(8, 1e-5, 0.6):
+for s in scales(8, 5e-5, 0.6):
     x0 = R.exp_consts(s)["x0_int"]
     xs = [0, x0, 30 * x0 + 1, 30 * x0, 30 * x0 - 1, I32MIN, I32MIN + 1]
     exp.append({"name": "clip_and_most_negative", "scale": s, "x": xs, "y": R.i_exp(xs, s)["exp_int"]})

@@ -3,8 +3,9 @@
 hand-built layer (tests/scenarios/hand/attention_one_head.yaml: one head of 64, seq 16,
 all 8-bit, one 16 x 16 array, no L2), each derived below from the formulas of
 docs/timing-model.md and docs/attention.md#schedule-and-timing, in functional and in
-timing mode. Module 1 ends with the result drain, not with P x V: dropping the drain from
-module 1's end, or any step of the schedule, changes these numbers."""
+timing mode, with one head and with two (head 1's fetch under head 0's compute, Q x K^T of
+head 1 before P x V of head 0). Module 1 ends with the result drain, not with P x V:
+dropping the drain from module 1's end, or any step of the schedule, changes these numbers."""
 import json, os, subprocess, sys
 
 dtqvp, out = sys.argv[1], sys.argv[2]
@@ -113,9 +114,50 @@ expect = {
 print(f"derived: layer {t + end} cycles, module 1 ends at {t + module1_end}, module 2 {module2} "
       f"(hidden {hidden}, exposed {exposed}), DMA busy {dma_busy}")
 
-for mode in ("functional", "timing"):
-    d = os.path.join(out, mode)
-    p = subprocess.run([dtqvp, "run", scenario, "--quiet", "--out", d, "--set", f"mode={mode}"],
+# ---- two heads: head 1's fetch runs under head 0's compute (line-buffer halves) --------
+# The fetcher is free again at t+48: head 1's Q, K, V runs are issued at t+64, +80, +96.
+# DRAM is free at each arrival's turn (head 0's V ended its beats at t+75):
+q1_dram = max(4 * addr + SETUP + BUS, v_dram_start + bursts * beats)          # 75
+q1_ready = q1_dram + bursts * beats + DRAM_LAT + BUS + BURST // LB_BPC + LAT   # 197
+k1_dram = max(5 * addr + SETUP + BUS, q1_dram + bursts * beats)               # 91
+k1_ready = k1_dram + bursts * beats + DRAM_LAT + BUS + BURST // LB_BPC + LAT   # 213
+v1_dram = max(6 * addr + SETUP + BUS, k1_dram + bursts * beats)               # 107
+v1_ready = v1_dram + bursts * beats + DRAM_LAT + BUS + BURST // LB_BPC + LAT + transpose   # 261
+# The VSSA runs Q x K^T of head 1 before P x V of head 0 (docs/attention.md): QK1 after QK0.
+qk1_end = max(q1_ready, k1_ready, qk_end) + qk                 # 951
+sm1_end = max(qk1_end, sm_end) + sm                            # 1127
+imp1_end = max(sm1_end, imp_end) + imp                         # 1143
+pv0_end = max(sm_end, v_ready, qk1_end) + pv                   # 1755
+drain0_end = pv0_end + SETUP + BUS + nb * (BURST // ACC_BPC) + LAT + BUS + beats + DRAM_LAT   # 1936
+pv1_end = max(sm1_end, v1_ready, pv0_end) + pv                 # 2559
+drain1_dram_end = pv1_end + SETUP + BUS + nb * (BURST // ACC_BPC) + LAT + BUS + beats         # 2640
+drain1_end = drain1_dram_end + DRAM_LAT                        # 2740
+topk2_end = imp1_end + 2 * sel                                 # 1321
+end2_2 = max(topk2_end + BUS, drain1_dram_end) + 1 + DRAM_LAT  # 2741: behind the drain again
+end_2 = max(drain1_end, end2_2)
+module2_2 = 2 * imp + (end2_2 - imp1_end)
+exposed_2 = end_2 - drain1_end
+fetch_union = (v1_ready - transpose) - q_start                 # [t+16, t+229)
+expect2 = dict(expect)
+expect2.update({
+    "attention.cycles": t + end_2,                             # 2843
+    "attention.vssa_qk_cycles": 2 * qk, "attention.vssa_pv_cycles": 2 * pv, "attention.vssa_busy_cycles": 2 * (qk + pv),
+    "attention.vssa_tiles": 10,
+    "attention.softmax_busy_cycles": 2 * sm, "attention.fetcher_busy_cycles": 6 * addr,
+    "attention.dma_busy_cycles": fetch_union + (drain0_end - pv0_end) + (drain1_end - pv1_end),
+    "attention.transpose_cycles": 2 * transpose, "attention.transpose_buffer_bytes": 4 * slot,
+    "attention.module2_cycles": module2_2, "attention.topk_busy_cycles": module2_2,
+    "attention.module2_hidden_cycles": module2_2 - exposed_2, "attention.module2_exposed_cycles": exposed_2,
+    "attention.module2_hidden_ratio": (module2_2 - exposed_2) / module2_2,
+})
+print(f"derived, two heads: layer {t + end_2} cycles, module 2 {module2_2} (exposed {exposed_2})")
+
+for mode, heads, exp in (("functional", 1, expect), ("timing", 1, expect), ("functional", 2, expect2), ("timing", 2, expect2)):
+    expect = exp
+    mode_sets = ["--set", f"workload.attention.heads={heads}"]
+    mode = f"{mode}, {heads} head{'s' if heads > 1 else ''}"
+    d = os.path.join(out, mode.replace(", ", "_").replace(" ", ""))
+    p = subprocess.run([dtqvp, "run", scenario, "--quiet", "--out", d, "--set", f"mode={mode.split(',')[0]}"] + mode_sets,
                        capture_output=True, text=True, timeout=300)
     check(p.returncode == 0, f"{mode}: exit 0 (got {p.returncode}: {p.stderr.strip()[:300]})")
     if p.returncode != 0:

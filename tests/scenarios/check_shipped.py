@@ -42,7 +42,7 @@ SHAPES = {"bert-base": (12, 768, 12, 3072), "bert-large": (24, 1024, 16, 4096),
 
 
 def run(*sets):
-    args = [dtqvp, "run", scenario, "--quiet", "--out", out]
+    args = [dtqvp, "run", scenario, "--out", out]  # not --quiet: the firmware's console is checked too
     for s in sets:
         args += ["--set", s]
     p = subprocess.run(args, capture_output=True, text=True, timeout=900)
@@ -138,12 +138,16 @@ elif name == "firmware_hello":
     # sw/apps/hello.c: one DMA command of 256 B and one MARKER, then the counters.
     eq(s, "ctrl.commands", 2)
     eq(s, "ctrl.errors", 0)
+    eq(s, "dma.descriptors", 1)
+    eq(s, "dma.bytes", 256)
     check("hello: marker 0x600d, 2 commands" in p.stdout, f"{name}: the app prints its marker and 2 commands")
 elif name in ("firmware_selftest", "firmware_faults"):
     check("selftest: passed (0 failures" in p.stdout, f"{name}: the self-test passes")
     faults = 2 if name == "firmware_faults" else 0  # the scenario injects a DMA error and a register-read error
     check(f"{faults} faults recovered" in p.stdout or faults == 0, f"{name}: {faults} faults recovered")
-    eq(s, "faults.reg_read_errors", 1 if name == "firmware_faults" else 0)
+    if name == "firmware_faults":
+        eq(s, "faults.reg_read_errors", 1)  # faults.reg_read_error_address: one failed read
+        eq(s, "faults.dma_errors", 1)       # faults.dma_error_at_command: 2
 elif name == "report_traffic":
     m = cfg["workload"]["model"]
     L, d, H, f = SHAPES[m["name"]]
@@ -153,7 +157,7 @@ elif name == "report_traffic":
                                                                  if m.get("attention") == "unfused" else 0))
 elif name in ("bert_base_dynamic", "bert_base_short"):
     r = cfg["workload"]["requests"]
-    eq(s, "requests.completed", r["count"])
+    eq(s, "serve.requests", r["count"])
 else:
     check(False, f"{name}: no expectation in tests/scenarios/check_shipped.py (add one)")
 
