@@ -252,8 +252,13 @@ def run_one(m, args):
         build = ["cmake", "--build", args.build, "-j", str(args.jobs)] + ([] if args.full else ["--target"] + targets)
         b = subprocess.run(build, capture_output=True, text=True)
         if b.returncode != 0:
-            # A mutation that does not compile is a mistake in the list, not a kill: reported
-            # and left out of the rate.
+            log = b.stdout + b.stderr
+            asserts = sorted(set(re.findall(r"([\w/.]+:\d+):\d+: error: static assertion failed", log)))
+            if asserts:  # a compile-time test (static_assert) failed: killed
+                return {"status": "killed", "by": [f"static_assert at {a.lstrip('./')}" for a in asserts],
+                        "seconds": round(time.time() - t0, 1)}
+            # Any other compile error is a mistake in the list, not a kill: reported and left
+            # out of the rate.
             return {"status": "build failed", "seconds": round(time.time() - t0, 1), "detail": (b.stdout + b.stderr)[-400:]}
         test = ["ctest", "--test-dir", args.build, "-j", str(args.jobs), "--timeout", "600"] + ([] if args.full else ["-R", regex])
         r = subprocess.run(test, capture_output=True, text=True)

@@ -517,3 +517,44 @@ TEST_CASE("stats: l2.hit_rate is hits / (hits + misses) on 3 misses and 9 hits c
     CHECK(s.number("tb.l2.bytes_written") == 0);
     CHECK(s.number("tb.dram.bytes_read") == 3 * 64);  // the three fills
 }
+
+TEST_CASE("dram: a later row that hits adds no extra beats, one that misses adds miss - hit", "[dram]") {
+    bus_config bc; bc.latency_cycles = 0;
+    dram_config dc; dc.bytes_per_cycle = 64; dc.banks_enabled = true; dc.banks = 2; dc.row_bytes = 1024;
+    dc.row_hit_cycles = 20; dc.row_miss_cycles = 60;
+    mem_bench tb("tb", bc, dc, no_l2(), {}, {});
+    std::vector<uint64_t> t(3);
+    tb.body = [&](mem_bench& b) {
+        std::vector<uint8_t> one(64), two(128);
+        b.access(false, DRAM_BASE + 1024, one, t[0]);      // row 1 (bank 1): miss, busy [0, 1)
+        b.access(false, DRAM_BASE + 1024 - 64, two, t[1]);  // row 0 (bank 0): miss; row 1: hit
+        b.access(false, DRAM_BASE + 3072 - 64, two, t[2]);  // row 2 (bank 0): miss; row 3 (bank 1): miss
+    };
+    sc_start();
+    CHECK(t[0] == 0 + 1 + 60);
+    // 2 beats [1, 3), the first row's latency (miss); the hit on row 1 adds nothing.
+    CHECK(t[1] == 1 + 2 + 60);
+    // 2 beats + (60 - 20) for row 3's miss [3, 45), + the first row's miss latency.
+    CHECK(t[2] == 3 + 2 + 40 + 60);
+    CHECK(stats_registry::global().number("tb.dram.row_hits") == 1);
+    CHECK(stats_registry::global().number("tb.dram.row_misses") == 4);
+    CHECK(stats_registry::global().number("tb.dram.busy_cycles") == 1 + 2 + 42);
+}
+
+TEST_CASE("l2: an access that is not a whole number of port beats occupies the port for whole cycles", "[l2]") {
+    bus_config bc; bc.latency_cycles = 0;
+    l2_config lc; lc.size = 4096; lc.line_bytes = 64; lc.ways = 2; lc.hit_latency_cycles = 10; lc.bytes_per_cycle = 16;
+    mem_bench tb("tb", bc, {}, lc, {}, {});
+    std::vector<uint64_t> t(3);
+    tb.body = [&](mem_bench& b) {
+        std::vector<uint8_t> line(64), part(40);
+        b.access(false, DRAM_BASE, line, t[0]);  // miss: fill
+        wait(sc_time(1000, SC_NS));
+        b.access(false, DRAM_BASE, part, t[1]);  // hit: 40 B = ceil(40 / 16) = 3 port cycles [1000, 1003)
+        b.access(false, DRAM_BASE, part, t[2]);  // queued behind it: [1003, 1006)
+    };
+    sc_start();
+    CHECK(t[1] == 1000 + 3 + 10);
+    CHECK(t[2] == 1000 + 6 + 10);
+    CHECK(stats_registry::global().number("tb.l2.hits") == 2);
+}

@@ -77,6 +77,20 @@ TEST_CASE("top-k: two engines split tokens into 8-bit, 4-bit and pruned", "[topk
     CHECK(s.cycles == 89 + 89);
 }
 
+TEST_CASE("top-k: engine 1 selects among engine 0's survivors, not among all candidates", "[topk]") {
+    // 40 candidates, keep 10, 3 of them 8-bit. Engine 0 streams 40 scores: ceil(40/16) + 4 = 7
+    // cycles a pass, 4 x (7 + 16) + 7 = 99; engine 1 streams the 10 survivors: 1 + 4 = 5,
+    // 4 x (5 + 16) + 5 = 89.
+    std::vector<uint32_t> scores(40), cand(40);
+    for (uint32_t i = 0; i < 40; ++i) scores[i] = (i * 37) % 41, cand[i] = i;
+    engine_config c;
+    const precision_split s = split(c, scores, cand, 10, 3);
+    CHECK(s.bits8.size() == 3);
+    CHECK(s.bits4.size() == 7);
+    CHECK(s.pruned.size() == 30);
+    CHECK(s.cycles == 99 + 89);
+}
+
 TEST_CASE("top-k: cycle formula by hand", "[topk]") {
     engine_config c;  // 16 lanes, 8-bit digits of a 32-bit score, latency 4
     // 128 candidates: a pass is 128/16 + 4 = 12 cycles; scan of 256 bins 256/16 = 16.
