@@ -85,6 +85,22 @@ def attention_study(cfg, s, heads_limit=0):
     eq(s, "vssa.iterations", tiles)
     if s.get("vssa.cycles"):
         eq(s, "vssa.utilization", (m44 + 2 * m84 + 4 * m88) / (R * C * arrays * s["vssa.cycles"]))
+    if a.get("compare_baselines"):
+        # Every token 8-bit, none pruned: every tile uniform, so each GEMM's cycles are its
+        # busiest array's sum of 1 + 4 (K + r + c - 2) + r over the tiles it gets (round-robin,
+        # row tiles outermost; r x c the tile's active PEs), docs/timing-model.md#vssa.
+        def uniform_gemm(M, N, K):
+            per, n = [0] * arrays, 0
+            for i in range(ceil(M, R)):
+                r = min(R, M - i * R)
+                for j in range(ceil(N, C)):
+                    c = min(C, N - j * C)
+                    per[n % arrays] += 1 + 4 * (K + r + c - 2) + r
+                    n += 1
+            return max(per)
+        base = g * (uniform_gemm(seq, seq, dh) + uniform_gemm(seq, dh, seq))
+        eq(s, "vssa.cycles_8bit_baseline", base)
+        eq(s, "vssa.speedup_vs_8bit", base / s["vssa.cycles"])
     return tiles
 
 
