@@ -108,6 +108,8 @@ TEST_CASE("top-k: counts from ratios round to nearest and clamp", "[topk]") {
     CHECK(count_from_ratio(0.72, 128) == 92);   // 92.16
     CHECK(count_from_ratio(0.306, 128) == 39);  // 39.168
     CHECK(count_from_ratio(1.5, 10) == 10);
+    CHECK(count_from_ratio(1e300, 10) == 10);  // no overflow in the conversion
+    CHECK(count_from_ratio(-0.5, 10) == 0);
     CHECK(count_from_ratio(0.0, 10) == 0);
 }
 
