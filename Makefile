@@ -6,7 +6,7 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build run test test-sanitize fuzz bench package install clean
+.PHONY: all deps configure build run test test-sanitize fuzz bench package install mutate clean
 
 all: build
 
@@ -40,6 +40,12 @@ install: build
 # bench/results.json and prints a table. BENCH_ARGS: e.g. --quick, --only sweep.scaling.
 bench: build
 	/usr/bin/python3 bench/run_bench.py --build $(BUILD) $(BENCH_ARGS)
+
+# Mutation testing (docs/testing.md#mutation-testing), by hand or scheduled, not in CI: each
+# mutation of tools/mutate.py applied, rebuilt, its tests run, restored; writes
+# docs/mutation-results.md. MUTATE_ARGS: e.g. --full, or mutation ids.
+mutate: build
+	/usr/bin/python3 tools/mutate.py --build $(BUILD) --jobs $(JOBS) --report docs/mutation-results.md $(MUTATE_ARGS)
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer (any report fails a test).
 test-sanitize:

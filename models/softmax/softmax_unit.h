@@ -26,8 +26,10 @@ constexpr uint32_t SOFTERMAX_PASSES = 2;  // running max + exp + running sum, no
 struct unit_config {
     ibert::vector_unit_config vec;  // lanes, pipeline latency
     // Output bits: y = prob * 2^output_bit. 7 keeps a probability in a signed 8-bit PE
-    // operand; y = 128 (a row whose probability mass is all on one token) saturates to 127
-    // (docs/ibert.md#softmax-unit). Both modes.
+    // operand. In ibert mode y never exceeds 127: the row maximum's exp16 is always
+    // 2^15 - 1, so y_j = floor(e_j floor(2^32 / T) / 2^25) < 128 e_j / T <= 128
+    // (docs/attention.md, step 4; tests/ibert "ibert edges"). The cap at 127 in run() is a
+    // guard, equivalent for these settings; Softermax caps its own output. Both modes.
     int output_bit = 7;
     softmax_mode mode = softmax_mode::ibert;
 };

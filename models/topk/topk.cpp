@@ -63,8 +63,17 @@ precision_split split(const engine_config& c, const std::vector<uint32_t>& score
 }
 
 uint64_t count_from_ratio(double ratio, uint64_t n) {
-    const double k = std::nearbyint(ratio * static_cast<double>(n));
-    return std::min<uint64_t>(n, k < 0 ? 0 : static_cast<uint64_t>(k));
+    // The nearest integer to ratio x n, an exact half to the even neighbour
+    // (docs/attention.md#token-counts-from-ratios). A decimal ratio from a scenario is not
+    // exact in binary (0.7 is 0.6999...), so its product can miss an exact half by a few
+    // ulps (0.7 x 45 = 31.499999999999996): within 1e-9 x n of a half counts as the half.
+    const double x = ratio * static_cast<double>(n);
+    if (!(x > 0)) return 0;
+    if (x >= static_cast<double>(n)) return n;  // also keeps the cast below defined for any ratio
+    const double lo = std::floor(x);
+    double k = std::nearbyint(x);
+    if (std::fabs(x - (lo + 0.5)) <= 1e-9 * std::max(1.0, x)) k = std::fmod(lo, 2.0) == 0 ? lo : lo + 1;
+    return std::min<uint64_t>(n, static_cast<uint64_t>(k));  // k <= n: x < n
 }
 
 }  // namespace dtq::topk

@@ -53,7 +53,9 @@ struct precision_split {
 precision_split split(const engine_config& c, const std::vector<uint32_t>& scores,
                       const std::vector<uint32_t>& candidates, uint64_t k0, uint64_t k1);
 
-// Counts from ratios, as the paper's framework does: k = round(ratio * n), clamped.
+// Counts from ratios, as the paper's framework does: k = the nearest integer to ratio * n,
+// an exact half to the even one (a decimal ratio's binary error does not break the tie),
+// clamped to [0, n]. docs/attention.md#token-counts-from-ratios.
 uint64_t count_from_ratio(double ratio, uint64_t n);
 
 }  // namespace dtq::topk

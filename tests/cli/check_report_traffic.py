@@ -34,8 +34,31 @@ for o in j["ops"] + [j["total"]]:
             fail(f"{o.get('name')}: no {key}")
     if not o["dram_bytes"] > 0:
         fail(f"{o['name']}: dram_bytes {o['dram_bytes']}")
-    if abs(o["nonideal_ai"] - o["flops"] / o["dram_bytes"]) > 1e-9 * o["nonideal_ai"]:
-        fail(f"{o['name']}: nonideal_ai {o['nonideal_ai']} != flops / dram_bytes")
+
+# FLOPs and bytes of every op by hand (docs/analytical-model.md; BERT-Base, seq 128, 12
+# layers): projections 2 FLOPs per MAC and weights + input + output bytes; Q x K^T and
+# P x V K multiplies and K - 1 adds per output; other 4 / 58 FLOPs, 2 / 17 bytes per
+# score / token x dimension. The non-ideal AI is these FLOPs over the measured bytes.
+l, d, h, dh, f, n = 128, 768, 12, 64, 3072, 12
+want = {
+    "qkv_proj": (n * 3 * 2 * l * d * d, n * 3 * (d * d + 2 * l * d)),
+    "qk": (n * h * l * l * (2 * dh - 1), n * (2 * l * d + h * l * l)),
+    "sv": (n * h * l * dh * (2 * l - 1), n * (h * l * l + 2 * l * d)),
+    "out_proj": (n * 2 * l * d * d, n * (d * d + 2 * l * d)),
+    "ffn_w1": (n * 2 * l * d * f, n * (d * f + l * d + l * f)),
+    "ffn_w2": (n * 2 * l * f * d, n * (f * d + l * f + l * d)),
+    "other": (n * (4 * h * l * l + 58 * l * d), n * (2 * h * l * l + 17 * l * d)),
+}
+want["total"] = (sum(v[0] for v in want.values()), sum(v[1] for v in want.values()))
+for o in j["ops"] + [j["total"]]:
+    wf, wm = want[o["name"]]
+    if o["flops"] != wf or o["mops"] != wm:
+        fail(f"{o['name']}: flops {o['flops']} mops {o['mops']}, by hand {wf} and {wm}")
+    if abs(o["nonideal_ai"] - wf / o["dram_bytes"]) > 1e-9 * o["nonideal_ai"]:
+        fail(f"{o['name']}: nonideal_ai {o['nonideal_ai']} != {wf} FLOPs / {o['dram_bytes']} measured bytes")
+    if abs(o["ai"] - wf / wm) > 1e-9 * o["ai"]:
+        fail(f"{o['name']}: ai {o['ai']} != {wf} / {wm}")
+print(f"FLOPs and bytes of the {len(want)} rows equal the hand count; total {want['total'][0]} FLOPs")
 total = sum(o["dram_bytes"] for o in j["ops"])
 if abs(j["total"]["dram_bytes"] - total) > 0.5:
     fail(f"total dram_bytes {j['total']['dram_bytes']} != sum of ops {total}")

@@ -523,7 +523,11 @@ TEST_CASE("fuzz: 100000 random register accesses follow the access rules of the 
                      ok, errors, latched));
     INFO(first);
     CHECK(problems == 0);
-    CHECK(ok + errors == N);
+    // The test classifies every access itself (expected_status); the controller counts the
+    // ones it refused: the two counts must agree (the ERR_CLEAR writes above all succeed).
+    CHECK(dtq::stats_registry::global().number("b.ctrl.reg_errors") == errors);
+    CHECK(errors > N / 10);
+    CHECK(ok > N / 10);
     for (auto st : {tlm::TLM_OK_RESPONSE, tlm::TLM_ADDRESS_ERROR_RESPONSE, tlm::TLM_COMMAND_ERROR_RESPONSE,
                     tlm::TLM_BURST_ERROR_RESPONSE, tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE})
         CHECK(by_status[st] > 100);

@@ -435,3 +435,126 @@ TEST_CASE("dma: burst trains give the cycles and statistics of burst by burst", 
     }
     CHECK(compared > 20);
 }
+
+// ---- Statistics as users read them (docs/user-guide.md "The statistics by unit") ---------
+// Each value below is counted or computed by hand in the test from the transfers it makes,
+// so a swapped numerator or denominator, or a counter that misses a part, fails.
+
+TEST_CASE("stats: the 4 KiB DMA example's dma., dram., scratchpad. and bus. statistics by hand", "[stats]") {
+    bus_config bc; bc.latency_cycles = 1;
+    dram_config dc; dc.bytes_per_cycle = 64; dc.latency_cycles = 100;
+    local_memory_config sc; sc.bytes_per_cycle = 16; sc.latency_cycles = 1;
+    dma_config mc; mc.setup_cycles = 10; mc.burst_bytes = 256;
+    mem_bench tb("tb", bc, dc, no_l2(), sc, mc);
+    dma_result r;
+    tb.body = [&](mem_bench& b) { r = b.engine.transfer({DRAM_BASE + 0x1000, SPAD_BASE + 0x100, 1, 4096, 0, 0}); };
+    sc_start();
+    REQUIRE(r.ok());
+    const auto& s = stats_registry::global();
+    // docs/timing-model.md#dma: done at 116 + 16 x 16 + 1 = 373; the descriptor started at 0,
+    // so its start-to-done time, set-up cycles included, is 373.
+    CHECK(r.done_cycle == 373);
+    CHECK(s.number("tb.dma.busy_cycles") == 373);
+    CHECK(s.number("tb.dma.descriptors") == 1);
+    CHECK(s.number("tb.dma.bytes") == 4096);
+    CHECK(s.number("tb.dma.errors") == 0);
+    // 16 bursts of 256 B: 16 DRAM reads of 4 beats each, no writes.
+    CHECK(s.number("tb.dram.reads") == 16);
+    CHECK(s.number("tb.dram.writes") == 0);
+    CHECK(s.number("tb.dram.bytes_read") == 4096);
+    CHECK(s.number("tb.dram.bytes_written") == 0);
+    CHECK(s.number("tb.dram.busy_cycles") == 64);
+    // busy / simulated cycles: the simulation ends with the transfer at 373.
+    CHECK(s.number("tb.dram.bandwidth_utilization") == Approx(64.0 / 373.0).epsilon(1e-12));
+    CHECK(s.number("tb.scratchpad.bytes_written") == 4096);
+    CHECK(s.number("tb.scratchpad.bytes_read") == 0);
+    // Every burst crosses the bus twice (read from DRAM, write to the scratchpad).
+    CHECK(s.number("tb.bus.transactions") == 32);
+    CHECK(s.number("tb.bus.decode_errors") == 0);
+}
+
+TEST_CASE("stats: dram.bandwidth_utilization is busy cycles over simulated cycles, not bytes", "[stats]") {
+    bus_config bc; bc.latency_cycles = 1;
+    dram_config dc; dc.bytes_per_cycle = 64; dc.latency_cycles = 100;
+    mem_bench tb("tb", bc, dc, no_l2(), {}, {});
+    tb.body = [&](mem_bench& b) {
+        std::vector<uint8_t> buf(200);
+        uint64_t t = 0;
+        b.access(false, DRAM_BASE, buf, t);  // 4 beats [1, 5), data at 105
+        wait(sc_time(static_cast<double>(t), SC_NS) - sc_time_stamp());
+        b.access(true, DRAM_BASE + 4096, buf, t);  // issued at 105: 4 beats [106, 110), done 210
+        wait(sc_time(static_cast<double>(t), SC_NS) - sc_time_stamp());
+    };
+    sc_start();
+    const auto& s = stats_registry::global();
+    CHECK(sc_time_stamp() == sc_time(210, SC_NS));
+    CHECK(s.number("tb.dram.busy_cycles") == 8);
+    CHECK(s.number("tb.dram.bytes_read") == 200);
+    CHECK(s.number("tb.dram.bytes_written") == 200);
+    CHECK(s.number("tb.dram.reads") == 1);
+    CHECK(s.number("tb.dram.writes") == 1);
+    CHECK(s.number("tb.dram.bandwidth_utilization") == Approx(8.0 / 210.0).epsilon(1e-12));
+}
+
+TEST_CASE("stats: l2.hit_rate is hits / (hits + misses) on 3 misses and 9 hits counted here", "[stats]") {
+    bus_config bc; bc.latency_cycles = 0;
+    l2_config lc; lc.size = 4096; lc.line_bytes = 64; lc.ways = 2;  // 32 sets: lines 0..2 never conflict
+    mem_bench tb("tb", bc, {}, lc, {}, {});
+    tb.body = [&](mem_bench& b) {
+        std::vector<uint8_t> line(64);
+        uint64_t t;
+        for (int pass = 0; pass < 4; ++pass)          // pass 0: 3 misses; passes 1-3: 9 hits
+            for (uint64_t l = 0; l < 3; ++l) b.access(false, DRAM_BASE + l * 64, line, t);
+    };
+    sc_start();
+    const auto& s = stats_registry::global();
+    CHECK(s.number("tb.l2.misses") == 3);
+    CHECK(s.number("tb.l2.hits") == 9);
+    CHECK(s.number("tb.l2.hit_rate") == Approx(9.0 / 12.0).epsilon(1e-12));
+    CHECK(s.number("tb.l2.evictions") == 0);
+    CHECK(s.number("tb.l2.writebacks") == 0);
+    CHECK(s.number("tb.l2.bytes_read") == 12 * 64);
+    CHECK(s.number("tb.l2.bytes_written") == 0);
+    CHECK(s.number("tb.dram.bytes_read") == 3 * 64);  // the three fills
+}
+
+TEST_CASE("dram: a later row that hits adds no extra beats, one that misses adds miss - hit", "[dram]") {
+    bus_config bc; bc.latency_cycles = 0;
+    dram_config dc; dc.bytes_per_cycle = 64; dc.banks_enabled = true; dc.banks = 2; dc.row_bytes = 1024;
+    dc.row_hit_cycles = 20; dc.row_miss_cycles = 60;
+    mem_bench tb("tb", bc, dc, no_l2(), {}, {});
+    std::vector<uint64_t> t(3);
+    tb.body = [&](mem_bench& b) {
+        std::vector<uint8_t> one(64), two(128);
+        b.access(false, DRAM_BASE + 1024, one, t[0]);      // row 1 (bank 1): miss, busy [0, 1)
+        b.access(false, DRAM_BASE + 1024 - 64, two, t[1]);  // row 0 (bank 0): miss; row 1: hit
+        b.access(false, DRAM_BASE + 3072 - 64, two, t[2]);  // row 2 (bank 0): miss; row 3 (bank 1): miss
+    };
+    sc_start();
+    CHECK(t[0] == 0 + 1 + 60);
+    // 2 beats [1, 3), the first row's latency (miss); the hit on row 1 adds nothing.
+    CHECK(t[1] == 1 + 2 + 60);
+    // 2 beats + (60 - 20) for row 3's miss [3, 45), + the first row's miss latency.
+    CHECK(t[2] == 3 + 2 + 40 + 60);
+    CHECK(stats_registry::global().number("tb.dram.row_hits") == 1);
+    CHECK(stats_registry::global().number("tb.dram.row_misses") == 4);
+    CHECK(stats_registry::global().number("tb.dram.busy_cycles") == 1 + 2 + 42);
+}
+
+TEST_CASE("l2: an access that is not a whole number of port beats occupies the port for whole cycles", "[l2]") {
+    bus_config bc; bc.latency_cycles = 0;
+    l2_config lc; lc.size = 4096; lc.line_bytes = 64; lc.ways = 2; lc.hit_latency_cycles = 10; lc.bytes_per_cycle = 16;
+    mem_bench tb("tb", bc, {}, lc, {}, {});
+    std::vector<uint64_t> t(3);
+    tb.body = [&](mem_bench& b) {
+        std::vector<uint8_t> line(64), part(40);
+        b.access(false, DRAM_BASE, line, t[0]);  // miss: fill
+        wait(sc_time(1000, SC_NS));
+        b.access(false, DRAM_BASE, part, t[1]);  // hit: 40 B = ceil(40 / 16) = 3 port cycles [1000, 1003)
+        b.access(false, DRAM_BASE, part, t[2]);  // queued behind it: [1003, 1006)
+    };
+    sc_start();
+    CHECK(t[1] == 1000 + 3 + 10);
+    CHECK(t[2] == 1000 + 6 + 10);
+    CHECK(stats_registry::global().number("tb.l2.hits") == 2);
+}

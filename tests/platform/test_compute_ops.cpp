@@ -46,7 +46,8 @@ struct gemm_bench : sc_core::sc_module {
         d.size = 16 << 20;
         return d;
     }
-    static compute_ops_config ops_cfg(uint64_t decompressor_bpc, bool two_direction = false) {
+    static compute_ops_config ops_cfg(uint64_t decompressor_bpc, bool two_direction = false,
+                                      uint64_t scratchpad_window = 256 << 10) {
         compute_ops_config c;
         c.two_direction = two_direction;
         c.decompressor.bytes_per_cycle = decompressor_bpc;
@@ -54,7 +55,7 @@ struct gemm_bench : sc_core::sc_module {
         c.vssa.cols = 4;
         c.vssa.arrays = 1;
         c.scratchpad_base = DTQ_SCRATCHPAD_BASE;
-        c.scratchpad_size = 256 << 10;
+        c.scratchpad_size = scratchpad_window;  // the GEMM blocks to a quarter of it
         c.accumulator_base = DTQ_ACCUMULATOR_BASE;
         c.accumulator_size = 128 << 10;
         c.dram_base = DTQ_DRAM_BASE;
@@ -63,10 +64,12 @@ struct gemm_bench : sc_core::sc_module {
     }
 
     SC_HAS_PROCESS(gemm_bench);
-    explicit gemm_bench(const sc_core::sc_module_name& n, uint64_t decompressor_bpc = 64)
+    explicit gemm_bench(const sc_core::sc_module_name& n, uint64_t decompressor_bpc = 64,
+                        uint64_t scratchpad_window = 256 << 10)
         : sc_module(n), dcfg(small_dram()), bus("bus", bcfg, clk), dram("dram", dcfg, clk),
           scratchpad("scratchpad", scfg, clk), accumulator("accumulator", acfg, clk), dma("dma", mcfg, clk),
-          ops("ops", ops_cfg(decompressor_bpc), dma, clk), ops2("ops2", ops_cfg(decompressor_bpc, true), dma, clk) {
+          ops("ops", ops_cfg(decompressor_bpc, false, scratchpad_window), dma, clk),
+          ops2("ops2", ops_cfg(decompressor_bpc, true, scratchpad_window), dma, clk) {
         bus.map("scratchpad", DTQ_SCRATCHPAD_BASE, scfg.size);
         bus.map("accumulator", DTQ_ACCUMULATOR_BASE, acfg.size);
         bus.map("dram", DTQ_DRAM_BASE, dcfg.size);
@@ -429,4 +432,62 @@ TEST_CASE("GEMM with a row-major B: the transpose pass and the two-direction buf
     // memory system: the transfers take the same time whenever they start)
     CHECK((b.reports[0].end - b.reports[0].start) - (b.reports[1].end - b.reports[1].start) == 64);
     CHECK(b.reports[0].dram_read == b.reports[1].dram_read);
+}
+
+TEST_CASE("GEMM command: absolute cycles of a two-k-step GEMM by hand, load of step 1 under compute of step 0",
+          "[compute][schedule]") {
+    // 4 x 4 x 128 int8 on one 4 x 4 array, the scratchpad window cut to 1 KiB: a quarter is
+    // 256 B, so kb = 256 / max(mb 4, nb 4) = 64 and the GEMM runs as two k-steps of 64
+    // (docs/timing-model.md#stand-alone-commands-gemm-vector-ops). Bench: bus 1 cycle, DRAM
+    // 64 B/cycle + 100, scratchpad 16 B/cycle + 1, accumulator 64 B/cycle + 1, DMA set-up 10,
+    // one descriptor issued per cycle.
+    constexpr uint64_t m = 4, n = 4, k = 128;
+    gemm_bench b("b", 64, 1024);
+    std::vector<int8_t> a(m * k), bm(n * k);
+    for (uint64_t i = 0; i < m * k; ++i) a[i] = static_cast<int8_t>(int(i % 251) - 125);
+    for (uint64_t i = 0; i < n * k; ++i) bm[i] = static_cast<int8_t>(int(i * 7 % 253) - 126);
+    b.poke(A_AT, a.data(), a.size());
+    b.poke(B_AT, bm.data(), bm.size());
+    dtq_cmd d;
+    dtq_cmd_gemm(&d, A_AT, B_AT, C_AT, 0, m, n, k);  // no precision list: all rows 8-bit
+    b.add(d);
+    sc_core::sc_start();
+    REQUIRE(b.outcomes.size() == 1);
+    REQUIRE(b.outcomes[0].error == regs::err::NONE);
+    const compute_report& r = b.reports[0];
+    // Each k-step: one 4 x 4 tile of 8 x 8 MACs over K = 64: 1 + 4 (64 + 4 + 4 - 2) + 4 = 285.
+    const uint64_t tile = 1 + 4 * (64 + 4 + 4 - 2) + 4;
+    CHECK(r.busy_vssa == 2 * tile);
+    CHECK(r.blocks == 2);
+    // Step 0's loads, both issued at 0: A0 (4 rows of 64 B, stride 128) at cycle 0, B0 at 1.
+    //   A0: reads requested at 0 + 10, on DRAM at 11, one beat each [11..15), data at 112..115;
+    //       writes reach the scratchpad at 113.. and take 64 / 16 = 4 cycles each, back to
+    //       back: busy until 113 + 16 = 129, done 130.
+    //   B0: requested at 11, on DRAM at 12, behind A0: beats [15..19), data 116..119; its
+    //       writes queue behind A0's on the scratchpad port: [129, 145), done 146.
+    const uint64_t load0 = 146;
+    // Step 1's loads go to the other scratchpad half, so they are issued at the command's
+    // start as well (descriptors 2 and 3, at cycles 2 and 3): A1 on DRAM [19..23), writes
+    // [145, 161); B1 on DRAM [23..27), writes [161, 177), done 178, long before step 0 ends.
+    // Compute: step 0 [146, 431), step 1 at max(178, 431) = 431 until 716.
+    const uint64_t comp1_end = load0 + 2 * tile;
+    CHECK(comp1_end == 716);
+    // Store: 4 rows of 16 B int32 issued at 716, requested at 716 + 10, on the accumulator
+    // port at 727 (bus), 1 cycle each back to back: the last row [730, 731), its data at
+    // 731 + 1 (latency); its DRAM write arrives at 733 (bus), one beat [733, 734), done
+    // + 100 = 834.
+    const uint64_t end = comp1_end + 10 + 1 + 4 * 1 + 1 + 1 + 1 + 100;
+    CHECK(end == 834);
+    CHECK(r.end - r.start == end);
+    CHECK(sc_core::sc_time_stamp() == sc_core::sc_time(static_cast<double>(end), sc_core::SC_NS));
+    // Single buffering (step 1 loaded after step 0's compute) would end 146 cycles later at
+    // least: A1 and B1 would then take 561 - 431 + 16 = 146 cycles before step 1 could start.
+    CHECK(r.dram_read == m * k + n * k);
+    CHECK(r.dram_written == m * n * 4);
+    // The product itself, by plain loops.
+    std::vector<int32_t> want(m * n, 0);
+    for (uint64_t i = 0; i < m; ++i)
+        for (uint64_t j = 0; j < n; ++j)
+            for (uint64_t x = 0; x < k; ++x) want[i * n + j] += int32_t{a[i * k + x]} * bm[j * k + x];
+    CHECK(b.peek32(C_AT, m * n) == want);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """scenarios/attention_layer.yaml: one BERT-Base attention layer through the firmware's
 ATTENTION command. Checks: the run succeeds and prints per-unit cycles and token counts;
-module 2's hidden + exposed cycles add up; timing mode gives the same cycles as
+module 2 at least its hand lower bound, the hidden ratio; timing mode gives the same cycles as
 functional mode; the same layer under the RTL in lockstep (one head) has no mismatch."""
 import json, os, subprocess, sys
 
@@ -32,8 +32,17 @@ for line in ("tokens 36 pruned / 53 4-bit / 39 8-bit", "busy cycles: DMA", "next
     check(line in p.stdout, f"the firmware prints '{line}'")
 for unit in ("dma", "fetcher", "vssa", "softmax", "topk"):
     check(f.get(f"attention.{unit}_busy_cycles", 0) > 0, f"attention.{unit}_busy_cycles > 0")
-check(f.get("attention.module2_hidden_cycles", -1) + f.get("attention.module2_exposed_cycles", -1) == f.get("attention.module2_cycles"),
-      "module2 hidden + exposed = module2 cycles")
+# Module 2 by hand (docs/attention.md, docs/timing-model.md#top-k-engine): 12 heads of
+# 92 x ceil(92 / 16) importance cycles, then engine 0 over the 92 kept tokens and engine 1
+# over its 92 survivors (4 x (ceil(92/16) + 4 + 16) + ceil(92/16) + 4 = 114 each), then the
+# precision-list write: at least 6624 + 228 + 1 cycles. (hidden + exposed = module 2 is the
+# definition; the exact split is pinned by scenario.attention_schedule on a hand-built layer.)
+imp, sel = 12 * 92 * 6, 4 * (6 + 4 + 16) + 6 + 4
+check(f.get("attention.module2_cycles", 0) >= imp + 2 * sel + 1,
+      f"module2 cycles {f.get('attention.module2_cycles')} >= {imp + 2 * sel + 1} (importance + both engines + the write)")
+check(0 < f.get("attention.module2_exposed_cycles", -1) < f.get("attention.module2_cycles", 0)
+      and abs(f.get("attention.module2_hidden_ratio", -1) - f.get("attention.module2_hidden_cycles", 0) / f.get("attention.module2_cycles", 1)) < 1e-12,
+      "module 2 partly exposed (the precision write after module 1), hidden ratio = hidden / module 2")
 check((f.get("attention.tokens_pruned"), f.get("attention.tokens_4bit"), f.get("attention.tokens_8bit")) == (36, 53, 39),
       "token counts 36 / 53 / 39 (28% / 41.4% / 30.6% of 128)")
 check(f.get("attention.vssa_busy_cycles") == f.get("attention.vssa_qk_cycles", 0) + f.get("attention.vssa_pv_cycles", 0),

@@ -34,6 +34,11 @@ assert s["ops.qk.dma_bytes_from_dram_addr"] > 0 and s["ops.sv.dma_bytes_from_dra
 total = s["model.prefill_cycles"] + s["model.decode_cycles"]
 ops_cycles = sum(v for k, v in s.items() if k.startswith("ops.") and k.endswith(".cycles"))
 assert 0 < ops_cycles <= total, (ops_cycles, total)  # commands run one after the other
+# Commands per op by hand (sw/apps/encoder.c): per layer and per pass (the prefill, then
+# each decode token) three projections Q, K, V, one output projection and the two FFN GEMMs.
+layers_run, passes = j["config"]["workload"]["model"]["layers"], 1 + s["model.decode_tokens"]
+for op, per in (("qkv_proj", 3), ("out_proj", 1), ("ffn_w1", 1), ("ffn_w2", 1)):
+    assert s[f"ops.{op}.commands"] == per * layers_run * passes, (op, s[f"ops.{op}.commands"], per * layers_run * passes)
 if decoder:
     assert s["ops.qk.commands"] > 0 and s["ops.sv.commands"] > 0
     assert s["model.decode_cycles_per_token"] > 0

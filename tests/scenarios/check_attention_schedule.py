@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""check_attention_schedule.py DTQVP OUTDIR: the ATTENTION command's absolute cycles on a
+hand-built layer (tests/scenarios/hand/attention_one_head.yaml: one head of 64, seq 16,
+all 8-bit, one 16 x 16 array, no L2), each derived below from the formulas of
+docs/timing-model.md and docs/attention.md#schedule-and-timing, in functional and in
+timing mode, with one head and with two (head 1's fetch under head 0's compute, Q x K^T of
+head 1 before P x V of head 0), and with 2 B/cycle line buffers (P x V waits for V's
+transpose pass instead of the softmax). Module 1 ends with the result drain, not with P x V:
+dropping the drain from module 1's end, or any step of the schedule, changes these numbers."""
+import json, os, subprocess, sys
+
+dtqvp, out = sys.argv[1], sys.argv[2]
+here = os.path.dirname(os.path.abspath(__file__))
+scenario = os.path.join(here, "hand", "attention_one_head.yaml")
+fails = []
+
+
+def check(cond, what):
+    print(("ok:   " if cond else "FAIL: ") + what)
+    if not cond:
+        fails.append(what)
+
+
+def ceil(a, b):
+    return -(-a // b)
+
+
+# ---- the derivation ------------------------------------------------------------------
+SEQ, DH, BUS, DRAM_BPC, DRAM_LAT, SETUP, BURST = 16, 64, 1, 64, 100, 10, 256
+LB_BPC, ACC_BPC, LAT = 64, 64, 1          # line buffers and accumulator: 64 B/cycle, 1 cycle
+R = C = 16                                 # one 16 x 16 array
+slot = SEQ * DH                            # 1024 B of Q (K, V) for the head
+
+# Command start = 0. The precision list (16 B) is read first: bus 1, one DRAM beat, +100.
+t = BUS + ceil(SEQ, DRAM_BPC) + DRAM_LAT                       # 102
+# Fetcher: 1 token address per cycle: 16 cycles per tensor; the one run of 16 contiguous
+# tokens (1024 B) is issued when its last address exists: Q at t+16, K at t+32, V at t+48.
+addr = SEQ
+bursts = slot // BURST                                         # 4 bursts of 256 B
+beats = BURST // DRAM_BPC                                      # 4 DRAM beats per burst
+# Q: requested at t+16+10, on DRAM at +1: bursts [27, 31) .. [39, 43) relative to t, data
+# +100; each written to QBUF (4 cycles) 1 cycle (bus) after its data: the last data at
+# t+43+100 = 143, on the line buffer at 144, busy 4, done +1.
+q_dram_start = addr + SETUP + BUS                              # 27
+q_last_data = q_dram_start + bursts * beats + DRAM_LAT         # 143
+q_ready = q_last_data + BUS + BURST // LB_BPC + LAT            # 149
+# K: requested at t+32+10, on DRAM at 43, the channel free at 43 (Q's last beat ended there).
+k_dram_start = 2 * addr + SETUP + BUS                          # 43
+assert k_dram_start >= q_dram_start + bursts * beats
+k_ready = k_dram_start + bursts * beats + DRAM_LAT + BUS + BURST // LB_BPC + LAT   # 165
+v_dram_start = 3 * addr + SETUP + BUS                          # 59
+v_ready = v_dram_start + bursts * beats + DRAM_LAT + BUS + BURST // LB_BPC + LAT   # 181
+# No two-direction buffer: V is transposed through VBUF's port: 2 x 1024 / 64 = 32 cycles.
+transpose = 2 * ceil(slot, LB_BPC)
+v_ready += transpose                                           # 213
+# Q x K^T: one 16 x 16 tile over K = 64, 8 x 8 MACs (4 cycles): 1 + 4 (64 + 16 + 16 - 2) + 16.
+qk = 1 + 4 * (DH + R + C - 2) + R                              # 393
+qk_end = max(q_ready, k_ready) + qk                            # 558
+# Softmax: kept x (3 ceil(kept / 16) + 8); importance: kept x ceil(kept / 16).
+sm = SEQ * (3 * ceil(SEQ, 16) + 8)                             # 176
+sm_end = qk_end + sm                                           # 734
+imp = SEQ * ceil(SEQ, 16)                                      # 16
+imp_end = sm_end + imp                                         # 750
+# P x V: 16 x 64 outputs = 4 tiles of 16 x 16 over the 16 tokens, one after the other.
+pv_tile = 1 + 4 * (SEQ + R + C - 2) + R                        # 201
+pv = 4 * pv_tile                                               # 804
+pv_end = max(sm_end, v_ready, qk_end) + pv                     # 1538
+# Drain: 16 x 64 int32 = 4096 B, one descriptor of 16 bursts: requested at pv_end + 10,
+# on the accumulator at +1, 4 cycles per burst back to back, each written to DRAM 1 + 1
+# cycles after its read (latency, bus); DRAM keeps pace (4 beats per burst): the last
+# burst's DRAM beats end at pv_end + 10 + 1 + 16 x 4 + 1 + 1 = 1615 + 4, done + 100.
+drain_bytes = slot * 4
+nb = drain_bytes // BURST                                      # 16
+last_read_end = pv_end + SETUP + BUS + nb * (BURST // ACC_BPC)
+# The last read ends at last_read_end, its data at +1 (latency), on DRAM at +1 (bus), 4 beats.
+last_dram_end = last_read_end + LAT + BUS + beats              # 1619
+module1_end = last_dram_end + DRAM_LAT                         # 1719
+# Module 2: after the importance accumulation, both top-k engines (16 candidates, keep 16,
+# then 16 of 16): ceil(32 / 8) (ceil(16/16) + 4 + 256/16) + ceil(16/16) + 4 = 89 each.
+sel = 4 * (ceil(SEQ, 16) + 4 + 256 // 16) + (ceil(SEQ, 16) + 4)
+topk_end = imp_end + 2 * sel                                   # 928
+# Then the precision list write (16 B): on DRAM at 929, but DRAM serves in issue order and
+# the drain's writes were issued first: it waits until 1619, one beat, + 100.
+end2 = max(topk_end + BUS, last_dram_end) + 1 + DRAM_LAT      # 1720
+end = max(module1_end, end2)
+module2 = imp + (end2 - imp_end)
+exposed = end - module1_end
+hidden = module2 - exposed
+# DMA busy: the union of the transfers' [start, done): fetches [t+16, t+181), drain [pv_end, module1_end).
+q_start, v_done = addr, v_ready - transpose
+dma_busy = (v_done - q_start) + (module1_end - pv_end)
+
+expect = {
+    "attention.cycles": t + end,                               # 1822
+    "attention.vssa_qk_cycles": qk,
+    "attention.vssa_pv_cycles": pv,
+    "attention.vssa_busy_cycles": qk + pv,
+    "attention.vssa_tiles": 5,
+    "attention.vssa_stall_pe_cycles": 0,                       # uniform 8 x 8 tiles
+    "attention.vssa_stall_ratio": 0.0,
+    "attention.softmax_busy_cycles": sm,
+    "attention.fetcher_busy_cycles": 3 * addr,
+    "attention.dma_busy_cycles": dma_busy,
+    "attention.transpose_cycles": transpose,
+    "attention.transpose_buffer_bytes": 2 * slot,
+    "attention.module2_cycles": module2,
+    "attention.topk_busy_cycles": module2,
+    "attention.module2_hidden_cycles": hidden,
+    "attention.module2_exposed_cycles": exposed,
+    "attention.module2_hidden_ratio": hidden / module2,
+    "attention.tokens_pruned": 0, "attention.tokens_4bit": 0, "attention.tokens_8bit": SEQ,
+    "attention.next_tokens_pruned": 0, "attention.next_tokens_4bit": 0, "attention.next_tokens_8bit": SEQ,
+    "attention.layers": 1,
+}
+print(f"derived: layer {t + end} cycles, module 1 ends at {t + module1_end}, module 2 {module2} "
+      f"(hidden {hidden}, exposed {exposed}), DMA busy {dma_busy}")
+
+# ---- two heads: head 1's fetch runs under head 0's compute (line-buffer halves) --------
+# The fetcher is free again at t+48: head 1's Q, K, V runs are issued at t+64, +80, +96.
+# DRAM is free at each arrival's turn (head 0's V ended its beats at t+75):
+q1_dram = max(4 * addr + SETUP + BUS, v_dram_start + bursts * beats)          # 75
+q1_ready = q1_dram + bursts * beats + DRAM_LAT + BUS + BURST // LB_BPC + LAT   # 197
+k1_dram = max(5 * addr + SETUP + BUS, q1_dram + bursts * beats)               # 91
+k1_ready = k1_dram + bursts * beats + DRAM_LAT + BUS + BURST // LB_BPC + LAT   # 213
+v1_dram = max(6 * addr + SETUP + BUS, k1_dram + bursts * beats)               # 107
+v1_ready = v1_dram + bursts * beats + DRAM_LAT + BUS + BURST // LB_BPC + LAT + transpose   # 261
+# The VSSA runs Q x K^T of head 1 before P x V of head 0 (docs/attention.md): QK1 after QK0.
+qk1_end = max(q1_ready, k1_ready, qk_end) + qk                 # 951
+sm1_end = max(qk1_end, sm_end) + sm                            # 1127
+imp1_end = max(sm1_end, imp_end) + imp                         # 1143
+pv0_end = max(sm_end, v_ready, qk1_end) + pv                   # 1755
+drain0_end = pv0_end + SETUP + BUS + nb * (BURST // ACC_BPC) + LAT + BUS + beats + DRAM_LAT   # 1936
+pv1_end = max(sm1_end, v1_ready, pv0_end) + pv                 # 2559
+drain1_dram_end = pv1_end + SETUP + BUS + nb * (BURST // ACC_BPC) + LAT + BUS + beats         # 2640
+drain1_end = drain1_dram_end + DRAM_LAT                        # 2740
+topk2_end = imp1_end + 2 * sel                                 # 1321
+end2_2 = max(topk2_end + BUS, drain1_dram_end) + 1 + DRAM_LAT  # 2741: behind the drain again
+end_2 = max(drain1_end, end2_2)
+module2_2 = 2 * imp + (end2_2 - imp1_end)
+exposed_2 = end_2 - drain1_end
+fetch_union = (v1_ready - transpose) - q_start                 # [t+16, t+229)
+expect2 = dict(expect)
+expect2.update({
+    "attention.cycles": t + end_2,                             # 2843
+    "attention.vssa_qk_cycles": 2 * qk, "attention.vssa_pv_cycles": 2 * pv, "attention.vssa_busy_cycles": 2 * (qk + pv),
+    "attention.vssa_tiles": 10,
+    "attention.softmax_busy_cycles": 2 * sm, "attention.fetcher_busy_cycles": 6 * addr,
+    "attention.dma_busy_cycles": fetch_union + (drain0_end - pv0_end) + (drain1_end - pv1_end),
+    "attention.transpose_cycles": 2 * transpose, "attention.transpose_buffer_bytes": 4 * slot,
+    "attention.module2_cycles": module2_2, "attention.topk_busy_cycles": module2_2,
+    "attention.module2_hidden_cycles": module2_2 - exposed_2, "attention.module2_exposed_cycles": exposed_2,
+    "attention.module2_hidden_ratio": (module2_2 - exposed_2) / module2_2,
+})
+print(f"derived, two heads: layer {t + end_2} cycles, module 2 {module2_2} (exposed {exposed_2})")
+
+# ---- one head with 2 B/cycle line buffers: P x V waits for V's transpose ----------------
+# Each 256 B burst now takes 128 cycles on its line buffer's port, so the writes queue
+# (local memory: start = max(arrival, busy until)); V's transpose pass takes 2 x 1024 / 2.
+def port_done(arrivals, w):
+    busy = 0
+    for a in arrivals:
+        busy = max(a, busy) + w
+    return busy + LAT
+
+
+SLOW = 2
+def slow_ready(dram_start):
+    return port_done([dram_start + (i + 1) * beats + DRAM_LAT + BUS for i in range(bursts)], BURST // SLOW)
+
+
+sq, sk, sv = slow_ready(q_dram_start), slow_ready(k_dram_start), slow_ready(v_dram_start)   # 645, 661, 677
+s_transpose = 2 * ceil(slot, SLOW)                             # 1024
+s_qk_end = max(sq, sk) + qk                                    # 1054
+s_sm_end = s_qk_end + sm                                       # 1230
+s_imp_end = s_sm_end + imp                                     # 1246
+s_pv_end = max(s_sm_end, sv + s_transpose, s_qk_end) + pv     # 2505: V's transpose, not the softmax, gates P x V
+assert sv + s_transpose > s_sm_end
+s_last_dram_end = s_pv_end + SETUP + BUS + nb * (BURST // ACC_BPC) + LAT + BUS + beats
+s_module1_end = s_last_dram_end + DRAM_LAT
+s_end2 = max(s_imp_end + 2 * sel + BUS, s_last_dram_end) + 1 + DRAM_LAT
+s_end = max(s_module1_end, s_end2)
+s_module2 = imp + (s_end2 - s_imp_end)
+expect3 = dict(expect)
+expect3.update({
+    "attention.cycles": t + s_end,                             # 2789
+    "attention.dma_busy_cycles": (sv - q_start) + (s_module1_end - s_pv_end),
+    "attention.transpose_cycles": s_transpose,
+    "attention.module2_cycles": s_module2, "attention.topk_busy_cycles": s_module2,
+    "attention.module2_exposed_cycles": s_end - s_module1_end,
+    "attention.module2_hidden_cycles": s_module2 - (s_end - s_module1_end),
+    "attention.module2_hidden_ratio": (s_module2 - (s_end - s_module1_end)) / s_module2,
+})
+print(f"derived, 2 B/cycle line buffers: layer {t + s_end} cycles, P x V from {t + s_pv_end - pv}")
+
+for mode, heads, exp, extra in (("functional", 1, expect, []), ("timing", 1, expect, []), ("functional", 2, expect2, []),
+                                ("timing", 2, expect2, []), ("timing", 1, expect3, [f"linebuf.bytes_per_cycle={SLOW}"])):
+    expect = exp
+    mode_sets = ["--set", f"workload.attention.heads={heads}"] + [a for e in extra for a in ("--set", e)]
+    heads = f"{heads}{' (' + ', '.join(extra) + ')' if extra else ''}"
+    mode = f"{mode}, {heads} head{'s' if not heads.startswith('1') else ''}"
+    d = os.path.join(out, "".join(ch if ch.isalnum() else "_" for ch in mode))
+    p = subprocess.run([dtqvp, "run", scenario, "--quiet", "--out", d, "--set", f"mode={mode.split(',')[0]}"] + mode_sets,
+                       capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0, f"{mode}: exit 0 (got {p.returncode}: {p.stderr.strip()[:300]})")
+    if p.returncode != 0:
+        continue
+    stats = {k: v["value"] for k, v in json.load(open(os.path.join(d, "stats.json")))["stats"].items()}
+    for key, want in expect.items():
+        got = stats.get(key)
+        ok = got is not None and (abs(got - want) <= 1e-12 * max(1.0, abs(want)) if isinstance(want, float) else got == want)
+        check(ok, f"{mode}: {key} = {got}, derived {want}")
+
+print(f"{len(fails)} failure(s)")
+sys.exit(1 if fails else 0)
