@@ -853,6 +853,8 @@ int platform::stopped(const run_options&) {
         return EXIT_SIM_ERROR;
     }
     return EXIT_OK;
+}
+
 // The rv32 ELF of a built-in app: next to this dtqvp (build/sw/riscv/), else where the build put it.
 std::string platform::rv32_app_elf(const std::string& app) {
     std::error_code ec;
