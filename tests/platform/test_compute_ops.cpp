@@ -66,7 +66,7 @@ struct gemm_bench : sc_core::sc_module {
     explicit gemm_bench(const sc_core::sc_module_name& n, uint64_t decompressor_bpc = 64)
         : sc_module(n), dcfg(small_dram()), bus("bus", bcfg, clk), dram("dram", dcfg, clk),
           scratchpad("scratchpad", scfg, clk), accumulator("accumulator", acfg, clk), dma("dma", mcfg, clk),
-          ops("ops", ops_cfg(decompressor_bpc), dma, clk), ops2("ops2", ops_cfg(decompressor_bpc, true), dma, clk) {
+          ops("ops", ops_cfg(decompressor_bpc), dma, scratchpad, clk), ops2("ops2", ops_cfg(decompressor_bpc, true), dma, scratchpad, clk) {
         bus.map("scratchpad", DTQ_SCRATCHPAD_BASE, scfg.size);
         bus.map("accumulator", DTQ_ACCUMULATOR_BASE, acfg.size);
         bus.map("dram", DTQ_DRAM_BASE, dcfg.size);
