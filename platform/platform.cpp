@@ -314,7 +314,6 @@ platform::platform(const scenario_config& cfg)
         cc.vsq = vsquant_config_of(m_cfg);
         cc.decompressor = m_cfg.decompressor;
         cc.two_direction = m_cfg.buffer_two_direction;
-        cc.scratchpad_bytes_per_cycle = m_cfg.scratchpad.bytes_per_cycle;
         cc.scratchpad_base = amap::SCRATCHPAD_BASE;
         cc.scratchpad_size = m_cfg.scratchpad.size;
         cc.accumulator_base = amap::ACCUMULATOR_BASE;
@@ -329,6 +328,7 @@ platform::platform(const scenario_config& cfg)
         m_compute->to_softmax.bind(m_softmax->in);
         m_compute->to_normact.bind(m_normact->in);
         m_compute->to_decompressor.bind(m_decompressor->in);
+        m_compute->to_scratchpad.bind(m_scratchpad.jobs);
         m_ctrl.set_handler(regs::op::GEMM, [this](const command& c) { return m_compute->gemm(c); });
         for (uint8_t op : {regs::op::SOFTMAX, regs::op::LAYERNORM, regs::op::GELU, regs::op::REQUANT, regs::op::RESADD})
             m_ctrl.set_handler(op, [this](const command& c) { return m_compute->vector(c); });

@@ -64,6 +64,7 @@ DOT = r'''digraph dtqvp {
   compute -> normact [label="row_job"];
   compute -> decompressor [label="expand_job"];
   compute -> dma [label="dma_job"];
+  compute -> scratchpad [label="transpose_job"];
   fetcher -> dma [label="dma_job"];
   topk -> bus [label="precision list"];
   attention -> bus [label="precision list,\nline buffers"];

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "common/timing_only.h"
+#include "common/trace.h"
 
 namespace dtq {
 
@@ -13,6 +14,7 @@ using namespace sc_core;
 local_memory::local_memory(const sc_module_name& name, const local_memory_config& cfg, const clock& clk)
     : sc_module(name),
       in("in"),
+      jobs("jobs"),
       m_cfg(cfg),
       m_clk(clk),
       m_data(cfg.size, 0),
@@ -22,6 +24,15 @@ local_memory::local_memory(const sc_module_name& name, const local_memory_config
     in.register_b_transport(this, &local_memory::b_transport);
     in.register_transport_dbg(this, &local_memory::transport_dbg);
     in.register_get_direct_mem_ptr(this, &local_memory::get_direct_mem_ptr);
+    jobs.register_b_transport(this, &local_memory::job_transport);
+}
+
+void local_memory::job_transport(int, tlm::tlm_generic_payload& tx, sc_time& delay) {
+    serve_job<transpose_job>(tx, delay, m_clk, [this](transpose_job& j, uint64_t ready) {
+        j.start = ready;
+        j.end = ready + transpose_pass_cycles(j.bytes, m_cfg.bytes_per_cycle);
+        if (trace::global().enabled() && j.end > j.start) trace::global().span("transpose", j.label, j.start, j.end);
+    });
 }
 
 void local_memory::reset() {

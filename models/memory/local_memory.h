@@ -3,10 +3,12 @@
 // Timing: docs/timing-model.md#local-memories.
 #pragma once
 #include <tlm>
+#include <tlm_utils/multi_passthrough_target_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
 #include <vector>
 
+#include "common/block_job.h"
 #include "common/clock.h"
 #include "common/stats.h"
 
@@ -18,9 +20,19 @@ struct local_memory_config {
     uint64_t latency_cycles = 1;
 };
 
+// A transpose pass over `bytes` of the buffer (common/block_job.h), sent to its `jobs` socket
+// by a block or the sequencer that needs a row-written tile read by columns (a GEMM's
+// row-major B panel): transpose_pass_cycles(bytes, bytes_per_cycle) from the job's ready
+// cycle. The pass does not queue behind the port's other accesses (port contention between
+// blocks is not modelled, docs/timing-model.md#blocks).
+struct transpose_job : block_job<transpose_job> {
+    uint64_t bytes = 0;
+};
+
 class local_memory : public sc_core::sc_module {
 public:
     tlm_utils::simple_target_socket<local_memory> in;  // from the bus
+    tlm_utils::multi_passthrough_target_socket_optional<local_memory> jobs;  // transpose_job
 
     local_memory(const sc_core::sc_module_name& name, const local_memory_config& cfg, const clock& clk);
     local_memory(const local_memory&) = delete;
@@ -33,6 +45,7 @@ public:
 
 private:
     void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
+    void job_transport(int id, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
     uint64_t access(bool is_read, uint64_t n, uint64_t at);
     unsigned transport_dbg(tlm::tlm_generic_payload& tx);
     bool get_direct_mem_ptr(tlm::tlm_generic_payload& tx, tlm::tlm_dmi& dmi);

@@ -39,6 +39,8 @@
 
 namespace dtq {
 
+// softmax, topk, importance_lanes and fetcher_lanes configure the blocks the platform builds
+// (the handler itself only sends them jobs); vssa.reorder and vssa.threads are the handler's.
 struct attention_layer_config {
     vssa::vssa_config vssa;
     softmax::unit_config softmax;

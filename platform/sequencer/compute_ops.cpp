@@ -47,8 +47,10 @@ uint64_t vsq_panel_bytes(const gemm_blocking& b, uint64_t N, uint64_t K, uint64_
 using namespace sc_core;
 namespace rg = regs;
 
-compute_ops::compute_ops(const sc_module_name& n, const compute_ops_config& cfg, dtq::dma& dma, const dtq::clock& clk)
+compute_ops::compute_ops(const sc_module_name& n, const compute_ops_config& cfg, dtq::dma& dma, local_memory& scratchpad,
+                         const dtq::clock& clk)
     : compute_ops(n, cfg, clk) {
+    to_scratchpad.bind(scratchpad.jobs);
     m_own_vssa = std::make_unique<vssa::block>("vssa", cfg.vssa, clk);
     m_own_softmax = std::make_unique<softmax::block>("softmax", cfg.softmax, clk);
     m_own_normact = std::make_unique<normact::block>("normact", cfg.normact, clk);
@@ -68,6 +70,7 @@ compute_ops::compute_ops(const sc_module_name& n, const compute_ops_config& cfg,
       to_softmax("to_softmax"),
       to_normact("to_normact"),
       to_decompressor("to_decompressor"),
+      to_scratchpad("to_scratchpad"),
       m_cfg(cfg),
       m_clk(clk),
       m_stats(name()),
@@ -209,8 +212,13 @@ uint64_t compute_ops::schedule(std::vector<stage>& blocks, uint64_t start, const
             e = de;
         }
         if (const uint64_t x = blocks[t].transpose) {  // the panel is transposed in place before compute
-            if (tracing) trace::global().span("transpose", fmt::format("{} B panel {}", what, t), e, e + x);
-            e += x;
+            transpose_job j;
+            j.bytes = x;
+            if (tracing) j.label = fmt::format("{} B panel {}", what, t);
+            const uint64_t te = m_sender.send(to_scratchpad, j, e, m_clk);
+            rep.transpose_cycles += te - j.start;
+            rep.transpose_bytes += 2 * x;
+            e = te;
         }
         if (tracing && e > at) trace::global().span("dma", fmt::format("{} load {}", what, t), at, e);
         return e;
@@ -350,11 +358,7 @@ command_outcome compute_ops::gemm(const command& c) {
                             // The VSSA reads B by columns of the panel (one output column's k
                             // values); a K x N panel arrives by rows: without a two-direction
                             // buffer, a transpose pass through the scratchpad port first.
-                            if (!m_cfg.two_direction) {
-                                s.transpose = transpose_pass_cycles(kl * cols, m_cfg.scratchpad_bytes_per_cycle);
-                                rep.transpose_cycles += s.transpose;
-                                rep.transpose_bytes += 2 * kl * cols;
-                            }
+                            if (!m_cfg.two_direction) s.transpose = kl * cols;
                         } else if (wc) {  // each column's chunks k0 / 8 .. (k0 + kl) / 8, contiguous runs merged
                             uint64_t dst = sp + quarter;
                             dma_descriptor run{};

@@ -35,6 +35,7 @@
 #include "decompressor/wcomp.h"
 #include "dma/dma.h"
 #include "ibert/timing.h"
+#include "memory/local_memory.h"
 #include "normact/normact_block.h"
 #include "softmax/softmax_block.h"
 #include "softmax/softmax_unit.h"
@@ -63,9 +64,9 @@ struct compute_ops_config {
     vsquant::config vsq;                   // the VS-Quant PE's V and M (GEMM layout.VSQ)
     wcomp::timing decompressor;            // the NM24 decompressor on the DMA path (GEMM layout.WCOMP)
     // buffer.two_direction: the scratchpad is read by columns as cheaply as by rows, so a
-    // B_ROW_MAJOR panel needs no transpose pass; false = a pass through its port
+    // B_ROW_MAJOR panel needs no transpose pass; false = a pass through its port (a
+    // transpose_job to the scratchpad, paced by its bytes_per_cycle)
     bool two_direction = false;
-    uint64_t scratchpad_bytes_per_cycle = 16;  // the transpose pass's pace
     uint64_t scratchpad_base = 0, scratchpad_size = 0;
     uint64_t accumulator_base = 0, accumulator_size = 0;
     uint64_t dram_base = 0, dram_size = 0;  // which DMA transfers count as DRAM traffic
@@ -93,12 +94,15 @@ public:
     tlm_utils::simple_initiator_socket<compute_ops> to_softmax;       // softmax::softmax_job (SOFTMAX)
     tlm_utils::simple_initiator_socket<compute_ops> to_normact;       // normact::row_job (LAYERNORM, GELU, REQUANT, RESADD)
     tlm_utils::simple_initiator_socket<compute_ops> to_decompressor;  // wcomp::expand_job (GEMM layout.WCOMP)
+    tlm_utils::simple_initiator_socket<compute_ops> to_scratchpad;    // transpose_job (B_ROW_MAJOR panels)
 
     // The platform's form: the to_* sockets are bound by the caller to the blocks it built.
     compute_ops(const sc_core::sc_module_name& n, const compute_ops_config& cfg, const dtq::clock& clk);
     // A self-contained bench: the handler builds its own blocks from `cfg` (children vssa,
-    // softmax, normact, decompressor) and binds to_dma to `dma`'s job socket.
-    compute_ops(const sc_core::sc_module_name& n, const compute_ops_config& cfg, dtq::dma& dma, const dtq::clock& clk);
+    // softmax, normact, decompressor) and binds to_dma to `dma`'s job socket and
+    // to_scratchpad to `scratchpad`'s.
+    compute_ops(const sc_core::sc_module_name& n, const compute_ops_config& cfg, dtq::dma& dma, local_memory& scratchpad,
+                const dtq::clock& clk);
 
     command_outcome gemm(const command& c);
     command_outcome vector(const command& c);  // SOFTMAX, LAYERNORM, GELU, REQUANT, RESADD
@@ -117,7 +121,7 @@ private:
         normact::row_job rows;        // unit normact
         std::vector<dma_descriptor> stores;
         uint64_t expand_bytes = 0;  // dense bytes the decompressor expands from this block's loads (WCOMP)
-        uint64_t transpose = 0;     // cycles of the transpose pass after the loads (B_ROW_MAJOR, no two-direction buffer)
+        uint64_t transpose = 0;     // bytes of the transpose pass after the loads (B_ROW_MAJOR, no two-direction buffer)
         long acc_wait = -1;  // compute starts after this stage's stores (its accumulator half), -1 = none
     };
     uint64_t schedule(std::vector<stage>& blocks, uint64_t start, const std::string& what, compute_report& rep);

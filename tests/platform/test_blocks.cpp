@@ -102,6 +102,7 @@ struct soc : sc_core::sc_module {
         ops.to_vssa.bind(vssa.in);
         ops.to_normact.bind(normact.in);
         ops.to_decompressor.bind(decompressor.in);
+        ops.to_scratchpad.bind(scratchpad.jobs);
         // The swap: which block answers the softmax socket is the binding's business alone.
         if (paced) {
             other_softmax = std::make_unique<paced_softmax>("softmax", paced, clk);

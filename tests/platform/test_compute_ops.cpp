@@ -68,8 +68,8 @@ struct gemm_bench : sc_core::sc_module {
                         uint64_t scratchpad_window = 256 << 10)
         : sc_module(n), dcfg(small_dram()), bus("bus", bcfg, clk), dram("dram", dcfg, clk),
           scratchpad("scratchpad", scfg, clk), accumulator("accumulator", acfg, clk), dma("dma", mcfg, clk),
-          ops("ops", ops_cfg(decompressor_bpc, false, scratchpad_window), dma, clk),
-          ops2("ops2", ops_cfg(decompressor_bpc, true, scratchpad_window), dma, clk) {
+          ops("ops", ops_cfg(decompressor_bpc, false, scratchpad_window), dma, scratchpad, clk),
+          ops2("ops2", ops_cfg(decompressor_bpc, true, scratchpad_window), dma, scratchpad, clk) {
         bus.map("scratchpad", DTQ_SCRATCHPAD_BASE, scfg.size);
         bus.map("accumulator", DTQ_ACCUMULATOR_BASE, acfg.size);
         bus.map("dram", DTQ_DRAM_BASE, dcfg.size);
