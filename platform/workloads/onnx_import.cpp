@@ -224,6 +224,8 @@ struct importer {
             fail(n, idx, fmt::format("unsupported domain '{}'", n.domain()));
         ++r.ops[op];
         if (n.output_size() < 1) fail(n, idx, "expected an output");
+        for (int i = 0; i < n.input_size(); ++i)  // every input (optional ones too, when named) must exist
+            if (!n.input(i).empty()) in(n, idx, i);
         if (op == "Constant") {
             const auto* a = attr(n, "value");
             if (!a || !a->has_t()) fail(n, idx, "expected a tensor attribute 'value'");
@@ -580,7 +582,12 @@ std::vector<onnx_gemm_data> onnx_float_reference(const std::string& path, uint64
     uint64_t softmaxes = 0;
     for (const auto& n : g.node()) {
         const std::string& op = n.op_type();
-        const auto X = [&](int i) -> const tensor& { return val.at(n.input(i)); };
+        const auto X = [&](int i) -> const tensor& {
+            auto it = i < n.input_size() ? val.find(n.input(i)) : val.end();
+            if (it == val.end())
+                throw config_error({fmt::format("{}: node '{}' (op {}): input {} has no value", path, n.name(), n.op_type(), i)});
+            return it->second;
+        };
         tensor o;
         if (op == "Constant") {
             val[n.output(0)] = from_proto(attr_of(n, "value")->t());

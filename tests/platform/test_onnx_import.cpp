@@ -127,6 +127,8 @@ TEST_CASE("onnx: malformed and unsupported models are errors naming the node", "
 }
 
 TEST_CASE("onnx: 1000 mutations of a valid model neither crash nor hang the importer", "[onnx][fuzz]") {
+    // (Also run under ASan/UBSan outside the build: 1000 + 500 mutations of the decoder and the
+    // encoder, the accepted ones through the float reference, no report.)
     const std::string good = read_all(models() + "/decoder.onnx");
     REQUIRE(!good.empty());
     std::mt19937_64 rng(25);
@@ -155,6 +157,14 @@ TEST_CASE("onnx: 1000 mutations of a valid model neither crash nor hang the impo
             const onnx_import_result r = import_onnx_bytes(b, "fuzz", 16);
             CHECK(!r.gemms.empty());
             ++parsed;
+            // An accepted graph also runs through the float reference (or is rejected there).
+            std::ofstream(models() + "/fuzz.onnx", std::ios::binary) << b;
+            try {
+                const auto d = onnx_float_reference(models() + "/fuzz.onnx", 16, {}, 1);
+                CHECK(d.size() == r.gemms.size());
+            } catch (const config_error& e) {
+                CHECK(!e.messages().empty());
+            }
         } catch (const config_error& e) {
             CHECK(!e.messages().empty());
             ++rejected;
