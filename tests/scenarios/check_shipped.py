@@ -164,6 +164,19 @@ elif name in ("firmware_selftest", "firmware_faults"):
     if name == "firmware_faults":
         eq(s, "faults.reg_read_errors", 1)  # faults.reg_read_error_address: one failed read
         eq(s, "faults.dma_errors", 1)       # faults.dma_error_at_command: 2
+elif name == "gemm_single":
+    # One GEMM of the list: its MACs and folds from the shape (docs/workloads.md), every row
+    # 4-bit on one 16 x 16 array, no PE stalls (one precision), A read once and C written once.
+    g = cfg["workload"]["gemm"]["list"][0]
+    m_, n_, k_ = g["m"], g["n"], g["k"]
+    rows, cols = cfg["vssa"]["rows"], cfg["vssa"]["cols"] * cfg["vssa"]["arrays"]
+    eq(s, "gemm.count", 1)
+    eq(s, "gemm.0.macs", m_ * n_ * k_)
+    eq(s, "gemm.0.rows_4bit", m_)
+    eq(s, "gemm.0.row_folds", ceil(m_, rows))
+    eq(s, "gemm.0.col_folds", ceil(n_, cols))
+    eq(s, "gemm.0.stall_pe_cycles", 0)
+    eq(s, "gemm.0.busy_pe_cycles", m_ * n_ * k_)   # a 4x4 MAC is one PE cycle
 elif name == "report_traffic":
     m = cfg["workload"]["model"]
     L, d, H, f = SHAPES[m["name"]]
