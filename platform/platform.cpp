@@ -445,11 +445,12 @@ platform::platform(const scenario_config& cfg)
 }
 
 // Real progress of a firmware run: a command completed (CMD_HEAD moved), a command is in
-// flight (every command's duration is finite: its handler computed it), or the core did
-// work (moved memory data, computed, idled until a given cycle). Polling registers while
-// the controller is idle is not progress.
+// flight (every command's duration is finite: its handler computed it), a memory access of
+// the core is in flight, or the core did work (moved memory data, wrote registers,
+// computed, idled until a given cycle). Reading registers while the controller is idle (a
+// polling loop) is not progress.
 uint64_t platform::firmware_progress() {
-    if (m_ctrl.busy()) return ++m_busy_ticks | uint64_t{1} << 63;
+    if (m_ctrl.busy() || m_host.waiting_for_memory()) return ++m_busy_ticks | uint64_t{1} << 63;
     return (uint64_t{m_ctrl.peek(regs::PERF_CMDS_COMPLETED)} << 32 | m_ctrl.peek(regs::CMD_HEAD)) ^ (m_host.work() * 0x9e3779b97f4a7c15ull) ^
            m_busy_ticks;
 }

@@ -109,14 +109,19 @@ bool host::access(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, unsigned l
     (cmd == tlm::TLM_READ_COMMAND ? m_reads : m_writes)++;
     ++m_mmio;
     m_bytes += len;
-    if (addr >= m_cfg.mmio_base && addr - m_cfg.mmio_base < m_cfg.mmio_size) {
+    const bool reg = addr >= m_cfg.mmio_base && addr - m_cfg.mmio_base < m_cfg.mmio_size;
+    if (reg) {
         ++m_reg_accesses;
         if (cmd == tlm::TLM_WRITE_COMMAND) ++m_reg_writes;  // configuring the device: work, not polling
     } else {
         m_mem_bytes += len;
     }
     if (!ok) ++m_bus_errors;
-    if (m_qk.need_sync()) m_qk.sync();
+    if (m_qk.need_sync()) {
+        m_memory_wait = !reg;  // a memory access in flight (a slow DRAM): progress, unlike a polling loop's sync
+        m_qk.sync();
+        m_memory_wait = false;
+    }
     return ok;
 }
 

@@ -105,6 +105,8 @@ public:
     // polling loop) leave it unchanged.
     uint64_t work() const { return m_mem_bytes + m_reg_writes + m_compute_cycles + m_idle_cycles; }
     uint64_t register_accesses() const { return m_reg_accesses; }
+    // The core waits for a memory (not register) access to complete: work in flight.
+    bool waiting_for_memory() const { return m_memory_wait; }
 
     // HAL back end (hal_vp.cpp). `current()` is the host whose thread is running.
     static host* current();
@@ -170,6 +172,7 @@ private:
     uint64_t m_wfi_start = 0;
     bool m_spinning = false;
     std::unique_ptr<native_guard, guard_del> m_guard;
+    bool m_memory_wait = false;
 
     stat_group m_stats;
     uint64_t& m_reads;

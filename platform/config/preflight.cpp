@@ -57,7 +57,7 @@ std::vector<std::string> preflight(const scenario_config& c) {
     // result rows of head_dim int32 in the accumulator (platform/attention_layer.cpp).
     const auto attention_rule = [&](uint64_t seq, uint64_t dh, const std::string& seq_key, const std::string& what) {
         at_least("linebuf.size", c.linebuf.size, 2 * seq * dh, LOCAL_MAX,
-                 fmt::format("each of QBUF, KBUF, VBUF holds two heads of seq x head_dim = {} x {} for {} {}", seq, dh, seq_key, what));
+                 fmt::format("each of QBUF, KBUF, VBUF holds two heads of seq x head_dim = {} x {} ({}, {})", seq, dh, seq_key, what));
         at_least("accumulator.size", c.accumulator.size, 2 * dh * 4, LOCAL_MAX,
                  fmt::format("the accumulator holds two result rows of head_dim = {} int32", dh));
     };
@@ -80,7 +80,7 @@ std::vector<std::string> preflight(const scenario_config& c) {
         const auto& a = c.workload.attention;
         const model_shape m = *find_model(a.model);
         const uint64_t dh = m.d_head(), heads = simulated_heads(a);
-        attention_rule(a.seq, dh, "workload.attention.seq", a.seq == 1 ? "token" : "tokens");
+        attention_rule(a.seq, dh, "workload.attention.seq", a.model);
         // The app's tensors (platform.cpp load_attention_inputs).
         const auto align = [](uint64_t x) { return (x + 4095) / 4096 * 4096; };
         const uint64_t prec_at = DTQ_APP_DATA_ADDR + 4096, q_at = prec_at + align(a.seq), tensor = align(heads * a.seq * dh);

@@ -86,7 +86,7 @@ assert "4 of 4 points have no result" in r.stderr, r.stderr
 # A failing point is reported per point, as by the local backend; the others run.
 bad = f"{work}/bad.yaml"
 open(bad, "w").write(f"base: {os.path.abspath(os.path.join(os.path.dirname(sweep), '..', 'dma_stream.yaml'))}\n"
-                     "points:\n  - {dram.size: 1MiB}\n  - {dram.size: 1GiB}\n")
+                     "points:\n  - {faults.dma_error_address: 0x100010000}\n  - {dram.size: 1GiB}\n")
 r = sweep_cmd("--backend", "slurm", "--out", f"{work}/bad", sweep_file=bad)
 assert r.returncode == 3, (r.returncode, r.stderr)
 assert "point 0 failed with exit code 3" in r.stderr, r.stderr

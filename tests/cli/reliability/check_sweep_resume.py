@@ -48,6 +48,12 @@ run([dtqvp, "sweep", other, "--out", out, "--force"], 0, r"--force: removed the 
 assert not os.path.exists(f"{out}/points/0001") and len(cycles(out)) == 1
 # --collect of a directory: its results files come from its points only.
 run([dtqvp, "sweep", other, "--collect", out], 0)
+# A results file that cannot be written is exit code 3 naming it (not exit 0 with an empty file).
+os.remove(f"{out}/results.csv")
+os.makedirs(f"{out}/results.csv")
+run([dtqvp, "sweep", other, "--collect", out], 3, r"cannot write .*/out/results.csv: it is a directory")
+run([dtqvp, "sweep", other, "--out", out], 3, r"cannot write .*/out/results.csv: it is a directory")
+os.rmdir(f"{out}/results.csv")
 
 # Signals: SIGTERM to the sweep alone stops its workers too (no orphans).
 poll = f"{work}/poll.yaml"

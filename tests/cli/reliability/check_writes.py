@@ -27,6 +27,10 @@ assert is_device("/dev/null")
 # An unwritable place.
 run(stream + ["--out", f"{work}/d", "--trace", "/nonexistent/t.json"], 3, r"cannot write the trace /nonexistent/t.json")
 run(hello + ["--out", f"{work}/e", "--vcd", "/nonexistent/h.vcd"], 3, r"cannot write /nonexistent/h.vcd")
+# gemms.json (functional runs) unwritable: exit 3 naming it, not exit 0 with an empty file.
+os.makedirs(f"{work}/k/gemms.json", exist_ok=True)
+run([dtqvp, "run", f"{sc}/firmware_hello.yaml", "--quiet", "--out", f"{work}/k", "--set", "workload.firmware_app=attention",
+     "--set", "workload.attention.seq=16", "--set", "workload.attention.heads=1"], 3, r"cannot write .*/k/gemms.json: it is a directory")
 # Outputs that would overwrite another output of the run (or the scenario).
 os.makedirs(f"{work}/f", exist_ok=True)
 with open(f"{work}/f/stats.json", "w") as s:
