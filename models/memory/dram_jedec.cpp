@@ -700,6 +700,29 @@ void dram_jedec::serve(std::vector<request>& batch) {
 uint64_t dram_jedec::access(bool is_read, uint64_t addr, uint64_t len, uint64_t at) {
     const uint64_t t = tck_of_acc(at);
     const uint64_t first = addr >> m_burst_shift, last = (addr + len - 1) >> m_burst_shift;
+    if (first == last) {  // one burst (an L2 line, a small access): the window holds only it
+        request r{is_read, addr, t, 0};
+        const location l = decode(addr);
+        channel_state& c = m_ch[l.ch];
+        plan p;
+        for (;;) {
+            p = make_plan(c, l, r.read, r.arrive);
+            if (!m_ref_on || c.ranks[l.rank].next_ref > p.col) break;
+            refresh(c, l.ch, l.rank);
+        }
+        ++m_tot.queue_samples;
+        ++m_tot.queue_sum;
+        m_tot.queue_max = std::max<uint64_t>(m_tot.queue_max, 1);
+        commit(c, l.ch, l, r, p, m_page == page::closed);
+        if (r.read) {
+            const uint64_t lat = r.done - r.arrive;
+            ++m_tot.read_bursts;
+            m_tot.read_latency_sum += lat;
+            ++m_lat_hist[std::min<uint64_t>(lat, m_lat_hist.size() - 1)];
+            m_lat_max = std::max(m_lat_max, lat);
+        }
+        return acc_of_tck(std::max(t, r.done));
+    }
     m_batch.clear();
     for (uint64_t b = first; b <= last; ++b) m_batch.push_back({is_read, b << m_burst_shift, t, 0});
     serve(m_batch);
