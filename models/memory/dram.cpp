@@ -39,7 +39,6 @@ void dram::reset() {
     m_open_row.assign(m_cfg.banks_enabled ? m_cfg.banks : 0, -1);
     if (m_cfg.model == "jedec") {
         m_jedec = std::make_unique<dram_jedec>(load_dram_spec(m_cfg.jedec), m_cfg.jedec, m_clk.period_ps());
-        m_jedec->set_observer(&dram::on_command, this);
         m_tracks.clear();
         for (unsigned c = 0; c < m_jedec->spec().channels; ++c) m_tracks.push_back(fmt::format("{}.ch{}", name(), c));
     }
@@ -107,6 +106,10 @@ void dram::jedec_stats() {
     m_stats.derived("energy_background", "pJ", "DRAM active / precharge standby energy, DRAMPower method (jedec)",
                     [en] { return en().background; });
     m_stats.derived("energy_total", "pJ", "sum of the dram.energy_* terms (jedec)", [en] { return en().total(); });
+}
+
+void dram::start_of_simulation() {
+    if (m_jedec && dtq::trace::global().enabled()) m_jedec->set_observer(&dram::on_command, this);
 }
 
 void dram::on_command(void* self, unsigned ch, unsigned rank, int bank, uint64_t row, dram_jedec::cmd c, uint64_t at) {

@@ -275,6 +275,20 @@ dram_jedec::dram_jedec(const dram_spec& spec, const dram_jedec_options& opt, uin
         else fl = {'h', log2u(m_spec.channels)};
         m_fields.push_back(fl);
     }
+    unsigned sh = 0;
+    for (const auto& fl : m_fields) {
+        const uint64_t mk = (1ull << fl.bits) - 1;
+        switch (fl.kind) {
+        case 'r': m_sh_ro = sh; m_mk_ro = mk; m_bits_ro = fl.bits; break;
+        case 'k': m_sh_ra = sh; m_mk_ra = mk; break;
+        case 'g': m_sh_bg = sh; m_mk_bg = mk; break;
+        case 'b': m_sh_ba = sh; m_mk_ba = mk; break;
+        case 'c': m_sh_co = sh; m_mk_co = mk; break;
+        default: m_sh_ch = sh; m_mk_ch = mk; break;
+        }
+        sh += fl.bits;
+    }
+    m_sh_top = sh;
     m_ch.resize(m_spec.channels);
     const uint64_t period = m_per_bank_ref ? m_spec.t.REFIpb : m_spec.t.REFI;
     for (auto& c : m_ch) {
@@ -295,24 +309,15 @@ dram_jedec::dram_jedec(const dram_spec& spec, const dram_jedec_options& opt, uin
 }
 
 dram_jedec::location dram_jedec::decode(uint64_t addr) const {
-    uint64_t b = addr >> m_burst_shift;
-    location l{0, 0, 0, 0, 0, 0};
-    for (const auto& f : m_fields) {
-        const uint64_t v = b & ((1ull << f.bits) - 1);
-        switch (f.kind) {
-        case 'r': l.row = v; break;
-        case 'k': l.rank = static_cast<unsigned>(v); break;
-        case 'g': l.bg = static_cast<unsigned>(v); break;
-        case 'b': l.bank = static_cast<unsigned>(v); break;
-        case 'c': l.col = v; break;
-        default: l.ch = static_cast<unsigned>(v); break;
-        }
-        b >>= f.bits;
-    }
+    const uint64_t b = addr >> m_burst_shift;
+    location l;
+    l.ch = static_cast<unsigned>(b >> m_sh_ch & m_mk_ch);
+    l.rank = static_cast<unsigned>(b >> m_sh_ra & m_mk_ra);
+    l.bg = static_cast<unsigned>(b >> m_sh_bg & m_mk_bg);
+    l.bank = static_cast<unsigned>(b >> m_sh_ba & m_mk_ba);
+    l.col = b >> m_sh_co & m_mk_co;
     // Address bits above all fields extend the row (addresses beyond the geometry stay distinct rows).
-    unsigned row_bits = 0;
-    for (const auto& f : m_fields) if (f.kind == 'r') row_bits = f.bits;
-    l.row |= b << row_bits;
+    l.row = (b >> m_sh_ro & m_mk_ro) | (m_sh_top < 64 ? (b >> m_sh_top) << m_bits_ro : 0);
     if (m_opt.xor_bank) {  // permutation-based interleaving: bank (and group) ^= low row bits
         const unsigned bb = log2u(m_spec.banks_per_group);
         l.bank ^= static_cast<unsigned>(l.row & (m_spec.banks_per_group - 1));
@@ -340,25 +345,40 @@ uint64_t dram_jedec::last_data_tck() const {
 }
 
 // ---- command-bus slots ----
-void dram_jedec::slot_map::advance(uint64_t to) {
-    if (to <= base) return;
-    if (to - base >= W) {
-        std::fill(bits.begin(), bits.end(), 0);
-    } else {
-        uint64_t c = base;
-        while (c < to && c % 64) { bits[(c % W) / 64] &= ~(1ull << (c % 64)); ++c; }
-        while (c + 64 <= to) { bits[(c % W) / 64] = 0; c += 64; }
-        while (c < to) { bits[(c % W) / 64] &= ~(1ull << (c % 64)); ++c; }
+// `bits` holds W / 64 words of occupancy followed by W / 64 tags: word w holds the 64 cycles of
+// block tag[w] (cycle / 64); a word whose tag is another block is stale and reads as free. So
+// moving the window costs nothing; cycles before `base` (W behind the latest command) count as free.
+namespace {
+constexpr uint64_t SLOT_WORDS = 16384 / 64;
+inline void slot_init(std::vector<uint64_t>& bits) {
+    if (bits.size() != 2 * SLOT_WORDS) {
+        bits.assign(2 * SLOT_WORDS, 0);
+        std::fill(bits.begin() + SLOT_WORDS, bits.end(), UINT64_MAX);
     }
-    base = to;
+}
+inline bool slot_busy(const std::vector<uint64_t>& bits, uint64_t c) {
+    const uint64_t blk = c / 64, w = blk % SLOT_WORDS;
+    return bits[SLOT_WORDS + w] == blk && (bits[w] >> (c % 64) & 1);
+}
+inline void slot_set(std::vector<uint64_t>& bits, uint64_t c) {
+    const uint64_t blk = c / 64, w = blk % SLOT_WORDS;
+    if (bits[SLOT_WORDS + w] != blk) { bits[SLOT_WORDS + w] = blk; bits[w] = 0; }
+    bits[w] |= 1ull << (c % 64);
+}
+}  // namespace
+
+void dram_jedec::slot_map::advance(uint64_t to) {
+    static_assert(W == SLOT_WORDS * 64, "slot map size");
+    if (to > base) base = to;
 }
 
 uint64_t dram_jedec::slot_map::find(uint64_t at, unsigned len) {
-    if (at < base) at = base;  // forgotten cycles count as taken
+    slot_init(bits);
+    if (at + len <= base) return at;  // cycles before the window: forgotten, taken as free
+    if (at < base) at = base;
     for (;;) {
-        if (at + len > base + W) advance(at + len - W);
         unsigned k = 0;
-        while (k < len && !busy(at + k)) ++k;
+        while (k < len && !slot_busy(bits, at + k)) ++k;
         if (k == len) return at;
         at += k + 1;
     }
@@ -374,9 +394,10 @@ uint64_t dram_jedec::slot_map::place(uint64_t at, unsigned len) {
 }
 
 void dram_jedec::slot_map::mark(uint64_t at, unsigned len) {
+    slot_init(bits);
     if (at + len > base + W) advance(at + len - W);
     for (unsigned k = 0; k < len; ++k)
-        if (at + k >= base) bits[((at + k) % W) / 64] |= 1ull << ((at + k) % 64);
+        if (at + k >= base) slot_set(bits, at + k);
 }
 
 // ---- background-energy bookkeeping: open-bank intervals per rank ----
@@ -679,6 +700,29 @@ void dram_jedec::serve(std::vector<request>& batch) {
 uint64_t dram_jedec::access(bool is_read, uint64_t addr, uint64_t len, uint64_t at) {
     const uint64_t t = tck_of_acc(at);
     const uint64_t first = addr >> m_burst_shift, last = (addr + len - 1) >> m_burst_shift;
+    if (first == last) {  // one burst (an L2 line, a small access): the window holds only it
+        request r{is_read, addr, t, 0};
+        const location l = decode(addr);
+        channel_state& c = m_ch[l.ch];
+        plan p;
+        for (;;) {
+            p = make_plan(c, l, r.read, r.arrive);
+            if (!m_ref_on || c.ranks[l.rank].next_ref > p.col) break;
+            refresh(c, l.ch, l.rank);
+        }
+        ++m_tot.queue_samples;
+        ++m_tot.queue_sum;
+        m_tot.queue_max = std::max<uint64_t>(m_tot.queue_max, 1);
+        commit(c, l.ch, l, r, p, m_page == page::closed);
+        if (r.read) {
+            const uint64_t lat = r.done - r.arrive;
+            ++m_tot.read_bursts;
+            m_tot.read_latency_sum += lat;
+            ++m_lat_hist[std::min<uint64_t>(lat, m_lat_hist.size() - 1)];
+            m_lat_max = std::max(m_lat_max, lat);
+        }
+        return acc_of_tck(std::max(t, r.done));
+    }
     m_batch.clear();
     for (uint64_t b = first; b <= last; ++b) m_batch.push_back({is_read, b << m_burst_shift, t, 0});
     serve(m_batch);

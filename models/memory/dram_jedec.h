@@ -168,7 +168,7 @@ private:
         static constexpr uint64_t W = 16384;
         uint64_t base = 0;
         std::vector<uint64_t> bits = std::vector<uint64_t>(W / 64, 0);
-        uint64_t find(uint64_t at, unsigned len);  // first free [c, c+len) with c >= at
+        uint64_t find(uint64_t at, unsigned len);  // first free [c, c+len) with c >= at (before the window: at)
         void mark(uint64_t at, unsigned len);
         uint64_t place(uint64_t at, unsigned len);  // find + mark; a cycle before the window as is
         bool busy(uint64_t c) const { return bits[(c % W) / 64] >> (c % 64) & 1; }
@@ -203,6 +203,9 @@ private:
     enum class page { open, closed, adaptive } m_page;
     struct field { char kind; unsigned bits; };  // LSB first
     std::vector<field> m_fields;
+    // decode: per field (ro, ra, bg, ba, co, ch) its shift in the burst index and its mask
+    unsigned m_sh_top = 0, m_sh_ro = 0, m_sh_ra = 0, m_sh_bg = 0, m_sh_ba = 0, m_sh_co = 0, m_sh_ch = 0, m_bits_ro = 0;
+    uint64_t m_mk_ra = 0, m_mk_bg = 0, m_mk_ba = 0, m_mk_co = 0, m_mk_ch = 0, m_mk_ro = 0;
     unsigned m_burst_shift;
     std::vector<channel_state> m_ch;
     counters m_tot;
