@@ -9,6 +9,7 @@
 
 #include "common/trace.h"
 #include "platform/attention_layer.h"
+#include "platform/designs.h"
 #include "platform/model_zoo.h"
 #include "platform/synthetic.h"
 #include "topk/topk.h"
@@ -61,7 +62,46 @@ attention_study::attention_study(const sc_module_name& n, const scenario_config&
       m_bits4(m_tokens.counter("bits4", "tokens", "tokens at 4 bits, summed over layers")),
       m_bits8(m_tokens.counter("bits8", "tokens", "tokens at 8 bits, summed over layers")),
       m_cycles_8bit(m_vssa.counter("cycles_8bit_baseline", "cycles",
-                                   "the same GEMMs with every token 8-bit and none pruned (0 unless compare_baselines)")) {
+                                   "the same GEMMs with every token 8-bit and none pruned (0 unless compare_baselines)")),
+      m_designs("designs"),
+      m_dense_macs(m_designs.counter("dense_macs", "count",
+                                     "MACs of the attention GEMMs with no token pruned (Q x K^T and P x V; 0 unless compare_baselines)")) {
+    const auto add = [this](design_stats& d, const std::string& name, const std::string& what) {
+        d.cycles = &m_designs.counter(name + ".cycles", "cycles",
+                                      what + ": max(compute_cycles, dram_cycles) per head, summed (0 unless compare_baselines)");
+        d.compute = &m_designs.counter(name + ".compute_cycles", "cycles", what + ": cycles of its PEs on the attention GEMMs");
+        d.bytes = &m_designs.counter(name + ".dram_bytes", "bytes", what + ": Q, K, V read and the attention output written");
+        d.dram_cycles = &m_designs.counter(name + ".dram_cycles", "cycles", what + ": dram_bytes / dram.bytes_per_cycle, per head rounded up");
+    };
+    add(m_eyeriss, "eyeriss_like", "Eyeriss-like design (224 16-bit MACs as 14 x 16, dense 16-bit, no pruning)");
+    add(m_systolic, "systolic_based", "systolic-based design (the VSSA at the scenario's ratios, no token reordering)");
+    add(m_dtq, "dtqatten", "DTQAtten (the VSSA at the scenario's ratios with token reordering)");
+    add(m_spatten, "spatten_like", "SpAtten-like design (352 12-bit MACs as 16 x 22 at one speed; pruning cuts MACs and bytes, per-layer precision only bytes)");
+    const auto over = [](const uint64_t* num, const uint64_t* den) {
+        return [num, den] { return *den ? static_cast<double>(*num) / static_cast<double>(*den) : 0.0; };
+    };
+    m_designs.derived("systolic_based.speedup_vs_eyeriss", "x", "eyeriss_like.cycles / systolic_based.cycles (Fig. 8)",
+                      over(m_eyeriss.cycles, m_systolic.cycles));
+    m_designs.derived("dtqatten.speedup_vs_eyeriss", "x", "eyeriss_like.cycles / dtqatten.cycles (Fig. 8)",
+                      over(m_eyeriss.cycles, m_dtq.cycles));
+    m_designs.derived("spatten_like.speedup_vs_eyeriss", "x", "eyeriss_like.cycles / spatten_like.cycles",
+                      over(m_eyeriss.cycles, m_spatten.cycles));
+    m_designs.derived("dtqatten.speedup_vs_spatten_like", "x", "spatten_like.cycles / dtqatten.cycles (Table I)",
+                      over(m_spatten.cycles, m_dtq.cycles));
+    const auto gops = [this](const uint64_t* cycles) {
+        return [this, cycles] {
+            // 2 ops per dense-equivalent MAC over the run's time at the scenario's clock
+            return *cycles ? 2.0 * static_cast<double>(m_dense_macs) /
+                                 (static_cast<double>(*cycles) * static_cast<double>(m_clk.period_ps()) * 1e-3)
+                           : 0.0;
+        };
+    };
+    m_designs.derived("dtqatten.throughput_gops", "GOP/s", "2 x dense_macs / (dtqatten.cycles x clock period) (Table I)",
+                      gops(m_dtq.cycles));
+    m_designs.derived("spatten_like.throughput_gops", "GOP/s", "2 x dense_macs / (spatten_like.cycles x clock period) (Table I)",
+                      gops(m_spatten.cycles));
+    m_designs.derived("eyeriss_like.throughput_gops", "GOP/s", "2 x dense_macs / (eyeriss_like.cycles x clock period)",
+                      gops(m_eyeriss.cycles));
     m_vssa.derived("cycles_spatten", "cycles",
                    "SpAtten-style scheme: spatten_ratio_pruned pruned, a spatten_ratio_4bit / (1 - pruned) share of layers all 4-bit, "
                    "the others all 8-bit (expected cycles; 0 unless compare_baselines)",
@@ -162,8 +202,10 @@ void attention_study::body() {
             pv.N = dh;
             pv.K = kept_bits.size();
             pv.k_bits = kept_bits;
+            uint64_t head_this = 0, head_other = 0;  // this head's VSSA cycles in the scenario's / the other order
             for (const vssa::gemm_op* op : {&qk, &pv}) {
                 const vssa::gemm_result r = vssa::run_gemm(vc, *op);
+                head_this += r.cycles;
                 if (trace::global().enabled()) {
                     trace::global().span("vssa", op->name, now, now + r.cycles,
                                          fmt::format(R"({{"tiles":{},"stall_pe_cycles":{}}})", r.tiles, r.stall_pe_cycles));
@@ -187,6 +229,7 @@ void attention_study::body() {
                     timing_only.a = timing_only.bt = nullptr;
                     const vssa::gemm_result o = vssa::run_gemm(other, timing_only);
                     m_cycles_other += o.cycles;
+                    head_other += o.cycles;
                     m_r_sum_other += o.stall_ratio_sum;
                     m_tiles_other += o.tiles;
                 }
@@ -212,6 +255,36 @@ void attention_study::body() {
                 const double kept = 1.0 - a.spatten_ratio_pruned;
                 const double share4 = kept > 0 ? std::min(1.0, a.spatten_ratio_4bit / kept) : 0.0;
                 m_cycles_spatten += share4 * static_cast<double>(cycles_with(sp4)) + (1 - share4) * static_cast<double>(cycles_with(sp8));
+                // The paper's comparison designs on this head (platform/designs.h).
+                const uint64_t bpc = m_cfg.dram.bytes_per_cycle;
+                const auto add = [](design_stats& d, const designs::timing& t) {
+                    *d.cycles += t.cycles;
+                    *d.compute += t.compute_cycles;
+                    *d.bytes += t.dram_bytes;
+                    *d.dram_cycles += t.dram_cycles;
+                };
+                m_dense_macs += 2 * n * n * dh;
+                add(m_eyeriss, designs::eyeriss_like_head(n, dh, bpc));
+                add(m_spatten, designs::spatten_like_head(n, spatten_kept.size(), dh, share4, bpc));
+                // DTQAtten and the systolic-based design read the kept tokens at their own precisions.
+                const double mean_bits = sl.k0 ? (4.0 * static_cast<double>(sl.k0 - sl.k1) + 8.0 * static_cast<double>(sl.k1)) /
+                                                     static_cast<double>(sl.k0)
+                                               : 0.0;
+                const uint64_t bytes = designs::head_dram_bytes(sl.k0, dh, mean_bits, n, 8);
+                const uint64_t with_reorder = vc.reorder ? head_this : head_other;
+                const uint64_t without = vc.reorder ? head_other : head_this;
+                const auto vssa_timing = [&](uint64_t compute) {
+                    designs::timing t;
+                    t.compute_cycles = compute;
+                    t.dram_bytes = bytes;
+                    t.dram_cycles = bpc ? (bytes + bpc - 1) / bpc : 0;
+                    t.cycles = std::max(compute, t.dram_cycles);
+                    return t;
+                };
+                if (a.compare_reorder) {
+                    add(m_dtq, vssa_timing(with_reorder));
+                    add(m_systolic, vssa_timing(without));
+                }
             }
             ++progress;
         }
