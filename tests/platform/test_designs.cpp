@@ -1,6 +1,6 @@
 // The comparison designs of Fig. 8 / Table I (platform/designs.h) against hand counts, and
 // the SCALE-Sim output-stationary fold count against the VSSA's tiles (docs/timing-model.md).
-#include <catch2/catch_test_macros.hpp>
+#include <catch2/catch.hpp>
 
 #include "platform/designs.h"
 #include "vssa/engine.h"
