@@ -28,7 +28,10 @@ def rows(results):
         if p.get("exit_code", 0) != 0 or "stats" not in p:
             sys.exit(f"plot_fig8: point {p.get('point')} failed (exit code {p.get('exit_code')})")
         s = p["stats"]
-        model = p["overrides"]["workload.attention.model"]
+        ov = p["overrides"]
+        if isinstance(ov, list):  # ["key=value", ...]
+            ov = dict(o.split("=", 1) for o in ov)
+        model = ov["workload.attention.model"]
         out.append((model, s["designs.systolic_based.speedup_vs_eyeriss"], s["designs.dtqatten.speedup_vs_eyeriss"]))
     return out
 
@@ -59,6 +62,7 @@ def main():
             ax.bar(i + (j - 2) * w, v, w, color=col, label=lab if i == 0 else None)
     ax.set_xticks(range(len(r)), [m for m, _, _ in r])
     ax.set_ylabel("speedup over Eyeriss-like")
+    ax.set_ylim(0, 1.4 * max(max(PAPER[m][1], dq) for m, _, dq in r))
     ax.legend(fontsize=7, ncol=3)
     fig.tight_layout()
     for ext in ("png", "pdf"):
