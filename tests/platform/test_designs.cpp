@@ -86,3 +86,39 @@ TEST_CASE("VSSA fold count equals SCALE-Sim's output-stationary folds on ragged 
     CHECK(4 * designs::scalesim_os_fold_cycles(5, 16, 18) == 212);
     CHECK(designs::os_gemm_cycles(17, 19, 5, 16, 18) == 122);
 }
+
+#include "platform/analytical.h"
+
+TEST_CASE("report --survey: the survey's Table 5 model by hand on a small shape", "[analytical][survey]") {
+    // 1 layer, d 8, 2 heads (d_head 4), FFN 32, seq 4: every matmul fits the 2 MB L2, so each
+    // operand crosses DRAM <-> L2 once; no fusion; 32-bit outputs before non-linear ops.
+    const dtq::model_shape m{"tiny", 1, 8, 2, 32, false};
+    auto ops = dtq::analytical_ops(m, 4);
+    std::vector<double> ideal;
+    for (const auto& o : ops) ideal.push_back(o.ai());
+    dtq::add_survey_traffic(m, 4, ops);
+    const auto bytes = [&](const char* n) {
+        for (const auto& o : ops)
+            if (o.name == n) return o.survey_bytes;
+        return -2.0;
+    };
+    CHECK(bytes("qkv_proj") == 3 * (32 + 64 + 32));  // Q, K, V: X 4x8, W 8x8, 8-bit out 4x8
+    CHECK(bytes("qk") == 2 * (16 + 16 + 64));        // per head Q 4x4, K 4x4, 32-bit scores 4x4x4
+    CHECK(bytes("sv") == 2 * (16 + 16 + 16));        // P 4x4, V 4x4, 8-bit out 4x4
+    CHECK(bytes("out_proj") == 32 + 64 + 128);       // 32-bit out 4x8x4 (LayerNorm follows)
+    CHECK(bytes("ffn_w1") == 32 + 256 + 512);        // 32-bit out 4x32x4 (GELU follows)
+    CHECK(bytes("ffn_w2") == 128 + 256 + 128);       // 32-bit out 4x8x4
+    CHECK(bytes("other") < 0);                       // not a Table 5 column
+    CHECK(bytes("total") == 2208);
+    // The ideal AI (Table 3's column) is unchanged by the survey model.
+    for (size_t i = 0; i < ops.size(); ++i) CHECK(ops[i].ai() == ideal[i]);
+}
+
+TEST_CASE("report --survey: square tiling when the operands exceed the L2", "[analytical][survey]") {
+    // 32 x 32 x 32, 32-bit out, L2 1000 bytes: 1024 + 1024 + 4096 > 1000. T: 8 (8^2 x 6 = 384
+    // <= 1000 < 16^2 x 6). A read ceil(32/8) = 4 times, B 4 times, C written once: 12288.
+    dtq::survey_hw hw;
+    hw.l2_bytes = 1000;
+    CHECK(dtq::survey_matmul_bytes(32, 32, 32, 4, hw) == 4 * 1024 + 4 * 1024 + 4096);
+    CHECK(dtq::survey_matmul_bytes(32, 32, 32, 4) == 1024 + 1024 + 4096);  // fits 2 MB
+}
