@@ -1,5 +1,5 @@
 // The comparison designs of DTQAtten Sec. V (Fig. 8, Table I), timed on the same attention
-// GEMMs and the same DRAM as the VSSA (docs/results.md#fig-8-and-table-i, provenance of every
+// GEMMs and the same DRAM as the VSSA (docs/results.md#fig-8-and-table-i-the-papers-comparison-designs, provenance of every
 // constant in docs/timing-model.md#comparison-designs):
 //   eyeriss_like   224 16-bit MACs as one 14 x 16 output-stationary array, one MAC per PE per
 //                  cycle, dense 16-bit operands, no pruning;
