@@ -276,6 +276,11 @@ int sc_main(int argc, char* argv[]) {
     report->add_flag("--traffic", traffic,
                      "also run the model on the VP (timing mode, survey Fig. 11 hardware, 8-bit, no fusion) and add the "
                      "DRAM <-> L2 bytes it measured per op and the non-ideal arithmetic intensity");
+    bool survey = false;
+    report->add_flag("--survey", survey,
+                     "add the survey's Table 5 model: DRAM <-> L2 bytes and non-ideal arithmetic intensity per matmul under its "
+                     "assumptions (no fusion, 32-bit outputs before non-linear ops, square tiling, 2 MB L2; "
+                     "docs/analytical-model.md#the-surveys-table-5-model)");
     auto* layers_opt = report->add_option("--layers", traffic_layers,
                        "with --traffic: layers to simulate (0 = all); the other layers' bytes are these scaled")
         ->check(CLI::Range(uint64_t{0}, uint64_t{48}))
@@ -440,6 +445,7 @@ int sc_main(int argc, char* argv[]) {
         if (app.got_subcommand("report")) {
             const dtq::model_shape m = *dtq::find_model(model_name);
             auto ops = dtq::analytical_ops(m, seq);
+            if (survey) dtq::add_survey_traffic(m, seq, ops);
             for (const char* opt : {"--layers", "--scenario"})
                 if (!traffic && report->count(opt)) {
                     std::cerr << "dtqvp: error: " << opt << " needs --traffic\n";

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 namespace dtq {
 
 std::vector<op_count> analytical_ops(const model_shape& m, uint64_t seq) {
@@ -29,6 +31,36 @@ std::vector<op_count> analytical_ops(const model_shape& m, uint64_t seq) {
     return ops;
 }
 
+double survey_matmul_bytes(double M, double N, double K, double out_bytes, const survey_hw& hw) {
+    const double a = M * K, b = K * N, c = M * N * out_bytes;
+    if (a + b + c <= hw.l2_bytes) return a + b + c;  // everything fits: each operand crosses once
+    double T = 1;
+    while ((2 * T) * (2 * T) * (2 + out_bytes) <= hw.l2_bytes) T *= 2;
+    // Output tiles T x T, reduction in steps of T: C stays in the L2 until done (written
+    // once); A is read once per column tile of C, B once per row tile.
+    return a * std::ceil(N / T) + b * std::ceil(M / T) + c;
+}
+
+void add_survey_traffic(const model_shape& m, uint64_t seq, std::vector<op_count>& ops, const survey_hw& hw) {
+    const double l = static_cast<double>(seq), d = static_cast<double>(m.d_model), h = static_cast<double>(m.heads);
+    const double f = static_cast<double>(m.d_ffn), dh = static_cast<double>(m.d_head()), n = static_cast<double>(m.layers);
+    const auto set = [&](const char* name, double bytes) {
+        for (auto& o : ops)
+            if (o.name == name) o.survey_bytes = n * bytes;
+    };
+    set("qkv_proj", 3 * survey_matmul_bytes(l, d, d, 1, hw));
+    set("qk", h * survey_matmul_bytes(l, l, dh, 4, hw));  // softmax follows: 32-bit scores
+    set("sv", h * survey_matmul_bytes(l, dh, l, 1, hw));
+    set("out_proj", survey_matmul_bytes(l, d, d, 4, hw));  // residual + LayerNorm follow
+    set("ffn_w1", survey_matmul_bytes(l, f, d, 4, hw));    // GELU follows
+    set("ffn_w2", survey_matmul_bytes(l, d, f, 4, hw));    // residual + LayerNorm follow
+    double total = 0, flops = 0;
+    for (auto& o : ops)
+        if (o.survey_bytes >= 0 && o.name != "total") total += o.survey_bytes, flops += o.flops;
+    for (auto& o : ops)
+        if (o.name == "total") o.survey_bytes = total, o.survey_flops = flops;
+}
+
 nlohmann::json analytical_json(const model_shape& m, uint64_t seq, const std::vector<op_count>& ops) {
     nlohmann::json j;
     j["model"] = m.name;
@@ -37,6 +69,10 @@ nlohmann::json analytical_json(const model_shape& m, uint64_t seq, const std::ve
         nlohmann::json e{{"name", o.name}, {"flops", o.flops}, {"mops", o.mops}, {"ai", o.ai()}};
         e["dram_bytes"] = o.dram_bytes >= 0 ? nlohmann::json(o.dram_bytes) : nlohmann::json(nullptr);
         e["nonideal_ai"] = o.dram_bytes > 0 ? nlohmann::json(o.flops / o.dram_bytes) : nlohmann::json(nullptr);
+        if (o.survey_bytes >= 0) {
+            e["survey_dram_bytes"] = o.survey_bytes;
+            e["survey_nonideal_ai"] = o.survey_bytes > 0 ? (o.survey_flops >= 0 ? o.survey_flops : o.flops) / o.survey_bytes : 0.0;
+        }
         return e;
     };
     j["ops"] = nlohmann::json::array();
@@ -56,6 +92,20 @@ std::string analytical_table(const model_shape& m, uint64_t seq, const std::vect
         const std::string nai = o.dram_bytes > 0 ? fmt::format("{:.2f}", o.flops / o.dram_bytes) : "-";
         s += fmt::format("{:<10} {:>12.3f} {:>7.1f} {:>12.4f} {:>7.1f} {:>9.2f} {:>14} {:>12}\n", o.name, o.flops / 1e9,
                          100 * o.flops / t.flops, o.mops / 1e9, 100 * o.mops / t.mops, o.ai(), dram, nai);
+    }
+    if (t.survey_bytes >= 0) {
+        // Table 5's layout: the survey's model (its assumptions) beside the VP's own numbers.
+        s += "\nSurvey Table 5 model (no fusion, 32-bit outputs before non-linear ops, square tiling, 2 MB L2, DRAM <-> L2 bytes):\n";
+        s += fmt::format("{:<10} {:>14} {:>12} {:>9} {:>14} {:>12}\n", "op", "survey bytes", "survey AI", "ideal AI",
+                         "VP DRAM bytes", "VP AI");
+        for (const auto& o : ops) {
+            if (o.survey_bytes < 0) continue;
+            const double fl = o.survey_flops >= 0 ? o.survey_flops : o.flops;
+            const std::string dram = o.dram_bytes >= 0 ? fmt::format("{:.0f}", o.dram_bytes) : "-";
+            const std::string nai = o.dram_bytes > 0 ? fmt::format("{:.2f}", o.flops / o.dram_bytes) : "-";
+            s += fmt::format("{:<10} {:>14.0f} {:>12.2f} {:>9.2f} {:>14} {:>12}\n", o.name == "total" ? "total(mm)" : o.name,
+                             o.survey_bytes, fl / o.survey_bytes, o.ai(), dram, nai);
+        }
     }
     return s;
 }

@@ -11,6 +11,7 @@
 #include "platform/sequencer/attention_layer.h"
 #include "platform/workloads/model_zoo.h"
 #include "platform/workloads/synthetic.h"
+#include "platform/workloads/designs.h"
 #include "topk/topk.h"
 #include "vssa/engine.h"
 #include "vssa/gemm.h"
@@ -65,7 +66,10 @@ attention_study::attention_study(const sc_module_name& n, const scenario_config&
       m_stall_other(m_vssa.counter("stall_cycles_other_order", "cycles", "stall_cycles with vssa.reorder flipped (0 unless compare_reorder)")),
       m_busy_8bit(m_vssa.counter("busy_pe_cycles_8bit_baseline", "cycles", "busy_pe_cycles of the 8-bit baseline (0 unless compare_baselines)")),
       m_stall_8bit(m_vssa.counter("stall_cycles_8bit_baseline", "cycles", "stall_cycles of the 8-bit baseline (0 unless compare_baselines)")),
-      m_macs_8bit(m_vssa.counter("macs_8bit_baseline", "count", "MACs of the 8-bit baseline, all 8x8 (0 unless compare_baselines)")) {
+      m_macs_8bit(m_vssa.counter("macs_8bit_baseline", "count", "MACs of the 8-bit baseline, all 8x8 (0 unless compare_baselines)")),
+      m_designs("designs"),
+      m_dense_macs(m_designs.counter("dense_macs", "count",
+                                     "MACs of the attention GEMMs with no token pruned (Q x K^T and P x V; 0 unless compare_baselines)")) {
     m_vssa.derived("busy_pe_cycles_spatten", "cycles", "busy_pe_cycles of the SpAtten-style scheme (expected, as cycles_spatten)",
                    [this] { return m_busy_spatten; });
     m_vssa.derived("stall_cycles_spatten", "cycles", "stall_cycles of the SpAtten-style scheme (expected)", [this] { return m_stall_spatten; });
@@ -75,6 +79,42 @@ attention_study::attention_study(const sc_module_name& n, const scenario_config&
                        fmt::format("{} MACs of the SpAtten-style scheme (expected, as cycles_spatten)", mode[i]),
                        [this, i] { return m_macs_spatten[i]; });
     }
+    const auto add = [this](design_stats& d, const std::string& name, const std::string& what) {
+        d.cycles = &m_designs.counter(name + ".cycles", "cycles",
+                                      what + ": max(compute_cycles, dram_cycles) per head, summed (0 unless compare_baselines)");
+        d.compute = &m_designs.counter(name + ".compute_cycles", "cycles", what + ": cycles of its PEs on the attention GEMMs");
+        d.bytes = &m_designs.counter(name + ".dram_bytes", "bytes", what + ": Q, K, V read and the attention output written");
+        d.dram_cycles = &m_designs.counter(name + ".dram_cycles", "cycles", what + ": dram_bytes / dram.bytes_per_cycle, per head rounded up");
+    };
+    add(m_eyeriss, "eyeriss_like", "Eyeriss-like design (224 16-bit MACs as 14 x 16, dense 16-bit, no pruning)");
+    add(m_systolic, "systolic_based", "systolic-based design (the VSSA at the scenario's ratios, no token reordering)");
+    add(m_dtq, "dtqatten", "DTQAtten (the VSSA at the scenario's ratios with token reordering)");
+    add(m_spatten, "spatten_like", "SpAtten-like design (352 12-bit MACs as 16 x 22 at one speed; pruning cuts MACs and bytes, per-layer precision only bytes)");
+    const auto over = [](const uint64_t* num, const uint64_t* den) {
+        return [num, den] { return *den ? static_cast<double>(*num) / static_cast<double>(*den) : 0.0; };
+    };
+    m_designs.derived("systolic_based.speedup_vs_eyeriss", "x", "eyeriss_like.cycles / systolic_based.cycles (Fig. 8)",
+                      over(m_eyeriss.cycles, m_systolic.cycles));
+    m_designs.derived("dtqatten.speedup_vs_eyeriss", "x", "eyeriss_like.cycles / dtqatten.cycles (Fig. 8)",
+                      over(m_eyeriss.cycles, m_dtq.cycles));
+    m_designs.derived("spatten_like.speedup_vs_eyeriss", "x", "eyeriss_like.cycles / spatten_like.cycles",
+                      over(m_eyeriss.cycles, m_spatten.cycles));
+    m_designs.derived("dtqatten.speedup_vs_spatten_like", "x", "spatten_like.cycles / dtqatten.cycles (Table I)",
+                      over(m_spatten.cycles, m_dtq.cycles));
+    const auto gops = [this](const uint64_t* cycles) {
+        return [this, cycles] {
+            // 2 ops per dense-equivalent MAC over the run's time at the scenario's clock
+            return *cycles ? 2.0 * static_cast<double>(m_dense_macs) /
+                                 (static_cast<double>(*cycles) * static_cast<double>(m_clk.period_ps()) * 1e-3)
+                           : 0.0;
+        };
+    };
+    m_designs.derived("dtqatten.throughput_gops", "GOP/s", "2 x dense_macs / (dtqatten.cycles x clock period) (Table I)",
+                      gops(m_dtq.cycles));
+    m_designs.derived("spatten_like.throughput_gops", "GOP/s", "2 x dense_macs / (spatten_like.cycles x clock period) (Table I)",
+                      gops(m_spatten.cycles));
+    m_designs.derived("eyeriss_like.throughput_gops", "GOP/s", "2 x dense_macs / (eyeriss_like.cycles x clock period)",
+                      gops(m_eyeriss.cycles));
     m_vssa.derived("cycles_spatten", "cycles",
                    "SpAtten-style scheme: spatten_ratio_pruned pruned, a spatten_ratio_4bit / (1 - pruned) share of layers all 4-bit, "
                    "the others all 8-bit (expected cycles; 0 unless compare_baselines)",
@@ -181,8 +221,10 @@ void attention_study::body() {
             pv.N = dh;
             pv.K = kept_bits.size();
             pv.k_bits = kept_bits;
+            uint64_t head_this = 0, head_other = 0;  // this head's VSSA cycles in the scenario's / the other order
             for (const vssa::gemm_op* op : {&qk, &pv}) {
                 const vssa::gemm_result r = vssa::run_gemm(vc, *op);
+                head_this += r.cycles;
                 if (trace::global().enabled()) {
                     trace::global().span("vssa", op->name, now, now + r.cycles,
                                          fmt::format(R"({{"tiles":{},"stall_pe_cycles":{}}})", r.tiles, r.stall_pe_cycles));
@@ -207,6 +249,7 @@ void attention_study::body() {
                     const vssa::gemm_result o = vssa::run_gemm(other, timing_only);
                     m_cycles_other += o.cycles;
                     m_stall_other += o.stall_pe_cycles;
+                    head_other += o.cycles;
                     m_r_sum_other += o.stall_ratio_sum;
                     m_tiles_other += o.tiles;
                 }
@@ -249,6 +292,36 @@ void attention_study::body() {
                 m_busy_spatten += mix(s4.busy_pe_cycles, s8.busy_pe_cycles);
                 m_stall_spatten += mix(s4.stall_pe_cycles, s8.stall_pe_cycles);
                 for (int i = 0; i < 3; ++i) m_macs_spatten[i] += mix(s4.macs_by_mode[i], s8.macs_by_mode[i]);
+                // The paper's comparison designs on this head (platform/designs.h).
+                const uint64_t bpc = m_cfg.dram.bytes_per_cycle;
+                const auto add = [](design_stats& d, const designs::timing& t) {
+                    *d.cycles += t.cycles;
+                    *d.compute += t.compute_cycles;
+                    *d.bytes += t.dram_bytes;
+                    *d.dram_cycles += t.dram_cycles;
+                };
+                m_dense_macs += 2 * n * n * dh;
+                add(m_eyeriss, designs::eyeriss_like_head(n, dh, bpc));
+                add(m_spatten, designs::spatten_like_head(n, spatten_kept.size(), dh, share4, bpc));
+                // DTQAtten and the systolic-based design read the kept tokens at their own precisions.
+                const double mean_bits = sl.k0 ? (4.0 * static_cast<double>(sl.k0 - sl.k1) + 8.0 * static_cast<double>(sl.k1)) /
+                                                     static_cast<double>(sl.k0)
+                                               : 0.0;
+                const uint64_t bytes = designs::head_dram_bytes(sl.k0, dh, mean_bits, n, 8);
+                const uint64_t with_reorder = vc.reorder ? head_this : head_other;
+                const uint64_t without = vc.reorder ? head_other : head_this;
+                const auto vssa_timing = [&](uint64_t compute) {
+                    designs::timing t;
+                    t.compute_cycles = compute;
+                    t.dram_bytes = bytes;
+                    t.dram_cycles = bpc ? (bytes + bpc - 1) / bpc : 0;
+                    t.cycles = std::max(compute, t.dram_cycles);
+                    return t;
+                };
+                if (a.compare_reorder) {
+                    add(m_dtq, vssa_timing(with_reorder));
+                    add(m_systolic, vssa_timing(without));
+                }
             }
             ++progress;
         }

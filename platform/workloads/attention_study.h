@@ -72,6 +72,16 @@ private:
     uint64_t& m_stall_8bit;
     uint64_t& m_macs_8bit;
     double m_busy_spatten = 0, m_stall_spatten = 0, m_macs_spatten[3] = {0, 0, 0};
+    // The comparison designs of Fig. 8 / Table I (platform/designs.h; 0 unless compare_baselines).
+    stat_group m_designs;
+    struct design_stats {
+        uint64_t* cycles;
+        uint64_t* compute;
+        uint64_t* bytes;
+        uint64_t* dram_cycles;
+    };
+    design_stats m_eyeriss{}, m_systolic{}, m_dtq{}, m_spatten{};
+    uint64_t& m_dense_macs;
     double m_r_sum = 0, m_r_sum_other = 0;
     uint64_t m_tiles_other = 0;
 };

@@ -60,7 +60,7 @@ TEST_CASE("cosim: one PE on the RTL takes 1 + c K + 1 cycles (load, MACs, one dr
     }
 }
 
-TEST_CASE("cosim: the RTL times the Fig. 5 r0c0 tile as computed by hand", "[cosim]") {
+TEST_CASE("cosim: the RTL times the 3x3 test tile (8x8 PE at PE_00) as computed by hand", "[cosim]") {
     // rows 8,4,4 x cols 8,4,4, K 9: sum of step durations 42 (tests/vssa derives it),
     // + 1 load + 3 drain = 46; busy 144, stall 140.
     vssa_rtl rtl;

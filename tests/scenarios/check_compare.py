@@ -28,5 +28,24 @@ assert abs(s["vssa.speedup_vs_8bit"] - want / s["vssa.cycles"]) < 1e-9
 assert abs(s["vssa.speedup_other_order_vs_8bit"] - want / s["vssa.cycles_other_order"]) < 1e-9
 assert abs(s["vssa.speedup_spatten_vs_8bit"] - want / s["vssa.cycles_spatten"]) < 1e-9
 assert s["vssa.cycles"] < s["vssa.cycles_other_order"] < want
+
+# Fig. 8's Eyeriss-like design (docs/timing-model.md#comparison-designs): 14 x 16 PEs, one 16-bit
+# MAC per cycle, tiles one after another, a tile of r x c occupied PEs over K: 1 + K + (r + c - 2) + r.
+def os_gemm(M, N, K, R=14, C=16):
+    return sum(1 + K + min(R, M - r0) + min(C, N - c0) - 2 + min(R, M - r0)
+               for r0 in range(0, M, R) for c0 in range(0, N, C))
+# Q x K^T 128 x 128 x 64: 9 row tiles of 14 + one of 2, 8 column tiles of 16:
+#   9 x 8 x (1+64+14+16-2+14 = 107) + 8 x (1+64+2+16-2+2 = 83) = 7704 + 664 = 8368
+# P x V 128 x 64 x 128: 9 x 4 x (1+128+14+16-2+14 = 171) + 4 x (1+128+2+16-2+2 = 147) = 6156 + 588 = 6744
+assert (os_gemm(128, 128, 64), os_gemm(128, 64, 128)) == (8368, 6744)
+eyeriss = 12 * (8368 + 6744)
+assert s["designs.eyeriss_like.compute_cycles"] == eyeriss, (s["designs.eyeriss_like.compute_cycles"], eyeriss)
+# DRAM: 12 heads x (3 x 128 x 64 x 2 bytes + 128 x 64 x 2) = 786432 bytes, 64 B/cycle -> 12288 cycles: compute bound.
+assert s["designs.eyeriss_like.dram_bytes"] == 786432 and s["designs.eyeriss_like.cycles"] == eyeriss
+assert s["designs.dtqatten.compute_cycles"] == s["vssa.cycles"]
+assert s["designs.systolic_based.compute_cycles"] == s["vssa.cycles_other_order"]
+# SpAtten-like: slower than DTQAtten in cycles though it moves about as many bytes: its 352 PEs run at one speed.
+assert s["designs.spatten_like.cycles"] > s["designs.dtqatten.cycles"]
+assert s["designs.spatten_like.compute_cycles"] > s["designs.spatten_like.dram_cycles"]
 print(f"ok: 8-bit baseline {want} cycles = 12 x ({qk} + {pv}); DTQAtten {s['vssa.speedup_vs_8bit']:.3f} x, "
       f"no reorder {s['vssa.speedup_other_order_vs_8bit']:.3f} x, SpAtten-style {s['vssa.speedup_spatten_vs_8bit']:.3f} x")

@@ -82,7 +82,8 @@ TEST_CASE("vssa: uniform tiles never stall, load, fill and drain are counted", "
     CHECK(u.stall_pe_cycles == 0);
 }
 
-TEST_CASE("vssa: 3x3 tile of the Fig. 5 example, normal order (rows 8,4,4 x cols 8,4,4, K 9)", "[vssa]") {
+TEST_CASE("vssa: 3x3 test pattern, 8x8 PE at PE_00 (rows 8,4,4 x cols 8,4,4, K 9)", "[vssa]") {
+    // Not the paper's Fig. 5 iteration r0c0, which puts the 8x8 PE at PE_11 (next test case).
     // c(i,j) = 4 2 2 / 2 1 1 / 2 1 1. Slowest per anti-diagonal s = i + j: 4, 2, 2, 1, 1.
     // Steps t = 0..12 see diagonals [t-8, t]: t <= 8 includes s = 0 -> 4 cycles (9 steps);
     // t = 9, 10 -> 2; t = 11, 12 -> 1.  Sum = 36 + 4 + 2 = 42; + 1 load + 3 drain = 46.
@@ -99,6 +100,22 @@ TEST_CASE("vssa: 3x3 tile of the Fig. 5 example, normal order (rows 8,4,4 x cols
     CHECK(t.macs_by_mode[0] == 4u * 9u);  // 4x4 PEs: (1,1) (1,2) (2,1) (2,2)
     CHECK(t.macs_by_mode[1] == 4u * 9u);  // 8x4: (0,1) (0,2) (1,0) (2,0)
     CHECK(t.macs_by_mode[2] == 1u * 9u);  // 8x8: (0,0)
+}
+
+TEST_CASE("vssa: the paper's Fig. 5 iteration r0c0, 8x8 PE at PE_11 (rows 4,8,4 x cols 4,8,4, K 9)", "[vssa]") {
+    // c(i,j) = 1 2 1 / 2 4 2 / 1 2 1. Slowest per anti-diagonal s = i + j: 1, 2, 4, 2, 1.
+    // Steps t = 0..12 see diagonals [t-8, t]: t0 -> 1, t1 -> 2, t2..10 include s = 2 -> 4 (9 steps),
+    // t11 -> 2, t12 -> 1. Sum = 1 + 2 + 36 + 2 + 1 = 42; + 1 load + 3 drain = 46.
+    // Windows: s0 t0..8 = 31, s1 t1..9 = 34, s2 t2..10 = 36, s3 t3..11 = 34, s4 t4..12 = 31;
+    // PEs per diagonal 1, 2, 3, 2, 1 -> 31 + 68 + 108 + 68 + 31 = 306. Busy = 9 x 16 = 144.
+    // Stall = 162. R = 162 / (9 PEs x 36) = 0.5.
+    const auto t = tile({4, 8, 4}, {4, 8, 4}, 9);
+    CHECK(t.step_cycles == 42);
+    CHECK(t.cycles == 46);
+    CHECK(t.busy_pe_cycles == 144);
+    CHECK(t.stall_pe_cycles == 162);
+    CHECK(t.max_cycle == 36);
+    CHECK(t.stall_ratio == Approx(0.5));
 }
 
 TEST_CASE("vssa: Fig. 5 style 9 tokens x 9 channels on a 3x3 array, plain and reordered, R by hand", "[vssa]") {

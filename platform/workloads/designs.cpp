@@ -1,0 +1,46 @@
+#include "platform/workloads/designs.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace dtq::designs {
+
+uint64_t os_gemm_cycles(uint64_t M, uint64_t N, uint64_t K, uint64_t R, uint64_t C) {
+    uint64_t total = 0;
+    for (uint64_t r0 = 0; r0 < M; r0 += R)
+        for (uint64_t c0 = 0; c0 < N; c0 += C) total += os_tile_cycles(K, std::min(R, M - r0), std::min(C, N - c0));
+    return total;
+}
+
+uint64_t scalesim_os_folds(uint64_t M, uint64_t N, uint64_t R, uint64_t C) { return ((M + R - 1) / R) * ((N + C - 1) / C); }
+
+uint64_t scalesim_os_fold_cycles(uint64_t K, uint64_t R, uint64_t C) { return 2 * R + C + K - 2; }
+
+uint64_t head_dram_bytes(uint64_t tokens, uint64_t d_head, double bits, uint64_t n, uint64_t out_bits) {
+    const double in = 3.0 * static_cast<double>(tokens * d_head) * bits / 8.0;
+    return static_cast<uint64_t>(std::ceil(in)) + n * d_head * out_bits / 8;
+}
+
+static timing finish(uint64_t compute, uint64_t bytes, uint64_t bpc) {
+    timing t;
+    t.compute_cycles = compute;
+    t.dram_bytes = bytes;
+    t.dram_cycles = bpc ? (bytes + bpc - 1) / bpc : 0;
+    t.cycles = std::max(t.compute_cycles, t.dram_cycles);
+    return t;
+}
+
+timing eyeriss_like_head(uint64_t n, uint64_t d_head, uint64_t bpc) {
+    const uint64_t compute = os_gemm_cycles(n, n, d_head, eyeriss_rows, eyeriss_cols) +
+                             os_gemm_cycles(n, d_head, n, eyeriss_rows, eyeriss_cols);
+    return finish(compute, head_dram_bytes(n, d_head, eyeriss_bits, n, eyeriss_bits), bpc);
+}
+
+timing spatten_like_head(uint64_t n, uint64_t kept, uint64_t d_head, double share4, uint64_t bpc) {
+    const uint64_t compute = os_gemm_cycles(kept, kept, d_head, spatten_rows, spatten_cols) +
+                             os_gemm_cycles(kept, d_head, kept, spatten_rows, spatten_cols);
+    const double bits = 4.0 * share4 + 8.0 * (1.0 - share4);  // expected over the layers
+    return finish(compute, head_dram_bytes(kept, d_head, bits, n, 8), bpc);
+}
+
+}  // namespace dtq::designs

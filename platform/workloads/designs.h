@@ -1,0 +1,51 @@
+// The comparison designs of DTQAtten Sec. V (Fig. 8, Table I), timed on the same attention
+// GEMMs and the same DRAM as the VSSA (docs/results.md#fig-8-and-table-i-the-papers-comparison-designs, provenance of every
+// constant in docs/timing-model.md#comparison-designs):
+//   eyeriss_like   224 16-bit MACs as one 14 x 16 output-stationary array, one MAC per PE per
+//                  cycle, dense 16-bit operands, no pruning;
+//   spatten_like   the area of 3168 4-bit MACs spent on 12-bit MACs (area ~ bits^2: 3168 / 9 =
+//                  352 PEs, one 16 x 22 array), one MAC per PE per cycle at every precision;
+//                  cascade token pruning removes tokens from the GEMMs and the DRAM traffic,
+//                  per-layer precision (4 or 8 bits) shrinks the DRAM bytes only.
+// Both use the VSSA's output-stationary tile formula at one cycle per MAC step.
+#pragma once
+#include <cstdint>
+
+namespace dtq::designs {
+
+constexpr uint64_t eyeriss_rows = 14, eyeriss_cols = 16;  // 224 MACs (paper Sec. V)
+constexpr uint64_t eyeriss_bits = 16;
+constexpr uint64_t spatten_rows = 16, spatten_cols = 22;  // 352 = 3168 / (12/4)^2
+constexpr uint64_t spatten_pe_bits = 12;
+
+// One output tile of r x c occupied PEs over a reduction of K: the operand load cycle, K
+// MAC steps plus the skew r + c - 2 of the wavefront, and the r-cycle drain of the results
+// (docs/timing-model.md#vssa with c = 1).
+constexpr uint64_t os_tile_cycles(uint64_t K, uint64_t r, uint64_t c) { return 1 + K + r + c - 2 + r; }
+
+// An M x N x K GEMM on one R x C array, tiles one after another; edge tiles use only their
+// occupied rows and columns.
+uint64_t os_gemm_cycles(uint64_t M, uint64_t N, uint64_t K, uint64_t R, uint64_t C);
+
+// Output-stationary folds of SCALE-Sim (ceil(M / R) x ceil(N / C)) and its cycles per fold
+// (2R + C + K - 2: the operands fill, the reduction, the drain; every fold padded to R x C).
+uint64_t scalesim_os_folds(uint64_t M, uint64_t N, uint64_t R, uint64_t C);
+uint64_t scalesim_os_fold_cycles(uint64_t K, uint64_t R, uint64_t C);
+
+struct timing {
+    uint64_t compute_cycles = 0;  // the GEMMs on the design's PEs
+    uint64_t dram_bytes = 0;      // Q, K, V read and the attention output written
+    uint64_t dram_cycles = 0;     // dram_bytes / DRAM bytes per cycle, rounded up
+    uint64_t cycles = 0;          // max of the two: loads overlap compute (double buffering)
+};
+
+// Bytes of one head's attention with `tokens` tokens per operand at `bits`: Q, K, V read,
+// the n x d_head output written at out_bits.
+uint64_t head_dram_bytes(uint64_t tokens, uint64_t d_head, double bits, uint64_t n, uint64_t out_bits);
+
+// One head of one layer (Q x K^T: n x n x d_head; P x V: n x d_head x n).
+timing eyeriss_like_head(uint64_t n, uint64_t d_head, uint64_t dram_bytes_per_cycle);
+// kept: tokens left after pruning; share4: the probability that the layer is 4-bit.
+timing spatten_like_head(uint64_t n, uint64_t kept, uint64_t d_head, double share4, uint64_t dram_bytes_per_cycle);
+
+}  // namespace dtq::designs

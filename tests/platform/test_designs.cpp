@@ -1,0 +1,124 @@
+// The comparison designs of Fig. 8 / Table I (platform/designs.h) against hand counts, and
+// the SCALE-Sim output-stationary fold count against the VSSA's tiles (docs/timing-model.md).
+#include <catch2/catch.hpp>
+
+#include "platform/workloads/designs.h"
+#include "vssa/engine.h"
+
+using namespace dtq;
+
+TEST_CASE("eyeriss_like: one small attention head by hand", "[designs]") {
+    // n = 20 tokens, d_head = 8, on 14 x 16 PEs; a tile of r x c PEs over K costs
+    // 1 (load) + K + (r + c - 2) (skew) + r (drain) = K + 2r + c - 1.
+    // Q x K^T: 20 x 20 x 8: row tiles 14, 6; column tiles 16, 4.
+    //   (14,16) 8+28+16-1 = 51, (14,4) 8+28+4-1 = 39, (6,16) 8+12+16-1 = 35, (6,4) 8+12+4-1 = 23 -> 148
+    // P x V: 20 x 8 x 20: row tiles 14, 6; one column tile of 8.
+    //   (14,8) 20+28+8-1 = 55, (6,8) 20+12+8-1 = 39 -> 94
+    CHECK(designs::os_gemm_cycles(20, 20, 8, 14, 16) == 148);
+    CHECK(designs::os_gemm_cycles(20, 8, 20, 14, 16) == 94);
+    // DRAM: Q, K, V of 20 tokens x 8 at 16 bits = 3 x 320 = 960 bytes, output 20 x 8 x 2 = 320.
+    const designs::timing t = designs::eyeriss_like_head(20, 8, 64);
+    CHECK(t.compute_cycles == 242);
+    CHECK(t.dram_bytes == 1280);
+    CHECK(t.dram_cycles == 20);  // 1280 / 64
+    CHECK(t.cycles == 242);      // compute bound
+    // A 4-byte bus: 320 DRAM cycles > 242, the head becomes DRAM bound.
+    const designs::timing slow = designs::eyeriss_like_head(20, 8, 4);
+    CHECK(slow.dram_cycles == 320);
+    CHECK(slow.cycles == 320);
+}
+
+TEST_CASE("spatten_like: pruning cuts MACs and bytes, precision only bytes", "[designs]") {
+    // 20 tokens, 14 kept, d_head 8, one 16 x 22 array of 12-bit PEs, one MAC per cycle.
+    // Q x K^T 14 x 14 x 8: one tile 8 + 28 + 14 - 1 = 49; P x V 14 x 8 x 14: 14 + 28 + 8 - 1 = 49.
+    const designs::timing half = designs::spatten_like_head(20, 14, 8, 0.5, 64);
+    CHECK(half.compute_cycles == 98);
+    // bytes: 3 x 14 x 8 x (mean 6 bits) / 8 = 252, output 20 x 8 x 1 = 160.
+    CHECK(half.dram_bytes == 412);
+    const designs::timing all4 = designs::spatten_like_head(20, 14, 8, 1.0, 64);
+    const designs::timing all8 = designs::spatten_like_head(20, 14, 8, 0.0, 64);
+    CHECK(all4.compute_cycles == 98);  // one speed at every precision
+    CHECK(all8.compute_cycles == 98);
+    CHECK(all4.dram_bytes == 3 * 14 * 8 / 2 + 160);
+    CHECK(all8.dram_bytes == 3 * 14 * 8 + 160);
+    CHECK(designs::spatten_rows * designs::spatten_cols == 3168 / 9);
+    CHECK(designs::eyeriss_rows * designs::eyeriss_cols == 224);
+}
+
+TEST_CASE("VSSA fold count equals SCALE-Sim's output-stationary folds on ragged shapes", "[designs][scalesim]") {
+    // Every operand 4-bit on one 16 x 18 array: the VSSA runs one tile per SCALE-Sim fold.
+    // SCALE-Sim pads every fold to R x C: 2R + C + K - 2 cycles. The VSSA adds the load
+    // cycle and uses only the occupied r x c of an edge fold: 1 + K + (r + c - 2) + r,
+    // so per fold VSSA - SCALE-Sim = 1 - 2 (R - r) - (C - c).
+    struct shape {
+        uint64_t M, N, K;
+    };
+    const uint64_t R = 16, C = 18;
+    for (const shape s : {shape{16, 18, 64}, shape{17, 19, 5}, shape{40, 50, 64}, shape{92, 92, 64}, shape{3, 100, 7}}) {
+        vssa::vssa_config cfg;
+        cfg.rows = R;
+        cfg.cols = C;
+        cfg.arrays = 1;
+        cfg.reorder = false;
+        vssa::gemm_op op;
+        op.M = s.M;
+        op.N = s.N;
+        op.K = s.K;
+        op.row_bits.assign(s.M, 4);
+        op.col_bits.assign(s.N, 4);
+        const vssa::gemm_result r = vssa::run_gemm(cfg, op);
+        INFO("M " << s.M << " N " << s.N << " K " << s.K);
+        CHECK(r.tiles == designs::scalesim_os_folds(s.M, s.N, R, C));
+        // The per-fold difference summed by hand over the folds.
+        int64_t want = 0;
+        for (uint64_t r0 = 0; r0 < s.M; r0 += R)
+            for (uint64_t c0 = 0; c0 < s.N; c0 += C) {
+                const uint64_t rr = std::min(R, s.M - r0), cc = std::min(C, s.N - c0);
+                want += static_cast<int64_t>(designs::scalesim_os_fold_cycles(s.K, R, C)) + 1 - 2 * static_cast<int64_t>(R - rr) -
+                        static_cast<int64_t>(C - cc);
+            }
+        CHECK(static_cast<int64_t>(r.cycles) == want);
+    }
+    // A worked example (docs/timing-model.md): 17 x 19 x 5 -> 2 x 2 folds; SCALE-Sim 4 x (32 + 18 + 5 - 2) = 212;
+    // VSSA (16,18) 1+5+16+18-2+16 = 54, (16,1) 1+5+16+1-2+16 = 37,
+    // (1,18) 1+5+1+18-2+1 = 24, (1,1) 1+5+1+1-2+1 = 7 -> 122.
+    CHECK(designs::scalesim_os_folds(17, 19, 16, 18) == 4);
+    CHECK(4 * designs::scalesim_os_fold_cycles(5, 16, 18) == 212);
+    CHECK(designs::os_gemm_cycles(17, 19, 5, 16, 18) == 122);
+}
+
+#include "platform/workloads/analytical.h"
+
+TEST_CASE("report --survey: the survey's Table 5 model by hand on a small shape", "[analytical][survey]") {
+    // 1 layer, d 8, 2 heads (d_head 4), FFN 32, seq 4: every matmul fits the 2 MB L2, so each
+    // operand crosses DRAM <-> L2 once; no fusion; 32-bit outputs before non-linear ops.
+    const dtq::model_shape m{"tiny", 1, 8, 2, 32, false};
+    auto ops = dtq::analytical_ops(m, 4);
+    std::vector<double> ideal;
+    for (const auto& o : ops) ideal.push_back(o.ai());
+    dtq::add_survey_traffic(m, 4, ops);
+    const auto bytes = [&](const char* n) {
+        for (const auto& o : ops)
+            if (o.name == n) return o.survey_bytes;
+        return -2.0;
+    };
+    CHECK(bytes("qkv_proj") == 3 * (32 + 64 + 32));  // Q, K, V: X 4x8, W 8x8, 8-bit out 4x8
+    CHECK(bytes("qk") == 2 * (16 + 16 + 64));        // per head Q 4x4, K 4x4, 32-bit scores 4x4x4
+    CHECK(bytes("sv") == 2 * (16 + 16 + 16));        // P 4x4, V 4x4, 8-bit out 4x4
+    CHECK(bytes("out_proj") == 32 + 64 + 128);       // 32-bit out 4x8x4 (LayerNorm follows)
+    CHECK(bytes("ffn_w1") == 32 + 256 + 512);        // 32-bit out 4x32x4 (GELU follows)
+    CHECK(bytes("ffn_w2") == 128 + 256 + 128);       // 32-bit out 4x8x4
+    CHECK(bytes("other") < 0);                       // not a Table 5 column
+    CHECK(bytes("total") == 2208);
+    // The ideal AI (Table 3's column) is unchanged by the survey model.
+    for (size_t i = 0; i < ops.size(); ++i) CHECK(ops[i].ai() == ideal[i]);
+}
+
+TEST_CASE("report --survey: square tiling when the operands exceed the L2", "[analytical][survey]") {
+    // 32 x 32 x 32, 32-bit out, L2 1000 bytes: 1024 + 1024 + 4096 > 1000. T: 8 (8^2 x 6 = 384
+    // <= 1000 < 16^2 x 6). A read ceil(32/8) = 4 times, B 4 times, C written once: 12288.
+    dtq::survey_hw hw;
+    hw.l2_bytes = 1000;
+    CHECK(dtq::survey_matmul_bytes(32, 32, 32, 4, hw) == 4 * 1024 + 4 * 1024 + 4096);
+    CHECK(dtq::survey_matmul_bytes(32, 32, 32, 4) == 1024 + 1024 + 4096);  // fits 2 MB
+}
