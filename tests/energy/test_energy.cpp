@@ -68,7 +68,7 @@ struct bench {
     }
     bench()
         : dcfg(small_dram()), bus("bus", bcfg, clk), dram("dram", dcfg, clk), scratchpad("scratchpad", scfg, clk),
-          accumulator("accumulator", acfg, clk), dma("dma", mcfg, clk), compute("compute", ops_cfg(), dma, clk), drv("drv") {
+          accumulator("accumulator", acfg, clk), dma("dma", mcfg, clk), compute("compute", ops_cfg(), dma, scratchpad, clk), drv("drv") {
         bus.map("scratchpad", DTQ_SCRATCHPAD_BASE, scfg.size);
         bus.map("accumulator", DTQ_ACCUMULATOR_BASE, acfg.size);
         bus.map("dram", DTQ_DRAM_BASE, dcfg.size);
