@@ -45,6 +45,9 @@ host::host(const sc_module_name& name, const host_config& cfg, const clock& clk)
         tlm::tlm_global_quantum::instance().set(m_clk.time(cfg.quantum_cycles));
     m_qk.reset();
     SC_THREAD(run);
+    // The rv32 ISS (Unicorn's translator and its callbacks) runs on this thread's stack, and
+    // so does native firmware with its local buffers: more than SystemC's default.
+    set_stack_size(2u << 20);
     m_proc = sc_get_current_process_handle();
     hosts().push_back(this);
 }

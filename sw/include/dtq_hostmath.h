@@ -7,8 +7,9 @@
  *     charges the host core host.<op>_cycles_per_element cycles per element, the cost of
  *     the float kernels with dequantize/requantize on an in-order core
  *     (docs/timing-model.md#host-cpu-non-linear-ops);
- *   - rv32: sw/hal/hostmath_rv32.c returns DTQ_HOSTMATH_UNSUPPORTED (the integer kernels
- *     exist in C++ only, in models/ibert).
+ *   - rv32: sw/hal/dtq_hostmath.c, the same integer kernels in portable C (bit-exact with
+ *     the C++: tests/host/test_hostmath.cpp), computed by the core itself (on the VP's rv32
+ *     ISS their cost is the instructions it retires).
  * The parameters are those of the SOFTMAX / LAYERNORM / GELU descriptors (docs/registers.md). */
 #ifndef DTQ_HOSTMATH_H
 #define DTQ_HOSTMATH_H
