@@ -16,6 +16,7 @@
 #include <mutex>
 #include <thread>
 #include <filesystem>
+#include <system_error>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -958,6 +959,9 @@ int platform::run(const run_options& opt) {
         } catch (const output_error& e) {
             std::cerr << "dtqvp: error: " << e.what() << '\n';
             return EXIT_SIM_ERROR;
+        } catch (const std::system_error& e) {  // fmt::print into a full device
+            std::cerr << fmt::format("dtqvp: error: cannot write {}: write failed ({})\n", opt.vcd_file, e.code().message());
+            return EXIT_SIM_ERROR;
         }
     }
     progress_line::global().clear();
@@ -994,6 +998,10 @@ int platform::run(const run_options& opt) {
             trace::global().write(opt.trace_file);
         } catch (const output_error& e) {
             std::cerr << "dtqvp: error: " << std::string(e.what()).replace(0, 13, "cannot write the trace ") << '\n';
+            return EXIT_SIM_ERROR;
+        } catch (const std::system_error& e) {  // fmt::print into a full device
+            std::cerr << fmt::format("dtqvp: error: cannot write the trace {}: write failed ({})\n", opt.trace_file,
+                                     e.code().message());
             return EXIT_SIM_ERROR;
         }
         if (trace::global().dropped() && !opt.quiet)

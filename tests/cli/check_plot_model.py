@@ -43,6 +43,6 @@ assert units[0] == "vssa" and "dram" in units, units  # the model's VSSA panel
 # --width/--height/--format: one format at the asked size.
 out2 = os.path.join(work, "small")
 figs = plot_checks.run_plotter(plotter, work, out2, "--format", "pdf", "--width", "3", "--height", "2.5")
-assert sorted(os.listdir(out2)) == ["cycle_breakdown.pdf", "roofline.pdf"], os.listdir(out2)
+assert sorted(os.listdir(out2)) == ["cycle_breakdown.pdf", "energy_breakdown.pdf", "roofline.pdf"], os.listdir(out2)
 assert tuple(figs["roofline"].get_size_inches()) == (3.0, 2.5)
 print("paper figures: ok", units)

@@ -61,7 +61,7 @@ print("ok: dtqvp.sweep (2 points) equals the CLI's results.json; DataFrame", df.
 
 # 3. Errors carry the CLI's message and exit code.
 for args, sets, code in (([default], {"dram.bytes_per_cycle": 0}, 2),
-                         ([os.path.join(scenarios, "dma_stream.yaml")], {"dram.size": "1MiB"}, 3),
+                         ([os.path.join(scenarios, "dma_stream.yaml")], {"dram.size": "1MiB"}, 2),
                          (["no_such_scenario"], None, 2)):
     try:
         dtqvp.run(args[0], sets)
