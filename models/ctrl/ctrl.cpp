@@ -366,18 +366,6 @@ void ctrl::execute(uint32_t index) {
     if (m_on_complete) m_on_complete(c, t);
 }
 
-void ctrl::trace(sc_core::sc_trace_file* tf) {
-    const std::string p = std::string(name()) + ".";
-    sc_core::sc_trace(tf, irq.level_ref(), p + "irq");
-    sc_core::sc_trace(tf, m_busy, p + "busy");
-    for (uint32_t off : {r::IRQ_STATUS, r::CMD_HEAD, r::CMD_TAIL, r::ERR_CODE, r::MARKER_VALUE, r::PERF_CMDS_COMPLETED}) {
-        std::string reg = fmt::format("reg_{:03x}", off);
-        for (const auto& ri : r::TABLE)
-            if (ri.offset == off) reg = ri.name;
-        sc_core::sc_trace(tf, m_regs.value(off), p + reg, 32);
-    }
-}
-
 // ---- --vcd: signal 0 irq, 1 busy, then every register of r::TABLE
 void ctrl::record_waveform() {
     m_wave_on = true;

@@ -143,9 +143,6 @@ public:
     uint32_t peek(uint32_t offset) const { return m_regs.peek(offset); }
     bool idle() const { return !m_busy && !pending(); }
     bool busy() const { return m_busy; }  // a command is being fetched or executed
-    // Adds the controller's key state to a waveform (--vcd): irq, busy, IRQ_STATUS,
-    // CMD_HEAD, CMD_TAIL, ERR_CODE, MARKER_VALUE, PERF_CMDS_COMPLETED.
-    void trace(sc_core::sc_trace_file* tf);
     // --vcd: records every change of the irq line, busy and every register (as a read
     // returns it: status, error and performance counters too), sampled at every register
     // access and at the start and end of every command, at the cycle it happens; write_vcd

@@ -30,7 +30,6 @@ public:
     }
     bool bound() const { return m_in != nullptr; }
     bool level() const { return m_level; }
-    const bool& level_ref() const { return m_level; }  // for sc_trace
     void write(bool level) {
         m_level = level;
         if (m_in) m_in->write(level);
