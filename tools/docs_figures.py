@@ -92,9 +92,6 @@ class Stats:
             raise FigureError(f"{self.what}: no statistic matches '{pattern}'")
         return sum(self[n] for n in names)
 
-    def get(self, name, default=None):
-        return self[name] if name in self.stats else default
-
     def cfg(self, path):
         node = self.data.get("config", {})
         for part in path.split("."):
