@@ -23,6 +23,7 @@
 
 #include "common/timing_only.h"
 #include "common/npy.h"
+#include "common/asan_stack.h"
 #include "common/output_file.h"
 #include "common/trace.h"
 #include "energy/energy.h"
@@ -945,6 +946,7 @@ int platform::run(const run_options& opt) {
             std::_Exit(EXIT_SIM_ERROR);
         });
     sc_start();
+    asan_restore_main_stack();  // an output error thrown below is then no false ASan report
     if (backstop.joinable()) {
         {
             std::lock_guard<std::mutex> lk(bs_mutex);
