@@ -24,6 +24,7 @@
 #include "common/timing_only.h"
 #include "common/npy.h"
 #include "common/asan_stack.h"
+#include "platform/frontend/data_dir.h"
 #include "common/output_file.h"
 #include "common/trace.h"
 #include "energy/energy.h"
@@ -858,15 +859,12 @@ int platform::stopped(const run_options&) {
     return EXIT_OK;
 }
 
-// The rv32 ELF of a built-in app: next to this dtqvp (build/sw/riscv/), else where the build put it.
+// The rv32 ELF of a built-in app: DATA/riscv/APP.elf, for DATA the data folder
+// (frontend/data_dir.h): PREFIX/share/dtqvp/riscv when installed, build/share/dtqvp/riscv (a
+// link to build/sw/riscv) in the build tree. No path of the build tree is compiled in.
 std::string platform::rv32_app_elf(const std::string& app) {
-    std::error_code ec;
-    const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (!ec) {
-        const auto p = exe.parent_path() / "sw" / "riscv" / (app + ".elf");
-        if (std::filesystem::is_regular_file(p, ec)) return p.string();
-    }
-    return std::string(DTQ_RV32_ELF_DIR) + "/" + app + ".elf";
+    const std::string data = data_dir();
+    return (data.empty() ? std::string("share/dtqvp") : data) + "/riscv/" + app + ".elf";
 }
 
 int platform::run(const run_options& opt) {

@@ -3,7 +3,8 @@
 
 check_install.py install BUILD TMP: `cmake --install BUILD --prefix TMP/prefix`, then the
 installed dtqvp, run from another directory, lists and runs the shipped scenarios (also
-`report --traffic`, which reads a shipped scenario); the prefix is moved and still works (no
+`report --traffic`, which reads a shipped scenario); the built-in apps' rv32 ELFs
+run from PREFIX/share/dtqvp/riscv; the prefix is moved and still works (no
 path of the build tree is compiled in); the installed Python module runs the installed binary.
 
 check_install.py package BUILD TMP: cpack builds the Debian package (what `make package`
@@ -40,6 +41,14 @@ def check_prefix(prefix, python_dir):
     # report --traffic reads scenarios/report_traffic.yaml from the data folder.
     r = sh(exe, "report", "--model", "bert-base", "--seq", "16", "--traffic", "--layers", "1")
     assert "share/dtqvp/scenarios/report_traffic.yaml" in r.stdout, r.stdout
+    # The built-in apps' rv32 ELFs are installed under share/dtqvp/riscv and host.cpu rv32 runs
+    # them from there (when the build has the rv32 cross-compiler).
+    if os.path.isdir(os.path.join(build, "sw", "riscv")):
+        elf = os.path.join(prefix, "share/dtqvp/riscv/hello.elf")
+        assert os.path.isfile(elf), elf
+        r = sh(exe, "run", "firmware_hello", "--set", "host.cpu=rv32", "--quiet", "--out", "o_rv32")
+        st = json.load(open(os.path.join(elsewhere, "o_rv32", "stats.json")))
+        assert st["stats"]["host.instructions"]["value"] > 0, st["stats"].get("host.instructions")
     # The installed plotter is there.
     assert os.path.isfile(os.path.join(prefix, "share/dtqvp/tools/plot_sweep.py"))
     # The installed Python module finds the installed binary.
