@@ -13,9 +13,7 @@
 #include "common/stats.h"
 #include "dtq_driver.h"
 #include "energy/energy.h"
-#include "memory/bus.h"
-#include "memory/dram.h"
-#include "memory/local_memory.h"
+#include "memory_side.h"
 #include "platform/sequencer/compute_ops.h"
 #include "platform/config/config.h"
 
@@ -33,49 +31,21 @@ struct driver : sc_core::sc_module {
     void run() { body(); }
 };
 
-struct bench {
-    dtq::clock clk;
-    bus_config bcfg;
-    dram_config dcfg;
-    local_memory_config scfg{256 << 10, 16, 1}, acfg{128 << 10, 64, 1};
-    dma_config mcfg;
-    dtq::bus bus;
-    dtq::dram dram;
-    local_memory scratchpad, accumulator;
-    dtq::dma dma;
+struct bench : test::memory_side {
     compute_ops compute;
     driver drv;
     std::vector<command_outcome> outcomes;
     command cmd;
 
-    static dram_config small_dram() {
-        dram_config d;
-        d.size = 16 << 20;
-        return d;
-    }
     static compute_ops_config ops_cfg() {
         compute_ops_config c;
         c.vssa.rows = 4;
         c.vssa.cols = 4;
         c.vssa.arrays = 1;
-        c.scratchpad_base = DTQ_SCRATCHPAD_BASE;
-        c.scratchpad_size = 256 << 10;
-        c.accumulator_base = DTQ_ACCUMULATOR_BASE;
-        c.accumulator_size = 128 << 10;
-        c.dram_base = DTQ_DRAM_BASE;
-        c.dram_size = 16 << 20;
+        set_windows(c);
         return c;
     }
-    bench()
-        : dcfg(small_dram()), bus("bus", bcfg, clk), dram("dram", dcfg, clk), scratchpad("scratchpad", scfg, clk),
-          accumulator("accumulator", acfg, clk), dma("dma", mcfg, clk), compute("compute", ops_cfg(), dma, scratchpad, clk), drv("drv") {
-        bus.map("scratchpad", DTQ_SCRATCHPAD_BASE, scfg.size);
-        bus.map("accumulator", DTQ_ACCUMULATOR_BASE, acfg.size);
-        bus.map("dram", DTQ_DRAM_BASE, dcfg.size);
-        bus.out.bind(scratchpad.in);
-        bus.out.bind(accumulator.in);
-        bus.out.bind(dram.in);
-        dma.mem.bind(bus.in);
+    bench() : compute("compute", ops_cfg(), dma, scratchpad, clk), drv("drv") {
         compute.mem.bind(bus.in);
         drv.body = [this] {
             command c = cmd;

@@ -11,9 +11,7 @@
 
 #include "apps.h"
 #include "dtq_driver.h"
-#include "memory/bus.h"
-#include "memory/dram.h"
-#include "memory/local_memory.h"
+#include "memory_side.h"
 #include "platform/sequencer/compute_ops.h"
 #include "softmax/softmax_block.h"
 
@@ -48,16 +46,7 @@ constexpr uint64_t ROWS = 8, COLS = 64;
 constexpr uint64_t SRC = DTQ_DRAM_BASE + 0x10000, DST = SRC + 0x10000;
 
 // One system under test. `paced` = 0: the default softmax block; else a paced_softmax of that many lanes.
-struct soc : sc_core::sc_module {
-    dtq::clock clk;
-    bus_config bcfg;
-    dram_config dcfg;
-    local_memory_config scfg{256 << 10, 16, 1}, acfg{128 << 10, 64, 1};
-    dma_config mcfg;
-    dtq::bus bus;
-    dtq::dram dram;
-    local_memory scratchpad, accumulator;
-    dtq::dma dma;
+struct soc : sc_core::sc_module, test::memory_side {
     vssa::block vssa;
     normact::block normact;
     wcomp::block decompressor;
@@ -68,35 +57,16 @@ struct soc : sc_core::sc_module {
     command_outcome outcome;
     compute_report report;
 
-    static dram_config small_dram() {
-        dram_config d;
-        d.size = 16 << 20;
-        return d;
-    }
     static compute_ops_config ops_cfg() {
         compute_ops_config c;
-        c.scratchpad_base = DTQ_SCRATCHPAD_BASE;
-        c.scratchpad_size = 256 << 10;
-        c.accumulator_base = DTQ_ACCUMULATOR_BASE;
-        c.accumulator_size = 128 << 10;
-        c.dram_base = DTQ_DRAM_BASE;
-        c.dram_size = 16 << 20;
+        set_windows(c);
         return c;
     }
 
     SC_HAS_PROCESS(soc);
     soc(const sc_core::sc_module_name& n, uint64_t paced)
-        : sc_module(n), dcfg(small_dram()), bus("bus", bcfg, clk), dram("dram", dcfg, clk),
-          scratchpad("scratchpad", scfg, clk), accumulator("accumulator", acfg, clk), dma("dma", mcfg, clk),
-          vssa("vssa", vssa::vssa_config{}, clk), normact("normact", ibert::vector_unit_config{}, clk),
+        : sc_module(n), vssa("vssa", vssa::vssa_config{}, clk), normact("normact", ibert::vector_unit_config{}, clk),
           decompressor("decompressor", wcomp::timing{}, clk), ops("ops", ops_cfg(), clk) {
-        bus.map("scratchpad", DTQ_SCRATCHPAD_BASE, scfg.size);
-        bus.map("accumulator", DTQ_ACCUMULATOR_BASE, acfg.size);
-        bus.map("dram", DTQ_DRAM_BASE, dcfg.size);
-        bus.out.bind(scratchpad.in);
-        bus.out.bind(accumulator.in);
-        bus.out.bind(dram.in);
-        dma.mem.bind(bus.in);
         ops.mem.bind(bus.in);
         ops.to_dma.bind(dma.in);
         ops.to_vssa.bind(vssa.in);

@@ -12,9 +12,7 @@
 
 #include "apps.h"
 #include "dtq_driver.h"
-#include "memory/bus.h"
-#include "memory/dram.h"
-#include "memory/local_memory.h"
+#include "memory_side.h"
 #include "platform/sequencer/compute_ops.h"
 #include "decompressor/wcomp.h"
 #include "vssa/engine.h"
@@ -24,16 +22,7 @@ using namespace dtq;
 
 namespace {
 
-struct gemm_bench : sc_core::sc_module {
-    dtq::clock clk;
-    bus_config bcfg;
-    dram_config dcfg;
-    local_memory_config scfg{256 << 10, 16, 1}, acfg{128 << 10, 64, 1};
-    dma_config mcfg;
-    dtq::bus bus;
-    dtq::dram dram;
-    local_memory scratchpad, accumulator;
-    dtq::dma dma;
+struct gemm_bench : sc_core::sc_module, test::memory_side {
     compute_ops ops;
     compute_ops ops2;  // the same units with a two-direction accessible scratchpad
     std::vector<command> cmds;
@@ -41,11 +30,6 @@ struct gemm_bench : sc_core::sc_module {
     std::vector<command_outcome> outcomes;
     std::vector<compute_report> reports;
 
-    static dram_config small_dram() {
-        dram_config d;
-        d.size = 16 << 20;
-        return d;
-    }
     static compute_ops_config ops_cfg(uint64_t decompressor_bpc, bool two_direction = false,
                                       uint64_t scratchpad_window = 256 << 10) {
         compute_ops_config c;
@@ -54,29 +38,16 @@ struct gemm_bench : sc_core::sc_module {
         c.vssa.rows = 4;
         c.vssa.cols = 4;
         c.vssa.arrays = 1;
-        c.scratchpad_base = DTQ_SCRATCHPAD_BASE;
+        set_windows(c);
         c.scratchpad_size = scratchpad_window;  // the GEMM blocks to a quarter of it
-        c.accumulator_base = DTQ_ACCUMULATOR_BASE;
-        c.accumulator_size = 128 << 10;
-        c.dram_base = DTQ_DRAM_BASE;
-        c.dram_size = 16 << 20;
         return c;
     }
 
     SC_HAS_PROCESS(gemm_bench);
     explicit gemm_bench(const sc_core::sc_module_name& n, uint64_t decompressor_bpc = 64,
                         uint64_t scratchpad_window = 256 << 10)
-        : sc_module(n), dcfg(small_dram()), bus("bus", bcfg, clk), dram("dram", dcfg, clk),
-          scratchpad("scratchpad", scfg, clk), accumulator("accumulator", acfg, clk), dma("dma", mcfg, clk),
-          ops("ops", ops_cfg(decompressor_bpc, false, scratchpad_window), dma, scratchpad, clk),
+        : sc_module(n), ops("ops", ops_cfg(decompressor_bpc, false, scratchpad_window), dma, scratchpad, clk),
           ops2("ops2", ops_cfg(decompressor_bpc, true, scratchpad_window), dma, scratchpad, clk) {
-        bus.map("scratchpad", DTQ_SCRATCHPAD_BASE, scfg.size);
-        bus.map("accumulator", DTQ_ACCUMULATOR_BASE, acfg.size);
-        bus.map("dram", DTQ_DRAM_BASE, dcfg.size);
-        bus.out.bind(scratchpad.in);
-        bus.out.bind(accumulator.in);
-        bus.out.bind(dram.in);
-        dma.mem.bind(bus.in);
         ops.mem.bind(bus.in);
         ops2.mem.bind(bus.in);
         SC_THREAD(run);
