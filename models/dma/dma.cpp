@@ -35,8 +35,7 @@ void dma::b_transport(int, tlm::tlm_generic_payload& tx, sc_time& delay) {
         const uint64_t st = std::max(ready, m_issue);
         m_issue = st + 1;
         j.result = transfer_annotated(j.desc, j.timing_only, st);
-        j.busy_added = j.result.done_cycle - std::min(j.result.done_cycle, std::max(j.result.start_cycle, m_busy_until));
-        m_busy_until = std::max(m_busy_until, j.result.done_cycle);
+        j.busy_added = m_last_busy_added;  // what this descriptor added to busy_cycles (the union)
         j.start = st;
         j.end = j.result.done_cycle;
     });
@@ -151,6 +150,7 @@ dma_result dma::transfer_annotated(const dma_descriptor& d, bool timing_only_, u
 }
 
 void dma::add_busy(uint64_t start, uint64_t end) {
+    m_last_busy_added = 0;
     if (end <= start) return;
     // Merge with every span it touches; busy_cycles grows by what is new.
     auto it = m_busy_spans.upper_bound(start);
@@ -163,7 +163,8 @@ void dma::add_busy(uint64_t start, uint64_t end) {
         it = m_busy_spans.erase(it);
     }
     m_busy_spans.emplace(lo, hi);
-    m_busy_cycles += (hi - lo) - covered;
+    m_last_busy_added = (hi - lo) - covered;
+    m_busy_cycles += m_last_busy_added;
 }
 
 dma_result dma::transfer(const dma_descriptor& d, bool timing_only_) {

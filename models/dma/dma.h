@@ -117,7 +117,8 @@ private:
     // The union of the descriptors' [start, done) intervals, merged: busy_cycles is its length.
     std::map<uint64_t, uint64_t> m_busy_spans;  // start -> end, disjoint
     void add_busy(uint64_t start, uint64_t end);
-    uint64_t m_issue = 0, m_busy_until = 0;  // descriptor jobs: next issue slot, end of the busy union
+    uint64_t m_issue = 0;             // descriptor jobs: next issue slot
+    uint64_t m_last_busy_added = 0;   // what the last add_busy added to the union's length
 };
 
 // Sends `d` as a job to a DMA's `in` socket (ready at cycle `ready`); throws bus_fault when
