@@ -1,7 +1,8 @@
 // The memory side of a small test system, shared by the unit tests of the compute sequencer
 // and its blocks (tests/platform/test_compute_ops.cpp, test_blocks.cpp,
 // tests/energy/test_energy.cpp): a bus with a 256 KiB scratchpad (16 B/cycle), a 128 KiB
-// accumulator (64 B/cycle) and a 16 MiB DRAM at the address map's bases, and a DMA on the bus.
+// accumulator (64 B/cycle) and a DRAM (16 MiB of the default model unless given) at the
+// address map's bases, and a DMA on the bus.
 // A test system derives from it (after sc_module when it is one, so the memories are its
 // children) and binds its own initiators to `bus.in`; set_windows() gives a compute_ops_config
 // the same windows.
@@ -31,8 +32,8 @@ struct memory_side {
     local_memory scratchpad, accumulator;
     dtq::dma dma;
 
-    memory_side()
-        : dcfg(small_dram()), bus("bus", bcfg, clk), dram("dram", dcfg, clk), scratchpad("scratchpad", scfg, clk),
+    explicit memory_side(const dram_config& d = small_dram())
+        : dcfg(d), bus("bus", bcfg, clk), dram("dram", dcfg, clk), scratchpad("scratchpad", scfg, clk),
           accumulator("accumulator", acfg, clk), dma("dma", mcfg, clk) {
         bus.map("scratchpad", DTQ_SCRATCHPAD_BASE, scfg.size);
         bus.map("accumulator", DTQ_ACCUMULATOR_BASE, acfg.size);
