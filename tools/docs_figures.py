@@ -26,6 +26,7 @@ Commands:
     kernels ARGS...  build/dtqvp kernels ARGS --json      -> the JSON it prints
     py SCRIPT ARGS   /usr/bin/python3 SCRIPT ARGS         -> the JSON it prints
     stdout ARGS...   build/dtqvp ARGS                     -> what it prints (text)
+    json ARGS...     build/dtqvp ARGS                     -> the JSON it prints (e.g. `json area --json`)
     exe PATH ARGS    build/PATH ARGS (a binary of the default build, e.g. bench/softmax/softmax_bench)
                                                           -> what it prints (text)
 `{build}` in a command's words is the build directory (`--set workload.firmware_elf={build}/sw/riscv/x.elf`).
@@ -159,6 +160,8 @@ def run_command(cmd: str, build: Path, jobs: int):
             argv = [dtqvp(build), "sweep", *args, "-j", str(jobs), "--out", tmp, "-q"]
         elif kind in ("report", "kernels"):
             argv = [dtqvp(build), kind, *args, "--json"]
+        elif kind == "json":
+            argv = [dtqvp(build), *args]
         elif kind == "stdout":
             argv = [dtqvp(build), *args]
         elif kind == "exe":
