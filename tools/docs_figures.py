@@ -278,7 +278,7 @@ def grep(text, pattern):
 def render(fig: Figure, results: dict) -> list:
     env = {name: results[cmd] for name, cmd in fig.runs.items()}
     env.update({"round": round, "min": min, "max": max, "sum": sum, "abs": abs, "len": len, "int": int, "float": float,
-                "str": str, "chr": chr, "sorted": sorted, "find": find, "grep": grep,
+                "str": str, "chr": chr, "sorted": sorted, "range": range, "find": find, "grep": grep,
                 "sub": lambda pattern, repl, text: re.sub(pattern, repl, text)})
     for name, expr in (fig.spec.get("defs") or {}).items():  # named sub-expressions
         try:
