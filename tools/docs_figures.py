@@ -346,17 +346,26 @@ def quotes(num: str, quoted: set) -> bool:
     return False
 
 
-def untied(docs) -> list:
+def untied(docs, allow=None, seeds=None) -> list:
     """Numbers that look simulated (4+ digits, grouped, or decimals) outside figure blocks,
     code, links and headings, that are not quoted from one of the doc's figure blocks (a
     quote goes stale with its block and is then listed here), not in the papers, and not
-    listed with a reason in docs/figures-allow.yaml."""
-    seeds = "\n".join(p.read_text(errors="replace") for p in (ROOT.parent / "shared" / "seeds").glob("*.txt")) \
-        if (ROOT.parent / "shared" / "seeds").exists() else ""
-    allow_file = ROOT / "docs" / "figures-allow.yaml"
-    allow = yaml.safe_load(allow_file.read_text()) if allow_file.exists() else {}
+    listed with a reason in docs/figures-allow.yaml (a doc mapped to a string there is exempt
+    as a whole: generated reference pages; a doc under `_pending` is owned by another change:
+    its count is printed and does not fail)."""
+    if seeds is None:
+        seeds = "\n".join(p.read_text(errors="replace") for p in (ROOT.parent / "shared" / "seeds").glob("*.txt")) \
+            if (ROOT.parent / "shared" / "seeds").exists() else ""
+    if allow is None:
+        allow_file = ROOT / "docs" / "figures-allow.yaml"
+        allow = (yaml.safe_load(allow_file.read_text()) if allow_file.exists() else {}) or {}
+    pending = allow.get("_pending") or {}
     found = []
     for d in docs:
+        if d.name in pending:  # owned by another change: counted and named, not failing
+            n = len(untied([d], allow={k: v for k, v in allow.items() if k != "_pending"}, seeds=seeds))
+            print(f"{d.relative_to(ROOT)}: {n} numbers pending ({pending[d.name]})", file=sys.stderr)
+            continue
         lines, figs = parse_doc(d)
         inside = set()
         quoted = set()  # numbers printed by the doc's figure blocks: prose may quote them
