@@ -62,6 +62,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import yaml
@@ -317,12 +318,16 @@ def collect(docs, only):
 def run_all(parsed, build: Path, jobs: int) -> dict:
     cmds = sorted({c for _, _, figs in parsed for f in figs for c in f.runs.values()})
     results = {}
+    def timed(c):
+        t0 = time.monotonic()
+        return run_command(c, build, 1 if jobs > 1 else 2), time.monotonic() - t0
+
     with cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
-        futs = {ex.submit(run_command, c, build, 1 if jobs > 1 else 2): c for c in cmds}
+        futs = {ex.submit(timed, c): c for c in cmds}
         for fut in cf.as_completed(futs):
             c = futs[fut]
-            results[c] = fut.result()
-            print(f"  ran: {c}", file=sys.stderr)
+            results[c], secs = fut.result()
+            print(f"  ran ({secs:.1f} s wall): {c}", file=sys.stderr)
     return results
 
 
