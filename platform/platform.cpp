@@ -679,6 +679,29 @@ int platform::finish_model(const run_options& opt) {
                        [v = ar.max_abs] { return v; });
             g->derived("cosine_without_outliers", "ratio", "cosine over the channels that are not outliers",
                        [v = ar.cosine] { return v; });
+            // The reference's magnitudes (docs/encoder.md#outliers): outlier against regular channels.
+            double o_abs = 0, r_abs = 0, o_sq = 0, r_sq = 0;
+            uint64_t n_o = 0, n_r = 0, sat = 0;
+            for (uint64_t t = 0; t < s; ++t) {
+                if (!rows[t]) continue;
+                for (uint64_t c = 0; c < d; ++c) {
+                    const int v = ref[l][t * d + c];
+                    const double a2 = static_cast<double>(v) * v;
+                    if (v == 127 || v == -128) ++sat;
+                    if (regular[c]) { r_abs += std::abs(v); r_sq += a2; ++n_r; }
+                    else { o_abs += std::abs(v); o_sq += a2; ++n_o; }
+                }
+            }
+            const auto mean = [](double x, uint64_t n) { return n ? x / static_cast<double>(n) : 0.0; };
+            g->derived("ref_outlier_mean_abs", "int8 units", "mean |all-8-bit reference| over the outlier channels (kept tokens)",
+                       [v = mean(o_abs, n_o)] { return v; });
+            g->derived("ref_regular_mean_abs", "int8 units", "mean |all-8-bit reference| over the other channels (kept tokens)",
+                       [v = mean(r_abs, n_r)] { return v; });
+            g->derived("ref_regular_rms", "int8 units", "rms of the all-8-bit reference over the other channels (kept tokens)",
+                       [v = std::sqrt(mean(r_sq, n_r))] { return v; });
+            g->derived("ref_outlier_energy_share", "ratio", "the outlier channels' share of the reference's sum of squares (kept tokens)",
+                       [v = o_sq + r_sq > 0 ? o_sq / (o_sq + r_sq) : 0.0] { return v; });
+            g->counter("ref_saturated", "count", "reference outputs at -128 or 127 (kept tokens, every channel)") = sat;
         }
         r.layer_stats.push_back(std::move(g));
         if (!opt.quiet && l + 1 == m.layers)

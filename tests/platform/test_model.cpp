@@ -4,6 +4,7 @@
 // constants. One elaboration per TEST_CASE.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "apps.h"
@@ -421,4 +422,35 @@ TEST_CASE("decoder transpose passes counted by hand", "[model][transpose]") {
     CHECK(stat("attention.transpose_buffer_bytes") == 12 * 2 * 1024);
     CHECK(stat("compute.transpose_cycles") == 12 * (2 * 17 * 64 / 16 + 2 * 18 * 64 / 16));
     CHECK(stat("compute.transpose_buffer_bytes") == 12 * 2 * (17 + 18) * 64);
+}
+
+// ---- the reference's outlier magnitudes (docs/encoder.md#outliers) ------------------------
+
+TEST_CASE("accuracy proxy: the reference's outlier and regular channel magnitudes, by plain loops", "[model][outliers]") {
+    const uint64_t seq = 16, d = 768;
+    const scenario_config cfg = model_cfg("bert-base", seq, "8bit", 0, ", outliers: true, accuracy: true");
+    platform p(cfg);
+    REQUIRE(p.run(quiet()) == EXIT_OK);
+    const model_instance m = make_model(cfg, true);
+    REQUIRE(m.outlier_dims.size() == 6);
+    const std::vector<int8_t> ref = reference_model(m, {})[0];
+    // 8-bit: no token pruned, every row counts.
+    double o_abs = 0, r_abs = 0, o_sq = 0, r_sq = 0;
+    double sat = 0;
+    for (uint64_t t = 0; t < seq; ++t)
+        for (uint64_t c = 0; c < d; ++c) {
+            const double v = ref[t * d + c];
+            const bool outlier = std::find(m.outlier_dims.begin(), m.outlier_dims.end(), c) != m.outlier_dims.end();
+            (outlier ? o_abs : r_abs) += std::fabs(v);
+            (outlier ? o_sq : r_sq) += v * v;
+            if (v == 127 || v == -128) sat += 1;
+        }
+    const double n_o = 6.0 * seq, n_r = (d - 6.0) * seq;
+    CHECK(stat("model.accuracy.layer0.ref_outlier_mean_abs") == Approx(o_abs / n_o).epsilon(1e-12));
+    CHECK(stat("model.accuracy.layer0.ref_regular_mean_abs") == Approx(r_abs / n_r).epsilon(1e-12));
+    CHECK(stat("model.accuracy.layer0.ref_regular_rms") == Approx(std::sqrt(r_sq / n_r)).epsilon(1e-12));
+    CHECK(stat("model.accuracy.layer0.ref_outlier_energy_share") == Approx(o_sq / (o_sq + r_sq)).epsilon(1e-12));
+    CHECK(stat("model.accuracy.layer0.ref_saturated") == sat);
+    // The outliers are what the option makes them: far above the other channels.
+    CHECK(o_abs / n_o > 5 * (r_abs / n_r));
 }
