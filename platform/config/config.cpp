@@ -358,7 +358,10 @@ config_schema::config_schema() {
             "need no transpose pass; false = an explicit transpose pass through the buffer's port (docs/timing-model.md#transpose)");
     u64("vssa.rows", [](auto& c) -> auto& { return c.vssa.rows; }, "PEs", 1, 256, "rows of one systolic array");
     u64("vssa.cols", [](auto& c) -> auto& { return c.vssa.cols; }, "PEs", 1, 256, "columns of one systolic array");
-    u64("vssa.arrays", [](auto& c) -> auto& { return c.vssa.arrays; }, "", 1, 64, "number of arrays; tiles go round-robin");
+    u64("vssa.arrays", [](auto& c) -> auto& { return c.vssa.arrays; }, "", 1, 64, "number of arrays; tiles go as vssa.schedule says");
+    text("vssa.schedule", [](auto& c) -> auto& { return c.vssa.schedule; }, {"round_robin", "greedy", "balanced"}, false,
+         "tiles onto arrays: round_robin (tile n on array n mod arrays), greedy (each tile in Fig. 5 order on the array that "
+         "frees up first), balanced (longest tile first on the array that frees up first: tile cycles are known before they run)");
     boolean("vssa.reorder", [](auto& c) -> auto& { return c.vssa.reorder; }, "cluster tokens by precision, low precision first (DTQAtten Sec. IV-B)");
     u64("vssa.threads", [](auto& c) -> auto& { return c.vssa.threads; }, "", 1, 64, "host threads of the functional GEMM and of building the synthetic model's weights (results do not depend on it)");
     text("vssa.backend", [](auto& c) -> auto& { return c.vssa.backend; }, {"model", "rtl", "lockstep"}, false,

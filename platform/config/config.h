@@ -163,6 +163,7 @@ struct vssa_scenario_config {
     std::string backend = "model";      // model | rtl | lockstep (docs/cosim.md)
     std::string fault = "none";         // test only: none | cycle | result_bit (docs/cosim.md)
     uint64_t fault_tile = 0;            // the tile the fault hits
+    std::string schedule = "round_robin";  // round_robin, greedy, balanced (vssa::tile_schedule)
 };
 
 // The VS-Quant PE variant (docs/vsquant.md): used by GEMM and ATTENTION commands that

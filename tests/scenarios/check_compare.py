@@ -47,5 +47,19 @@ assert s["designs.systolic_based.compute_cycles"] == s["vssa.cycles_other_order"
 # SpAtten-like: slower than DTQAtten in cycles though it moves about as many bytes: its 352 PEs run at one speed.
 assert s["designs.spatten_like.cycles"] > s["designs.dtqatten.cycles"]
 assert s["designs.spatten_like.compute_cycles"] > s["designs.spatten_like.dram_cycles"]
+
+# 100% utilization (designs.*.ideal_cycles): Eyeriss-like 2 x 128 x 128 x 64 = 2,097,152 MACs a
+# head on 224 PEs -> ceil(9362.3) = 9363 cycles, x 12 heads = 112,356.
+assert s["designs.eyeriss_like.ideal_cycles"] == 12 * 9363, s["designs.eyeriss_like.ideal_cycles"]
+assert s["designs.eyeriss_like.macs"] == 12 * 2 * 128 * 128 * 64
+# The VSSA's PE cycles a MAC: 1 (4x4), 2 (8x4), 4 (8x8); the same in either token order.
+busy = s["vssa.macs_4x4"] + 2 * s["vssa.macs_8x4"] + 4 * s["vssa.macs_8x8"]
+assert busy == s["vssa.busy_pe_cycles"], (busy, s["vssa.busy_pe_cycles"])
+for d in ("dtqatten", "systolic_based"):  # per head rounded up: within 12 cycles of the total / 3168
+    assert 0 <= s[f"designs.{d}.ideal_cycles"] - busy / 3168 < 12, (d, s[f"designs.{d}.ideal_cycles"], busy / 3168)
+    assert abs(s[f"designs.{d}.utilization"] - s[f"designs.{d}.ideal_cycles"] / s[f"designs.{d}.compute_cycles"]) < 1e-12
+# Fig. 8's speedup is the ideal ratio times the ratio of utilizations (both designs compute bound).
+f = s["designs.dtqatten.ideal_speedup_vs_eyeriss"] * s["designs.dtqatten.utilization"] / s["designs.eyeriss_like.utilization"]
+assert abs(f - s["designs.dtqatten.speedup_vs_eyeriss"]) < 1e-9, (f, s["designs.dtqatten.speedup_vs_eyeriss"])
 print(f"ok: 8-bit baseline {want} cycles = 12 x ({qk} + {pv}); DTQAtten {s['vssa.speedup_vs_8bit']:.3f} x, "
       f"no reorder {s['vssa.speedup_other_order_vs_8bit']:.3f} x, SpAtten-style {s['vssa.speedup_spatten_vs_8bit']:.3f} x")
