@@ -381,6 +381,9 @@ config_schema::config_schema() {
         "NM24 decompressor: pipeline latency from the last compressed byte in to the last dense byte out");
     text("softmax.mode", [](auto& c) -> auto& { return c.softmax.mode; }, {"ibert", "softermax"}, false,
          "the softmax unit's arithmetic: I-BERT's i-softmax (3 passes) or Softermax (base 2, online normalization, 2 passes; docs/softermax.md)");
+    u64("softmax.lanes", [](auto& c) -> auto& { return c.softmax.lanes; }, "elements/cycle", 1, 1024,
+        "lanes of the softmax unit's vector unit: each pass over a row of n elements takes ceil(n / lanes) cycles "
+        "(docs/timing-model.md; the survey's SFU width S = 16)");
 
     text("workload.kind", [](auto& c) -> auto& { return c.workload.kind; }, {"dma_stream", "attention_study", "firmware", "model", "gemm", "onnx"}, false, "what the run executes (gemm: a list of GEMMs; onnx: an ONNX graph's MatMul / Gemm nodes; docs/workloads.md)");
     {

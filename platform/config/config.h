@@ -176,6 +176,7 @@ struct vsquant_scenario_config {
 // The softmax unit (docs/softermax.md): ibert (i-softmax) or softermax.
 struct softmax_scenario_config {
     std::string mode = "ibert";
+    uint64_t lanes = 16;  // elements per cycle of the vector unit (ibert::vector_unit_config::lanes)
 };
 
 // Energy, power and area (docs/energy.md): the technology table and per-entry overrides.

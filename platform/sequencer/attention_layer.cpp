@@ -51,6 +51,7 @@ softmax::unit_config softmax_config_of(const scenario_config& c) {
     softmax::unit_config u;
     if (!softmax::parse_mode(c.softmax.mode, u.mode))  // the schema admits only the unit's names
         throw std::invalid_argument("softmax.mode: unknown mode '" + c.softmax.mode + "'");
+    u.vec.lanes = static_cast<uint32_t>(c.softmax.lanes);
     return u;
 }
 
