@@ -244,6 +244,7 @@ gemm_result run_gemm(const vssa_config& cfg, const gemm_op& op) {
         for (int x = 0; x < K; ++x) job.k_bits[static_cast<size_t>(x)] = op.k_bits[ko[static_cast<size_t>(x)]];
     }
     std::vector<int8_t> ta, tb;
+    std::vector<uint64_t> tile_costs;  // balanced schedule: every tile's cycles, placed at the end
     uint64_t tile = 0;
     if (K > 0)
         for (size_t r0 = 0; r0 < nr; r0 += cfg.rows) {
@@ -324,7 +325,10 @@ gemm_result run_gemm(const vssa_config& cfg, const gemm_op& op) {
                 size_t arr = tile % res.array_cycles.size();
                 if (cfg.schedule == tile_schedule::greedy)
                     arr = static_cast<size_t>(std::min_element(res.array_cycles.begin(), res.array_cycles.end()) - res.array_cycles.begin());
-                res.array_cycles[arr] += t.cycles + op.scale_stages;
+                if (cfg.schedule == tile_schedule::balanced)
+                    tile_costs.push_back(t.cycles + op.scale_stages);  // placed after the loop
+                else
+                    res.array_cycles[arr] += t.cycles + op.scale_stages;
                 res.macs += t.macs;
                 for (int m = 0; m < 3; ++m) res.macs_by_mode[m] += t.macs_by_mode[m];
                 res.busy_pe_cycles += t.busy_pe_cycles;
@@ -333,6 +337,12 @@ gemm_result run_gemm(const vssa_config& cfg, const gemm_op& op) {
                 res.stall_ratio_sum += t.stall_ratio;
             }
         }
+    if (cfg.schedule == tile_schedule::balanced) {
+        // LPT: longest tile first onto the array that frees up first (ties: lowest index).
+        std::stable_sort(tile_costs.begin(), tile_costs.end(), std::greater<uint64_t>());
+        for (uint64_t c : tile_costs)
+            *std::min_element(res.array_cycles.begin(), res.array_cycles.end()) += c;
+    }
     res.tiles = tile;
     res.cycles = *std::max_element(res.array_cycles.begin(), res.array_cycles.end());
 

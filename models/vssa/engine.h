@@ -1,7 +1,7 @@
 // The VSSA engine: maps a GEMM onto `arrays` arrays of rows x cols PEs in the order of
 // the paper's Fig. 5 (row tiles of A against column tiles of B, row tile outermost),
-// tile n on array n mod arrays (round_robin) or on the array that frees up first
-// (greedy), times every tile with the exact tile model or the Verilated RTL, and
+// tile n on array n mod arrays (round_robin), on the array that frees up first
+// (greedy) or longest tile first (balanced), times every tile with the exact tile model or the Verilated RTL, and
 // computes the int32 result in functional mode. Tokens of precision 0 are skipped
 // entirely. With `reorder`, tokens are clustered by precision, low precision first
 // (Sec. IV-B); in functional mode the engine then checks that the reordered result is
@@ -19,7 +19,11 @@
 namespace dtq::vssa {
 
 enum class pe_backend { model, rtl, lockstep };
-enum class tile_schedule { round_robin, greedy };
+// round_robin: tile n on array n mod arrays; greedy: each tile, in Fig. 5 order, on the
+// array that frees up first; balanced: every tile's cycles are known before it runs (the
+// precisions of its tokens fix them), so the tiles go longest first to the array that
+// frees up first (LPT list scheduling, makespan <= 4/3 of the optimum).
+enum class tile_schedule { round_robin, greedy, balanced };
 
 struct vssa_config {
     uint32_t rows = 16, cols = 16, arrays = 1;

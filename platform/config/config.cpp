@@ -358,7 +358,10 @@ config_schema::config_schema() {
             "need no transpose pass; false = an explicit transpose pass through the buffer's port (docs/timing-model.md#transpose)");
     u64("vssa.rows", [](auto& c) -> auto& { return c.vssa.rows; }, "PEs", 1, 256, "rows of one systolic array");
     u64("vssa.cols", [](auto& c) -> auto& { return c.vssa.cols; }, "PEs", 1, 256, "columns of one systolic array");
-    u64("vssa.arrays", [](auto& c) -> auto& { return c.vssa.arrays; }, "", 1, 64, "number of arrays; tiles go round-robin");
+    u64("vssa.arrays", [](auto& c) -> auto& { return c.vssa.arrays; }, "", 1, 64, "number of arrays; tiles go as vssa.schedule says");
+    text("vssa.schedule", [](auto& c) -> auto& { return c.vssa.schedule; }, {"round_robin", "greedy", "balanced"}, false,
+         "tiles onto arrays: round_robin (tile n on array n mod arrays), greedy (each tile in Fig. 5 order on the array that "
+         "frees up first), balanced (longest tile first on the array that frees up first: tile cycles are known before they run)");
     boolean("vssa.reorder", [](auto& c) -> auto& { return c.vssa.reorder; }, "cluster tokens by precision, low precision first (DTQAtten Sec. IV-B)");
     u64("vssa.threads", [](auto& c) -> auto& { return c.vssa.threads; }, "", 1, 64, "host threads of the functional GEMM and of building the synthetic model's weights (results do not depend on it)");
     text("vssa.backend", [](auto& c) -> auto& { return c.vssa.backend; }, {"model", "rtl", "lockstep"}, false,
@@ -378,6 +381,9 @@ config_schema::config_schema() {
         "NM24 decompressor: pipeline latency from the last compressed byte in to the last dense byte out");
     text("softmax.mode", [](auto& c) -> auto& { return c.softmax.mode; }, {"ibert", "softermax"}, false,
          "the softmax unit's arithmetic: I-BERT's i-softmax (3 passes) or Softermax (base 2, online normalization, 2 passes; docs/softermax.md)");
+    u64("softmax.lanes", [](auto& c) -> auto& { return c.softmax.lanes; }, "elements/cycle", 1, 1024,
+        "lanes of the softmax unit's vector unit: each pass over a row of n elements takes ceil(n / lanes) cycles "
+        "(docs/timing-model.md; the survey's SFU width S = 16)");
 
     text("workload.kind", [](auto& c) -> auto& { return c.workload.kind; }, {"dma_stream", "attention_study", "firmware", "model", "gemm", "onnx"}, false, "what the run executes (gemm: a list of GEMMs; onnx: an ONNX graph's MatMul / Gemm nodes; docs/workloads.md)");
     {

@@ -163,6 +163,7 @@ struct vssa_scenario_config {
     std::string backend = "model";      // model | rtl | lockstep (docs/cosim.md)
     std::string fault = "none";         // test only: none | cycle | result_bit (docs/cosim.md)
     uint64_t fault_tile = 0;            // the tile the fault hits
+    std::string schedule = "round_robin";  // round_robin, greedy, balanced (vssa::tile_schedule)
 };
 
 // The VS-Quant PE variant (docs/vsquant.md): used by GEMM and ATTENTION commands that
@@ -175,6 +176,7 @@ struct vsquant_scenario_config {
 // The softmax unit (docs/softermax.md): ibert (i-softmax) or softermax.
 struct softmax_scenario_config {
     std::string mode = "ibert";
+    uint64_t lanes = 16;  // elements per cycle of the vector unit (ibert::vector_unit_config::lanes)
 };
 
 // Energy, power and area (docs/energy.md): the technology table and per-entry overrides.

@@ -12,6 +12,7 @@
 #include "softmax/softmax_block.h"
 #include "topk/topk_block.h"
 #include "vssa/vssa_block.h"
+#include "platform/sequencer/bottleneck.h"
 #include "platform/sequencer/unit_error.h"
 #include "vssa/gemm.h"
 
@@ -26,6 +27,9 @@ vssa::vssa_config vssa_config_of(const scenario_config& c, const std::string& ou
     vc.cols = static_cast<uint32_t>(c.vssa.cols);
     vc.arrays = static_cast<uint32_t>(c.vssa.arrays);
     vc.reorder = c.vssa.reorder;
+    vc.schedule = c.vssa.schedule == "greedy"     ? vssa::tile_schedule::greedy
+                : c.vssa.schedule == "balanced" ? vssa::tile_schedule::balanced
+                                                : vssa::tile_schedule::round_robin;
     vc.threads = static_cast<unsigned>(c.vssa.threads);
     vc.backend = c.vssa.backend == "rtl" ? vssa::pe_backend::rtl
                : c.vssa.backend == "lockstep" ? vssa::pe_backend::lockstep : vssa::pe_backend::model;
@@ -47,6 +51,7 @@ softmax::unit_config softmax_config_of(const scenario_config& c) {
     softmax::unit_config u;
     if (!softmax::parse_mode(c.softmax.mode, u.mode))  // the schema admits only the unit's names
         throw std::invalid_argument("softmax.mode: unknown mode '" + c.softmax.mode + "'");
+    u.vec.lanes = static_cast<uint32_t>(c.softmax.lanes);
     return u;
 }
 
@@ -187,7 +192,20 @@ attention_layer::attention_layer(const sc_module_name& n, const attention_layer_
       m_softmax_elements(m_stats.counter("softmax_elements", "count", "elements the softmax unit normalized (kept queries x kept keys per head)")),
       m_importance_updates(m_stats.counter("importance_updates", "count", "importance-accumulator updates (one per probability)")),
       m_topk_comparisons(m_stats.counter("topk_comparisons", "count", "top-k engine comparisons (engine 0 over the kept tokens, engine 1 over k0)")),
-      m_fetcher_lookups(m_stats.counter("fetcher_lookups", "count", "fetcher token lookups (Q, K and V token addresses per head)")) {
+      m_fetcher_lookups(m_stats.counter("fetcher_lookups", "count", "fetcher token lookups (Q, K and V token addresses per head)")),
+      m_bound_cycles(m_stats.counter("bottleneck_cycles", "cycles",
+                                     "sum over layers of the busy cycles of the layer's busiest unit (its bottleneck, a lower bound "
+                                     "on the layer's cycles)")) {
+    for (size_t u = 0; u < BOTTLENECK_UNITS; ++u) {
+        const char* name = bottleneck_unit_names[u];
+        m_bound_layers[u] = &m_stats.counter(fmt::format("bottleneck.{}_layers", name), "count",
+                                             fmt::format("layers whose busiest unit was the {} (ties: first of dma, fetcher, "
+                                                         "vssa, softmax, topk)", name));
+        m_bound_busy[u] = &m_stats.counter(fmt::format("bottleneck.{}_cycles", name), "cycles",
+                                           fmt::format("the {}'s busy cycles in the layers it bounded", name));
+    }
+    m_stats.derived("bottleneck_ratio", "ratio", "bottleneck_cycles / cycles: 1 when every layer is exactly as long as its busiest "
+                    "unit's work", [this] { return m_cycles ? static_cast<double>(m_bound_cycles) / static_cast<double>(m_cycles) : 0.0; });
     static const char* modes[3] = {"4x4", "8x4", "8x8"};
     for (int i = 0; i < 3; ++i)
         m_macs_mode[i] = &m_stats.counter(fmt::format("vssa_macs_{}", modes[i]), "count",
@@ -501,6 +519,20 @@ command_outcome attention_layer::execute(const command& c) {
         return o;
     }
 
+    {
+        const bottleneck b =
+            bottleneck_of({rep.busy_dma, rep.busy_fetcher, rep.vssa_qk + rep.vssa_pv, rep.busy_softmax, rep.module2});
+        rep.bottleneck = b.name();
+        rep.bottleneck_cycles = b.busy;
+        ++*m_bound_layers[b.unit];
+        *m_bound_busy[b.unit] += b.busy;
+        m_bound_cycles += b.busy;
+        if (tracing)
+            trace::global().span("bottleneck", fmt::format("{} bounds the layer", b.name()), rep.start, rep.end,
+                                 fmt::format(R"({{"unit":"{}","busy_cycles":{},"layer_cycles":{},"dma":{},"fetcher":{},"vssa":{},"softmax":{},"topk":{}}})",
+                                             b.name(), b.busy, rep.end - rep.start, rep.busy_dma, rep.busy_fetcher,
+                                             rep.vssa_qk + rep.vssa_pv, rep.busy_softmax, rep.module2));
+    }
     const sc_time until = m_clk.time(rep.end);
     if (until > sc_time_stamp()) wait(until - sc_time_stamp());
     m_last = rep;

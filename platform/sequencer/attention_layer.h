@@ -84,6 +84,9 @@ struct attention_layer_report {
     // updates, top-k comparisons, fetcher token lookups.
     uint64_t macs_by_mode[3] = {0, 0, 0};
     uint64_t softmax_elements = 0, importance_updates = 0, topk_comparisons = 0, fetcher_lookups = 0;
+    // The unit busy longest in this layer (bottleneck.h) and its busy cycles.
+    const char* bottleneck = "";
+    uint64_t bottleneck_cycles = 0;
 };
 
 class attention_layer : public sc_core::sc_module {
@@ -145,6 +148,9 @@ private:
     uint64_t& m_importance_updates;
     uint64_t& m_topk_comparisons;
     uint64_t& m_fetcher_lookups;
+    uint64_t* m_bound_layers[5];  // per unit of bottleneck.h: layers it bounded
+    uint64_t* m_bound_busy[5];    // and its busy cycles in those layers
+    uint64_t& m_bound_cycles;
     double m_r_sum = 0;
 };
 

@@ -85,6 +85,13 @@ attention_study::attention_study(const sc_module_name& n, const scenario_config&
         d.compute = &m_designs.counter(name + ".compute_cycles", "cycles", what + ": cycles of its PEs on the attention GEMMs");
         d.bytes = &m_designs.counter(name + ".dram_bytes", "bytes", what + ": Q, K, V read and the attention output written");
         d.dram_cycles = &m_designs.counter(name + ".dram_cycles", "cycles", what + ": dram_bytes / dram.bytes_per_cycle, per head rounded up");
+        d.macs = &m_designs.counter(name + ".macs", "count", what + ": MACs its PEs execute (pruned tokens' MACs are not executed)");
+        d.ideal = &m_designs.counter(name + ".ideal_cycles", "cycles",
+                                     what + ": PE cycles of its MACs / its PEs, per head rounded up (every PE busy every cycle)");
+        d.busy = &m_designs.counter(name + ".busy_pe_cycles", "cycles", what + ": PE cycles spent on MACs (energy.designs.*)");
+        d.stall = &m_designs.counter(name + ".stall_pe_cycles", "cycles", what + ": PE cycles stalled for the slowest PE of a tile");
+        m_designs.derived(name + ".utilization", "ratio", name + ".ideal_cycles / " + name + ".compute_cycles",
+                          [&d] { return *d.compute ? static_cast<double>(*d.ideal) / static_cast<double>(*d.compute) : 0.0; });
     };
     add(m_eyeriss, "eyeriss_like", "Eyeriss-like design (224 16-bit MACs as 14 x 16, dense 16-bit, no pruning)");
     add(m_systolic, "systolic_based", "systolic-based design (the VSSA at the scenario's ratios, no token reordering)");
@@ -97,6 +104,13 @@ attention_study::attention_study(const sc_module_name& n, const scenario_config&
                       over(m_eyeriss.cycles, m_systolic.cycles));
     m_designs.derived("dtqatten.speedup_vs_eyeriss", "x", "eyeriss_like.cycles / dtqatten.cycles (Fig. 8)",
                       over(m_eyeriss.cycles, m_dtq.cycles));
+    m_designs.derived("systolic_based.ideal_speedup_vs_eyeriss", "x",
+                      "eyeriss_like.ideal_cycles / systolic_based.ideal_cycles: Fig. 8 with every PE of both designs busy every cycle",
+                      over(m_eyeriss.ideal, m_systolic.ideal));
+    m_designs.derived("dtqatten.ideal_speedup_vs_eyeriss", "x",
+                      "eyeriss_like.ideal_cycles / dtqatten.ideal_cycles: Fig. 8 with every PE of both designs busy every cycle "
+                      "(speedup_vs_eyeriss = this x dtqatten.utilization / eyeriss_like.utilization when both are compute bound)",
+                      over(m_eyeriss.ideal, m_dtq.ideal));
     m_designs.derived("spatten_like.speedup_vs_eyeriss", "x", "eyeriss_like.cycles / spatten_like.cycles",
                       over(m_eyeriss.cycles, m_spatten.cycles));
     m_designs.derived("dtqatten.speedup_vs_spatten_like", "x", "spatten_like.cycles / dtqatten.cycles (Table I)",
@@ -222,9 +236,14 @@ void attention_study::body() {
             pv.K = kept_bits.size();
             pv.k_bits = kept_bits;
             uint64_t head_this = 0, head_other = 0;  // this head's VSSA cycles in the scenario's / the other order
+            uint64_t head_busy = 0, head_macs = 0;   // this head's busy PE cycles and MACs on the VSSA
+            uint64_t head_stall_this = 0, head_stall_other = 0;  // its stalled PE cycles in either order
             for (const vssa::gemm_op* op : {&qk, &pv}) {
                 const vssa::gemm_result r = vssa::run_gemm(vc, *op);
                 head_this += r.cycles;
+                head_busy += r.busy_pe_cycles;
+                head_stall_this += r.stall_pe_cycles;
+                head_macs += r.macs_by_mode[0] + r.macs_by_mode[1] + r.macs_by_mode[2];
                 if (trace::global().enabled()) {
                     trace::global().span("vssa", op->name, now, now + r.cycles,
                                          fmt::format(R"({{"tiles":{},"stall_pe_cycles":{}}})", r.tiles, r.stall_pe_cycles));
@@ -250,6 +269,7 @@ void attention_study::body() {
                     m_cycles_other += o.cycles;
                     m_stall_other += o.stall_pe_cycles;
                     head_other += o.cycles;
+                    head_stall_other += o.stall_pe_cycles;
                     m_r_sum_other += o.stall_ratio_sum;
                     m_tiles_other += o.tiles;
                 }
@@ -294,11 +314,16 @@ void attention_study::body() {
                 for (int i = 0; i < 3; ++i) m_macs_spatten[i] += mix(s4.macs_by_mode[i], s8.macs_by_mode[i]);
                 // The paper's comparison designs on this head (platform/designs.h).
                 const uint64_t bpc = m_cfg.dram.bytes_per_cycle;
+                const uint64_t pes = m_cfg.vssa.rows * m_cfg.vssa.cols * m_cfg.vssa.arrays;
                 const auto add = [](design_stats& d, const designs::timing& t) {
                     *d.cycles += t.cycles;
                     *d.compute += t.compute_cycles;
                     *d.bytes += t.dram_bytes;
                     *d.dram_cycles += t.dram_cycles;
+                    *d.macs += t.macs;
+                    *d.ideal += t.ideal_cycles;
+                    *d.busy += t.busy_pe_cycles;
+                    *d.stall += t.stall_pe_cycles;
                 };
                 m_dense_macs += 2 * n * n * dh;
                 add(m_eyeriss, designs::eyeriss_like_head(n, dh, bpc));
@@ -310,8 +335,12 @@ void attention_study::body() {
                 const uint64_t bytes = designs::head_dram_bytes(sl.k0, dh, mean_bits, n, 8);
                 const uint64_t with_reorder = vc.reorder ? head_this : head_other;
                 const uint64_t without = vc.reorder ? head_other : head_this;
-                const auto vssa_timing = [&](uint64_t compute) {
+                const auto vssa_timing = [&](uint64_t compute, uint64_t stall) {
                     designs::timing t;
+                    t.busy_pe_cycles = head_busy;
+                    t.stall_pe_cycles = stall;
+                    t.macs = head_macs;  // the same MACs and PE cycles in either order: reordering moves only stalls
+                    t.ideal_cycles = designs::ideal_cycles(head_busy, pes);
                     t.compute_cycles = compute;
                     t.dram_bytes = bytes;
                     t.dram_cycles = bpc ? (bytes + bpc - 1) / bpc : 0;
@@ -319,8 +348,8 @@ void attention_study::body() {
                     return t;
                 };
                 if (a.compare_reorder) {
-                    add(m_dtq, vssa_timing(with_reorder));
-                    add(m_systolic, vssa_timing(without));
+                    add(m_dtq, vssa_timing(with_reorder, vc.reorder ? head_stall_this : head_stall_other));
+                    add(m_systolic, vssa_timing(without, vc.reorder ? head_stall_other : head_stall_this));
                 }
             }
             ++progress;

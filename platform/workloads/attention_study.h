@@ -79,6 +79,10 @@ private:
         uint64_t* compute;
         uint64_t* bytes;
         uint64_t* dram_cycles;
+        uint64_t* macs;   // MACs its PEs execute
+        uint64_t* ideal;  // PE cycles of those MACs / PEs, per head rounded up: every PE busy every cycle
+        uint64_t* busy;   // PE cycles spent on MACs (one a MAC on the one-speed designs)
+        uint64_t* stall;  // PE cycles stalled waiting for the slowest PE (VSSA designs only)
     };
     design_stats m_eyeriss{}, m_systolic{}, m_dtq{}, m_spatten{};
     uint64_t& m_dense_macs;

@@ -33,14 +33,22 @@ static timing finish(uint64_t compute, uint64_t bytes, uint64_t bpc) {
 timing eyeriss_like_head(uint64_t n, uint64_t d_head, uint64_t bpc) {
     const uint64_t compute = os_gemm_cycles(n, n, d_head, eyeriss_rows, eyeriss_cols) +
                              os_gemm_cycles(n, d_head, n, eyeriss_rows, eyeriss_cols);
-    return finish(compute, head_dram_bytes(n, d_head, eyeriss_bits, n, eyeriss_bits), bpc);
+    timing t = finish(compute, head_dram_bytes(n, d_head, eyeriss_bits, n, eyeriss_bits), bpc);
+    t.macs = 2 * n * n * d_head;
+    t.ideal_cycles = ideal_cycles(t.macs, eyeriss_rows * eyeriss_cols);
+    t.busy_pe_cycles = t.macs;
+    return t;
 }
 
 timing spatten_like_head(uint64_t n, uint64_t kept, uint64_t d_head, double share4, uint64_t bpc) {
     const uint64_t compute = os_gemm_cycles(kept, kept, d_head, spatten_rows, spatten_cols) +
                              os_gemm_cycles(kept, d_head, kept, spatten_rows, spatten_cols);
     const double bits = 4.0 * share4 + 8.0 * (1.0 - share4);  // expected over the layers
-    return finish(compute, head_dram_bytes(kept, d_head, bits, n, 8), bpc);
+    timing t = finish(compute, head_dram_bytes(kept, d_head, bits, n, 8), bpc);
+    t.macs = 2 * kept * kept * d_head;
+    t.ideal_cycles = ideal_cycles(t.macs, spatten_rows * spatten_cols);
+    t.busy_pe_cycles = t.macs;
+    return t;
 }
 
 }  // namespace dtq::designs

@@ -33,11 +33,18 @@ uint64_t scalesim_os_folds(uint64_t M, uint64_t N, uint64_t R, uint64_t C);
 uint64_t scalesim_os_fold_cycles(uint64_t K, uint64_t R, uint64_t C);
 
 struct timing {
+    uint64_t macs = 0;            // MACs the design's PEs execute
+    uint64_t ideal_cycles = 0;    // PE cycles of those MACs / PEs, rounded up: 100% utilization
+    uint64_t busy_pe_cycles = 0;  // PE cycles on MACs (= macs at one MAC per PE per cycle)
+    uint64_t stall_pe_cycles = 0; // PE cycles stalled (0 on the one-speed designs)
     uint64_t compute_cycles = 0;  // the GEMMs on the design's PEs
     uint64_t dram_bytes = 0;      // Q, K, V read and the attention output written
     uint64_t dram_cycles = 0;     // dram_bytes / DRAM bytes per cycle, rounded up
     uint64_t cycles = 0;          // max of the two: loads overlap compute (double buffering)
 };
+
+// Cycles with every one of `pes` PEs busy every cycle on `pe_cycles` of work, rounded up.
+constexpr uint64_t ideal_cycles(uint64_t pe_cycles, uint64_t pes) { return pes ? (pe_cycles + pes - 1) / pes : 0; }
 
 // Bytes of one head's attention with `tokens` tokens per operand at `bits`: Q, K, V read,
 // the n x d_head output written at out_bits.

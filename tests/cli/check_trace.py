@@ -45,6 +45,17 @@ per = lambda u: [e for e in t if e["ph"] == "X" and e["tid"] in lanes(u)]
 assert len(per("vssa")) == 24 and len(per("softmax")) == 12, (len(per("vssa")), len(per("softmax")))
 assert [e["name"] for e in per("ctrl")] == ["ATTENTION"], per("ctrl")
 assert len(per("topk")) == 13  # 12 importance accumulations + the two top-k engines
+# The bottleneck track: one span per ATTENTION layer, named after the unit the stats name, the
+# unit's busy cycles and every unit's in its arguments, covering the command's span.
+lst = json.load(open(f"{out}/stats.json"))["stats"]
+bn = per("bottleneck")
+assert len(bn) == 1, bn
+unit = [u for u in ("dma", "fetcher", "vssa", "softmax", "topk") if lst[f"attention.bottleneck.{u}_layers"]["value"] == 1]
+assert len(unit) == 1 and bn[0]["name"] == f"{unit[0]} bounds the layer", (unit, bn[0]["name"])
+a = bn[0]["args"]
+assert a["busy_cycles"] == lst["attention.bottleneck_cycles"]["value"] == max(a[u] for u in ("dma", "fetcher", "vssa", "softmax", "topk"))
+assert a["vssa"] == lst["attention.vssa_busy_cycles"]["value"] and a["dma"] == lst["attention.dma_busy_cycles"]["value"]
+assert a["layer_cycles"] == lst["attention.cycles"]["value"]
 print("ok: attention layer trace has", sorted(tracks))
 
 

@@ -2,6 +2,8 @@
 // the SCALE-Sim output-stationary fold count against the VSSA's tiles (docs/timing-model.md).
 #include <catch2/catch.hpp>
 
+#include <string>
+
 #include "platform/workloads/designs.h"
 #include "vssa/engine.h"
 
@@ -26,6 +28,11 @@ TEST_CASE("eyeriss_like: one small attention head by hand", "[designs]") {
     const designs::timing slow = designs::eyeriss_like_head(20, 8, 4);
     CHECK(slow.dram_cycles == 320);
     CHECK(slow.cycles == 320);
+    // 100% utilization: 2 x 20 x 20 x 8 = 6400 MACs on 224 PEs, one MAC a cycle: ceil(28.57) = 29.
+    CHECK(t.macs == 6400);
+    CHECK(t.ideal_cycles == 29);
+    CHECK(designs::ideal_cycles(6400, 224) == 29);
+    CHECK(designs::ideal_cycles(6272, 224) == 28);  // exactly 28
 }
 
 TEST_CASE("spatten_like: pruning cuts MACs and bytes, precision only bytes", "[designs]") {
@@ -37,6 +44,9 @@ TEST_CASE("spatten_like: pruning cuts MACs and bytes, precision only bytes", "[d
     CHECK(half.dram_bytes == 412);
     const designs::timing all4 = designs::spatten_like_head(20, 14, 8, 1.0, 64);
     const designs::timing all8 = designs::spatten_like_head(20, 14, 8, 0.0, 64);
+    // MACs: 2 x 14 x 14 x 8 = 3136 on 352 PEs: ceil(8.9) = 9 cycles at 100% utilization.
+    CHECK(half.macs == 3136);
+    CHECK(half.ideal_cycles == 9);
     CHECK(all4.compute_cycles == 98);  // one speed at every precision
     CHECK(all8.compute_cycles == 98);
     CHECK(all4.dram_bytes == 3 * 14 * 8 / 2 + 160);
@@ -121,4 +131,22 @@ TEST_CASE("report --survey: square tiling when the operands exceed the L2", "[an
     hw.l2_bytes = 1000;
     CHECK(dtq::survey_matmul_bytes(32, 32, 32, 4, hw) == 4 * 1024 + 4 * 1024 + 4096);
     CHECK(dtq::survey_matmul_bytes(32, 32, 32, 4) == 1024 + 1024 + 4096);  // fits 2 MB
+}
+
+#include "platform/sequencer/bottleneck.h"
+
+TEST_CASE("bottleneck_of: the busiest unit bounds the layer, ties to the first", "[attention][bottleneck]") {
+    // BERT-Base seq 128 at 16 B/cycle (docs/results.md): DMA 35,453 > softmax 28,704 > VSSA 26,772.
+    bottleneck b = bottleneck_of({35453, 3000, 26772, 28704, 7000});
+    CHECK(std::string(b.name()) == "dma");
+    CHECK(b.busy == 35453);
+    // At 64 B/cycle the DMA drops to 10,958: the softmax unit bounds.
+    b = bottleneck_of({10958, 3000, 26772, 28704, 7000});
+    CHECK(std::string(b.name()) == "softmax");
+    CHECK(b.busy == 28704);
+    // A tie goes to the first unit in the order dma, fetcher, vssa, softmax, topk.
+    b = bottleneck_of({5, 9, 9, 1, 9});
+    CHECK(std::string(b.name()) == "fetcher");
+    CHECK(bottleneck_of({0, 0, 0, 0, 1}).unit == 4);
+    CHECK(std::string(bottleneck_of({0, 0, 0, 0, 0}).name()) == "dma");
 }

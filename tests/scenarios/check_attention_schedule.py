@@ -192,6 +192,25 @@ expect3.update({
 })
 print(f"derived, 2 B/cycle line buffers: layer {t + s_end} cycles, P x V from {t + s_pv_end - pv}")
 
+# ---- the bottleneck (platform/sequencer/bottleneck.h): the unit busy longest bounds the layer --
+# One head: VSSA 393 + 804 = 1197 > module 2 986 > DMA 346 > softmax 176 > fetcher 48.
+# Two heads: VSSA 2394 > module 2. 2 B/cycle line buffers: module 2 (the precision write waits
+# for the slow drain) 1457 > VSSA 1197 > DMA: the top-k unit bounds that layer.
+UNITS = (("dma", "attention.dma_busy_cycles"), ("fetcher", "attention.fetcher_busy_cycles"),
+         ("vssa", "attention.vssa_busy_cycles"), ("softmax", "attention.softmax_busy_cycles"),
+         ("topk", "attention.module2_cycles"))
+for e in (expect, expect2, expect3):
+    busy = [e[k] for _, k in UNITS]
+    top = busy.index(max(busy))  # ties: the first
+    for i, (u, _) in enumerate(UNITS):
+        e[f"attention.bottleneck.{u}_layers"] = int(i == top)
+        e[f"attention.bottleneck.{u}_cycles"] = busy[i] if i == top else 0
+    e["attention.bottleneck_cycles"] = busy[top]
+    e["attention.bottleneck_ratio"] = busy[top] / e["attention.cycles"]
+assert (expect["attention.bottleneck.vssa_layers"], expect2["attention.bottleneck.vssa_layers"],
+        expect3["attention.bottleneck.topk_layers"]) == (1, 1, 1)
+assert expect["attention.bottleneck_cycles"] == 1197 and expect3["attention.bottleneck_cycles"] == 1457
+
 for mode, heads, exp, extra in (("functional", 1, expect, []), ("timing", 1, expect, []), ("functional", 2, expect2, []),
                                 ("timing", 2, expect2, []), ("timing", 1, expect3, [f"linebuf.bytes_per_cycle={SLOW}"])):
     expect = exp

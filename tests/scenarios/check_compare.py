@@ -47,5 +47,49 @@ assert s["designs.systolic_based.compute_cycles"] == s["vssa.cycles_other_order"
 # SpAtten-like: slower than DTQAtten in cycles though it moves about as many bytes: its 352 PEs run at one speed.
 assert s["designs.spatten_like.cycles"] > s["designs.dtqatten.cycles"]
 assert s["designs.spatten_like.compute_cycles"] > s["designs.spatten_like.dram_cycles"]
+
+# 100% utilization (designs.*.ideal_cycles): Eyeriss-like 2 x 128 x 128 x 64 = 2,097,152 MACs a
+# head on 224 PEs -> ceil(9362.3) = 9363 cycles, x 12 heads = 112,356.
+assert s["designs.eyeriss_like.ideal_cycles"] == 12 * 9363, s["designs.eyeriss_like.ideal_cycles"]
+assert s["designs.eyeriss_like.macs"] == 12 * 2 * 128 * 128 * 64
+# The VSSA's PE cycles a MAC: 1 (4x4), 2 (8x4), 4 (8x8); the same in either token order.
+busy = s["vssa.macs_4x4"] + 2 * s["vssa.macs_8x4"] + 4 * s["vssa.macs_8x8"]
+assert busy == s["vssa.busy_pe_cycles"], (busy, s["vssa.busy_pe_cycles"])
+for d in ("dtqatten", "systolic_based"):  # per head rounded up: within 12 cycles of the total / 3168
+    assert 0 <= s[f"designs.{d}.ideal_cycles"] - busy / 3168 < 12, (d, s[f"designs.{d}.ideal_cycles"], busy / 3168)
+    assert abs(s[f"designs.{d}.utilization"] - s[f"designs.{d}.ideal_cycles"] / s[f"designs.{d}.compute_cycles"]) < 1e-12
+# Fig. 8's speedup is the ideal ratio times the ratio of utilizations (both designs compute bound).
+f = s["designs.dtqatten.ideal_speedup_vs_eyeriss"] * s["designs.dtqatten.utilization"] / s["designs.eyeriss_like.utilization"]
+assert abs(f - s["designs.dtqatten.speedup_vs_eyeriss"]) < 1e-9, (f, s["designs.dtqatten.speedup_vs_eyeriss"])
+
+# Energy of the comparison designs (docs/energy.md#comparison-designs) by hand, with table entries
+# set to round values: a 8-bit multiply 1 pJ (16-bit: 4, 12-bit: 2.25), a 32-bit add 0.5, a
+# register bit 0.01, SRAM 1 pJ/byte at the line buffers' size (64 B per 64-bit access of a 64 KiB
+# reference), DRAM 10 pJ/bit, no leakage.
+ov = {"int_mul_8_pj": 1, "int_add_32_pj": 0.5, "reg_bit_pj": 0.01, "sram_ref_pj_per_64b": 8, "sram_ref_bytes": 65536,
+      "dram_pj_per_bit": 10, "leakage_mw_per_mm2": 0}
+args = [dtqvp, "run", scenario, "-q", "--out", out + "/energy_hand"]
+for k, v in ov.items():
+    args += ["--set", f"energy.override.{k}={v}"]
+subprocess.run(args, check=True, timeout=600)
+e = {k: v["value"] for k, v in json.load(open(f"{out}/energy_hand/stats.json"))["stats"].items()}
+macs = 12 * 2 * 128 * 128 * 64
+# Eyeriss-like: per MAC 4 + 0.5 + 32 x 0.01 (accumulator) + 32 x 0.01 (two 16-bit operands) = 5.14 pJ;
+# feed: 2 bytes x (1/14 + 1/16) x 1 pJ per MAC; DRAM 786,432 bytes x 8 x 10 pJ.
+pe = macs * 5.14 + macs * 2 * (1 / 14 + 1 / 16)
+assert abs(e["energy.designs.eyeriss_like.pe_uj"] - pe * 1e-6) < 1e-9 * pe, (e["energy.designs.eyeriss_like.pe_uj"], pe * 1e-6)
+assert abs(e["energy.designs.eyeriss_like.dram_uj"] - 786432 * 80 * 1e-6) < 1e-9
+assert e["energy.designs.eyeriss_like.leakage_uj"] == 0
+# SpAtten-like: per MAC 2.25 + 0.5 + 0.32 + 0.24 (two 12-bit operands) = 3.31 pJ; feed 1.5 bytes x (1/16 + 1/22).
+sm = e["designs.spatten_like.macs"]
+pe_s = sm * 3.31 + sm * 1.5 * (1 / 16 + 1 / 22)
+assert abs(e["energy.designs.spatten_like.pe_uj"] - pe_s * 1e-6) < 1e-9 * pe_s, (e["energy.designs.spatten_like.pe_uj"], pe_s * 1e-6)
+tot = {d: e[f"energy.designs.{d}.total_uj"] for d in ("eyeriss_like", "systolic_based", "dtqatten", "spatten_like")}
+for d in ("systolic_based", "dtqatten", "spatten_like"):
+    assert abs(e[f"energy.designs.{d}.saving_vs_eyeriss_like"] - (1 - tot[d] / tot["eyeriss_like"])) < 1e-12
+    assert abs(e[f"energy.designs.{d}.gops_per_j"] - 2 * macs / (tot[d] * 1e-6) * 1e-9) < 1e-6 * e[f"energy.designs.{d}.gops_per_j"]
+# The two VSSA designs: the same MACs and DRAM bytes, the systolic-based one more stalls: more energy.
+assert e["energy.designs.systolic_based.dram_uj"] == e["energy.designs.dtqatten.dram_uj"]
+assert tot["systolic_based"] > tot["dtqatten"]
 print(f"ok: 8-bit baseline {want} cycles = 12 x ({qk} + {pv}); DTQAtten {s['vssa.speedup_vs_8bit']:.3f} x, "
       f"no reorder {s['vssa.speedup_other_order_vs_8bit']:.3f} x, SpAtten-style {s['vssa.speedup_spatten_vs_8bit']:.3f} x")

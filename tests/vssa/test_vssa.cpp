@@ -481,6 +481,32 @@ TEST_CASE("vssa: tiles go round-robin or greedily over arrays, the makespan is t
     CHECK(run_gemm(two, g).cycles == 186);
 }
 
+TEST_CASE("vssa: the balanced schedule places the longest tiles first", "[vssa]") {
+    // The same tiles as above (one 8-bit column tile of 169 cycles, two 4-bit ones of 93)
+    // with the slow tile last in Fig. 5 order: tiles 93, 93, 169 on two arrays.
+    gemm_op g;
+    g.M = 16;
+    g.N = 48;
+    g.K = 8;
+    g.row_bits.assign(16, 8);
+    g.col_bits.assign(48, 4);
+    for (int j = 32; j < 48; ++j) g.col_bits[static_cast<size_t>(j)] = 8;
+    vssa_config two;
+    two.arrays = 2;
+    two.reorder = false;
+    // round-robin: array 0 gets tiles 0 and 2: 93 + 169 = 262.
+    CHECK(run_gemm(two, g).cycles == 262);
+    // greedy in Fig. 5 order: 93 -> array 0, 93 -> array 1, 169 -> array 0 (tie, lowest): 262.
+    two.schedule = tile_schedule::greedy;
+    CHECK(run_gemm(two, g).cycles == 262);
+    // balanced (longest first): 169 -> array 0, 93 -> array 1, 93 -> array 1: 186.
+    two.schedule = tile_schedule::balanced;
+    const gemm_result b = run_gemm(two, g);
+    CHECK(b.cycles == 186);
+    CHECK(b.array_cycles == std::vector<uint64_t>{169, 186});
+    CHECK(b.tiles == 3);
+}
+
 TEST_CASE("vssa: presets", "[vssa]") {
     const vssa_config d = preset_dtqatten();
     CHECK(d.rows * d.cols * d.arrays == 3168u);  // Sec. V: 16 x 18 x 11 4-bit PEs
