@@ -4,6 +4,7 @@
 // each must map to come from that script's construction (expected.json), not from the
 // importer. One elaboration per TEST_CASE.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
@@ -19,6 +20,8 @@
 #include "platform/config/config.h"
 #include "platform/workloads/gemm_workload.h"
 #include "platform/workloads/onnx_import.h"
+#include "platform/workloads/onnx_pipeline.h"
+#include "apps.h"
 #include "platform/platform.h"
 
 using namespace dtq;
@@ -284,4 +287,121 @@ TEST_CASE("onnx: the imported causal decoder block runs in timing mode", "[onnx]
     CHECK(stat("onnx.ops.Gemm") == 1);
     CHECK(stat("onnx.ops.Split") == 1);
     CHECK(stat("gemm.0.n") == 192);  // the fused QKV projection
+}
+
+// ---- the integer pipeline (docs/workloads.md#integer-pipeline) --------------------------
+
+namespace {
+
+scenario_config integer_cfg(const std::string& file, const std::string& a_precision) {
+    const std::string yaml = "name: onnx_int_test\nseed: 4\nmode: functional\nvssa: {rows: 8, cols: 8, arrays: 2}\n"
+                             "workload:\n  kind: onnx\n  onnx: {model: " + models() + "/" + file + ", seq: 16, pipeline: integer, input: " +
+                             models() + "/encoder2_x.npy}\n  gemm: {a_precision: " + a_precision + "}\n";
+    return config_schema::get().load_string(yaml, "test.yaml");
+}
+
+// Runs the imported graph through the encoder firmware; checks every layer's output in DRAM
+// against reference_model (model_workload.cpp) on the quantized graph with the precisions the
+// VP ran, and the dequantized output against the numpy float forward pass of the construction
+// (make_onnx_models.py) on the tokens not pruned. Returns the smallest cosine.
+double run_integer(const std::string& file, const std::string& numpy_out, const std::string& a_precision,
+                   std::vector<std::vector<uint8_t>>* prec_out = nullptr) {
+    const scenario_config cfg = integer_cfg(file, a_precision);
+    const onnx_pipeline op = make_onnx_pipeline(cfg);  // the same deterministic import the platform does
+    const model_instance& m = op.inst;
+    const model_layout lay = plan_model(m, DTQ_APP_DATA_ADDR);
+    platform p(cfg);
+    run_options o;
+    o.quiet = true;
+    REQUIRE(p.run(o) == EXIT_OK);
+    const uint64_t s = m.seq, d = m.shape.d_model;
+    std::vector<std::vector<uint8_t>> prec(m.layers, std::vector<uint8_t>(s));
+    for (uint64_t l = 0; l < m.layers; ++l) p.read_dram(lay.args.prec_log + l * s, prec[l].data(), s);
+    const std::vector<std::vector<int8_t>> ref = reference_model(m, prec);
+    const npy_array y = read_npy(models() + "/" + numpy_out);
+    REQUIRE(y.shape == std::vector<uint64_t>{m.layers, s, d});
+    double worst = 1.0;
+    for (uint64_t l = 0; l < m.layers; ++l) {
+        INFO("layer " << l);
+        std::vector<int8_t> out(s * d);
+        p.read_dram(lay.args.outputs + l * s * d, out.data(), out.size());
+        double dot = 0, na = 0, nb = 0;
+        for (uint64_t t = 0; t < s; ++t) {
+            if (prec[m.layers - 1][t] == 0) continue;  // pruned (padding, or by the top-k engines): no output
+            for (uint64_t i = 0; i < d; ++i) {
+                CHECK(out[t * d + i] == ref[l][t * d + i]);
+                const double a = out[t * d + i] * op.out_scale[l], b = y.as<float>()[(l * s + t) * d + i];
+                dot += a * b, na += a * a, nb += b * b;
+            }
+        }
+        worst = std::min(worst, dot / std::sqrt(na * nb));
+        CHECK(stat(fmt::format("onnx.layer{}.mismatches", l)) == 0);
+    }
+    if (prec_out) *prec_out = prec;
+    return worst;
+}
+
+}  // namespace
+
+TEST_CASE("onnx integer: the encoder runs as the integer pipeline, bit-exact with reference_model, near numpy", "[onnx][integer]") {
+    std::vector<std::vector<uint8_t>> prec;
+    const double cosine = run_integer("encoder2_int.onnx", "encoder2_int_y.npy", "8", &prec);
+    CHECK(cosine > 0.99);  // the documented bound (docs/workloads.md#integer-pipeline)
+    // a_precision 8: the 3 padding tokens (the mask's last 3) pruned from layer 0 on, the 13 others 8-bit
+    for (const auto& pl : prec)
+        for (uint64_t t = 0; t < 16; ++t) CHECK(pl[t] == (t >= 13 ? 0 : 8));
+    CHECK(stat("onnx.layers") == 2);
+    CHECK(stat("onnx.heads") == 4);
+    CHECK(stat("onnx.causal") == 0);
+}
+
+TEST_CASE("onnx integer: the causal decoder block runs as the integer pipeline, bit-exact, near numpy", "[onnx][integer]") {
+    const double cosine = run_integer("decoder_int.onnx", "decoder_int_y.npy", "8");
+    CHECK(cosine > 0.99);
+    CHECK(stat("onnx.causal") == 1);
+}
+
+TEST_CASE("onnx integer: DTQAtten's top-k engines choose the encoder's token precisions in the ATTENTION command", "[onnx][integer]") {
+    std::vector<std::vector<uint8_t>> prec;
+    const double cosine = run_integer("encoder2_int.onnx", "encoder2_int_y.npy", "topk", &prec);
+    CHECK(cosine > 0.95);  // 4-bit tokens (a 16 times coarser step) and pruned tokens' keys and values
+    // Layer 0: the padding pruned, the rest 8-bit; layer 1: what layer 0's engines chose at the
+    // default ratios, k0 = round(0.72 x 16) = 12 kept, k1 = round(0.306 x 16) = 5 of them 8-bit.
+    uint64_t c[9] = {};
+    for (uint8_t b : prec[1]) ++c[b];
+    CHECK(c[0] == 4);
+    CHECK(c[4] == 7);
+    CHECK(c[8] == 5);
+    for (uint64_t t = 13; t < 16; ++t) CHECK(prec[1][t] == 0);  // a padding token stays pruned
+    CHECK(stat("onnx.layer1.tokens_pruned") == 4);
+}
+
+TEST_CASE("onnx integer: what the recipe cannot run exactly is an error naming the node", "[onnx][integer]") {
+    const auto error_of = [](const std::string& file) {
+        try {
+            make_onnx_pipeline(integer_cfg(file, "8"));
+        } catch (const config_error& e) {
+            return e.messages().at(0);
+        }
+        return std::string();
+    };
+    const std::string bias = error_of("encoder2.onnx");  // projection biases
+    CHECK_THAT(bias, Catch::Contains("node 'l0_q_bias' (op Add") && Catch::Contains("bias 'l0_q_b' is not zero"));
+    const std::string gamma = error_of("bad_int_gamma.onnx");
+    CHECK_THAT(gamma, Catch::Contains("node 'l1_bln_mul' (op Mul") && Catch::Contains("gamma must be one positive value"));
+    const std::string unknown = error_of("bad_unknown_op.onnx");  // the importer's own checks come first
+    CHECK_THAT(unknown, Catch::Contains("'l0_softmax' (op FancySoftmax"));
+    // timing mode and other precisions are configuration errors
+    const auto load_error = [](const std::string& yaml) {
+        try {
+            config_schema::get().load_string(yaml, "test.yaml");
+        } catch (const config_error& e) {
+            return e.messages().at(0);
+        }
+        return std::string();
+    };
+    CHECK_THAT(load_error("name: t\nmode: timing\nworkload: {kind: onnx, onnx: {model: m.onnx, pipeline: integer}}\n"),
+               Catch::Contains("workload.onnx.pipeline"));
+    CHECK_THAT(load_error("name: t\nmode: functional\nworkload: {kind: onnx, onnx: {model: m.onnx, pipeline: integer}, gemm: {a_precision: ratios}}\n"),
+               Catch::Contains("workload.gemm.a_precision"));
 }
