@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 
@@ -304,8 +305,9 @@ scenario_config integer_cfg(const std::string& file, const std::string& a_precis
 // against reference_model (model_workload.cpp) on the quantized graph with the precisions the
 // VP ran, and the dequantized output against the numpy float forward pass of the construction
 // (make_onnx_models.py) on the tokens not pruned. Returns the smallest cosine.
+// `stats`: these statistics' values, read while the platform lives.
 double run_integer(const std::string& file, const std::string& numpy_out, const std::string& a_precision,
-                   std::vector<std::vector<uint8_t>>* prec_out = nullptr) {
+                   std::vector<std::vector<uint8_t>>* prec_out = nullptr, std::map<std::string, double>* stats = nullptr) {
     const scenario_config cfg = integer_cfg(file, a_precision);
     const onnx_pipeline op = make_onnx_pipeline(cfg);  // the same deterministic import the platform does
     const model_instance& m = op.inst;
@@ -338,6 +340,8 @@ double run_integer(const std::string& file, const std::string& numpy_out, const 
         CHECK(stat(fmt::format("onnx.layer{}.mismatches", l)) == 0);
     }
     if (prec_out) *prec_out = prec;
+    if (stats)
+        for (auto& [name, v] : *stats) v = stat(name);
     return worst;
 }
 
@@ -345,25 +349,29 @@ double run_integer(const std::string& file, const std::string& numpy_out, const 
 
 TEST_CASE("onnx integer: the encoder runs as the integer pipeline, bit-exact with reference_model, near numpy", "[onnx][integer]") {
     std::vector<std::vector<uint8_t>> prec;
-    const double cosine = run_integer("encoder2_int.onnx", "encoder2_int_y.npy", "8", &prec);
+    std::map<std::string, double> st{{"onnx.layers", 0}, {"onnx.heads", 0}, {"onnx.causal", 0}};
+    const double cosine = run_integer("encoder2_int.onnx", "encoder2_int_y.npy", "8", &prec, &st);
     CHECK(cosine > 0.99);  // the documented bound (docs/workloads.md#integer-pipeline)
     // a_precision 8: the 3 padding tokens (the mask's last 3) pruned from layer 0 on, the 13 others 8-bit
     for (const auto& pl : prec)
         for (uint64_t t = 0; t < 16; ++t) CHECK(pl[t] == (t >= 13 ? 0 : 8));
-    CHECK(stat("onnx.layers") == 2);
-    CHECK(stat("onnx.heads") == 4);
-    CHECK(stat("onnx.causal") == 0);
+    CHECK(st["onnx.layers"] == 2);
+    CHECK(st["onnx.heads"] == 4);
+    CHECK(st["onnx.causal"] == 0);
 }
 
 TEST_CASE("onnx integer: the causal decoder block runs as the integer pipeline, bit-exact, near numpy", "[onnx][integer]") {
-    const double cosine = run_integer("decoder_int.onnx", "decoder_int_y.npy", "8");
+    std::map<std::string, double> st{{"onnx.causal", 0}, {"onnx.layers", 0}};
+    const double cosine = run_integer("decoder_int.onnx", "decoder_int_y.npy", "8", nullptr, &st);
     CHECK(cosine > 0.99);
-    CHECK(stat("onnx.causal") == 1);
+    CHECK(st["onnx.causal"] == 1);
+    CHECK(st["onnx.layers"] == 1);
 }
 
 TEST_CASE("onnx integer: DTQAtten's top-k engines choose the encoder's token precisions in the ATTENTION command", "[onnx][integer]") {
     std::vector<std::vector<uint8_t>> prec;
-    const double cosine = run_integer("encoder2_int.onnx", "encoder2_int_y.npy", "topk", &prec);
+    std::map<std::string, double> st{{"onnx.layer1.tokens_pruned", 0}, {"onnx.layer1.tokens_4bit", 0}};
+    const double cosine = run_integer("encoder2_int.onnx", "encoder2_int_y.npy", "topk", &prec, &st);
     CHECK(cosine > 0.95);  // 4-bit tokens (a 16 times coarser step) and pruned tokens' keys and values
     // Layer 0: the padding pruned, the rest 8-bit; layer 1: what layer 0's engines chose at the
     // default ratios, k0 = round(0.72 x 16) = 12 kept, k1 = round(0.306 x 16) = 5 of them 8-bit.
@@ -373,7 +381,8 @@ TEST_CASE("onnx integer: DTQAtten's top-k engines choose the encoder's token pre
     CHECK(c[4] == 7);
     CHECK(c[8] == 5);
     for (uint64_t t = 13; t < 16; ++t) CHECK(prec[1][t] == 0);  // a padding token stays pruned
-    CHECK(stat("onnx.layer1.tokens_pruned") == 4);
+    CHECK(st["onnx.layer1.tokens_pruned"] == 4);
+    CHECK(st["onnx.layer1.tokens_4bit"] == 7);
 }
 
 TEST_CASE("onnx integer: what the recipe cannot run exactly is an error naming the node", "[onnx][integer]") {
