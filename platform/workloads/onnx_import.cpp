@@ -823,7 +823,8 @@ std::vector<onnx_gemm_data> onnx_float_reference(const std::string& path, uint64
 
 // ---- the integer pipeline: the graph as the encoder recipe's layers ---------------------
 
-onnx_encoder_graph onnx_match_encoder(const std::string& path, uint64_t seq) {
+namespace {
+onnx_encoder_graph match_encoder(const std::string& path, uint64_t seq) {
     import_onnx(path, seq);  // every node checked, every shape inferred (config_error otherwise)
     const onnx::ModelProto model = load_model(path);
     const onnx::GraphProto& g = model.graph();
@@ -850,6 +851,7 @@ onnx_encoder_graph onnx_match_encoder(const std::string& path, uint64_t seq) {
     };
     const auto dims = [&](const std::string& t) -> const std::vector<int64_t>& { return val.at(t).dims; };
     const auto is_init = [&](const std::string& t) { return inits.count(t) > 0; };
+    const auto last_dim = [&](const std::string& t) -> int64_t { return dims(t).empty() ? 0 : dims(t).back(); };
     // The one consumer of t (-1: none or several).
     const auto only_consumer = [&](const std::string& t) {
         const auto it = consumers.find(t);
@@ -908,7 +910,7 @@ onnx_encoder_graph onnx_match_encoder(const std::string& path, uint64_t seq) {
         if (c >= 0 && g.node(c).op_type() == "Add") {
             const auto& a = g.node(c);
             const std::string other = a.input(0) == t ? a.input(1) : a.input(0);
-            if (is_init(other) && elements(dims(other)) == static_cast<uint64_t>(dims(t).back())) {
+            if (is_init(other) && elements(dims(other)) == static_cast<uint64_t>(last_dim(t))) {
                 if (!zero(other))
                     fail(c, fmt::format("bias '{}' is not zero: the integer pipeline's GEMMs have no bias (the encoder recipe)", other));
                 t = skip_views(a.output(0));
@@ -987,7 +989,7 @@ onnx_encoder_graph onnx_match_encoder(const std::string& path, uint64_t seq) {
     if (ins.empty()) throw config_error({fmt::format("{}: the graph has no input", path)});
     std::string x = ins[0].first;
     const std::vector<int64_t>& xd = dims(x);
-    if (xd.size() < 2 || elements(xd) / static_cast<uint64_t>(xd.back()) != seq)
+    if (xd.size() < 2 || xd.back() <= 0 || elements(xd) / static_cast<uint64_t>(xd.back()) != seq)
         throw config_error({fmt::format("{}: graph input '{}': expected [1, seq, d_model] (batch 1), got {}", path, x, show(xd))});
     const uint64_t d = static_cast<uint64_t>(xd.back());
     r.d_model = d;
@@ -1002,13 +1004,13 @@ onnx_encoder_graph onnx_match_encoder(const std::string& path, uint64_t seq) {
         const auto& g0 = g.node(gemms[i]);
         if (g0.input(0) != x) fail(gemms[i], fmt::format("layer {}: expected the Q projection of '{}'", l, x));
         const std::string o0 = unbiased(gemms[i]);
-        if (static_cast<uint64_t>(dims(o0).back()) == 3 * d) {  // fused QKV + Split
+        if (static_cast<uint64_t>(last_dim(o0)) == 3 * d) {  // fused QKV + Split
             const std::vector<float> w = weight_of(gemms[i], d, 3 * d);
             const int s = only_consumer(o0);
             if (s < 0 || g.node(s).op_type() != "Split" || g.node(s).output_size() != 3)
                 fail(gemms[i], "expected a Split into Q, K, V to read the fused projection");
             for (int p = 0; p < 3; ++p) {
-                if (static_cast<uint64_t>(dims(g.node(s).output(p)).back()) != d) fail(s, fmt::format("expected three parts of {}", d));
+                if (static_cast<uint64_t>(last_dim(g.node(s).output(p))) != d) fail(s, fmt::format("expected three parts of {}", d));
                 std::vector<float>& dst = p == 0 ? L.wq : p == 1 ? L.wk : L.wv;
                 dst.resize(d * d);
                 for (uint64_t k = 0; k < d; ++k)
@@ -1099,7 +1101,7 @@ onnx_encoder_graph onnx_match_encoder(const std::string& path, uint64_t seq) {
         const int f1 = gemms[i], f2 = gemms[i + 1];
         i += 2;
         if (g.node(f1).input(0) != L.x1) fail(f1, fmt::format("expected FFN1 to read the LayerNorm output '{}'", L.x1));
-        const uint64_t f = static_cast<uint64_t>(dims(g.node(f1).output(0)).back());
+        const uint64_t f = static_cast<uint64_t>(last_dim(g.node(f1).output(0)));
         if (r.d_ffn && f != r.d_ffn) fail(f1, fmt::format("expected d_ffn {} (as layer 0), got {}", r.d_ffn, f));
         r.d_ffn = f;
         L.w1 = weight_of(f1, d, f);
@@ -1140,6 +1142,17 @@ onnx_encoder_graph onnx_match_encoder(const std::string& path, uint64_t seq) {
                                         "a stack of post-LN layers; workload.onnx.pipeline gemm runs any supported graph)",
                                         path, r.layers.size() - 1, x)});
     return r;
+}
+
+}  // namespace
+
+onnx_encoder_graph onnx_match_encoder(const std::string& path, uint64_t seq) {
+    try {
+        return match_encoder(path, seq);
+    } catch (const std::out_of_range& e) {  // a tensor the float reference gave no value (a graph of another structure)
+        throw config_error({fmt::format("{}: not a stack of the encoder recipe's layers (a tensor without a value: {}); "
+                                        "workload.onnx.pipeline gemm runs any supported graph", path, e.what())});
+    }
 }
 
 #endif

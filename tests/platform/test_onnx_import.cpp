@@ -181,6 +181,45 @@ TEST_CASE("onnx: 1000 mutations of a valid model neither crash nor hang the impo
     CHECK(s < 60);
 }
 
+TEST_CASE("onnx: 1000 mutations of the integer pipeline's decoder neither crash nor hang the recognition of its layers", "[onnx][fuzz]") {
+    // The accepted mutations go on through onnx_match_encoder (the integer pipeline's parsing
+    // of the graph's structure): recognised or rejected with a message, never a crash.
+    const std::string good = read_all(models() + "/decoder_int.onnx");
+    REQUIRE(!good.empty());
+    std::mt19937_64 rng(2525);
+    uint64_t recognised = 0, rejected = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string file = models() + "/fuzz_int.onnx";
+    for (int i = 0; i < 1000; ++i) {
+        std::string b = good;
+        switch (rng() % 3) {
+            case 0:  // flip 1..4 bytes in the first 4 KiB (names, attributes, shapes: the structure)
+                for (uint64_t j = 0, n = 1 + rng() % 4; j < n; ++j) b[rng() % std::min<size_t>(4096, b.size())] ^= static_cast<char>(1u << (rng() % 8));
+                break;
+            case 1:  // flip a byte anywhere
+                b[rng() % b.size()] = static_cast<char>(rng());
+                break;
+            default:  // truncate
+                b.resize(rng() % b.size());
+        }
+        std::ofstream(file, std::ios::binary | std::ios::trunc) << b;
+        try {
+            const onnx_encoder_graph g = onnx_match_encoder(file, 16);
+            CHECK(!g.layers.empty());
+            ++recognised;
+        } catch (const config_error& e) {
+            CHECK(!e.messages().empty());
+            ++rejected;
+        }
+    }
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    INFO("recognised " << recognised << ", rejected " << rejected << " in " << s << " s");
+    CHECK(recognised + rejected == 1000);
+    CHECK(recognised > 0);
+    CHECK(rejected > 0);
+    CHECK(s < 120);
+}
+
 TEST_CASE("onnx: the float reference of the imported encoder equals a numpy forward pass", "[onnx]") {
     const npy_array x = read_npy(models() + "/encoder2_x.npy", "float32", {1, 16, 64});
     const npy_array c = read_npy(models() + "/encoder2_gemm_c.npy");
