@@ -333,10 +333,10 @@ TEST_CASE("onnx: the imported causal decoder block runs in timing mode", "[onnx]
 
 namespace {
 
-scenario_config integer_cfg(const std::string& file, const std::string& a_precision) {
+scenario_config integer_cfg(const std::string& file, const std::string& a_precision, const std::string& input = "encoder2_x.npy") {
     const std::string yaml = "name: onnx_int_test\nseed: 4\nmode: functional\nvssa: {rows: 8, cols: 8, arrays: 2}\n"
                              "workload:\n  kind: onnx\n  onnx: {model: " + models() + "/" + file + ", seq: 16, pipeline: integer, input: " +
-                             models() + "/encoder2_x.npy}\n  gemm: {a_precision: " + a_precision + "}\n";
+                             models() + "/" + input + "}\n  gemm: {a_precision: " + a_precision + "}\n";
     return config_schema::get().load_string(yaml, "test.yaml");
 }
 
@@ -422,6 +422,22 @@ TEST_CASE("onnx integer: DTQAtten's top-k engines choose the encoder's token pre
     for (uint64_t t = 13; t < 16; ++t) CHECK(prec[1][t] == 0);  // a padding token stays pruned
     CHECK(st["onnx.layer1.tokens_pruned"] == 4);
     CHECK(st["onnx.layer1.tokens_4bit"] == 7);
+}
+
+TEST_CASE("onnx integer: scales calibrated on four stacked samples, the first one run, still bit-exact", "[onnx][integer]") {
+    const scenario_config cfg = integer_cfg("encoder2_int.onnx", "8", "encoder2_x4.npy");
+    const onnx_pipeline one = make_onnx_pipeline(integer_cfg("encoder2_int.onnx", "8"));
+    const onnx_pipeline four = make_onnx_pipeline(cfg);
+    CHECK(four.samples == 4);
+    CHECK(four.in_scale >= one.in_scale);  // sample 0 is in both: maxima over more samples are not smaller
+    for (size_t l = 0; l < four.out_scale.size(); ++l) CHECK(four.out_scale[l] >= one.out_scale[l]);  // maxima over more samples
+    platform p(cfg);
+    run_options o;
+    o.quiet = true;
+    REQUIRE(p.run(o) == EXIT_OK);  // the platform's own comparison with reference_model: exit 1 on a difference
+    CHECK(stat("onnx.calibration_samples") == 4);
+    CHECK(stat("onnx.mismatches") == 0);
+    CHECK(stat("onnx.cosine_min") > 0.99);
 }
 
 TEST_CASE("onnx integer: what the recipe cannot run exactly is an error naming the node", "[onnx][integer]") {
