@@ -37,6 +37,7 @@
 #include "platform/workloads/attention_study.h"
 #include "platform/workloads/model_zoo.h"
 #include "platform/workloads/model_workload.h"
+#include "platform/workloads/onnx_pipeline.h"
 #include "platform/workloads/synthetic.h"
 #include "platform/frontend/report.h"
 
@@ -345,7 +346,7 @@ platform::platform(const scenario_config& cfg)
         m_ctrl.set_access_fault(m_faults->register_fault());
     }
 
-    if (m_cfg.workload.kind == "model") {
+    if (runs_model()) {  // the encoder firmware: a built-in model or an imported graph's integer pipeline
         m_cfg.workload.firmware_app = "encoder";
         load_model();
         m_ctrl.on_complete([this](const command& c, uint64_t cycle) {
@@ -371,7 +372,7 @@ platform::platform(const scenario_config& cfg)
             });
         }
     }
-    if (m_cfg.workload.kind == "gemm" || m_cfg.workload.kind == "onnx") {  // GEMMs (docs/workloads.md): the app `gemm` issues them
+    if (m_cfg.workload.kind == "gemm" || (m_cfg.workload.kind == "onnx" && !runs_model())) {  // GEMMs (docs/workloads.md): the app `gemm` issues them
         m_cfg.workload.firmware_app = "gemm";
         m_gemm = std::make_unique<gemm_workload_run>(m_cfg);
         m_gemm->load([this](uint64_t a, const void* p, uint64_t n) { write_dram(a, p, n); });
@@ -396,7 +397,7 @@ platform::platform(const scenario_config& cfg)
             return o;
         });
     }
-    if (m_cfg.workload.kind == "firmware" || m_cfg.workload.kind == "model" || m_gemm) {
+    if (m_cfg.workload.kind == "firmware" || runs_model() || m_gemm) {
         const dtq_app* app = dtq_app_find(m_cfg.workload.firmware_app.c_str());
         if (m_cfg.host.cpu == "rv32") {  // the ELF on the ISS (docs/firmware.md#rv32)
             std::string elf = m_cfg.workload.firmware_elf;
@@ -559,6 +560,9 @@ void platform::load_model() {
         if (m_cfg.workload.requests.any()) {  // a request stream: the model planned for its batches
             r.stream = std::make_unique<stream_layout>(plan_stream(m_cfg, with_data));
             r.inst = r.stream->inst;
+        } else if (m_cfg.workload.kind == "onnx") {  // an imported graph (docs/workloads.md#integer-pipeline)
+            m_onnx = std::make_unique<onnx_pipeline>(make_onnx_pipeline(m_cfg));
+            r.inst = m_onnx->inst;
         } else {
             r.inst = make_model(m_cfg, with_data);
         }
@@ -651,6 +655,7 @@ int platform::finish_model(const run_options& opt) {
     r.stats.derived("decode_cycles_per_token", "cycles", "decode_cycles / decode_tokens",
                     [dec, n = m.decode_tokens] { return n ? static_cast<double>(dec) / static_cast<double>(n) : 0.0; });
     if (r.stream) return finish_stream(opt);
+    if (m_onnx) return finish_onnx(opt);
     if (!m_cfg.workload.model.accuracy) return EXIT_OK;
     // Accuracy proxy: the VP's outputs against the all-8-bit reference of the same model
     // and input, on the tokens the VP kept until the last layer.
@@ -707,6 +712,91 @@ int platform::finish_model(const run_options& opt) {
         if (!opt.quiet && l + 1 == m.layers)
             std::cout << fmt::format("accuracy proxy (layer {} vs all-8-bit): mean |err| {:.3f}, max |err| {:.0f} (int8 units), "
                                      "cosine {:.4f}\n", l, a.mean_abs, a.max_abs, a.cosine);
+    }
+    return EXIT_OK;
+}
+
+// The imported graph's integer pipeline (docs/workloads.md#integer-pipeline): every layer's
+// output against reference_model on the same quantized graph with the precisions the VP ran
+// (bit for bit: a mismatch is exit 1), and, dequantized, against the float reference on the
+// tokens kept until the last layer (the accuracy proxy).
+int platform::finish_onnx(const run_options& opt) {
+    model_run& r = *m_model;
+    const model_instance& m = r.inst;
+    const onnx_pipeline& op = *m_onnx;
+    const uint64_t d = m.shape.d_model, s = m.seq;
+    std::vector<std::vector<uint8_t>> prec(m.layers, std::vector<uint8_t>(s));
+    for (uint64_t l = 0; l < m.layers; ++l) read_dram(r.layout.args.prec_log + l * s, prec[l].data(), s);
+    const std::vector<std::vector<int8_t>> ref = reference_model(m, prec);
+    std::vector<bool> rows(s);
+    uint64_t kept = 0;
+    for (uint64_t t = 0; t < s; ++t) kept += (rows[t] = prec[m.layers - 1][t] != 0) ? 1 : 0;
+    auto og = std::make_unique<stat_group>("onnx");
+    og->counter("layers", "count", "transformer layers recognised in the graph (workload.onnx.pipeline integer)") = m.layers;
+    og->counter("d_model", "count", "the graph's d_model") = d;
+    og->counter("heads", "count", "attention heads") = m.shape.heads;
+    og->counter("d_ffn", "count", "the FFN's inner width") = m.shape.d_ffn;
+    og->counter("causal", "bool", "the graph's attention mask is causal (a decoder)") = m.causal ? 1 : 0;
+    og->counter("calibration_samples", "samples", "input samples the activation scales were calibrated on (workload.onnx.input)") = op.samples;
+    og->counter("score_shift", "bits", "the Q/K/V scale 2^-(score_shift / 2) (power of two, calibrated)") = m.score_shift;
+    og->derived("import_seconds", "s", "wall time of the import and the recognition of the layers", [v = op.import_seconds] { return v; });
+    og->derived("reference_seconds", "s", "wall time of the float reference on the samples, calibration and quantization",
+                [v = op.calibration_seconds] { return v; });
+    uint64_t mismatches = 0;
+    double cos_min = 1.0;
+    for (uint64_t l = 0; l < m.layers; ++l) {
+        std::vector<int8_t> out(s * d);
+        read_dram(r.layout.args.outputs + l * s * d, out.data(), out.size());
+        uint64_t diff = 0;
+        for (uint64_t t = 0; t < s; ++t)
+            for (uint64_t i = 0; i < d; ++i) diff += (prec[l][t] != 0 && out[t * d + i] != ref[l][t * d + i]) ? 1 : 0;
+        mismatches += diff;
+        // dequantized VP output against the float reference, on the rows kept to the end
+        const std::vector<float>& fr = op.float_out[l];
+        double dot = 0, na = 0, nb = 0, mx = 0, sum = 0, fmax = 0;
+        for (uint64_t t = 0; t < s; ++t) {
+            if (!rows[t]) continue;
+            for (uint64_t i = 0; i < d; ++i) {
+                const double a = out[t * d + i] * op.out_scale[l], b = fr[t * d + i];
+                dot += a * b, na += a * a, nb += b * b;
+                mx = std::max(mx, std::fabs(a - b));
+                sum += std::fabs(a - b);
+                fmax = std::max(fmax, std::fabs(b));
+            }
+        }
+        const double cosine = na > 0 && nb > 0 ? dot / std::sqrt(na * nb) : 1.0;
+        cos_min = std::min(cos_min, cosine);
+        const double n = static_cast<double>(kept * d);
+        auto g = std::make_unique<stat_group>(fmt::format("onnx.layer{}", l));
+        g->counter("mismatches", "elements", "output elements of the kept tokens that differ from reference_model on the quantized graph") = diff;
+        g->derived("cosine", "ratio", "cosine of the dequantized VP output and the float reference (tokens kept to the last layer)",
+                   [cosine] { return cosine; });
+        g->derived("max_abs_error", "float", "max |VP x scale - float reference|", [mx] { return mx; });
+        g->derived("mean_abs_error", "float", "mean |VP x scale - float reference|", [v = n > 0 ? sum / n : 0.0] { return v; });
+        g->derived("reference_max_abs", "float", "max |float reference| over the same elements", [fmax] { return fmax; });
+        g->derived("output_scale", "float", "the int8 scale of the layer's output (calibrated)", [v = op.out_scale[l]] { return v; });
+        uint64_t c[3] = {0, 0, 0};
+        for (uint8_t b : prec[l]) ++c[b == 0 ? 0 : b == 4 ? 1 : 2];
+        g->counter("tokens_pruned", "tokens", "tokens this layer ran pruned (the previous layer's top-k engines; layer 0: padding)") = c[0];
+        g->counter("tokens_4bit", "tokens", "tokens this layer ran 4-bit (Q, K and V)") = c[1];
+        g->counter("tokens_8bit", "tokens", "tokens this layer ran 8-bit") = c[2];
+        for (int k = 0; k < 3; ++k) {
+            const double v = static_cast<double>(c[k]) / static_cast<double>(s);
+            g->derived(k == 0 ? "ratio_pruned" : k == 1 ? "ratio_4bit" : "ratio_8bit", "ratio", "share of the sequence's tokens", [v] { return v; });
+        }
+        if (!opt.quiet)
+            std::cout << fmt::format("onnx layer {}: tokens {} pruned / {} 4-bit / {} 8-bit; vs reference_model: {} mismatches; "
+                                     "vs float: cosine {:.5f}, max |err| {:.4g} (of {:.4g})\n",
+                                     l, c[0], c[1], c[2], diff, cosine, mx, fmax);
+        r.layer_stats.push_back(std::move(g));
+    }
+    og->counter("mismatches", "elements", "output elements (all layers, kept tokens) that differ from reference_model") = mismatches;
+    og->derived("cosine_min", "ratio", "smallest per-layer cosine against the float reference", [cos_min] { return cos_min; });
+    r.layer_stats.push_back(std::move(og));
+    if (mismatches) {
+        std::cerr << fmt::format("dtqvp: error: the integer pipeline's outputs differ from reference_model in {} elements "
+                                 "(onnx.layer<l>.mismatches)\n", mismatches);
+        return EXIT_CHECK_FAILED;
     }
     return EXIT_OK;
 }
@@ -907,7 +997,7 @@ int platform::run(const run_options& opt) {
             return EXIT_SIM_ERROR;
         }
     }
-    if (m_cfg.workload.kind == "firmware" || m_cfg.workload.kind == "model") {  // the console: live, and kept in DIR/console.txt
+    if (m_cfg.workload.kind == "firmware" || runs_model()) {  // the console: live, and kept in DIR/console.txt
         m_host.set_console(!opt.quiet, opt.out_dir.empty() ? "" : opt.out_dir + "/console.txt", opt.gdb_port);
         if (opt.gdb_port && !m_host.rv32()) {
             std::cerr << "dtqvp: error: --gdb needs host.cpu rv32 (the debugger attaches to the ISS running the ELF)\n";

@@ -104,6 +104,11 @@ private:
     void load_model();             // workload model: the firmware app `encoder`'s inputs
     void account_command(const command& c, uint64_t start, const command_outcome& o, uint64_t dram_device_bytes);
     int finish_model(const run_options& opt);  // accuracy proxy, model.* statistics
+    int finish_onnx(const run_options& opt);   // the imported graph's integer pipeline: bit-exact check, accuracy, onnx.* statistics
+    bool runs_model() const {                  // the encoder firmware runs: kind model, or kind onnx with pipeline integer
+        return m_cfg.workload.kind == "model" || (m_cfg.workload.kind == "onnx" && m_cfg.workload.onnx.pipeline == "integer");
+    }
+    std::unique_ptr<struct onnx_pipeline> m_onnx;  // kind onnx, pipeline integer: the recognised graph, its scales, float outputs
     int finish_stream(const run_options& opt);  // a request stream: serve.* statistics, requests.json
 
     uint64_t firmware_progress();

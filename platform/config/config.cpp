@@ -535,6 +535,11 @@ config_schema::config_schema() {
          "kind onnx, functional: a float32 .npy of the graph's first input (its shape with seq resolved), or N such samples "
          "stacked on a leading axis; the activation scales are calibrated on all of them (maxima), the float reference and the "
          "run use the first; empty = seeded N(0, 1) values");
+    text("workload.onnx.pipeline", [](auto& c) -> auto& { return c.workload.onnx.pipeline; }, {"gemm", "integer"}, false,
+         "kind onnx: gemm = the graph's MatMul / Gemm nodes run as GEMM commands (the rest in the float reference); integer = the "
+         "whole graph, recognised as post-LN transformer layers, runs as the encoder firmware's integer pipeline (GEMM, ATTENTION, "
+         "REQUANT, RESADD, LAYERNORM, GELU commands; functional mode; workload.gemm.a_precision 8 or topk; "
+         "docs/workloads.md#integer-pipeline)");
     u64("workload.onnx.seq", [](auto& c) -> auto& { return c.workload.onnx.seq; }, "tokens", 1, 16384,
         "kind onnx: the value of the graph inputs' symbolic dimensions (those named batch* become 1)");
     // Request streams and batching (docs/batching.md).
@@ -1052,6 +1057,17 @@ struct loader {
                                                           cfg.workload.kind, to_string(cfg.mode)));
         if (cfg.workload.kind == "onnx") {
             if (cfg.workload.onnx.model.empty()) fail("workload.onnx.model", "expected the .onnx file of the graph (kind onnx)");
+            if (cfg.workload.onnx.pipeline == "integer") {
+                if (cfg.mode != sim_mode::functional)
+                    fail("workload.onnx.pipeline", "expected mode functional with integer (the precisions and the scales come from the "
+                                                   "graph's values), got timing");
+                if (gw.a_precision != "8" && gw.a_precision != "topk")
+                    fail("workload.gemm.a_precision", fmt::format("expected 8 or topk with workload.onnx.pipeline integer (the "
+                                                                  "ATTENTION command's top-k engines choose the tokens), got {}",
+                                                                  gw.a_precision));
+                if (gw.b_bits != 8)
+                    fail("workload.gemm.b_bits", fmt::format("expected 8 with workload.onnx.pipeline integer (int8 weights), got {}", gw.b_bits));
+            }
             if (!gw.list.empty() || !gw.topology.empty())
                 fail(gw.list.empty() ? "workload.gemm.topology" : "workload.gemm.list", "expected none with kind onnx (the graph gives the GEMMs)");
             if (!gw.scalesim_config.empty()) {

@@ -140,6 +140,9 @@ struct onnx_workload_config {
     std::string model;     // .onnx file (path relative to the working directory)
     uint64_t seq = 128;    // replaces the symbolic dimensions not named batch* (those become 1)
     std::string input;     // functional: float32 .npy sample of the graph's first input (calibration); "" = seeded N(0, 1)
+    // gemm: only the MatMul / Gemm nodes run (GEMM commands); integer: the whole graph as the
+    // encoder recipe's integer pipeline (the encoder firmware; docs/workloads.md#integer-pipeline)
+    std::string pipeline = "gemm";
 };
 
 struct workload_config {

@@ -15,6 +15,7 @@
 #include "common/npy.h"
 #include "dtq_driver.h"
 #include "platform/workloads/onnx_import.h"
+#include "platform/workloads/onnx_pipeline.h"
 #include "topk/topk.h"
 #include "vssa/engine.h"
 
@@ -337,28 +338,7 @@ gemm_workload_run::gemm_workload_run(const scenario_config& c) : m_cfg(c), m_imp
         const auto t1 = std::chrono::steady_clock::now();
         // The samples: the first input's shape, or N of them stacked along a new leading axis
         // (calibration takes the maxima over all; sample 0 is the one run and compared).
-        std::vector<std::vector<float>> samples;
-        if (!c.workload.onnx.input.empty()) {
-            const auto shapes = onnx_input_shapes(c.workload.onnx.model, c.workload.onnx.seq);
-            std::vector<uint64_t> want;
-            for (int64_t d : shapes.at(0)) want.push_back(static_cast<uint64_t>(d));
-            try {
-                const npy_array x = read_npy(c.workload.onnx.input);
-                const bool one = x.shape == want;
-                const bool stacked = x.shape.size() == want.size() + 1 && std::equal(want.begin(), want.end(), x.shape.begin() + 1) &&
-                                     x.shape[0] >= 1;
-                if (x.dtype != "float32" || (!one && !stacked)) {
-                    std::string w;
-                    for (uint64_t d : want) w += (w.empty() ? "" : ", ") + std::to_string(d);
-                    throw npy_error(fmt::format("{}: expected float32 of shape ({}) or (N, {}) (N samples), got {} of {} dimensions",
-                                                c.workload.onnx.input, w, w, x.dtype, x.shape.size()));
-                }
-                const uint64_t per = x.elements() / (one ? 1 : x.shape[0]);
-                for (uint64_t k = 0; k < x.elements() / per; ++k) samples.emplace_back(x.as<float>() + k * per, x.as<float>() + (k + 1) * per);
-            } catch (const npy_error& e) {
-                throw config_error({fmt::format("workload.onnx.input: {}", e.what())});
-            }
-        }
+        const std::vector<std::vector<float>> samples = onnx_input_samples(c);
         std::vector<onnx_softmax_data> sm;
         std::vector<onnx_gemm_data> data = onnx_float_reference(
             c.workload.onnx.model, c.workload.onnx.seq, samples.empty() ? std::vector<std::vector<float>>{} : std::vector<std::vector<float>>{samples[0]},

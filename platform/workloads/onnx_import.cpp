@@ -42,7 +42,11 @@ onnx_import_result import_onnx_bytes(const std::string&, const std::string& orig
                                     "scripts/install-deps.sh, and reconfigure)", origin)});
 }
 std::vector<onnx_gemm_data> onnx_float_reference(const std::string& path, uint64_t seq, std::vector<std::vector<float>>, uint64_t,
-                                                 std::vector<onnx_softmax_data>*) {
+                                                 std::vector<onnx_softmax_data>*, std::map<std::string, onnx_value>*) {
+    import_onnx_bytes("", path, seq);
+    return {};
+}
+onnx_encoder_graph onnx_match_encoder(const std::string& path, uint64_t seq) {
     import_onnx_bytes("", path, seq);
     return {};
 }
@@ -553,7 +557,8 @@ std::vector<std::vector<int64_t>> onnx_input_shapes(const std::string& path, uin
 }
 
 std::vector<onnx_gemm_data> onnx_float_reference(const std::string& path, uint64_t seq, std::vector<std::vector<float>> inputs,
-                                                 uint64_t seed, std::vector<onnx_softmax_data>* softmax) {
+                                                 uint64_t seed, std::vector<onnx_softmax_data>* softmax,
+                                                 std::map<std::string, onnx_value>* values) {
     const onnx::ModelProto model = load_model(path);
     const onnx::GraphProto& g = model.graph();
     std::map<std::string, tensor> val;
@@ -811,7 +816,343 @@ std::vector<onnx_gemm_data> onnx_float_reference(const std::string& path, uint64
         }
         val[n.output(0)] = std::move(o);
     }
+    if (values)
+        for (auto& [name, t] : val) (*values)[name] = onnx_value{t.dims, std::move(t.v)};
     return gemms;
+}
+
+// ---- the integer pipeline: the graph as the encoder recipe's layers ---------------------
+
+namespace {
+onnx_encoder_graph match_encoder(const std::string& path, uint64_t seq) {
+    import_onnx(path, seq);  // every node checked, every shape inferred (config_error otherwise)
+    const onnx::ModelProto model = load_model(path);
+    const onnx::GraphProto& g = model.graph();
+    std::map<std::string, onnx_value> val;
+    onnx_float_reference(path, seq, {}, 1, nullptr, &val);  // the shapes and the initializers' values
+    std::set<std::string> inits;
+    for (const auto& t : g.initializer()) inits.insert(t.name());
+    for (const auto& n : g.node())
+        if (n.op_type() == "Constant") inits.insert(n.output(0));
+    std::map<std::string, int> producer;
+    std::map<std::string, std::vector<int>> consumers;
+    for (int i = 0; i < g.node_size(); ++i) {
+        for (const auto& o : g.node(i).output()) producer[o] = i;
+        for (const auto& in : g.node(i).input()) consumers[in].push_back(i);
+    }
+    const auto where = [&](int i) {
+        const auto& n = g.node(i);
+        return fmt::format("{}: node '{}' (op {}, #{})", path, n.name(), n.op_type(), i);
+    };
+    const auto fail = [&](int i, const std::string& what) -> void {
+        throw config_error({fmt::format("{}: {} (workload.onnx.pipeline integer runs the encoder recipe of docs/encoder.md, "
+                                        "docs/workloads.md#integer-pipeline; workload.onnx.pipeline gemm runs any supported graph)",
+                                        where(i), what)});
+    };
+    const auto dims = [&](const std::string& t) -> const std::vector<int64_t>& { return val.at(t).dims; };
+    const auto is_init = [&](const std::string& t) { return inits.count(t) > 0; };
+    const auto last_dim = [&](const std::string& t) -> int64_t { return dims(t).empty() ? 0 : dims(t).back(); };
+    // The one consumer of t (-1: none or several).
+    const auto only_consumer = [&](const std::string& t) {
+        const auto it = consumers.find(t);
+        return it != consumers.end() && it->second.size() == 1 ? it->second[0] : -1;
+    };
+    // t through Reshape / Identity / Cast nodes (its only consumer each).
+    const auto skip_views = [&](std::string t) {
+        for (int c; (c = only_consumer(t)) >= 0;) {
+            const std::string& op = g.node(c).op_type();
+            if (op != "Reshape" && op != "Identity" && op != "Cast") break;
+            t = g.node(c).output(0);
+        }
+        return t;
+    };
+    const auto scalar_of = [&](const std::string& t, double& v) {
+        if (!is_init(t) || val.at(t).v.size() != 1) return false;
+        v = val.at(t).v[0];
+        return true;
+    };
+
+    std::vector<int> gemms;
+    for (int i = 0; i < g.node_size(); ++i)
+        if (g.node(i).op_type() == "MatMul" || g.node(i).op_type() == "Gemm") gemms.push_back(i);
+    // A weight GEMM's B as K x N (Gemm: transB applied; transA, alpha != 1 rejected).
+    const auto weight_of = [&](int i, uint64_t K, uint64_t N) {
+        const auto& n = g.node(i);
+        if (!is_init(n.input(1))) fail(i, "expected a weight (an initializer as the second operand)");
+        const onnx_value& w = val.at(n.input(1));
+        bool tb = false;
+        for (const auto& a : n.attribute()) {
+            if (a.name() == "transB") tb = a.i() != 0;
+            if (a.name() == "transA" && a.i() != 0) fail(i, "transA: expected 0");
+            if (a.name() == "alpha" && a.f() != 1.0f) fail(i, fmt::format("alpha: expected 1, got {}", a.f()));
+        }
+        const int64_t rows = tb ? static_cast<int64_t>(N) : static_cast<int64_t>(K), cols = tb ? static_cast<int64_t>(K) : static_cast<int64_t>(N);
+        if (w.dims != std::vector<int64_t>{rows, cols})
+            fail(i, fmt::format("weight '{}': expected {} x {}, got {}", n.input(1), rows, cols, show(w.dims)));
+        std::vector<float> r(K * N);
+        for (uint64_t k = 0; k < K; ++k)
+            for (uint64_t j = 0; j < N; ++j) r[k * N + j] = tb ? w.v[j * K + k] : w.v[k * N + j];
+        return r;
+    };
+    // The output of weight GEMM i after its bias, which must be absent or zero (the recipe's
+    // GEMMs have no bias): Gemm's C, or an Add of an initializer that follows.
+    const auto unbiased = [&](int i) {
+        const auto& n = g.node(i);
+        const auto zero = [&](const std::string& t) {
+            for (float x : val.at(t).v)
+                if (x != 0.0f) return false;
+            return true;
+        };
+        if (n.op_type() == "Gemm" && n.input_size() > 2 && !n.input(2).empty() && !zero(n.input(2)))
+            fail(i, fmt::format("bias '{}' is not zero: the integer pipeline's GEMMs have no bias (the encoder recipe)", n.input(2)));
+        std::string t = skip_views(n.output(0));
+        const int c = only_consumer(t);
+        if (c >= 0 && g.node(c).op_type() == "Add") {
+            const auto& a = g.node(c);
+            const std::string other = a.input(0) == t ? a.input(1) : a.input(0);
+            if (is_init(other) && elements(dims(other)) == static_cast<uint64_t>(last_dim(t))) {
+                if (!zero(other))
+                    fail(c, fmt::format("bias '{}' is not zero: the integer pipeline's GEMMs have no bias (the encoder recipe)", other));
+                t = skip_views(a.output(0));
+            }
+        }
+        return t;
+    };
+    // The LayerNorm that reads the residual sum `res`: LayerNormalization, or the decomposed
+    // form ReduceMean, Sub, Pow, ReduceMean, Add eps, Sqrt, Div [, Mul gamma] [, Add beta].
+    const auto layernorm = [&](const std::string& res, int res_node, double& gamma, std::vector<float>& beta, uint64_t d) {
+        std::vector<float> gv(d, 1.0f);
+        beta.assign(d, 0.0f);
+        std::string out;
+        int node = -1, gnode = -1;
+        for (int c : consumers[res]) {
+            const auto& n = g.node(c);
+            if (n.op_type() == "LayerNormalization") {
+                node = gnode = c;
+                for (const auto& a : n.attribute())
+                    if (a.name() == "axis" && a.i() != -1 && a.i() != static_cast<int64_t>(dims(res).size()) - 1)
+                        fail(c, "axis: expected the last axis");
+                gv = val.at(n.input(1)).v;
+                if (n.input_size() > 2 && !n.input(2).empty()) beta = val.at(n.input(2)).v;
+                out = n.output(0);
+            } else if (n.op_type() == "Sub" && n.input(0) == res) {
+                node = c;
+                std::string t;
+                for (int s : consumers[n.output(0)])
+                    if (g.node(s).op_type() == "Div" && g.node(s).input(0) == n.output(0)) t = g.node(s).output(0), node = s;
+                if (t.empty()) fail(c, "expected the decomposed LayerNorm's Div (x - mean) / sqrt(var + eps) to read it");
+                int m = only_consumer(t);
+                if (m >= 0 && g.node(m).op_type() == "Mul") {
+                    const auto& mn = g.node(m);
+                    const std::string w = mn.input(0) == t ? mn.input(1) : mn.input(0);
+                    if (!is_init(w)) fail(m, "expected the LayerNorm's gamma (an initializer)");
+                    gv = val.at(w).v;
+                    node = gnode = m;
+                    t = mn.output(0);
+                    m = only_consumer(t);
+                }
+                if (m >= 0 && g.node(m).op_type() == "Add") {
+                    const auto& an = g.node(m);
+                    const std::string b = an.input(0) == t ? an.input(1) : an.input(0);
+                    if (is_init(b) && elements(dims(b)) == d) {
+                        beta = val.at(b).v;
+                        node = m;
+                        t = an.output(0);
+                    }
+                }
+                out = t;
+            }
+        }
+        if (out.empty()) fail(res_node, "expected a LayerNormalization (or its decomposed form) to read this residual sum");
+        if (gv.size() == 1) gv.assign(d, gv[0]);
+        if (gv.size() != d || beta.size() != d) fail(node, fmt::format("expected gamma and beta of {} values", d));
+        gamma = gv[0];
+        for (float x : gv)
+            if (std::fabs(x - gv[0]) > 1e-6 * std::fabs(gv[0]) || x <= 0.0f)
+                fail(gnode >= 0 ? gnode : node, fmt::format("gamma must be one positive value for every channel (got {} and {}): the VP's LAYERNORM "
+                                       "and REQUANT apply one output scale per tensor", gv[0], x));
+        return out;
+    };
+    // The residual Add that reads `t` and the stream `x`.
+    const auto residual = [&](const std::string& t, const std::string& x, int from) {
+        const int c = only_consumer(t);
+        if (c < 0 || g.node(c).op_type() != "Add" || !((g.node(c).input(0) == t && g.node(c).input(1) == x) ||
+                                                        (g.node(c).input(1) == t && g.node(c).input(0) == x)))
+            fail(from, fmt::format("expected a residual Add of its output and '{}'", x));
+        if (dims(g.node(c).output(0)) != dims(x)) fail(c, "expected the residual sum to keep the stream's shape");
+        return std::make_pair(g.node(c).output(0), c);
+    };
+
+    onnx_encoder_graph r;
+    r.seq = seq;
+    const auto ins = input_shapes(g, seq);
+    if (ins.empty()) throw config_error({fmt::format("{}: the graph has no input", path)});
+    std::string x = ins[0].first;
+    const std::vector<int64_t>& xd = dims(x);
+    if (xd.size() < 2 || xd.back() <= 0 || elements(xd) / static_cast<uint64_t>(xd.back()) != seq)
+        throw config_error({fmt::format("{}: graph input '{}': expected [1, seq, d_model] (batch 1), got {}", path, x, show(xd))});
+    const uint64_t d = static_cast<uint64_t>(xd.back());
+    r.d_model = d;
+    r.padding.assign(seq, false);
+    bool mask_seen = false;
+    size_t i = 0;
+    while (i < gemms.size()) {
+        onnx_encoder_layer L;
+        L.x = x;
+        const int l = static_cast<int>(r.layers.size());
+        // Q, K, V
+        const auto& g0 = g.node(gemms[i]);
+        if (g0.input(0) != x) fail(gemms[i], fmt::format("layer {}: expected the Q projection of '{}'", l, x));
+        const std::string o0 = unbiased(gemms[i]);
+        if (static_cast<uint64_t>(last_dim(o0)) == 3 * d) {  // fused QKV + Split
+            const std::vector<float> w = weight_of(gemms[i], d, 3 * d);
+            const int s = only_consumer(o0);
+            if (s < 0 || g.node(s).op_type() != "Split" || g.node(s).output_size() != 3)
+                fail(gemms[i], "expected a Split into Q, K, V to read the fused projection");
+            for (int p = 0; p < 3; ++p) {
+                if (static_cast<uint64_t>(last_dim(g.node(s).output(p))) != d) fail(s, fmt::format("expected three parts of {}", d));
+                std::vector<float>& dst = p == 0 ? L.wq : p == 1 ? L.wk : L.wv;
+                dst.resize(d * d);
+                for (uint64_t k = 0; k < d; ++k)
+                    for (uint64_t j = 0; j < d; ++j) dst[k * d + j] = w[k * 3 * d + static_cast<uint64_t>(p) * d + j];
+            }
+            L.q = g.node(s).output(0), L.k = g.node(s).output(1), L.v = g.node(s).output(2);
+            i += 1;
+        } else {
+            if (i + 3 > gemms.size()) fail(gemms[i], "expected the Q, K and V projections");
+            std::string* names[3] = {&L.q, &L.k, &L.v};
+            std::vector<float>* ws[3] = {&L.wq, &L.wk, &L.wv};
+            for (int p = 0; p < 3; ++p) {
+                if (g.node(gemms[i + p]).input(0) != x) fail(gemms[i + p], fmt::format("layer {}: expected a projection of '{}'", l, x));
+                *ws[p] = weight_of(gemms[i + p], d, d);
+                *names[p] = unbiased(gemms[i + p]);
+            }
+            i += 3;
+        }
+        // Q K^T, scale, mask, Softmax, P V
+        if (i + 2 > gemms.size() || is_init(g.node(gemms[i]).input(1)) || is_init(g.node(gemms[i + 1]).input(1)))
+            fail(gemms[std::min(i, gemms.size() - 1)], fmt::format("layer {}: expected Q x K^T and P x V (two MatMuls of activations)", l));
+        const int qk = gemms[i], pv = gemms[i + 1];
+        i += 2;
+        const std::vector<int64_t>& sd = dims(g.node(qk).output(0));
+        if (sd.size() < 3 || static_cast<uint64_t>(sd.back()) != seq || static_cast<uint64_t>(sd[sd.size() - 2]) != seq)
+            fail(qk, fmt::format("expected scores of [.., heads, {}, {}], got {}", seq, seq, show(sd)));
+        const uint64_t heads = elements(sd) / (seq * seq);
+        if (r.heads && heads != r.heads) fail(qk, fmt::format("expected {} heads (as layer 0), got {}", r.heads, heads));
+        if (heads == 0 || d % heads) fail(qk, fmt::format("expected heads dividing d_model {}, got {}", d, heads));
+        r.heads = heads;
+        const double dh = static_cast<double>(d / heads);
+        std::string t = g.node(qk).output(0);
+        int c = only_consumer(t);
+        double sc = 0;
+        if (c >= 0 && g.node(c).op_type() == "Div" && scalar_of(g.node(c).input(1), sc) && std::fabs(sc - std::sqrt(dh)) <= 1e-4 * std::sqrt(dh))
+            t = g.node(c).output(0);
+        else if (c >= 0 && g.node(c).op_type() == "Mul" && (scalar_of(g.node(c).input(1), sc) || scalar_of(g.node(c).input(0), sc)) &&
+                 std::fabs(sc * std::sqrt(dh) - 1.0) <= 1e-4)
+            t = g.node(c).output(0);
+        else
+            fail(c >= 0 ? c : qk, fmt::format("expected the scores divided by sqrt(head_dim) = {} (Div) or multiplied by its inverse "
+                                              "(Mul): the softmax unit applies that scale", std::sqrt(dh)));
+        c = only_consumer(t);
+        if (c >= 0 && g.node(c).op_type() == "Add") {
+            const auto& an = g.node(c);
+            const std::string m = an.input(0) == t ? an.input(1) : an.input(0);
+            if (!is_init(m)) fail(c, "expected the attention mask to be an initializer (a constant padding or causal mask)");
+            const onnx_value& mv = val.at(m);
+            const uint64_t cols = static_cast<uint64_t>(mv.dims.empty() ? 1 : mv.dims.back());
+            const uint64_t rows = mv.dims.size() >= 2 ? static_cast<uint64_t>(mv.dims[mv.dims.size() - 2]) : 1;
+            if (cols != seq || (rows != 1 && rows != seq) || elements(mv.dims) != rows * cols)
+                fail(c, fmt::format("mask '{}': expected [.., 1, {}] (padding) or [.., {}, {}] (causal), got {}", m, seq, seq, seq, show(mv.dims)));
+            const auto masked = [](float v) { return v <= -1000.0f; };
+            bool causal = rows == seq, pad_any = false;
+            std::vector<bool> pad(seq, false);
+            for (uint64_t a = 0; a < rows; ++a)
+                for (uint64_t b = 0; b < cols; ++b) {
+                    const float v = mv.v[a * cols + b];
+                    if (v != 0.0f && !masked(v))
+                        fail(c, fmt::format("mask '{}': expected 0 (attend) or <= -1000 (masked), got {}", m, v));
+                    if (rows == 1) pad_any |= (pad[b] = masked(v));
+                    else if (masked(v) != (b > a)) causal = false;
+                }
+            if (rows == seq && !causal) fail(c, fmt::format("mask '{}': a [{}, {}] mask must be causal (masked exactly above the diagonal)", m, seq, seq));
+            if (mask_seen && (causal != r.causal || pad != r.padding)) fail(c, "expected the same mask in every layer");
+            r.causal = causal;
+            if (pad_any) r.padding = pad;
+            mask_seen = true;
+            t = an.output(0);
+        } else if (mask_seen) {
+            fail(c >= 0 ? c : qk, "expected the same mask in every layer");
+        }
+        c = only_consumer(t);
+        if (c < 0 || g.node(c).op_type() != "Softmax") fail(c >= 0 ? c : qk, "expected the Softmax of the scores");
+        for (const auto& a : g.node(c).attribute())
+            if (a.name() == "axis" && a.i() != -1 && a.i() != static_cast<int64_t>(sd.size()) - 1) fail(c, "axis: expected the last axis");
+        if (g.node(pv).input(0) != g.node(c).output(0)) fail(pv, "expected P x V to read the Softmax's output");
+        // output projection, residual, LayerNorm 1
+        if (i >= gemms.size()) fail(pv, "expected the output projection");
+        const int wo = gemms[i++];
+        L.ctx = g.node(wo).input(0);
+        L.wo = weight_of(wo, d, d);
+        auto [res1, r1] = residual(unbiased(wo), x, wo);
+        L.res1 = res1;
+        L.x1 = layernorm(res1, r1, L.ln1_gamma, L.ln1_beta, d);
+        // FFN
+        if (i + 2 > gemms.size()) fail(r1, "expected the two FFN layers");
+        const int f1 = gemms[i], f2 = gemms[i + 1];
+        i += 2;
+        if (g.node(f1).input(0) != L.x1) fail(f1, fmt::format("expected FFN1 to read the LayerNorm output '{}'", L.x1));
+        const uint64_t f = static_cast<uint64_t>(last_dim(g.node(f1).output(0)));
+        if (r.d_ffn && f != r.d_ffn) fail(f1, fmt::format("expected d_ffn {} (as layer 0), got {}", r.d_ffn, f));
+        r.d_ffn = f;
+        L.w1 = weight_of(f1, d, f);
+        L.h = unbiased(f1);
+        L.g = g.node(f2).input(0);
+        L.w2 = weight_of(f2, f, d);
+        {  // GELU between h and g: a Gelu node, or the erf / tanh form
+            bool gelu = false, reached = false;
+            std::vector<std::string> stack{L.g};
+            std::set<std::string> seen;
+            while (!stack.empty()) {
+                const std::string u = stack.back();
+                stack.pop_back();
+                if (u == L.h) {
+                    reached = true;
+                    continue;
+                }
+                if (!seen.insert(u).second || !producer.count(u)) continue;
+                const auto& n = g.node(producer[u]);
+                if (n.op_type() == "Gelu" || n.op_type() == "Erf" || n.op_type() == "Tanh") gelu = true;
+                if (n.op_type() == "MatMul" || n.op_type() == "Gemm" || n.op_type() == "Softmax") continue;
+                for (const auto& in : n.input()) stack.push_back(in);
+            }
+            if (!reached) fail(f2, fmt::format("expected FFN2 to read GELU(FFN1) of '{}'", L.h));
+            if (!gelu) fail(f2, "expected a GELU (the Gelu op, or its erf or tanh form) between FFN1 and FFN2");
+        }
+        auto [res2, r2] = residual(unbiased(f2), L.x1, f2);
+        L.res2 = res2;
+        L.y = layernorm(res2, r2, L.ln2_gamma, L.ln2_beta, d);
+        x = L.y;
+        r.layers.push_back(std::move(L));
+    }
+    if (r.layers.empty()) throw config_error({fmt::format("{}: no transformer layer (no MatMul / Gemm) in the graph", path)});
+    bool out = false;
+    for (const auto& o : g.output()) out |= o.name() == x;
+    if (!out || consumers.count(x))
+        throw config_error({fmt::format("{}: the graph continues after layer {}'s LayerNorm '{}' (expected it to be the graph output: "
+                                        "a stack of post-LN layers; workload.onnx.pipeline gemm runs any supported graph)",
+                                        path, r.layers.size() - 1, x)});
+    return r;
+}
+
+}  // namespace
+
+onnx_encoder_graph onnx_match_encoder(const std::string& path, uint64_t seq) {
+    try {
+        return match_encoder(path, seq);
+    } catch (const std::out_of_range& e) {  // a tensor the float reference gave no value (a graph of another structure)
+        throw config_error({fmt::format("{}: not a stack of the encoder recipe's layers (a tensor without a value: {}); "
+                                        "workload.onnx.pipeline gemm runs any supported graph", path, e.what())});
+    }
 }
 
 #endif

@@ -47,8 +47,40 @@ struct onnx_softmax_data {
     std::vector<float> p;
     uint64_t heads = 0, rows = 0, cols = 0;
 };
+// `values`: when given, every tensor's float value by name (initializers, inputs, node outputs).
+struct onnx_value {
+    std::vector<int64_t> dims;
+    std::vector<float> v;
+};
 std::vector<onnx_gemm_data> onnx_float_reference(const std::string& path, uint64_t seq, std::vector<std::vector<float>> inputs,
-                                                 uint64_t seed, std::vector<onnx_softmax_data>* softmax = nullptr);
+                                                 uint64_t seed, std::vector<onnx_softmax_data>* softmax = nullptr,
+                                                 std::map<std::string, onnx_value>* values = nullptr);
+// The integer pipeline (workload.onnx.pipeline integer, docs/workloads.md#integer-pipeline):
+// the graph recognised as a stack of post-LN transformer layers of the VP's encoder recipe
+// (docs/encoder.md): x -> Q, K, V projections (3 MatMul, or one with a Split) -> heads ->
+// Q K^T / sqrt(d_head) [+ padding or causal mask] -> Softmax -> P V -> output projection ->
+// + x -> LayerNorm -> FFN1 -> GELU (erf or tanh form, or the Gelu op) -> FFN2 -> + x1 ->
+// LayerNorm. What the recipe cannot express exactly (a nonzero projection bias, a LayerNorm
+// gamma that differs between channels, another mask or scale) is a config_error naming the
+// node (exit 2).
+struct onnx_encoder_layer {
+    // Weights as the graph multiplies them: K x N row-major (x W).
+    std::vector<float> wq, wk, wv, wo, w1, w2;
+    double ln1_gamma = 1, ln2_gamma = 1;     // one value for every channel
+    std::vector<float> ln1_beta, ln2_beta;   // d_model
+    // Tensor names (for the float reference's values): the layer input, Q, K, V (before the
+    // heads' reshape), the attention context (the output projection's input), the residual
+    // sums, the LayerNorm outputs, FFN1's output and GELU's output.
+    std::string x, q, k, v, ctx, res1, x1, h, g, res2, y;
+};
+struct onnx_encoder_graph {
+    uint64_t d_model = 0, heads = 0, d_ffn = 0, seq = 0;
+    bool causal = false;
+    std::vector<bool> padding;  // per token: masked out by a padding mask (attends nothing, is attended by none)
+    std::vector<onnx_encoder_layer> layers;
+};
+onnx_encoder_graph onnx_match_encoder(const std::string& path, uint64_t seq);
+
 // The shapes of the graph inputs (symbolic dimensions resolved), in graph order.
 std::vector<std::vector<int64_t>> onnx_input_shapes(const std::string& path, uint64_t seq);
 

@@ -8,6 +8,11 @@
                  Reshape + Transpose, an additive attention mask initializer
   decoder.onnx   one GPT-2-style decoder block, seq 16: a fused QKV weight and Split, a causal
                  additive mask, the output projection as Gemm (transB) on a 2-D Reshape
+  encoder2_int.onnx  the same 2-layer encoder as the integer pipeline's recipe takes it (docs/workloads.md
+                 #integer-pipeline): no projection biases, one LayerNorm gamma per tensor (1.0, 0.8), the
+                 padding mask; encoder2_int_y.npy: the numpy float output of each layer on encoder2_x.npy
+  decoder_int.onnx   one post-LN decoder block: fused QKV + Split, causal mask, Gemm output projection,
+                 no biases; decoder_int_y.npy: its numpy float output on encoder2_x.npy
   bad_*.onnx     malformed variants (truncated, a missing initializer, an unknown op, wrong shapes)
   expected.json  the GEMMs each graph must map to (name, m, n, k), from this construction
 
@@ -38,8 +43,11 @@ def scalar(name, v):
     return numpy_helper.from_array(np.array(v, dtype=np.float32), name)
 
 
-def layernorm(nodes, inits, p, x, out, decomposed):
-    inits += [w(p + "ln_g", D), w(p + "ln_b", D)]
+def layernorm(nodes, inits, p, x, out, decomposed, gamma=None):
+    if gamma is None:
+        inits += [w(p + "ln_g", D), w(p + "ln_b", D)]
+    else:  # one gamma for every channel (the integer pipeline's LayerNorm)
+        inits += [numpy_helper.from_array(np.full(D, gamma, np.float32), p + "ln_g"), w(p + "ln_b", D)]
     if not decomposed:
         nodes.append(helper.make_node("LayerNormalization", [x, p + "ln_g", p + "ln_b"], [out], name=p + "ln", axis=-1, epsilon=1e-12))
         return
@@ -104,7 +112,12 @@ def attention_core(nodes, inits, p, q, k, v, mask, out, expect):
     expect += [{"name": f"{p}pv[{h}]", "m": S, "n": DH, "k": S} for h in range(H)]
 
 
-def linear(nodes, inits, p, x, name, n_in, n_out, out, expect):
+def linear(nodes, inits, p, x, name, n_in, n_out, out, expect, bias=True):
+    if not bias:
+        inits.append(w(p + name + "_w", n_in, n_out))
+        nodes.append(helper.make_node("MatMul", [x, p + name + "_w"], [out], name=p + name))
+        expect.append({"name": p + name, "m": S, "n": n_out, "k": n_in})
+        return
     inits += [w(p + name + "_w", n_in, n_out), w(p + name + "_b", n_out)]
     nodes += [
         helper.make_node("MatMul", [x, p + name + "_w"], [p + name + "_mm"], name=p + name),
@@ -169,6 +182,101 @@ def decoder():
     graph = helper.make_graph(nodes, "decoder", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, S, D])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, S, D])], inits)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), expect
+
+
+def encoder_int():
+    """encoder(), as the integer pipeline takes it: no biases, uniform gammas 1.0 and 0.8."""
+    nodes, inits, expect = [], [], []
+    mask = np.zeros((1, 1, 1, S), np.float32)
+    mask[..., -3:] = -10000.0
+    inits.append(numpy_helper.from_array(mask, "attention_mask"))
+    x = "x"
+    for l in range(2):
+        p = f"l{l}_"
+        for nm in ("q", "k", "v"):
+            linear(nodes, inits, p, x, nm, D, D, p + nm, expect, bias=False)
+        attention_core(nodes, inits, p, p + "q", p + "k", p + "v", "attention_mask", p + "ctx2", expect)
+        linear(nodes, inits, p, p + "ctx2", "out", D, D, p + "attn", expect, bias=False)
+        nodes.append(helper.make_node("Add", [p + "attn", x], [p + "res1"], name=p + "res1"))
+        layernorm(nodes, inits, p + "a", p + "res1", p + "x1", decomposed=l == 1, gamma=1.0)
+        linear(nodes, inits, p, p + "x1", "ffn1", D, F, p + "h", expect, bias=False)
+        gelu(nodes, inits, p, p + "h", p + "hg", tanh_form=l == 1)
+        linear(nodes, inits, p, p + "hg", "ffn2", F, D, p + "f2", expect, bias=False)
+        nodes.append(helper.make_node("Add", [p + "f2", p + "x1"], [p + "res2"], name=p + "res2"))
+        layernorm(nodes, inits, p + "b", p + "res2", f"y{l}", decomposed=l == 1, gamma=0.8)
+        x = f"y{l}"
+    graph = helper.make_graph(nodes, "encoder2_int", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "seq", D])],
+                              [helper.make_tensor_value_info(x, TensorProto.FLOAT, ["batch", "seq", D])], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def decoder_int():
+    """A post-LN decoder block: fused QKV + Split, causal mask, Gemm (transB) output projection, no biases."""
+    nodes, inits, expect = [], [], []
+    causal = np.triu(np.full((S, S), -10000.0, np.float32), k=1).reshape(1, 1, S, S)
+    inits.append(numpy_helper.from_array(causal, "causal_mask"))
+    p = "dec_"
+    inits += [w(p + "qkv_w", D, 3 * D), const_i64(p + "split", [D, D, D])]
+    nodes += [
+        helper.make_node("MatMul", ["x", p + "qkv_w"], [p + "qkv_o"], name=p + "qkv"),
+        helper.make_node("Split", [p + "qkv_o", p + "split"], [p + "q", p + "k", p + "v"], name=p + "split_qkv", axis=-1),
+    ]
+    attention_core(nodes, inits, p, p + "q", p + "k", p + "v", "causal_mask", p + "ctx2", expect)
+    inits += [const_i64(p + "flat", [S, D]), const_i64(p + "unflat", [1, S, D]), w(p + "out_wt", D, D)]
+    nodes += [
+        helper.make_node("Reshape", [p + "ctx2", p + "flat"], [p + "ctx2d"], name=p + "flatten"),
+        helper.make_node("Gemm", [p + "ctx2d", p + "out_wt"], [p + "o2d"], name=p + "out", transB=1),
+        helper.make_node("Reshape", [p + "o2d", p + "unflat"], [p + "attn"], name=p + "unflatten"),
+        helper.make_node("Add", [p + "attn", "x"], [p + "res1"], name=p + "res1"),
+    ]
+    layernorm(nodes, inits, p + "a", p + "res1", p + "x1", decomposed=False, gamma=1.0)
+    linear(nodes, inits, p, p + "x1", "ffn1", D, F, p + "h", expect, bias=False)
+    gelu(nodes, inits, p, p + "h", p + "hg", tanh_form=True)
+    linear(nodes, inits, p, p + "hg", "ffn2", F, D, p + "f2", expect, bias=False)
+    nodes.append(helper.make_node("Add", [p + "f2", p + "x1"], [p + "res2"], name=p + "res2"))
+    layernorm(nodes, inits, p + "b", p + "res2", "y", decomposed=False, gamma=1.0)
+    graph = helper.make_graph(nodes, "decoder_int", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, S, D])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, S, D])], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def numpy_int_outputs(model, x, layers, causal):
+    """The float forward pass of encoder_int / decoder_int in numpy, written from their
+    construction (not from dtqvp): each layer's output, [layers, S, D]."""
+    W = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in model.graph.initializer}
+    from math import erf
+
+    def ln(p, v):
+        mu = v.mean(-1, keepdims=True)
+        var = ((v - mu) ** 2).mean(-1, keepdims=True)
+        return (v - mu) / np.sqrt(var + 1e-12) * W[p + "ln_g"] + W[p + "ln_b"]
+
+    def gelu(v, tanh_form):
+        if tanh_form:
+            return 0.5 * v * (1 + np.tanh(np.sqrt(2 / np.pi) * (v + 0.044715 * v ** 3)))
+        return 0.5 * v * (1 + np.vectorize(erf)(v / np.sqrt(2)))
+
+    mask = W["causal_mask"] if causal else W["attention_mask"]
+    x = x.astype(np.float64)
+    outs = []
+    for l in range(layers):
+        p = "dec_" if causal else f"l{l}_"
+        if causal:
+            qkv = x @ W[p + "qkv_w"]
+            q, k, v = qkv[..., :D], qkv[..., D:2 * D], qkv[..., 2 * D:]
+        else:
+            q, k, v = (x @ W[p + nm + "_w"] for nm in ("q", "k", "v"))
+        heads = lambda t: t.reshape(1, S, H, DH).transpose(0, 2, 1, 3)
+        s1 = heads(q) @ heads(k).transpose(0, 1, 3, 2) / np.sqrt(DH) + mask
+        e = np.exp(s1 - s1.max(-1, keepdims=True))
+        ctx = (e / e.sum(-1, keepdims=True)) @ heads(v)
+        ctx2 = ctx.transpose(0, 2, 1, 3).reshape(1, S, D)
+        o = ctx2 @ (W[p + "out_wt"].T if causal else W[p + "out_w"])
+        x1 = ln(p + "a", o + x)
+        hg = gelu(x1 @ W[p + "ffn1_w"], causal or l == 1)
+        x = ln(p + "b", hg @ W[p + "ffn2_w"] + x1)
+        outs.append(x[0])
+    return np.stack(outs)
 
 
 def numpy_encoder_gemms(model, x):
@@ -258,6 +366,21 @@ def main():
     np.save(os.path.join(out, "encoder2_x4.npy"), np.concatenate([x[None], more]))
     ref = numpy_encoder_gemms(enc, x)
     np.save(os.path.join(out, "encoder2_gemm_c.npy"), np.concatenate([r.ravel() for r in ref]).astype(np.float32))
+    # The integer pipeline's models (built last: the models above keep their weights).
+    enc_i, dec_i = encoder_int(), decoder_int()
+    onnx.checker.check_model(enc_i)
+    onnx.checker.check_model(dec_i)
+    onnx.save(enc_i, os.path.join(out, "encoder2_int.onnx"))
+    onnx.save(dec_i, os.path.join(out, "decoder_int.onnx"))
+    np.save(os.path.join(out, "encoder2_int_y.npy"), numpy_int_outputs(enc_i, x, 2, False).astype(np.float32))
+    np.save(os.path.join(out, "decoder_int_y.npy"), numpy_int_outputs(dec_i, x, 1, True).astype(np.float32))
+    # An integer-pipeline rejection: a per-channel gamma (encoder2.onnx, with biases, is the other).
+    m = onnx.ModelProto()
+    m.CopyFrom(enc_i)
+    for t in m.graph.initializer:
+        if t.name == "l1_bln_g":
+            t.CopyFrom(numpy_helper.from_array(np.linspace(0.5, 1.5, D).astype(np.float32), "l1_bln_g"))
+    onnx.save(m, os.path.join(out, "bad_int_gamma.onnx"))
     with open(os.path.join(out, "expected.json"), "w") as f:
         json.dump({"encoder2": enc_expect, "decoder": dec_expect, "seq": S}, f, indent=1)
 

@@ -4,6 +4,7 @@
 // each must map to come from that script's construction (expected.json), not from the
 // importer. One elaboration per TEST_CASE.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 
@@ -19,6 +21,8 @@
 #include "platform/config/config.h"
 #include "platform/workloads/gemm_workload.h"
 #include "platform/workloads/onnx_import.h"
+#include "platform/workloads/onnx_pipeline.h"
+#include "apps.h"
 #include "platform/platform.h"
 
 using namespace dtq;
@@ -177,6 +181,47 @@ TEST_CASE("onnx: 1000 mutations of a valid model neither crash nor hang the impo
     CHECK(s < 60);
 }
 
+TEST_CASE("onnx: 1000 mutations of the integer pipeline's decoder neither crash nor hang the recognition of its layers", "[onnx][fuzz]") {
+    // The accepted mutations go on through onnx_match_encoder (the integer pipeline's parsing
+    // of the graph's structure): recognised or rejected with a message, never a crash. (Also
+    // run under ASan/UBSan outside the build: onnx_import.cpp with a driver, the five models
+    // and 300 other mutations of decoder_int.onnx, no report.)
+    const std::string good = read_all(models() + "/decoder_int.onnx");
+    REQUIRE(!good.empty());
+    std::mt19937_64 rng(2525);
+    uint64_t recognised = 0, rejected = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string file = models() + "/fuzz_int.onnx";
+    for (int i = 0; i < 1000; ++i) {
+        std::string b = good;
+        switch (rng() % 3) {
+            case 0:  // flip 1..4 bytes in the first 4 KiB (names, attributes, shapes: the structure)
+                for (uint64_t j = 0, n = 1 + rng() % 4; j < n; ++j) b[rng() % std::min<size_t>(4096, b.size())] ^= static_cast<char>(1u << (rng() % 8));
+                break;
+            case 1:  // flip a byte anywhere
+                b[rng() % b.size()] = static_cast<char>(rng());
+                break;
+            default:  // truncate
+                b.resize(rng() % b.size());
+        }
+        std::ofstream(file, std::ios::binary | std::ios::trunc) << b;
+        try {
+            const onnx_encoder_graph g = onnx_match_encoder(file, 16);
+            CHECK(!g.layers.empty());
+            ++recognised;
+        } catch (const config_error& e) {
+            CHECK(!e.messages().empty());
+            ++rejected;
+        }
+    }
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    INFO("recognised " << recognised << ", rejected " << rejected << " in " << s << " s");
+    CHECK(recognised + rejected == 1000);
+    CHECK(recognised > 0);
+    CHECK(rejected > 0);
+    CHECK(s < 120);
+}
+
 TEST_CASE("onnx: the float reference of the imported encoder equals a numpy forward pass", "[onnx]") {
     const npy_array x = read_npy(models() + "/encoder2_x.npy", "float32", {1, 16, 64});
     const npy_array c = read_npy(models() + "/encoder2_gemm_c.npy");
@@ -284,4 +329,145 @@ TEST_CASE("onnx: the imported causal decoder block runs in timing mode", "[onnx]
     CHECK(stat("onnx.ops.Gemm") == 1);
     CHECK(stat("onnx.ops.Split") == 1);
     CHECK(stat("gemm.0.n") == 192);  // the fused QKV projection
+}
+
+// ---- the integer pipeline (docs/workloads.md#integer-pipeline) --------------------------
+
+namespace {
+
+scenario_config integer_cfg(const std::string& file, const std::string& a_precision, const std::string& input = "encoder2_x.npy") {
+    const std::string yaml = "name: onnx_int_test\nseed: 4\nmode: functional\nvssa: {rows: 8, cols: 8, arrays: 2}\n"
+                             "workload:\n  kind: onnx\n  onnx: {model: " + models() + "/" + file + ", seq: 16, pipeline: integer, input: " +
+                             models() + "/" + input + "}\n  gemm: {a_precision: " + a_precision + "}\n";
+    return config_schema::get().load_string(yaml, "test.yaml");
+}
+
+// Runs the imported graph through the encoder firmware; checks every layer's output in DRAM
+// against reference_model (model_workload.cpp) on the quantized graph with the precisions the
+// VP ran, and the dequantized output against the numpy float forward pass of the construction
+// (make_onnx_models.py) on the tokens not pruned. Returns the smallest cosine.
+// `stats`: these statistics' values, read while the platform lives.
+double run_integer(const std::string& file, const std::string& numpy_out, const std::string& a_precision,
+                   std::vector<std::vector<uint8_t>>* prec_out = nullptr, std::map<std::string, double>* stats = nullptr) {
+    const scenario_config cfg = integer_cfg(file, a_precision);
+    const onnx_pipeline op = make_onnx_pipeline(cfg);  // the same deterministic import the platform does
+    const model_instance& m = op.inst;
+    const model_layout lay = plan_model(m, DTQ_APP_DATA_ADDR);
+    platform p(cfg);
+    run_options o;
+    o.quiet = true;
+    REQUIRE(p.run(o) == EXIT_OK);
+    const uint64_t s = m.seq, d = m.shape.d_model;
+    std::vector<std::vector<uint8_t>> prec(m.layers, std::vector<uint8_t>(s));
+    for (uint64_t l = 0; l < m.layers; ++l) p.read_dram(lay.args.prec_log + l * s, prec[l].data(), s);
+    const std::vector<std::vector<int8_t>> ref = reference_model(m, prec);
+    const npy_array y = read_npy(models() + "/" + numpy_out);
+    REQUIRE(y.shape == std::vector<uint64_t>{m.layers, s, d});
+    double worst = 1.0;
+    for (uint64_t l = 0; l < m.layers; ++l) {
+        INFO("layer " << l);
+        std::vector<int8_t> out(s * d);
+        p.read_dram(lay.args.outputs + l * s * d, out.data(), out.size());
+        double dot = 0, na = 0, nb = 0;
+        for (uint64_t t = 0; t < s; ++t) {
+            if (prec[m.layers - 1][t] == 0) continue;  // pruned (padding, or by the top-k engines): no output
+            for (uint64_t i = 0; i < d; ++i) {
+                CHECK(out[t * d + i] == ref[l][t * d + i]);
+                const double a = out[t * d + i] * op.out_scale[l], b = y.as<float>()[(l * s + t) * d + i];
+                dot += a * b, na += a * a, nb += b * b;
+            }
+        }
+        worst = std::min(worst, dot / std::sqrt(na * nb));
+        CHECK(stat(fmt::format("onnx.layer{}.mismatches", l)) == 0);
+    }
+    if (prec_out) *prec_out = prec;
+    if (stats)
+        for (auto& [name, v] : *stats) v = stat(name);
+    return worst;
+}
+
+}  // namespace
+
+TEST_CASE("onnx integer: the encoder runs as the integer pipeline, bit-exact with reference_model, near numpy", "[onnx][integer]") {
+    std::vector<std::vector<uint8_t>> prec;
+    std::map<std::string, double> st{{"onnx.layers", 0}, {"onnx.heads", 0}, {"onnx.causal", 0}};
+    const double cosine = run_integer("encoder2_int.onnx", "encoder2_int_y.npy", "8", &prec, &st);
+    CHECK(cosine > 0.99);  // the documented bound (docs/workloads.md#integer-pipeline)
+    // a_precision 8: the 3 padding tokens (the mask's last 3) pruned from layer 0 on, the 13 others 8-bit
+    for (const auto& pl : prec)
+        for (uint64_t t = 0; t < 16; ++t) CHECK(pl[t] == (t >= 13 ? 0 : 8));
+    CHECK(st["onnx.layers"] == 2);
+    CHECK(st["onnx.heads"] == 4);
+    CHECK(st["onnx.causal"] == 0);
+}
+
+TEST_CASE("onnx integer: the causal decoder block runs as the integer pipeline, bit-exact, near numpy", "[onnx][integer]") {
+    std::map<std::string, double> st{{"onnx.causal", 0}, {"onnx.layers", 0}};
+    const double cosine = run_integer("decoder_int.onnx", "decoder_int_y.npy", "8", nullptr, &st);
+    CHECK(cosine > 0.99);
+    CHECK(st["onnx.causal"] == 1);
+    CHECK(st["onnx.layers"] == 1);
+}
+
+TEST_CASE("onnx integer: DTQAtten's top-k engines choose the encoder's token precisions in the ATTENTION command", "[onnx][integer]") {
+    std::vector<std::vector<uint8_t>> prec;
+    std::map<std::string, double> st{{"onnx.layer1.tokens_pruned", 0}, {"onnx.layer1.tokens_4bit", 0}};
+    const double cosine = run_integer("encoder2_int.onnx", "encoder2_int_y.npy", "topk", &prec, &st);
+    CHECK(cosine > 0.95);  // 4-bit tokens (a 16 times coarser step) and pruned tokens' keys and values
+    // Layer 0: the padding pruned, the rest 8-bit; layer 1: what layer 0's engines chose at the
+    // default ratios, k0 = round(0.72 x 16) = 12 kept, k1 = round(0.306 x 16) = 5 of them 8-bit.
+    uint64_t c[9] = {};
+    for (uint8_t b : prec[1]) ++c[b];
+    CHECK(c[0] == 4);
+    CHECK(c[4] == 7);
+    CHECK(c[8] == 5);
+    for (uint64_t t = 13; t < 16; ++t) CHECK(prec[1][t] == 0);  // a padding token stays pruned
+    CHECK(st["onnx.layer1.tokens_pruned"] == 4);
+    CHECK(st["onnx.layer1.tokens_4bit"] == 7);
+}
+
+TEST_CASE("onnx integer: scales calibrated on four stacked samples, the first one run, still bit-exact", "[onnx][integer]") {
+    const scenario_config cfg = integer_cfg("encoder2_int.onnx", "8", "encoder2_x4.npy");
+    const onnx_pipeline one = make_onnx_pipeline(integer_cfg("encoder2_int.onnx", "8"));
+    const onnx_pipeline four = make_onnx_pipeline(cfg);
+    CHECK(four.samples == 4);
+    CHECK(four.in_scale >= one.in_scale);  // sample 0 is in both: maxima over more samples are not smaller
+    for (size_t l = 0; l < four.out_scale.size(); ++l) CHECK(four.out_scale[l] >= one.out_scale[l]);  // maxima over more samples
+    platform p(cfg);
+    run_options o;
+    o.quiet = true;
+    REQUIRE(p.run(o) == EXIT_OK);  // the platform's own comparison with reference_model: exit 1 on a difference
+    CHECK(stat("onnx.calibration_samples") == 4);
+    CHECK(stat("onnx.mismatches") == 0);
+    CHECK(stat("onnx.cosine_min") > 0.99);
+}
+
+TEST_CASE("onnx integer: what the recipe cannot run exactly is an error naming the node", "[onnx][integer]") {
+    const auto error_of = [](const std::string& file) {
+        try {
+            make_onnx_pipeline(integer_cfg(file, "8"));
+        } catch (const config_error& e) {
+            return e.messages().at(0);
+        }
+        return std::string();
+    };
+    const std::string bias = error_of("encoder2.onnx");  // projection biases
+    CHECK_THAT(bias, Catch::Contains("node 'l0_q_bias' (op Add") && Catch::Contains("bias 'l0_q_b' is not zero"));
+    const std::string gamma = error_of("bad_int_gamma.onnx");
+    CHECK_THAT(gamma, Catch::Contains("node 'l1_bln_mul' (op Mul") && Catch::Contains("gamma must be one positive value"));
+    const std::string unknown = error_of("bad_unknown_op.onnx");  // the importer's own checks come first
+    CHECK_THAT(unknown, Catch::Contains("'l0_softmax' (op FancySoftmax"));
+    // timing mode and other precisions are configuration errors
+    const auto load_error = [](const std::string& yaml) {
+        try {
+            config_schema::get().load_string(yaml, "test.yaml");
+        } catch (const config_error& e) {
+            return e.messages().at(0);
+        }
+        return std::string();
+    };
+    CHECK_THAT(load_error("name: t\nmode: timing\nworkload: {kind: onnx, onnx: {model: m.onnx, pipeline: integer}}\n"),
+               Catch::Contains("workload.onnx.pipeline"));
+    CHECK_THAT(load_error("name: t\nmode: functional\nworkload: {kind: onnx, onnx: {model: m.onnx, pipeline: integer}, gemm: {a_precision: ratios}}\n"),
+               Catch::Contains("workload.gemm.a_precision"));
 }

@@ -1,0 +1,186 @@
+#include "platform/workloads/onnx_pipeline.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+
+#include "common/npy.h"
+#include "ibert/kernels.h"
+#include "softmax/softmax_unit.h"
+#include "topk/topk.h"
+
+namespace dtq {
+
+namespace {
+
+// The dyadic multiplier of a requantization (as the encoder recipe's constants).
+dtq_rq rq_of(double multiplier) {
+    ibert::dyadic_t d = ibert::dyadic(multiplier);
+    if (d.m == (int64_t{1} << 31) || d.m == -(int64_t{1} << 31)) {  // |m| = 2^31 does not fit int32: same value
+        d.m /= 2;
+        d.e -= 1;
+    }
+    return dtq_rq{static_cast<int32_t>(d.m), d.e};
+}
+
+double absmax(const std::vector<float>& v) {
+    double m = 0;
+    for (float x : v) m = std::max<double>(m, std::fabs(x));
+    return m;
+}
+
+// Symmetric per-tensor int8 of a K x N weight (x W), stored N x K (the GEMM B layout).
+std::vector<int8_t> quantize_weight(const std::vector<float>& w, uint64_t K, uint64_t N, double s) {
+    std::vector<int8_t> q(N * K);
+    for (uint64_t k = 0; k < K; ++k)
+        for (uint64_t n = 0; n < N; ++n)
+            q[n * K + k] = static_cast<int8_t>(std::clamp<double>(std::nearbyint(w[k * N + n] / s), -127, 127));
+    return q;
+}
+
+}  // namespace
+
+std::vector<std::vector<float>> onnx_input_samples(const scenario_config& c) {
+    std::vector<std::vector<float>> samples;
+    if (c.workload.onnx.input.empty()) return samples;
+    const auto shapes = onnx_input_shapes(c.workload.onnx.model, c.workload.onnx.seq);
+    std::vector<uint64_t> want;
+    for (int64_t d : shapes.at(0)) want.push_back(static_cast<uint64_t>(d));
+    try {
+        const npy_array x = read_npy(c.workload.onnx.input);
+        const bool one = x.shape == want;
+        const bool stacked = x.shape.size() == want.size() + 1 && std::equal(want.begin(), want.end(), x.shape.begin() + 1) &&
+                             x.shape[0] >= 1;
+        if (x.dtype != "float32" || (!one && !stacked)) {
+            std::string w;
+            for (uint64_t d : want) w += (w.empty() ? "" : ", ") + std::to_string(d);
+            throw npy_error(fmt::format("{}: expected float32 of shape ({}) or (N, {}) (N samples), got {} of {} dimensions",
+                                        c.workload.onnx.input, w, w, x.dtype, x.shape.size()));
+        }
+        const uint64_t per = x.elements() / (one ? 1 : x.shape[0]);
+        for (uint64_t k = 0; k < x.elements() / per; ++k) samples.emplace_back(x.as<float>() + k * per, x.as<float>() + (k + 1) * per);
+    } catch (const npy_error& e) {
+        throw config_error({fmt::format("workload.onnx.input: {}", e.what())});
+    }
+    return samples;
+}
+
+onnx_pipeline make_onnx_pipeline(const scenario_config& c) {
+    const auto& oc = c.workload.onnx;
+    onnx_pipeline r;
+    const auto t0 = std::chrono::steady_clock::now();
+    r.graph = onnx_match_encoder(oc.model, oc.seq);
+    const onnx_encoder_graph& G = r.graph;
+    r.import_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const auto t1 = std::chrono::steady_clock::now();
+    const uint64_t d = G.d_model, f = G.d_ffn, s = G.seq, L = G.layers.size();
+
+    // Calibration: the maximum |value| of every tensor the recipe requantizes, over the samples.
+    std::vector<std::vector<float>> samples = onnx_input_samples(c);
+    const uint64_t n_samples = std::max<uint64_t>(samples.size(), 1);
+    std::map<std::string, double> mx;
+    std::map<std::string, onnx_value> v0;
+    for (uint64_t k = 0; k < n_samples; ++k) {
+        std::map<std::string, onnx_value> vk;
+        onnx_float_reference(oc.model, oc.seq, samples.empty() ? std::vector<std::vector<float>>{} : std::vector<std::vector<float>>{samples[k]},
+                             c.seed, nullptr, &vk);
+        for (const auto& ly : G.layers)
+            for (const std::string* t : {&ly.x, &ly.q, &ly.k, &ly.v, &ly.ctx, &ly.res1, &ly.x1, &ly.h, &ly.g, &ly.res2, &ly.y})
+                mx[*t] = std::max(mx[*t], absmax(vk.at(*t).v));
+        if (k == 0) v0 = std::move(vk);
+    }
+    r.samples = n_samples;
+    const auto scale = [&](const std::string& t) {  // int8 scale: max |x| / 127 (a zero tensor: 1)
+        const double m = mx.at(t);
+        return m > 0 ? m / 127.0 : 1.0;
+    };
+
+    model_instance& m = r.inst;
+    m.shape = model_shape{"onnx", L, d, G.heads, f, G.causal};
+    m.layers = L;
+    m.seq = s;
+    m.causal = G.causal;
+    m.topk = true;  // the token precisions (padding pruned; DTQAtten's top-k with a_precision topk)
+    softmax::parse_mode(c.softmax.mode, m.softmax);
+    r.padding = G.padding;
+    uint64_t kept = 0;
+    for (uint64_t t = 0; t < s; ++t) kept += G.padding[t] ? 0 : 1;
+    if (kept == 0) throw config_error({fmt::format("{}: the padding mask masks every token", oc.model)});
+    m.prec0.assign(s, 8);
+    for (uint64_t t = 0; t < s; ++t)
+        if (G.padding[t]) m.prec0[t] = 0;
+    uint32_t k0 = static_cast<uint32_t>(kept), k1 = k0;
+    const auto& gw = c.workload.gemm;
+    if (gw.a_precision == "topk") {
+        k0 = static_cast<uint32_t>(std::min<uint64_t>(kept, topk::count_from_ratio(1.0 - gw.ratio_pruned, s)));
+        k1 = static_cast<uint32_t>(std::min<uint64_t>(k0, topk::count_from_ratio(gw.ratio_8bit, s)));
+    }
+
+    // The input, int8 at its calibrated scale.
+    const std::vector<float>& x0 = v0.at(G.layers[0].x).v;
+    r.in_scale = scale(G.layers[0].x);
+    m.x.resize(s * d);
+    for (uint64_t i = 0; i < s * d; ++i) m.x[i] = static_cast<int8_t>(std::clamp<double>(std::nearbyint(x0[i] / r.in_scale), -127, 127));
+
+    // Q, K and V share one power-of-two scale 2^-j (one requantization for the three, and the
+    // softmax unit's scale 2^-score_shift / sqrt(head_dim) with score_shift = 2 j).
+    double qkv_max = 0;
+    for (const auto& ly : G.layers) qkv_max = std::max({qkv_max, mx.at(ly.q), mx.at(ly.k), mx.at(ly.v)});
+    const int j = qkv_max > 0 ? static_cast<int>(std::floor(std::log2(127.0 / qkv_max))) : 7;
+    if (j < 1 || j > 15)
+        throw config_error({fmt::format("{}: |Q|, |K|, |V| reach {:.4g}: the integer pipeline's power-of-two Q/K/V scale 2^-j needs "
+                                        "j in [1, 15] (values up to 63.5 and above 2^-8)", oc.model, qkv_max)});
+    const double s_qkv = std::ldexp(1.0, -j);
+    m.score_shift = static_cast<uint32_t>(2 * j);
+
+    double s_in = r.in_scale;
+    for (uint64_t l = 0; l < L; ++l) {
+        const onnx_encoder_layer& ly = G.layers[l];
+        layer_weights w;
+        const double s_wqkv = std::max({absmax(ly.wq), absmax(ly.wk), absmax(ly.wv)}) / 127.0;
+        const double s_wo = absmax(ly.wo) / 127.0, s_w1 = absmax(ly.w1) / 127.0, s_w2 = absmax(ly.w2) / 127.0;
+        if (s_wqkv <= 0 || s_wo <= 0 || s_w1 <= 0 || s_w2 <= 0)
+            throw config_error({fmt::format("{}: layer {}: a weight is all zeros", oc.model, l)});
+        w.wq = quantize_weight(ly.wq, d, d, s_wqkv);
+        w.wk = quantize_weight(ly.wk, d, d, s_wqkv);
+        w.wv = quantize_weight(ly.wv, d, d, s_wqkv);
+        w.wo = quantize_weight(ly.wo, d, d, s_wo);
+        w.w1 = quantize_weight(ly.w1, d, f, s_w1);
+        w.w2 = quantize_weight(ly.w2, f, d, s_w2);
+        const double s_ctx = scale(ly.ctx), s_x1 = scale(ly.x1), s_h = scale(ly.h), s_g = scale(ly.g), s_y = scale(ly.y);
+        const double s_sum1 = scale(ly.res1) / 256.0, s_sum2 = scale(ly.res2) / 256.0;  // int32 sums: 2^8 finer than int8
+        const ibert::ln_consts_t c1 = ibert::ln_consts(d, std::vector<double>(d, ly.ln1_gamma), {ly.ln1_beta.begin(), ly.ln1_beta.end()});
+        const ibert::ln_consts_t c2 = ibert::ln_consts(d, std::vector<double>(d, ly.ln2_gamma), {ly.ln2_beta.begin(), ly.ln2_beta.end()});
+        for (int64_t b : c1.bias_int) w.ln1_bias.push_back(static_cast<int32_t>(std::clamp<int64_t>(b, INT32_MIN, INT32_MAX)));
+        for (int64_t b : c2.bias_int) w.ln2_bias.push_back(static_cast<int32_t>(std::clamp<int64_t>(b, INT32_MIN, INT32_MAX)));
+        dtq_layer_params p{};
+        p.qkv = rq_of(s_in * s_wqkv / s_qkv);
+        p.attn = rq_of(std::ldexp(1.0, -7) * s_qkv / s_ctx);  // probabilities carry 2^-7, V carries s_qkv
+        p.res1 = rq_of(s_ctx * s_wo / s_sum1);
+        p.res1_id = rq_of(s_in / s_sum1);
+        p.ln1 = rq_of(c1.ln_scale * ly.ln1_gamma / s_x1);
+        p.ffn1 = rq_of(s_x1 * s_w1 / s_h);
+        const ibert::gelu_consts_t gc = ibert::gelu_consts(s_h);
+        p.gelu_b = static_cast<int32_t>(gc.b_int);
+        p.gelu_c = static_cast<int32_t>(gc.c_int);
+        p.gelu_shift = static_cast<int32_t>(gc.shift_int);
+        p.gelu = rq_of(gc.out_scale / s_g);
+        p.res2 = rq_of(s_g * s_w2 / s_sum2);
+        p.res2_id = rq_of(s_x1 / s_sum2);
+        p.ln2 = rq_of(c2.ln_scale * ly.ln2_gamma / s_y);
+        p.k0 = k0;
+        p.k1 = k1;
+        m.params.push_back(p);
+        m.weights.push_back(std::move(w));
+        r.out_scale.push_back(s_y);
+        r.float_out.push_back(v0.at(ly.y).v);
+        s_in = s_y;
+    }
+    r.calibration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+    return r;
+}
+
+}  // namespace dtq
