@@ -5,7 +5,8 @@ Runs the entries of bench/bench.yaml, prints a table (entry, figure, value, unit
 met?) and writes a JSON file with the machine, the git commit, the date and, per figure,
 its value, unit, target and the exact command that produced it.
 
-usage: bench/run_bench.py [--build DIR] [--out FILE] [--spec FILE] [--work DIR] [--quick] [--only NAME ...]
+usage: bench/run_bench.py [--build DIR] [--out FILE] [--spec FILE] [--work DIR] [--quick] [--cg-build DIR]
+                          [--no-instructions] [--only NAME ...]
 
 An entry whose `requires` file is missing is reported as "not available (X missing)" and
 the harness goes on; an entry whose command fails is reported as failed (exit code and the
@@ -186,6 +187,57 @@ def best_run(e, cmd, out, tag, repeat):
     return best[0], best[1], rss_max, best[3]
 
 
+VALGRIND = "/usr/bin/valgrind"
+
+
+def instructions(e, cmd):
+    """The instruction count beside the wall time (docs/performance.md#instruction-counts):
+    `valgrind --tool=callgrind` on the entry's command, or on a smaller case when the entry
+    gives `instructions: {set: [k=v, ...]}` (each appended as --set k=v, e.g. fewer layers);
+    the figure's note says which. callgrind's Ir total (every thread) is stable to well
+    under 1 % between runs of one binary, where the wall time drifts by a third here.
+
+    Valgrind (3.19) cannot run AVX-512 instructions, which the default -march=native build
+    has on an AVX-512 machine, so the count is taken on the callgrind build (--cg-build,
+    default build-cg: the same sources for x86-64-v3 = AVX2, see docs/performance.md)."""
+    spec = e.spec.get("instructions")
+    if spec is None or e.args.quick or e.args.no_instructions:
+        return
+    if not os.path.exists(VALGRIND):
+        e.figure("instructions", None, "instr", "", "not available (valgrind missing)")
+        return
+    sets = [] if spec is True else [str(x) for x in spec.get("set", [])]
+    exe = os.path.join(e.args.cg_build, "dtqvp")
+    if not os.path.exists(exe):
+        e.figure("instructions", None, "instr", "",
+                 f"not available ({rel(exe)} not built: make bench-cg, docs/performance.md#instruction-counts)")
+        return
+    out = e.fresh(os.path.join(e.out, "callgrind"))
+    cg = os.path.join(out, "callgrind.out")
+    dtqvp = e.sub(["{dtqvp}"])[0]
+    run_cmd = [rel(exe) if x == dtqvp else x for x in cmd]
+    # the run's own --out: the smaller case writes elsewhere, so that the timed run's files stay
+    if "--out" in run_cmd:
+        run_cmd[run_cmd.index("--out") + 1] = rel(os.path.join(out, "run"))
+    for kv in sets:
+        run_cmd += ["--set", kv]
+    full = [VALGRIND, "--tool=callgrind", f"--callgrind-out-file={rel(cg)}"] + run_cmd
+    c = shlex.join(full)
+    e.commands.append(c)
+    run(full, os.path.join(out, "callgrind.log"), timeout=int(spec.get("timeout", TIMEOUT_S)) if isinstance(spec, dict) else TIMEOUT_S)
+    total = None
+    with open(cg) as f:
+        for line in f:
+            if line.startswith("totals:") or line.startswith("summary:"):
+                total = int(line.split()[1])
+    if total is None:
+        raise Failed(f"{rel(cg)}: no 'totals:' or 'summary:' line")
+    case = "the same command" if not sets else "a smaller case: the command with " + ", ".join(f"--set {x}" for x in sets)
+    e.figure("instructions", total, "instr", c,
+             f"instructions executed (valgrind --tool=callgrind, Ir, all threads) on {case}; stable between runs, "
+             "compare it across commits with bench/compare.py")
+
+
 def do_run(e):
     e.fresh()
     cmd = e.sub(e.spec["command"])
@@ -202,6 +254,7 @@ def do_run(e):
     if "cycles_per_second" in sim:
         e.figure("sim_cycles_per_second", sim["cycles_per_second"], "cycles/s", c, "stats.json sim.cycles_per_second")
     e.figure("peak_rss_mib", rss, "MiB", c, "maximum resident set size (GNU time %M)")
+    instructions(e, cmd)
     if e.spec.get("gemm_compare"):
         gj = os.path.join(e.out, "gemms.json")
         if not os.path.exists(gj):
@@ -424,9 +477,13 @@ def main():
     ap.add_argument("--spec", default=os.path.join(ROOT, "bench", "bench.yaml"))
     ap.add_argument("--work", help="scratch directory of the entries' outputs and logs (default BUILD/bench_out)")
     ap.add_argument("--quick", action="store_true", help="only the entries marked quick, in their quick form")
+    ap.add_argument("--cg-build", help="the build whose dtqvp callgrind counts (default build-cg: x86-64-v3, no AVX-512)")
+    ap.add_argument("--no-instructions", action="store_true",
+                    help="skip the callgrind instruction counts (they take a minute or two per entry)")
     ap.add_argument("--only", nargs="+", metavar="NAME", help="only these entries (names or prefixes)")
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)
+    args.cg_build = os.path.abspath(args.cg_build or os.path.join(ROOT, "build-cg"))
     args.work = os.path.abspath(args.work or os.path.join(args.build, "bench_out"))
     with open(args.spec) as f:
         spec = yaml.safe_load(f)
