@@ -582,6 +582,10 @@ void platform::load_model() {
             const std::vector<int8_t>* t[6] = {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.w1, &lw.w2};
             const uint64_t nk[6][2] = {{d, d}, {d, d}, {d, d}, {d, d}, {f, d}, {d, f}};
             for (int i = 0; i < 6; ++i) {  // int8, or 4-bit codes (and scales) quantized offline
+                if (!m.wcomp && !m.all4) {  // int8: the image is the weights themselves (make_weight_image), no copy
+                    write_dram(w[i], t[i]->data(), t[i]->size());
+                    continue;
+                }
                 const weight_image img = make_weight_image(m, *t[i], nk[i][0], nk[i][1]);
                 write_dram(w[i], img.b.data(), img.b.size());
                 if (!img.scales.empty())
