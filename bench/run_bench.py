@@ -404,7 +404,55 @@ def do_iss(e):
                      "native: one NOP command round trip")
 
 
-KINDS = {"gemm": do_gemm, "run": do_run, "cosim": do_cosim, "tiles": do_tiles, "sweep": do_sweep, "iss": do_iss}
+def fit_line(xs, ys):
+    """Least squares y = a + b x: (a, b, r2, largest |residual| / y)."""
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+    a = my - b * mx
+    ss_res = sum((y - a - b * x) ** 2 for x, y in zip(xs, ys))
+    ss_tot = sum((y - my) ** 2 for y in ys)
+    return a, b, 1 - ss_res / ss_tot if ss_tot else 1.0, max(abs(y - a - b * x) / y for x, y in zip(xs, ys))
+
+
+def do_scale(e):
+    """One command at several sizes (`sizes: {key: K, values: [...]}`, each as --set K=V): per
+    size the process wall, its CPU seconds (user + system: less disturbed by other load than
+    the wall), peak RSS and the work (`work`: a statistic of stats.json, e.g. dma.bytes);
+    then least-squares fits of wall and CPU seconds against the work, y = a + b work: the
+    cost is linear in the work when r2 is near 1 and every residual small."""
+    e.fresh()
+    key, values = e.spec["sizes"]["key"], e.spec["sizes"]["values"]
+    work_stat = e.spec["work"]
+    pts = []
+    for v in values:
+        out = e.fresh(os.path.join(e.out, str(v)))
+        cmd = e.sub(e.spec["command"], out) + ["--set", f"{key}={v}"]
+        c = shlex.join(cmd)
+        e.commands.append(c)
+        _, wall, rss, cpu = run(cmd, os.path.join(e.out, f"run_{v}.log"), timeout=int(e.spec.get("timeout", TIMEOUT_S)))
+        with open(os.path.join(out, "stats.json")) as f:
+            stats = json.load(f)
+        work = stats["stats"][work_stat]["value"]
+        pts.append((v, work, wall, cpu))
+        e.figure(f"wall_seconds_{v}", wall, "s", c, f"{key} = {v}: process wall time")
+        e.figure(f"cpu_seconds_{v}", cpu, "s", c, f"{key} = {v}: user + system CPU seconds of the process")
+        e.figure(f"peak_rss_mib_{v}", rss, "MiB", c, f"{key} = {v}: maximum resident set size (GNU time %M)")
+        e.figure(f"work_{v}", work, work_stat, c, f"{key} = {v}: stats.json {work_stat}")
+        if "simulated_cycles" in stats.get("sim", {}):
+            e.figure(f"simulated_cycles_{v}", stats["sim"]["simulated_cycles"], "cycles", c)
+    allc = " ; ".join(e.commands)
+    for what, idx in (("cpu", 3), ("wall", 2)):
+        a, b, r2, res = fit_line([p[1] for p in pts], [p[idx] for p in pts])
+        e.figure(f"{what}_fit_ns_per_unit", b * 1e9, f"ns/{work_stat}", allc,
+                 f"least-squares {what} seconds = a + b x {work_stat} over {key} = {values}: b")
+        e.figure(f"{what}_fit_intercept_seconds", a, "s", allc, "a of that fit")
+        e.figure(f"{what}_fit_r2", r2, "ratio", allc, "coefficient of determination of that fit")
+        e.figure(f"{what}_fit_max_rel_residual", res, "ratio", allc, "largest |measured - fit| / measured over the sizes")
+
+
+KINDS = {"scale": do_scale, "gemm": do_gemm, "run": do_run, "cosim": do_cosim, "tiles": do_tiles, "sweep": do_sweep, "iss": do_iss}
 
 
 # ---- machine ------------------------------------------------------------------------
