@@ -221,6 +221,9 @@ def instructions(e, cmd):
         run_cmd[run_cmd.index("--out") + 1] = rel(os.path.join(out, "run"))
     for kv in sets:
         run_cmd += ["--set", kv]
+    # under callgrind the set-up (e.g. the weights) runs 50-100 x slower: the native firmware's
+    # no-HAL-call wall limit (10 s) would stop the run before its first command
+    run_cmd += ["--set", "host.native_wall_limit_s=86400"]
     full = [VALGRIND, "--tool=callgrind", f"--callgrind-out-file={rel(cg)}"] + run_cmd
     c = shlex.join(full)
     e.commands.append(c)

@@ -77,8 +77,10 @@ attention_inputs synthetic_attention(uint64_t seq, uint64_t d_head, uint64_t see
 // w[j][i] = clamp(bell(55) + u[i] v[j], -127, 127) with splitmix64(seed) drawn in row-major
 // order (u, v null: no rank-1 term). synthetic_weight computes the draws by index, in vector
 // lanes; synthetic_weight_reference draws them one after the other with splitmix64::bell.
-// Both give the same matrix (tests/platform/test_synthetic.cpp).
+// Both give the same matrix (tests/platform/test_synthetic.cpp). synthetic_weight is the
+// block form where the compiler has AVX-512 DQ (vpmullq, vcvtqq2pd), else the sequential one.
 std::vector<int8_t> synthetic_weight(uint64_t n, uint64_t k, uint64_t seed, const int8_t* u, const int8_t* v);
+std::vector<int8_t> synthetic_weight_blocks(uint64_t n, uint64_t k, uint64_t seed, const int8_t* u, const int8_t* v);
 std::vector<int8_t> synthetic_weight_reference(uint64_t n, uint64_t k, uint64_t seed, const int8_t* u, const int8_t* v);
 
 // Uniform int8 matrix in [-range, range].

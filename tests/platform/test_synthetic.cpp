@@ -60,7 +60,7 @@ TEST_CASE("small_mod(d)(x) == x % d for d < 2^16", "[synthetic]") {
         }
 }
 
-TEST_CASE("synthetic_weight == the sequential generator it replaced (with and without the rank-1 term)", "[synthetic]") {
+TEST_CASE("synthetic_weight_blocks == the sequential generator it replaced (with and without the rank-1 term)", "[synthetic]") {
     xs64 r{2026};
     struct shape {
         uint64_t n, k;
@@ -72,14 +72,16 @@ TEST_CASE("synthetic_weight == the sequential generator it replaced (with and wi
         for (auto& x : v) x = (r.next() & 1) ? 1 : -1;
         for (int t = 0; t < 3; ++t) {
             const uint64_t seed = r.next();
-            CHECK(synthetic_weight(s.n, s.k, seed, nullptr, nullptr) == synthetic_weight_reference(s.n, s.k, seed, nullptr, nullptr));
-            CHECK(synthetic_weight(s.n, s.k, seed, u.data(), v.data()) == synthetic_weight_reference(s.n, s.k, seed, u.data(), v.data()));
+            CHECK(synthetic_weight_blocks(s.n, s.k, seed, nullptr, nullptr) == synthetic_weight_reference(s.n, s.k, seed, nullptr, nullptr));
+            CHECK(synthetic_weight_blocks(s.n, s.k, seed, u.data(), v.data()) == synthetic_weight_reference(s.n, s.k, seed, u.data(), v.data()));
         }
     }
     // the clamp at +-127 and its two sides: large rank-1 terms
     std::vector<int8_t> u(40, 127), v(9, 1);
     v[3] = -1;
-    CHECK(synthetic_weight(9, 40, 5, u.data(), v.data()) == synthetic_weight_reference(9, 40, 5, u.data(), v.data()));
+    CHECK(synthetic_weight_blocks(9, 40, 5, u.data(), v.data()) == synthetic_weight_reference(9, 40, 5, u.data(), v.data()));
     // the model's own seeds (model_workload.cpp: seed * 1000003 + layer * 64 + 1..6), one FFN matrix in full
-    CHECK(synthetic_weight(3072, 768, 1 * 1000003 + 5, nullptr, nullptr) == synthetic_weight_reference(3072, 768, 1 * 1000003 + 5, nullptr, nullptr));
+    CHECK(synthetic_weight_blocks(3072, 768, 1 * 1000003 + 5, nullptr, nullptr) == synthetic_weight_reference(3072, 768, 1 * 1000003 + 5, nullptr, nullptr));
+    // and the form the model uses on this build (blocks with AVX-512 DQ, else sequential)
+    CHECK(synthetic_weight(64, 768, 77, nullptr, nullptr) == synthetic_weight_reference(64, 768, 77, nullptr, nullptr));
 }
