@@ -6,7 +6,7 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build run test test-sanitize fuzz bench package install mutate clean
+.PHONY: all deps configure build run test test-sanitize fuzz bench bench-cg package install mutate clean
 
 all: build
 
@@ -38,8 +38,16 @@ install: build
 
 # Benchmarks (docs/performance.md#benchmarks): the entries of bench/bench.yaml; writes
 # bench/results.json and prints a table. BENCH_ARGS: e.g. --quick, --only sweep.scaling.
-bench: build
-	/usr/bin/python3 bench/run_bench.py --build $(BUILD) $(BENCH_ARGS)
+# The instruction counts (callgrind) come from CG_BUILD, the same sources built for
+# x86-64-v3 (AVX2): valgrind 3.19 cannot run the AVX-512 code of a -march=native build.
+CG_BUILD ?= build-cg
+bench: build bench-cg
+	/usr/bin/python3 bench/run_bench.py --build $(BUILD) --cg-build $(CG_BUILD) $(BENCH_ARGS)
+
+bench-cg:
+	cmake -S . -B $(CG_BUILD) -G Ninja -DDTQ_NATIVE=OFF -DDTQ_COSIM=OFF -DDTQ_TESTS=OFF \
+	  -DCMAKE_CXX_FLAGS=-march=x86-64-v3 -DCMAKE_C_FLAGS=-march=x86-64-v3
+	cmake --build $(CG_BUILD) -j $(JOBS) --target dtqvp
 
 # Mutation testing (docs/testing.md#mutation-testing), by hand or scheduled, not in CI: each
 # mutation of tools/mutate.py applied, rebuilt, its tests run, restored; writes

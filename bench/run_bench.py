@@ -5,7 +5,8 @@ Runs the entries of bench/bench.yaml, prints a table (entry, figure, value, unit
 met?) and writes a JSON file with the machine, the git commit, the date and, per figure,
 its value, unit, target and the exact command that produced it.
 
-usage: bench/run_bench.py [--build DIR] [--out FILE] [--spec FILE] [--work DIR] [--quick] [--only NAME ...]
+usage: bench/run_bench.py [--build DIR] [--out FILE] [--spec FILE] [--work DIR] [--quick] [--cg-build DIR]
+                          [--no-instructions] [--only NAME ...]
 
 An entry whose `requires` file is missing is reported as "not available (X missing)" and
 the harness goes on; an entry whose command fails is reported as failed (exit code and the
@@ -186,6 +187,60 @@ def best_run(e, cmd, out, tag, repeat):
     return best[0], best[1], rss_max, best[3]
 
 
+VALGRIND = "/usr/bin/valgrind"
+
+
+def instructions(e, cmd):
+    """The instruction count beside the wall time (docs/performance.md#instruction-counts):
+    `valgrind --tool=callgrind` on the entry's command, or on a smaller case when the entry
+    gives `instructions: {set: [k=v, ...]}` (each appended as --set k=v, e.g. fewer layers);
+    the figure's note says which. callgrind's Ir total (every thread) is stable to well
+    under 1 % between runs of one binary, where the wall time drifts by a third here.
+
+    Valgrind (3.19) cannot run AVX-512 instructions, which the default -march=native build
+    has on an AVX-512 machine, so the count is taken on the callgrind build (--cg-build,
+    default build-cg: the same sources for x86-64-v3 = AVX2, see docs/performance.md)."""
+    spec = e.spec.get("instructions")
+    if spec is None or e.args.quick or e.args.no_instructions:
+        return
+    if not os.path.exists(VALGRIND):
+        e.figure("instructions", None, "instr", "", "not available (valgrind missing)")
+        return
+    sets = [] if spec is True else [str(x) for x in spec.get("set", [])]
+    exe = os.path.join(e.args.cg_build, "dtqvp")
+    if not os.path.exists(exe):
+        e.figure("instructions", None, "instr", "",
+                 f"not available ({rel(exe)} not built: make bench-cg, docs/performance.md#instruction-counts)")
+        return
+    out = e.fresh(os.path.join(e.out, "callgrind"))
+    cg = os.path.join(out, "callgrind.out")
+    dtqvp = e.sub(["{dtqvp}"])[0]
+    run_cmd = [rel(exe) if x == dtqvp else x for x in cmd]
+    # the run's own --out: the smaller case writes elsewhere, so that the timed run's files stay
+    if "--out" in run_cmd:
+        run_cmd[run_cmd.index("--out") + 1] = rel(os.path.join(out, "run"))
+    for kv in sets:
+        run_cmd += ["--set", kv]
+    # under callgrind the set-up (e.g. the weights) runs 50-100 x slower: the native firmware's
+    # no-HAL-call wall limit (10 s) would stop the run before its first command
+    run_cmd += ["--set", "host.native_wall_limit_s=86400"]
+    full = [VALGRIND, "--tool=callgrind", f"--callgrind-out-file={rel(cg)}"] + run_cmd
+    c = shlex.join(full)
+    e.commands.append(c)
+    run(full, os.path.join(out, "callgrind.log"), timeout=int(spec.get("timeout", TIMEOUT_S)) if isinstance(spec, dict) else TIMEOUT_S)
+    total = None
+    with open(cg) as f:
+        for line in f:
+            if line.startswith("totals:") or line.startswith("summary:"):
+                total = int(line.split()[1])
+    if total is None:
+        raise Failed(f"{rel(cg)}: no 'totals:' or 'summary:' line")
+    case = "the same command" if not sets else "a smaller case: the command with " + ", ".join(f"--set {x}" for x in sets)
+    e.figure("instructions", total, "instr", c,
+             f"instructions executed (valgrind --tool=callgrind, Ir, all threads) on {case}; stable between runs, "
+             "compare it across commits with bench/compare.py")
+
+
 def do_run(e):
     e.fresh()
     cmd = e.sub(e.spec["command"])
@@ -202,6 +257,7 @@ def do_run(e):
     if "cycles_per_second" in sim:
         e.figure("sim_cycles_per_second", sim["cycles_per_second"], "cycles/s", c, "stats.json sim.cycles_per_second")
     e.figure("peak_rss_mib", rss, "MiB", c, "maximum resident set size (GNU time %M)")
+    instructions(e, cmd)
     if e.spec.get("gemm_compare"):
         gj = os.path.join(e.out, "gemms.json")
         if not os.path.exists(gj):
@@ -351,7 +407,55 @@ def do_iss(e):
                      "native: one NOP command round trip")
 
 
-KINDS = {"gemm": do_gemm, "run": do_run, "cosim": do_cosim, "tiles": do_tiles, "sweep": do_sweep, "iss": do_iss}
+def fit_line(xs, ys):
+    """Least squares y = a + b x: (a, b, r2, largest |residual| / y)."""
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+    a = my - b * mx
+    ss_res = sum((y - a - b * x) ** 2 for x, y in zip(xs, ys))
+    ss_tot = sum((y - my) ** 2 for y in ys)
+    return a, b, 1 - ss_res / ss_tot if ss_tot else 1.0, max(abs(y - a - b * x) / y for x, y in zip(xs, ys))
+
+
+def do_scale(e):
+    """One command at several sizes (`sizes: {key: K, values: [...]}`, each as --set K=V): per
+    size the process wall, its CPU seconds (user + system: less disturbed by other load than
+    the wall), peak RSS and the work (`work`: a statistic of stats.json, e.g. dma.bytes);
+    then least-squares fits of wall and CPU seconds against the work, y = a + b work: the
+    cost is linear in the work when r2 is near 1 and every residual small."""
+    e.fresh()
+    key, values = e.spec["sizes"]["key"], e.spec["sizes"]["values"]
+    work_stat = e.spec["work"]
+    pts = []
+    for v in values:
+        out = e.fresh(os.path.join(e.out, str(v)))
+        cmd = e.sub(e.spec["command"], out) + ["--set", f"{key}={v}"]
+        c = shlex.join(cmd)
+        e.commands.append(c)
+        _, wall, rss, cpu = run(cmd, os.path.join(e.out, f"run_{v}.log"), timeout=int(e.spec.get("timeout", TIMEOUT_S)))
+        with open(os.path.join(out, "stats.json")) as f:
+            stats = json.load(f)
+        work = stats["stats"][work_stat]["value"]
+        pts.append((v, work, wall, cpu))
+        e.figure(f"wall_seconds_{v}", wall, "s", c, f"{key} = {v}: process wall time")
+        e.figure(f"cpu_seconds_{v}", cpu, "s", c, f"{key} = {v}: user + system CPU seconds of the process")
+        e.figure(f"peak_rss_mib_{v}", rss, "MiB", c, f"{key} = {v}: maximum resident set size (GNU time %M)")
+        e.figure(f"work_{v}", work, work_stat, c, f"{key} = {v}: stats.json {work_stat}")
+        if "simulated_cycles" in stats.get("sim", {}):
+            e.figure(f"simulated_cycles_{v}", stats["sim"]["simulated_cycles"], "cycles", c)
+    allc = " ; ".join(e.commands)
+    for what, idx in (("cpu", 3), ("wall", 2)):
+        a, b, r2, res = fit_line([p[1] for p in pts], [p[idx] for p in pts])
+        e.figure(f"{what}_fit_ns_per_unit", b * 1e9, f"ns/{work_stat}", allc,
+                 f"least-squares {what} seconds = a + b x {work_stat} over {key} = {values}: b")
+        e.figure(f"{what}_fit_intercept_seconds", a, "s", allc, "a of that fit")
+        e.figure(f"{what}_fit_r2", r2, "ratio", allc, "coefficient of determination of that fit")
+        e.figure(f"{what}_fit_max_rel_residual", res, "ratio", allc, "largest |measured - fit| / measured over the sizes")
+
+
+KINDS = {"scale": do_scale, "gemm": do_gemm, "run": do_run, "cosim": do_cosim, "tiles": do_tiles, "sweep": do_sweep, "iss": do_iss}
 
 
 # ---- machine ------------------------------------------------------------------------
@@ -424,9 +528,13 @@ def main():
     ap.add_argument("--spec", default=os.path.join(ROOT, "bench", "bench.yaml"))
     ap.add_argument("--work", help="scratch directory of the entries' outputs and logs (default BUILD/bench_out)")
     ap.add_argument("--quick", action="store_true", help="only the entries marked quick, in their quick form")
+    ap.add_argument("--cg-build", help="the build whose dtqvp callgrind counts (default build-cg: x86-64-v3, no AVX-512)")
+    ap.add_argument("--no-instructions", action="store_true",
+                    help="skip the callgrind instruction counts (they take a minute or two per entry)")
     ap.add_argument("--only", nargs="+", metavar="NAME", help="only these entries (names or prefixes)")
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)
+    args.cg_build = os.path.abspath(args.cg_build or os.path.join(ROOT, "build-cg"))
     args.work = os.path.abspath(args.work or os.path.join(args.build, "bench_out"))
     with open(args.spec) as f:
         spec = yaml.safe_load(f)

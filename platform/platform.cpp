@@ -588,6 +588,10 @@ void platform::load_model() {
             const std::vector<int8_t>* t[6] = {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.w1, &lw.w2};
             const uint64_t nk[6][2] = {{d, d}, {d, d}, {d, d}, {d, d}, {f, d}, {d, f}};
             for (int i = 0; i < 6; ++i) {  // int8, or 4-bit codes (and scales) quantized offline
+                if (!m.wcomp && !m.all4) {  // int8: the image is the weights themselves (make_weight_image), no copy
+                    write_dram(w[i], t[i]->data(), t[i]->size());
+                    continue;
+                }
                 const weight_image img = make_weight_image(m, *t[i], nk[i][0], nk[i][1]);
                 write_dram(w[i], img.b.data(), img.b.size());
                 if (!img.scales.empty())
@@ -596,6 +600,14 @@ void platform::load_model() {
             }
             write_dram(w[6], lw.ln1_bias.data(), lw.ln1_bias.size() * 4);
             write_dram(w[7], lw.ln2_bias.data(), lw.ln2_bias.size() * 4);
+            // The accelerator reads the weights from DRAM from now on; only the accuracy
+            // proxy's reference model needs the host copy again. Without it the copy goes
+            // layer by layer, so the DRAM image reuses its memory (peak RSS: weights once).
+            if (!m_cfg.workload.model.accuracy && !r.stream) {
+                layer_weights& own = r.inst.weights[l];
+                for (std::vector<int8_t>* v : {&own.wq, &own.wk, &own.wv, &own.wo, &own.w1, &own.w2})
+                    std::vector<int8_t>().swap(*v);
+            }
         }
     }
     write_dram(lay.params_at, params.data(), params.size() * sizeof(dtq_layer_params));

@@ -13,6 +13,135 @@ int64_t scale_round(int64_t x, int64_t m, int e) {
     return static_cast<int64_t>(shift_round(static_cast<i128>(x) * m, e, rounding::half_even));
 }
 
+namespace {
+
+// round_half_even(p / 2^e) for 1 <= e <= 62, as shift_round on int64 (arithmetic >> = floor).
+inline int64_t round_shift64(int64_t p, int e) {
+    const int64_t q = p >> e;
+    const uint64_t rem = static_cast<uint64_t>(p) & ((uint64_t{1} << e) - 1);
+    const uint64_t half = uint64_t{1} << (e - 1);
+    return q + static_cast<int64_t>(rem > half || (rem == half && (q & 1)));
+}
+// The int64 form is exact when |x| <= 2^31 and |m| <= 2^31 (|x m| <= 2^62) and 1 <= e <= 62.
+inline bool fits64(int64_t m, int e) {
+    constexpr int64_t lim = int64_t{1} << 31;
+    return m >= -lim && m <= lim && e >= 1 && e <= 62;
+}
+
+// i-GELU of every int8 input for one set of constants, from the 128-bit kernel itself
+// (so exact by construction); per thread, rebuilt when the constants change.
+struct gelu_table {
+    int64_t b_int = 0, c_int = 0, shift_int = 0;
+    int n = -1;
+    bool valid = false;
+    int32_t y[256];
+    bool fits[256];  // the result fits int32 (else gelu_row throws, as the kernel's caller did)
+};
+
+}  // namespace
+
+uint64_t requant_row(const int32_t* x, uint64_t cols, int64_t m, int e, uint8_t bits, uint8_t* out) {
+    if (bits == 0) return 0;
+    if (!fits64(m, e)) return reference::requant_row(x, cols, m, e, bits, out);
+    const auto q8 = [&](uint64_t i) {
+        return static_cast<int8_t>(std::clamp<int64_t>(round_shift64(int64_t{x[i]} * m, e), -128, 127));
+    };
+    if (bits == 8) {
+        for (uint64_t i = 0; i < cols; ++i) out[i] = static_cast<uint8_t>(q8(i));
+        return cols;
+    }
+    for (uint64_t i = 0; i + 1 < cols; i += 2) {
+        const auto lo = static_cast<uint8_t>(vssa::quantize_4bit_code(q8(i)) & 0xF);
+        const auto hi = static_cast<uint8_t>(vssa::quantize_4bit_code(q8(i + 1)) & 0xF);
+        out[i / 2] = static_cast<uint8_t>(lo | (hi << 4));
+    }
+    return cols / 2;
+}
+
+void resadd_row(const int32_t* x, const int8_t* res, uint64_t cols, int64_t m0, int e0, int64_t m1, int e1, int32_t* y) {
+    if (!fits64(m0, e0) || !fits64(m1, e1)) return reference::resadd_row(x, res, cols, m0, e0, m1, e1, y);
+    constexpr int64_t lo = std::numeric_limits<int32_t>::min(), hi = std::numeric_limits<int32_t>::max();
+    // each term is at most 2^61 in magnitude, so the sum fits int64
+    for (uint64_t i = 0; i < cols; ++i)
+        y[i] = static_cast<int32_t>(std::clamp<int64_t>(round_shift64(int64_t{x[i]} * m0, e0) + round_shift64(int64_t{res[i]} * m1, e1), lo, hi));
+}
+
+void layernorm_row(const int32_t* x, uint64_t cols, int shift, const int32_t* bias_int, int32_t* y) {
+    // i_layernorm's integer datapath (kernels.cpp) for gamma = 1, beta = 0 (its bias_int is
+    // then 0), without its vectors: |x| < 2^31, so the sum fits int64 for cols < 2^32,
+    // |x - mean| < 2^32, a shifted square < 2^64 (summed in 128 bits), |y factor| < 2^63.
+    if (cols == 0 || shift < 0 || cols >= (uint64_t{1} << 32) || shift > 62)
+        return reference::layernorm_row(x, cols, shift, bias_int, y);
+    int64_t sum = 0;
+    for (uint64_t i = 0; i < cols; ++i) sum += x[i];
+    const int64_t mean = div_round_half_even(sum, static_cast<int64_t>(cols));
+    const auto var_at = [&](int s) {  // sum((y >> s)^2), y >> s rounding toward -inf
+        u128 v = 0;
+        for (uint64_t i = 0; i < cols; ++i) {
+            const int64_t t = (int64_t{x[i]} - mean) >> s;
+            const auto a = static_cast<uint64_t>(t < 0 ? -t : t);
+            v += static_cast<u128>(a * a);  // a < 2^32
+        }
+        return v;
+    };
+    const u128 limit = u128{1} << 32;
+    int used = shift;
+    u128 var = var_at(used);
+    if (var >= limit) {
+        // I-BERT's set_shift: smallest t >= 0 with sum(y^2) <= 2^(2t+32) (below 2^96 here)
+        const u128 sq = var_at(0);
+        int t = 0;
+        while (sq > (u128{1} << (2 * t + 32))) ++t;
+        used = std::max(used, t);
+        var = var_at(used);
+        while (var >= limit) var = var_at(++used);  // y >> s rounds negative y away from 0
+    }
+    if (used > 62) return reference::layernorm_row(x, cols, shift, bias_int, y);
+    const uint64_t root = i_sqrt(var).root;  // var < 2^32: root < 2^16
+    const i128 std_ = i128{static_cast<int64_t>(root)} << used;
+    if (std_ > std::numeric_limits<int64_t>::max()) return reference::layernorm_row(x, cols, shift, bias_int, y);
+    const int64_t eff = std_ > 0 ? static_cast<int64_t>(std_) : 1;  // REFERENCE-DEFINED: std 0 -> 1
+    const int64_t factor = (int64_t{1} << 31) / eff;
+    for (uint64_t i = 0; i < cols; ++i) {
+        const int64_t yn = ((int64_t{x[i]} - mean) * factor) >> 1;  // |y| < 2^32, factor <= 2^31
+        const int64_t v = yn + (bias_int ? bias_int[i] : 0);
+        if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max())
+            throw std::overflow_error("i-LayerNorm result leaves int32");
+        y[i] = static_cast<int32_t>(v);
+    }
+}
+
+void gelu_row(const int8_t* x, uint64_t cols, const gelu_consts_t& k, int32_t* y) {
+    thread_local gelu_table t;
+    if (!t.valid || t.b_int != k.b_int || t.c_int != k.c_int || t.shift_int != k.shift_int || t.n != k.n) {
+        t.valid = false;
+        std::vector<int64_t> all(256);
+        for (int v = -128; v < 128; ++v) all[static_cast<size_t>(v + 128)] = v;
+        gelu_out r;
+        try {
+            r = i_gelu_int(all, k);
+        } catch (const std::exception&) {  // some int8 input overflows the kernel: the row decides, as before
+            return reference::gelu_row(x, cols, k, y);
+        }
+        for (size_t i = 0; i < 256; ++i) {
+            t.fits[i] = r.y[i] >= std::numeric_limits<int32_t>::min() && r.y[i] <= std::numeric_limits<int32_t>::max();
+            t.y[i] = t.fits[i] ? static_cast<int32_t>(r.y[i]) : 0;
+        }
+        t.b_int = k.b_int;
+        t.c_int = k.c_int;
+        t.shift_int = k.shift_int;
+        t.n = k.n;
+        t.valid = true;
+    }
+    for (uint64_t i = 0; i < cols; ++i) {
+        const auto j = static_cast<size_t>(int{x[i]} + 128);
+        if (!t.fits[j]) throw std::overflow_error("i-GELU result leaves int32");
+        y[i] = t.y[j];
+    }
+}
+
+namespace reference {
+
 uint64_t requant_row(const int32_t* x, uint64_t cols, int64_t m, int e, uint8_t bits, uint8_t* out) {
     if (bits == 0) return 0;
     const auto q8 = [&](uint64_t i) {
@@ -58,5 +187,7 @@ void gelu_row(const int8_t* x, uint64_t cols, const gelu_consts_t& k, int32_t* y
         y[i] = static_cast<int32_t>(r.y[i]);
     }
 }
+
+}  // namespace reference
 
 }  // namespace dtq::ibert::normact

@@ -31,4 +31,16 @@ void layernorm_row(const int32_t* x, uint64_t cols, int shift, const int32_t* bi
 // throws std::overflow_error when a result leaves int32.
 void gelu_row(const int8_t* x, uint64_t cols, const gelu_consts_t& k, int32_t* y);
 
+// The row functions above take fast paths (int64 arithmetic where the operand ranges
+// provably fit, a 256-entry table for GELU's int8 input, no per-row allocation; see
+// docs/performance.md#i-bert-row-kernels). These are the plain forms they replaced, on the
+// 128-bit kernels of kernels.h: the same results and the same exceptions
+// (tests/ibert/test_normact_fast.cpp compares them on random rows).
+namespace reference {
+uint64_t requant_row(const int32_t* x, uint64_t cols, int64_t m, int e, uint8_t bits, uint8_t* out);
+void resadd_row(const int32_t* x, const int8_t* res, uint64_t cols, int64_t m0, int e0, int64_t m1, int e1, int32_t* y);
+void layernorm_row(const int32_t* x, uint64_t cols, int shift, const int32_t* bias_int, int32_t* y);
+void gelu_row(const int8_t* x, uint64_t cols, const gelu_consts_t& k, int32_t* y);
+}  // namespace reference
+
 }  // namespace dtq::ibert::normact

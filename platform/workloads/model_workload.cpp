@@ -42,13 +42,9 @@ int8_t clip8(int64_t v) { return static_cast<int8_t>(std::clamp<int64_t>(v, -127
 
 // Weights N x K (B operand layout): bell of spread 55 (std ~32), plus, for Wq and Wk, the
 // rank-1 component u_k v_n that makes salient tokens attract attention.
+// (synthetic.h: the draws computed by index, the same values as drawn in sequence.)
 std::vector<int8_t> weight(uint64_t n, uint64_t k, uint64_t seed, const std::vector<int8_t>* u, const std::vector<int8_t>* v) {
-    splitmix64 g(seed);
-    std::vector<int8_t> w(n * k);
-    for (uint64_t j = 0; j < n; ++j)
-        for (uint64_t i = 0; i < k; ++i)
-            w[j * k + i] = clip8(g.bell(55) + (u ? int64_t{(*u)[i]} * (*v)[j] : 0));
-    return w;
+    return synthetic_weight(n, k, seed, u ? u->data() : nullptr, v ? v->data() : nullptr);
 }
 
 std::vector<int8_t> signs(uint64_t n, uint64_t seed) {

@@ -5,8 +5,12 @@
 // shows never acts (docs/attention.md "Softmax unit").
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <string>
 #include <nlohmann/json.hpp>
 
 #include "ibert/kernels.h"
@@ -18,12 +22,16 @@ namespace {
 
 const nlohmann::json& edges() {
     static const nlohmann::json j = [] {
-        const std::string out = std::string(DTQ_BINARY_DIR) + "/ibert_edges.json";
+        // one file per process: ctest -j runs this file's test cases in parallel processes, and
+        // one writing the file while another parsed it made a case fail now and then
+        const std::string out = std::string(DTQ_BINARY_DIR) + "/ibert_edges." + std::to_string(::getpid()) + ".json";
         const std::string cmd = std::string(DTQ_PYTHON) + " " + DTQ_SOURCE_DIR + "/tests/ibert/ibert_edges.py " +
                                 DTQ_SHARED_DIR + "/refs " + out + " > /dev/null";
         REQUIRE(std::system(cmd.c_str()) == 0);
         std::ifstream f(out);
-        return nlohmann::json::parse(f);
+        nlohmann::json parsed = nlohmann::json::parse(f);
+        std::remove(out.c_str());
+        return parsed;
     }();
     return j;
 }

@@ -1,0 +1,153 @@
+// The norm/act unit's row functions (ibert/normact.h) take fast paths (int64 arithmetic,
+// a GELU table, no per-row allocation; docs/performance.md#i-bert-row-kernels). Each is
+// compared here with the plain form it replaced (normact::reference, on the 128-bit
+// kernels of kernels.h, themselves checked against the 140 golden vectors in test_ibert):
+// the same outputs, or the same exception, on random rows and on the edges of the ranges.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "ibert/kernels.h"
+#include "ibert/normact.h"
+
+using namespace dtq::ibert;
+
+namespace {
+struct xs64 {  // the test's own generator
+    uint64_t s;
+    uint64_t next() {
+        s ^= s >> 12;
+        s ^= s << 25;
+        s ^= s >> 27;
+        return s * 0x2545f4914f6cdd1dull;
+    }
+    int64_t in(int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(next() % static_cast<uint64_t>(hi - lo + 1)); }
+};
+
+// A row of int32: uniform in a random magnitude class, sometimes with the extremes.
+std::vector<int32_t> row32(xs64& r, uint64_t cols) {
+    const int bits = static_cast<int>(r.in(1, 31));
+    const int64_t lim = (int64_t{1} << bits) - 1;
+    std::vector<int32_t> x(cols);
+    for (auto& v : x) v = static_cast<int32_t>(r.in(-lim - 1, lim));
+    if (r.next() % 4 == 0) x[0] = std::numeric_limits<int32_t>::min();
+    if (r.next() % 4 == 0) x[cols - 1] = std::numeric_limits<int32_t>::max();
+    if (r.next() % 8 == 0) std::fill(x.begin(), x.end(), x[0]);  // constant: std 0
+    return x;
+}
+
+template <class F>
+std::string outcome(F f) {  // "" or the exception's type and message
+    try {
+        f();
+    } catch (const std::overflow_error& e) {
+        return std::string("overflow: ") + e.what();
+    } catch (const std::exception& e) {
+        return std::string("other: ") + e.what();
+    }
+    return "";
+}
+}  // namespace
+
+TEST_CASE("normact fast rows: REQUANT and RESADD equal the 128-bit form", "[ibert][normact]") {
+    xs64 r{42};
+    for (int t = 0; t < 3000; ++t) {
+        const uint64_t cols = static_cast<uint64_t>(r.in(1, 70)) * 2;
+        const std::vector<int32_t> x = row32(r, cols);
+        // multipliers as dyadic() gives them (|m| in [2^30, 2^31]) and beyond; e around the fast range's ends
+        const dyadic_t d = dyadic(std::ldexp(static_cast<double>(r.in(1, 1 << 20)), static_cast<int>(r.in(-40, 10))) *
+                                  (r.next() & 1 ? 1 : -1));
+        int64_t m = d.m;
+        int e = d.e;
+        switch (r.next() % 6) {
+            case 0: e = static_cast<int>(r.in(-3, 3)); break;
+            case 1: e = static_cast<int>(r.in(60, 70)); break;
+            case 2: m = (r.next() & 1) ? (int64_t{1} << 31) : -(int64_t{1} << 31); break;
+            case 3: m = r.in(-(int64_t{1} << 33), int64_t{1} << 33); break;
+            default: break;
+        }
+        for (uint8_t bits : {uint8_t{8}, uint8_t{4}, uint8_t{0}}) {
+            std::vector<uint8_t> a(cols, 0xAA), b(cols, 0xAA);
+            uint64_t na = 0, nb = 0;
+            const std::string ea = outcome([&] { na = normact::requant_row(x.data(), cols, m, e, bits, a.data()); });
+            const std::string eb = outcome([&] { nb = normact::reference::requant_row(x.data(), cols, m, e, bits, b.data()); });
+            REQUIRE(ea == eb);
+            REQUIRE(na == nb);
+            REQUIRE(a == b);
+        }
+        std::vector<int8_t> res(cols);
+        for (auto& v : res) v = static_cast<int8_t>(r.in(-128, 127));
+        const dyadic_t d1 = dyadic(static_cast<double>(r.in(1, 1000)) / 997.0);
+        std::vector<int32_t> a(cols), b(cols);
+        const std::string ea = outcome([&] { normact::resadd_row(x.data(), res.data(), cols, m, e, d1.m, d1.e, a.data()); });
+        const std::string eb = outcome([&] { normact::reference::resadd_row(x.data(), res.data(), cols, m, e, d1.m, d1.e, b.data()); });
+        REQUIRE(ea == eb);
+        REQUIRE(a == b);
+    }
+}
+
+TEST_CASE("normact fast rows: LAYERNORM equals the 128-bit i_layernorm, shift adjustment included", "[ibert][normact]") {
+    xs64 r{7};
+    int adjusted = 0;
+    for (int t = 0; t < 3000; ++t) {
+        const uint64_t cols = static_cast<uint64_t>(r.in(1, 1024));
+        const std::vector<int32_t> x = row32(r, cols);
+        const int shift = static_cast<int>(r.next() % 3 == 0 ? r.in(0, 40) : 0);
+        std::vector<int32_t> bias(cols);
+        for (auto& v : bias) v = static_cast<int32_t>(r.in(-(1 << 30), 1 << 30));
+        const int32_t* bp = (r.next() & 1) ? bias.data() : nullptr;
+        std::vector<int32_t> a(cols, 7), b(cols, 7);
+        const std::string ea = outcome([&] { normact::layernorm_row(x.data(), cols, shift, bp, a.data()); });
+        const std::string eb = outcome([&] { normact::reference::layernorm_row(x.data(), cols, shift, bp, b.data()); });
+        REQUIRE(ea == eb);
+        REQUIRE(a == b);
+        std::vector<int64_t> xi(x.begin(), x.end());
+        adjusted += i_layernorm(xi, std::vector<double>(cols, 1.0), std::vector<double>(cols, 0.0), shift).shift_adjusted;
+    }
+    CHECK(adjusted > 1000);  // the overflow handling was exercised, not only the plain path
+    // edges: one column; a shift beyond the fast range; a negative shift (the reference's error)
+    for (int shift : {0, 61, 62, 63, 100, -1}) {
+        const int32_t x[2] = {std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()};
+        for (uint64_t cols : {uint64_t{1}, uint64_t{2}}) {
+            int32_t a[2] = {1, 1}, b[2] = {1, 1};
+            const std::string ea = outcome([&] { normact::layernorm_row(x, cols, shift, nullptr, a); });
+            const std::string eb = outcome([&] { normact::reference::layernorm_row(x, cols, shift, nullptr, b); });
+            REQUIRE(ea == eb);
+            REQUIRE(a[0] == b[0]);
+            REQUIRE(a[1] == b[1]);
+        }
+    }
+}
+
+TEST_CASE("normact fast rows: GELU's table equals i_gelu_int, for changing constants and overflowing ones", "[ibert][normact]") {
+    xs64 r{3};
+    std::vector<int8_t> all(256);
+    for (int v = 0; v < 256; ++v) all[static_cast<size_t>(v)] = static_cast<int8_t>(v - 128);
+    int overflowed = 0;
+    for (int t = 0; t < 400; ++t) {
+        // scales from tiny (large constants, results leaving int32) to large
+        const double scale = std::ldexp(static_cast<double>(r.in(1, 1000)) / 1000.0, static_cast<int>(r.in(-30, 2)));
+        gelu_consts_t k;
+        try {
+            k = gelu_consts(scale);
+        } catch (const std::overflow_error&) {  // constants beyond int64: no row to compare
+            continue;
+        }
+        for (int rep = 0; rep < 3; ++rep) {  // the same constants again: the cached table
+            const uint64_t cols = rep == 0 ? 256 : static_cast<uint64_t>(r.in(1, 300));
+            std::vector<int8_t> x = rep == 0 ? all : std::vector<int8_t>(cols);
+            if (rep) for (auto& v : x) v = static_cast<int8_t>(r.in(-128, 127));
+            std::vector<int32_t> a(cols, 5), b(cols, 5);
+            const std::string ea = outcome([&] { normact::gelu_row(x.data(), cols, k, a.data()); });
+            const std::string eb = outcome([&] { normact::reference::gelu_row(x.data(), cols, k, b.data()); });
+            REQUIRE(ea == eb);
+            overflowed += !ea.empty();
+            if (ea.empty()) REQUIRE(a == b);
+        }
+    }
+    CHECK(overflowed > 0);
+}
