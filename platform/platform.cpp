@@ -600,10 +600,11 @@ void platform::load_model() {
             }
             write_dram(w[6], lw.ln1_bias.data(), lw.ln1_bias.size() * 4);
             write_dram(w[7], lw.ln2_bias.data(), lw.ln2_bias.size() * 4);
-            // The accelerator reads the weights from DRAM from now on; only the accuracy
-            // proxy's reference model needs the host copy again. Without it the copy goes
+            // The accelerator reads the weights from DRAM from now on; only a reference
+            // model needs the host copy again (the accuracy proxy's, a request stream's, the
+            // ONNX integer pipeline's check in finish_onnx). Without one the copy goes
             // layer by layer, so the DRAM image reuses its memory (peak RSS: weights once).
-            if (!m_cfg.workload.model.accuracy && !r.stream) {
+            if (!m_cfg.workload.model.accuracy && !r.stream && !m_onnx) {
                 layer_weights& own = r.inst.weights[l];
                 for (std::vector<int8_t>* v : {&own.wq, &own.wk, &own.wv, &own.wo, &own.w1, &own.w2})
                     std::vector<int8_t>().swap(*v);
