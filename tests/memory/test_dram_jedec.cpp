@@ -331,3 +331,32 @@ TEST_CASE("dram jedec: DRAMPower energy of two closed-page reads by hand", "[dra
     // By 12480 one refresh is due: (IDD5B - IDD3N) x tRFC on VDD.
     CHECK(e.energy_pj(REFI).ref == Approx(1.2 * (118.0 - 44.0) * RFC * tck * dev));
 }
+
+TEST_CASE("dram jedec: HBM2's DRAMPower energy of one row-miss read and one write, by hand", "[dram][jedec][energy]") {
+    dram_jedec_options o;
+    o.preset = "hbm2";
+    dram_jedec e(dram_preset("hbm2"), o, 1000);
+    // Two bursts to pseudo-channel 0 (the low burst-index bits are the 16 channels, mapping
+    // ro-ra-ba-co-bg-ch): a read at 0 and a write 16 bursts on (next bank group, same row).
+    std::vector<req> b = {{true, 0, 0, 0}, {false, 16 * 32, 0, 0}};
+    e.serve(b);
+    REQUIRE(e.totals().acts == 2);
+    REQUIRE(e.totals().rds == 1);
+    REQUIRE(e.totals().wrs == 1);
+    // Preset currents per pseudo-channel: DRAMsim3 HBM2_8Gb_x128 (VDD 1.2 V; IDD0 65, IDD2N 40,
+    // IDD3N 55, IDD4R 390, IDD4W 500, IDD5AB 250 mA per x128 channel) halved. HBM2 tRC 42,
+    // tRAS 28, BL4 = 2 tCK of data, tRFC 220, tCK 1 ns; V x mA x ns = pJ.
+    const double act = 1.2 * (32.5 * 42 - (27.5 * 28 + 20.0 * (42 - 28)));  // 378 pJ
+    const double rd = 1.2 * (195.0 - 27.5) * 2, wr = 1.2 * (250.0 - 27.5) * 2;
+    const auto en = e.energy_pj(1000);
+    CHECK(act == Approx(378.0));
+    CHECK(en.act == Approx(2 * act));
+    CHECK(en.rd == Approx(rd));
+    CHECK(en.wr == Approx(wr));
+    CHECK(en.ref == 0);  // the first refresh of a channel is due at tREFI / ranks = 3900
+    // Background: channel 0's banks open from the first ACT (0) to the end (1000): IDD3N; the
+    // other 15 pseudo-channels stay precharged: IDD2N for all 1000 tCK.
+    CHECK(en.background == Approx(1.2 * (27.5 * 1000 + 15 * 20.0 * 1000)));
+    // One all-bank refresh per pseudo-channel by tREFI: (IDD5B - IDD3N) x tRFC each.
+    CHECK(e.energy_pj(3900).ref == Approx(16 * 1.2 * (125.0 - 27.5) * 220));
+}
