@@ -305,7 +305,7 @@ dram_jedec::dram_jedec(const dram_spec& spec, const dram_jedec_options& opt, uin
             R.next_ref = period + r * period / m_spec.ranks;  // ranks staggered over one interval
         }
     }
-    m_lat_hist.assign(1u << 14, 0);
+    m_lat_hist.assign(LAT_BUCKETS, 0);  // = the buckets of lat_bucket() below
 }
 
 dram_jedec::location dram_jedec::decode(uint64_t addr) const {
@@ -668,13 +668,7 @@ void dram_jedec::serve_channel(channel_state& c, unsigned ch, std::vector<reques
         commit(c, ch, l, r, p, close);
         sched = p.col;
         have_sched = true;
-        if (r.read) {
-            const uint64_t lat = r.done - r.arrive;
-            ++m_tot.read_bursts;
-            m_tot.read_latency_sum += lat;
-            ++m_lat_hist[std::min<uint64_t>(lat, m_lat_hist.size() - 1)];
-            m_lat_max = std::max(m_lat_max, lat);
-        }
+        if (r.read) record_read(r.done - r.arrive);
         pend.erase(pend.begin() + static_cast<std::ptrdiff_t>(pick));
     }
 }
@@ -714,13 +708,7 @@ uint64_t dram_jedec::access(bool is_read, uint64_t addr, uint64_t len, uint64_t 
         ++m_tot.queue_sum;
         m_tot.queue_max = std::max<uint64_t>(m_tot.queue_max, 1);
         commit(c, l.ch, l, r, p, m_page == page::closed);
-        if (r.read) {
-            const uint64_t lat = r.done - r.arrive;
-            ++m_tot.read_bursts;
-            m_tot.read_latency_sum += lat;
-            ++m_lat_hist[std::min<uint64_t>(lat, m_lat_hist.size() - 1)];
-            m_lat_max = std::max(m_lat_max, lat);
-        }
+        if (r.read) record_read(r.done - r.arrive);
         return acc_of_tck(std::max(t, r.done));
     }
     m_batch.clear();
@@ -741,13 +729,39 @@ uint64_t dram_jedec::refreshes(uint64_t end_tck, bool per_bank) const {
     return n;
 }
 
+// Read latency histogram: one bucket per tCK below 1024, then 64 buckets per power of two
+// (each 1/64 of its lower bound wide), so any latency has a bucket and the table stays small
+// (4480 counters, 35 KiB: it is touched once per read burst).
+namespace {
+constexpr unsigned LAT_EXACT = 1024, LAT_SUB = 64;
+inline size_t lat_bucket(uint64_t lat) {  // < 1024 + (64 - 10) x 64 = dram_jedec::LAT_BUCKETS
+    if (lat < LAT_EXACT) return static_cast<size_t>(lat);
+    const unsigned e = 63u - static_cast<unsigned>(__builtin_clzll(lat));  // >= 10
+    return LAT_EXACT + (e - 10) * LAT_SUB + ((lat >> (e - 6)) & (LAT_SUB - 1));
+}
+inline uint64_t lat_bucket_high(size_t b) {  // the largest latency of bucket b
+    if (b < LAT_EXACT) return b;
+    const uint64_t e = (b - LAT_EXACT) / LAT_SUB + 10, sub = (b - LAT_EXACT) % LAT_SUB;
+    return ((LAT_SUB + sub + 1) << (e - 6)) - 1;
+}
+}  // namespace
+
+void dram_jedec::record_read(uint64_t lat) {
+    ++m_tot.read_bursts;
+    m_tot.read_latency_sum += lat;
+    ++m_lat_hist[lat_bucket(lat)];
+    m_lat_max = std::max(m_lat_max, lat);
+}
+
+// Exact below 1024 tCK; above, the upper end of the quantile's bucket (at most 1/64 = 1.6 %
+// high), never above the largest latency seen.
 uint64_t dram_jedec::read_latency_quantile(double q) const {
     if (!m_tot.read_bursts) return 0;
     const uint64_t want = std::max<uint64_t>(1, static_cast<uint64_t>(q * static_cast<double>(m_tot.read_bursts) + 0.999999));
     uint64_t seen = 0;
-    for (size_t i = 0; i + 1 < m_lat_hist.size(); ++i) {
+    for (size_t i = 0; i < m_lat_hist.size(); ++i) {
         seen += m_lat_hist[i];
-        if (seen >= want) return i;
+        if (seen >= want) return std::min(lat_bucket_high(i), m_lat_max);
     }
     return m_lat_max;
 }

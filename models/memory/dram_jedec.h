@@ -189,6 +189,7 @@ private:
     plan make_plan(channel_state& c, const location& l, bool read, uint64_t arrive);
     void commit(channel_state& c, unsigned ch, const location& l, request& r, const plan& p, bool close_after);
     void refresh(channel_state& c, unsigned ch, unsigned rank);
+    void record_read(uint64_t lat_tck);
     void bank_open(rank_state& r, uint64_t at);
     void bank_close(rank_state& r, uint64_t at);
     void emit(unsigned ch, unsigned rank, int bank, uint64_t row, cmd k, uint64_t at) {
@@ -209,7 +210,8 @@ private:
     unsigned m_burst_shift;
     std::vector<channel_state> m_ch;
     counters m_tot;
-    std::vector<uint64_t> m_lat_hist;  // read latency histogram, tCK (last bucket: overflow)
+    static constexpr size_t LAT_BUCKETS = 1024 + (64 - 10) * 64;  // exact below 1024 tCK, then 64 per octave
+    std::vector<uint64_t> m_lat_hist;  // read latency histogram (buckets: dram_jedec.cpp, record_read)
     uint64_t m_lat_max = 0;
     observer m_obs = nullptr;
     void* m_obs_ctx = nullptr;

@@ -6,6 +6,8 @@
 #include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <fstream>
 #include <vector>
@@ -359,4 +361,31 @@ TEST_CASE("dram jedec: HBM2's DRAMPower energy of one row-miss read and one writ
     CHECK(en.background == Approx(1.2 * (27.5 * 1000 + 15 * 20.0 * 1000)));
     // One all-bank refresh per pseudo-channel by tREFI: (IDD5B - IDD3N) x tRFC each.
     CHECK(e.energy_pj(3900).ref == Approx(16 * 1.2 * (125.0 - 27.5) * 220));
+}
+
+TEST_CASE("dram jedec: read latency quantiles from the histogram against the requests' own latencies", "[dram][jedec]") {
+    // 400 reads to random rows of one bank, all arriving at 0: each waits for the ones before it
+    // (about tRC each), so the latencies spread from 48 tCK to about 400 x tRC = 29,600 tCK, past
+    // the histogram's exact range (1024 tCK).
+    auto e = ddr4();
+    std::vector<req> b;
+    uint64_t x = 12345;
+    for (int i = 0; i < 400; ++i) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        b.push_back({true, ddr4_addr(0, 0, (x >> 33) % 65536, (x >> 20) % 128), 0, 0});
+    }
+    e.serve(b);
+    std::vector<uint64_t> lat;
+    for (const auto& r : b) lat.push_back(r.done - r.arrive);
+    std::sort(lat.begin(), lat.end());
+    const auto exact = [&](double q) { return lat[static_cast<size_t>(std::ceil(q * 400)) - 1]; };  // nearest rank
+    REQUIRE(exact(0.01) < 1024);
+    CHECK(e.read_latency_quantile(0.01) == exact(0.01));  // below 1024 tCK: exact
+    REQUIRE(exact(0.5) > 1024);
+    for (double q : {0.5, 0.9, 0.99}) {  // above: the bucket's upper end, at most 1/64 high
+        INFO(q);
+        CHECK(e.read_latency_quantile(q) >= exact(q));
+        CHECK(static_cast<double>(e.read_latency_quantile(q)) <= static_cast<double>(exact(q)) * (1 + 1.0 / 64));
+    }
+    CHECK(e.read_latency_quantile(1.0) == lat.back());
 }
