@@ -296,12 +296,7 @@ dram_jedec::dram_jedec(const dram_spec& spec, const dram_jedec_options& opt, uin
         c.ranks.resize(m_spec.ranks);
         for (unsigned r = 0; r < m_spec.ranks; ++r) {
             auto& R = c.ranks[r];
-            R.last_act_bg.assign(m_spec.bank_groups, 0);
-            R.any_act_bg.assign(m_spec.bank_groups, 0);
-            R.last_col_bg.assign(m_spec.bank_groups, 0);
-            R.any_col_bg.assign(m_spec.bank_groups, 0);
-            R.wr_end_bg.assign(m_spec.bank_groups, 0);
-            R.any_wr_bg.assign(m_spec.bank_groups, 0);
+            R.bg.assign(m_spec.bank_groups, {});
             R.next_ref = period + r * period / m_spec.ranks;  // ranks staggered over one interval
         }
     }
@@ -323,6 +318,7 @@ dram_jedec::location dram_jedec::decode(uint64_t addr) const {
         l.bank ^= static_cast<unsigned>(l.row & (m_spec.banks_per_group - 1));
         l.bg ^= static_cast<unsigned>((l.row >> bb) & (m_spec.bank_groups - 1));
     }
+    l.bi = l.rank * m_spec.banks() + l.bg * m_spec.banks_per_group + l.bank;
     return l;
 }
 
@@ -478,8 +474,9 @@ void dram_jedec::refresh(channel_state& c, unsigned ch, unsigned rank) {
 // ---- FR-FCFS: a cheap lower bound of the cycle a request's column command can issue ----
 uint64_t dram_jedec::ready_estimate(const channel_state& c, const location& l, bool read, uint64_t arrive) const {
     const auto& T = m_spec.t;
-    const bank_state& B = c.banks[size_t(l.rank) * m_spec.banks() + l.bg * m_spec.banks_per_group + l.bank];
+    const bank_state& B = c.banks[l.bi];
     const rank_state& R = c.ranks[l.rank];
+    const auto& G = R.bg[l.bg];
     uint64_t col = arrive;
     const unsigned rcd = read ? T.RCD : T.RCDWR;
     if (B.row == static_cast<int64_t>(l.row)) {
@@ -488,15 +485,15 @@ uint64_t dram_jedec::ready_estimate(const channel_state& c, const location& l, b
         uint64_t act = std::max(arrive, B.act_ready);
         if (B.row >= 0) act = std::max(act, B.pre_ready + T.RP);
         if (R.any_act) act = std::max(act, R.last_act + T.RRD_S);
-        if (R.any_act_bg[l.bg]) act = std::max(act, R.last_act_bg[l.bg] + T.RRD_L);
+        if (G.any_act) act = std::max(act, G.last_act + T.RRD_L);
         if (R.faw_n == 4) act = std::max(act, R.faw[R.faw_i] + T.FAW);
         col = std::max(col, act + rcd);
     }
     if (R.any_col) col = std::max(col, R.last_col + T.CCD_S);
-    if (R.any_col_bg[l.bg]) col = std::max(col, R.last_col_bg[l.bg] + T.CCD_L);
+    if (G.any_col) col = std::max(col, G.last_col + T.CCD_L);
     if (read) {
         if (R.any_wr) col = std::max(col, R.wr_end + T.WTR_S);
-        if (R.any_wr_bg[l.bg]) col = std::max(col, R.wr_end_bg[l.bg] + T.WTR_L);
+        if (G.any_wr) col = std::max(col, G.wr_end + T.WTR_L);
     } else if (R.any_rd) {
         col = std::max(col, R.last_rd + T.RTW);
     }
@@ -506,8 +503,9 @@ uint64_t dram_jedec::ready_estimate(const channel_state& c, const location& l, b
 // ---- one burst: where its commands can go ----
 dram_jedec::plan dram_jedec::make_plan(channel_state& c, const location& l, bool read, uint64_t arrive) {
     const auto& T = m_spec.t;
-    const bank_state& B = c.banks[size_t(l.rank) * m_spec.banks() + l.bg * m_spec.banks_per_group + l.bank];
+    const bank_state& B = c.banks[l.bi];
     const rank_state& R = c.ranks[l.rank];
+    const auto& G = R.bg[l.bg];
     slot_map& rbus = c.row_bus;
     slot_map& cbus = m_spec.separate_row_column_bus ? c.col_bus : c.row_bus;
     plan p{};
@@ -524,20 +522,20 @@ dram_jedec::plan dram_jedec::make_plan(channel_state& c, const location& l, bool
             act = std::max(act, p.pre + T.RP);
         }
         if (R.any_act) act = std::max(act, R.last_act + T.RRD_S);
-        if (R.any_act_bg[l.bg]) act = std::max(act, R.last_act_bg[l.bg] + T.RRD_L);
+        if (G.any_act) act = std::max(act, G.last_act + T.RRD_L);
         if (R.faw_n == 4) act = std::max(act, R.faw[R.faw_i] + T.FAW);  // the oldest of the last four ACTs
         p.act = rbus.find(act, m_spec.cmd_act);
         if (p.conflict && !m_spec.separate_row_column_bus && p.act < p.pre + m_spec.cmd_pre) p.act = p.pre + m_spec.cmd_pre;
         col = std::max(col, p.act + rcd);
     }
     if (R.any_col) col = std::max(col, R.last_col + T.CCD_S);
-    if (R.any_col_bg[l.bg]) col = std::max(col, R.last_col_bg[l.bg] + T.CCD_L);
+    if (G.any_col) col = std::max(col, G.last_col + T.CCD_L);
     const uint64_t gap = c.data_rank >= 0 && c.data_rank != static_cast<int>(l.rank) ? T.RTRS : 0;
     const unsigned lat = read ? T.CL : T.CWL;
     if (c.data_free + gap > lat) col = std::max(col, c.data_free + gap - lat);
     if (read) {
         if (R.any_wr) col = std::max(col, R.wr_end + T.WTR_S);
-        if (R.any_wr_bg[l.bg]) col = std::max(col, R.wr_end_bg[l.bg] + T.WTR_L);
+        if (G.any_wr) col = std::max(col, G.wr_end + T.WTR_L);
     } else if (R.any_rd) {
         col = std::max(col, R.last_rd + T.RTW);
     }
@@ -555,9 +553,10 @@ dram_jedec::plan dram_jedec::make_plan(channel_state& c, const location& l, bool
 
 void dram_jedec::commit(channel_state& c, unsigned ch, const location& l, request& r, const plan& p, bool close_after) {
     const auto& T = m_spec.t;
-    const size_t bi = size_t(l.rank) * m_spec.banks() + l.bg * m_spec.banks_per_group + l.bank;
+    const size_t bi = l.bi;
     bank_state& B = c.banks[bi];
     rank_state& R = c.ranks[l.rank];
+    auto& G = R.bg[l.bg];
     slot_map& cbus = m_spec.separate_row_column_bus ? c.col_bus : c.row_bus;
     const int gbank = static_cast<int>(l.bg * m_spec.banks_per_group + l.bank);
     if (p.hit) {
@@ -581,7 +580,7 @@ void dram_jedec::commit(channel_state& c, unsigned ch, const location& l, reques
         B.act_ready = std::max(B.act_ready, p.act + T.RC);
         B.pre_ready = p.act + T.RAS;
         R.last_act = p.act; R.any_act = true;
-        R.last_act_bg[l.bg] = p.act; R.any_act_bg[l.bg] = 1;
+        G.last_act = p.act; G.any_act = 1;
         R.faw[R.faw_i] = p.act;  // a ring of the last four ACTs; when full, faw_i is the oldest
         R.faw_i = (R.faw_i + 1) % 4;
         if (R.faw_n < 4) ++R.faw_n;
@@ -594,7 +593,7 @@ void dram_jedec::commit(channel_state& c, unsigned ch, const location& l, reques
     c.busy += m_spec.burst_cycles();
     c.bytes += m_spec.burst_bytes();
     R.last_col = p.col; R.any_col = true;
-    R.last_col_bg[l.bg] = p.col; R.any_col_bg[l.bg] = 1;
+    G.last_col = p.col; G.any_col = 1;
     if (r.read) {
         ++m_tot.rds;
         R.last_rd = p.col; R.any_rd = true;
@@ -602,7 +601,7 @@ void dram_jedec::commit(channel_state& c, unsigned ch, const location& l, reques
     } else {
         ++m_tot.wrs;
         R.wr_end = end; R.any_wr = true;
-        R.wr_end_bg[l.bg] = end; R.any_wr_bg[l.bg] = 1;
+        G.wr_end = end; G.any_wr = 1;
         B.pre_ready = std::max(B.pre_ready, end + T.WR);
     }
     r.done = end;

@@ -95,7 +95,7 @@ public:
         uint64_t arrive = 0;
         uint64_t done = 0;  // out: cycle its data is done (last beat on the bus)
     };
-    struct location { unsigned ch, rank, bg, bank; uint64_t row, col; };
+    struct location { unsigned ch, rank, bg, bank; uint64_t row, col; unsigned bi; };  // bi: rank-major bank index in the channel
 
     // `acc_period_ps`: the accelerator clock, for access() and the statistics in its cycles.
     dram_jedec(const dram_spec& spec, const dram_jedec_options& opt, uint64_t acc_period_ps);
@@ -142,15 +142,14 @@ private:
     };
     struct rank_state {
         uint64_t last_act = 0; bool any_act = false;
-        std::vector<uint64_t> last_act_bg;
-        std::vector<uint8_t> any_act_bg;
+        struct bg_state {  // per bank group: last ACT, last column command, end of the last write's data
+            uint64_t last_act = 0, last_col = 0, wr_end = 0;
+            uint8_t any_act = 0, any_col = 0, any_wr = 0;
+        };
+        std::vector<bg_state> bg;
         uint64_t faw[4] = {0, 0, 0, 0}; unsigned faw_n = 0, faw_i = 0;
         uint64_t last_col = 0; bool any_col = false;
-        std::vector<uint64_t> last_col_bg;
-        std::vector<uint8_t> any_col_bg;
         uint64_t wr_end = 0; bool any_wr = false;
-        std::vector<uint64_t> wr_end_bg;
-        std::vector<uint8_t> any_wr_bg;
         uint64_t last_rd = 0; bool any_rd = false;
         uint64_t next_ref = 0;  // due cycle of the next refresh
         unsigned ref_bank = 0;           // per-bank refresh: the bank of the last one
