@@ -805,6 +805,28 @@ std::vector<std::string> dram_stream_patterns() {
     return {"seq-read", "seq-write", "rand-read-1bank", "rand-read", "rand-rw", "chase"};
 }
 
+namespace {
+dram_stream_result stream_result_of(const dram_jedec& e) {
+    const dram_spec& s = e.spec();
+    dram_stream_result r;
+    const uint64_t end = e.last_data_tck();
+    uint64_t busy = 0, moved = 0, used = 0;
+    for (unsigned c = 0; c < s.channels; ++c) {
+        busy += e.channel_busy_tck(c);
+        moved += e.channel_bytes(c);
+        used += e.channel_bytes(c) > 0;
+    }
+    const double end_ns = static_cast<double>(end) * static_cast<double>(s.tck_fs) / 1e6;
+    r.efficiency = end && used ? static_cast<double>(busy) / static_cast<double>(used) / static_cast<double>(end) : 0.0;
+    r.gbytes_per_s = end ? static_cast<double>(moved) / end_ns : 0.0;
+    const auto& t = e.totals();
+    r.read_latency_ns = t.read_bursts ? static_cast<double>(t.read_latency_sum) / static_cast<double>(t.read_bursts) *
+                                            static_cast<double>(s.tck_fs) / 1e6 : 0.0;
+    r.bursts = t.rds + t.wrs;
+    return r;
+}
+}  // namespace
+
 dram_stream_result dram_stream(const dram_jedec_options& opt, const std::string& pattern, uint64_t bytes, uint64_t seed) {
     dram_jedec e(load_dram_spec(opt), opt, 1000);
     const dram_spec& s = e.spec();
@@ -854,22 +876,59 @@ dram_stream_result dram_stream(const dram_jedec_options& opt, const std::string&
         throw std::invalid_argument("unknown stream pattern '" + pattern + "'");
     }
     flush();
-    dram_stream_result r;
-    const uint64_t end = e.last_data_tck();
-    uint64_t busy = 0, moved = 0, used = 0;
-    for (unsigned c = 0; c < s.channels; ++c) {
-        busy += e.channel_busy_tck(c);
-        moved += e.channel_bytes(c);
-        used += e.channel_bytes(c) > 0;
+    return stream_result_of(e);
+}
+
+dram_trace_result dram_trace(const dram_jedec_options& opt, const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw std::invalid_argument(path + ": cannot read the trace file");
+    dram_jedec e(load_dram_spec(opt), opt, 1000);
+    const uint64_t span = uint64_t(e.spec().channels) * e.spec().ranks * e.spec().banks() * e.spec().rows * e.spec().row_bytes();
+    std::vector<dram_jedec::request> batch;
+    dram_trace_result res;
+    std::string line;
+    uint64_t lineno = 0, last = 0;
+    const auto bad = [&](const std::string& what, const std::string& got) {
+        return std::invalid_argument(fmt::format("{}:{}: expected {}, got '{}'", path, lineno, what, got));
+    };
+    while (std::getline(in, line)) {
+        ++lineno;
+        const size_t hash = line.find('#');
+        if (hash != std::string::npos) line.resize(hash);
+        std::istringstream ls(line);
+        std::string cyc, op, addr, extra;
+        if (!(ls >> cyc)) continue;  // blank
+        if (cyc.back() != ':') throw bad("'<cycle>:'", cyc);
+        cyc.pop_back();
+        uint64_t at = 0, a = 0;
+        try {
+            size_t used = 0;
+            at = std::stoull(cyc, &used, 10);
+            if (used != cyc.size()) throw std::invalid_argument(cyc);
+        } catch (const std::exception&) {
+            throw bad("a cycle count (decimal)", cyc);
+        }
+        if (at < last) throw bad(fmt::format("a cycle >= the previous line's {}", last), cyc);
+        last = at;
+        if (!(ls >> op) || (op != "read" && op != "write")) throw bad("read or write", op);
+        if (!(ls >> addr)) throw bad("an address (0x...)", "");
+        try {
+            size_t used = 0;
+            a = std::stoull(addr, &used, 16);
+            if (used != addr.size()) throw std::invalid_argument(addr);
+        } catch (const std::exception&) {
+            throw bad("an address (hex)", addr);
+        }
+        if (a >= span) throw bad(fmt::format("an address below the preset's {} bytes", span), addr);
+        if (ls >> extra) throw bad("the end of the line (a data field is not supported)", extra);
+        batch.push_back({op == "read", a, at, 0});
+        ++res.requests;
+        if (batch.size() == opt.queue_depth) { e.serve(batch); batch.clear(); }
     }
-    const double end_ns = static_cast<double>(end) * static_cast<double>(s.tck_fs) / 1e6;
-    r.efficiency = end && used ? static_cast<double>(busy) / static_cast<double>(used) / static_cast<double>(end) : 0.0;
-    r.gbytes_per_s = end ? static_cast<double>(moved) / end_ns : 0.0;
-    const auto& t = e.totals();
-    r.read_latency_ns = t.read_bursts ? static_cast<double>(t.read_latency_sum) / static_cast<double>(t.read_bursts) *
-                                            static_cast<double>(s.tck_fs) / 1e6 : 0.0;
-    r.bursts = t.rds + t.wrs;
-    return r;
+    if (!batch.empty()) e.serve(batch);
+    res.stream = stream_result_of(e);
+    res.end_tck = e.last_data_tck();
+    return res;
 }
 
 }  // namespace dtq

@@ -85,6 +85,16 @@ struct dram_stream_result {
 };
 std::vector<std::string> dram_stream_patterns();
 dram_stream_result dram_stream(const dram_jedec_options& opt, const std::string& pattern, uint64_t bytes, uint64_t seed);
+// A request trace through one dram_jedec, in DRAMSys's STL format so that the same file runs on
+// both: one request per line, "<cycle>: read|write 0x<address>" (cycle in tCK of the preset,
+// non-decreasing; blank lines and '#' comments skipped). Requests go to the controllers in
+// windows of queue_depth consecutive lines, each arriving at its own cycle. `end_tck` is the
+// last data beat. Throws std::invalid_argument "<path>:<line>: expected ..., got ...".
+struct dram_trace_result {
+    dram_stream_result stream;
+    uint64_t requests = 0, end_tck = 0;
+};
+dram_trace_result dram_trace(const dram_jedec_options& opt, const std::string& path);
 
 class dram_jedec {
 public:

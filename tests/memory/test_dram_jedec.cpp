@@ -389,3 +389,39 @@ TEST_CASE("dram jedec: read latency quantiles from the histogram against the req
     }
     CHECK(e.read_latency_quantile(1.0) == lat.back());
 }
+
+TEST_CASE("dram jedec: a request trace in DRAMSys's STL format, and its errors", "[dram][jedec]") {
+    const std::string path = "test_dram_jedec_trace.stl";
+    {
+        std::ofstream f(path);
+        f << "# two reads to bank 0, the second to another row\n"
+          << "0:\tread\t0x" << std::hex << ddr4_addr(0, 0, 5, 0) << "\n\n"
+          << "100:\tread\t0x" << ddr4_addr(0, 0, 6, 0) << std::dec << "  # a comment\n";
+    }
+    dram_jedec_options o;
+    o.preset = "ddr4-3200";
+    const auto r = dram_trace(o, path);
+    CHECK(r.requests == 2);
+    // Read 1: ACT 0, RD 22. Read 2 (arrives 100, row conflict): PRE at max(100, ACT + tRAS, RD + tRTP) = 100,
+    // ACT at max(PRE + tRP, ACT + tRC) = 122, RD 144, data done 144 + CL + BL/2 = 170.
+    CHECK(r.end_tck == 100 + RP + RCD + CL + BURST);
+    const auto fails = [&](const std::string& line, const std::string& want) {
+        { std::ofstream f(path); f << "0:\tread\t0x0\n" << line << "\n"; }
+        try {
+            dram_trace(o, path);
+            FAIL("no error for '" << line << "'");
+        } catch (const std::invalid_argument& e) {
+            INFO(e.what());
+            CHECK(std::string(e.what()).find(path + ":2: expected " + want) != std::string::npos);
+        }
+    };
+    fails("5 read 0x40", "'<cycle>:'");
+    fails("x: read 0x40", "a cycle count");
+    fails("5: load 0x40", "read or write");
+    fails("5: read zz", "an address (hex)");
+    fails("5: read 0x40 0x1234", "the end of the line");
+    fails("5: read 0x400000000", "an address below the preset's 8589934592 bytes");
+    { std::ofstream f(path); f << "9:\tread\t0x0\n" << "5: read 0x40\n"; }
+    CHECK_THROWS_WITH(dram_trace(o, path), Catch::Contains(":2: expected a cycle >= the previous line's 9"));
+    CHECK_THROWS_WITH(dram_trace(o, "no_such_trace.stl"), Catch::Contains("no_such_trace.stl: cannot read"));
+}
