@@ -631,8 +631,13 @@ void dram_jedec::serve_channel(channel_state& c, unsigned ch, std::vector<reques
         for (size_t k = 0; k < n; ++k) arrived += batch[pend[k]].arrive <= now;
         if (n == 1) pick = 0;  // nothing to choose from
         // No column command can issue before the last one + tCCD_S: a burst that can go then is
-        // the best, and the oldest such one wins; this stops the search early on streams.
-        const uint64_t floor = have_sched ? sched + m_spec.t.CCD_S : 0;
+        // the best, and the oldest such one wins; this stops the search early on streams. With
+        // one rank every estimate includes that rank's last column command + tCCD_S, so before
+        // this window's first pick the rank's last column command bounds the same way (the pick
+        // is the one a full search would make: the oldest of the minimum estimates).
+        const rank_state& R0 = c.ranks[0];
+        const uint64_t floor = have_sched ? sched + m_spec.t.CCD_S
+                               : (c.ranks.size() == 1 && R0.any_col) ? R0.last_col + m_spec.t.CCD_S : 0;
         uint64_t best = UINT64_MAX;
         for (size_t k = 0; n > 1 && k < n; ++k) {
             const request& q = batch[pend[k]];
