@@ -637,7 +637,7 @@ void dram_jedec::serve_channel(channel_state& c, unsigned ch, std::vector<reques
         // is the one a full search would make: the oldest of the minimum estimates).
         const rank_state& R0 = c.ranks[0];
         const uint64_t floor = have_sched ? sched + m_spec.t.CCD_S
-                               : (c.ranks.size() == 1 && R0.any_col) ? R0.last_col + m_spec.t.CCD_S : 0;
+                               : (c.ranks.size() == 1 && R0.any_col && !m_opt.full_search) ? R0.last_col + m_spec.t.CCD_S : 0;
         uint64_t best = UINT64_MAX;
         for (size_t k = 0; n > 1 && k < n; ++k) {
             const request& q = batch[pend[k]];

@@ -425,3 +425,45 @@ TEST_CASE("dram jedec: a request trace in DRAMSys's STL format, and its errors",
     CHECK_THROWS_WITH(dram_trace(o, path), Catch::Contains(":2: expected a cycle >= the previous line's 9"));
     CHECK_THROWS_WITH(dram_trace(o, "no_such_trace.stl"), Catch::Contains("no_such_trace.stl: cannot read"));
 }
+
+TEST_CASE("dram jedec: FR-FCFS's one-rank search shortcut picks what the full search picks, on random streams", "[dram][jedec]") {
+    // The same random request streams (windows of mixed reads and writes, arrivals spread, several
+    // banks and rows, every preset and page policy) through two models, one with the shortcut and
+    // one searching every window fully: every request's done cycle and every counter agree.
+    for (const char* preset : {"ddr4-3200", "lpddr4-4266", "hbm2"})
+        for (const char* page : {"open", "adaptive", "closed"}) {
+            INFO(preset << " " << page);
+            dram_jedec_options fast, full;
+            fast.preset = full.preset = preset;
+            fast.page_policy = full.page_policy = page;
+            full.full_search = true;
+            dram_jedec a(dram_preset(preset), fast, 1000), b(dram_preset(preset), full, 1000);
+            const uint64_t bb = a.spec().burst_bytes();
+            uint64_t x = 2028, t = 0;
+            const auto rnd = [&] { x = x * 6364136223846793005ull + 1442695040888963407ull; return x >> 33; };
+            for (int w = 0; w < 300; ++w) {
+                std::vector<req> batch;
+                const int n = 1 + static_cast<int>(rnd() % 40);
+                for (int i = 0; i < n; ++i) {
+                    t += rnd() % 8;
+                    // a few rows of a few banks: hits, misses and conflicts all happen
+                    const uint64_t burst = (rnd() % 4) << 20 | (rnd() % 64);
+                    batch.push_back({rnd() % 3 != 0, burst * bb, t, 0});
+                }
+                auto batch2 = batch;
+                a.serve(batch);
+                b.serve(batch2);
+                for (size_t i = 0; i < batch.size(); ++i) REQUIRE(batch[i].done == batch2[i].done);
+            }
+            const auto &ta = a.totals(), &tb = b.totals();
+            CHECK(ta.acts == tb.acts);
+            CHECK(ta.pres == tb.pres);
+            CHECK(ta.rds == tb.rds);
+            CHECK(ta.wrs == tb.wrs);
+            CHECK(ta.row_hits == tb.row_hits);
+            CHECK(ta.row_conflicts == tb.row_conflicts);
+            CHECK(ta.read_latency_sum == tb.read_latency_sum);
+            CHECK(a.last_data_tck() == b.last_data_tck());
+            CHECK(a.refreshes(a.last_data_tck(), false) + a.refreshes(a.last_data_tck(), true) > 0);  // refresh happened
+        }
+}
