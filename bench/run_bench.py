@@ -275,6 +275,31 @@ def do_run(e):
                  "process wall (> 1: the whole VP run is faster than OpenBLAS on its GEMMs alone)")
 
 
+def do_variants(e):
+    """One dtqvp command with each variant's extra arguments, interleaved (a burst of other
+    load hits every variant alike), best of `repeat` by sim.wall_seconds each; figures: each
+    variant's sim.wall_seconds and simulated cycles, and `<a>_over_<b>` for each `ratios` pair."""
+    e.fresh()
+    repeat = 1 if e.args.quick else int(e.spec.get("repeat", 1))
+    runs, res = {}, {}
+    for name, extra in e.spec["variants"].items():
+        out = e.fresh(os.path.join(e.out, name))
+        runs[name] = (e.sub(e.spec["command"], out) + [str(x) for x in extra], out)
+        e.commands.append(shlex.join(runs[name][0]))
+    for i in range(repeat):
+        for name, (cmd, out) in runs.items():
+            r = run_dtqvp(e, cmd, out, f"_{name}_{i}")
+            if name not in res or r[3]["sim"]["wall_seconds"] < res[name][3]["sim"]["wall_seconds"]:
+                res[name] = r
+    best = f", best of {repeat} runs" if repeat > 1 else ""
+    for name, (c, wall, rss, stats) in res.items():
+        e.figure(f"{name}_sim_wall_seconds", stats["sim"]["wall_seconds"], "s", c, "stats.json sim.wall_seconds" + best)
+        e.figure(f"{name}_simulated_cycles", stats["sim"]["simulated_cycles"], "cycles", c)
+    for a, b in e.spec.get("ratios", []):
+        wa, wb = res[a][3]["sim"]["wall_seconds"], res[b][3]["sim"]["wall_seconds"]
+        e.figure(f"{a}_over_{b}", wa / wb, "x", res[a][0] + " ; " + res[b][0], f"sim.wall_seconds {a} / {b}" + best)
+
+
 def do_cosim(e):
     e.fresh()
     repeat = int(e.spec.get("repeat", 1))
@@ -455,7 +480,7 @@ def do_scale(e):
         e.figure(f"{what}_fit_max_rel_residual", res, "ratio", allc, "largest |measured - fit| / measured over the sizes")
 
 
-KINDS = {"scale": do_scale, "gemm": do_gemm, "run": do_run, "cosim": do_cosim, "tiles": do_tiles, "sweep": do_sweep, "iss": do_iss}
+KINDS = {"scale": do_scale, "gemm": do_gemm, "run": do_run, "variants": do_variants, "cosim": do_cosim, "tiles": do_tiles, "sweep": do_sweep, "iss": do_iss}
 
 
 # ---- machine ------------------------------------------------------------------------

@@ -337,10 +337,12 @@ const action_doc ACTIONS[] = {
     {"l2.write_pj", "L2 bytes written by clients x SRAM pJ/byte x sram_write_factor"},
     {"l2.fill_pj", "L2 misses x line bytes written into the array"},
     {"l2.writeback_pj", "L2 write-backs x line bytes read out of the array"},
-    {"dram.read_pj", "DRAM bytes read x 8 x dram_pj_per_bit (dram_io_pj_per_bit when the DRAM model counts activates)"},
-    {"dram.write_pj", "DRAM bytes written x 8 x dram_pj_per_bit (or dram_io_pj_per_bit)"},
-    {"dram.activate_pj", "activates x dram_activate_pj: dram.activates, or dram.row_misses with dram.banks.enabled (0 without rows)"},
-    {"dram.precharge_pj", "precharges x dram_precharge_pj: dram.precharges, or row misses - dram.banks.count with banks on"},
+    {"dram.read_pj", "DRAM bytes read x 8 x dram_pj_per_bit (dram_io_pj_per_bit when the DRAM model counts activates); dram.model jedec: dram.energy_rd (DRAMPower)"},
+    {"dram.write_pj", "DRAM bytes written x 8 x dram_pj_per_bit (or dram_io_pj_per_bit); dram.model jedec: dram.energy_wr (DRAMPower)"},
+    {"dram.activate_pj", "activates x dram_activate_pj: dram.activates, or dram.row_misses with dram.banks.enabled (0 without rows); dram.model jedec: dram.energy_act (DRAMPower, ACT and its PRE)"},
+    {"dram.precharge_pj", "precharges x dram_precharge_pj: dram.precharges, or row misses - dram.banks.count with banks on; dram.model jedec: 0 (in dram.activate_pj)"},
+    {"dram.refresh_pj", "dram.model jedec: dram.energy_ref (DRAMPower, IDD5B); else 0"},
+    {"dram.background_pj", "dram.model jedec: dram.energy_background (DRAMPower, IDD3N / IDD2N standby); else 0"},
     {"dma.descriptor_pj", "DMA descriptors x dma_descriptor_pj"},
     {"dma.transfer_pj", "DMA bytes x 8 x wire_pj_per_bit_mm x bus_mm (the bus wires)"},
     {"fetcher.lookup_pj", "fetcher token lookups x (32-bit add + 32 register bits)"},
@@ -425,28 +427,46 @@ std::map<std::string, double> model::actions_pj() const {
     } else {
         e["l2.read_pj"] = e["l2.write_pj"] = e["l2.fill_pj"] = e["l2.writeback_pj"] = 0;
     }
-    // DRAM: with rows, the rows' energy apart and the bursts at dram_io_pj_per_bit; else
-    // everything in dram_pj_per_bit. Rows: a DRAM model's own dram.activates and
-    // dram.precharges when it counts them; else, with the open-row banks on, every row miss
-    // is an activate and every one but each bank's first also a precharge (at most
-    // dram.banks.count too many: the banks that were opened are not counted).
+    // DRAM: dram.model jedec with IDD currents: its DRAMPower energies. Else, with rows, the
+    // rows' energy apart and the bursts at dram_io_pj_per_bit; else everything in
+    // dram_pj_per_bit. Rows: a DRAM model's own activate and precharge counts (dram.activates
+    // and dram.precharges, or jedec's dram.commands_act / commands_pre) when it has them;
+    // else, with the open-row banks on, every row miss is an activate and every one but each
+    // bank's first also a precharge (at most dram.banks.count too many: the banks that were
+    // opened are not counted).
     const auto& reg_ = stats_registry::global();
-    bool rows = false;
-    double act = 0, pre = 0;
-    if (reg_.has("dram.activates")) {
-        rows = true;
-        act = stat("dram.activates");
-        pre = stat("dram.precharges");
-    } else if (s.dram_banks) {
-        rows = true;
-        act = stat("dram.row_misses");
-        pre = std::max(0.0, act - static_cast<double>(s.dram_banks));
+    e["dram.refresh_pj"] = e["dram.background_pj"] = 0;
+    if (reg_.has("dram.energy_total")) {
+        // dram.model jedec with a preset that has IDD currents: its DRAMPower energies, which
+        // count the device's core currents (no I/O or termination: docs/energy.md#dram).
+        e["dram.read_pj"] = stat("dram.energy_rd");
+        e["dram.write_pj"] = stat("dram.energy_wr");
+        e["dram.activate_pj"] = stat("dram.energy_act");
+        e["dram.precharge_pj"] = 0;
+        e["dram.refresh_pj"] = stat("dram.energy_ref");
+        e["dram.background_pj"] = stat("dram.energy_background");
+    } else {
+        bool rows = false;
+        double act = 0, pre = 0;
+        if (reg_.has("dram.activates")) {
+            rows = true;
+            act = stat("dram.activates");
+            pre = stat("dram.precharges");
+        } else if (reg_.has("dram.commands_act")) {  // jedec, a preset without currents
+            rows = true;
+            act = stat("dram.commands_act");
+            pre = stat("dram.commands_pre");
+        } else if (s.dram_banks) {
+            rows = true;
+            act = stat("dram.row_misses");
+            pre = std::max(0.0, act - static_cast<double>(s.dram_banks));
+        }
+        const double bit = rows ? t.at("dram_io_pj_per_bit") : t.at("dram_pj_per_bit");
+        e["dram.read_pj"] = stat("dram.bytes_read") * 8 * bit;
+        e["dram.write_pj"] = stat("dram.bytes_written") * 8 * bit;
+        e["dram.activate_pj"] = act * t.at("dram_activate_pj");
+        e["dram.precharge_pj"] = pre * t.at("dram_precharge_pj");
     }
-    const double bit = rows ? t.at("dram_io_pj_per_bit") : t.at("dram_pj_per_bit");
-    e["dram.read_pj"] = stat("dram.bytes_read") * 8 * bit;
-    e["dram.write_pj"] = stat("dram.bytes_written") * 8 * bit;
-    e["dram.activate_pj"] = act * t.at("dram_activate_pj");
-    e["dram.precharge_pj"] = pre * t.at("dram_precharge_pj");
 
     e["dma.descriptor_pj"] = stat("dma.descriptors") * t.at("dma_descriptor_pj");
     e["dma.transfer_pj"] = stat("dma.bytes") * 8 * t.at("wire_pj_per_bit_mm") * t.at("bus_mm");

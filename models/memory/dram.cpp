@@ -98,6 +98,9 @@ void dram::jedec_stats() {
                             return e ? static_cast<double>(m_jedec->channel_busy_tck(c)) / static_cast<double>(e) : 0.0;
                         });
     }
+    // Energy only with the preset's IDD currents (a user preset may have none): the energy
+    // model then takes these as energy.dram.* (docs/energy.md#dram).
+    if (j.spec().power.empty()) return;
     const auto en = [this, end_tck] { return m_jedec->energy_pj(end_tck()); };
     m_stats.derived("energy_act", "pJ", "DRAM activate/precharge energy, DRAMPower method (jedec)", [en] { return en().act; });
     m_stats.derived("energy_rd", "pJ", "DRAM read-burst energy, DRAMPower method (jedec)", [en] { return en().rd; });

@@ -296,16 +296,11 @@ dram_jedec::dram_jedec(const dram_spec& spec, const dram_jedec_options& opt, uin
         c.ranks.resize(m_spec.ranks);
         for (unsigned r = 0; r < m_spec.ranks; ++r) {
             auto& R = c.ranks[r];
-            R.last_act_bg.assign(m_spec.bank_groups, 0);
-            R.any_act_bg.assign(m_spec.bank_groups, 0);
-            R.last_col_bg.assign(m_spec.bank_groups, 0);
-            R.any_col_bg.assign(m_spec.bank_groups, 0);
-            R.wr_end_bg.assign(m_spec.bank_groups, 0);
-            R.any_wr_bg.assign(m_spec.bank_groups, 0);
+            R.bg.assign(m_spec.bank_groups, {});
             R.next_ref = period + r * period / m_spec.ranks;  // ranks staggered over one interval
         }
     }
-    m_lat_hist.assign(1u << 14, 0);
+    m_lat_hist.assign(LAT_BUCKETS, 0);  // = the buckets of lat_bucket() below
 }
 
 dram_jedec::location dram_jedec::decode(uint64_t addr) const {
@@ -323,6 +318,7 @@ dram_jedec::location dram_jedec::decode(uint64_t addr) const {
         l.bank ^= static_cast<unsigned>(l.row & (m_spec.banks_per_group - 1));
         l.bg ^= static_cast<unsigned>((l.row >> bb) & (m_spec.bank_groups - 1));
     }
+    l.bi = l.rank * m_spec.banks() + l.bg * m_spec.banks_per_group + l.bank;
     return l;
 }
 
@@ -478,8 +474,9 @@ void dram_jedec::refresh(channel_state& c, unsigned ch, unsigned rank) {
 // ---- FR-FCFS: a cheap lower bound of the cycle a request's column command can issue ----
 uint64_t dram_jedec::ready_estimate(const channel_state& c, const location& l, bool read, uint64_t arrive) const {
     const auto& T = m_spec.t;
-    const bank_state& B = c.banks[size_t(l.rank) * m_spec.banks() + l.bg * m_spec.banks_per_group + l.bank];
+    const bank_state& B = c.banks[l.bi];
     const rank_state& R = c.ranks[l.rank];
+    const auto& G = R.bg[l.bg];
     uint64_t col = arrive;
     const unsigned rcd = read ? T.RCD : T.RCDWR;
     if (B.row == static_cast<int64_t>(l.row)) {
@@ -488,15 +485,15 @@ uint64_t dram_jedec::ready_estimate(const channel_state& c, const location& l, b
         uint64_t act = std::max(arrive, B.act_ready);
         if (B.row >= 0) act = std::max(act, B.pre_ready + T.RP);
         if (R.any_act) act = std::max(act, R.last_act + T.RRD_S);
-        if (R.any_act_bg[l.bg]) act = std::max(act, R.last_act_bg[l.bg] + T.RRD_L);
+        if (G.any_act) act = std::max(act, G.last_act + T.RRD_L);
         if (R.faw_n == 4) act = std::max(act, R.faw[R.faw_i] + T.FAW);
         col = std::max(col, act + rcd);
     }
     if (R.any_col) col = std::max(col, R.last_col + T.CCD_S);
-    if (R.any_col_bg[l.bg]) col = std::max(col, R.last_col_bg[l.bg] + T.CCD_L);
+    if (G.any_col) col = std::max(col, G.last_col + T.CCD_L);
     if (read) {
         if (R.any_wr) col = std::max(col, R.wr_end + T.WTR_S);
-        if (R.any_wr_bg[l.bg]) col = std::max(col, R.wr_end_bg[l.bg] + T.WTR_L);
+        if (G.any_wr) col = std::max(col, G.wr_end + T.WTR_L);
     } else if (R.any_rd) {
         col = std::max(col, R.last_rd + T.RTW);
     }
@@ -506,8 +503,9 @@ uint64_t dram_jedec::ready_estimate(const channel_state& c, const location& l, b
 // ---- one burst: where its commands can go ----
 dram_jedec::plan dram_jedec::make_plan(channel_state& c, const location& l, bool read, uint64_t arrive) {
     const auto& T = m_spec.t;
-    const bank_state& B = c.banks[size_t(l.rank) * m_spec.banks() + l.bg * m_spec.banks_per_group + l.bank];
+    const bank_state& B = c.banks[l.bi];
     const rank_state& R = c.ranks[l.rank];
+    const auto& G = R.bg[l.bg];
     slot_map& rbus = c.row_bus;
     slot_map& cbus = m_spec.separate_row_column_bus ? c.col_bus : c.row_bus;
     plan p{};
@@ -524,20 +522,20 @@ dram_jedec::plan dram_jedec::make_plan(channel_state& c, const location& l, bool
             act = std::max(act, p.pre + T.RP);
         }
         if (R.any_act) act = std::max(act, R.last_act + T.RRD_S);
-        if (R.any_act_bg[l.bg]) act = std::max(act, R.last_act_bg[l.bg] + T.RRD_L);
+        if (G.any_act) act = std::max(act, G.last_act + T.RRD_L);
         if (R.faw_n == 4) act = std::max(act, R.faw[R.faw_i] + T.FAW);  // the oldest of the last four ACTs
         p.act = rbus.find(act, m_spec.cmd_act);
         if (p.conflict && !m_spec.separate_row_column_bus && p.act < p.pre + m_spec.cmd_pre) p.act = p.pre + m_spec.cmd_pre;
         col = std::max(col, p.act + rcd);
     }
     if (R.any_col) col = std::max(col, R.last_col + T.CCD_S);
-    if (R.any_col_bg[l.bg]) col = std::max(col, R.last_col_bg[l.bg] + T.CCD_L);
+    if (G.any_col) col = std::max(col, G.last_col + T.CCD_L);
     const uint64_t gap = c.data_rank >= 0 && c.data_rank != static_cast<int>(l.rank) ? T.RTRS : 0;
     const unsigned lat = read ? T.CL : T.CWL;
     if (c.data_free + gap > lat) col = std::max(col, c.data_free + gap - lat);
     if (read) {
         if (R.any_wr) col = std::max(col, R.wr_end + T.WTR_S);
-        if (R.any_wr_bg[l.bg]) col = std::max(col, R.wr_end_bg[l.bg] + T.WTR_L);
+        if (G.any_wr) col = std::max(col, G.wr_end + T.WTR_L);
     } else if (R.any_rd) {
         col = std::max(col, R.last_rd + T.RTW);
     }
@@ -555,9 +553,10 @@ dram_jedec::plan dram_jedec::make_plan(channel_state& c, const location& l, bool
 
 void dram_jedec::commit(channel_state& c, unsigned ch, const location& l, request& r, const plan& p, bool close_after) {
     const auto& T = m_spec.t;
-    const size_t bi = size_t(l.rank) * m_spec.banks() + l.bg * m_spec.banks_per_group + l.bank;
+    const size_t bi = l.bi;
     bank_state& B = c.banks[bi];
     rank_state& R = c.ranks[l.rank];
+    auto& G = R.bg[l.bg];
     slot_map& cbus = m_spec.separate_row_column_bus ? c.col_bus : c.row_bus;
     const int gbank = static_cast<int>(l.bg * m_spec.banks_per_group + l.bank);
     if (p.hit) {
@@ -581,7 +580,7 @@ void dram_jedec::commit(channel_state& c, unsigned ch, const location& l, reques
         B.act_ready = std::max(B.act_ready, p.act + T.RC);
         B.pre_ready = p.act + T.RAS;
         R.last_act = p.act; R.any_act = true;
-        R.last_act_bg[l.bg] = p.act; R.any_act_bg[l.bg] = 1;
+        G.last_act = p.act; G.any_act = 1;
         R.faw[R.faw_i] = p.act;  // a ring of the last four ACTs; when full, faw_i is the oldest
         R.faw_i = (R.faw_i + 1) % 4;
         if (R.faw_n < 4) ++R.faw_n;
@@ -594,7 +593,7 @@ void dram_jedec::commit(channel_state& c, unsigned ch, const location& l, reques
     c.busy += m_spec.burst_cycles();
     c.bytes += m_spec.burst_bytes();
     R.last_col = p.col; R.any_col = true;
-    R.last_col_bg[l.bg] = p.col; R.any_col_bg[l.bg] = 1;
+    G.last_col = p.col; G.any_col = 1;
     if (r.read) {
         ++m_tot.rds;
         R.last_rd = p.col; R.any_rd = true;
@@ -602,7 +601,7 @@ void dram_jedec::commit(channel_state& c, unsigned ch, const location& l, reques
     } else {
         ++m_tot.wrs;
         R.wr_end = end; R.any_wr = true;
-        R.wr_end_bg[l.bg] = end; R.any_wr_bg[l.bg] = 1;
+        G.wr_end = end; G.any_wr = 1;
         B.pre_ready = std::max(B.pre_ready, end + T.WR);
     }
     r.done = end;
@@ -632,8 +631,13 @@ void dram_jedec::serve_channel(channel_state& c, unsigned ch, std::vector<reques
         for (size_t k = 0; k < n; ++k) arrived += batch[pend[k]].arrive <= now;
         if (n == 1) pick = 0;  // nothing to choose from
         // No column command can issue before the last one + tCCD_S: a burst that can go then is
-        // the best, and the oldest such one wins; this stops the search early on streams.
-        const uint64_t floor = have_sched ? sched + m_spec.t.CCD_S : 0;
+        // the best, and the oldest such one wins; this stops the search early on streams. With
+        // one rank every estimate includes that rank's last column command + tCCD_S, so before
+        // this window's first pick the rank's last column command bounds the same way (the pick
+        // is the one a full search would make: the oldest of the minimum estimates).
+        const rank_state& R0 = c.ranks[0];
+        const uint64_t floor = have_sched ? sched + m_spec.t.CCD_S
+                               : (c.ranks.size() == 1 && R0.any_col && !m_opt.full_search) ? R0.last_col + m_spec.t.CCD_S : 0;
         uint64_t best = UINT64_MAX;
         for (size_t k = 0; n > 1 && k < n; ++k) {
             const request& q = batch[pend[k]];
@@ -668,13 +672,7 @@ void dram_jedec::serve_channel(channel_state& c, unsigned ch, std::vector<reques
         commit(c, ch, l, r, p, close);
         sched = p.col;
         have_sched = true;
-        if (r.read) {
-            const uint64_t lat = r.done - r.arrive;
-            ++m_tot.read_bursts;
-            m_tot.read_latency_sum += lat;
-            ++m_lat_hist[std::min<uint64_t>(lat, m_lat_hist.size() - 1)];
-            m_lat_max = std::max(m_lat_max, lat);
-        }
+        if (r.read) record_read(r.done - r.arrive);
         pend.erase(pend.begin() + static_cast<std::ptrdiff_t>(pick));
     }
 }
@@ -714,13 +712,7 @@ uint64_t dram_jedec::access(bool is_read, uint64_t addr, uint64_t len, uint64_t 
         ++m_tot.queue_sum;
         m_tot.queue_max = std::max<uint64_t>(m_tot.queue_max, 1);
         commit(c, l.ch, l, r, p, m_page == page::closed);
-        if (r.read) {
-            const uint64_t lat = r.done - r.arrive;
-            ++m_tot.read_bursts;
-            m_tot.read_latency_sum += lat;
-            ++m_lat_hist[std::min<uint64_t>(lat, m_lat_hist.size() - 1)];
-            m_lat_max = std::max(m_lat_max, lat);
-        }
+        if (r.read) record_read(r.done - r.arrive);
         return acc_of_tck(std::max(t, r.done));
     }
     m_batch.clear();
@@ -741,13 +733,39 @@ uint64_t dram_jedec::refreshes(uint64_t end_tck, bool per_bank) const {
     return n;
 }
 
+// Read latency histogram: one bucket per tCK below 1024, then 64 buckets per power of two
+// (each 1/64 of its lower bound wide), so any latency has a bucket and the table stays small
+// (4480 counters, 35 KiB: it is touched once per read burst).
+namespace {
+constexpr unsigned LAT_EXACT = 1024, LAT_SUB = 64;
+inline size_t lat_bucket(uint64_t lat) {  // < 1024 + (64 - 10) x 64 = dram_jedec::LAT_BUCKETS
+    if (lat < LAT_EXACT) return static_cast<size_t>(lat);
+    const unsigned e = 63u - static_cast<unsigned>(__builtin_clzll(lat));  // >= 10
+    return LAT_EXACT + (e - 10) * LAT_SUB + ((lat >> (e - 6)) & (LAT_SUB - 1));
+}
+inline uint64_t lat_bucket_high(size_t b) {  // the largest latency of bucket b
+    if (b < LAT_EXACT) return b;
+    const uint64_t e = (b - LAT_EXACT) / LAT_SUB + 10, sub = (b - LAT_EXACT) % LAT_SUB;
+    return ((LAT_SUB + sub + 1) << (e - 6)) - 1;
+}
+}  // namespace
+
+void dram_jedec::record_read(uint64_t lat) {
+    ++m_tot.read_bursts;
+    m_tot.read_latency_sum += lat;
+    ++m_lat_hist[lat_bucket(lat)];
+    m_lat_max = std::max(m_lat_max, lat);
+}
+
+// Exact below 1024 tCK; above, the upper end of the quantile's bucket (at most 1/64 = 1.6 %
+// high), never above the largest latency seen.
 uint64_t dram_jedec::read_latency_quantile(double q) const {
     if (!m_tot.read_bursts) return 0;
     const uint64_t want = std::max<uint64_t>(1, static_cast<uint64_t>(q * static_cast<double>(m_tot.read_bursts) + 0.999999));
     uint64_t seen = 0;
-    for (size_t i = 0; i + 1 < m_lat_hist.size(); ++i) {
+    for (size_t i = 0; i < m_lat_hist.size(); ++i) {
         seen += m_lat_hist[i];
-        if (seen >= want) return i;
+        if (seen >= want) return std::min(lat_bucket_high(i), m_lat_max);
     }
     return m_lat_max;
 }
@@ -791,6 +809,28 @@ dram_jedec::energy dram_jedec::energy_pj(uint64_t end_tck) const {
 std::vector<std::string> dram_stream_patterns() {
     return {"seq-read", "seq-write", "rand-read-1bank", "rand-read", "rand-rw", "chase"};
 }
+
+namespace {
+dram_stream_result stream_result_of(const dram_jedec& e) {
+    const dram_spec& s = e.spec();
+    dram_stream_result r;
+    const uint64_t end = e.last_data_tck();
+    uint64_t busy = 0, moved = 0, used = 0;
+    for (unsigned c = 0; c < s.channels; ++c) {
+        busy += e.channel_busy_tck(c);
+        moved += e.channel_bytes(c);
+        used += e.channel_bytes(c) > 0;
+    }
+    const double end_ns = static_cast<double>(end) * static_cast<double>(s.tck_fs) / 1e6;
+    r.efficiency = end && used ? static_cast<double>(busy) / static_cast<double>(used) / static_cast<double>(end) : 0.0;
+    r.gbytes_per_s = end ? static_cast<double>(moved) / end_ns : 0.0;
+    const auto& t = e.totals();
+    r.read_latency_ns = t.read_bursts ? static_cast<double>(t.read_latency_sum) / static_cast<double>(t.read_bursts) *
+                                            static_cast<double>(s.tck_fs) / 1e6 : 0.0;
+    r.bursts = t.rds + t.wrs;
+    return r;
+}
+}  // namespace
 
 dram_stream_result dram_stream(const dram_jedec_options& opt, const std::string& pattern, uint64_t bytes, uint64_t seed) {
     dram_jedec e(load_dram_spec(opt), opt, 1000);
@@ -841,22 +881,59 @@ dram_stream_result dram_stream(const dram_jedec_options& opt, const std::string&
         throw std::invalid_argument("unknown stream pattern '" + pattern + "'");
     }
     flush();
-    dram_stream_result r;
-    const uint64_t end = e.last_data_tck();
-    uint64_t busy = 0, moved = 0, used = 0;
-    for (unsigned c = 0; c < s.channels; ++c) {
-        busy += e.channel_busy_tck(c);
-        moved += e.channel_bytes(c);
-        used += e.channel_bytes(c) > 0;
+    return stream_result_of(e);
+}
+
+dram_trace_result dram_trace(const dram_jedec_options& opt, const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw std::invalid_argument(path + ": cannot read the trace file");
+    dram_jedec e(load_dram_spec(opt), opt, 1000);
+    const uint64_t span = uint64_t(e.spec().channels) * e.spec().ranks * e.spec().banks() * e.spec().rows * e.spec().row_bytes();
+    std::vector<dram_jedec::request> batch;
+    dram_trace_result res;
+    std::string line;
+    uint64_t lineno = 0, last = 0;
+    const auto bad = [&](const std::string& what, const std::string& got) {
+        return std::invalid_argument(fmt::format("{}:{}: expected {}, got '{}'", path, lineno, what, got));
+    };
+    while (std::getline(in, line)) {
+        ++lineno;
+        const size_t hash = line.find('#');
+        if (hash != std::string::npos) line.resize(hash);
+        std::istringstream ls(line);
+        std::string cyc, op, addr, extra;
+        if (!(ls >> cyc)) continue;  // blank
+        if (cyc.back() != ':') throw bad("'<cycle>:'", cyc);
+        cyc.pop_back();
+        uint64_t at = 0, a = 0;
+        try {
+            size_t used = 0;
+            at = std::stoull(cyc, &used, 10);
+            if (used != cyc.size()) throw std::invalid_argument(cyc);
+        } catch (const std::exception&) {
+            throw bad("a cycle count (decimal)", cyc);
+        }
+        if (at < last) throw bad(fmt::format("a cycle >= the previous line's {}", last), cyc);
+        last = at;
+        if (!(ls >> op) || (op != "read" && op != "write")) throw bad("read or write", op);
+        if (!(ls >> addr)) throw bad("an address (0x...)", "");
+        try {
+            size_t used = 0;
+            a = std::stoull(addr, &used, 16);
+            if (used != addr.size()) throw std::invalid_argument(addr);
+        } catch (const std::exception&) {
+            throw bad("an address (hex)", addr);
+        }
+        if (a >= span) throw bad(fmt::format("an address below the preset's {} bytes", span), addr);
+        if (ls >> extra) throw bad("the end of the line (a data field is not supported)", extra);
+        batch.push_back({op == "read", a, at, 0});
+        ++res.requests;
+        if (batch.size() == opt.queue_depth) { e.serve(batch); batch.clear(); }
     }
-    const double end_ns = static_cast<double>(end) * static_cast<double>(s.tck_fs) / 1e6;
-    r.efficiency = end && used ? static_cast<double>(busy) / static_cast<double>(used) / static_cast<double>(end) : 0.0;
-    r.gbytes_per_s = end ? static_cast<double>(moved) / end_ns : 0.0;
-    const auto& t = e.totals();
-    r.read_latency_ns = t.read_bursts ? static_cast<double>(t.read_latency_sum) / static_cast<double>(t.read_bursts) *
-                                            static_cast<double>(s.tck_fs) / 1e6 : 0.0;
-    r.bursts = t.rds + t.wrs;
-    return r;
+    if (!batch.empty()) e.serve(batch);
+    res.stream = stream_result_of(e);
+    res.end_tck = e.last_data_tck();
+    return res;
 }
 
 }  // namespace dtq

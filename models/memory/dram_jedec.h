@@ -65,6 +65,7 @@ struct dram_jedec_options {
     std::string mapping = "preset";     // fields MSB..LSB: ro ra bg ba co ch, or preset (the preset's)
     bool xor_bank = false;              // bank and bank group ^= low row bits
     uint64_t queue_depth = 32;          // requests the scheduler sees at once, per channel
+    bool full_search = false;           // tests: FR-FCFS without the one-rank shortcut (same picks)
 };
 
 // The spec the options name: opt.preset_file (read from disk) if set, else the built-in opt.preset.
@@ -85,6 +86,16 @@ struct dram_stream_result {
 };
 std::vector<std::string> dram_stream_patterns();
 dram_stream_result dram_stream(const dram_jedec_options& opt, const std::string& pattern, uint64_t bytes, uint64_t seed);
+// A request trace through one dram_jedec, in DRAMSys's STL format so that the same file runs on
+// both: one request per line, "<cycle>: read|write 0x<address>" (cycle in tCK of the preset,
+// non-decreasing; blank lines and '#' comments skipped). Requests go to the controllers in
+// windows of queue_depth consecutive lines, each arriving at its own cycle. `end_tck` is the
+// last data beat. Throws std::invalid_argument "<path>:<line>: expected ..., got ...".
+struct dram_trace_result {
+    dram_stream_result stream;
+    uint64_t requests = 0, end_tck = 0;
+};
+dram_trace_result dram_trace(const dram_jedec_options& opt, const std::string& path);
 
 class dram_jedec {
 public:
@@ -95,7 +106,7 @@ public:
         uint64_t arrive = 0;
         uint64_t done = 0;  // out: cycle its data is done (last beat on the bus)
     };
-    struct location { unsigned ch, rank, bg, bank; uint64_t row, col; };
+    struct location { unsigned ch, rank, bg, bank; uint64_t row, col; unsigned bi; };  // bi: rank-major bank index in the channel
 
     // `acc_period_ps`: the accelerator clock, for access() and the statistics in its cycles.
     dram_jedec(const dram_spec& spec, const dram_jedec_options& opt, uint64_t acc_period_ps);
@@ -142,15 +153,14 @@ private:
     };
     struct rank_state {
         uint64_t last_act = 0; bool any_act = false;
-        std::vector<uint64_t> last_act_bg;
-        std::vector<uint8_t> any_act_bg;
+        struct bg_state {  // per bank group: last ACT, last column command, end of the last write's data
+            uint64_t last_act = 0, last_col = 0, wr_end = 0;
+            uint8_t any_act = 0, any_col = 0, any_wr = 0;
+        };
+        std::vector<bg_state> bg;
         uint64_t faw[4] = {0, 0, 0, 0}; unsigned faw_n = 0, faw_i = 0;
         uint64_t last_col = 0; bool any_col = false;
-        std::vector<uint64_t> last_col_bg;
-        std::vector<uint8_t> any_col_bg;
         uint64_t wr_end = 0; bool any_wr = false;
-        std::vector<uint64_t> wr_end_bg;
-        std::vector<uint8_t> any_wr_bg;
         uint64_t last_rd = 0; bool any_rd = false;
         uint64_t next_ref = 0;  // due cycle of the next refresh
         unsigned ref_bank = 0;           // per-bank refresh: the bank of the last one
@@ -189,6 +199,7 @@ private:
     plan make_plan(channel_state& c, const location& l, bool read, uint64_t arrive);
     void commit(channel_state& c, unsigned ch, const location& l, request& r, const plan& p, bool close_after);
     void refresh(channel_state& c, unsigned ch, unsigned rank);
+    void record_read(uint64_t lat_tck);
     void bank_open(rank_state& r, uint64_t at);
     void bank_close(rank_state& r, uint64_t at);
     void emit(unsigned ch, unsigned rank, int bank, uint64_t row, cmd k, uint64_t at) {
@@ -209,7 +220,8 @@ private:
     unsigned m_burst_shift;
     std::vector<channel_state> m_ch;
     counters m_tot;
-    std::vector<uint64_t> m_lat_hist;  // read latency histogram, tCK (last bucket: overflow)
+    static constexpr size_t LAT_BUCKETS = 1024 + (64 - 10) * 64;  // exact below 1024 tCK, then 64 per octave
+    std::vector<uint64_t> m_lat_hist;  // read latency histogram (buckets: dram_jedec.cpp, record_read)
     uint64_t m_lat_max = 0;
     observer m_obs = nullptr;
     void* m_obs_ctx = nullptr;

@@ -254,6 +254,10 @@ int sc_main(int argc, char* argv[]) {
     dstreams->add_option("--scheduler", ds_scheduler, "fr-fcfs or fcfs")->check(CLI::IsMember({"fr-fcfs", "fcfs"}))->capture_default_str();
     dstreams->add_option("--page-policy", ds_page, "open, closed or adaptive")->check(CLI::IsMember({"open", "closed", "adaptive"}))->capture_default_str();
     dstreams->add_option("--refresh", ds_refresh, "preset, all-bank, per-bank or off")->check(CLI::IsMember({"preset", "all-bank", "per-bank", "off"}))->capture_default_str();
+    std::string ds_trace;
+    uint64_t ds_queue = 32;
+    dstreams->add_option("--trace", ds_trace, "a request trace (DRAMSys STL format: '<tCK>: read|write 0x<addr>' per line) instead of the synthetic streams");
+    dstreams->add_option("--queue-depth", ds_queue, "requests the controller sees at once")->check(CLI::Range(uint64_t{1}, uint64_t{4096}))->capture_default_str();
 
     std::string model_name;
     uint64_t seq = 128;
@@ -415,6 +419,29 @@ int sc_main(int argc, char* argv[]) {
         }
         if (app.got_subcommand("dram-streams")) {
             if (ds_presets.empty()) ds_presets = dtq::dram_preset_names();
+            if (!ds_trace.empty()) {
+                std::cout << fmt::format("{:<12} {:>9} {:>12} {:>12} {:>10} {:>9} {:>12}\n", "preset", "requests", "end tCK",
+                                         "end ns", "efficiency", "GB/s", "read lat ns");
+                for (const auto& p : ds_presets) {
+                    dtq::dram_jedec_options o;
+                    o.preset = p;
+                    o.channels = ds_channels;
+                    o.scheduler = ds_scheduler;
+                    o.page_policy = ds_page;
+                    o.refresh = ds_refresh;
+                    o.queue_depth = ds_queue;
+                    try {
+                        const auto r = dtq::dram_trace(o, ds_trace);
+                        const double ns = static_cast<double>(r.end_tck) * static_cast<double>(dtq::load_dram_spec(o).tck_fs) / 1e6;
+                        std::cout << fmt::format("{:<12} {:>9} {:>12} {:>12.1f} {:>10.4f} {:>9.2f} {:>12.1f}\n", p, r.requests,
+                                                 r.end_tck, ns, r.stream.efficiency, r.stream.gbytes_per_s, r.stream.read_latency_ns);
+                    } catch (const std::invalid_argument& e) {
+                        std::cerr << "dtqvp: error: " << e.what() << '\n';
+                        return dtq::EXIT_BAD_CONFIG;
+                    }
+                }
+                return dtq::EXIT_OK;
+            }
             std::cout << fmt::format("{:<12} {:<16} {:>10} {:>9} {:>12}\n", "preset", "stream", "efficiency", "GB/s",
                                      "read lat ns");
             for (const auto& p : ds_presets)
@@ -425,6 +452,7 @@ int sc_main(int argc, char* argv[]) {
                     o.scheduler = ds_scheduler;
                     o.page_policy = ds_page;
                     o.refresh = ds_refresh;
+                    o.queue_depth = ds_queue;
                     try {
                         const auto r = dtq::dram_stream(o, pat, ds_mib << 20, 1);
                         // queued streams issue everything at once: their latency is queueing, not shown

@@ -45,7 +45,8 @@ struct bench : test::memory_side {
         set_windows(c);
         return c;
     }
-    bench() : compute("compute", ops_cfg(), dma, scratchpad, clk), drv("drv") {
+    explicit bench(const dram_config& d = small_dram())
+        : memory_side(d), compute("compute", ops_cfg(), dma, scratchpad, clk), drv("drv") {
         compute.mem.bind(bus.in);
         drv.body = [this] {
             command c = cmd;
@@ -154,6 +155,44 @@ TEST_CASE("energy: one GEMM tile and its DMA transfers, by hand from the table a
     CHECK(stat("perf.ops") == 512);  // 2 x 256 MACs
     CHECK(stat("perf.gops") == Approx(512 / 1e-6 * 1e-9).epsilon(1e-12));
     CHECK(stat("energy.dma.descriptor_pj") == Approx(descriptors * 10.0 * E40).epsilon(1e-12));
+}
+
+TEST_CASE("energy: dram.model jedec gives energy.dram.* its DRAMPower energies, by hand from the preset's currents", "[energy][jedec]") {
+    dram_config d = bench::small_dram();
+    d.model = "jedec";
+    d.jedec.preset = "ddr4-3200";
+    bench b(d);
+    run_one_tile(b);
+    // The DRAM commands, by hand: DDR4-3200 mapping ro-ra-ba-co-bg-ch (64 B bursts: bits 6-7 bank
+    // group, 8-14 column, 15-16 bank, 17+ row). The DMA moves A (offset 0x10000: bank 2, row 0)
+    // and B (0x20000: bank 0, row 1) as 4 rows of 16 B each, one access (one burst, RD) per row;
+    // the precision list P (0x40000: bank 0, row 2) is one 4 B read; C (0x30000: bank 2, row 1)
+    // 4 rows of 16 B written: 9 RD, 4 WR. The first access to each of the four rows opens it:
+    // 4 ACT (two of them after a PRE of the bank's other row; open page), the rest are hits.
+    REQUIRE(stat("dram.commands_rd") == 9);
+    REQUIRE(stat("dram.commands_wr") == 4);
+    REQUIRE(stat("dram.commands_act") == 4);
+    REQUIRE(stat("dram.refreshes") == 0);  // a few thousand cycles, tREFI = 7.8 us
+    // DRAMPower per command (docs/timing-model.md#jedec-dram), the preset's currents per x8
+    // device: VDD 1.2 V IDD0 60.75, IDD2N 38.25, IDD3N 44, IDD4R 184.5, IDD4W 168.75 mA; VPP
+    // 2.5 V IPP0 4.05 mA. tRC 74, tRAS 52, BL8 = 4 tCK, tCK 0.625 ns, 8 devices.
+    const double k = 0.625 * 8;  // ns x devices
+    const double act = (1.2 * (60.75 * 74 - (44.0 * 52 + 38.25 * 22)) + 2.5 * 4.05 * 74) * k;
+    const double rd = 1.2 * (184.5 - 44.0) * 4 * k, wr = 1.2 * (168.75 - 44.0) * 4 * k;
+    energy::model m(energy::load_table("40nm"), bench_shape());
+    const auto e = m.actions_pj();
+    CHECK(e.at("dram.read_pj") == Approx(9 * rd));
+    CHECK(e.at("dram.write_pj") == Approx(4 * wr));
+    CHECK(e.at("dram.activate_pj") == Approx(4 * act));
+    CHECK(e.at("dram.precharge_pj") == 0);  // DRAMPower's ACT energy holds its PRE
+    CHECK(e.at("dram.refresh_pj") == 0);
+    // Background: IDD2N (all banks precharged) to IDD3N (a bank open) over the run's tCK.
+    const double tck = std::ceil(sc_core::sc_time_stamp().to_seconds() / 0.625e-9 - 1e-6);  // the run in tCK
+    CHECK(e.at("dram.background_pj") >= 1.2 * 38.25 * tck * k * (1 - 1e-9));
+    CHECK(e.at("dram.background_pj") <= 1.2 * 44.0 * tck * k * (1 + 1e-9));
+    CHECK(e.at("dram.background_pj") == Approx(stat("dram.energy_background")));
+    // The same run's table energies are not used: 20 pJ/bit would give 132 x 8 x 20 pJ of reads.
+    CHECK(e.at("dram.read_pj") != Approx(132 * 8 * 20.0));
 }
 
 TEST_CASE("energy: one table entry overridden changes exactly the energies that use it", "[energy]") {

@@ -6,6 +6,8 @@
 #include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <fstream>
 #include <vector>
@@ -330,4 +332,138 @@ TEST_CASE("dram jedec: DRAMPower energy of two closed-page reads by hand", "[dra
     CHECK(en.background == Approx(bg * tck * dev));
     // By 12480 one refresh is due: (IDD5B - IDD3N) x tRFC on VDD.
     CHECK(e.energy_pj(REFI).ref == Approx(1.2 * (118.0 - 44.0) * RFC * tck * dev));
+}
+
+TEST_CASE("dram jedec: HBM2's DRAMPower energy of one row-miss read and one write, by hand", "[dram][jedec][energy]") {
+    dram_jedec_options o;
+    o.preset = "hbm2";
+    dram_jedec e(dram_preset("hbm2"), o, 1000);
+    // Two bursts to pseudo-channel 0 (the low burst-index bits are the 16 channels, mapping
+    // ro-ra-ba-co-bg-ch): a read at 0 and a write 16 bursts on (next bank group, same row).
+    std::vector<req> b = {{true, 0, 0, 0}, {false, 16 * 32, 0, 0}};
+    e.serve(b);
+    REQUIRE(e.totals().acts == 2);
+    REQUIRE(e.totals().rds == 1);
+    REQUIRE(e.totals().wrs == 1);
+    // Preset currents per pseudo-channel: DRAMsim3 HBM2_8Gb_x128 (VDD 1.2 V; IDD0 65, IDD2N 40,
+    // IDD3N 55, IDD4R 390, IDD4W 500, IDD5AB 250 mA per x128 channel) halved. HBM2 tRC 42,
+    // tRAS 28, BL4 = 2 tCK of data, tRFC 220, tCK 1 ns; V x mA x ns = pJ.
+    const double act = 1.2 * (32.5 * 42 - (27.5 * 28 + 20.0 * (42 - 28)));  // 378 pJ
+    const double rd = 1.2 * (195.0 - 27.5) * 2, wr = 1.2 * (250.0 - 27.5) * 2;
+    const auto en = e.energy_pj(1000);
+    CHECK(act == Approx(378.0));
+    CHECK(en.act == Approx(2 * act));
+    CHECK(en.rd == Approx(rd));
+    CHECK(en.wr == Approx(wr));
+    CHECK(en.ref == 0);  // the first refresh of a channel is due at tREFI / ranks = 3900
+    // Background: channel 0's banks open from the first ACT (0) to the end (1000): IDD3N; the
+    // other 15 pseudo-channels stay precharged: IDD2N for all 1000 tCK.
+    CHECK(en.background == Approx(1.2 * (27.5 * 1000 + 15 * 20.0 * 1000)));
+    // One all-bank refresh per pseudo-channel by tREFI: (IDD5B - IDD3N) x tRFC each.
+    CHECK(e.energy_pj(3900).ref == Approx(16 * 1.2 * (125.0 - 27.5) * 220));
+}
+
+TEST_CASE("dram jedec: read latency quantiles from the histogram against the requests' own latencies", "[dram][jedec]") {
+    // 400 reads to random rows of one bank, all arriving at 0: each waits for the ones before it
+    // (about tRC each), so the latencies spread from 48 tCK to about 400 x tRC = 29,600 tCK, past
+    // the histogram's exact range (1024 tCK).
+    auto e = ddr4();
+    std::vector<req> b;
+    uint64_t x = 12345;
+    for (int i = 0; i < 400; ++i) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        b.push_back({true, ddr4_addr(0, 0, (x >> 33) % 65536, (x >> 20) % 128), 0, 0});
+    }
+    e.serve(b);
+    std::vector<uint64_t> lat;
+    for (const auto& r : b) lat.push_back(r.done - r.arrive);
+    std::sort(lat.begin(), lat.end());
+    const auto exact = [&](double q) { return lat[static_cast<size_t>(std::ceil(q * 400)) - 1]; };  // nearest rank
+    REQUIRE(exact(0.01) < 1024);
+    CHECK(e.read_latency_quantile(0.01) == exact(0.01));  // below 1024 tCK: exact
+    REQUIRE(exact(0.5) > 1024);
+    for (double q : {0.5, 0.9, 0.99}) {  // above: the bucket's upper end, at most 1/64 high
+        INFO(q);
+        CHECK(e.read_latency_quantile(q) >= exact(q));
+        CHECK(static_cast<double>(e.read_latency_quantile(q)) <= static_cast<double>(exact(q)) * (1 + 1.0 / 64));
+    }
+    CHECK(e.read_latency_quantile(1.0) == lat.back());
+}
+
+TEST_CASE("dram jedec: a request trace in DRAMSys's STL format, and its errors", "[dram][jedec]") {
+    const std::string path = "test_dram_jedec_trace.stl";
+    {
+        std::ofstream f(path);
+        f << "# two reads to bank 0, the second to another row\n"
+          << "0:\tread\t0x" << std::hex << ddr4_addr(0, 0, 5, 0) << "\n\n"
+          << "100:\tread\t0x" << ddr4_addr(0, 0, 6, 0) << std::dec << "  # a comment\n";
+    }
+    dram_jedec_options o;
+    o.preset = "ddr4-3200";
+    const auto r = dram_trace(o, path);
+    CHECK(r.requests == 2);
+    // Read 1: ACT 0, RD 22. Read 2 (arrives 100, row conflict): PRE at max(100, ACT + tRAS, RD + tRTP) = 100,
+    // ACT at max(PRE + tRP, ACT + tRC) = 122, RD 144, data done 144 + CL + BL/2 = 170.
+    CHECK(r.end_tck == 100 + RP + RCD + CL + BURST);
+    const auto fails = [&](const std::string& line, const std::string& want) {
+        { std::ofstream f(path); f << "0:\tread\t0x0\n" << line << "\n"; }
+        try {
+            dram_trace(o, path);
+            FAIL("no error for '" << line << "'");
+        } catch (const std::invalid_argument& e) {
+            INFO(e.what());
+            CHECK(std::string(e.what()).find(path + ":2: expected " + want) != std::string::npos);
+        }
+    };
+    fails("5 read 0x40", "'<cycle>:'");
+    fails("x: read 0x40", "a cycle count");
+    fails("5: load 0x40", "read or write");
+    fails("5: read zz", "an address (hex)");
+    fails("5: read 0x40 0x1234", "the end of the line");
+    fails("5: read 0x400000000", "an address below the preset's 8589934592 bytes");
+    { std::ofstream f(path); f << "9:\tread\t0x0\n" << "5: read 0x40\n"; }
+    CHECK_THROWS_WITH(dram_trace(o, path), Catch::Contains(":2: expected a cycle >= the previous line's 9"));
+    CHECK_THROWS_WITH(dram_trace(o, "no_such_trace.stl"), Catch::Contains("no_such_trace.stl: cannot read"));
+}
+
+TEST_CASE("dram jedec: FR-FCFS's one-rank search shortcut picks what the full search picks, on random streams", "[dram][jedec]") {
+    // The same random request streams (windows of mixed reads and writes, arrivals spread, several
+    // banks and rows, every preset and page policy) through two models, one with the shortcut and
+    // one searching every window fully: every request's done cycle and every counter agree.
+    for (const char* preset : {"ddr4-3200", "lpddr4-4266", "hbm2"})
+        for (const char* page : {"open", "adaptive", "closed"}) {
+            INFO(preset << " " << page);
+            dram_jedec_options fast, full;
+            fast.preset = full.preset = preset;
+            fast.page_policy = full.page_policy = page;
+            full.full_search = true;
+            dram_jedec a(dram_preset(preset), fast, 1000), b(dram_preset(preset), full, 1000);
+            const uint64_t bb = a.spec().burst_bytes();
+            uint64_t x = 2028, t = 0;
+            const auto rnd = [&] { x = x * 6364136223846793005ull + 1442695040888963407ull; return x >> 33; };
+            for (int w = 0; w < 300; ++w) {
+                std::vector<req> batch;
+                const int n = 1 + static_cast<int>(rnd() % 40);
+                for (int i = 0; i < n; ++i) {
+                    t += rnd() % 8;
+                    // a few rows of a few banks: hits, misses and conflicts all happen
+                    const uint64_t burst = (rnd() % 4) << 20 | (rnd() % 64);
+                    batch.push_back({rnd() % 3 != 0, burst * bb, t, 0});
+                }
+                auto batch2 = batch;
+                a.serve(batch);
+                b.serve(batch2);
+                for (size_t i = 0; i < batch.size(); ++i) REQUIRE(batch[i].done == batch2[i].done);
+            }
+            const auto &ta = a.totals(), &tb = b.totals();
+            CHECK(ta.acts == tb.acts);
+            CHECK(ta.pres == tb.pres);
+            CHECK(ta.rds == tb.rds);
+            CHECK(ta.wrs == tb.wrs);
+            CHECK(ta.row_hits == tb.row_hits);
+            CHECK(ta.row_conflicts == tb.row_conflicts);
+            CHECK(ta.read_latency_sum == tb.read_latency_sum);
+            CHECK(a.last_data_tck() == b.last_data_tck());
+            CHECK(a.refreshes(a.last_data_tck(), false) + a.refreshes(a.last_data_tck(), true) > 0);  // refresh happened
+        }
 }
