@@ -38,7 +38,9 @@ regex, `r.cfg('key.path')` a resolved config value,
 FMT a format spec (`,` `.3f` `,.0f` ...) or one of: `M` (value / 1e6, 1 decimal, " M"),
 `k` (value / 1e3, 1 decimal, " k"), `~N` (N decimals, a whole number without), `pct` (value x 100, 1 decimal, " %"), `x` (2 decimals, " x").
 Figures that depend on the host's speed (wall time) are not templated: the text says
-"wall time" next to them and the check does not compare them.
+"wall time" next to them and the check does not compare them. A region of such host
+measurements (a benchmark table, with the command and commit it came from) is enclosed in
+`<!-- wall-clock: REASON -->` ... `<!-- /wall-clock -->`; `untied` skips its numbers.
 
     tools/docs_figures.py update [DOC...]   rerun the commands, rewrite the blocks
     tools/docs_figures.py check  [DOC...]   rerun, exit 1 naming doc, line and both texts on a difference
@@ -383,11 +385,20 @@ def untied(docs, allow=None, seeds=None) -> list:
             continue
         allowed = {str(x) for x in (rule or [])}
         fence = False
+        wall = None  # inside a <!-- wall-clock: REASON --> ... <!-- /wall-clock --> region: its line
         for n, line in enumerate(lines):
             if line.startswith("```"):
                 fence = not fence
                 continue
-            if fence or n in inside or line.startswith("#"):
+            if line.startswith("<!-- wall-clock"):
+                if not re.match(r"<!-- wall-clock: \S.* -->\s*$", line):
+                    found.append(f"{d.relative_to(ROOT)}:{n + 1}: a wall-clock region needs '<!-- wall-clock: REASON -->'")
+                wall = n
+                continue
+            if line.startswith("<!-- /wall-clock -->"):
+                wall = None
+                continue
+            if fence or wall is not None or n in inside or line.startswith("#"):
                 continue
             text = re.sub(r"`[^`]*`|\]\([^)]*\)|<!--.*?-->", "", line)
             for m in NUM_RE.finditer(text):
@@ -395,6 +406,8 @@ def untied(docs, allow=None, seeds=None) -> list:
                 if num in allowed or quotes(num, quoted) or num in seeds or num.replace(",", "") in seeds:
                     continue
                 found.append(f"{d.relative_to(ROOT)}:{n + 1}: {num}")
+        if wall is not None:
+            found.append(f"{d.relative_to(ROOT)}:{wall + 1}: wall-clock region not closed by '<!-- /wall-clock -->'")
     return found
 
 
