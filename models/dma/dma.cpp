@@ -151,6 +151,12 @@ dma_result dma::transfer_annotated(const dma_descriptor& d, bool timing_only_, u
 
 void dma::add_busy(uint64_t start, uint64_t end) {
     m_last_busy_added = 0;
+    // Every later descriptor starts at or after the simulation's present (a job's ready cycle
+    // is now + a non-negative delay), so spans that ended before it can never merge again:
+    // they are counted in busy_cycles already and leave the map, which stays small on long
+    // runs (it grew by the gaps between descriptors, about 0.46 MiB per GPT-2 decode token).
+    const uint64_t present = m_clk.now();
+    while (!m_busy_spans.empty() && m_busy_spans.begin()->second < present) m_busy_spans.erase(m_busy_spans.begin());
     if (end <= start) return;
     // Merge with every span it touches; busy_cycles grows by what is new.
     auto it = m_busy_spans.upper_bound(start);
