@@ -29,15 +29,6 @@ constexpr double S_ACT = 1.0 / 32.0;
 double s_weight(uint64_t k) { return 1.0 / (32.0 * std::sqrt(static_cast<double>(k))); }
 constexpr double S_SUM = S_ACT / 256.0;
 
-dtq_rq rq_of(double multiplier) {
-    ibert::dyadic_t d = ibert::dyadic(multiplier);
-    if (d.m == (int64_t{1} << 31) || d.m == -(int64_t{1} << 31)) {  // |m| = 2^31 does not fit int32: same value
-        d.m /= 2;
-        d.e -= 1;
-    }
-    return dtq_rq{static_cast<int32_t>(d.m), d.e};
-}
-
 int8_t clip8(int64_t v) { return static_cast<int8_t>(std::clamp<int64_t>(v, -127, 127)); }
 
 // Weights N x K (B operand layout): bell of spread 55 (std ~32), plus, for Wq and Wk, the
@@ -85,6 +76,15 @@ std::vector<int8_t> tokens(uint64_t n, uint64_t d, uint64_t seed, const std::vec
 }
 
 }  // namespace
+
+dtq_rq rq_of(double multiplier) {
+    ibert::dyadic_t d = ibert::dyadic(multiplier);
+    if (d.m == (int64_t{1} << 31) || d.m == -(int64_t{1} << 31)) {  // |m| = 2^31 does not fit int32: same value
+        d.m /= 2;
+        d.e -= 1;
+    }
+    return dtq_rq{static_cast<int32_t>(d.m), d.e};
+}
 
 model_instance make_model(const scenario_config& c, bool with_data) {
     const auto& w = c.workload.model;

@@ -22,6 +22,10 @@
 
 namespace dtq {
 
+// The dyadic multiplier (m, e) of a requantization by `multiplier`, as the encoder recipe's
+// constants hold it: ibert::dyadic, with |m| = 2^31 (not an int32) halved with e - 1.
+dtq_rq rq_of(double multiplier);
+
 // One layer's weights as GEMM B operands (N x K, row-major) and LayerNorm biases.
 struct layer_weights {
     std::vector<int8_t> wq, wk, wv, wo, w1, w2;

@@ -16,16 +16,6 @@ namespace dtq {
 
 namespace {
 
-// The dyadic multiplier of a requantization (as the encoder recipe's constants).
-dtq_rq rq_of(double multiplier) {
-    ibert::dyadic_t d = ibert::dyadic(multiplier);
-    if (d.m == (int64_t{1} << 31) || d.m == -(int64_t{1} << 31)) {  // |m| = 2^31 does not fit int32: same value
-        d.m /= 2;
-        d.e -= 1;
-    }
-    return dtq_rq{static_cast<int32_t>(d.m), d.e};
-}
-
 double absmax(const std::vector<float>& v) {
     double m = 0;
     for (float x : v) m = std::max<double>(m, std::fabs(x));
