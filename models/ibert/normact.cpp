@@ -28,6 +28,22 @@ inline bool fits64(int64_t m, int e) {
     return m >= -lim && m <= lim && e >= 1 && e <= 62;
 }
 
+// A requantized row as the memory holds it: int8 (bits 8) or two 4-bit codes a byte, low
+// nibble first (bits 4), from q8(i), the element's int8 value. Returns the bytes written.
+template <class Q8>
+inline uint64_t pack_row(const Q8& q8, uint64_t cols, uint8_t bits, uint8_t* out) {
+    if (bits == 8) {
+        for (uint64_t i = 0; i < cols; ++i) out[i] = static_cast<uint8_t>(q8(i));
+        return cols;
+    }
+    for (uint64_t i = 0; i + 1 < cols; i += 2) {
+        const auto lo = static_cast<uint8_t>(vssa::quantize_4bit_code(q8(i)) & 0xF);
+        const auto hi = static_cast<uint8_t>(vssa::quantize_4bit_code(q8(i + 1)) & 0xF);
+        out[i / 2] = static_cast<uint8_t>(lo | (hi << 4));
+    }
+    return cols / 2;
+}
+
 // i-GELU of every int8 input for one set of constants, from the 128-bit kernel itself
 // (so exact by construction); per thread, rebuilt when the constants change.
 struct gelu_table {
@@ -46,16 +62,7 @@ uint64_t requant_row(const int32_t* x, uint64_t cols, int64_t m, int e, uint8_t 
     const auto q8 = [&](uint64_t i) {
         return static_cast<int8_t>(std::clamp<int64_t>(round_shift64(int64_t{x[i]} * m, e), -128, 127));
     };
-    if (bits == 8) {
-        for (uint64_t i = 0; i < cols; ++i) out[i] = static_cast<uint8_t>(q8(i));
-        return cols;
-    }
-    for (uint64_t i = 0; i + 1 < cols; i += 2) {
-        const auto lo = static_cast<uint8_t>(vssa::quantize_4bit_code(q8(i)) & 0xF);
-        const auto hi = static_cast<uint8_t>(vssa::quantize_4bit_code(q8(i + 1)) & 0xF);
-        out[i / 2] = static_cast<uint8_t>(lo | (hi << 4));
-    }
-    return cols / 2;
+    return pack_row(q8, cols, bits, out);
 }
 
 void resadd_row(const int32_t* x, const int8_t* res, uint64_t cols, int64_t m0, int e0, int64_t m1, int e1, int32_t* y) {
@@ -147,16 +154,7 @@ uint64_t requant_row(const int32_t* x, uint64_t cols, int64_t m, int e, uint8_t 
     const auto q8 = [&](uint64_t i) {
         return static_cast<int8_t>(std::clamp<int64_t>(scale_round(x[i], m, e), -128, 127));
     };
-    if (bits == 8) {
-        for (uint64_t i = 0; i < cols; ++i) out[i] = static_cast<uint8_t>(q8(i));
-        return cols;
-    }
-    for (uint64_t i = 0; i + 1 < cols; i += 2) {
-        const auto lo = static_cast<uint8_t>(vssa::quantize_4bit_code(q8(i)) & 0xF);
-        const auto hi = static_cast<uint8_t>(vssa::quantize_4bit_code(q8(i + 1)) & 0xF);
-        out[i / 2] = static_cast<uint8_t>(lo | (hi << 4));
-    }
-    return cols / 2;
+    return pack_row(q8, cols, bits, out);
 }
 
 void resadd_row(const int32_t* x, const int8_t* res, uint64_t cols, int64_t m0, int e0, int64_t m1, int e1, int32_t* y) {

@@ -419,17 +419,21 @@ int sc_main(int argc, char* argv[]) {
         }
         if (app.got_subcommand("dram-streams")) {
             if (ds_presets.empty()) ds_presets = dtq::dram_preset_names();
+            const auto options_of = [&](const std::string& preset) {  // the command line's controller options
+                dtq::dram_jedec_options o;
+                o.preset = preset;
+                o.channels = ds_channels;
+                o.scheduler = ds_scheduler;
+                o.page_policy = ds_page;
+                o.refresh = ds_refresh;
+                o.queue_depth = ds_queue;
+                return o;
+            };
             if (!ds_trace.empty()) {
                 std::cout << fmt::format("{:<12} {:>9} {:>12} {:>12} {:>10} {:>9} {:>12}\n", "preset", "requests", "end tCK",
                                          "end ns", "efficiency", "GB/s", "read lat ns");
                 for (const auto& p : ds_presets) {
-                    dtq::dram_jedec_options o;
-                    o.preset = p;
-                    o.channels = ds_channels;
-                    o.scheduler = ds_scheduler;
-                    o.page_policy = ds_page;
-                    o.refresh = ds_refresh;
-                    o.queue_depth = ds_queue;
+                    const dtq::dram_jedec_options o = options_of(p);
                     try {
                         const auto r = dtq::dram_trace(o, ds_trace);
                         const double ns = static_cast<double>(r.end_tck) * static_cast<double>(dtq::load_dram_spec(o).tck_fs) / 1e6;
@@ -446,13 +450,7 @@ int sc_main(int argc, char* argv[]) {
                                      "read lat ns");
             for (const auto& p : ds_presets)
                 for (const auto& pat : dtq::dram_stream_patterns()) {
-                    dtq::dram_jedec_options o;
-                    o.preset = p;
-                    o.channels = ds_channels;
-                    o.scheduler = ds_scheduler;
-                    o.page_policy = ds_page;
-                    o.refresh = ds_refresh;
-                    o.queue_depth = ds_queue;
+                    const dtq::dram_jedec_options o = options_of(p);
                     try {
                         const auto r = dtq::dram_stream(o, pat, ds_mib << 20, 1);
                         // queued streams issue everything at once: their latency is queueing, not shown
