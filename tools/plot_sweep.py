@@ -569,6 +569,9 @@ def plot_cycle_breakdown(points, swept, title, out_dir, plt):
         idle = [max(0.0, p.sim_cycles - b) for p, b in zip(points, bottom)]
         over += [f"{unit} #{p.index}" for p, b in zip(points, bottom) if b > p.sim_cycles]
         ax.bar(x, idle, bottom=bottom, label="rest of run", color="lightgrey", width=0.6)
+        # A zero-height "rest of run" bar makes its bottom a sticky edge, which would drop the
+        # top margin and clip the tallest bar at the frame: set the limit explicitly.
+        ax.set_ylim(0, 1.05 * max(max(b + i for b, i in zip(bottom, idle)), 1.0))
         ax.set_ylabel(f"{unit} (cycles)" if len(drawn) == 1 else unit)
         ax.yaxis.set_major_formatter(EngFormatter(sep=""))
         ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), borderaxespad=0)
@@ -604,26 +607,32 @@ def plot_energy_breakdown(points, swept, title, out_dir, plt):
     drawn = [u for u in units if any(p.stat(f"energy.{u}.total_pj") > 0 for p in points)]
     if not drawn:
         return name, None, "every unit's energy is 0 in every point"
-    labels = [point_label(p, swept) for p in points]
-    per_bar = max(1.0, 0.065 * max(len(s) for label in labels for s in label.split("\n")))
-    fig, ax = plt.subplots(figsize=(per_bar * len(points) + 4, 4.5))
+    keys = varying_keys(points, swept)
+    labels = [point_label(p, keys) for p in points]
+    fig, axes = figure(plt, PAGE_IN, 2.6)
+    ax = axes[0]
     x = list(range(len(points)))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    if len(drawn) > len(colors):  # one distinct colour per unit (tab20 has 20)
+        colors = [plt.get_cmap("tab20")(i) for i in range(20)]
     bottom = [0.0] * len(points)
     for j, u in enumerate(drawn):
         h = [p.stat(f"energy.{u}.total_pj") * 1e-6 for p in points]
-        ax.bar(x, h, bottom=bottom, label=u, color=colors[j % len(colors)], hatch="//" if j >= len(colors) else None)
+        ax.bar(x, h, bottom=bottom, label=u, color=colors[j % len(colors)], width=0.6,
+               hatch="//" if j >= len(colors) else None)
         bottom = [b + v for b, v in zip(bottom, h)]
     for xi, p, b in zip(x, points, bottom):
         gpj = p.stat("perf.gops_per_w")
         if gpj:
-            ax.annotate(f"{gpj:.0f} GOP/J", (xi, b), textcoords="offset points", xytext=(0, 3), ha="center", fontsize=7)
-    ax.set_ylabel("energy (uJ)\nenergy.<unit>.total_pj: actions + leakage")
-    ax.set_title("energy per unit and point")
+            ax.annotate(f"{gpj:.0f} GOP/J", (xi, b), textcoords="offset points", xytext=(0, 2), ha="center",
+                        fontsize=6)
+    ax.set_ylim(0, 1.15 * max(max(bottom), 1e-9))  # room for the GOP/J labels above the bars
+    ax.set_ylabel("energy (\u00b5J, actions + leakage)")
     ax.set_xticks(x)
-    ax.set_xticklabels(labels, fontsize=7)
+    ax.set_xticklabels(labels)
+    ax.set_xlabel(swept_axis_label(keys if swept else []))
     ax.grid(alpha=0.3, axis="y")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), borderaxespad=0)
     path = save(plt, fig, out_dir, name, title)
     return name, path, f"{len(points)} points, units {', '.join(drawn)}; total {fmt_range(bottom, '.4g')} uJ"
 
