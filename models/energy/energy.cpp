@@ -610,7 +610,7 @@ void model::finish(uint64_t cycles) {
     fixed(*f, "gops", "GOP/s", "perf.ops / simulated time", gops);
     fixed(*f, "gops_per_w", "GOP/J", "perf.gops / power.average_w (= GOP per joule)", watts > 0 ? gops / watts : 0.0);
     fixed(*f, "gops_per_mm2", "GOP/s/mm2", "perf.gops / area.total_mm2", area_mm2("total") > 0 ? gops / area_mm2("total") : 0.0);
-    fixed(*f, "pj_per_op", "pJ", "energy.total_uj / perf.ops", ops > 0 ? total_pj / ops : 0.0);
+    fixed(*f, "pj_per_op", "pJ/op", "energy.total_uj / perf.ops", ops > 0 ? total_pj / ops : 0.0);
     m_groups.push_back(std::move(f));
 
     auto a = std::make_unique<stat_group>("area");
