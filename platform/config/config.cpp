@@ -734,6 +734,9 @@ config_schema::config_schema() {
         "compare_baselines: columns of the SpAtten-like design's array");
     u64("workload.attention.spatten_pe_bits", [](auto& c) -> auto& { return c.workload.attention.spatten_pe_bits; }, "bits", 4, 32,
         "compare_baselines: the SpAtten-like design's PE width (12): its PE energy, not its cycles");
+    u64("workload.attention.systolic_token_bits", [](auto& c) -> auto& { return c.workload.attention.systolic_token_bits; }, "bits", 0, 8,
+        "compare_baselines: 0 = the systolic-based design reads the kept tokens at their own precisions (DTQAtten's DRAM "
+        "bytes); 8 = every kept token in an 8-bit slot (4-bit tokens not packed without the clustering); a sensitivity knob");
     u64("faults.dma_error_at_command", [](auto& c) -> auto& { return c.faults.dma_error_at_command; }, "", 0, UINT64_MAX,
         "fault injection: the N-th DMA command of the run (1 = the first) gets a TLM error response on its first "
         "transaction, once (BUS_ERROR; ERR_CLEAR retries it); 0 = off (docs/firmware.md#fault-injection)");

@@ -57,6 +57,7 @@ struct attention_study_config {
     uint64_t eyeriss_dram_bytes_per_cycle = 0;  // 0: dram.bytes_per_cycle
     bool eyeriss_scores_in_dram = false;  // scores written to DRAM and probabilities read back
     uint64_t spatten_rows = 16, spatten_cols = 22, spatten_pe_bits = 12;
+    uint64_t systolic_token_bits = 0;     // 0: the systolic-based design reads DTQAtten's bytes; 8: every kept token 8-bit
 };
 
 // A whole model (docs/encoder.md): every layer's Q/K/V projections, fused attention,

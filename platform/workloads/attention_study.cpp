@@ -371,21 +371,24 @@ void attention_study::body() {
                 const uint64_t bytes = designs::head_dram_bytes(sl.k0, dh, mean_bits, n, 8);
                 const uint64_t with_reorder = vc.reorder ? head_this : head_other;
                 const uint64_t without = vc.reorder ? head_other : head_this;
-                const auto vssa_timing = [&](uint64_t compute, uint64_t stall) {
+                // workload.attention.systolic_token_bits: the systolic-based design's kept tokens in slots of that width.
+                const uint64_t systolic_bytes =
+                    a.systolic_token_bits ? designs::head_dram_bytes(sl.k0, dh, static_cast<double>(a.systolic_token_bits), n, 8) : bytes;
+                const auto vssa_timing = [&](uint64_t compute, uint64_t stall, uint64_t head_bytes) {
                     designs::timing t;
                     t.busy_pe_cycles = head_busy;
                     t.stall_pe_cycles = stall;
                     t.macs = head_macs;  // the same MACs and PE cycles in either order: reordering moves only stalls
                     t.ideal_cycles = designs::ideal_cycles(head_busy, pes);
                     t.compute_cycles = compute;
-                    t.dram_bytes = bytes;
-                    t.dram_cycles = bpc ? (bytes + bpc - 1) / bpc : 0;
+                    t.dram_bytes = head_bytes;
+                    t.dram_cycles = bpc ? (head_bytes + bpc - 1) / bpc : 0;
                     t.cycles = std::max(compute, t.dram_cycles);
                     return t;
                 };
                 if (a.compare_reorder) {
-                    add(m_dtq, vssa_timing(with_reorder, vc.reorder ? head_stall_this : head_stall_other));
-                    add(m_systolic, vssa_timing(without, vc.reorder ? head_stall_other : head_stall_this));
+                    add(m_dtq, vssa_timing(with_reorder, vc.reorder ? head_stall_this : head_stall_other, bytes));
+                    add(m_systolic, vssa_timing(without, vc.reorder ? head_stall_other : head_stall_this, systolic_bytes));
                 }
             }
             ++progress;
