@@ -85,4 +85,20 @@ eq("16x31", s, "designs.spatten_like.ideal_cycles", H * -(-(2 * 90 * 90 * dh) //
 s = run("systolic_8", "workload.attention.systolic_token_bits=8")
 eq("systolic 8-bit", s, "designs.systolic_based.dram_bytes", H * 25856)
 eq("systolic 8-bit", s, "designs.dtqatten.dram_bytes", H * head_bytes(k0, (4 * k4 + 8 * k8) / k0))
+
+# The widths in the energy model (docs/energy.md#comparison-designs): a one-speed PE of b bits costs, per MAC,
+# a b x b multiply int_mul_8_pj x (b / 8)^2, a 32-bit add, a 32-bit register write and both b-bit operands
+# latched; the line-buffer feed is zeroed here (sram_ref_pj_per_64b 0). With round entries:
+# 16 bits 0.2 x 4 + 0.1 + 32 x 0.004 + 32 x 0.004 = 1.156 pJ, 8 bits 0.2 + 0.1 + 0.128 + 0.064 = 0.492 pJ,
+# 12 bits 0.2 x 2.25 + 0.1 + 0.128 + 0.096 = 0.774 pJ.
+round_table = ["energy.override.int_mul_8_pj=0.2", "energy.override.int_add_32_pj=0.1", "energy.override.reg_bit_pj=0.004",
+               "energy.override.sram_ref_pj_per_64b=0"]
+eye_macs, sp_macs = H * 2 * n * n * dh, H * 2 * 90 * 90 * dh
+for bits, eye_pj, sp_pj in ((16, 1.156, 1.156), (8, 0.492, 0.492)):
+    s = run(f"energy_{bits}", *round_table, f"workload.attention.eyeriss_bits={bits}", f"workload.attention.spatten_pe_bits={bits}")
+    eq(f"{bits}-bit PEs", s, "energy.designs.eyeriss_like.pe_uj", eye_macs * eye_pj * 1e-6)
+    eq(f"{bits}-bit PEs", s, "energy.designs.spatten_like.pe_uj", sp_macs * sp_pj * 1e-6)
+s = run("energy_12", *round_table)  # the defaults: 16-bit Eyeriss-like, 12-bit SpAtten-like
+eq("default widths", s, "energy.designs.spatten_like.pe_uj", sp_macs * 0.774 * 1e-6)
+eq("default widths", s, "designs.spatten_like.operand_bits", 12)
 sys.exit(1 if fails else 0)
