@@ -711,7 +711,7 @@ config_schema::config_schema() {
     text("workload.attention.prob_precision", [](auto& c) -> auto& { return c.workload.attention.prob_precision; },
          {"8bit", "4bit", "query_token"}, false,
          "the attention study's P x V: probabilities 8-bit (the VP's default), 4-bit, or row i at query token i's precision "
-         "(an assumption swept in docs/results.md#what-the-papers-1357-x-implies; the ATTENTION command keeps 8-bit)");
+         "(an assumption swept in docs/results.md#what-the-papers-1357-x-implies-measured; the ATTENTION command keeps 8-bit)");
     u64("workload.attention.eyeriss_rows", [](auto& c) -> auto& { return c.workload.attention.eyeriss_rows; }, "", 1, 1024,
         "compare_baselines: rows of the Eyeriss-like design's one array (14 x 16 = 224 MACs, the paper's)");
     u64("workload.attention.eyeriss_cols", [](auto& c) -> auto& { return c.workload.attention.eyeriss_cols; }, "", 1, 1024,

@@ -50,7 +50,7 @@ struct attention_study_config {
     double spatten_ratio_pruned = 0.298;  // DTQAtten Sec. V: SpAtten's measured averages
     double spatten_ratio_4bit = 0.189;
     // The comparison designs' assumptions (compare_baselines; platform/workloads/designs.h,
-    // docs/results.md#what-the-papers-1357-x-implies): the defaults are the paper's designs.
+    // docs/results.md#what-the-papers-1357-x-implies-measured): the defaults are the paper's designs.
     std::string prob_precision = "8bit";  // P x V's probabilities: 8bit | 4bit | query_token (row i at token i's precision)
     uint64_t eyeriss_rows = 14, eyeriss_cols = 16, eyeriss_bits = 16;
     double eyeriss_utilization = 0;       // 0: its dataflow's cycles; else compute = ideal cycles / this

@@ -51,7 +51,7 @@ constexpr uint64_t ideal_cycles(uint64_t pe_cycles, uint64_t pes) { return pes ?
 uint64_t head_dram_bytes(uint64_t tokens, uint64_t d_head, double bits, uint64_t n, uint64_t out_bits);
 
 // The Eyeriss-like design's assumptions, each a knob of the attention study
-// (workload.attention.eyeriss_*; the defaults are the paper's design, docs/results.md#what-the-papers-1357-x-implies).
+// (workload.attention.eyeriss_*; the defaults are the paper's design, docs/results.md#what-the-papers-1357-x-implies-measured).
 struct eyeriss_params {
     uint64_t rows = eyeriss_rows, cols = eyeriss_cols;  // its PEs: one rows x cols array
     uint64_t bits = eyeriss_bits;                       // operand width: DRAM bytes and PE energy (not cycles)

@@ -2,7 +2,7 @@
 """check_design_knobs.py DTQVP SCENARIO OUTDIR: the comparison designs' knobs of the attention
 study (workload.attention.prob_precision, eyeriss_*, spatten_*, systolic_token_bits) on
 scenarios/compare_bert_base.yaml (BERT-Base, 12 heads, seq 128, d_head 64, the paper's ratios),
-each statistic against a count by hand (docs/results.md#what-the-papers-1357-x-implies,
+each statistic against a count by hand (docs/results.md#what-the-papers-1357-x-implies-measured,
 docs/timing-model.md#comparison-designs)."""
 import json, math, os, subprocess, sys
 
