@@ -570,10 +570,18 @@ void model::finish(uint64_t cycles) {
     const auto one_speed = [&](double n_macs, double bits, double rows, double cols) {
         return n_macs * (mul_pj(tt, bits) + add32 + 32 * reg + 2 * bits * reg) + n_macs * bits / 8 * (1 / rows + 1 / cols) * lb;
     };
-    design("eyeriss_like", one_speed(stat("designs.eyeriss_like.macs"), designs::eyeriss_bits,
-                                     static_cast<double>(designs::eyeriss_rows), static_cast<double>(designs::eyeriss_cols)));
-    design("spatten_like", one_speed(stat("designs.spatten_like.macs"), designs::spatten_pe_bits,
-                                     static_cast<double>(designs::spatten_rows), static_cast<double>(designs::spatten_cols)));
+    // Their shapes as the attention study ran them (workload.attention.eyeriss_* / spatten_*),
+    // the paper's (designs.h) when a run has none.
+    const auto shape_of = [&](const std::string& d, const char* what, uint64_t dflt) {
+        const double v = stat("designs." + d + "." + what);
+        return v > 0 ? v : static_cast<double>(dflt);
+    };
+    design("eyeriss_like", one_speed(stat("designs.eyeriss_like.macs"), shape_of("eyeriss_like", "operand_bits", designs::eyeriss_bits),
+                                     shape_of("eyeriss_like", "rows", designs::eyeriss_rows),
+                                     shape_of("eyeriss_like", "cols", designs::eyeriss_cols)));
+    design("spatten_like", one_speed(stat("designs.spatten_like.macs"), shape_of("spatten_like", "operand_bits", designs::spatten_pe_bits),
+                                     shape_of("spatten_like", "rows", designs::spatten_rows),
+                                     shape_of("spatten_like", "cols", designs::spatten_cols)));
     for (const char* name : {"systolic_based", "dtqatten"}) {
         const std::string d = std::string("designs.") + name;
         design(name, vssa_energy_of(tt, m_shape,

@@ -189,7 +189,7 @@ std::string mismatch_report(const std::string& gemm, const tile_job& job, const 
 void check_reordered(const gemm_op& op, const gemm_result& r, unsigned threads) {
     if (!op.a || !op.bt) return;
     const bool by_k = !op.k_bits.empty();
-    const auto plain_ro = token_order(by_k ? std::vector<uint8_t>{} : op.row_bits, op.M, false);
+    const auto plain_ro = token_order(op.row_bits, op.M, false);  // by_k: empty = all 8-bit probabilities
     const auto plain_co = token_order(by_k ? std::vector<uint8_t>{} : op.col_bits, op.N, false);
     const auto plain_ko = token_order(op.k_bits, op.K, false);
     const std::vector<int32_t> plain = product(op, plain_ro, plain_co, plain_ko, threads);
@@ -218,7 +218,7 @@ gemm_result run_gemm(const vssa_config& cfg, const gemm_op& op) {
     gemm_result res;
     const bool by_k = !op.k_bits.empty();
     const bool functional = op.a && op.bt;
-    res.row_order = token_order(by_k ? std::vector<uint8_t>{} : op.row_bits, op.M, cfg.reorder);
+    res.row_order = token_order(op.row_bits, op.M, cfg.reorder);  // by_k: empty = all 8-bit probabilities
     res.col_order = token_order(by_k ? std::vector<uint8_t>{} : op.col_bits, op.N, cfg.reorder);
     res.k_order = token_order(op.k_bits, op.K, cfg.reorder);
     const auto& ro = res.row_order;
@@ -250,7 +250,7 @@ gemm_result run_gemm(const vssa_config& cfg, const gemm_op& op) {
         for (size_t r0 = 0; r0 < nr; r0 += cfg.rows) {
             job.rows = static_cast<int>(std::min<size_t>(cfg.rows, nr - r0));
             job.row_bits.resize(static_cast<size_t>(job.rows));
-            for (int i = 0; i < job.rows; ++i) job.row_bits[static_cast<size_t>(i)] = by_k ? 8 : op.row_bits[ro[r0 + static_cast<size_t>(i)]];
+            for (int i = 0; i < job.rows; ++i) job.row_bits[static_cast<size_t>(i)] = op.row_bits.empty() ? 8 : op.row_bits[ro[r0 + static_cast<size_t>(i)]];
             for (size_t c0 = 0; c0 < nc; c0 += cfg.cols, ++tile) {
                 job.cols = static_cast<int>(std::min<size_t>(cfg.cols, nc - c0));
                 job.k = K;

@@ -40,8 +40,9 @@ vssa_config preset_single16();  // one 16 x 16 array
 
 // A x B with B given transposed (bt: N x K, K contiguous). Precisions per token: row_bits
 // (M) and col_bits (N) for Q x K^T-like GEMMs; or, when k_bits is non-empty, per
-// reduction index (attention-prob x V: rows are 8-bit probabilities, k_bits[k] is token
-// k's precision, row_bits / col_bits may then be empty = all 8-bit and none pruned).
+// reduction index (attention-prob x V: k_bits[k] is token k's precision; the rows are
+// 8-bit probabilities when row_bits is empty, else row i's probabilities are at row_bits[i]
+// (a study assumption: workload.attention.prob_precision); col_bits is then ignored).
 struct gemm_op {
     std::string name;
     uint64_t M = 0, N = 0, K = 0;

@@ -708,6 +708,35 @@ config_schema::config_schema() {
           "SpAtten-style baseline: fraction of tokens pruned");
     ratio("workload.attention.spatten_ratio_4bit", [](auto& c) -> auto& { return c.workload.attention.spatten_ratio_4bit; },
           "SpAtten-style baseline: fraction of all tokens at 4 bits, as a fraction of layers that run all-4-bit");
+    text("workload.attention.prob_precision", [](auto& c) -> auto& { return c.workload.attention.prob_precision; },
+         {"8bit", "4bit", "query_token"}, false,
+         "the attention study's P x V: probabilities 8-bit (the VP's default), 4-bit, or row i at query token i's precision "
+         "(an assumption swept in docs/results.md#what-the-papers-1357-x-implies-measured; the ATTENTION command keeps 8-bit)");
+    u64("workload.attention.eyeriss_rows", [](auto& c) -> auto& { return c.workload.attention.eyeriss_rows; }, "", 1, 1024,
+        "compare_baselines: rows of the Eyeriss-like design's one array (14 x 16 = 224 MACs, the paper's)");
+    u64("workload.attention.eyeriss_cols", [](auto& c) -> auto& { return c.workload.attention.eyeriss_cols; }, "", 1, 1024,
+        "compare_baselines: columns of the Eyeriss-like design's array");
+    u64("workload.attention.eyeriss_bits", [](auto& c) -> auto& { return c.workload.attention.eyeriss_bits; }, "bits", 4, 32,
+        "compare_baselines: the Eyeriss-like design's operand width (16, the paper's 16-bit models): its DRAM bytes and "
+        "PE energy, not its cycles");
+    ratio("workload.attention.eyeriss_utilization", [](auto& c) -> auto& { return c.workload.attention.eyeriss_utilization; },
+          "compare_baselines: 0 = the Eyeriss-like design's cycles from its dataflow (output-stationary tiles); else its "
+          "compute cycles = ideal cycles / this (a sensitivity knob)");
+    u64("workload.attention.eyeriss_dram_bytes_per_cycle",
+        [](auto& c) -> auto& { return c.workload.attention.eyeriss_dram_bytes_per_cycle; }, "B/cycle", 0, 4096,
+        "compare_baselines: the Eyeriss-like design's DRAM bytes per cycle; 0 = dram.bytes_per_cycle (the same memory system)");
+    boolean("workload.attention.eyeriss_scores_in_dram", [](auto& c) -> auto& { return c.workload.attention.eyeriss_scores_in_dram; },
+            "compare_baselines: the Eyeriss-like design writes the n x n scores to DRAM and reads the probabilities back "
+            "(at eyeriss_bits; no on-chip fusion of Q x K^T, softmax and P x V)");
+    u64("workload.attention.spatten_rows", [](auto& c) -> auto& { return c.workload.attention.spatten_rows; }, "", 1, 1024,
+        "compare_baselines: rows of the SpAtten-like design's one array (16 x 22 = 352 = 3168 / 9 12-bit PEs)");
+    u64("workload.attention.spatten_cols", [](auto& c) -> auto& { return c.workload.attention.spatten_cols; }, "", 1, 1024,
+        "compare_baselines: columns of the SpAtten-like design's array");
+    u64("workload.attention.spatten_pe_bits", [](auto& c) -> auto& { return c.workload.attention.spatten_pe_bits; }, "bits", 4, 32,
+        "compare_baselines: the SpAtten-like design's PE width (12): its PE energy, not its cycles");
+    u64("workload.attention.systolic_token_bits", [](auto& c) -> auto& { return c.workload.attention.systolic_token_bits; }, "bits", 0, 8,
+        "compare_baselines: 0 = the systolic-based design reads the kept tokens at their own precisions (DTQAtten's DRAM "
+        "bytes); 8 = every kept token in an 8-bit slot (4-bit tokens not packed without the clustering); a sensitivity knob");
     u64("faults.dma_error_at_command", [](auto& c) -> auto& { return c.faults.dma_error_at_command; }, "", 0, UINT64_MAX,
         "fault injection: the N-th DMA command of the run (1 = the first) gets a TLM error response on its first "
         "transaction, once (BUS_ERROR; ERR_CLEAR retries it); 0 = off (docs/firmware.md#fault-injection)");

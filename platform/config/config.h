@@ -49,6 +49,15 @@ struct attention_study_config {
     bool compare_baselines = false;     // also time the 8-bit baseline and the SpAtten-style scheme
     double spatten_ratio_pruned = 0.298;  // DTQAtten Sec. V: SpAtten's measured averages
     double spatten_ratio_4bit = 0.189;
+    // The comparison designs' assumptions (compare_baselines; platform/workloads/designs.h,
+    // docs/results.md#what-the-papers-1357-x-implies-measured): the defaults are the paper's designs.
+    std::string prob_precision = "8bit";  // P x V's probabilities: 8bit | 4bit | query_token (row i at token i's precision)
+    uint64_t eyeriss_rows = 14, eyeriss_cols = 16, eyeriss_bits = 16;
+    double eyeriss_utilization = 0;       // 0: its dataflow's cycles; else compute = ideal cycles / this
+    uint64_t eyeriss_dram_bytes_per_cycle = 0;  // 0: dram.bytes_per_cycle
+    bool eyeriss_scores_in_dram = false;  // scores written to DRAM and probabilities read back
+    uint64_t spatten_rows = 16, spatten_cols = 22, spatten_pe_bits = 12;
+    uint64_t systolic_token_bits = 0;     // 0: the systolic-based design reads DTQAtten's bytes; 8: every kept token 8-bit
 };
 
 // A whole model (docs/encoder.md): every layer's Q/K/V projections, fused attention,

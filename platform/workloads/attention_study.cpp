@@ -37,6 +37,24 @@ synthetic_layer synthetic_layer_of(const scenario_config& c, uint64_t layer) {
     return s;
 }
 
+designs::eyeriss_params eyeriss_params_of(const attention_study_config& a) {
+    designs::eyeriss_params p;
+    p.rows = a.eyeriss_rows;
+    p.cols = a.eyeriss_cols;
+    p.bits = a.eyeriss_bits;
+    p.utilization = a.eyeriss_utilization;
+    p.scores_in_dram = a.eyeriss_scores_in_dram;
+    return p;
+}
+
+designs::spatten_params spatten_params_of(const attention_study_config& a) {
+    designs::spatten_params p;
+    p.rows = a.spatten_rows;
+    p.cols = a.spatten_cols;
+    p.pe_bits = a.spatten_pe_bits;
+    return p;
+}
+
 uint64_t simulated_heads(const attention_study_config& a) {
     const uint64_t all = find_model(a.model)->heads;
     return a.heads ? std::min(a.heads, all) : all;
@@ -93,6 +111,20 @@ attention_study::attention_study(const sc_module_name& n, const scenario_config&
         m_designs.derived(name + ".utilization", "ratio", name + ".ideal_cycles / " + name + ".compute_cycles",
                           [&d] { return *d.compute ? static_cast<double>(*d.ideal) / static_cast<double>(*d.compute) : 0.0; });
     };
+    // The one-speed designs' shapes (workload.attention.eyeriss_* / spatten_*), for the energy model.
+    const auto shape = [this](const std::string& key, const std::string& unit, const std::string& what, uint64_t v) {
+        m_designs.derived_int(key, unit, what + " (0 unless compare_baselines)",
+                              [this, v] { return m_cfg.workload.attention.compare_baselines ? v : 0; });
+    };
+    const auto& at = m_cfg.workload.attention;
+    shape("eyeriss_like.pes", "count", "PEs of the Eyeriss-like design (eyeriss_rows x eyeriss_cols)", at.eyeriss_rows * at.eyeriss_cols);
+    shape("eyeriss_like.rows", "count", "rows of the Eyeriss-like design's array", at.eyeriss_rows);
+    shape("eyeriss_like.cols", "count", "columns of the Eyeriss-like design's array", at.eyeriss_cols);
+    shape("eyeriss_like.operand_bits", "bits", "operand width of the Eyeriss-like design", at.eyeriss_bits);
+    shape("spatten_like.pes", "count", "PEs of the SpAtten-like design (spatten_rows x spatten_cols)", at.spatten_rows * at.spatten_cols);
+    shape("spatten_like.rows", "count", "rows of the SpAtten-like design's array", at.spatten_rows);
+    shape("spatten_like.cols", "count", "columns of the SpAtten-like design's array", at.spatten_cols);
+    shape("spatten_like.operand_bits", "bits", "PE width of the SpAtten-like design", at.spatten_pe_bits);
     add(m_eyeriss, "eyeriss_like", "Eyeriss-like design (224 16-bit MACs as 14 x 16, dense 16-bit, no pruning)");
     add(m_systolic, "systolic_based", "systolic-based design (the VSSA at the scenario's ratios, no token reordering)");
     add(m_dtq, "dtqatten", "DTQAtten (the VSSA at the scenario's ratios with token reordering)");
@@ -235,6 +267,9 @@ void attention_study::body() {
             pv.N = dh;
             pv.K = kept_bits.size();
             pv.k_bits = kept_bits;
+            // The probabilities' precision (workload.attention.prob_precision; 8-bit: row_bits empty).
+            if (a.prob_precision == "4bit") pv.row_bits.assign(kept_bits.size(), 4);
+            else if (a.prob_precision == "query_token") pv.row_bits = kept_bits;
             uint64_t head_this = 0, head_other = 0;  // this head's VSSA cycles in the scenario's / the other order
             uint64_t head_busy = 0, head_macs = 0;   // this head's busy PE cycles and MACs on the VSSA
             uint64_t head_stall_this = 0, head_stall_other = 0;  // its stalled PE cycles in either order
@@ -326,8 +361,9 @@ void attention_study::body() {
                     *d.stall += t.stall_pe_cycles;
                 };
                 m_dense_macs += 2 * n * n * dh;
-                add(m_eyeriss, designs::eyeriss_like_head(n, dh, bpc));
-                add(m_spatten, designs::spatten_like_head(n, spatten_kept.size(), dh, share4, bpc));
+                add(m_eyeriss, designs::eyeriss_like_head(n, dh, a.eyeriss_dram_bytes_per_cycle ? a.eyeriss_dram_bytes_per_cycle : bpc,
+                                                          eyeriss_params_of(a)));
+                add(m_spatten, designs::spatten_like_head(n, spatten_kept.size(), dh, share4, bpc, spatten_params_of(a)));
                 // DTQAtten and the systolic-based design read the kept tokens at their own precisions.
                 const double mean_bits = sl.k0 ? (4.0 * static_cast<double>(sl.k0 - sl.k1) + 8.0 * static_cast<double>(sl.k1)) /
                                                      static_cast<double>(sl.k0)
@@ -335,21 +371,24 @@ void attention_study::body() {
                 const uint64_t bytes = designs::head_dram_bytes(sl.k0, dh, mean_bits, n, 8);
                 const uint64_t with_reorder = vc.reorder ? head_this : head_other;
                 const uint64_t without = vc.reorder ? head_other : head_this;
-                const auto vssa_timing = [&](uint64_t compute, uint64_t stall) {
+                // workload.attention.systolic_token_bits: the systolic-based design's kept tokens in slots of that width.
+                const uint64_t systolic_bytes =
+                    a.systolic_token_bits ? designs::head_dram_bytes(sl.k0, dh, static_cast<double>(a.systolic_token_bits), n, 8) : bytes;
+                const auto vssa_timing = [&](uint64_t compute, uint64_t stall, uint64_t head_bytes) {
                     designs::timing t;
                     t.busy_pe_cycles = head_busy;
                     t.stall_pe_cycles = stall;
                     t.macs = head_macs;  // the same MACs and PE cycles in either order: reordering moves only stalls
                     t.ideal_cycles = designs::ideal_cycles(head_busy, pes);
                     t.compute_cycles = compute;
-                    t.dram_bytes = bytes;
-                    t.dram_cycles = bpc ? (bytes + bpc - 1) / bpc : 0;
+                    t.dram_bytes = head_bytes;
+                    t.dram_cycles = bpc ? (head_bytes + bpc - 1) / bpc : 0;
                     t.cycles = std::max(compute, t.dram_cycles);
                     return t;
                 };
                 if (a.compare_reorder) {
-                    add(m_dtq, vssa_timing(with_reorder, vc.reorder ? head_stall_this : head_stall_other));
-                    add(m_systolic, vssa_timing(without, vc.reorder ? head_stall_other : head_stall_this));
+                    add(m_dtq, vssa_timing(with_reorder, vc.reorder ? head_stall_this : head_stall_other, bytes));
+                    add(m_systolic, vssa_timing(without, vc.reorder ? head_stall_other : head_stall_this, systolic_bytes));
                 }
             }
             ++progress;

@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/stats.h"
 #include "platform/config/config.h"
+#include "platform/workloads/designs.h"
 
 namespace dtq {
 
@@ -26,6 +27,9 @@ struct synthetic_layer {
 synthetic_layer synthetic_layer_of(const scenario_config& c, uint64_t layer);
 // Heads simulated per layer: workload.attention.heads, 0 = all of the model's.
 uint64_t simulated_heads(const attention_study_config& a);
+// The comparison designs' knobs (workload.attention.eyeriss_* / spatten_*) as their parameters.
+designs::eyeriss_params eyeriss_params_of(const attention_study_config& a);
+designs::spatten_params spatten_params_of(const attention_study_config& a);
 
 // What the platform's watchdog and reports need from any workload.
 class workload : public sc_core::sc_module {

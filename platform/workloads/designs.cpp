@@ -30,23 +30,31 @@ static timing finish(uint64_t compute, uint64_t bytes, uint64_t bpc) {
     return t;
 }
 
-timing eyeriss_like_head(uint64_t n, uint64_t d_head, uint64_t bpc) {
-    const uint64_t compute = os_gemm_cycles(n, n, d_head, eyeriss_rows, eyeriss_cols) +
-                             os_gemm_cycles(n, d_head, n, eyeriss_rows, eyeriss_cols);
-    timing t = finish(compute, head_dram_bytes(n, d_head, eyeriss_bits, n, eyeriss_bits), bpc);
-    t.macs = 2 * n * n * d_head;
-    t.ideal_cycles = ideal_cycles(t.macs, eyeriss_rows * eyeriss_cols);
+uint64_t cycles_at_utilization(uint64_t ideal, double utilization) {
+    return static_cast<uint64_t>(std::ceil(static_cast<double>(ideal) / utilization - 1e-9));
+}
+
+timing eyeriss_like_head(uint64_t n, uint64_t d_head, uint64_t bpc, const eyeriss_params& p) {
+    const uint64_t macs = 2 * n * n * d_head;
+    const uint64_t ideal = ideal_cycles(macs, p.rows * p.cols);
+    const uint64_t compute = p.utilization > 0 ? cycles_at_utilization(ideal, p.utilization)
+                                               : os_gemm_cycles(n, n, d_head, p.rows, p.cols) +
+                                                     os_gemm_cycles(n, d_head, n, p.rows, p.cols);
+    uint64_t bytes = head_dram_bytes(n, d_head, static_cast<double>(p.bits), n, p.bits);
+    if (p.scores_in_dram) bytes += 2 * n * n * p.bits / 8;  // S written, P read back
+    timing t = finish(compute, bytes, bpc);
+    t.macs = macs;
+    t.ideal_cycles = ideal;
     t.busy_pe_cycles = t.macs;
     return t;
 }
 
-timing spatten_like_head(uint64_t n, uint64_t kept, uint64_t d_head, double share4, uint64_t bpc) {
-    const uint64_t compute = os_gemm_cycles(kept, kept, d_head, spatten_rows, spatten_cols) +
-                             os_gemm_cycles(kept, d_head, kept, spatten_rows, spatten_cols);
+timing spatten_like_head(uint64_t n, uint64_t kept, uint64_t d_head, double share4, uint64_t bpc, const spatten_params& p) {
+    const uint64_t compute = os_gemm_cycles(kept, kept, d_head, p.rows, p.cols) + os_gemm_cycles(kept, d_head, kept, p.rows, p.cols);
     const double bits = 4.0 * share4 + 8.0 * (1.0 - share4);  // expected over the layers
     timing t = finish(compute, head_dram_bytes(kept, d_head, bits, n, 8), bpc);
     t.macs = 2 * kept * kept * d_head;
-    t.ideal_cycles = ideal_cycles(t.macs, spatten_rows * spatten_cols);
+    t.ideal_cycles = ideal_cycles(t.macs, p.rows * p.cols);
     t.busy_pe_cycles = t.macs;
     return t;
 }

@@ -50,9 +50,27 @@ constexpr uint64_t ideal_cycles(uint64_t pe_cycles, uint64_t pes) { return pes ?
 // the n x d_head output written at out_bits.
 uint64_t head_dram_bytes(uint64_t tokens, uint64_t d_head, double bits, uint64_t n, uint64_t out_bits);
 
+// The Eyeriss-like design's assumptions, each a knob of the attention study
+// (workload.attention.eyeriss_*; the defaults are the paper's design, docs/results.md#what-the-papers-1357-x-implies-measured).
+struct eyeriss_params {
+    uint64_t rows = eyeriss_rows, cols = eyeriss_cols;  // its PEs: one rows x cols array
+    uint64_t bits = eyeriss_bits;                       // operand width: DRAM bytes and PE energy (not cycles)
+    double utilization = 0;       // 0: its dataflow's cycles (os_gemm_cycles); else ideal_cycles / utilization
+    bool scores_in_dram = false;  // the n x n scores written to DRAM and the probabilities read back, at `bits`
+};
+// The SpAtten-like design's PEs (workload.attention.spatten_*).
+struct spatten_params {
+    uint64_t rows = spatten_rows, cols = spatten_cols;
+    uint64_t pe_bits = spatten_pe_bits;  // PE width: energy only (one MAC per PE per cycle at any precision)
+};
+
+// Compute cycles at a given utilization: ceil(ideal / utilization) (utilization in (0, 1]).
+uint64_t cycles_at_utilization(uint64_t ideal, double utilization);
+
 // One head of one layer (Q x K^T: n x n x d_head; P x V: n x d_head x n).
-timing eyeriss_like_head(uint64_t n, uint64_t d_head, uint64_t dram_bytes_per_cycle);
+timing eyeriss_like_head(uint64_t n, uint64_t d_head, uint64_t dram_bytes_per_cycle, const eyeriss_params& p = {});
 // kept: tokens left after pruning; share4: the probability that the layer is 4-bit.
-timing spatten_like_head(uint64_t n, uint64_t kept, uint64_t d_head, double share4, uint64_t dram_bytes_per_cycle);
+timing spatten_like_head(uint64_t n, uint64_t kept, uint64_t d_head, double share4, uint64_t dram_bytes_per_cycle,
+                         const spatten_params& p = {});
 
 }  // namespace dtq::designs

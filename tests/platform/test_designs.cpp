@@ -150,3 +150,74 @@ TEST_CASE("bottleneck_of: the busiest unit bounds the layer, ties to the first",
     CHECK(bottleneck_of({0, 0, 0, 0, 1}).unit == 4);
     CHECK(std::string(bottleneck_of({0, 0, 0, 0, 0}).name()) == "dma");
 }
+
+TEST_CASE("eyeriss_like and spatten_like: their knobs by hand on a small head", "[designs]") {
+    // n = 20, d_head = 8 (the first test's head). 11 x 18 PEs: Q x K^T 20 x 20 x 8: row tiles 11, 9;
+    // column tiles 18, 2: (11,18) 8+22+18-1 = 47, (11,2) 8+22+2-1 = 31, (9,18) 8+18+18-1 = 43,
+    // (9,2) 8+18+2-1 = 27 -> 148; P x V 20 x 8 x 20: (11,8) 20+22+8-1 = 49, (9,8) 20+18+8-1 = 45 -> 94.
+    designs::eyeriss_params p;
+    p.rows = 11;
+    p.cols = 18;
+    designs::timing t = designs::eyeriss_like_head(20, 8, 64, p);
+    CHECK(t.compute_cycles == 148 + 94);
+    CHECK(t.ideal_cycles == 33);  // 6400 MACs / 198 PEs = 32.3 -> 33
+    // A fixed utilization replaces the dataflow: ceil(29 / 0.5) = 58 on 224 PEs; ceil(29 / 0.3) = ceil(96.7) = 97.
+    designs::eyeriss_params u;
+    u.utilization = 0.5;
+    CHECK(designs::eyeriss_like_head(20, 8, 64, u).compute_cycles == 58);
+    u.utilization = 0.3;
+    CHECK(designs::eyeriss_like_head(20, 8, 64, u).compute_cycles == 97);
+    CHECK(designs::cycles_at_utilization(29, 1.0) == 29);
+    // 8-bit operands: Q, K, V 3 x 20 x 8 bytes + the output 20 x 8 = 640 (16-bit: 1280); the
+    // scores through DRAM add S written and P read, 2 x 20 x 20 at 8 bits = 800.
+    designs::eyeriss_params b;
+    b.bits = 8;
+    CHECK(designs::eyeriss_like_head(20, 8, 64, b).dram_bytes == 640);
+    b.scores_in_dram = true;
+    CHECK(designs::eyeriss_like_head(20, 8, 64, b).dram_bytes == 1440);
+    CHECK(designs::eyeriss_like_head(20, 8, 64, b).compute_cycles == 242);  // cycles unchanged
+    // SpAtten-like at 16 x 31 (496 PEs), 14 kept: Q x K^T one tile 8 + 32 + 14 - 1 = 53 (r 14,
+    // c 14); P x V 14 x 8 x 14: 14 + 28 + 8 - 1 = 49; ideal 3136 / 496 = 6.3 -> 7.
+    designs::spatten_params s;
+    s.cols = 31;
+    const designs::timing sp = designs::spatten_like_head(20, 14, 8, 0.5, 64, s);
+    CHECK(sp.compute_cycles == 49 + 49);  // a 14 x 14 tile fits 16 x 22 and 16 x 31 alike
+    CHECK(sp.ideal_cycles == 7);
+}
+
+TEST_CASE("VSSA P x V with row precisions: the probabilities at 4 bits or the query token's", "[designs][vssa]") {
+    // One 2 x 1 array, P x V of 2 query rows x 1 column over K = 2 tokens with V's tokens at 4
+    // and 8 bits. PE (i, 0) does its k-th MAC in step t = k + i; a step lasts its slowest active PE.
+    vssa::vssa_config cfg;
+    cfg.rows = 2;
+    cfg.cols = 1;
+    cfg.reorder = false;
+    vssa::gemm_op pv;
+    pv.M = 2;
+    pv.N = 1;
+    pv.K = 2;
+    pv.k_bits = {4, 8};
+    // 8-bit probabilities (row_bits empty): t0 PE0 k0 8x4 = 2; t1 PE0 k1 8x8 = 4, PE1 k0 8x4 = 2
+    // (stalls 2); t2 PE1 k1 8x8 = 4. 1 + (2 + 4 + 4) + 2 rows drain = 13; busy 2+4+2+4 = 12.
+    vssa::gemm_result r = vssa::run_gemm(cfg, pv);
+    CHECK(r.cycles == 13);
+    CHECK(r.busy_pe_cycles == 12);
+    CHECK(r.stall_pe_cycles == 2);
+    // Rows at 4 and 8 bits (the query tokens' precisions): t0 PE0 4x4 = 1; t1 PE0 4x8 = 2, PE1
+    // 8x4 = 2; t2 PE1 8x8 = 4. 1 + (1 + 2 + 4) + 2 = 10; busy 1+2+2+4 = 9, no stall.
+    pv.row_bits = {4, 8};
+    r = vssa::run_gemm(cfg, pv);
+    CHECK(r.cycles == 10);
+    CHECK(r.busy_pe_cycles == 9);
+    CHECK(r.stall_pe_cycles == 0);
+    CHECK(r.macs_by_mode[0] == 1);  // 4x4
+    CHECK(r.macs_by_mode[1] == 2);  // 8x4 either way
+    CHECK(r.macs_by_mode[2] == 1);  // 8x8
+    // Every probability 4-bit: t0 1; t1 PE0 4x8 = 2, PE1 4x4 = 1 (stalls 1); t2 PE1 4x8 = 2.
+    // 1 + (1 + 2 + 2) + 2 = 8; busy 1+2+1+2 = 6.
+    pv.row_bits = {4, 4};
+    r = vssa::run_gemm(cfg, pv);
+    CHECK(r.cycles == 8);
+    CHECK(r.busy_pe_cycles == 6);
+    CHECK(r.stall_pe_cycles == 1);
+}
