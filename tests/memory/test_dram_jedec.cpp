@@ -25,7 +25,7 @@ using req = dram_jedec::request;
 
 // DDR4-3200AA, tCK = 0.625 ns (JESD79-4 speed bin; the preset's numbers, repeated here).
 constexpr uint64_t CL = 22, CWL = 16, RCD = 22, RP = 22, RAS = 52, RC = 74, CCD_S = 4, CCD_L = 8, RRD_S = 4,
-                   RRD_L = 8, FAW = 34, WTR_S = 4, WTR_L = 12, RTP = 12, RPab = 22, RFC = 560, REFI = 12480,
+                   RRD_L = 8, FAW = 34, WTR_S = 4, WTR_L = 12, RTP = 12, WR = 24, RPab = 22, RFC = 560, REFI = 12480,
                    BURST = 4;  // BL8 on a double-data-rate bus
 
 // Addresses with mapping ro-ra-ba-co-bg-ch, one channel, one rank, 64 B bursts:
@@ -163,6 +163,24 @@ TEST_CASE("dram jedec: a read after a write waits for tWTR_L (same group) or tWT
         // Other group: ACT at tRRD_S = 4, RD at max(4 + tRCD = 26, 22 + tCCD_S = 26, 42 + tWTR_S = 46) = 46.
         CHECK(b[1].done == RCD + CWL + BURST + WTR_S + CL + BURST);  // 72
     }
+}
+
+TEST_CASE("dram jedec: a conflict after a write precharges tWR after the write's last data beat", "[dram][jedec]") {
+    auto e = ddr4();
+    std::vector<log_entry> log;
+    e.set_observer(record, &log);
+    std::vector<req> w = {{false, ddr4_addr(0, 0, 1, 0), 0, 0}};
+    e.serve(w);  // ACT 0, WR at tRCD = 22, data [22 + CWL, + BL/2) = [38, 42)
+    REQUIRE(w[0].done == RCD + CWL + BURST);
+    std::vector<req> r = {{true, ddr4_addr(0, 0, 2, 0), 30, 0}};
+    e.serve(r);
+    // PRE at max(30, ACT + tRAS = 52, 42 + tWR = 66) = 66: write recovery, not tRAS, bounds it;
+    // ACT at max(66 + tRP = 88, 0 + tRC = 74) = 88; RD at 88 + tRCD = 110 (42 + tWTR_L = 54 is long past).
+    const uint64_t pre = RCD + CWL + BURST + WR;
+    REQUIRE(pre > RAS);
+    CHECK(at_of(log, dram_jedec::cmd::pre) == pre);
+    CHECK(at_of(log, dram_jedec::cmd::act, 1) == std::max(pre + RP, RC));
+    CHECK(r[0].done == pre + RP + RCD + CL + BURST);  // 136
 }
 
 TEST_CASE("dram jedec: FR-FCFS serves a row hit before an older conflict and FCFS does not", "[dram][jedec]") {
