@@ -329,6 +329,43 @@ assert (expect["attention.bottleneck.vssa_layers"], expect2["attention.bottlenec
         expect3["attention.bottleneck.topk_layers"]) == (1, 1, 1)
 assert expect["attention.bottleneck_cycles"] == 1197 and expect3["attention.bottleneck_cycles"] == 1457
 
+# ---- energy, area and power of the one-head layer (docs/energy.md), by hand from the 45 nm
+# table's published numbers (scenarios/presets/tech/45nm.yaml: Horowitz ISSCC 2014, Intel's
+# 45 nm SRAM cell) scaled to the default 40 nm node (energy x 40/45, area x (40/45)^2) and the
+# counts derived above: 16 x 16 scores, 3 x 16 token lookups, 32 top-k comparisons
+# (16 candidates + k0 16), 16 x 16 x 64 MACs for Q x K^T and as many for P x V, all 8 x 8.
+E40, A40 = 40 / 45, (40 / 45) ** 2
+ADD32, MUL32, MUL8, REG = 0.1 * E40, 3.1 * E40, 0.2 * E40, 0.004 * E40
+macs = 2 * SEQ * SEQ * DH
+sram_area = lambda size: size * 8 * 0.346 * A40 / 0.6 * 1e-6              # cell um2 / array efficiency, mm2
+sram_pj_per_byte = lambda size: 20.0 / 8 * (size / 32768) ** 0.5 * E40    # 20 pJ per 64 b at 32 KiB, sqrt of the size
+expect.update({
+    "energy.softmax.element_pj": SEQ * SEQ * (4 * MUL32 + 5 * ADD32),       # i-softmax per element
+    "energy.topk.importance_pj": SEQ * SEQ * ADD32,
+    "energy.topk.compare_pj": (SEQ + SEQ) * ADD32,
+    "energy.fetcher.lookup_pj": 3 * SEQ * (ADD32 + 32 * REG),
+    "energy.vssa.nibble_mac_pj": macs * 4 * (MUL8 * (5 / 8) ** 2 + ADD32 + 32 * REG),   # 4 nibble cycles per 8 x 8 MAC
+    "energy.vssa.operand_pj": macs * 20 * REG,
+    "energy.vssa.stall_pj": 0.0,
+    "energy.dma.descriptor_pj": 4 * 10.0 * E40,                             # Q, K, V runs and the drain
+    "energy.dma.transfer_pj": (3 * slot + drain_bytes) * 8 * 0.1 * 1.0,     # 0.1 pJ/bit/mm over 1 mm, not scaled
+    "energy.accumulator.read_pj": drain_bytes * sram_pj_per_byte(128 << 10),
+    "energy.l2.read_pj": 0.0,                                               # no L2
+    "area.accumulator_mm2": sram_area(128 << 10), "area.scratchpad_mm2": sram_area(256 << 10),
+    "area.linebuf_mm2": sram_area(3 * (64 << 10)),
+    "perf.ops": 2 * macs,
+})
+# And the statistics the derived ones are made of: DRAM at 20 pJ/bit (no rows), leakage power
+# 20 mW/mm2 x the area, power = energy / the run's time.
+energy_relations = [
+    ("energy.dram.read_pj", lambda st: st["dram.bytes_read"] * 8 * 20.0),
+    ("energy.dram.write_pj", lambda st: st["dram.bytes_written"] * 8 * 20.0),
+    ("power.leakage_w", lambda st: 20e-3 * st["area.total_mm2"]),
+    ("power.average_w", lambda st: st["energy.total_uj"] * 1e-6 / (st["perf.ops"] / st["perf.gops"] * 1e-9)),
+    ("energy.total_uj", lambda st: st["energy.dynamic_uj"] + st["energy.leakage_uj"]),
+]
+
+expect_one = expect
 for mode, heads, exp, extra in (("functional", 1, expect, []), ("timing", 1, expect, []), ("functional", 2, expect2, []),
                                 ("timing", 2, expect2, []), ("functional", 3, expect4, []), ("timing", 3, expect4, []),
                                 ("functional", 3, expect5, [f"{m}.bytes_per_cycle={FAST}" for m in ("dram", "linebuf", "accumulator")]),
@@ -350,6 +387,10 @@ for mode, heads, exp, extra in (("functional", 1, expect, []), ("timing", 1, exp
         got = stats.get(key)
         ok = got is not None and (abs(got - want) <= 1e-12 * max(1.0, abs(want)) if isinstance(want, float) else got == want)
         check(ok, f"{mode}: {key} = {got}, derived {want}")
+    if expect is expect_one:
+        for key, f in energy_relations:
+            got, want = stats.get(key), f(stats)
+            check(got is not None and abs(got - want) <= 1e-9 * max(1.0, abs(want)), f"{mode}: {key} = {got}, from its parts {want}")
 
 print(f"{len(fails)} failure(s)")
 sys.exit(1 if fails else 0)
