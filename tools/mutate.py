@@ -13,6 +13,7 @@ skipped, so the list can be re-pointed after code moves (replace `file`, keep th
                                                each against its targeted test subset
   tools/mutate.py --full [IDS...]              ... against the whole ctest suite (slow)
   tools/mutate.py --report docs/mutation-results.md   also write the table there
+  tools/mutate.py --json new.json --merge old.json IDS...   run IDS, report them with old.json's others
 
 Manual or scheduled, never in the per-commit CI: a mutation costs a rebuild of what
 depends on the file and a test run. Exit code 0 when every mutation that ran was killed
@@ -36,6 +37,11 @@ S = {
               ["dtqvp"]),
     "fetcher": (r"^fetcher: |^scenario\.attention", ["test_fetcher", "dtqvp"]),
     "model": (r"^scenario\.models\.bert_base$|^encoder layer|^decoder|^unfused", ["dtqvp", "test_model"]),
+    "jedec": (r"^dram jedec: |^energy: dram\.model jedec", ["test_dram_jedec", "test_energy"]),
+    "energy": (r"^energy: |^scenario\.attention_schedule$", ["test_energy", "dtqvp"]),
+    "dma": (r"^cli\.dma_(busy_split|busy_union|descriptor_sum)$|^scenario\.attention_schedule$", ["dtqvp"]),
+    "iss": (r"^firmware\.(fw_build|iss_cpi|delay_loop|user_prog)$|^host: ", ["dtqvp", "test_host"]),
+    "onnx": (r"^onnx integer: ", ["test_onnx_import"]),
 }
 
 
@@ -202,6 +208,54 @@ MUTATIONS = [
     M("analytical-qk-bytes-one-head", "platform/workloads/analytical.cpp",
       "n * (2 * l * d + h * l * l)});\n    ops.push_back({\"sv\"",
       "n * (2 * l * d + l * l)});\n    ops.push_back({\"sv\"", ["analytical"]),
+    # ---- added with the code since the first list (issue #30, third session) ----------------
+    M("softmax-lanes-ignored", "platform/sequencer/attention_layer.cpp",
+      "u.vec.lanes = static_cast<uint32_t>(c.softmax.lanes);", "(void)c.softmax.lanes;", ["attention"],
+      "softmax.lanes never reaches the unit (it keeps the default 16 lanes)"),
+    M("jedec-no-tras", "models/memory/dram_jedec.cpp",
+      "B.pre_ready = p.act + T.RAS;", "B.pre_ready = p.act;", ["jedec"], "a row can be precharged right after its ACT"),
+    M("jedec-no-faw", "models/memory/dram_jedec.cpp",
+      "        if (R.faw_n == 4) act = std::max(act, R.faw[R.faw_i] + T.FAW);  // the oldest of the last four ACTs\n", "",
+      ["jedec"], "the four-activate window is not enforced when a command is placed"),
+    M("jedec-wtr-long-as-short", "models/memory/dram_jedec.cpp",
+      "    if (c.data_free + gap > lat) col = std::max(col, c.data_free + gap - lat);\n    if (read) {\n"
+      "        if (R.any_wr) col = std::max(col, R.wr_end + T.WTR_S);\n        if (G.any_wr) col = std::max(col, G.wr_end + T.WTR_L);",
+      "    if (c.data_free + gap > lat) col = std::max(col, c.data_free + gap - lat);\n    if (read) {\n"
+      "        if (R.any_wr) col = std::max(col, R.wr_end + T.WTR_S);\n        if (G.any_wr) col = std::max(col, G.wr_end + T.WTR_S);",
+      ["jedec"], "a read after a write in the same bank group waits only tWTR_S"),
+    M("jedec-no-write-recovery", "models/memory/dram_jedec.cpp",
+      "B.pre_ready = std::max(B.pre_ready, end + T.WR);", "B.pre_ready = std::max(B.pre_ready, end);", ["jedec"],
+      "a bank written to can be precharged at the write's last data beat (no tWR)"),
+    M("jedec-refresh-no-rfc", "models/memory/dram_jedec.cpp",
+      "B.act_ready = std::max(B.act_ready, f + (m_per_bank_ref ? T.RFCpb : T.RFC));", "B.act_ready = std::max(B.act_ready, f);",
+      ["jedec"], "a refreshed bank can be activated right after the REF command"),
+    M("jedec-write-latency-cl", "models/memory/dram_jedec.cpp",
+      "const uint64_t start = p.col + (r.read ? T.CL : T.CWL)", "const uint64_t start = p.col + T.CL", ["jedec"],
+      "write data after CL instead of CWL"),
+    M("energy-dram-write-from-reads", "models/energy/energy.cpp",
+      "e[\"dram.write_pj\"] = stat(\"dram.bytes_written\") * 8 * bit;", "e[\"dram.write_pj\"] = stat(\"dram.bytes_read\") * 8 * bit;",
+      ["energy"]),
+    M("energy-softmax-four-adds", "models/energy/energy.cpp",
+      "* (4 * mul32 + 5 * add32);", "* (4 * mul32 + 4 * add32);", ["energy"],
+      "the i-softmax element energy with one 32-bit add fewer"),
+    M("energy-fetcher-lookup-no-register", "models/energy/energy.cpp",
+      "e[\"fetcher.lookup_pj\"] = stat(\"attention.fetcher_lookups\") * (add32 + 32 * reg);",
+      "e[\"fetcher.lookup_pj\"] = stat(\"attention.fetcher_lookups\") * add32;", ["energy"]),
+    M("dma-busy-sum-not-union", "models/dma/dma.cpp",
+      "m_last_busy_added = (hi - lo) - covered;", "m_last_busy_added = end - start;", ["memory", "dma"],
+      "dma.busy_cycles summed over overlapping descriptors instead of their union"),
+    M("iss-cpi-ignored", "models/host/rv32_iss.cpp",
+      "static_cast<double>(m_iss->icount) * m_cfg.cpi);", "static_cast<double>(m_iss->icount));", ["iss"],
+      "host.cpi has no effect on the rv32 ISS's time"),
+    M("vssa-balanced-unsorted", "models/vssa/engine.cpp",
+      "std::stable_sort(tile_costs.begin(), tile_costs.end(), std::greater<uint64_t>());", "", ["vssa"],
+      "the balanced schedule places tiles in Fig. 5 order, not longest first (it is then greedy)"),
+    M("onnx-probabilities-2-8", "platform/workloads/onnx_pipeline.cpp",
+      "p.attn = rq_of(std::ldexp(1.0, -7) * s_qkv / s_ctx);", "p.attn = rq_of(std::ldexp(1.0, -8) * s_qkv / s_ctx);",
+      ["onnx"], "the ONNX integer pipeline takes the probabilities as y / 256 instead of y / 128"),
+    M("onnx-qkv-scale-ceil", "platform/workloads/onnx_pipeline.cpp",
+      "static_cast<int>(std::floor(std::log2(127.0 / qkv_max)))", "static_cast<int>(std::ceil(std::log2(127.0 / qkv_max)))",
+      ["onnx"], "the power-of-two Q/K/V scale rounded the wrong way: Q, K, V saturate int8"),
 ]
 
 
@@ -288,6 +342,9 @@ def main():
     ap.add_argument("--check", action="store_true", help="only check that every snippet is found exactly once")
     ap.add_argument("--report", help="write a markdown table of the results here")
     ap.add_argument("--json", help="write the results as JSON here")
+    ap.add_argument("--merge", action="append", default=[], metavar="JSON",
+                    help="results of an earlier --json run for the mutations not run now (the report and the rate "
+                         "then cover both; repeatable, later files win)")
     args = ap.parse_args()
     ids = {m["id"] for m in MUTATIONS}
     if len(ids) != len(MUTATIONS):
@@ -322,6 +379,14 @@ def main():
     touched = sorted({t for m in chosen for s_ in m["subsets"] for t in S[s_][1]})
     subprocess.run(["cmake", "--build", args.build, "-j", str(args.jobs)] + ([] if args.full else ["--target"] + touched),
                    capture_output=True, text=True)
+    if args.merge:  # earlier runs' results for the mutations not run now, in the list's order
+        earlier = {}
+        for path in args.merge:
+            with open(path, encoding="utf-8") as f:
+                for r in json.load(f)["results"]:
+                    earlier[r["id"]] = r
+        now = {r["id"]: r for r in results}
+        results = [now.get(m["id"]) or earlier[m["id"]] for m in MUTATIONS if m["id"] in now or m["id"] in earlier]
     ran = [r for r in results if r["status"] in ("killed", "survived", "equivalent")]
     killed = sum(r["status"] == "killed" for r in ran)
     equiv = sum(r["status"] == "equivalent" for r in ran)
