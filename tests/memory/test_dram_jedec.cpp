@@ -304,12 +304,13 @@ struct driver : sc_module {
             out->b_transport(tx, delay);
             done.push_back(clk.cycles(sc_time_stamp() + delay));
         }
+        wait(sc_time(100, SC_NS));  // the run ends at cycle 100: the ratio statistics' denominator
     }
 };
 
 }  // namespace
 
-TEST_CASE("dram jedec: the TLM target converts DRAM cycles to accelerator cycles", "[dram][jedec]") {
+TEST_CASE("dram jedec: the TLM target converts DRAM cycles to accelerator cycles, and its statistics by hand", "[dram][jedec]") {
     dram_config c;
     c.model = "jedec";
     c.jedec.preset = "ddr4-3200";
@@ -325,6 +326,24 @@ TEST_CASE("dram jedec: the TLM target converts DRAM cycles to accelerator cycles
     CHECK(s.number("tb.dram.row_misses") == 2);
     CHECK(s.number("tb.dram.ch0.bytes") == 128);
     CHECK(s.number("tb.dram.energy_rd") > 0);
+    // The statistics of docs/timing-model.md#jedec-dram, by hand. Two RD bursts, no write, no
+    // PRE (open page), no conflict; each access a window of one burst (queue occupancy 1).
+    CHECK(s.number("tb.dram.commands_rd") == 2);
+    CHECK(s.number("tb.dram.commands_wr") == 0);
+    CHECK(s.number("tb.dram.commands_pre") == 0);
+    CHECK(s.number("tb.dram.row_conflicts") == 0);
+    CHECK(s.number("tb.dram.refreshes") == 0);  // 100 ns << tREFI 7.8 us
+    CHECK(s.number("tb.dram.queue_occupancy_avg") == 1.0);
+    CHECK(s.number("tb.dram.queue_occupancy_max") == 1);
+    // Latency per burst, arrival (0) to last data beat: 48 and 52 tCK = 30 and 32.5 cycles.
+    CHECK(s.number("tb.dram.read_latency_avg") == Approx((48 + 52) / 2.0 * 0.625).epsilon(1e-12));
+    // Peak: 64 B per BL8 (4 tCK = 2.5 ns) = 25.6 B per 1 GHz cycle, one channel.
+    CHECK(s.number("tb.dram.peak_bandwidth") == Approx(64 / (BURST * 0.625)).epsilon(1e-12));
+    // Data bus busy 2 x 4 tCK = 5 ns = 5 cycles of the 100; efficiency is the same ratio in tCK (8 / 160).
+    CHECK(s.number("tb.dram.busy_cycles") == 5);
+    CHECK(s.number("tb.dram.bandwidth_utilization") == Approx(5.0 / 100).epsilon(1e-12));
+    CHECK(s.number("tb.dram.ch0.efficiency") == Approx(2.0 * BURST / (100 / 0.625)).epsilon(1e-12));
+    CHECK(s.number("tb.dram.ch0.bandwidth") == Approx(128.0 / 100).epsilon(1e-12));
 }
 
 TEST_CASE("dram jedec: DRAMPower energy of two closed-page reads by hand", "[dram][jedec][energy]") {
