@@ -355,14 +355,21 @@ expect.update({
     "area.linebuf_mm2": sram_area(3 * (64 << 10)),
     "perf.ops": 2 * macs,
 })
-# And the statistics the derived ones are made of: DRAM at 20 pJ/bit (no rows), leakage power
-# 20 mW/mm2 x the area, power = energy / the run's time.
+# And the statistics the derived ones are made of (docs/energy.md): DRAM at 20 pJ/bit (no
+# rows), leakage 20 mW/mm2 x the area over the run's time (sim.simulated_cycles at 1 GHz),
+# power = energy / time, GOP/s = ops / time, and the ratios of those.
 energy_relations = [
-    ("energy.dram.read_pj", lambda st: st["dram.bytes_read"] * 8 * 20.0),
-    ("energy.dram.write_pj", lambda st: st["dram.bytes_written"] * 8 * 20.0),
-    ("power.leakage_w", lambda st: 20e-3 * st["area.total_mm2"]),
-    ("power.average_w", lambda st: st["energy.total_uj"] * 1e-6 / (st["perf.ops"] / st["perf.gops"] * 1e-9)),
-    ("energy.total_uj", lambda st: st["energy.dynamic_uj"] + st["energy.leakage_uj"]),
+    ("energy.dram.read_pj", lambda st, ns: st["dram.bytes_read"] * 8 * 20.0),
+    ("energy.dram.write_pj", lambda st, ns: st["dram.bytes_written"] * 8 * 20.0),
+    ("energy.leakage_uj", lambda st, ns: 20e-3 * st["area.total_mm2"] * ns * 1e-9 * 1e6),
+    ("energy.total_uj", lambda st, ns: st["energy.dynamic_uj"] + st["energy.leakage_uj"]),
+    ("power.leakage_w", lambda st, ns: 20e-3 * st["area.total_mm2"]),
+    ("power.dynamic_w", lambda st, ns: st["energy.dynamic_uj"] * 1e-6 / (ns * 1e-9)),
+    ("power.average_w", lambda st, ns: st["energy.total_uj"] * 1e-6 / (ns * 1e-9)),
+    ("perf.gops", lambda st, ns: st["perf.ops"] / ns),
+    ("perf.gops_per_w", lambda st, ns: st["perf.ops"] / ns / st["power.average_w"]),
+    ("perf.gops_per_mm2", lambda st, ns: st["perf.ops"] / ns / st["area.total_mm2"]),
+    ("perf.pj_per_op", lambda st, ns: st["energy.total_uj"] * 1e6 / st["perf.ops"]),
 ]
 
 expect_one = expect
@@ -382,14 +389,15 @@ for mode, heads, exp, extra in (("functional", 1, expect, []), ("timing", 1, exp
     check(p.returncode == 0, f"{mode}: exit 0 (got {p.returncode}: {p.stderr.strip()[:300]})")
     if p.returncode != 0:
         continue
-    stats = {k: v["value"] for k, v in json.load(open(os.path.join(d, "stats.json")))["stats"].items()}
+    doc = json.load(open(os.path.join(d, "stats.json")))
+    stats = {k: v["value"] for k, v in doc["stats"].items()}
     for key, want in expect.items():
         got = stats.get(key)
         ok = got is not None and (abs(got - want) <= 1e-12 * max(1.0, abs(want)) if isinstance(want, float) else got == want)
         check(ok, f"{mode}: {key} = {got}, derived {want}")
     if expect is expect_one:
         for key, f in energy_relations:
-            got, want = stats.get(key), f(stats)
+            got, want = stats.get(key), f(stats, doc["sim"]["simulated_cycles"])
             check(got is not None and abs(got - want) <= 1e-9 * max(1.0, abs(want)), f"{mode}: {key} = {got}, from its parts {want}")
 
 print(f"{len(fails)} failure(s)")
