@@ -6,6 +6,8 @@ builds, runs the tests, records which tests failed (the mutation is "killed") or
 did ("survived"), and restores the file, also on Ctrl-C or a build failure. A snippet that
 is not in the file exactly once is reported as "snippet not found" (or "ambiguous") and
 skipped, so the list can be re-pointed after code moves (replace `file`, keep the snippet).
+The chosen subsets run once on the unmutated tree first: a test that fails there (an input
+missing from the checkout, a stale build) kills nothing ("baseline failure").
 
   tools/mutate.py --list                       the mutations, one a line
   tools/mutate.py --check                      every snippet found exactly once? (no build)
@@ -325,6 +327,12 @@ def run_one(m, args):
         names = failed_tests(r.stdout)
         ran = re.search(r"tests passed, (\d+) tests failed out of (\d+)", r.stdout)
         total = int(ran.group(2)) if ran else 0
+        broken = [n for n in names if n in args.baseline_failures]
+        if broken:  # fails without the mutation too: not a kill (a missing input, a stale build)
+            names = [n for n in names if n not in args.baseline_failures]
+            if not names:
+                return {"status": "baseline failure", "tests_run": total, "seconds": round(time.time() - t0, 1),
+                        "detail": "only tests that fail without the mutation failed: " + ", ".join(broken[:4])}
         if r.returncode != 0 and names:
             return {"status": "killed", "by": names, "tests_run": total, "seconds": round(time.time() - t0, 1)}
         if total == 0:
@@ -369,6 +377,19 @@ def main():
         return 2 if missing else 0
     # Restore the tree on Ctrl-C / SIGTERM: run_one's finally does it; turn SIGTERM into an exception.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Baseline: the chosen subsets on the unmutated tree. A test that fails there (an input
+    # missing from this checkout, a stale build) cannot kill a mutation.
+    args.baseline_failures = set()
+    if not args.full:
+        targets = sorted({t for m in chosen for s_ in m["subsets"] for t in S[s_][1]})
+        regex = "|".join(sorted({S[s_][0] for m in chosen for s_ in m["subsets"]}))
+        subprocess.run(["cmake", "--build", args.build, "-j", str(args.jobs), "--target"] + targets, capture_output=True, text=True)
+        r = subprocess.run(["ctest", "--test-dir", args.build, "-j", str(args.jobs), "--timeout", "600", "-R", regex],
+                           capture_output=True, text=True)
+        args.baseline_failures = set(failed_tests(r.stdout))
+        if args.baseline_failures:
+            print(f"baseline: {len(args.baseline_failures)} test(s) fail without any mutation and count as no kill: "
+                  + ", ".join(sorted(args.baseline_failures)[:6]), flush=True)
     results = []
     for i, m in enumerate(chosen, 1):
         print(f"[{i}/{len(chosen)}] {m['id']} ({m['file']}) ...", flush=True)
@@ -376,7 +397,7 @@ def main():
         r.update(id=m["id"], file=m["file"], note=m["note"], equivalent=m["equivalent"])
         results.append(r)
         by = ", ".join(r.get("by", [])[:4]) + (" ..." if len(r.get("by", [])) > 4 else "")
-        detail = f" ({r['detail']})" if r["status"] in ("not found", "no tests", "build failed") else ""
+        detail = f" ({r['detail']})" if r["status"] in ("not found", "no tests", "build failed", "baseline failure") else ""
         print(f"    {r['status']}{': ' + by if by else ''}{detail}" + (f" [{r['seconds']} s]" if "seconds" in r else ""), flush=True)
     # Leave the build as the sources are: rebuild what the mutations rebuilt.
     touched = sorted({t for m in chosen for s_ in m["subsets"] for t in S[s_][1]})
@@ -404,13 +425,16 @@ def main():
     if args.report:
         lines = ["# Mutation results", "",
                  "Written by `" + " ".join(["tools/mutate.py"] + sys.argv[1:]) + "` (docs/testing.md#mutation-testing): "
-                 "each mutation, the tests that failed with it (the first three), or why it is equivalent.", "",
+                 "each mutation, the tests that failed with it (the first three), or why it is equivalent."
+                 + (f" {len(results) - len(chosen)} of the {len(results)} results come from an earlier run of the same list"
+                    " (`--merge`); the mutations named on the command line ran now." if args.merge else ""), "",
                  "| mutation | file | result | killed by |", "|---|---|---|---|"]
         for r in results:
             by = "; ".join(r.get("by", [])[:3]) + (" ..." if len(r.get("by", [])) > 3 else "")
             lines.append(f"| `{r['id']}` | `{r['file']}` | {r['status']} | {by or r.get('equivalent') or ''} |")
         write(args.report, "\n".join(lines) + f"\n\n{summary}\n")
-    return 0 if not survived and not missing and all(r["status"] not in ("no tests", "build failed") for r in results) else 1
+    return 0 if not survived and not missing and all(r["status"] not in ("no tests", "build failed", "baseline failure")
+                                                     for r in results) else 1
 
 
 if __name__ == "__main__":
