@@ -6,6 +6,8 @@ builds, runs the tests, records which tests failed (the mutation is "killed") or
 did ("survived"), and restores the file, also on Ctrl-C or a build failure. A snippet that
 is not in the file exactly once is reported as "snippet not found" (or "ambiguous") and
 skipped, so the list can be re-pointed after code moves (replace `file`, keep the snippet).
+The chosen subsets run once on the unmutated tree first: a test that fails there (an input
+missing from the checkout, a stale build) kills nothing ("baseline failure").
 
   tools/mutate.py --list                       the mutations, one a line
   tools/mutate.py --check                      every snippet found exactly once? (no build)
@@ -13,6 +15,7 @@ skipped, so the list can be re-pointed after code moves (replace `file`, keep th
                                                each against its targeted test subset
   tools/mutate.py --full [IDS...]              ... against the whole ctest suite (slow)
   tools/mutate.py --report docs/mutation-results.md   also write the table there
+  tools/mutate.py --json new.json --merge old.json IDS...   run IDS, report them with old.json's others
 
 Manual or scheduled, never in the per-commit CI: a mutation costs a rebuild of what
 depends on the file and a test run. Exit code 0 when every mutation that ran was killed
@@ -36,6 +39,11 @@ S = {
               ["dtqvp"]),
     "fetcher": (r"^fetcher: |^scenario\.attention", ["test_fetcher", "dtqvp"]),
     "model": (r"^scenario\.models\.bert_base$|^encoder layer|^decoder|^unfused", ["dtqvp", "test_model"]),
+    "jedec": (r"^dram jedec: |^energy: dram\.model jedec", ["test_dram_jedec", "test_energy"]),
+    "energy": (r"^energy: |^scenario\.attention_schedule$", ["test_energy", "dtqvp"]),
+    "dma": (r"^cli\.dma_(busy_split|busy_union|descriptor_sum)$|^scenario\.attention_schedule$", ["dtqvp"]),
+    "iss": (r"^firmware\.(fw_build|iss_cpi|delay_loop|user_prog)$|^host: ", ["dtqvp", "test_host"]),
+    "onnx": (r"^onnx integer: ", ["test_onnx_import"]),
 }
 
 
@@ -202,6 +210,57 @@ MUTATIONS = [
     M("analytical-qk-bytes-one-head", "platform/workloads/analytical.cpp",
       "n * (2 * l * d + h * l * l)});\n    ops.push_back({\"sv\"",
       "n * (2 * l * d + l * l)});\n    ops.push_back({\"sv\"", ["analytical"]),
+    # ---- added with the code since the first list (issue #30, third session) ----------------
+    M("softmax-lanes-ignored", "platform/sequencer/attention_layer.cpp",
+      "u.vec.lanes = static_cast<uint32_t>(c.softmax.lanes);", "(void)c.softmax.lanes;", ["attention"],
+      "softmax.lanes never reaches the unit (it keeps the default 16 lanes)"),
+    M("jedec-no-tras", "models/memory/dram_jedec.cpp",
+      "B.pre_ready = p.act + T.RAS;", "B.pre_ready = p.act;", ["jedec"], "a row can be precharged right after its ACT"),
+    M("jedec-no-faw", "models/memory/dram_jedec.cpp",
+      "        if (R.faw_n == 4) act = std::max(act, R.faw[R.faw_i] + T.FAW);  // the oldest of the last four ACTs\n", "",
+      ["jedec"], "the four-activate window is not enforced when a command is placed"),
+    M("jedec-wtr-long-as-short", "models/memory/dram_jedec.cpp",
+      "    if (c.data_free + gap > lat) col = std::max(col, c.data_free + gap - lat);\n    if (read) {\n"
+      "        if (R.any_wr) col = std::max(col, R.wr_end + T.WTR_S);\n        if (G.any_wr) col = std::max(col, G.wr_end + T.WTR_L);",
+      "    if (c.data_free + gap > lat) col = std::max(col, c.data_free + gap - lat);\n    if (read) {\n"
+      "        if (R.any_wr) col = std::max(col, R.wr_end + T.WTR_S);\n        if (G.any_wr) col = std::max(col, G.wr_end + T.WTR_S);",
+      ["jedec"], "a read after a write in the same bank group waits only tWTR_S"),
+    M("jedec-no-write-recovery", "models/memory/dram_jedec.cpp",
+      "B.pre_ready = std::max(B.pre_ready, end + T.WR);", "B.pre_ready = std::max(B.pre_ready, end);", ["jedec"],
+      "a bank written to can be precharged at the write's last data beat (no tWR)"),
+    M("jedec-refresh-no-rfc", "models/memory/dram_jedec.cpp",
+      "B.act_ready = std::max(B.act_ready, f + (m_per_bank_ref ? T.RFCpb : T.RFC));", "B.act_ready = std::max(B.act_ready, f);",
+      ["jedec"], "a refreshed bank can be activated right after the REF command"),
+    M("jedec-write-latency-cl", "models/memory/dram_jedec.cpp",
+      "const uint64_t start = p.col + (r.read ? T.CL : T.CWL)", "const uint64_t start = p.col + T.CL", ["jedec"],
+      "write data after CL instead of CWL"),
+    M("energy-dram-write-from-reads", "models/energy/energy.cpp",
+      "e[\"dram.write_pj\"] = stat(\"dram.bytes_written\") * 8 * bit;", "e[\"dram.write_pj\"] = stat(\"dram.bytes_read\") * 8 * bit;",
+      ["energy"]),
+    M("energy-softmax-four-adds", "models/energy/energy.cpp",
+      "* (4 * mul32 + 5 * add32);", "* (4 * mul32 + 4 * add32);", ["energy"],
+      "the i-softmax element energy with one 32-bit add fewer"),
+    M("energy-fetcher-lookup-no-register", "models/energy/energy.cpp",
+      "e[\"fetcher.lookup_pj\"] = stat(\"attention.fetcher_lookups\") * (add32 + 32 * reg);",
+      "e[\"fetcher.lookup_pj\"] = stat(\"attention.fetcher_lookups\") * add32;", ["energy"]),
+    M("dma-busy-sum-not-union", "models/dma/dma.cpp",
+      "m_last_busy_added = (hi - lo) - covered;", "m_last_busy_added = end - start;", ["memory", "dma"],
+      "dma.busy_cycles summed over overlapping descriptors instead of their union"),
+    M("host-access-no-core-cycles", "models/host/host.cpp",
+      "m_qk.inc(m_clk.time(m_cfg.access_cycles));  // the core issues the access", "(void)m_cfg.access_cycles;", ["iss"],
+      "an MMIO access (native HAL or the rv32 ISS's loads and stores) without host.access_cycles"),
+    M("iss-cpi-ignored", "models/host/rv32_iss.cpp",
+      "static_cast<double>(m_iss->icount) * m_cfg.cpi);", "static_cast<double>(m_iss->icount));", ["iss"],
+      "host.cpi has no effect on the rv32 ISS's time"),
+    M("vssa-balanced-unsorted", "models/vssa/engine.cpp",
+      "std::stable_sort(tile_costs.begin(), tile_costs.end(), std::greater<uint64_t>());", "", ["vssa"],
+      "the balanced schedule places tiles in Fig. 5 order, not longest first (it is then greedy)"),
+    M("onnx-probabilities-2-8", "platform/workloads/onnx_pipeline.cpp",
+      "p.attn = rq_of(std::ldexp(1.0, -7) * s_qkv / s_ctx);", "p.attn = rq_of(std::ldexp(1.0, -8) * s_qkv / s_ctx);",
+      ["onnx"], "the ONNX integer pipeline takes the probabilities as y / 256 instead of y / 128"),
+    M("onnx-qkv-scale-ceil", "platform/workloads/onnx_pipeline.cpp",
+      "static_cast<int>(std::floor(std::log2(127.0 / qkv_max)))", "static_cast<int>(std::ceil(std::log2(127.0 / qkv_max)))",
+      ["onnx"], "the power-of-two Q/K/V scale rounded the wrong way: Q, K, V saturate int8"),
 ]
 
 
@@ -268,6 +327,12 @@ def run_one(m, args):
         names = failed_tests(r.stdout)
         ran = re.search(r"tests passed, (\d+) tests failed out of (\d+)", r.stdout)
         total = int(ran.group(2)) if ran else 0
+        broken = [n for n in names if n in args.baseline_failures]
+        if broken:  # fails without the mutation too: not a kill (a missing input, a stale build)
+            names = [n for n in names if n not in args.baseline_failures]
+            if not names:
+                return {"status": "baseline failure", "tests_run": total, "seconds": round(time.time() - t0, 1),
+                        "detail": "only tests that fail without the mutation failed: " + ", ".join(broken[:4])}
         if r.returncode != 0 and names:
             return {"status": "killed", "by": names, "tests_run": total, "seconds": round(time.time() - t0, 1)}
         if total == 0:
@@ -288,6 +353,9 @@ def main():
     ap.add_argument("--check", action="store_true", help="only check that every snippet is found exactly once")
     ap.add_argument("--report", help="write a markdown table of the results here")
     ap.add_argument("--json", help="write the results as JSON here")
+    ap.add_argument("--merge", action="append", default=[], metavar="JSON",
+                    help="results of an earlier --json run for the mutations not run now (the report and the rate "
+                         "then cover both; repeatable, later files win)")
     args = ap.parse_args()
     ids = {m["id"] for m in MUTATIONS}
     if len(ids) != len(MUTATIONS):
@@ -309,6 +377,19 @@ def main():
         return 2 if missing else 0
     # Restore the tree on Ctrl-C / SIGTERM: run_one's finally does it; turn SIGTERM into an exception.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Baseline: the chosen subsets on the unmutated tree. A test that fails there (an input
+    # missing from this checkout, a stale build) cannot kill a mutation.
+    args.baseline_failures = set()
+    if not args.full:
+        targets = sorted({t for m in chosen for s_ in m["subsets"] for t in S[s_][1]})
+        regex = "|".join(sorted({S[s_][0] for m in chosen for s_ in m["subsets"]}))
+        subprocess.run(["cmake", "--build", args.build, "-j", str(args.jobs), "--target"] + targets, capture_output=True, text=True)
+        r = subprocess.run(["ctest", "--test-dir", args.build, "-j", str(args.jobs), "--timeout", "600", "-R", regex],
+                           capture_output=True, text=True)
+        args.baseline_failures = set(failed_tests(r.stdout))
+        if args.baseline_failures:
+            print(f"baseline: {len(args.baseline_failures)} test(s) fail without any mutation and count as no kill: "
+                  + ", ".join(sorted(args.baseline_failures)[:6]), flush=True)
     results = []
     for i, m in enumerate(chosen, 1):
         print(f"[{i}/{len(chosen)}] {m['id']} ({m['file']}) ...", flush=True)
@@ -316,12 +397,20 @@ def main():
         r.update(id=m["id"], file=m["file"], note=m["note"], equivalent=m["equivalent"])
         results.append(r)
         by = ", ".join(r.get("by", [])[:4]) + (" ..." if len(r.get("by", [])) > 4 else "")
-        detail = f" ({r['detail']})" if r["status"] in ("not found", "no tests", "build failed") else ""
+        detail = f" ({r['detail']})" if r["status"] in ("not found", "no tests", "build failed", "baseline failure") else ""
         print(f"    {r['status']}{': ' + by if by else ''}{detail}" + (f" [{r['seconds']} s]" if "seconds" in r else ""), flush=True)
     # Leave the build as the sources are: rebuild what the mutations rebuilt.
     touched = sorted({t for m in chosen for s_ in m["subsets"] for t in S[s_][1]})
     subprocess.run(["cmake", "--build", args.build, "-j", str(args.jobs)] + ([] if args.full else ["--target"] + touched),
                    capture_output=True, text=True)
+    if args.merge:  # earlier runs' results for the mutations not run now, in the list's order
+        earlier = {}
+        for path in args.merge:
+            with open(path, encoding="utf-8") as f:
+                for r in json.load(f)["results"]:
+                    earlier[r["id"]] = r
+        now = {r["id"]: r for r in results}
+        results = [now.get(m["id"]) or earlier[m["id"]] for m in MUTATIONS if m["id"] in now or m["id"] in earlier]
     ran = [r for r in results if r["status"] in ("killed", "survived", "equivalent")]
     killed = sum(r["status"] == "killed" for r in ran)
     equiv = sum(r["status"] == "equivalent" for r in ran)
@@ -336,13 +425,16 @@ def main():
     if args.report:
         lines = ["# Mutation results", "",
                  "Written by `" + " ".join(["tools/mutate.py"] + sys.argv[1:]) + "` (docs/testing.md#mutation-testing): "
-                 "each mutation, the tests that failed with it (the first three), or why it is equivalent.", "",
+                 "each mutation, the tests that failed with it (the first three), or why it is equivalent."
+                 + (f" {len(results) - len(chosen)} of the {len(results)} results come from an earlier run of the same list"
+                    " (`--merge`); the mutations named on the command line ran now." if args.merge else ""), "",
                  "| mutation | file | result | killed by |", "|---|---|---|---|"]
         for r in results:
             by = "; ".join(r.get("by", [])[:3]) + (" ..." if len(r.get("by", [])) > 3 else "")
             lines.append(f"| `{r['id']}` | `{r['file']}` | {r['status']} | {by or r.get('equivalent') or ''} |")
         write(args.report, "\n".join(lines) + f"\n\n{summary}\n")
-    return 0 if not survived and not missing and all(r["status"] not in ("no tests", "build failed") for r in results) else 1
+    return 0 if not survived and not missing and all(r["status"] not in ("no tests", "build failed", "baseline failure")
+                                                     for r in results) else 1
 
 
 if __name__ == "__main__":

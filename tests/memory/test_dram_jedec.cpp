@@ -25,7 +25,7 @@ using req = dram_jedec::request;
 
 // DDR4-3200AA, tCK = 0.625 ns (JESD79-4 speed bin; the preset's numbers, repeated here).
 constexpr uint64_t CL = 22, CWL = 16, RCD = 22, RP = 22, RAS = 52, RC = 74, CCD_S = 4, CCD_L = 8, RRD_S = 4,
-                   RRD_L = 8, FAW = 34, WTR_S = 4, WTR_L = 12, RTP = 12, RPab = 22, RFC = 560, REFI = 12480,
+                   RRD_L = 8, FAW = 34, WTR_S = 4, WTR_L = 12, RTP = 12, WR = 24, RPab = 22, RFC = 560, REFI = 12480,
                    BURST = 4;  // BL8 on a double-data-rate bus
 
 // Addresses with mapping ro-ra-ba-co-bg-ch, one channel, one rank, 64 B bursts:
@@ -165,6 +165,24 @@ TEST_CASE("dram jedec: a read after a write waits for tWTR_L (same group) or tWT
     }
 }
 
+TEST_CASE("dram jedec: a conflict after a write precharges tWR after the write's last data beat", "[dram][jedec]") {
+    auto e = ddr4();
+    std::vector<log_entry> log;
+    e.set_observer(record, &log);
+    std::vector<req> w = {{false, ddr4_addr(0, 0, 1, 0), 0, 0}};
+    e.serve(w);  // ACT 0, WR at tRCD = 22, data [22 + CWL, + BL/2) = [38, 42)
+    REQUIRE(w[0].done == RCD + CWL + BURST);
+    std::vector<req> r = {{true, ddr4_addr(0, 0, 2, 0), 30, 0}};
+    e.serve(r);
+    // PRE at max(30, ACT + tRAS = 52, 42 + tWR = 66) = 66: write recovery, not tRAS, bounds it;
+    // ACT at max(66 + tRP = 88, 0 + tRC = 74) = 88; RD at 88 + tRCD = 110 (42 + tWTR_L = 54 is long past).
+    const uint64_t pre = RCD + CWL + BURST + WR;
+    REQUIRE(pre > RAS);
+    CHECK(at_of(log, dram_jedec::cmd::pre) == pre);
+    CHECK(at_of(log, dram_jedec::cmd::act, 1) == std::max(pre + RP, RC));
+    CHECK(r[0].done == pre + RP + RCD + CL + BURST);  // 136
+}
+
 TEST_CASE("dram jedec: FR-FCFS serves a row hit before an older conflict and FCFS does not", "[dram][jedec]") {
     const auto run = [](const char* sched) {
         dram_jedec_options o;
@@ -286,12 +304,13 @@ struct driver : sc_module {
             out->b_transport(tx, delay);
             done.push_back(clk.cycles(sc_time_stamp() + delay));
         }
+        wait(sc_time(100, SC_NS));  // the run ends at cycle 100: the ratio statistics' denominator
     }
 };
 
 }  // namespace
 
-TEST_CASE("dram jedec: the TLM target converts DRAM cycles to accelerator cycles", "[dram][jedec]") {
+TEST_CASE("dram jedec: the TLM target converts DRAM cycles to accelerator cycles, and its statistics by hand", "[dram][jedec]") {
     dram_config c;
     c.model = "jedec";
     c.jedec.preset = "ddr4-3200";
@@ -307,6 +326,24 @@ TEST_CASE("dram jedec: the TLM target converts DRAM cycles to accelerator cycles
     CHECK(s.number("tb.dram.row_misses") == 2);
     CHECK(s.number("tb.dram.ch0.bytes") == 128);
     CHECK(s.number("tb.dram.energy_rd") > 0);
+    // The statistics of docs/timing-model.md#jedec-dram, by hand. Two RD bursts, no write, no
+    // PRE (open page), no conflict; each access a window of one burst (queue occupancy 1).
+    CHECK(s.number("tb.dram.commands_rd") == 2);
+    CHECK(s.number("tb.dram.commands_wr") == 0);
+    CHECK(s.number("tb.dram.commands_pre") == 0);
+    CHECK(s.number("tb.dram.row_conflicts") == 0);
+    CHECK(s.number("tb.dram.refreshes") == 0);  // 100 ns << tREFI 7.8 us
+    CHECK(s.number("tb.dram.queue_occupancy_avg") == 1.0);
+    CHECK(s.number("tb.dram.queue_occupancy_max") == 1);
+    // Latency per burst, arrival (0) to last data beat: 48 and 52 tCK = 30 and 32.5 cycles.
+    CHECK(s.number("tb.dram.read_latency_avg") == Approx((48 + 52) / 2.0 * 0.625).epsilon(1e-12));
+    // Peak: 64 B per BL8 (4 tCK = 2.5 ns) = 25.6 B per 1 GHz cycle, one channel.
+    CHECK(s.number("tb.dram.peak_bandwidth") == Approx(64 / (BURST * 0.625)).epsilon(1e-12));
+    // Data bus busy 2 x 4 tCK = 5 ns = 5 cycles of the 100; efficiency is the same ratio in tCK (8 / 160).
+    CHECK(s.number("tb.dram.busy_cycles") == 5);
+    CHECK(s.number("tb.dram.bandwidth_utilization") == Approx(5.0 / 100).epsilon(1e-12));
+    CHECK(s.number("tb.dram.ch0.efficiency") == Approx(2.0 * BURST / (100 / 0.625)).epsilon(1e-12));
+    CHECK(s.number("tb.dram.ch0.bandwidth") == Approx(128.0 / 100).epsilon(1e-12));
 }
 
 TEST_CASE("dram jedec: DRAMPower energy of two closed-page reads by hand", "[dram][jedec][energy]") {

@@ -43,13 +43,14 @@ struct mem_bench : sc_module {
     local_memory spad;
     dma engine;
     tlm_utils::simple_initiator_socket<mem_bench> cpu;
+    tlm_utils::simple_initiator_socket<mem_bench> dma_jobs;  // descriptor jobs to the DMA's queue (dma.in)
     std::function<void(mem_bench&)> body;
 
     mem_bench(const sc_module_name& n, bus_config bc, dram_config dc, l2_config lc, local_memory_config sc,
               dma_config mc)
         : sc_module(n), bcfg(bc), dcfg(dc), lcfg(lc), scfg(sc), mcfg(mc),
           b("bus", bcfg, clk), d("dram", dcfg, clk), spad("scratchpad", scfg, clk), engine("dma", mcfg, clk),
-          cpu("cpu") {
+          cpu("cpu"), dma_jobs("dma_jobs") {
         b.map("dram", DRAM_BASE, dcfg.size);
         b.map("scratchpad", SPAD_BASE, scfg.size);
         if (lcfg.enabled) {
@@ -62,6 +63,7 @@ struct mem_bench : sc_module {
         b.out.bind(spad.in);
         cpu.bind(b.in);
         engine.mem.bind(b.in);
+        dma_jobs.bind(engine.in);
         SC_THREAD(run);
     }
     SC_HAS_PROCESS(mem_bench);
@@ -471,6 +473,35 @@ TEST_CASE("stats: the 4 KiB DMA example's dma., dram., scratchpad. and bus. stat
     // Every burst crosses the bus twice (read from DRAM, write to the scratchpad).
     CHECK(s.number("tb.bus.transactions") == 32);
     CHECK(s.number("tb.bus.decode_errors") == 0);
+}
+
+TEST_CASE("stats: two DMA jobs ready in the same cycle issue one a cycle, busy_cycles is their union and descriptor_cycles_sum their sum", "[stats][dma]") {
+    bus_config bc; bc.latency_cycles = 1;
+    dram_config dc; dc.bytes_per_cycle = 64; dc.latency_cycles = 100;
+    local_memory_config sc; sc.bytes_per_cycle = 16; sc.latency_cycles = 1;
+    dma_config mc; mc.setup_cycles = 10; mc.burst_bytes = 256;
+    mem_bench tb("tb", bc, dc, no_l2(), sc, mc);
+    dma_job j0, j1;
+    tb.body = [&](mem_bench& b) {
+        job_sender sender;
+        send_dma(sender, b.dma_jobs, j0, {DRAM_BASE + 0x1000, SPAD_BASE + 0x100, 1, 256, 0, 0}, false, 0, b.clk);
+        send_dma(sender, b.dma_jobs, j1, {DRAM_BASE + 0x2000, SPAD_BASE + 0x400, 1, 256, 0, 0}, false, 0, b.clk);
+    };
+    sc_start();
+    // The queue issues one descriptor a cycle, in order (models/dma/dma.h): j0 at 0, j1 at 1.
+    // j0: set-up to 10, on DRAM at 11 (bus), 4 beats [11, 15), data at 115, on the scratchpad at
+    // 116, 256 / 16 = 16 cycles, done 132 + 1 = 133.
+    // j1: set-up to 11, on DRAM at 12, behind j0's beats: [15, 19), data at 119, on the
+    // scratchpad at 120, behind j0's write until 132: [132, 148), done 149.
+    CHECK(j0.start == 0);
+    CHECK(j0.end == 133);
+    CHECK(j1.start == 1);
+    CHECK(j1.end == 149);
+    const auto& s = stats_registry::global();
+    CHECK(s.number("tb.dma.descriptors") == 2);
+    CHECK(s.number("tb.dma.descriptor_cycles_sum") == 133 + (149 - 1));
+    CHECK(s.number("tb.dma.busy_cycles") == 149);  // [0, 133) and [1, 149) overlap: their union
+    CHECK(j1.busy_added == 149 - 133);
 }
 
 TEST_CASE("stats: dram.bandwidth_utilization is busy cycles over simulated cycles, not bytes", "[stats]") {

@@ -401,6 +401,50 @@ TEST_CASE("onnx integer: the encoder runs as the integer pipeline, bit-exact wit
     CHECK(st["onnx.causal"] == 0);
 }
 
+TEST_CASE("onnx integer: the Q/K/V and context requantization constants follow the documented scales", "[onnx][integer]") {
+    // docs/workloads.md#integer-pipeline, "Scales", recomputed here from the float reference's
+    // tensors: Q, K, V share 2^-j with j = floor(log2(127 / max)) over every layer; the layer-0
+    // input, the context and the LayerNorm outputs max / 127; weights per tensor max / 127;
+    // probabilities 2^-7. Each constant is dyadic(s_in / s_out): m / 2^e within 2^-30 of it.
+    // (Bit-exactness with reference_model cannot see a wrong constant: both use it.)
+    const scenario_config cfg = integer_cfg("encoder2_int.onnx", "8");
+    const onnx_pipeline op = make_onnx_pipeline(cfg);
+    const onnx_encoder_graph g = onnx_match_encoder(cfg.workload.onnx.model, 16);
+    std::map<std::string, double> mx;
+    const std::vector<std::vector<float>> samples = onnx_input_samples(cfg);
+    for (const auto& sample : samples) {
+        std::map<std::string, onnx_value> v;
+        onnx_float_reference(cfg.workload.onnx.model, 16, {sample}, cfg.seed, nullptr, &v);
+        for (const auto& [name, val] : v)
+            for (float x : val.v) mx[name] = std::max<double>(mx[name], std::fabs(x));
+    }
+    const auto amax = [](const std::vector<float>& w) {
+        double m = 0;
+        for (float x : w) m = std::max<double>(m, std::fabs(x));
+        return m;
+    };
+    double qkv = 0;
+    for (const auto& ly : g.layers) qkv = std::max({qkv, mx.at(ly.q), mx.at(ly.k), mx.at(ly.v)});
+    const int j = static_cast<int>(std::floor(std::log2(127.0 / qkv)));
+    REQUIRE(qkv * std::ldexp(1.0, j) <= 127.0);  // Q, K, V fit int8 at 2^-j ...
+    REQUIRE(qkv * std::ldexp(1.0, j + 1) > 127.0);  // ... and would not at 2^-(j+1)
+    const double s_qkv = std::ldexp(1.0, -j);
+    CHECK(op.inst.score_shift == static_cast<uint32_t>(2 * j));
+    const auto value = [](const dtq_rq& r) { return std::ldexp(static_cast<double>(r.m), -r.e); };
+    double s_in = mx.at(g.layers[0].x) / 127.0;
+    REQUIRE(op.inst.params.size() == g.layers.size());
+    for (size_t l = 0; l < g.layers.size(); ++l) {
+        INFO("layer " << l);
+        const auto& ly = g.layers[l];
+        const dtq_layer_params& p = op.inst.params[l];
+        const double s_w = std::max({amax(ly.wq), amax(ly.wk), amax(ly.wv)}) / 127.0, s_ctx = mx.at(ly.ctx) / 127.0;
+        const double want_qkv = s_in * s_w / s_qkv, want_attn = std::ldexp(1.0, -7) * s_qkv / s_ctx;
+        CHECK(std::fabs(value(p.qkv) - want_qkv) <= std::ldexp(want_qkv, -30));
+        CHECK(std::fabs(value(p.attn) - want_attn) <= std::ldexp(want_attn, -30));
+        s_in = mx.at(ly.y) / 127.0;  // the next layer's input: this layer's LayerNorm output
+    }
+}
+
 TEST_CASE("onnx integer: the causal decoder block runs as the integer pipeline, bit-exact, near numpy", "[onnx][integer]") {
     std::map<std::string, double> st{{"onnx.causal", 0}, {"onnx.layers", 0}};
     const double cosine = run_integer("decoder_int.onnx", "decoder_int_y.npy", "8", nullptr, &st);

@@ -5,7 +5,10 @@ all 8-bit, one 16 x 16 array, no L2), each derived below from the formulas of
 docs/timing-model.md and docs/attention.md#schedule-and-timing, in functional and in
 timing mode, with one head and with two (head 1's fetch under head 0's compute, Q x K^T of
 head 1 before P x V of head 0), and with 2 B/cycle line buffers (P x V waits for V's
-transpose pass instead of the softmax). Module 1 ends with the result drain, not with P x V:
+transpose pass instead of the softmax), with three heads (head 2's fetch waits until P x V
+of head 0 has read its line-buffer half; with 256 B/cycle memories that release sets head
+2's K and V DRAM starts, 4124 cycles, 9 fewer without it), and with softmax.lanes 4 (each
+row pass ceil(16 / 4) cycles). Module 1 ends with the result drain, not with P x V:
 dropping the drain from module 1's end, or any step of the schedule, changes these numbers."""
 import json, os, subprocess, sys
 
@@ -153,6 +156,121 @@ expect2.update({
 })
 print(f"derived, two heads: layer {t + end_2} cycles, module 2 {module2_2} (exposed {exposed_2})")
 
+# ---- three heads: head 2's fetch waits for the line-buffer half P x V of head 0 reads ----
+# Head 2 goes into half 0 (2 % 2), which P x V of head 0 reads until pv0_end (docs/attention.md
+# step 1: "a half is reused once P x V of head h-2 has read it"); the fetcher itself is free
+# from t+96. Derived from scratch for memories of `dram_bpc`, `lb_bpc` and `acc_bpc` B/cycle
+# (each no slower than the DRAM, so no burst queues at a line buffer or behind another
+# burst of its own drain). The handler's program order (what books DRAM first): step 0
+# fetch(0), QK0, softmax 0, importance 0; step 1 fetch(1), QK1, SM1, imp 1, PV0, drain 0;
+# step 2 fetch(2), QK2, SM2, imp 2, PV1, drain 1; step 3 PV2, drain 2. DRAM serves in that
+# order (busy until), so head 2's first burst always waits for drain 0's writes: with the
+# default 64 B/cycle memories the drain's 64 write beats hold the channel past head 2's
+# address generation and the release changes nothing; with 256 B/cycle memories the drain is
+# 16 beats, K and V of head 2 arrive after it, and their arrival (released at pv0_end + 32
+# and + 48 address cycles) is what sets their DRAM start.
+def three_heads(dram_bpc, lb_bpc, acc_bpc):
+    bt = BURST // dram_bpc                                     # DRAM beats per burst
+    lbw, accw = BURST // lb_bpc, BURST // acc_bpc              # port cycles per burst
+    assert lbw <= bt and bt <= accw and BURST % dram_bpc == 0 == BURST % lb_bpc == BURST % acc_bpc
+    tr = 2 * ceil(slot, lb_bpc)                                # V's transpose pass through VBUF's port
+    dram_free = 0                                              # the channel's busy until (program order)
+
+    def fetch_run(issued):                                     # one tensor run of 4 bursts: (DMA done, DRAM free)
+        start = max(issued + SETUP + BUS, dram_free)
+        end = start + bursts * bt
+        return end + DRAM_LAT + BUS + lbw + LAT, end
+
+    def fetch(f):                                              # the fetcher starts head's addresses at f
+        nonlocal dram_free
+        done = []
+        for x in range(3):                                     # Q, K, V issued at f + 16, + 32, + 48
+            d, dram_free = fetch_run(f + (x + 1) * addr)
+            done.append(d)
+        return done[0], done[1], done[2] + tr, f + 3 * addr    # Q, K ready; V ready after its transpose; fetcher free
+
+    def drain(pv_end):                                         # 16 bursts: accumulator reads back to back
+        nonlocal dram_free
+        last_read_end = pv_end + SETUP + BUS + nb * accw
+        dram_end = last_read_end + LAT + BUS + bt
+        assert pv_end + SETUP + BUS + accw + LAT + BUS >= dram_free   # its first write finds the channel free
+        dram_free = dram_end
+        return dram_end + DRAM_LAT
+
+    q0, k0, v0, ff = fetch(0)
+    qk0 = max(q0, k0) + qk
+    sm0 = qk0 + sm
+    imp0 = sm0 + imp
+    q1, k1, v1, ff = fetch(ff)
+    qk1 = max(q1, k1, qk0) + qk
+    sm1 = max(qk1, sm0) + sm
+    imp1 = max(sm1, imp0) + imp
+    pv0 = max(sm0, v0, qk1) + pv
+    d0 = drain(pv0)
+    F = max(ff, pv0)                                           # the release: head 2 waits for P x V of head 0
+    q2, k2, v2, ff = fetch(F)
+    qk2 = max(q2, k2, pv0) + qk
+    sm2 = max(qk2, sm1) + sm
+    imp2 = max(sm2, imp1) + imp
+    pv1 = max(sm1, v1, qk2) + pv
+    d1 = drain(pv1)
+    pv2 = max(sm2, v2, pv1) + pv
+    d2 = drain(pv2)
+    topk_end = imp2 + 2 * sel
+    e2 = max(topk_end + BUS, d2 - DRAM_LAT) + 1 + DRAM_LAT     # the precision write, behind drain 2 on DRAM
+    end = max(d2, e2)
+    m2 = 3 * imp + (e2 - imp2)
+    exposed = end - d2
+    # DMA busy: the union of the descriptors' [start, done): head 0 and 1's fetches overlap
+    # ([t+16, V1 done)); drain 0 [pv0, d0) and head 2's fetch [F+16, V2 done) overlap; the
+    # other drains stand alone.
+    spans = sorted([(addr, v1 - tr), (pv0, d0), (F + addr, v2 - tr), (pv1, d1), (pv2, d2)])
+    busy, lo, hi = 0, None, None
+    for s_, e_ in spans:
+        if hi is None or s_ > hi:
+            busy += (hi - lo) if hi is not None else 0
+            lo, hi = s_, e_
+        else:
+            hi = max(hi, e_)
+    busy += hi - lo
+    e = dict(expect)
+    e.update({
+        "attention.cycles": t + end,
+        "attention.vssa_qk_cycles": 3 * qk, "attention.vssa_pv_cycles": 3 * pv, "attention.vssa_busy_cycles": 3 * (qk + pv),
+        "attention.vssa_tiles": 15,
+        "attention.softmax_busy_cycles": 3 * sm, "attention.fetcher_busy_cycles": 9 * addr,
+        "attention.dma_busy_cycles": busy,
+        "attention.transpose_cycles": 3 * tr, "attention.transpose_buffer_bytes": 6 * slot,
+        "attention.module2_cycles": m2, "attention.topk_busy_cycles": m2,
+        "attention.module2_hidden_cycles": m2 - exposed, "attention.module2_exposed_cycles": exposed,
+        "attention.module2_hidden_ratio": (m2 - exposed) / m2,
+    })
+    # Without the release head 2's fetch would start at t+96: its K run would reach DRAM
+    # when head 2's Q run ends, this many cycles earlier.
+    k2_early = (F + 2 * addr + SETUP + BUS) - max(F + addr + SETUP + BUS, d0 - DRAM_LAT) - bursts * bt
+    return e, pv0, F, k2_early
+
+
+expect4, pv0_4, F4, early4 = three_heads(DRAM_BPC, LB_BPC, ACC_BPC)
+assert pv0_4 == pv0_end and early4 <= 0                        # the two-head schedule's P x V 0; the release masked
+FAST = 256
+expect5, _, F5, early5 = three_heads(FAST, FAST, FAST)
+assert early5 > 0                                              # here the release sets K2's DRAM start
+print(f"derived, three heads: layer {expect4['attention.cycles']} cycles; with {FAST} B/cycle DRAM, line buffers and "
+      f"accumulator: {expect5['attention.cycles']} (head 2 fetched from {t + F5}, its K {early5} cycles later than "
+      f"without the line-buffer release)")
+
+# ---- one head with softmax.lanes 4: each of the 3 passes over a 16-score row takes
+# ceil(16 / 4) = 4 cycles (docs/timing-model.md softmax unit: kept x (3 ceil(kept / L) + 8)).
+# The softmax gates P x V (sm_end > V's ready), so P x V, the drain, the importance
+# accumulation and the engines all move by the difference; nothing else changes.
+LANES = 4
+sm4 = SEQ * (3 * ceil(SEQ, LANES) + 8)                         # 16 x 20 = 320
+assert sm_end + (sm4 - sm) > v_ready
+expect6 = dict(expect)
+expect6.update({"attention.cycles": expect["attention.cycles"] + (sm4 - sm), "attention.softmax_busy_cycles": sm4})
+print(f"derived, softmax.lanes {LANES}: softmax {sm4} cycles, layer {expect6['attention.cycles']}")
+
 # ---- one head with 2 B/cycle line buffers: P x V waits for V's transpose ----------------
 # Each 256 B burst now takes 128 cycles on its line buffer's port, so the writes queue
 # (local memory: start = max(arrival, busy until)); V's transpose pass takes 2 x 1024 / 2.
@@ -199,7 +317,7 @@ print(f"derived, 2 B/cycle line buffers: layer {t + s_end} cycles, P x V from {t
 UNITS = (("dma", "attention.dma_busy_cycles"), ("fetcher", "attention.fetcher_busy_cycles"),
          ("vssa", "attention.vssa_busy_cycles"), ("softmax", "attention.softmax_busy_cycles"),
          ("topk", "attention.module2_cycles"))
-for e in (expect, expect2, expect3):
+for e in (expect, expect2, expect3, expect4, expect5, expect6):
     busy = [e[k] for _, k in UNITS]
     top = busy.index(max(busy))  # ties: the first
     for i, (u, _) in enumerate(UNITS):
@@ -211,8 +329,56 @@ assert (expect["attention.bottleneck.vssa_layers"], expect2["attention.bottlenec
         expect3["attention.bottleneck.topk_layers"]) == (1, 1, 1)
 assert expect["attention.bottleneck_cycles"] == 1197 and expect3["attention.bottleneck_cycles"] == 1457
 
+# ---- energy, area and power of the one-head layer (docs/energy.md), by hand from the 45 nm
+# table's published numbers (scenarios/presets/tech/45nm.yaml: Horowitz ISSCC 2014, Intel's
+# 45 nm SRAM cell) scaled to the default 40 nm node (energy x 40/45, area x (40/45)^2) and the
+# counts derived above: 16 x 16 scores, 3 x 16 token lookups, 32 top-k comparisons
+# (16 candidates + k0 16), 16 x 16 x 64 MACs for Q x K^T and as many for P x V, all 8 x 8.
+E40, A40 = 40 / 45, (40 / 45) ** 2
+ADD32, MUL32, MUL8, REG = 0.1 * E40, 3.1 * E40, 0.2 * E40, 0.004 * E40
+macs = 2 * SEQ * SEQ * DH
+sram_area = lambda size: size * 8 * 0.346 * A40 / 0.6 * 1e-6              # cell um2 / array efficiency, mm2
+sram_pj_per_byte = lambda size: 20.0 / 8 * (size / 32768) ** 0.5 * E40    # 20 pJ per 64 b at 32 KiB, sqrt of the size
+expect.update({
+    "energy.softmax.element_pj": SEQ * SEQ * (4 * MUL32 + 5 * ADD32),       # i-softmax per element
+    "energy.topk.importance_pj": SEQ * SEQ * ADD32,
+    "energy.topk.compare_pj": (SEQ + SEQ) * ADD32,
+    "energy.fetcher.lookup_pj": 3 * SEQ * (ADD32 + 32 * REG),
+    "energy.vssa.nibble_mac_pj": macs * 4 * (MUL8 * (5 / 8) ** 2 + ADD32 + 32 * REG),   # 4 nibble cycles per 8 x 8 MAC
+    "energy.vssa.operand_pj": macs * 20 * REG,
+    "energy.vssa.stall_pj": 0.0,
+    "energy.dma.descriptor_pj": 4 * 10.0 * E40,                             # Q, K, V runs and the drain
+    "energy.dma.transfer_pj": (3 * slot + drain_bytes) * 8 * 0.1 * 1.0,     # 0.1 pJ/bit/mm over 1 mm, not scaled
+    "energy.accumulator.read_pj": drain_bytes * sram_pj_per_byte(128 << 10),
+    "energy.l2.read_pj": 0.0,                                               # no L2
+    "area.accumulator_mm2": sram_area(128 << 10), "area.scratchpad_mm2": sram_area(256 << 10),
+    "area.linebuf_mm2": sram_area(3 * (64 << 10)),
+    "perf.ops": 2 * macs,
+})
+# And the statistics the derived ones are made of (docs/energy.md): DRAM at 20 pJ/bit (no
+# rows), leakage 20 mW/mm2 x the area over the run's time (sim.simulated_cycles at 1 GHz),
+# power = energy / time, GOP/s = ops / time, and the ratios of those.
+energy_relations = [
+    ("energy.dram.read_pj", lambda st, ns: st["dram.bytes_read"] * 8 * 20.0),
+    ("energy.dram.write_pj", lambda st, ns: st["dram.bytes_written"] * 8 * 20.0),
+    ("energy.leakage_uj", lambda st, ns: 20e-3 * st["area.total_mm2"] * ns * 1e-9 * 1e6),
+    ("energy.total_uj", lambda st, ns: st["energy.dynamic_uj"] + st["energy.leakage_uj"]),
+    ("power.leakage_w", lambda st, ns: 20e-3 * st["area.total_mm2"]),
+    ("power.dynamic_w", lambda st, ns: st["energy.dynamic_uj"] * 1e-6 / (ns * 1e-9)),
+    ("power.average_w", lambda st, ns: st["energy.total_uj"] * 1e-6 / (ns * 1e-9)),
+    ("perf.gops", lambda st, ns: st["perf.ops"] / ns),
+    ("perf.gops_per_w", lambda st, ns: st["perf.ops"] / ns / st["power.average_w"]),
+    ("perf.gops_per_mm2", lambda st, ns: st["perf.ops"] / ns / st["area.total_mm2"]),
+    ("perf.pj_per_op", lambda st, ns: st["energy.total_uj"] * 1e6 / st["perf.ops"]),
+]
+
+expect_one = expect
 for mode, heads, exp, extra in (("functional", 1, expect, []), ("timing", 1, expect, []), ("functional", 2, expect2, []),
-                                ("timing", 2, expect2, []), ("timing", 1, expect3, [f"linebuf.bytes_per_cycle={SLOW}"])):
+                                ("timing", 2, expect2, []), ("functional", 3, expect4, []), ("timing", 3, expect4, []),
+                                ("functional", 3, expect5, [f"{m}.bytes_per_cycle={FAST}" for m in ("dram", "linebuf", "accumulator")]),
+                                ("timing", 3, expect5, [f"{m}.bytes_per_cycle={FAST}" for m in ("dram", "linebuf", "accumulator")]),
+                                ("timing", 1, expect6, [f"softmax.lanes={LANES}"]),
+                                ("timing", 1, expect3, [f"linebuf.bytes_per_cycle={SLOW}"])):
     expect = exp
     mode_sets = ["--set", f"workload.attention.heads={heads}"] + [a for e in extra for a in ("--set", e)]
     heads = f"{heads}{' (' + ', '.join(extra) + ')' if extra else ''}"
@@ -223,11 +389,16 @@ for mode, heads, exp, extra in (("functional", 1, expect, []), ("timing", 1, exp
     check(p.returncode == 0, f"{mode}: exit 0 (got {p.returncode}: {p.stderr.strip()[:300]})")
     if p.returncode != 0:
         continue
-    stats = {k: v["value"] for k, v in json.load(open(os.path.join(d, "stats.json")))["stats"].items()}
+    doc = json.load(open(os.path.join(d, "stats.json")))
+    stats = {k: v["value"] for k, v in doc["stats"].items()}
     for key, want in expect.items():
         got = stats.get(key)
         ok = got is not None and (abs(got - want) <= 1e-12 * max(1.0, abs(want)) if isinstance(want, float) else got == want)
         check(ok, f"{mode}: {key} = {got}, derived {want}")
+    if expect is expect_one:
+        for key, f in energy_relations:
+            got, want = stats.get(key), f(stats, doc["sim"]["simulated_cycles"])
+            check(got is not None and abs(got - want) <= 1e-9 * max(1.0, abs(want)), f"{mode}: {key} = {got}, from its parts {want}")
 
 print(f"{len(fails)} failure(s)")
 sys.exit(1 if fails else 0)
