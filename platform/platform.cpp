@@ -582,6 +582,8 @@ void platform::load_model() {
         const uint64_t* w = &lay.weights_at[l * model_layout::WEIGHT_SLOTS];
         dtq_layer_params& p = params[l];
         p.wq = w[0], p.wk = w[1], p.wv = w[2], p.wo = w[3], p.w1 = w[4], p.w2 = w[5], p.ln1_bias = w[6], p.ln2_bias = w[7];
+        const uint64_t* x = &lay.extras_at[l * model_layout::EXTRA_SLOTS];  // an imported graph's (0 = none)
+        p.bq = x[0], p.bk = x[1], p.bv = x[2], p.bo = x[3], p.b1 = x[4], p.b2 = x[5], p.ln1_rq = x[6], p.ln2_rq = x[7];
         if (functional || m.wcomp) {
             const layer_weights& lw = m.weights[l];
             const uint64_t d = m.shape.d_model, f = m.shape.d_ffn;
@@ -600,6 +602,11 @@ void platform::load_model() {
             }
             write_dram(w[6], lw.ln1_bias.data(), lw.ln1_bias.size() * 4);
             write_dram(w[7], lw.ln2_bias.data(), lw.ln2_bias.size() * 4);
+            const std::vector<int32_t>* b[6] = {&lw.bq, &lw.bk, &lw.bv, &lw.bo, &lw.b1, &lw.b2};
+            for (int i = 0; i < 6; ++i)
+                if (x[i]) write_dram(x[i], b[i]->data(), b[i]->size() * 4);
+            if (x[6]) write_dram(x[6], lw.ln1_rq.data(), lw.ln1_rq.size() * sizeof(dtq_rq));
+            if (x[7]) write_dram(x[7], lw.ln2_rq.data(), lw.ln2_rq.size() * sizeof(dtq_rq));
             // The accelerator reads the weights from DRAM from now on; only a reference
             // model needs the host copy again (the accuracy proxy's, a request stream's, the
             // ONNX integer pipeline's check in finish_onnx). Without one the copy goes

@@ -418,6 +418,14 @@ model_layout plan_model(const model_instance& m, uint64_t base) {
         for (const uint64_t bytes : {weight_bytes(d, d), weight_bytes(d, d), weight_bytes(d, d), weight_bytes(d, d), weight_bytes(f, d),
                                weight_bytes(d, f), d * 4, d * 4})
             lay.weights_at.push_back(take(bytes));
+    for (uint64_t l = 0; l < m.layers; ++l) {  // an imported graph's biases and per-channel LayerNorm tables
+        const layer_weights* w = l < m.weights.size() ? &m.weights[l] : nullptr;
+        const auto bytes_of = [](const auto& v) { return v.size() * sizeof(v[0]); };
+        for (const uint64_t bytes : {w ? bytes_of(w->bq) : 0, w ? bytes_of(w->bk) : 0, w ? bytes_of(w->bv) : 0, w ? bytes_of(w->bo) : 0,
+                                     w ? bytes_of(w->b1) : 0, w ? bytes_of(w->b2) : 0, w ? bytes_of(w->ln1_rq) : 0,
+                                     w ? bytes_of(w->ln2_rq) : 0})
+            lay.extras_at.push_back(bytes ? take(bytes) : 0);
+    }
     a.x = take(s * d);
     a.outputs = take(m.layers * s * d);
     a.prec = take(s);
@@ -467,6 +475,27 @@ int8_t rq8(int64_t x, dtq_rq q) { return static_cast<int8_t>(std::clamp<int64_t>
 std::vector<int8_t> requant_all(const std::vector<int32_t>& z, dtq_rq q) {
     std::vector<int8_t> y(z.size());
     for (size_t i = 0; i < z.size(); ++i) y[i] = rq8(z[i], q);
+    return y;
+}
+
+// A GEMM's bias (GEMM layout.BIAS): b[j] added to every row i with keep[i] (a skipped row
+// stays 0), saturated to int32; an empty b adds nothing.
+std::vector<int32_t> biased(std::vector<int32_t> c, const std::vector<int32_t>& b, const std::vector<bool>& keep) {
+    if (b.empty()) return c;
+    const uint64_t n = b.size();
+    for (uint64_t i = 0; i < c.size() / n; ++i)
+        if (keep[i])
+            for (uint64_t j = 0; j < n; ++j)
+                c[i * n + j] = static_cast<int32_t>(std::clamp<int64_t>(int64_t{c[i * n + j]} + b[j], INT32_MIN, INT32_MAX));
+    return c;
+}
+
+// A LayerNorm output to int8: one multiplier q, or per channel (REQUANT PER_CHANNEL).
+std::vector<int8_t> ln_requant(const std::vector<int32_t>& z, dtq_rq q, const std::vector<dtq_rq>& per_channel) {
+    if (per_channel.empty()) return requant_all(z, q);
+    const uint64_t n = per_channel.size();
+    std::vector<int8_t> y(z.size());
+    for (size_t i = 0; i < z.size(); ++i) y[i] = rq8(z[i], per_channel[i % n]);
     return y;
 }
 
@@ -541,8 +570,9 @@ std::vector<std::vector<int8_t>> reference_model(const model_instance& m, const 
         // int8 value, quantized per vector below).
         std::vector<int8_t> qkv[3];
         const std::vector<int8_t>* wqkv[3] = {&w.wq, &w.wk, &w.wv};
+        const std::vector<int32_t>* bqkv[3] = {&w.bq, &w.bk, &w.bv};
         for (int n = 0; n < 3; ++n) {
-            qkv[n] = requant_all(linear(x, *wqkv[n], s, d, d, m.causal ? all : keep), p.qkv);
+            qkv[n] = requant_all(biased(linear(x, *wqkv[n], s, d, d, m.causal ? all : keep), *bqkv[n], m.causal ? all : keep), p.qkv);
             for (uint64_t t = 0; t < s; ++t)
                 for (uint64_t i = 0; i < d; ++i) {
                     int8_t& e = qkv[n][t * d + i];
@@ -610,9 +640,9 @@ std::vector<std::vector<int8_t>> reference_model(const model_instance& m, const 
             }
         }
         const std::vector<bool>& rk = m.topk ? keep : all;
-        std::vector<int32_t> z = resadd(linear(att, w.wo, s, d, d, rk), x, p.res1, p.res1_id);
-        const std::vector<int8_t> x1 = requant_all(layernorm(z, s, d, p.ln1_shift, w.ln1_bias), p.ln1);
-        const std::vector<int8_t> g_in = requant_all(linear(x1, w.w1, s, f, d, rk), p.ffn1);
+        std::vector<int32_t> z = resadd(biased(linear(att, w.wo, s, d, d, rk), w.bo, rk), x, p.res1, p.res1_id);
+        const std::vector<int8_t> x1 = ln_requant(layernorm(z, s, d, p.ln1_shift, w.ln1_bias), p.ln1, w.ln1_rq);
+        const std::vector<int8_t> g_in = requant_all(biased(linear(x1, w.w1, s, f, d, rk), w.b1, rk), p.ffn1);
         std::vector<int32_t> g(s * f);
         ibert::gelu_consts_t gc;
         gc.b_int = p.gelu_b;
@@ -620,8 +650,8 @@ std::vector<std::vector<int8_t>> reference_model(const model_instance& m, const 
         gc.shift_int = p.gelu_shift;
         for (uint64_t r = 0; r < s; ++r) ibert::normact::gelu_row(&g_in[r * f], f, gc, &g[r * f]);
         const std::vector<int8_t> g8 = requant_all(g, p.gelu);
-        z = resadd(linear(g8, w.w2, s, d, f, rk), x1, p.res2, p.res2_id);
-        x = requant_all(layernorm(z, s, d, p.ln2_shift, w.ln2_bias), p.ln2);
+        z = resadd(biased(linear(g8, w.w2, s, d, f, rk), w.b2, rk), x1, p.res2, p.res2_id);
+        x = ln_requant(layernorm(z, s, d, p.ln2_shift, w.ln2_bias), p.ln2, w.ln2_rq);
         outs.push_back(x);
     }
     return outs;

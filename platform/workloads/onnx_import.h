@@ -60,14 +60,16 @@ std::vector<onnx_gemm_data> onnx_float_reference(const std::string& path, uint64
 // (docs/encoder.md): x -> Q, K, V projections (3 MatMul, or one with a Split) -> heads ->
 // Q K^T / sqrt(d_head) [+ padding or causal mask] -> Softmax -> P V -> output projection ->
 // + x -> LayerNorm -> FFN1 -> GELU (erf or tanh form, or the Gelu op) -> FFN2 -> + x1 ->
-// LayerNorm. What the recipe cannot express exactly (a nonzero projection bias, a LayerNorm
-// gamma that differs between channels, another mask or scale) is a config_error naming the
-// node (exit 2).
+// LayerNorm. The projections may have biases (Gemm's C, or an Add of a 1-D initializer
+// after the MatMul) and the LayerNorms per-channel gamma and beta (LayerNormalization's
+// Scale and B, or the decomposed form's Mul and Add). What the recipe cannot express exactly
+// (a gamma of 0, another mask or scale) is a config_error naming the node (exit 2).
 struct onnx_encoder_layer {
     // Weights as the graph multiplies them: K x N row-major (x W).
     std::vector<float> wq, wk, wv, wo, w1, w2;
-    double ln1_gamma = 1, ln2_gamma = 1;     // one value for every channel
-    std::vector<float> ln1_beta, ln2_beta;   // d_model
+    std::vector<float> bq, bk, bv, bo, b1, b2;  // biases (N each; empty = none)
+    std::vector<float> ln1_gamma, ln2_gamma;    // d_model, none 0
+    std::vector<float> ln1_beta, ln2_beta;      // d_model
     // Tensor names (for the float reference's values): the layer input, Q, K, V (before the
     // heads' reshape), the attention context (the output projection's input), the residual
     // sums, the LayerNorm outputs, FFN1's output and GELU's output.

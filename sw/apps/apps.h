@@ -80,6 +80,11 @@ typedef struct dtq_layer_params {
     dtq_rq ln2;                      /* LayerNorm 2 output (int32) -> int8 = the layer's output */
     int32_t ln2_shift;
     uint32_t k0, k1;                 /* this layer's top-k: kept tokens, of which 8-bit */
+    uint32_t reserved;               /* 0 (aligns what follows alike on rv32 and the host) */
+    /* Imported graphs (docs/workloads.md#biases-and-per-channel-layernorm); 0 = none: */
+    uint64_t bq, bk, bv, bo, b1, b2; /* N int32 biases of the six GEMMs (GEMM layout.BIAS) */
+    uint64_t ln1_rq, ln2_rq;         /* d_model (m, e) int32 pairs: the LayerNorm outputs' per-channel
+                                        requantization (REQUANT PER_CHANNEL) instead of ln1 / ln2 */
 } dtq_layer_params;
 
 /* DTQ_MODEL_ALL4 | DTQ_MODEL_VSQ: the GEMM b_scales of a weight at w (N channels of K) follow

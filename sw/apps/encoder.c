@@ -128,19 +128,30 @@ static int gemm(uint32_t layer, uint32_t op, uint64_t a, uint64_t b, uint64_t c,
 /* A GEMM against weights w (column-major N x K): int8, or, with DTQ_MODEL_ALL4, packed
  * 4-bit codes (per tensor, or VS-Quant with their scales behind them), or, with
  * DTQ_MODEL_WCOMP, an NM24 compressed image. */
-static int wgemm(uint32_t layer, uint32_t op, uint64_t a, uint64_t w, uint64_t c, uint64_t prec_list, uint32_t m, uint32_t n,
-                 uint32_t k) {
+static int wgemm(uint32_t layer, uint32_t op, uint64_t a, uint64_t w, uint64_t bias, uint64_t c, uint64_t prec_list, uint32_t m,
+                 uint32_t n, uint32_t k) {
     dtq_cmd cmd;
     dtq_cmd_gemm(&cmd, a, w, c, prec_list, m, n, k);
     if (A.flags & DTQ_MODEL_ALL4) {
         cmd.u.gemm.layout = DTQ_GEMM_B_4BIT;
         if (A.flags & DTQ_MODEL_VSQ) {
+            if (bias) return DTQ_EINVAL; /* b_scales holds the scales: no room for a bias */
             cmd.u.gemm.layout |= DTQ_GEMM_VSQ;
             cmd.u.gemm.b_scales = dtq_model_wscales(w, n, k);
         }
     }
     if (A.flags & DTQ_MODEL_WCOMP) cmd.u.gemm.layout |= DTQ_GEMM_WCOMP;
+    if (bias) { /* N int32 biases, preloaded into the accumulator */
+        cmd.u.gemm.layout |= DTQ_GEMM_BIAS;
+        cmd.u.gemm.b_scales = bias;
+    }
     return submit(&cmd, layer, op);
+}
+
+/* A LayerNorm output (int32) -> int8: one multiplier, or one per channel (ln_rq != 0). */
+static int ln_requant(uint32_t layer, uint64_t src, uint64_t dst, uint32_t rows, uint32_t cols, dtq_rq q, uint64_t ln_rq) {
+    if (!ln_rq) return requant(layer, src, dst, rows, cols, q, 0, 0, 0);
+    return vec(DTQ_OP_REQUANT, layer, src, dst, rows, cols, 0, 0, 0, 0, ln_rq, DTQ_REQUANT_PER_CHANNEL, 0);
 }
 
 #define TRY(x)                  \
@@ -153,18 +164,18 @@ static int wgemm(uint32_t layer, uint32_t op, uint64_t a, uint64_t w, uint64_t c
  * x (int8) the block input, the attention output already requantized in A.tmp. */
 static int ffn_half(uint32_t l, uint64_t x, uint64_t out, uint32_t rows, uint64_t rowprec) {
     const uint32_t d = A.d_model, f = A.d_ffn;
-    TRY(wgemm(l, DTQ_OPTAG_OUT_PROJ, A.tmp, P.wo, A.acc, rowprec, rows, d, d));
+    TRY(wgemm(l, DTQ_OPTAG_OUT_PROJ, A.tmp, P.wo, P.bo, A.acc, rowprec, rows, d, d));
     TRY(vec(DTQ_OP_RESADD, l, A.acc, A.acc, rows, d, P.res1.m, P.res1.e, 0, 0, x, P.res1_id.m, P.res1_id.e));
     TRY(nonlinear(DTQ_OP_LAYERNORM, l, A.acc, A.acc, rows, d, P.ln1_shift, 0, P.ln1_bias, 0, 0));
-    TRY(requant(l, A.acc, A.x1, rows, d, P.ln1, 0, 0, 0));
-    TRY(wgemm(l, DTQ_OPTAG_FFN_W1, A.x1, P.w1, A.acc, rowprec, rows, f, d));
+    TRY(ln_requant(l, A.acc, A.x1, rows, d, P.ln1, P.ln1_rq));
+    TRY(wgemm(l, DTQ_OPTAG_FFN_W1, A.x1, P.w1, P.b1, A.acc, rowprec, rows, f, d));
     TRY(requant(l, A.acc, A.tmp, rows, f, P.ffn1, 0, 0, 0));
     TRY(nonlinear(DTQ_OP_GELU, l, A.tmp, A.acc, rows, f, P.gelu_b, P.gelu_c, 0, P.gelu_shift, 0));
     TRY(requant(l, A.acc, A.tmp, rows, f, P.gelu, 0, 0, 0));
-    TRY(wgemm(l, DTQ_OPTAG_FFN_W2, A.tmp, P.w2, A.acc, rowprec, rows, d, f));
+    TRY(wgemm(l, DTQ_OPTAG_FFN_W2, A.tmp, P.w2, P.b2, A.acc, rowprec, rows, d, f));
     TRY(vec(DTQ_OP_RESADD, l, A.acc, A.acc, rows, d, P.res2.m, P.res2.e, 0, 0, A.x1, P.res2_id.m, P.res2_id.e));
     TRY(nonlinear(DTQ_OP_LAYERNORM, l, A.acc, A.acc, rows, d, P.ln2_shift, 0, P.ln2_bias, 0, 0));
-    TRY(requant(l, A.acc, out, rows, d, P.ln2, 0, 0, 0));
+    TRY(ln_requant(l, A.acc, out, rows, d, P.ln2, P.ln2_rq));
     return DTQ_OK;
 }
 
@@ -179,7 +190,7 @@ static uint64_t cache_slot(uint64_t cache, uint32_t l, uint32_t h, uint32_t pos)
 static int prefill_layer(uint32_t l, uint64_t x, uint64_t out) {
     const uint32_t d = A.d_model, dh = A.head_dim, heads = A.heads, rows = B.rows;
     const int causal = (A.flags & DTQ_MODEL_CAUSAL) != 0;
-    const uint64_t w[3] = {P.wq, P.wk, P.wv}, slots[3] = {A.q, A.k, A.v};
+    const uint64_t w[3] = {P.wq, P.wk, P.wv}, bias[3] = {P.bq, P.bk, P.bv}, slots[3] = {A.q, A.k, A.v};
     /* The ATTENTION's token precisions: DTQAtten's (rewritten by the top-k engines) or
      * every token 4-bit (DTQ_MODEL_ALL4, written once by the loader). */
     const uint64_t prec_list = (A.flags & (DTQ_MODEL_TOPK | DTQ_MODEL_ALL4)) ? A.prec : 0;
@@ -192,7 +203,7 @@ static int prefill_layer(uint32_t l, uint64_t x, uint64_t out) {
     uint32_t x_, h, r;
     dtq_cmd c;
     for (x_ = 0; x_ < 3; x_++) {
-        TRY(wgemm(l, DTQ_OPTAG_QKV_PROJ, x, w[x_], A.acc, causal ? 0 : rowprec, rows, d, d));
+        TRY(wgemm(l, DTQ_OPTAG_QKV_PROJ, x, w[x_], bias[x_], A.acc, causal ? 0 : rowprec, rows, d, d));
         for (r = 0; r < B.n; r++) { /* sequence r's slots: heads x seq x dh at row offset off */
             const uint32_t s = B.seq[r];
             const uint64_t o = B.off[r];
@@ -235,10 +246,10 @@ static int prefill_layer(uint32_t l, uint64_t x, uint64_t out) {
 
 static int decode_layer(uint32_t t, uint32_t l, uint64_t x, uint64_t out) {
     const uint32_t d = A.d_model, dh = A.head_dim, heads = A.heads, pos = A.seq + t;
-    const uint64_t w[3] = {P.wq, P.wk, P.wv};
+    const uint64_t w[3] = {P.wq, P.wk, P.wv}, bias[3] = {P.bq, P.bk, P.bv};
     uint32_t x_, h;
     for (x_ = 0; x_ < 3; x_++) {
-        TRY(wgemm(l, DTQ_OPTAG_QKV_PROJ, x, w[x_], A.acc, 0, 1, d, d));
+        TRY(wgemm(l, DTQ_OPTAG_QKV_PROJ, x, w[x_], bias[x_], A.acc, 0, 1, d, d));
         for (h = 0; h < heads; h++) {
             const uint64_t src = A.acc + (uint64_t)h * dh * 4;
             const uint64_t dst = x_ == 0 ? A.q + (uint64_t)h * dh : cache_slot(x_ == 1 ? A.kcache : A.vcache, l, h, pos);
