@@ -583,7 +583,10 @@ void platform::load_model() {
         dtq_layer_params& p = params[l];
         p.wq = w[0], p.wk = w[1], p.wv = w[2], p.wo = w[3], p.w1 = w[4], p.w2 = w[5], p.ln1_bias = w[6], p.ln2_bias = w[7];
         const uint64_t* x = &lay.extras_at[l * model_layout::EXTRA_SLOTS];  // an imported graph's (0 = none)
-        p.bq = x[0], p.bk = x[1], p.bv = x[2], p.bo = x[3], p.b1 = x[4], p.b2 = x[5], p.ln1_rq = x[6], p.ln2_rq = x[7];
+        if (lay.args.flags & DTQ_MODEL_EXTRAS) {
+            const dtq_layer_extras e{x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]};
+            write_dram(lay.params_at + m.layers * sizeof(dtq_layer_params) + l * sizeof(dtq_layer_extras), &e, sizeof e);
+        }
         if (functional || m.wcomp) {
             const layer_weights& lw = m.weights[l];
             const uint64_t d = m.shape.d_model, f = m.shape.d_ffn;

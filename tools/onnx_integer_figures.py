@@ -5,7 +5,9 @@ ONNX models (tests/platform/make_onnx_models.py) in a temporary directory, runs 
 {run: {statistic: value}} for tools/docs_figures.py (command `py tools/onnx_integer_figures.py`).
 
 Runs: enc8 (encoder2_int.onnx, every kept token 8-bit), enc_topk (the same, DTQAtten's top-k
-engines at the default ratios), dec8 (decoder_int.onnx, causal).
+engines at the default ratios), dec8 (decoder_int.onnx, causal); encb8, encb_topk, decb8: the
+same with encoder2_bias.onnx / decoder_bias.onnx (projection and FFN biases, per-channel
+LayerNorm gamma and beta).
 
 Usage: onnx_integer_figures.py [--build DIR]
 """
@@ -22,6 +24,9 @@ RUNS = {
     "enc8": ("encoder2_int.onnx", "8"),
     "enc_topk": ("encoder2_int.onnx", "topk"),
     "dec8": ("decoder_int.onnx", "8"),
+    "encb8": ("encoder2_bias.onnx", "8"),
+    "encb_topk": ("encoder2_bias.onnx", "topk"),
+    "decb8": ("decoder_bias.onnx", "8"),
 }
 
 

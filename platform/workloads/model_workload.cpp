@@ -390,12 +390,18 @@ model_layout plan_model(const model_instance& m, uint64_t base) {
         at += (bytes + 4095) / 4096 * 4096;
         return a;
     };
-    lay.params_at = take(m.layers * sizeof(dtq_layer_params));
+    // An imported graph's biases or per-channel LayerNorm tables: DTQ_MODEL_EXTRAS, and the
+    // dtq_layer_extras table right behind the params (apps.h).
+    bool extras = false;
+    for (const layer_weights& w : m.weights)
+        extras |= !(w.bq.empty() && w.bk.empty() && w.bv.empty() && w.bo.empty() && w.b1.empty() && w.b2.empty() &&
+                    w.ln1_rq.empty() && w.ln2_rq.empty());
+    lay.params_at = take(m.layers * (sizeof(dtq_layer_params) + (extras ? sizeof(dtq_layer_extras) : 0)));
     dtq_model_args& a = lay.args;
     a.magic = DTQ_MODEL_ARGS_MAGIC;
     a.flags = (m.causal ? DTQ_MODEL_CAUSAL : 0u) | (m.topk ? DTQ_MODEL_TOPK : 0u) | (m.unfused ? DTQ_MODEL_UNFUSED : 0u) |
               (m.host_nonlinear ? DTQ_MODEL_HOST_NONLINEAR : 0u) | (m.all4 ? DTQ_MODEL_ALL4 : 0u) | (m.vsq ? DTQ_MODEL_VSQ : 0u) |
-              (m.wcomp ? DTQ_MODEL_WCOMP : 0u);
+              (m.wcomp ? DTQ_MODEL_WCOMP : 0u) | (extras ? DTQ_MODEL_EXTRAS : 0u);
     a.layers = static_cast<uint32_t>(m.layers);
     a.seq = static_cast<uint32_t>(s);
     a.d_model = static_cast<uint32_t>(d);

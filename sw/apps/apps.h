@@ -42,6 +42,7 @@ typedef struct dtq_attention_args {
 #define DTQ_MODEL_VSQ 32u               /* flags: the 4-bit operands are VS-Quant (GEMM layout VSQ with the
                                            weights' b_scales, ATTENTION mode VSQ with int8 token slots) */
 #define DTQ_MODEL_WCOMP 64u             /* flags: the weights are NM24 images (GEMM layout WCOMP, docs/compression.md) */
+#define DTQ_MODEL_EXTRAS 128u           /* flags: a dtq_layer_extras table follows the params (biases, per-channel LayerNorms) */
 #define DTQ_MODEL_DECODE_MARKER 0x4445434Fu /* MARKER value: the decode starts ("DECO") */
 
 /* Descriptor tags the app puts on its commands: (layer << 8) | op. The VP sums cycles and
@@ -80,12 +81,16 @@ typedef struct dtq_layer_params {
     dtq_rq ln2;                      /* LayerNorm 2 output (int32) -> int8 = the layer's output */
     int32_t ln2_shift;
     uint32_t k0, k1;                 /* this layer's top-k: kept tokens, of which 8-bit */
-    uint32_t reserved;               /* 0 (aligns what follows alike on rv32 and the host) */
-    /* Imported graphs (docs/workloads.md#biases-and-per-channel-layernorm); 0 = none: */
+} dtq_layer_params;
+
+/* DTQ_MODEL_EXTRAS (imported graphs, docs/workloads.md#biases-and-per-channel-layernorm): a
+ * table of layers x dtq_layer_extras follows the params array, at params + layers x
+ * sizeof(dtq_layer_params). Without the flag the firmware reads no table. 0 = none: */
+typedef struct dtq_layer_extras {
     uint64_t bq, bk, bv, bo, b1, b2; /* N int32 biases of the six GEMMs (GEMM layout.BIAS) */
     uint64_t ln1_rq, ln2_rq;         /* d_model (m, e) int32 pairs: the LayerNorm outputs' per-channel
                                         requantization (REQUANT PER_CHANNEL) instead of ln1 / ln2 */
-} dtq_layer_params;
+} dtq_layer_extras;
 
 /* DTQ_MODEL_ALL4 | DTQ_MODEL_VSQ: the GEMM b_scales of a weight at w (N channels of K) follow
  * its packed codes at the next 4-byte boundary. */

@@ -31,6 +31,7 @@
 static dtq_dev dev;
 static dtq_model_args A;
 static dtq_layer_params P;
+static dtq_layer_extras E; /* all 0 unless DTQ_MODEL_EXTRAS */
 static uint8_t prec[MAX_ROWS], keep[MAX_ROWS];
 
 /* The sequences one layer runs on: one (no stream), or a batch of requests whose rows sit
@@ -42,6 +43,13 @@ typedef struct batch {
 } batch;
 static batch B;
 static int32_t hin[MAX_ROW], hout[MAX_ROW], hbias[MAX_ROW]; /* host non-linear ops: one row */
+
+/* Layer l's constants (and, DTQ_MODEL_EXTRAS, its biases and per-channel LayerNorm tables). */
+static void read_params(uint32_t l) {
+    dtq_rd_block(A.params + l * sizeof(dtq_layer_params), &P, sizeof P);
+    if (A.flags & DTQ_MODEL_EXTRAS)
+        dtq_rd_block(A.params + A.layers * sizeof(dtq_layer_params) + l * sizeof(dtq_layer_extras), &E, sizeof E);
+}
 
 /* Submits, draining the queue first when the ring is full. */
 static int submit(dtq_cmd *c, uint32_t layer, uint32_t op) {
@@ -164,18 +172,18 @@ static int ln_requant(uint32_t layer, uint64_t src, uint64_t dst, uint32_t rows,
  * x (int8) the block input, the attention output already requantized in A.tmp. */
 static int ffn_half(uint32_t l, uint64_t x, uint64_t out, uint32_t rows, uint64_t rowprec) {
     const uint32_t d = A.d_model, f = A.d_ffn;
-    TRY(wgemm(l, DTQ_OPTAG_OUT_PROJ, A.tmp, P.wo, P.bo, A.acc, rowprec, rows, d, d));
+    TRY(wgemm(l, DTQ_OPTAG_OUT_PROJ, A.tmp, P.wo, E.bo, A.acc, rowprec, rows, d, d));
     TRY(vec(DTQ_OP_RESADD, l, A.acc, A.acc, rows, d, P.res1.m, P.res1.e, 0, 0, x, P.res1_id.m, P.res1_id.e));
     TRY(nonlinear(DTQ_OP_LAYERNORM, l, A.acc, A.acc, rows, d, P.ln1_shift, 0, P.ln1_bias, 0, 0));
-    TRY(ln_requant(l, A.acc, A.x1, rows, d, P.ln1, P.ln1_rq));
-    TRY(wgemm(l, DTQ_OPTAG_FFN_W1, A.x1, P.w1, P.b1, A.acc, rowprec, rows, f, d));
+    TRY(ln_requant(l, A.acc, A.x1, rows, d, P.ln1, E.ln1_rq));
+    TRY(wgemm(l, DTQ_OPTAG_FFN_W1, A.x1, P.w1, E.b1, A.acc, rowprec, rows, f, d));
     TRY(requant(l, A.acc, A.tmp, rows, f, P.ffn1, 0, 0, 0));
     TRY(nonlinear(DTQ_OP_GELU, l, A.tmp, A.acc, rows, f, P.gelu_b, P.gelu_c, 0, P.gelu_shift, 0));
     TRY(requant(l, A.acc, A.tmp, rows, f, P.gelu, 0, 0, 0));
-    TRY(wgemm(l, DTQ_OPTAG_FFN_W2, A.tmp, P.w2, P.b2, A.acc, rowprec, rows, d, f));
+    TRY(wgemm(l, DTQ_OPTAG_FFN_W2, A.tmp, P.w2, E.b2, A.acc, rowprec, rows, d, f));
     TRY(vec(DTQ_OP_RESADD, l, A.acc, A.acc, rows, d, P.res2.m, P.res2.e, 0, 0, A.x1, P.res2_id.m, P.res2_id.e));
     TRY(nonlinear(DTQ_OP_LAYERNORM, l, A.acc, A.acc, rows, d, P.ln2_shift, 0, P.ln2_bias, 0, 0));
-    TRY(ln_requant(l, A.acc, out, rows, d, P.ln2, P.ln2_rq));
+    TRY(ln_requant(l, A.acc, out, rows, d, P.ln2, E.ln2_rq));
     return DTQ_OK;
 }
 
@@ -190,7 +198,7 @@ static uint64_t cache_slot(uint64_t cache, uint32_t l, uint32_t h, uint32_t pos)
 static int prefill_layer(uint32_t l, uint64_t x, uint64_t out) {
     const uint32_t d = A.d_model, dh = A.head_dim, heads = A.heads, rows = B.rows;
     const int causal = (A.flags & DTQ_MODEL_CAUSAL) != 0;
-    const uint64_t w[3] = {P.wq, P.wk, P.wv}, bias[3] = {P.bq, P.bk, P.bv}, slots[3] = {A.q, A.k, A.v};
+    const uint64_t w[3] = {P.wq, P.wk, P.wv}, bias[3] = {E.bq, E.bk, E.bv}, slots[3] = {A.q, A.k, A.v};
     /* The ATTENTION's token precisions: DTQAtten's (rewritten by the top-k engines) or
      * every token 4-bit (DTQ_MODEL_ALL4, written once by the loader). */
     const uint64_t prec_list = (A.flags & (DTQ_MODEL_TOPK | DTQ_MODEL_ALL4)) ? A.prec : 0;
@@ -246,7 +254,7 @@ static int prefill_layer(uint32_t l, uint64_t x, uint64_t out) {
 
 static int decode_layer(uint32_t t, uint32_t l, uint64_t x, uint64_t out) {
     const uint32_t d = A.d_model, dh = A.head_dim, heads = A.heads, pos = A.seq + t;
-    const uint64_t w[3] = {P.wq, P.wk, P.wv}, bias[3] = {P.bq, P.bk, P.bv};
+    const uint64_t w[3] = {P.wq, P.wk, P.wv}, bias[3] = {E.bq, E.bk, E.bv};
     uint32_t x_, h;
     for (x_ = 0; x_ < 3; x_++) {
         TRY(wgemm(l, DTQ_OPTAG_QKV_PROJ, x, w[x_], bias[x_], A.acc, 0, 1, d, d));
@@ -329,7 +337,6 @@ static int run_batch(uint32_t first, uint32_t n) {
     const uint32_t d = A.d_model;
     const int padded = A.policy == DTQ_BATCH_FIXED;
     const int lists = (A.flags & (DTQ_MODEL_TOPK | DTQ_MODEL_ALL4)) != 0;
-    const uint64_t lp = sizeof(dtq_layer_params);
     uint32_t i, l, longest = 0, row = 0;
     uint64_t x;
     for (i = 0; i < n; i++)
@@ -359,7 +366,7 @@ static int run_batch(uint32_t first, uint32_t n) {
         dtq_wr_block(A.prec, prec, B.rows);
     }
     for (l = 0; l < A.layers; l++) {
-        dtq_rd_block(A.params + l * lp, &P, sizeof P);
+        read_params(l);
         if (A.flags & DTQ_MODEL_TOPK) { /* the kept rows of this layer (padding rows stay computed) */
             TRY(dtq_wait_idle(&dev));    /* the previous layer's top-k engines wrote the list */
             dtq_rd_block(A.prec, prec, B.rows);
@@ -419,7 +426,6 @@ int dtq_app_encoder(void) {
     uint32_t l, t, i, n[3];
     uint64_t t0, t1, x;
     int rc;
-    const uint64_t lp = sizeof(dtq_layer_params);
 
     dtq_rd_block(DTQ_APP_DATA_ADDR, &A, sizeof A);
     if (A.magic != DTQ_MODEL_ARGS_MAGIC || A.seq == 0 || A.seq + A.decode_tokens > (A.requests ? MAX_ROWS : MAX_SEQ) ||
@@ -446,7 +452,7 @@ int dtq_app_encoder(void) {
     B.off[0] = 0;
     t0 = dtq_now_cycles();
     for (l = 0; l < A.layers; l++) {
-        dtq_rd_block(A.params + l * lp, &P, sizeof P);
+        read_params(l);
         B.k0[0] = P.k0;
         B.k1[0] = P.k1;
         if (A.flags & DTQ_MODEL_TOPK) {
@@ -478,7 +484,7 @@ int dtq_app_encoder(void) {
     for (t = 0; t < A.decode_tokens; t++) {
         t1 = dtq_now_cycles();
         for (l = 0; l < A.layers; l++) {
-            dtq_rd_block(A.params + l * lp, &P, sizeof P);
+            read_params(l);
             x = l == 0 ? A.dec_x + (uint64_t)t * A.d_model : A.dec_out + ((uint64_t)t * A.layers + l - 1) * A.d_model;
             rc = decode_layer(t, l, x, A.dec_out + ((uint64_t)t * A.layers + l) * A.d_model);
             if (rc != DTQ_OK) return fail("decode layer", l, rc);
