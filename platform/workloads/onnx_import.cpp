@@ -1009,9 +1009,16 @@ onnx_encoder_graph match_encoder(const std::string& path, uint64_t seq) {
         onnx_encoder_layer L;
         L.x = x;
         const int l = static_cast<int>(r.layers.size());
-        // Q, K, V
+        // Pre-LN (decided by layer 0: its first projection reads a LayerNorm of x, not x): LN1
         const auto& g0 = g.node(gemms[i]);
-        if (g0.input(0) != x) fail(gemms[i], fmt::format("layer {}: expected the Q projection of '{}'", l, x));
+        if (l == 0) r.pre_ln = g0.input(0) != x;
+        std::string qin = x;
+        if (r.pre_ln) {
+            qin = L.xn1 = layernorm(x, gemms[i], L.ln1_gamma, L.ln1_beta, d);
+            if (g0.input(0) != qin) fail(gemms[i], fmt::format("layer {}: expected the Q projection of the LayerNorm '{}' of '{}' (pre-LN)", l, qin, x));
+        }
+        // Q, K, V
+        if (g0.input(0) != qin) fail(gemms[i], fmt::format("layer {}: expected the Q projection of '{}'", l, x));
         const bool fused = static_cast<uint64_t>(last_dim(g0.output(0))) == 3 * d;
         std::vector<float> b0;
         const std::string o0 = biased_output(gemms[i], fused ? 3 * d : d, b0);
@@ -1036,7 +1043,7 @@ onnx_encoder_graph match_encoder(const std::string& path, uint64_t seq) {
             std::vector<float>* ws[3] = {&L.wq, &L.wk, &L.wv};
             std::vector<float>* bs[3] = {&L.bq, &L.bk, &L.bv};
             for (int p = 0; p < 3; ++p) {
-                if (g.node(gemms[i + p]).input(0) != x) fail(gemms[i + p], fmt::format("layer {}: expected a projection of '{}'", l, x));
+                if (g.node(gemms[i + p]).input(0) != qin) fail(gemms[i + p], fmt::format("layer {}: expected a projection of '{}'", l, qin));
                 *ws[p] = weight_of(gemms[i + p], d, d);
                 *names[p] = biased_output(gemms[i + p], d, *bs[p]);
             }
@@ -1108,7 +1115,7 @@ onnx_encoder_graph match_encoder(const std::string& path, uint64_t seq) {
         L.wo = weight_of(wo, d, d);
         auto [res1, r1] = residual(biased_output(wo, d, L.bo), x, wo);
         L.res1 = res1;
-        L.x1 = layernorm(res1, r1, L.ln1_gamma, L.ln1_beta, d);
+        L.x1 = r.pre_ln ? layernorm(res1, r1, L.ln2_gamma, L.ln2_beta, d) : layernorm(res1, r1, L.ln1_gamma, L.ln1_beta, d);
         // FFN
         if (i + 2 > gemms.size()) fail(r1, "expected the two FFN layers");
         const int f1 = gemms[i], f2 = gemms[i + 1];
@@ -1141,18 +1148,30 @@ onnx_encoder_graph match_encoder(const std::string& path, uint64_t seq) {
             if (!reached) fail(f2, fmt::format("expected FFN2 to read GELU(FFN1) of '{}'", L.h));
             if (!gelu) fail(f2, "expected a GELU (the Gelu op, or its erf or tanh form) between FFN1 and FFN2");
         }
-        auto [res2, r2] = residual(biased_output(f2, d, L.b2), L.x1, f2);
+        auto [res2, r2] = residual(biased_output(f2, d, L.b2), r.pre_ln ? L.res1 : L.x1, f2);
         L.res2 = res2;
-        L.y = layernorm(res2, r2, L.ln2_gamma, L.ln2_beta, d);
+        L.y = r.pre_ln ? res2 : layernorm(res2, r2, L.ln2_gamma, L.ln2_beta, d);
         x = L.y;
         r.layers.push_back(std::move(L));
     }
     if (r.layers.empty()) throw config_error({fmt::format("{}: no transformer layer (no MatMul / Gemm) in the graph", path)});
+    if (r.pre_ln) {  // a final LayerNorm (GPT-2's ln_f) after the last residual sum, if any
+        bool ln = false;
+        for (int c : consumers[x]) {
+            const std::string& op = g.node(c).op_type();
+            ln |= op == "LayerNormalization" || op == "ReduceMean" || (op == "Sub" && g.node(c).input(0) == x);
+        }
+        if (ln) {
+            r.final_ln = true;
+            r.yf = x = layernorm(x, producer.count(x) ? producer[x] : 0, r.lnf_gamma, r.lnf_beta, d);
+        }
+    }
     bool out = false;
     for (const auto& o : g.output()) out |= o.name() == x;
     if (!out || consumers.count(x))
-        throw config_error({fmt::format("{}: the graph continues after layer {}'s LayerNorm '{}' (expected it to be the graph output: "
-                                        "a stack of post-LN layers; workload.onnx.pipeline gemm runs any supported graph)",
+        throw config_error({fmt::format("{}: the graph continues after layer {}'s output '{}' (expected it to be the graph output: "
+                                        "a stack of post-LN or pre-LN layers, the latter with an optional final LayerNorm; "
+                                        "workload.onnx.pipeline gemm runs any supported graph)",
                                         path, r.layers.size() - 1, x)});
     return r;
 }

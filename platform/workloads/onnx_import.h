@@ -57,7 +57,7 @@ std::vector<onnx_gemm_data> onnx_float_reference(const std::string& path, uint64
                                                  std::map<std::string, onnx_value>* values = nullptr);
 // The integer pipeline (workload.onnx.pipeline integer, docs/workloads.md#integer-pipeline):
 // the graph recognised as a stack of post-LN transformer layers of the VP's encoder recipe
-// (docs/encoder.md): x -> Q, K, V projections (3 MatMul, or one with a Split) -> heads ->
+// (docs/encoder.md), or of pre-LN layers (GPT-2 style, docs/workloads.md#pre-ln): x -> Q, K, V projections (3 MatMul, or one with a Split) -> heads ->
 // Q K^T / sqrt(d_head) [+ padding or causal mask] -> Softmax -> P V -> output projection ->
 // + x -> LayerNorm -> FFN1 -> GELU (erf or tanh form, or the Gelu op) -> FFN2 -> + x1 ->
 // LayerNorm. The projections may have biases (Gemm's C, or an Add of a 1-D initializer
@@ -74,10 +74,17 @@ struct onnx_encoder_layer {
     // heads' reshape), the attention context (the output projection's input), the residual
     // sums, the LayerNorm outputs, FFN1's output and GELU's output.
     std::string x, q, k, v, ctx, res1, x1, h, g, res2, y;
+    // Pre-LN (docs/workloads.md#pre-ln): ln1 is the LayerNorm before the attention (output xn1),
+    // ln2 the one before the FFN (output x1); y = res2 (no LayerNorm after the sums).
+    std::string xn1;
 };
 struct onnx_encoder_graph {
     uint64_t d_model = 0, heads = 0, d_ffn = 0, seq = 0;
     bool causal = false;
+    bool pre_ln = false;    // GPT-2 style layers (every layer alike)
+    bool final_ln = false;  // pre-LN: a LayerNorm after the last layer gives the graph output yf
+    std::vector<float> lnf_gamma, lnf_beta;
+    std::string yf;
     std::vector<bool> padding;  // per token: masked out by a padding mask (attends nothing, is attended by none)
     std::vector<onnx_encoder_layer> layers;
 };

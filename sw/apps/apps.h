@@ -90,7 +90,19 @@ typedef struct dtq_layer_extras {
     uint64_t bq, bk, bv, bo, b1, b2; /* N int32 biases of the six GEMMs (GEMM layout.BIAS) */
     uint64_t ln1_rq, ln2_rq;         /* d_model (m, e) int32 pairs: the LayerNorm outputs' per-channel
                                         requantization (REQUANT PER_CHANNEL) instead of ln1 / ln2 */
+    /* Pre-LN layers (flags DTQ_EXTRAS_PRE_LN; docs/workloads.md#pre-ln): ln1 is the LayerNorm
+     * before the attention, ln2 the one before the FFN, both reading the int32 residual stream */
+    uint64_t wide;                   /* seq x d_model int32: the residual stream (the same buffer in every layer) */
+    uint64_t lnf_bias, lnf_rq;       /* DTQ_EXTRAS_FINAL_LN: the final LayerNorm's bias_int (d_model int32) and
+                                        per-channel (m, e) pairs (0 = lnf for every channel) */
+    dtq_rq pre_h;                    /* the residual sum after the attention (int32) -> int8 (the FFN's residual) */
+    dtq_rq pre_y;                    /* the residual sum after the FFN (int32) -> int8 = the layer's output */
+    dtq_rq lnf;                      /* DTQ_EXTRAS_FINAL_LN: the final LayerNorm (int32) -> int8 = the last output */
+    uint32_t flags;                  /* DTQ_EXTRAS_* */
+    uint32_t reserved;               /* 0 */
 } dtq_layer_extras;
+#define DTQ_EXTRAS_PRE_LN 1u   /* the layer is pre-LN (GPT-2 style) */
+#define DTQ_EXTRAS_FINAL_LN 2u /* after this (the last) layer, a final LayerNorm gives the output */
 
 /* DTQ_MODEL_ALL4 | DTQ_MODEL_VSQ: the GEMM b_scales of a weight at w (N channels of K) follow
  * its packed codes at the next 4-byte boundary. */

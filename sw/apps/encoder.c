@@ -187,6 +187,36 @@ static int ffn_half(uint32_t l, uint64_t x, uint64_t out, uint32_t rows, uint64_
     return DTQ_OK;
 }
 
+/* Pre-LN (docs/workloads.md#pre-ln): the residual stream stays int32 in E.wide, which both
+ * LayerNorms read; the int8 x (the layer input) is the attention's residual, the attention's
+ * sum requantized into `out` the FFN's. The LayerNorm before the attention, into A.x1: */
+static int pre_ln_input(uint32_t l, uint64_t x, uint32_t rows) {
+    const uint32_t d = A.d_model;
+    if (l == 0) /* the int8 input widened to int32 (x 256): RESADD with a zero multiplier for src */
+        TRY(vec(DTQ_OP_RESADD, l, E.wide, E.wide, rows, d, 0, 0, 0, 0, x, 256, 0));
+    TRY(nonlinear(DTQ_OP_LAYERNORM, l, E.wide, A.acc, rows, d, P.ln1_shift, 0, P.ln1_bias, 0, 0));
+    return ln_requant(l, A.acc, A.x1, rows, d, P.ln1, E.ln1_rq);
+}
+
+/* The rest of a pre-LN layer after the attention output (requantized in A.tmp). */
+static int ffn_half_pre(uint32_t l, uint64_t x, uint64_t out, uint32_t rows, uint64_t rowprec) {
+    const uint32_t d = A.d_model, f = A.d_ffn;
+    TRY(wgemm(l, DTQ_OPTAG_OUT_PROJ, A.tmp, P.wo, E.bo, A.acc, rowprec, rows, d, d));
+    TRY(vec(DTQ_OP_RESADD, l, A.acc, E.wide, rows, d, P.res1.m, P.res1.e, 0, 0, x, P.res1_id.m, P.res1_id.e));
+    TRY(requant(l, E.wide, out, rows, d, E.pre_h, 0, 0, 0));
+    TRY(nonlinear(DTQ_OP_LAYERNORM, l, E.wide, A.acc, rows, d, P.ln2_shift, 0, P.ln2_bias, 0, 0));
+    TRY(ln_requant(l, A.acc, A.x1, rows, d, P.ln2, E.ln2_rq));
+    TRY(wgemm(l, DTQ_OPTAG_FFN_W1, A.x1, P.w1, E.b1, A.acc, rowprec, rows, f, d));
+    TRY(requant(l, A.acc, A.tmp, rows, f, P.ffn1, 0, 0, 0));
+    TRY(nonlinear(DTQ_OP_GELU, l, A.tmp, A.acc, rows, f, P.gelu_b, P.gelu_c, 0, P.gelu_shift, 0));
+    TRY(requant(l, A.acc, A.tmp, rows, f, P.gelu, 0, 0, 0));
+    TRY(wgemm(l, DTQ_OPTAG_FFN_W2, A.tmp, P.w2, E.b2, A.acc, rowprec, rows, d, f));
+    TRY(vec(DTQ_OP_RESADD, l, A.acc, E.wide, rows, d, P.res2.m, P.res2.e, 0, 0, out, P.res2_id.m, P.res2_id.e));
+    if (!(E.flags & DTQ_EXTRAS_FINAL_LN)) return requant(l, E.wide, out, rows, d, E.pre_y, 0, 0, 0);
+    TRY(nonlinear(DTQ_OP_LAYERNORM, l, E.wide, A.acc, rows, d, 0, 0, E.lnf_bias, 0, 0));
+    return ln_requant(l, A.acc, out, rows, d, E.lnf, E.lnf_rq);
+}
+
 static uint64_t cache_slot(uint64_t cache, uint32_t l, uint32_t h, uint32_t pos) {
     const uint64_t max_seq = (uint64_t)A.seq + A.decode_tokens;
     return cache + (((uint64_t)l * A.heads + h) * max_seq + pos) * A.head_dim;
@@ -208,10 +238,16 @@ static int prefill_layer(uint32_t l, uint64_t x, uint64_t out) {
     /* Q/K/V token slots: 4-bit tokens packed, or, VS-Quant, int8 for every kept token (the
      * attention unit quantizes the 4-bit ones on load). */
     const uint64_t slot_prec = (A.flags & DTQ_MODEL_VSQ) ? ((A.flags & DTQ_MODEL_TOPK) ? A.keep : 0) : prec_list;
+    const int pre = (E.flags & DTQ_EXTRAS_PRE_LN) != 0;
+    const uint64_t qin = pre ? A.x1 : x; /* pre-LN: the projections read LN1(x) */
     uint32_t x_, h, r;
     dtq_cmd c;
+    if (pre) {
+        if (B.n != 1) return DTQ_EINVAL; /* one sequence (no request stream) */
+        TRY(pre_ln_input(l, x, rows));
+    }
     for (x_ = 0; x_ < 3; x_++) {
-        TRY(wgemm(l, DTQ_OPTAG_QKV_PROJ, x, w[x_], bias[x_], A.acc, causal ? 0 : rowprec, rows, d, d));
+        TRY(wgemm(l, DTQ_OPTAG_QKV_PROJ, qin, w[x_], bias[x_], A.acc, causal ? 0 : rowprec, rows, d, d));
         for (r = 0; r < B.n; r++) { /* sequence r's slots: heads x seq x dh at row offset off */
             const uint32_t s = B.seq[r];
             const uint64_t o = B.off[r];
@@ -249,13 +285,14 @@ static int prefill_layer(uint32_t l, uint64_t x, uint64_t out) {
             TRY(requant(l, A.attn_out + (o * d + (uint64_t)h * B.seq[r] * dh) * 4, A.tmp + o * d + (uint64_t)h * dh, B.seq[r],
                         dh, P.attn, 0, d, 0));
         }
-    return ffn_half(l, x, out, rows, rowprec);
+    return pre ? ffn_half_pre(l, x, out, rows, rowprec) : ffn_half(l, x, out, rows, rowprec);
 }
 
 static int decode_layer(uint32_t t, uint32_t l, uint64_t x, uint64_t out) {
     const uint32_t d = A.d_model, dh = A.head_dim, heads = A.heads, pos = A.seq + t;
     const uint64_t w[3] = {P.wq, P.wk, P.wv}, bias[3] = {E.bq, E.bk, E.bv};
     uint32_t x_, h;
+    if (E.flags & DTQ_EXTRAS_PRE_LN) return DTQ_EINVAL; /* the prefill only */
     for (x_ = 0; x_ < 3; x_++) {
         TRY(wgemm(l, DTQ_OPTAG_QKV_PROJ, x, w[x_], bias[x_], A.acc, 0, 1, d, d));
         for (h = 0; h < heads; h++) {

@@ -16,6 +16,9 @@
   encoder2_bias.onnx, decoder_bias.onnx  the two above as frameworks export them: projection and FFN
                  biases (MatMul + Add, the fused QKV's Add, Gemm's C) and per-channel LayerNorm gamma (|gamma| in
                  [0.5, 1.5], every 8th channel negative) and beta; *_bias_y.npy their numpy float outputs
+  encoder2_preln.onnx, decoder_preln.onnx  pre-LN (GPT-2 style) versions with biases, per-channel
+                 LayerNorms and a final LayerNorm; *_preln_y.npy their numpy float outputs (each layer's
+                 residual stream, the last layer's through the final LayerNorm)
   bad_*.onnx     malformed variants (truncated, a missing initializer, an unknown op, wrong shapes)
   expected.json  the GEMMs each graph must map to (name, m, n, k), from this construction
 
@@ -307,6 +310,98 @@ def decoder_bias():
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
+def pre_ln(causal):
+    """Pre-LN layers as GPT-2 exports them (LayerNorm before the attention and before the FFN, the
+    residual sums after; biases everywhere; per-channel gamma / beta) and a final LayerNorm:
+    2 layers with separate Q, K, V MatMuls and the padding mask (encoder2_preln.onnx; layer 0
+    LayerNormalization + erf-GELU, layer 1 the decomposed form + tanh-GELU), or one causal block
+    with the fused QKV + Split and Gemm output projection (decoder_preln.onnx)."""
+    nodes, inits, expect = [], [], []
+    if causal:
+        mask = np.triu(np.full((S, S), -10000.0, np.float32), k=1).reshape(1, 1, S, S)
+    else:
+        mask = np.zeros((1, 1, 1, S), np.float32)
+        mask[..., -3:] = -10000.0
+    inits.append(numpy_helper.from_array(mask, "causal_mask" if causal else "attention_mask"))
+    x = "x"
+    layers = 1 if causal else 2
+    for l in range(layers):
+        p = "dec_" if causal else f"l{l}_"
+        layernorm(nodes, inits, p + "a", x, p + "xn", decomposed=l == 1, gamma="channels")
+        if causal:
+            inits += [w(p + "qkv_w", D, 3 * D), w(p + "qkv_b", 3 * D), const_i64(p + "split", [D, D, D])]
+            nodes += [
+                helper.make_node("MatMul", [p + "xn", p + "qkv_w"], [p + "qkv_mm"], name=p + "qkv"),
+                helper.make_node("Add", [p + "qkv_mm", p + "qkv_b"], [p + "qkv_o"], name=p + "qkv_bias"),
+                helper.make_node("Split", [p + "qkv_o", p + "split"], [p + "q", p + "k", p + "v"], name=p + "split_qkv", axis=-1),
+            ]
+        else:
+            for nm in ("q", "k", "v"):
+                linear(nodes, inits, p, p + "xn", nm, D, D, p + nm, expect)
+        attention_core(nodes, inits, p, p + "q", p + "k", p + "v", "causal_mask" if causal else "attention_mask", p + "ctx2", expect)
+        if causal:
+            inits += [const_i64(p + "flat", [S, D]), const_i64(p + "unflat", [1, S, D]), w(p + "out_wt", D, D), w(p + "out_b", D)]
+            nodes += [
+                helper.make_node("Reshape", [p + "ctx2", p + "flat"], [p + "ctx2d"], name=p + "flatten"),
+                helper.make_node("Gemm", [p + "ctx2d", p + "out_wt", p + "out_b"], [p + "o2d"], name=p + "out", transB=1),
+                helper.make_node("Reshape", [p + "o2d", p + "unflat"], [p + "attn"], name=p + "unflatten"),
+            ]
+        else:
+            linear(nodes, inits, p, p + "ctx2", "out", D, D, p + "attn", expect)
+        nodes.append(helper.make_node("Add", [p + "attn", x], [p + "res1"], name=p + "res1"))
+        layernorm(nodes, inits, p + "b", p + "res1", p + "x1", decomposed=l == 1, gamma="channels")
+        linear(nodes, inits, p, p + "x1", "ffn1", D, F, p + "h", expect)
+        gelu(nodes, inits, p, p + "h", p + "hg", tanh_form=causal or l == 1)
+        linear(nodes, inits, p, p + "hg", "ffn2", F, D, p + "f2", expect)
+        nodes.append(helper.make_node("Add", [p + "f2", p + "res1"], [p + "res2"], name=p + "res2"))
+        x = p + "res2"
+    layernorm(nodes, inits, "f", x, "y", decomposed=False, gamma="channels")
+    shape = [1, S, D] if causal else ["batch", "seq", D]
+    graph = helper.make_graph(nodes, "decoder_preln" if causal else "encoder2_preln",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def numpy_preln_outputs(model, x, layers, causal):
+    """The float forward pass of pre_ln() in numpy, from its construction: each layer's output
+    (the residual stream), the last one through the final LayerNorm, [layers, S, D]."""
+    W = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in model.graph.initializer}
+    from math import erf
+
+    def ln(p, v):
+        mu = v.mean(-1, keepdims=True)
+        var = ((v - mu) ** 2).mean(-1, keepdims=True)
+        return (v - mu) / np.sqrt(var + 1e-12) * W[p + "ln_g"] + W[p + "ln_b"]
+
+    def gelu(v, tanh_form):
+        if tanh_form:
+            return 0.5 * v * (1 + np.tanh(np.sqrt(2 / np.pi) * (v + 0.044715 * v ** 3)))
+        return 0.5 * v * (1 + np.vectorize(erf)(v / np.sqrt(2)))
+
+    mask = W["causal_mask"] if causal else W["attention_mask"]
+    x = x.astype(np.float64)
+    outs = []
+    for l in range(layers):
+        p = "dec_" if causal else f"l{l}_"
+        xn = ln(p + "a", x)
+        if causal:
+            qkv = xn @ W[p + "qkv_w"] + W[p + "qkv_b"]
+            q, k, v = qkv[..., :D], qkv[..., D:2 * D], qkv[..., 2 * D:]
+        else:
+            q, k, v = (xn @ W[p + nm + "_w"] + W[p + nm + "_b"] for nm in ("q", "k", "v"))
+        heads = lambda t: t.reshape(1, S, H, DH).transpose(0, 2, 1, 3)
+        s1 = heads(q) @ heads(k).transpose(0, 1, 3, 2) / np.sqrt(DH) + mask
+        e = np.exp(s1 - s1.max(-1, keepdims=True))
+        ctx = (e / e.sum(-1, keepdims=True)) @ heads(v)
+        ctx2 = ctx.transpose(0, 2, 1, 3).reshape(1, S, D)
+        r1 = ctx2 @ (W[p + "out_wt"].T if causal else W[p + "out_w"]) + W[p + "out_b"] + x
+        hg = gelu(ln(p + "b", r1) @ W[p + "ffn1_w"] + W[p + "ffn1_b"], causal or l == 1)
+        x = hg @ W[p + "ffn2_w"] + W[p + "ffn2_b"] + r1
+        outs.append(ln("f", x)[0] if l == layers - 1 else x[0])
+    return np.stack(outs)
+
+
 def numpy_int_outputs(model, x, layers, causal):
     """The float forward pass of encoder_int / decoder_int in numpy, written from their
     construction (not from dtqvp): each layer's output, [layers, S, D]."""
@@ -452,6 +547,14 @@ def main():
     onnx.save(dec_b, os.path.join(out, "decoder_bias.onnx"))
     np.save(os.path.join(out, "encoder2_bias_y.npy"), numpy_int_outputs(enc_b, x, 2, False).astype(np.float32))
     np.save(os.path.join(out, "decoder_bias_y.npy"), numpy_int_outputs(dec_b, x, 1, True).astype(np.float32))
+    # Pre-LN models (GPT-2 style) with biases, per-channel LayerNorms and a final LayerNorm.
+    enc_p, dec_p = pre_ln(False), pre_ln(True)
+    onnx.checker.check_model(enc_p)
+    onnx.checker.check_model(dec_p)
+    onnx.save(enc_p, os.path.join(out, "encoder2_preln.onnx"))
+    onnx.save(dec_p, os.path.join(out, "decoder_preln.onnx"))
+    np.save(os.path.join(out, "encoder2_preln_y.npy"), numpy_preln_outputs(enc_p, x, 2, False).astype(np.float32))
+    np.save(os.path.join(out, "decoder_preln_y.npy"), numpy_preln_outputs(dec_p, x, 1, True).astype(np.float32))
     # An integer-pipeline rejection: a LayerNorm gamma of 0 (I-BERT's LayerNorm divides beta by it).
     m = onnx.ModelProto()
     m.CopyFrom(enc_i)

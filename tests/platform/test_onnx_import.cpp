@@ -457,6 +457,44 @@ TEST_CASE("onnx integer: the encoder with biases under DTQAtten's top-k stays bi
     CHECK(c[8] == 5);
 }
 
+// Pre-LN graphs (docs/workloads.md#pre-ln).
+TEST_CASE("onnx integer: a pre-LN encoder with a final LayerNorm runs bit-exact, near numpy", "[onnx][integer][preln]") {
+    // make_onnx_models.py pre_ln(False): 2 GPT-2-style layers (LayerNorm before the attention
+    // and the FFN, residual sums after), biases, per-channel LayerNorms, a final LayerNorm.
+    const onnx_pipeline op = make_onnx_pipeline(integer_cfg("encoder2_preln.onnx", "8"));
+    REQUIRE(op.inst.weights.size() == 2);
+    CHECK(op.graph.pre_ln);
+    CHECK(op.graph.final_ln);
+    CHECK(op.inst.weights[0].pre_ln);
+    CHECK_FALSE(op.inst.weights[0].final_ln);
+    CHECK(op.inst.weights[1].final_ln);
+    CHECK(op.inst.weights[1].lnf_rq.size() == 64);  // per-channel gamma
+    std::map<std::string, double> st{{"onnx.pre_ln", 0}, {"onnx.final_ln", 0}};
+    const double cosine = run_integer("encoder2_preln.onnx", "encoder2_preln_y.npy", "8", nullptr, &st);
+    CHECK(cosine > 0.99);  // the documented bound (docs/workloads.md#integer-pipeline)
+    CHECK(st["onnx.pre_ln"] == 1);
+    CHECK(st["onnx.final_ln"] == 1);
+}
+
+TEST_CASE("onnx integer: a pre-LN causal decoder block runs bit-exact, near numpy", "[onnx][integer][preln]") {
+    std::map<std::string, double> st{{"onnx.pre_ln", 0}, {"onnx.causal", 0}};
+    const double cosine = run_integer("decoder_preln.onnx", "decoder_preln_y.npy", "8", nullptr, &st);
+    CHECK(cosine > 0.99);
+    CHECK(st["onnx.pre_ln"] == 1);
+    CHECK(st["onnx.causal"] == 1);
+}
+
+TEST_CASE("onnx integer: a pre-LN encoder under DTQAtten's top-k stays bit-exact", "[onnx][integer][preln]") {
+    std::vector<std::vector<uint8_t>> prec;
+    const double cosine = run_integer("encoder2_preln.onnx", "encoder2_preln_y.npy", "topk", &prec);
+    CHECK(cosine > 0.95);
+    uint64_t c[9] = {};
+    for (uint8_t b : prec[1]) ++c[b];
+    CHECK(c[0] == 4);  // k0 = round(0.72 x 16) = 12 kept, k1 = round(0.306 x 16) = 5 of them 8-bit
+    CHECK(c[4] == 7);
+    CHECK(c[8] == 5);
+}
+
 TEST_CASE("onnx integer: DTQAtten's top-k engines choose the encoder's token precisions in the ATTENTION command", "[onnx][integer]") {
     std::vector<std::vector<uint8_t>> prec;
     std::map<std::string, double> st{{"onnx.layer1.tokens_pruned", 0}, {"onnx.layer1.tokens_4bit", 0}};
