@@ -892,6 +892,8 @@ onnx_encoder_graph match_encoder(const std::string& path, uint64_t seq) {
         std::vector<float> r(K * N);
         for (uint64_t k = 0; k < K; ++k)
             for (uint64_t j = 0; j < N; ++j) r[k * N + j] = tb ? w.v[j * K + k] : w.v[k * N + j];
+        for (float v : r)
+            if (!std::isfinite(v)) fail(i, fmt::format("weight '{}': a value is not finite ({})", n.input(1), v));
         return r;
     };
     // The output of weight GEMM i (N outputs) after its bias, and that bias (empty: none):
@@ -922,7 +924,10 @@ onnx_encoder_graph match_encoder(const std::string& path, uint64_t seq) {
             }
         }
         bool zero = true;
-        for (float v : bias) zero &= v == 0.0f;
+        for (float v : bias) {
+            if (!std::isfinite(v)) fail(i, fmt::format("bias: a value is not finite ({})", v));
+            zero &= v == 0.0f;
+        }
         if (zero) bias.clear();  // a zero bias costs nothing
         return t;
     };

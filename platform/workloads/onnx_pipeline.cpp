@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "common/npy.h"
@@ -19,7 +20,10 @@ namespace {
 
 double absmax(const std::vector<float>& v) {
     double m = 0;
-    for (float x : v) m = std::max<double>(m, std::fabs(x));
+    for (float x : v) {
+        if (!std::isfinite(x)) return std::numeric_limits<double>::infinity();  // NaN too: scale() names the tensor
+        m = std::max<double>(m, std::fabs(x));
+    }
     return m;
 }
 
@@ -87,6 +91,9 @@ onnx_pipeline make_onnx_pipeline(const scenario_config& c) {
     r.samples = n_samples;
     const auto scale = [&](const std::string& t) {  // int8 scale: max |x| / 127 (a zero tensor: 1)
         const double m = mx.at(t);
+        if (!std::isfinite(m))
+            throw config_error({fmt::format("{}: tensor '{}': the float reference's values are not finite (max |value| {}): "
+                                            "nothing to calibrate", oc.model, t, m)});
         return m > 0 ? m / 127.0 : 1.0;
     };
 

@@ -222,6 +222,49 @@ TEST_CASE("onnx: 1000 mutations of the integer pipeline's decoder neither crash 
     CHECK(s < 120);
 }
 
+TEST_CASE("onnx: 1000 mutations of the pre-LN decoder with biases neither crash nor hang its recognition and quantization", "[onnx][fuzz][preln]") {
+    // decoder_preln.onnx (pre-LN, biases, per-channel LayerNorms, a final LayerNorm): each
+    // mutation that still parses goes through make_onnx_pipeline (recognition, float reference,
+    // calibration, quantization of the biases and the per-channel tables): a pipeline or a
+    // config_error with a message, never a crash or another exception.
+    const std::string good = read_all(models() + "/decoder_preln.onnx");
+    REQUIRE(!good.empty());
+    std::mt19937_64 rng(2526);
+    uint64_t accepted = 0, rejected = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string file = models() + "/fuzz_preln.onnx";
+    for (int i = 0; i < 1000; ++i) {
+        std::string b = good;
+        switch (rng() % 3) {
+            case 0:  // flip 1..4 bytes in the first 4 KiB (names, attributes, shapes: the structure)
+                for (uint64_t j = 0, n = 1 + rng() % 4; j < n; ++j) b[rng() % std::min<size_t>(4096, b.size())] ^= static_cast<char>(1u << (rng() % 8));
+                break;
+            case 1:  // flip a byte anywhere (weights, biases, gammas included)
+                b[rng() % b.size()] = static_cast<char>(rng());
+                break;
+            default:  // truncate
+                b.resize(rng() % b.size());
+        }
+        std::ofstream(file, std::ios::binary | std::ios::trunc) << b;
+        const std::string yaml = "name: fz\nseed: 4\nmode: functional\nworkload:\n  kind: onnx\n  onnx: {model: " + file +
+                                 ", seq: 16, pipeline: integer}\n  gemm: {a_precision: '8'}\n";
+        try {
+            const onnx_pipeline op = make_onnx_pipeline(config_schema::get().load_string(yaml, "fz.yaml"));
+            CHECK(!op.inst.weights.empty());
+            ++accepted;
+        } catch (const config_error& e) {
+            CHECK(!e.messages().empty());
+            ++rejected;
+        }
+    }
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    INFO("accepted " << accepted << ", rejected " << rejected << " in " << s << " s");
+    CHECK(accepted + rejected == 1000);
+    CHECK(accepted > 0);
+    CHECK(rejected > 0);
+    CHECK(s < 120);
+}
+
 TEST_CASE("onnx: the float reference of the imported encoder equals a numpy forward pass", "[onnx]") {
     const npy_array x = read_npy(models() + "/encoder2_x.npy", "float32", {1, 16, 64});
     const npy_array c = read_npy(models() + "/encoder2_gemm_c.npy");
