@@ -582,6 +582,13 @@ void platform::load_model() {
         const uint64_t* w = &lay.weights_at[l * model_layout::WEIGHT_SLOTS];
         dtq_layer_params& p = params[l];
         p.wq = w[0], p.wk = w[1], p.wv = w[2], p.wo = w[3], p.w1 = w[4], p.w2 = w[5], p.ln1_bias = w[6], p.ln2_bias = w[7];
+        const uint64_t* x = &lay.extras_at[l * model_layout::EXTRA_SLOTS];  // an imported graph's (0 = none)
+        if (lay.args.flags & DTQ_MODEL_EXTRAS) {
+            const layer_weights& lw = m.weights[l];
+            const dtq_layer_extras e{x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], x[9], x[10], lw.pre_h, lw.pre_y, lw.lnf,
+                                     (lw.pre_ln ? DTQ_EXTRAS_PRE_LN : 0u) | (lw.final_ln ? DTQ_EXTRAS_FINAL_LN : 0u), 0};
+            write_dram(lay.params_at + m.layers * sizeof(dtq_layer_params) + l * sizeof(dtq_layer_extras), &e, sizeof e);
+        }
         if (functional || m.wcomp) {
             const layer_weights& lw = m.weights[l];
             const uint64_t d = m.shape.d_model, f = m.shape.d_ffn;
@@ -600,6 +607,13 @@ void platform::load_model() {
             }
             write_dram(w[6], lw.ln1_bias.data(), lw.ln1_bias.size() * 4);
             write_dram(w[7], lw.ln2_bias.data(), lw.ln2_bias.size() * 4);
+            const std::vector<int32_t>* b[6] = {&lw.bq, &lw.bk, &lw.bv, &lw.bo, &lw.b1, &lw.b2};
+            for (int i = 0; i < 6; ++i)
+                if (x[i]) write_dram(x[i], b[i]->data(), b[i]->size() * 4);
+            if (x[6]) write_dram(x[6], lw.ln1_rq.data(), lw.ln1_rq.size() * sizeof(dtq_rq));
+            if (x[7]) write_dram(x[7], lw.ln2_rq.data(), lw.ln2_rq.size() * sizeof(dtq_rq));
+            if (x[9]) write_dram(x[9], lw.lnf_bias.data(), lw.lnf_bias.size() * 4);
+            if (x[10]) write_dram(x[10], lw.lnf_rq.data(), lw.lnf_rq.size() * sizeof(dtq_rq));
             // The accelerator reads the weights from DRAM from now on; only a reference
             // model needs the host copy again (the accuracy proxy's, a request stream's, the
             // ONNX integer pipeline's check in finish_onnx). Without one the copy goes
@@ -750,6 +764,10 @@ int platform::finish_onnx(const run_options& opt) {
     og->counter("heads", "count", "attention heads") = m.shape.heads;
     og->counter("d_ffn", "count", "the FFN's inner width") = m.shape.d_ffn;
     og->counter("causal", "bool", "the graph's attention mask is causal (a decoder)") = m.causal ? 1 : 0;
+    og->counter("pre_ln", "bool", "the layers are pre-LN (LayerNorm before the attention and the FFN, GPT-2 style)") =
+        !m.weights.empty() && m.weights[0].pre_ln ? 1 : 0;
+    og->counter("final_ln", "bool", "pre-LN: a final LayerNorm after the last layer gives the output (the last layer's)") =
+        !m.weights.empty() && m.weights.back().final_ln ? 1 : 0;
     og->counter("calibration_samples", "samples", "input samples the activation scales were calibrated on (workload.onnx.input)") = op.samples;
     og->counter("score_shift", "bits", "the Q/K/V scale 2^-(score_shift / 2) (power of two, calibrated)") = m.score_shift;
     og->derived("import_seconds", "s", "wall time of the import and the recognition of the layers", [v = op.import_seconds] { return v; });

@@ -5,7 +5,10 @@ ONNX models (tests/platform/make_onnx_models.py) in a temporary directory, runs 
 {run: {statistic: value}} for tools/docs_figures.py (command `py tools/onnx_integer_figures.py`).
 
 Runs: enc8 (encoder2_int.onnx, every kept token 8-bit), enc_topk (the same, DTQAtten's top-k
-engines at the default ratios), dec8 (decoder_int.onnx, causal).
+engines at the default ratios), dec8 (decoder_int.onnx, causal); encb8, encb_topk, decb8: the
+same with encoder2_bias.onnx / decoder_bias.onnx (projection and FFN biases, per-channel
+LayerNorm gamma and beta); encp8, encp_topk, decp8: the pre-LN (GPT-2 style) models
+encoder2_preln.onnx / decoder_preln.onnx (with a final LayerNorm).
 
 Usage: onnx_integer_figures.py [--build DIR]
 """
@@ -22,6 +25,12 @@ RUNS = {
     "enc8": ("encoder2_int.onnx", "8"),
     "enc_topk": ("encoder2_int.onnx", "topk"),
     "dec8": ("decoder_int.onnx", "8"),
+    "encb8": ("encoder2_bias.onnx", "8"),
+    "encb_topk": ("encoder2_bias.onnx", "topk"),
+    "decb8": ("decoder_bias.onnx", "8"),
+    "encp8": ("encoder2_preln.onnx", "8"),
+    "encp_topk": ("encoder2_preln.onnx", "topk"),
+    "decp8": ("decoder_preln.onnx", "8"),
 }
 
 

@@ -506,12 +506,16 @@ uint32_t ctrl::validate(const command& c, const std::vector<ctrl_region>& region
             namespace cb = cmd_bits;
             const uint32_t layout = c.u32(d::gemm::LAYOUT);
             const bool b4 = layout & cb::GEMM_B_4BIT, vsq_b = b4 && (layout & cb::GEMM_VSQ);
-            const bool wc = layout & cb::GEMM_WCOMP;
-            // B_4BIT is column-major only; b_scales is required with VSQ + B_4BIT, else 0;
-            // WCOMP (an NM24 image) is column-major int8 only.
-            if ((layout & ~cb::GEMM_LAYOUT_ALL) || (b4 && (layout & cb::GEMM_B_ROW_MAJOR)) ||
-                vsq_b != (c.u64(d::gemm::B_SCALES) != 0) || (wc && (layout & (cb::GEMM_B_ROW_MAJOR | cb::GEMM_B_4BIT))))
+            const bool wc = layout & cb::GEMM_WCOMP, bias = layout & cb::GEMM_BIAS;
+            // B_4BIT is column-major only; b_scales is required with VSQ + B_4BIT or BIAS (not
+            // both: one field), else 0; WCOMP (an NM24 image) is column-major int8 only.
+            if ((layout & ~cb::GEMM_LAYOUT_ALL) || (b4 && (layout & cb::GEMM_B_ROW_MAJOR)) || (vsq_b && bias) ||
+                (vsq_b || bias) != (c.u64(d::gemm::B_SCALES) != 0) || (wc && (layout & (cb::GEMM_B_ROW_MAJOR | cb::GEMM_B_4BIT))))
                 return r::err::BAD_FIELD;
+            if (bias && c.u64(d::gemm::B_SCALES) % 4) {
+                bad = c.u64(d::gemm::B_SCALES);
+                return r::err::BAD_ALIGN;
+            }
             if (wc && k % wcomp::CHUNK) return r::err::BAD_SHAPE;  // NM24 rows are chunks of 8 weights
             add(c.u64(d::gemm::A), m * k);
             // An NM24 image is at least its row table and all-4-bit rows; the handler reads the rest.
@@ -519,6 +523,7 @@ uint32_t ctrl::validate(const command& c, const std::vector<ctrl_region>& region
             add(c.u64(d::gemm::C), m * n * 4);
             if (c.u64(d::gemm::PREC_LIST)) add(c.u64(d::gemm::PREC_LIST), m);
             if (vsq_b) add(c.u64(d::gemm::B_SCALES), vsq.b_scales_bytes(n, k));
+            if (bias) add(c.u64(d::gemm::B_SCALES), n * 4);
             break;
         }
         case r::op::SOFTMAX:
@@ -549,8 +554,17 @@ uint32_t ctrl::validate(const command& c, const std::vector<ctrl_region>& region
                     if (aux || p3) return r::err::BAD_FIELD;
                     break;
                 case r::op::REQUANT:
-                    if (p1 > 62 || p2 || p3) return r::err::BAD_FIELD;
-                    if (aux) add(aux, rows);
+                    if (p1 > 62 || (p2 & ~cmd_bits::REQUANT_PER_CHANNEL) || p3) return r::err::BAD_FIELD;
+                    if (p2 & cmd_bits::REQUANT_PER_CHANNEL) {  // aux: cols (m, e) pairs (required); param0, param1 unused
+                        if (!aux || p0 || p1) return r::err::BAD_FIELD;
+                        if (aux % 4) {
+                            bad = aux;
+                            return r::err::BAD_ALIGN;
+                        }
+                        add(aux, cols * 8);
+                    } else if (aux) {
+                        add(aux, rows);
+                    }
                     break;
                 default:  // RESADD
                     if (p1 > 62 || p3 > 62 || !aux) return r::err::BAD_FIELD;

@@ -65,6 +65,15 @@ uint64_t requant_row(const int32_t* x, uint64_t cols, int64_t m, int e, uint8_t 
     return pack_row(q8, cols, bits, out);
 }
 
+void requant_row_channels(const int32_t* x, uint64_t cols, const int32_t* me, uint8_t* out) {
+    for (uint64_t i = 0; i < cols; ++i) {
+        const int64_t m = me[2 * i];
+        const int e = me[2 * i + 1];
+        const int64_t v = fits64(m, e) ? round_shift64(int64_t{x[i]} * m, e) : scale_round(x[i], m, e);
+        out[i] = static_cast<uint8_t>(static_cast<int8_t>(std::clamp<int64_t>(v, -128, 127)));
+    }
+}
+
 void resadd_row(const int32_t* x, const int8_t* res, uint64_t cols, int64_t m0, int e0, int64_t m1, int e1, int32_t* y) {
     if (!fits64(m0, e0) || !fits64(m1, e1)) return reference::resadd_row(x, res, cols, m0, e0, m1, e1, y);
     constexpr int64_t lo = std::numeric_limits<int32_t>::min(), hi = std::numeric_limits<int32_t>::max();

@@ -19,6 +19,10 @@ int64_t scale_round(int64_t x, int64_t m, int e);
 // writes nothing. Returns the bytes written.
 uint64_t requant_row(const int32_t* x, uint64_t cols, int64_t m, int e, uint8_t bits, uint8_t* out);
 
+// REQUANT PER_CHANNEL of one int8 row: y_c = clamp(scale_round(x_c, m_c, e_c), -128, 127)
+// with me = cols (m, e) pairs (an I-BERT LayerNorm output of per-channel scale gamma_c S).
+void requant_row_channels(const int32_t* x, uint64_t cols, const int32_t* me, uint8_t* out);
+
 // RESADD of one row: y = sat32(scale_round(x, m0, e0) + scale_round(res, m1, e1)).
 void resadd_row(const int32_t* x, const int8_t* res, uint64_t cols, int64_t m0, int e0, int64_t m1, int e1, int32_t* y);
 

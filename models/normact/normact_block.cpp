@@ -33,6 +33,10 @@ void compute(const row_job& j) {
         case op::requant: {
             const auto* bits = static_cast<const uint8_t*>(j.aux);
             auto* o8 = static_cast<uint8_t*>(j.out);
+            if (j.channel) {
+                for (uint64_t r = 0; r < j.rows; ++r) na::requant_row_channels(i32 + r * cols, cols, j.channel, o8 + r * cols);
+                break;
+            }
             for (uint64_t r = 0; r < j.rows; ++r)
                 na::requant_row(i32 + r * cols, cols, j.param[0], j.param[1], bits ? bits[r] : uint8_t{8}, o8 + r * cols);
             break;

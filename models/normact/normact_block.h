@@ -30,6 +30,7 @@ struct row_job : block_job<row_job> {
     const void* aux = nullptr;  // LAYERNORM: int32 bias (cols) or null; RESADD: int8 residual rows;
                                 // REQUANT: one precision byte per row (0, 4, 8) or null (all 8)
     int32_t param[4] = {0, 0, 0, 0};  // the command's PARAM0..3 (docs/encoder.md)
+    const int32_t* channel = nullptr;  // REQUANT PER_CHANNEL: cols (m, e) pairs (then aux is null: every row int8)
     void* out = nullptr;        // int32 rows (REQUANT: cols bytes per row)
 };
 

@@ -278,7 +278,7 @@ command_outcome compute_ops::gemm(const command& c) {
     const uint64_t M = c.u32(d::M), N = c.u32(d::N), K = c.u32(d::K);
     const uint32_t layout = c.u32(d::LAYOUT);
     const bool b_row_major = layout & cb::GEMM_B_ROW_MAJOR, b4 = layout & cb::GEMM_B_4BIT, vsq = layout & cb::GEMM_VSQ;
-    const bool wc = layout & cb::GEMM_WCOMP;
+    const bool wc = layout & cb::GEMM_WCOMP, has_bias = layout & cb::GEMM_BIAS;
     const uint64_t bsc = c.u64(d::B_SCALES);
     const vsquant::config& vc = m_cfg.vsq;
     const uint64_t b_row = b4 ? (K + 1) / 2 : K;                      // bytes of one B column (column-major)
@@ -291,6 +291,14 @@ command_outcome compute_ops::gemm(const command& c) {
         std::vector<uint8_t> bits(M, 8);
         if (prec) {
             t = read_precisions(prec, bits, t);
+        }
+        // layout.BIAS: N int32 biases, read once (timed, in both modes) and preloaded into the
+        // accumulator of every output block (docs/workloads.md#biases-and-per-channel-layernorm).
+        std::vector<int32_t> bias;
+        if (has_bias) {
+            bias.resize(N);
+            t = timed_read(bsc, reinterpret_cast<uint8_t*>(bias.data()), 4 * N, t);
+            if (in_dram(bsc)) rep.dram_read += 4 * N;
         }
         // An NM24 B (layout.WCOMP, docs/compression.md): the decompressor's address generator
         // reads the row table first (timed, in both modes: it sets the panels' addresses).
@@ -509,6 +517,12 @@ command_outcome compute_ops::gemm(const command& c) {
                         cv[i * N + j] = static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX));
                     }
             }
+            if (has_bias)  // a computed row starts from the bias; a skipped row stays 0
+                for (uint64_t i = 0; i < M; ++i)
+                    if (bits[i])
+                        for (uint64_t j = 0; j < N; ++j)
+                            cv[i * N + j] = static_cast<int32_t>(
+                                std::clamp<int64_t>(int64_t{cv[i * N + j]} + bias[j], INT32_MIN, INT32_MAX));
             debug(true, cm, cv.data(), M * N * 4);
         }
     } catch (const std::exception& e) {
@@ -556,7 +570,18 @@ command_outcome compute_ops::vector(const command& c) {
     try {
         uint64_t t = c.start_cycle;
         std::vector<uint8_t> bits(rows, 8);
-        if (opc == rg::op::REQUANT && aux) {
+        // REQUANT param2.PER_CHANNEL: aux holds cols (m, e) int32 pairs (read once, timed).
+        const bool per_channel = opc == rg::op::REQUANT && (p2 & cmd_bits::REQUANT_PER_CHANNEL);
+        std::vector<int32_t> channel;
+        if (per_channel) {
+            channel.resize(2 * cols);
+            t = timed_read(aux, reinterpret_cast<uint8_t*>(channel.data()), 8 * cols, t);
+            if (in_dram(aux)) rep.dram_read += 8 * cols;
+            for (uint64_t i = 0; i < cols; ++i)
+                if (channel[2 * i + 1] < 0 || channel[2 * i + 1] > 62)
+                    throw unit_error(rg::err::UNIT_ERROR, aux + 8 * i + 4,
+                                     fmt::format("column {}: shift e = {}, expected 0..62", i, channel[2 * i + 1]));
+        } else if (opc == rg::op::REQUANT && aux) {
             t = read_precisions(aux, bits, t);
             for (uint64_t i = 0; i < rows; ++i)
                 if (bits[i] == 4 && cols % 2)
@@ -625,6 +650,7 @@ command_outcome compute_ops::vector(const command& c) {
                           : kind == normact::op::resadd    ? static_cast<const void*>(&res[r0 * cols])
                           : kind == normact::op::requant   ? static_cast<const void*>(&bits[r0])
                                                            : nullptr;
+                    j.channel = per_channel ? channel.data() : nullptr;
                     j.param[0] = p0;
                     j.param[1] = p1;
                     j.param[2] = p2;
@@ -632,7 +658,7 @@ command_outcome compute_ops::vector(const command& c) {
                 }
             }
             const uint64_t out_sp = m_cfg.scratchpad_base + half * 2 * quarter + quarter;  // results reuse the residual quarter
-            if (opc == rg::op::REQUANT && aux) {
+            if (opc == rg::op::REQUANT && aux && !per_channel) {
                 for (uint64_t r = r0; r < r0 + n; ++r)
                     if (bits[r]) s.stores.push_back(dma_descriptor{out_sp, dst + r * ds, 1, bits[r] == 8 ? cols : cols / 2, 0, 0});
             } else {
@@ -647,7 +673,7 @@ command_outcome compute_ops::vector(const command& c) {
             if (softmax_op)
                 for (size_t b = 0; b < blocks.size(); ++b)
                     std::copy(blocks[b].softmax.probs.begin(), blocks[b].softmax.probs.end(), out.data() + b * chunk * cols);
-            if (opc == rg::op::REQUANT && aux) {
+            if (opc == rg::op::REQUANT && aux && !per_channel) {
                 for (uint64_t r = 0; r < rows; ++r)
                     if (bits[r]) debug(true, dst + r * ds, out.data() + r * cols, bits[r] == 8 ? cols : cols / 2);
             } else {

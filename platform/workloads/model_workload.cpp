@@ -390,12 +390,18 @@ model_layout plan_model(const model_instance& m, uint64_t base) {
         at += (bytes + 4095) / 4096 * 4096;
         return a;
     };
-    lay.params_at = take(m.layers * sizeof(dtq_layer_params));
+    // An imported graph's biases or per-channel LayerNorm tables: DTQ_MODEL_EXTRAS, and the
+    // dtq_layer_extras table right behind the params (apps.h).
+    bool extras = false;
+    for (const layer_weights& w : m.weights)
+        extras |= !(w.bq.empty() && w.bk.empty() && w.bv.empty() && w.bo.empty() && w.b1.empty() && w.b2.empty() &&
+                    w.ln1_rq.empty() && w.ln2_rq.empty() && !w.pre_ln);
+    lay.params_at = take(m.layers * (sizeof(dtq_layer_params) + (extras ? sizeof(dtq_layer_extras) : 0)));
     dtq_model_args& a = lay.args;
     a.magic = DTQ_MODEL_ARGS_MAGIC;
     a.flags = (m.causal ? DTQ_MODEL_CAUSAL : 0u) | (m.topk ? DTQ_MODEL_TOPK : 0u) | (m.unfused ? DTQ_MODEL_UNFUSED : 0u) |
               (m.host_nonlinear ? DTQ_MODEL_HOST_NONLINEAR : 0u) | (m.all4 ? DTQ_MODEL_ALL4 : 0u) | (m.vsq ? DTQ_MODEL_VSQ : 0u) |
-              (m.wcomp ? DTQ_MODEL_WCOMP : 0u);
+              (m.wcomp ? DTQ_MODEL_WCOMP : 0u) | (extras ? DTQ_MODEL_EXTRAS : 0u);
     a.layers = static_cast<uint32_t>(m.layers);
     a.seq = static_cast<uint32_t>(s);
     a.d_model = static_cast<uint32_t>(d);
@@ -418,6 +424,19 @@ model_layout plan_model(const model_instance& m, uint64_t base) {
         for (const uint64_t bytes : {weight_bytes(d, d), weight_bytes(d, d), weight_bytes(d, d), weight_bytes(d, d), weight_bytes(f, d),
                                weight_bytes(d, f), d * 4, d * 4})
             lay.weights_at.push_back(take(bytes));
+    uint64_t wide_at = 0;  // pre-LN: the int32 residual stream, one buffer for every layer
+    for (uint64_t l = 0; l < m.layers; ++l) {  // an imported graph's biases and per-channel LayerNorm tables
+        const layer_weights* w = l < m.weights.size() ? &m.weights[l] : nullptr;
+        const auto bytes_of = [](const auto& v) { return v.size() * sizeof(v[0]); };
+        for (const uint64_t bytes : {w ? bytes_of(w->bq) : 0, w ? bytes_of(w->bk) : 0, w ? bytes_of(w->bv) : 0, w ? bytes_of(w->bo) : 0,
+                                     w ? bytes_of(w->b1) : 0, w ? bytes_of(w->b2) : 0, w ? bytes_of(w->ln1_rq) : 0,
+                                     w ? bytes_of(w->ln2_rq) : 0})
+            lay.extras_at.push_back(bytes ? take(bytes) : 0);
+        if (w && w->pre_ln && !wide_at) wide_at = take(s * d * 4);
+        lay.extras_at.push_back(w && w->pre_ln ? wide_at : 0);
+        lay.extras_at.push_back(w && w->final_ln && !w->lnf_bias.empty() ? take(w->lnf_bias.size() * 4) : 0);
+        lay.extras_at.push_back(w && w->final_ln && !w->lnf_rq.empty() ? take(w->lnf_rq.size() * sizeof(dtq_rq)) : 0);
+    }
     a.x = take(s * d);
     a.outputs = take(m.layers * s * d);
     a.prec = take(s);
@@ -467,6 +486,27 @@ int8_t rq8(int64_t x, dtq_rq q) { return static_cast<int8_t>(std::clamp<int64_t>
 std::vector<int8_t> requant_all(const std::vector<int32_t>& z, dtq_rq q) {
     std::vector<int8_t> y(z.size());
     for (size_t i = 0; i < z.size(); ++i) y[i] = rq8(z[i], q);
+    return y;
+}
+
+// A GEMM's bias (GEMM layout.BIAS): b[j] added to every row i with keep[i] (a skipped row
+// stays 0), saturated to int32; an empty b adds nothing.
+std::vector<int32_t> biased(std::vector<int32_t> c, const std::vector<int32_t>& b, const std::vector<bool>& keep) {
+    if (b.empty()) return c;
+    const uint64_t n = b.size();
+    for (uint64_t i = 0; i < c.size() / n; ++i)
+        if (keep[i])
+            for (uint64_t j = 0; j < n; ++j)
+                c[i * n + j] = static_cast<int32_t>(std::clamp<int64_t>(int64_t{c[i * n + j]} + b[j], INT32_MIN, INT32_MAX));
+    return c;
+}
+
+// A LayerNorm output to int8: one multiplier q, or per channel (REQUANT PER_CHANNEL).
+std::vector<int8_t> ln_requant(const std::vector<int32_t>& z, dtq_rq q, const std::vector<dtq_rq>& per_channel) {
+    if (per_channel.empty()) return requant_all(z, q);
+    const uint64_t n = per_channel.size();
+    std::vector<int8_t> y(z.size());
+    for (size_t i = 0; i < z.size(); ++i) y[i] = rq8(z[i], per_channel[i % n]);
     return y;
 }
 
@@ -530,6 +570,7 @@ std::vector<std::vector<int8_t>> reference_model(const model_instance& m, const 
     };
     std::vector<std::vector<int8_t>> outs;
     std::vector<int8_t> x = m.x;
+    std::vector<int32_t> wide;  // pre-LN: the int32 residual stream
     const std::vector<layer_weights> wprime = quantized && m.wcomp ? represented_weights(m) : std::vector<layer_weights>{};
     for (uint64_t l = 0; l < m.layers; ++l) {
         const dtq_layer_params& p = m.params[l];
@@ -539,10 +580,21 @@ std::vector<std::vector<int8_t>> reference_model(const model_instance& m, const 
         for (uint64_t t = 0; t < s; ++t) keep[t] = bits[t] != 0;
         // Q, K, V in the 8-bit domain (a 4-bit token's value is its code x 16; VS-Quant: its
         // int8 value, quantized per vector below).
+        // Pre-LN: the projections read LN1 of the int32 residual stream (layer 0: x x 256).
+        std::vector<int8_t> xn;
+        if (w.pre_ln) {
+            if (l == 0) {
+                wide.resize(s * d);
+                for (uint64_t i = 0; i < s * d; ++i) wide[i] = int32_t{x[i]} * 256;
+            }
+            xn = ln_requant(layernorm(wide, s, d, p.ln1_shift, w.ln1_bias), p.ln1, w.ln1_rq);
+        }
+        const std::vector<int8_t>& qin = w.pre_ln ? xn : x;
         std::vector<int8_t> qkv[3];
         const std::vector<int8_t>* wqkv[3] = {&w.wq, &w.wk, &w.wv};
+        const std::vector<int32_t>* bqkv[3] = {&w.bq, &w.bk, &w.bv};
         for (int n = 0; n < 3; ++n) {
-            qkv[n] = requant_all(linear(x, *wqkv[n], s, d, d, m.causal ? all : keep), p.qkv);
+            qkv[n] = requant_all(biased(linear(qin, *wqkv[n], s, d, d, m.causal ? all : keep), *bqkv[n], m.causal ? all : keep), p.qkv);
             for (uint64_t t = 0; t < s; ++t)
                 for (uint64_t i = 0; i < d; ++i) {
                     int8_t& e = qkv[n][t * d + i];
@@ -610,9 +662,26 @@ std::vector<std::vector<int8_t>> reference_model(const model_instance& m, const 
             }
         }
         const std::vector<bool>& rk = m.topk ? keep : all;
-        std::vector<int32_t> z = resadd(linear(att, w.wo, s, d, d, rk), x, p.res1, p.res1_id);
-        const std::vector<int8_t> x1 = requant_all(layernorm(z, s, d, p.ln1_shift, w.ln1_bias), p.ln1);
-        const std::vector<int8_t> g_in = requant_all(linear(x1, w.w1, s, f, d, rk), p.ffn1);
+        if (w.pre_ln) {  // the firmware's ffn_half_pre
+            wide = resadd(biased(linear(att, w.wo, s, d, d, rk), w.bo, rk), x, p.res1, p.res1_id);
+            const std::vector<int8_t> h8 = requant_all(wide, w.pre_h);
+            const std::vector<int8_t> x1 = ln_requant(layernorm(wide, s, d, p.ln2_shift, w.ln2_bias), p.ln2, w.ln2_rq);
+            const std::vector<int8_t> g_in = requant_all(biased(linear(x1, w.w1, s, f, d, rk), w.b1, rk), p.ffn1);
+            std::vector<int32_t> g(s * f);
+            ibert::gelu_consts_t gc;
+            gc.b_int = p.gelu_b;
+            gc.c_int = p.gelu_c;
+            gc.shift_int = p.gelu_shift;
+            for (uint64_t r = 0; r < s; ++r) ibert::normact::gelu_row(&g_in[r * f], f, gc, &g[r * f]);
+            const std::vector<int8_t> g8 = requant_all(g, p.gelu);
+            wide = resadd(biased(linear(g8, w.w2, s, d, f, rk), w.b2, rk), h8, p.res2, p.res2_id);
+            x = w.final_ln ? ln_requant(layernorm(wide, s, d, 0, w.lnf_bias), w.lnf, w.lnf_rq) : requant_all(wide, w.pre_y);
+            outs.push_back(x);
+            continue;
+        }
+        std::vector<int32_t> z = resadd(biased(linear(att, w.wo, s, d, d, rk), w.bo, rk), x, p.res1, p.res1_id);
+        const std::vector<int8_t> x1 = ln_requant(layernorm(z, s, d, p.ln1_shift, w.ln1_bias), p.ln1, w.ln1_rq);
+        const std::vector<int8_t> g_in = requant_all(biased(linear(x1, w.w1, s, f, d, rk), w.b1, rk), p.ffn1);
         std::vector<int32_t> g(s * f);
         ibert::gelu_consts_t gc;
         gc.b_int = p.gelu_b;
@@ -620,8 +689,8 @@ std::vector<std::vector<int8_t>> reference_model(const model_instance& m, const 
         gc.shift_int = p.gelu_shift;
         for (uint64_t r = 0; r < s; ++r) ibert::normact::gelu_row(&g_in[r * f], f, gc, &g[r * f]);
         const std::vector<int8_t> g8 = requant_all(g, p.gelu);
-        z = resadd(linear(g8, w.w2, s, d, f, rk), x1, p.res2, p.res2_id);
-        x = requant_all(layernorm(z, s, d, p.ln2_shift, w.ln2_bias), p.ln2);
+        z = resadd(biased(linear(g8, w.w2, s, d, f, rk), w.b2, rk), x1, p.res2, p.res2_id);
+        x = ln_requant(layernorm(z, s, d, p.ln2_shift, w.ln2_bias), p.ln2, w.ln2_rq);
         outs.push_back(x);
     }
     return outs;

@@ -30,6 +30,18 @@ dtq_rq rq_of(double multiplier);
 struct layer_weights {
     std::vector<int8_t> wq, wk, wv, wo, w1, w2;
     std::vector<int32_t> ln1_bias, ln2_bias;
+    // Imported graphs (docs/workloads.md#biases-and-per-channel-layernorm); empty = none:
+    // the six GEMMs' int32 biases (N each, in the units of the GEMM's int32 output), and the
+    // LayerNorm outputs' per-channel requantization (d_model (m, e) pairs, replacing ln1 / ln2).
+    std::vector<int32_t> bq, bk, bv, bo, b1, b2;
+    std::vector<dtq_rq> ln1_rq, ln2_rq;
+    // A pre-LN layer (docs/workloads.md#pre-ln): ln1 before the attention, ln2 before the FFN,
+    // both on the int32 residual stream; pre_h / pre_y requantize the two residual sums to
+    // int8; final_ln (the last layer): the final LayerNorm (lnf_bias, lnf or lnf_rq) gives the output.
+    bool pre_ln = false, final_ln = false;
+    dtq_rq pre_h{}, pre_y{}, lnf{};
+    std::vector<int32_t> lnf_bias;
+    std::vector<dtq_rq> lnf_rq;
 };
 
 struct model_instance {
@@ -88,6 +100,10 @@ struct model_layout {
     // b_scales follow its codes: dtq_model_wscales)
     std::vector<uint64_t> weights_at;
     static constexpr uint64_t WEIGHT_SLOTS = 8;
+    // per layer EXTRA_SLOTS addresses (0 = absent): bq, bk, bv, bo, b1, b2, ln1_rq, ln2_rq,
+    // wide (pre-LN: one buffer for all layers), lnf_bias, lnf_rq
+    std::vector<uint64_t> extras_at;
+    static constexpr uint64_t EXTRA_SLOTS = 11;
 };
 
 // One weight (N x K int8, the GEMM B layout) as the loader stores it: int8; with all4

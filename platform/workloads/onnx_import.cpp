@@ -892,35 +892,48 @@ onnx_encoder_graph match_encoder(const std::string& path, uint64_t seq) {
         std::vector<float> r(K * N);
         for (uint64_t k = 0; k < K; ++k)
             for (uint64_t j = 0; j < N; ++j) r[k * N + j] = tb ? w.v[j * K + k] : w.v[k * N + j];
+        for (float v : r)
+            if (!std::isfinite(v)) fail(i, fmt::format("weight '{}': a value is not finite ({})", n.input(1), v));
         return r;
     };
-    // The output of weight GEMM i after its bias, which must be absent or zero (the recipe's
-    // GEMMs have no bias): Gemm's C, or an Add of an initializer that follows.
-    const auto unbiased = [&](int i) {
+    // The output of weight GEMM i (N outputs) after its bias, and that bias (empty: none):
+    // Gemm's beta x C (a vector of N), plus an Add of a 1-D initializer of N that follows.
+    const auto biased_output = [&](int i, uint64_t N, std::vector<float>& bias) {
         const auto& n = g.node(i);
-        const auto zero = [&](const std::string& t) {
-            for (float x : val.at(t).v)
-                if (x != 0.0f) return false;
-            return true;
-        };
-        if (n.op_type() == "Gemm" && n.input_size() > 2 && !n.input(2).empty() && !zero(n.input(2)))
-            fail(i, fmt::format("bias '{}' is not zero: the integer pipeline's GEMMs have no bias (the encoder recipe)", n.input(2)));
+        bias.clear();
+        if (n.op_type() == "Gemm" && n.input_size() > 2 && !n.input(2).empty()) {
+            const onnx_value& c = val.at(n.input(2));
+            if (c.v.size() != N)
+                fail(i, fmt::format("bias '{}': expected {} values (one per output channel), got {}", n.input(2), N, show(c.dims)));
+            float beta = 1.0f;
+            for (const auto& a : n.attribute())
+                if (a.name() == "beta") beta = a.f();
+            for (float v : c.v) bias.push_back(beta * v);
+        }
         std::string t = skip_views(n.output(0));
         const int c = only_consumer(t);
         if (c >= 0 && g.node(c).op_type() == "Add") {
             const auto& a = g.node(c);
             const std::string other = a.input(0) == t ? a.input(1) : a.input(0);
-            if (is_init(other) && elements(dims(other)) == static_cast<uint64_t>(last_dim(t))) {
-                if (!zero(other))
-                    fail(c, fmt::format("bias '{}' is not zero: the integer pipeline's GEMMs have no bias (the encoder recipe)", other));
+            if (is_init(other) && elements(dims(other)) == N && static_cast<uint64_t>(last_dim(t)) == N &&
+                static_cast<uint64_t>(last_dim(other)) == N) {
+                const std::vector<float>& v = val.at(other).v;
+                if (bias.empty()) bias.assign(N, 0.0f);
+                for (uint64_t j = 0; j < N; ++j) bias[j] += v[j];
                 t = skip_views(a.output(0));
             }
         }
+        bool zero = true;
+        for (float v : bias) {
+            if (!std::isfinite(v)) fail(i, fmt::format("bias: a value is not finite ({})", v));
+            zero &= v == 0.0f;
+        }
+        if (zero) bias.clear();  // a zero bias costs nothing
         return t;
     };
     // The LayerNorm that reads the residual sum `res`: LayerNormalization, or the decomposed
     // form ReduceMean, Sub, Pow, ReduceMean, Add eps, Sqrt, Div [, Mul gamma] [, Add beta].
-    const auto layernorm = [&](const std::string& res, int res_node, double& gamma, std::vector<float>& beta, uint64_t d) {
+    const auto layernorm = [&](const std::string& res, int res_node, std::vector<float>& gamma, std::vector<float>& beta, uint64_t d) {
         std::vector<float> gv(d, 1.0f);
         beta.assign(d, 0.0f);
         std::string out;
@@ -966,11 +979,12 @@ onnx_encoder_graph match_encoder(const std::string& path, uint64_t seq) {
         if (out.empty()) fail(res_node, "expected a LayerNormalization (or its decomposed form) to read this residual sum");
         if (gv.size() == 1) gv.assign(d, gv[0]);
         if (gv.size() != d || beta.size() != d) fail(node, fmt::format("expected gamma and beta of {} values", d));
-        gamma = gv[0];
-        for (float x : gv)
-            if (std::fabs(x - gv[0]) > 1e-6 * std::fabs(gv[0]) || x <= 0.0f)
-                fail(gnode >= 0 ? gnode : node, fmt::format("gamma must be one positive value for every channel (got {} and {}): the VP's LAYERNORM "
-                                       "and REQUANT apply one output scale per tensor", gv[0], x));
+        for (uint64_t c = 0; c < d; ++c)
+            if (!(std::isfinite(gv[c]) && gv[c] != 0.0f && std::isfinite(beta[c])))
+                fail(gnode >= 0 ? gnode : node,
+                     fmt::format("channel {}: gamma {} and beta {}: I-BERT's integer LayerNorm adds beta / gamma before the "
+                                 "per-channel output scale gamma, so gamma must be finite and nonzero", c, gv[c], beta[c]));
+        gamma = gv;
         return out;
     };
     // The residual Add that reads `t` and the stream `x`.
@@ -1000,11 +1014,20 @@ onnx_encoder_graph match_encoder(const std::string& path, uint64_t seq) {
         onnx_encoder_layer L;
         L.x = x;
         const int l = static_cast<int>(r.layers.size());
-        // Q, K, V
+        // Pre-LN (decided by layer 0: its first projection reads a LayerNorm of x, not x): LN1
         const auto& g0 = g.node(gemms[i]);
-        if (g0.input(0) != x) fail(gemms[i], fmt::format("layer {}: expected the Q projection of '{}'", l, x));
-        const std::string o0 = unbiased(gemms[i]);
-        if (static_cast<uint64_t>(last_dim(o0)) == 3 * d) {  // fused QKV + Split
+        if (l == 0) r.pre_ln = g0.input(0) != x;
+        std::string qin = x;
+        if (r.pre_ln) {
+            qin = L.xn1 = layernorm(x, gemms[i], L.ln1_gamma, L.ln1_beta, d);
+            if (g0.input(0) != qin) fail(gemms[i], fmt::format("layer {}: expected the Q projection of the LayerNorm '{}' of '{}' (pre-LN)", l, qin, x));
+        }
+        // Q, K, V
+        if (g0.input(0) != qin) fail(gemms[i], fmt::format("layer {}: expected the Q projection of '{}'", l, x));
+        const bool fused = static_cast<uint64_t>(last_dim(g0.output(0))) == 3 * d;
+        std::vector<float> b0;
+        const std::string o0 = biased_output(gemms[i], fused ? 3 * d : d, b0);
+        if (fused) {  // fused QKV + Split
             const std::vector<float> w = weight_of(gemms[i], d, 3 * d);
             const int s = only_consumer(o0);
             if (s < 0 || g.node(s).op_type() != "Split" || g.node(s).output_size() != 3)
@@ -1015,6 +1038,7 @@ onnx_encoder_graph match_encoder(const std::string& path, uint64_t seq) {
                 dst.resize(d * d);
                 for (uint64_t k = 0; k < d; ++k)
                     for (uint64_t j = 0; j < d; ++j) dst[k * d + j] = w[k * 3 * d + static_cast<uint64_t>(p) * d + j];
+                if (!b0.empty()) (p == 0 ? L.bq : p == 1 ? L.bk : L.bv).assign(b0.begin() + p * d, b0.begin() + (p + 1) * d);
             }
             L.q = g.node(s).output(0), L.k = g.node(s).output(1), L.v = g.node(s).output(2);
             i += 1;
@@ -1022,10 +1046,11 @@ onnx_encoder_graph match_encoder(const std::string& path, uint64_t seq) {
             if (i + 3 > gemms.size()) fail(gemms[i], "expected the Q, K and V projections");
             std::string* names[3] = {&L.q, &L.k, &L.v};
             std::vector<float>* ws[3] = {&L.wq, &L.wk, &L.wv};
+            std::vector<float>* bs[3] = {&L.bq, &L.bk, &L.bv};
             for (int p = 0; p < 3; ++p) {
-                if (g.node(gemms[i + p]).input(0) != x) fail(gemms[i + p], fmt::format("layer {}: expected a projection of '{}'", l, x));
+                if (g.node(gemms[i + p]).input(0) != qin) fail(gemms[i + p], fmt::format("layer {}: expected a projection of '{}'", l, qin));
                 *ws[p] = weight_of(gemms[i + p], d, d);
-                *names[p] = unbiased(gemms[i + p]);
+                *names[p] = biased_output(gemms[i + p], d, *bs[p]);
             }
             i += 3;
         }
@@ -1093,9 +1118,9 @@ onnx_encoder_graph match_encoder(const std::string& path, uint64_t seq) {
         const int wo = gemms[i++];
         L.ctx = g.node(wo).input(0);
         L.wo = weight_of(wo, d, d);
-        auto [res1, r1] = residual(unbiased(wo), x, wo);
+        auto [res1, r1] = residual(biased_output(wo, d, L.bo), x, wo);
         L.res1 = res1;
-        L.x1 = layernorm(res1, r1, L.ln1_gamma, L.ln1_beta, d);
+        L.x1 = r.pre_ln ? layernorm(res1, r1, L.ln2_gamma, L.ln2_beta, d) : layernorm(res1, r1, L.ln1_gamma, L.ln1_beta, d);
         // FFN
         if (i + 2 > gemms.size()) fail(r1, "expected the two FFN layers");
         const int f1 = gemms[i], f2 = gemms[i + 1];
@@ -1105,7 +1130,7 @@ onnx_encoder_graph match_encoder(const std::string& path, uint64_t seq) {
         if (r.d_ffn && f != r.d_ffn) fail(f1, fmt::format("expected d_ffn {} (as layer 0), got {}", r.d_ffn, f));
         r.d_ffn = f;
         L.w1 = weight_of(f1, d, f);
-        L.h = unbiased(f1);
+        L.h = biased_output(f1, f, L.b1);
         L.g = g.node(f2).input(0);
         L.w2 = weight_of(f2, f, d);
         {  // GELU between h and g: a Gelu node, or the erf / tanh form
@@ -1128,18 +1153,30 @@ onnx_encoder_graph match_encoder(const std::string& path, uint64_t seq) {
             if (!reached) fail(f2, fmt::format("expected FFN2 to read GELU(FFN1) of '{}'", L.h));
             if (!gelu) fail(f2, "expected a GELU (the Gelu op, or its erf or tanh form) between FFN1 and FFN2");
         }
-        auto [res2, r2] = residual(unbiased(f2), L.x1, f2);
+        auto [res2, r2] = residual(biased_output(f2, d, L.b2), r.pre_ln ? L.res1 : L.x1, f2);
         L.res2 = res2;
-        L.y = layernorm(res2, r2, L.ln2_gamma, L.ln2_beta, d);
+        L.y = r.pre_ln ? res2 : layernorm(res2, r2, L.ln2_gamma, L.ln2_beta, d);
         x = L.y;
         r.layers.push_back(std::move(L));
     }
     if (r.layers.empty()) throw config_error({fmt::format("{}: no transformer layer (no MatMul / Gemm) in the graph", path)});
+    if (r.pre_ln) {  // a final LayerNorm (GPT-2's ln_f) after the last residual sum, if any
+        bool ln = false;
+        for (int c : consumers[x]) {
+            const std::string& op = g.node(c).op_type();
+            ln |= op == "LayerNormalization" || op == "ReduceMean" || (op == "Sub" && g.node(c).input(0) == x);
+        }
+        if (ln) {
+            r.final_ln = true;
+            r.yf = x = layernorm(x, producer.count(x) ? producer[x] : 0, r.lnf_gamma, r.lnf_beta, d);
+        }
+    }
     bool out = false;
     for (const auto& o : g.output()) out |= o.name() == x;
     if (!out || consumers.count(x))
-        throw config_error({fmt::format("{}: the graph continues after layer {}'s LayerNorm '{}' (expected it to be the graph output: "
-                                        "a stack of post-LN layers; workload.onnx.pipeline gemm runs any supported graph)",
+        throw config_error({fmt::format("{}: the graph continues after layer {}'s output '{}' (expected it to be the graph output: "
+                                        "a stack of post-LN or pre-LN layers, the latter with an optional final LayerNorm; "
+                                        "workload.onnx.pipeline gemm runs any supported graph)",
                                         path, r.layers.size() - 1, x)});
     return r;
 }

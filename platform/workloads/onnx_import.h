@@ -57,25 +57,34 @@ std::vector<onnx_gemm_data> onnx_float_reference(const std::string& path, uint64
                                                  std::map<std::string, onnx_value>* values = nullptr);
 // The integer pipeline (workload.onnx.pipeline integer, docs/workloads.md#integer-pipeline):
 // the graph recognised as a stack of post-LN transformer layers of the VP's encoder recipe
-// (docs/encoder.md): x -> Q, K, V projections (3 MatMul, or one with a Split) -> heads ->
+// (docs/encoder.md), or of pre-LN layers (GPT-2 style, docs/workloads.md#pre-ln): x -> Q, K, V projections (3 MatMul, or one with a Split) -> heads ->
 // Q K^T / sqrt(d_head) [+ padding or causal mask] -> Softmax -> P V -> output projection ->
 // + x -> LayerNorm -> FFN1 -> GELU (erf or tanh form, or the Gelu op) -> FFN2 -> + x1 ->
-// LayerNorm. What the recipe cannot express exactly (a nonzero projection bias, a LayerNorm
-// gamma that differs between channels, another mask or scale) is a config_error naming the
-// node (exit 2).
+// LayerNorm. The projections may have biases (Gemm's C, or an Add of a 1-D initializer
+// after the MatMul) and the LayerNorms per-channel gamma and beta (LayerNormalization's
+// Scale and B, or the decomposed form's Mul and Add). What the recipe cannot express exactly
+// (a gamma of 0, another mask or scale) is a config_error naming the node (exit 2).
 struct onnx_encoder_layer {
     // Weights as the graph multiplies them: K x N row-major (x W).
     std::vector<float> wq, wk, wv, wo, w1, w2;
-    double ln1_gamma = 1, ln2_gamma = 1;     // one value for every channel
-    std::vector<float> ln1_beta, ln2_beta;   // d_model
+    std::vector<float> bq, bk, bv, bo, b1, b2;  // biases (N each; empty = none)
+    std::vector<float> ln1_gamma, ln2_gamma;    // d_model, none 0
+    std::vector<float> ln1_beta, ln2_beta;      // d_model
     // Tensor names (for the float reference's values): the layer input, Q, K, V (before the
     // heads' reshape), the attention context (the output projection's input), the residual
     // sums, the LayerNorm outputs, FFN1's output and GELU's output.
     std::string x, q, k, v, ctx, res1, x1, h, g, res2, y;
+    // Pre-LN (docs/workloads.md#pre-ln): ln1 is the LayerNorm before the attention (output xn1),
+    // ln2 the one before the FFN (output x1); y = res2 (no LayerNorm after the sums).
+    std::string xn1;
 };
 struct onnx_encoder_graph {
     uint64_t d_model = 0, heads = 0, d_ffn = 0, seq = 0;
     bool causal = false;
+    bool pre_ln = false;    // GPT-2 style layers (every layer alike)
+    bool final_ln = false;  // pre-LN: a LayerNorm after the last layer gives the graph output yf
+    std::vector<float> lnf_gamma, lnf_beta;
+    std::string yf;
     std::vector<bool> padding;  // per token: masked out by a padding mask (attends nothing, is attended by none)
     std::vector<onnx_encoder_layer> layers;
 };

@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "common/npy.h"
 #include "ibert/kernels.h"
+#include "ibert/normact.h"
 #include "softmax/softmax_unit.h"
 #include "topk/topk.h"
 
@@ -18,7 +20,10 @@ namespace {
 
 double absmax(const std::vector<float>& v) {
     double m = 0;
-    for (float x : v) m = std::max<double>(m, std::fabs(x));
+    for (float x : v) {
+        if (!std::isfinite(x)) return std::numeric_limits<double>::infinity();  // NaN too: scale() names the tensor
+        m = std::max<double>(m, std::fabs(x));
+    }
     return m;
 }
 
@@ -78,13 +83,17 @@ onnx_pipeline make_onnx_pipeline(const scenario_config& c) {
         onnx_float_reference(oc.model, oc.seq, samples.empty() ? std::vector<std::vector<float>>{} : std::vector<std::vector<float>>{samples[k]},
                              c.seed, nullptr, &vk);
         for (const auto& ly : G.layers)
-            for (const std::string* t : {&ly.x, &ly.q, &ly.k, &ly.v, &ly.ctx, &ly.res1, &ly.x1, &ly.h, &ly.g, &ly.res2, &ly.y})
-                mx[*t] = std::max(mx[*t], absmax(vk.at(*t).v));
+            for (const std::string* t : {&ly.x, &ly.q, &ly.k, &ly.v, &ly.ctx, &ly.res1, &ly.x1, &ly.h, &ly.g, &ly.res2, &ly.y, &ly.xn1})
+                if (!t->empty()) mx[*t] = std::max(mx[*t], absmax(vk.at(*t).v));
+        if (G.final_ln) mx[G.yf] = std::max(mx[G.yf], absmax(vk.at(G.yf).v));
         if (k == 0) v0 = std::move(vk);
     }
     r.samples = n_samples;
     const auto scale = [&](const std::string& t) {  // int8 scale: max |x| / 127 (a zero tensor: 1)
         const double m = mx.at(t);
+        if (!std::isfinite(m))
+            throw config_error({fmt::format("{}: tensor '{}': the float reference's values are not finite (max |value| {}): "
+                                            "nothing to calibrate", oc.model, t, m)});
         return m > 0 ? m / 127.0 : 1.0;
     };
 
@@ -141,17 +150,84 @@ onnx_pipeline make_onnx_pipeline(const scenario_config& c) {
         w.w1 = quantize_weight(ly.w1, d, f, s_w1);
         w.w2 = quantize_weight(ly.w2, f, d, s_w2);
         const double s_ctx = scale(ly.ctx), s_x1 = scale(ly.x1), s_h = scale(ly.h), s_g = scale(ly.g), s_y = scale(ly.y);
+        // Pre-LN (docs/workloads.md#pre-ln): the projections read LN1's output xn1; LN2's output
+        // is the FFN input x1; the FFN's residual is the attention's sum requantized to int8.
+        const bool pre = G.pre_ln, last_ln = pre && G.final_ln && l + 1 == L;
+        const double s_qin = pre ? scale(ly.xn1) : s_in, s_ln1 = pre ? scale(ly.xn1) : s_x1, s_ln2 = pre ? s_x1 : s_y;
+        const double s_h8 = scale(ly.res1), s_out = last_ln ? scale(G.yf) : s_y;
         const double s_sum1 = scale(ly.res1) / 256.0, s_sum2 = scale(ly.res2) / 256.0;  // int32 sums: 2^8 finer than int8
-        const ibert::ln_consts_t c1 = ibert::ln_consts(d, std::vector<double>(d, ly.ln1_gamma), {ly.ln1_beta.begin(), ly.ln1_beta.end()});
-        const ibert::ln_consts_t c2 = ibert::ln_consts(d, std::vector<double>(d, ly.ln2_gamma), {ly.ln2_beta.begin(), ly.ln2_beta.end()});
-        for (int64_t b : c1.bias_int) w.ln1_bias.push_back(static_cast<int32_t>(std::clamp<int64_t>(b, INT32_MIN, INT32_MAX)));
-        for (int64_t b : c2.bias_int) w.ln2_bias.push_back(static_cast<int32_t>(std::clamp<int64_t>(b, INT32_MIN, INT32_MAX)));
+        const ibert::ln_consts_t c1 = ibert::ln_consts(d, {ly.ln1_gamma.begin(), ly.ln1_gamma.end()}, {ly.ln1_beta.begin(), ly.ln1_beta.end()});
+        const ibert::ln_consts_t c2 = ibert::ln_consts(d, {ly.ln2_gamma.begin(), ly.ln2_gamma.end()}, {ly.ln2_beta.begin(), ly.ln2_beta.end()});
+        const ibert::ln_consts_t cf = last_ln ? ibert::ln_consts(d, {G.lnf_gamma.begin(), G.lnf_gamma.end()}, {G.lnf_beta.begin(), G.lnf_beta.end()})
+                                              : ibert::ln_consts_t{};
+        for (const ibert::ln_consts_t* cs : {&c1, &c2, &cf})
+            for (size_t ch = 0; ch < cs->bias_int.size(); ++ch)
+                if (cs->bias_int[ch] < INT32_MIN || cs->bias_int[ch] > INT32_MAX)
+                    throw config_error({fmt::format(
+                        "{}: layer {}: LayerNorm {} channel {}: beta / gamma = {:.4g} / {:.4g} is {} in the LayerNorm's output units "
+                        "(sqrt(d_model) / 2^30), beyond the int32 bias_int of I-BERT's integer LayerNorm (a gamma too small for "
+                        "its beta; docs/workloads.md#biases-and-per-channel-layernorm)",
+                        oc.model, l, cs == &c1 ? "1" : cs == &c2 ? "2" : "final", ch,
+                        (cs == &c1 ? ly.ln1_beta : cs == &c2 ? ly.ln2_beta : G.lnf_beta)[ch],
+                        (cs == &c1 ? ly.ln1_gamma : cs == &c2 ? ly.ln2_gamma : G.lnf_gamma)[ch], cs->bias_int[ch])});
+        for (int64_t b : c1.bias_int) w.ln1_bias.push_back(static_cast<int32_t>(b));
+        for (int64_t b : c2.bias_int) w.ln2_bias.push_back(static_cast<int32_t>(b));
+        // Biases: int32 in the units of their GEMM's output, b_int = round(b / (S_a S_w)) (I-BERT's
+        // QuantLinear), added to the accumulator (GEMM layout.BIAS) before the requantization.
+        const auto bias_int = [](const std::vector<float>& b, double s_acc) {
+            std::vector<int32_t> q;
+            for (float v : b) q.push_back(static_cast<int32_t>(std::clamp<double>(std::nearbyint(v / s_acc), INT32_MIN, INT32_MAX)));
+            return q;
+        };
+        w.bq = bias_int(ly.bq, s_qin * s_wqkv);
+        w.bk = bias_int(ly.bk, s_qin * s_wqkv);
+        w.bv = bias_int(ly.bv, s_qin * s_wqkv);
+        w.bo = bias_int(ly.bo, s_ctx * s_wo);
+        w.b1 = bias_int(ly.b1, s_x1 * s_w1);
+        w.b2 = bias_int(ly.b2, s_g * s_w2);
+        // LayerNorm gamma: one positive value for every channel -> the per-tensor REQUANT (scale
+        // S gamma / S_out); else one dyadic multiplier per channel, S gamma_c / S_out (REQUANT
+        // PER_CHANNEL; I-BERT's per-channel output scale of IntLayerNorm).
+        const auto uniform = [](const std::vector<float>& g) {
+            for (float v : g)
+                if (v != g[0] || v <= 0.0f) return false;
+            return true;
+        };
+        const auto per_channel = [&](const ibert::ln_consts_t& cs, double s_to) {
+            std::vector<dtq_rq> q;
+            for (double o : cs.out_scale) {
+                dtq_rq rq = rq_of(o / s_to);
+                if (rq.e > 62) {  // a tiny gamma: m / 2^e as m' / 2^62 (|error| < 2^-63 of the input, below any int8 step)
+                    rq.m = static_cast<int32_t>(ibert::normact::scale_round(rq.m, 1, rq.e - 62));
+                    rq.e = 62;
+                }
+                q.push_back(rq);
+            }
+            for (size_t ch = 0; ch < q.size(); ++ch)
+                if (q[ch].e < 0 || q[ch].e > 62)
+                    throw config_error({fmt::format("{}: layer {}: LayerNorm channel {}: the output multiplier {:.4g} needs a shift {} "
+                                                    "outside the REQUANT's 0..62", oc.model, l, ch, cs.out_scale[ch] / s_to, q[ch].e)});
+            return q;
+        };
+        if (!uniform(ly.ln1_gamma)) w.ln1_rq = per_channel(c1, s_ln1);
+        if (!uniform(ly.ln2_gamma)) w.ln2_rq = per_channel(c2, s_ln2);
+        if (pre) {
+            w.pre_ln = true;
+            w.pre_h = rq_of(s_sum1 / s_h8);
+            w.pre_y = rq_of(s_sum2 / s_y);
+        }
+        if (last_ln) {
+            w.final_ln = true;
+            for (int64_t b : cf.bias_int) w.lnf_bias.push_back(static_cast<int32_t>(b));
+            if (uniform(G.lnf_gamma)) w.lnf = rq_of(cf.ln_scale * G.lnf_gamma[0] / s_out);
+            else w.lnf_rq = per_channel(cf, s_out);
+        }
         dtq_layer_params p{};
-        p.qkv = rq_of(s_in * s_wqkv / s_qkv);
+        p.qkv = rq_of(s_qin * s_wqkv / s_qkv);
         p.attn = rq_of(std::ldexp(1.0, -7) * s_qkv / s_ctx);  // probabilities carry 2^-7, V carries s_qkv
         p.res1 = rq_of(s_ctx * s_wo / s_sum1);
         p.res1_id = rq_of(s_in / s_sum1);
-        p.ln1 = rq_of(c1.ln_scale * ly.ln1_gamma / s_x1);
+        p.ln1 = w.ln1_rq.empty() ? rq_of(c1.ln_scale * ly.ln1_gamma[0] / s_ln1) : dtq_rq{0, 0};
         p.ffn1 = rq_of(s_x1 * s_w1 / s_h);
         const ibert::gelu_consts_t gc = ibert::gelu_consts(s_h);
         p.gelu_b = static_cast<int32_t>(gc.b_int);
@@ -159,14 +235,14 @@ onnx_pipeline make_onnx_pipeline(const scenario_config& c) {
         p.gelu_shift = static_cast<int32_t>(gc.shift_int);
         p.gelu = rq_of(gc.out_scale / s_g);
         p.res2 = rq_of(s_g * s_w2 / s_sum2);
-        p.res2_id = rq_of(s_x1 / s_sum2);
-        p.ln2 = rq_of(c2.ln_scale * ly.ln2_gamma / s_y);
+        p.res2_id = rq_of((pre ? s_h8 : s_x1) / s_sum2);
+        p.ln2 = w.ln2_rq.empty() ? rq_of(c2.ln_scale * ly.ln2_gamma[0] / s_ln2) : dtq_rq{0, 0};
         p.k0 = k0;
         p.k1 = k1;
         m.params.push_back(p);
         m.weights.push_back(std::move(w));
-        r.out_scale.push_back(s_y);
-        r.float_out.push_back(v0.at(ly.y).v);
+        r.out_scale.push_back(s_out);
+        r.float_out.push_back(v0.at(last_ln ? G.yf : ly.y).v);
         s_in = s_y;
     }
     r.calibration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();

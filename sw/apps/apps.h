@@ -42,6 +42,7 @@ typedef struct dtq_attention_args {
 #define DTQ_MODEL_VSQ 32u               /* flags: the 4-bit operands are VS-Quant (GEMM layout VSQ with the
                                            weights' b_scales, ATTENTION mode VSQ with int8 token slots) */
 #define DTQ_MODEL_WCOMP 64u             /* flags: the weights are NM24 images (GEMM layout WCOMP, docs/compression.md) */
+#define DTQ_MODEL_EXTRAS 128u           /* flags: a dtq_layer_extras table follows the params (biases, per-channel LayerNorms) */
 #define DTQ_MODEL_DECODE_MARKER 0x4445434Fu /* MARKER value: the decode starts ("DECO") */
 
 /* Descriptor tags the app puts on its commands: (layer << 8) | op. The VP sums cycles and
@@ -81,6 +82,27 @@ typedef struct dtq_layer_params {
     int32_t ln2_shift;
     uint32_t k0, k1;                 /* this layer's top-k: kept tokens, of which 8-bit */
 } dtq_layer_params;
+
+/* DTQ_MODEL_EXTRAS (imported graphs, docs/workloads.md#biases-and-per-channel-layernorm): a
+ * table of layers x dtq_layer_extras follows the params array, at params + layers x
+ * sizeof(dtq_layer_params). Without the flag the firmware reads no table. 0 = none: */
+typedef struct dtq_layer_extras {
+    uint64_t bq, bk, bv, bo, b1, b2; /* N int32 biases of the six GEMMs (GEMM layout.BIAS) */
+    uint64_t ln1_rq, ln2_rq;         /* d_model (m, e) int32 pairs: the LayerNorm outputs' per-channel
+                                        requantization (REQUANT PER_CHANNEL) instead of ln1 / ln2 */
+    /* Pre-LN layers (flags DTQ_EXTRAS_PRE_LN; docs/workloads.md#pre-ln): ln1 is the LayerNorm
+     * before the attention, ln2 the one before the FFN, both reading the int32 residual stream */
+    uint64_t wide;                   /* seq x d_model int32: the residual stream (the same buffer in every layer) */
+    uint64_t lnf_bias, lnf_rq;       /* DTQ_EXTRAS_FINAL_LN: the final LayerNorm's bias_int (d_model int32) and
+                                        per-channel (m, e) pairs (0 = lnf for every channel) */
+    dtq_rq pre_h;                    /* the residual sum after the attention (int32) -> int8 (the FFN's residual) */
+    dtq_rq pre_y;                    /* the residual sum after the FFN (int32) -> int8 = the layer's output */
+    dtq_rq lnf;                      /* DTQ_EXTRAS_FINAL_LN: the final LayerNorm (int32) -> int8 = the last output */
+    uint32_t flags;                  /* DTQ_EXTRAS_* */
+    uint32_t reserved;               /* 0 */
+} dtq_layer_extras;
+#define DTQ_EXTRAS_PRE_LN 1u   /* the layer is pre-LN (GPT-2 style) */
+#define DTQ_EXTRAS_FINAL_LN 2u /* after this (the last) layer, a final LayerNorm gives the output */
 
 /* DTQ_MODEL_ALL4 | DTQ_MODEL_VSQ: the GEMM b_scales of a weight at w (N channels of K) follow
  * its packed codes at the next 4-byte boundary. */

@@ -31,6 +31,7 @@
 static dtq_dev dev;
 static dtq_model_args A;
 static dtq_layer_params P;
+static dtq_layer_extras E; /* all 0 unless DTQ_MODEL_EXTRAS */
 static uint8_t prec[MAX_ROWS], keep[MAX_ROWS];
 
 /* The sequences one layer runs on: one (no stream), or a batch of requests whose rows sit
@@ -42,6 +43,13 @@ typedef struct batch {
 } batch;
 static batch B;
 static int32_t hin[MAX_ROW], hout[MAX_ROW], hbias[MAX_ROW]; /* host non-linear ops: one row */
+
+/* Layer l's constants (and, DTQ_MODEL_EXTRAS, its biases and per-channel LayerNorm tables). */
+static void read_params(uint32_t l) {
+    dtq_rd_block(A.params + l * sizeof(dtq_layer_params), &P, sizeof P);
+    if (A.flags & DTQ_MODEL_EXTRAS)
+        dtq_rd_block(A.params + A.layers * sizeof(dtq_layer_params) + l * sizeof(dtq_layer_extras), &E, sizeof E);
+}
 
 /* Submits, draining the queue first when the ring is full. */
 static int submit(dtq_cmd *c, uint32_t layer, uint32_t op) {
@@ -128,19 +136,30 @@ static int gemm(uint32_t layer, uint32_t op, uint64_t a, uint64_t b, uint64_t c,
 /* A GEMM against weights w (column-major N x K): int8, or, with DTQ_MODEL_ALL4, packed
  * 4-bit codes (per tensor, or VS-Quant with their scales behind them), or, with
  * DTQ_MODEL_WCOMP, an NM24 compressed image. */
-static int wgemm(uint32_t layer, uint32_t op, uint64_t a, uint64_t w, uint64_t c, uint64_t prec_list, uint32_t m, uint32_t n,
-                 uint32_t k) {
+static int wgemm(uint32_t layer, uint32_t op, uint64_t a, uint64_t w, uint64_t bias, uint64_t c, uint64_t prec_list, uint32_t m,
+                 uint32_t n, uint32_t k) {
     dtq_cmd cmd;
     dtq_cmd_gemm(&cmd, a, w, c, prec_list, m, n, k);
     if (A.flags & DTQ_MODEL_ALL4) {
         cmd.u.gemm.layout = DTQ_GEMM_B_4BIT;
         if (A.flags & DTQ_MODEL_VSQ) {
+            if (bias) return DTQ_EINVAL; /* b_scales holds the scales: no room for a bias */
             cmd.u.gemm.layout |= DTQ_GEMM_VSQ;
             cmd.u.gemm.b_scales = dtq_model_wscales(w, n, k);
         }
     }
     if (A.flags & DTQ_MODEL_WCOMP) cmd.u.gemm.layout |= DTQ_GEMM_WCOMP;
+    if (bias) { /* N int32 biases, preloaded into the accumulator */
+        cmd.u.gemm.layout |= DTQ_GEMM_BIAS;
+        cmd.u.gemm.b_scales = bias;
+    }
     return submit(&cmd, layer, op);
+}
+
+/* A LayerNorm output (int32) -> int8: one multiplier, or one per channel (ln_rq != 0). */
+static int ln_requant(uint32_t layer, uint64_t src, uint64_t dst, uint32_t rows, uint32_t cols, dtq_rq q, uint64_t ln_rq) {
+    if (!ln_rq) return requant(layer, src, dst, rows, cols, q, 0, 0, 0);
+    return vec(DTQ_OP_REQUANT, layer, src, dst, rows, cols, 0, 0, 0, 0, ln_rq, DTQ_REQUANT_PER_CHANNEL, 0);
 }
 
 #define TRY(x)                  \
@@ -153,19 +172,49 @@ static int wgemm(uint32_t layer, uint32_t op, uint64_t a, uint64_t w, uint64_t c
  * x (int8) the block input, the attention output already requantized in A.tmp. */
 static int ffn_half(uint32_t l, uint64_t x, uint64_t out, uint32_t rows, uint64_t rowprec) {
     const uint32_t d = A.d_model, f = A.d_ffn;
-    TRY(wgemm(l, DTQ_OPTAG_OUT_PROJ, A.tmp, P.wo, A.acc, rowprec, rows, d, d));
+    TRY(wgemm(l, DTQ_OPTAG_OUT_PROJ, A.tmp, P.wo, E.bo, A.acc, rowprec, rows, d, d));
     TRY(vec(DTQ_OP_RESADD, l, A.acc, A.acc, rows, d, P.res1.m, P.res1.e, 0, 0, x, P.res1_id.m, P.res1_id.e));
     TRY(nonlinear(DTQ_OP_LAYERNORM, l, A.acc, A.acc, rows, d, P.ln1_shift, 0, P.ln1_bias, 0, 0));
-    TRY(requant(l, A.acc, A.x1, rows, d, P.ln1, 0, 0, 0));
-    TRY(wgemm(l, DTQ_OPTAG_FFN_W1, A.x1, P.w1, A.acc, rowprec, rows, f, d));
+    TRY(ln_requant(l, A.acc, A.x1, rows, d, P.ln1, E.ln1_rq));
+    TRY(wgemm(l, DTQ_OPTAG_FFN_W1, A.x1, P.w1, E.b1, A.acc, rowprec, rows, f, d));
     TRY(requant(l, A.acc, A.tmp, rows, f, P.ffn1, 0, 0, 0));
     TRY(nonlinear(DTQ_OP_GELU, l, A.tmp, A.acc, rows, f, P.gelu_b, P.gelu_c, 0, P.gelu_shift, 0));
     TRY(requant(l, A.acc, A.tmp, rows, f, P.gelu, 0, 0, 0));
-    TRY(wgemm(l, DTQ_OPTAG_FFN_W2, A.tmp, P.w2, A.acc, rowprec, rows, d, f));
+    TRY(wgemm(l, DTQ_OPTAG_FFN_W2, A.tmp, P.w2, E.b2, A.acc, rowprec, rows, d, f));
     TRY(vec(DTQ_OP_RESADD, l, A.acc, A.acc, rows, d, P.res2.m, P.res2.e, 0, 0, A.x1, P.res2_id.m, P.res2_id.e));
     TRY(nonlinear(DTQ_OP_LAYERNORM, l, A.acc, A.acc, rows, d, P.ln2_shift, 0, P.ln2_bias, 0, 0));
-    TRY(requant(l, A.acc, out, rows, d, P.ln2, 0, 0, 0));
+    TRY(ln_requant(l, A.acc, out, rows, d, P.ln2, E.ln2_rq));
     return DTQ_OK;
+}
+
+/* Pre-LN (docs/workloads.md#pre-ln): the residual stream stays int32 in E.wide, which both
+ * LayerNorms read; the int8 x (the layer input) is the attention's residual, the attention's
+ * sum requantized into `out` the FFN's. The LayerNorm before the attention, into A.x1: */
+static int pre_ln_input(uint32_t l, uint64_t x, uint32_t rows) {
+    const uint32_t d = A.d_model;
+    if (l == 0) /* the int8 input widened to int32 (x 256): RESADD with a zero multiplier for src */
+        TRY(vec(DTQ_OP_RESADD, l, E.wide, E.wide, rows, d, 0, 0, 0, 0, x, 256, 0));
+    TRY(nonlinear(DTQ_OP_LAYERNORM, l, E.wide, A.acc, rows, d, P.ln1_shift, 0, P.ln1_bias, 0, 0));
+    return ln_requant(l, A.acc, A.x1, rows, d, P.ln1, E.ln1_rq);
+}
+
+/* The rest of a pre-LN layer after the attention output (requantized in A.tmp). */
+static int ffn_half_pre(uint32_t l, uint64_t x, uint64_t out, uint32_t rows, uint64_t rowprec) {
+    const uint32_t d = A.d_model, f = A.d_ffn;
+    TRY(wgemm(l, DTQ_OPTAG_OUT_PROJ, A.tmp, P.wo, E.bo, A.acc, rowprec, rows, d, d));
+    TRY(vec(DTQ_OP_RESADD, l, A.acc, E.wide, rows, d, P.res1.m, P.res1.e, 0, 0, x, P.res1_id.m, P.res1_id.e));
+    TRY(requant(l, E.wide, out, rows, d, E.pre_h, 0, 0, 0));
+    TRY(nonlinear(DTQ_OP_LAYERNORM, l, E.wide, A.acc, rows, d, P.ln2_shift, 0, P.ln2_bias, 0, 0));
+    TRY(ln_requant(l, A.acc, A.x1, rows, d, P.ln2, E.ln2_rq));
+    TRY(wgemm(l, DTQ_OPTAG_FFN_W1, A.x1, P.w1, E.b1, A.acc, rowprec, rows, f, d));
+    TRY(requant(l, A.acc, A.tmp, rows, f, P.ffn1, 0, 0, 0));
+    TRY(nonlinear(DTQ_OP_GELU, l, A.tmp, A.acc, rows, f, P.gelu_b, P.gelu_c, 0, P.gelu_shift, 0));
+    TRY(requant(l, A.acc, A.tmp, rows, f, P.gelu, 0, 0, 0));
+    TRY(wgemm(l, DTQ_OPTAG_FFN_W2, A.tmp, P.w2, E.b2, A.acc, rowprec, rows, d, f));
+    TRY(vec(DTQ_OP_RESADD, l, A.acc, E.wide, rows, d, P.res2.m, P.res2.e, 0, 0, out, P.res2_id.m, P.res2_id.e));
+    if (!(E.flags & DTQ_EXTRAS_FINAL_LN)) return requant(l, E.wide, out, rows, d, E.pre_y, 0, 0, 0);
+    TRY(nonlinear(DTQ_OP_LAYERNORM, l, E.wide, A.acc, rows, d, 0, 0, E.lnf_bias, 0, 0));
+    return ln_requant(l, A.acc, out, rows, d, E.lnf, E.lnf_rq);
 }
 
 static uint64_t cache_slot(uint64_t cache, uint32_t l, uint32_t h, uint32_t pos) {
@@ -179,7 +228,7 @@ static uint64_t cache_slot(uint64_t cache, uint32_t l, uint32_t h, uint32_t pos)
 static int prefill_layer(uint32_t l, uint64_t x, uint64_t out) {
     const uint32_t d = A.d_model, dh = A.head_dim, heads = A.heads, rows = B.rows;
     const int causal = (A.flags & DTQ_MODEL_CAUSAL) != 0;
-    const uint64_t w[3] = {P.wq, P.wk, P.wv}, slots[3] = {A.q, A.k, A.v};
+    const uint64_t w[3] = {P.wq, P.wk, P.wv}, bias[3] = {E.bq, E.bk, E.bv}, slots[3] = {A.q, A.k, A.v};
     /* The ATTENTION's token precisions: DTQAtten's (rewritten by the top-k engines) or
      * every token 4-bit (DTQ_MODEL_ALL4, written once by the loader). */
     const uint64_t prec_list = (A.flags & (DTQ_MODEL_TOPK | DTQ_MODEL_ALL4)) ? A.prec : 0;
@@ -189,10 +238,16 @@ static int prefill_layer(uint32_t l, uint64_t x, uint64_t out) {
     /* Q/K/V token slots: 4-bit tokens packed, or, VS-Quant, int8 for every kept token (the
      * attention unit quantizes the 4-bit ones on load). */
     const uint64_t slot_prec = (A.flags & DTQ_MODEL_VSQ) ? ((A.flags & DTQ_MODEL_TOPK) ? A.keep : 0) : prec_list;
+    const int pre = (E.flags & DTQ_EXTRAS_PRE_LN) != 0;
+    const uint64_t qin = pre ? A.x1 : x; /* pre-LN: the projections read LN1(x) */
     uint32_t x_, h, r;
     dtq_cmd c;
+    if (pre) {
+        if (B.n != 1) return DTQ_EINVAL; /* one sequence (no request stream) */
+        TRY(pre_ln_input(l, x, rows));
+    }
     for (x_ = 0; x_ < 3; x_++) {
-        TRY(wgemm(l, DTQ_OPTAG_QKV_PROJ, x, w[x_], A.acc, causal ? 0 : rowprec, rows, d, d));
+        TRY(wgemm(l, DTQ_OPTAG_QKV_PROJ, qin, w[x_], bias[x_], A.acc, causal ? 0 : rowprec, rows, d, d));
         for (r = 0; r < B.n; r++) { /* sequence r's slots: heads x seq x dh at row offset off */
             const uint32_t s = B.seq[r];
             const uint64_t o = B.off[r];
@@ -230,15 +285,16 @@ static int prefill_layer(uint32_t l, uint64_t x, uint64_t out) {
             TRY(requant(l, A.attn_out + (o * d + (uint64_t)h * B.seq[r] * dh) * 4, A.tmp + o * d + (uint64_t)h * dh, B.seq[r],
                         dh, P.attn, 0, d, 0));
         }
-    return ffn_half(l, x, out, rows, rowprec);
+    return pre ? ffn_half_pre(l, x, out, rows, rowprec) : ffn_half(l, x, out, rows, rowprec);
 }
 
 static int decode_layer(uint32_t t, uint32_t l, uint64_t x, uint64_t out) {
     const uint32_t d = A.d_model, dh = A.head_dim, heads = A.heads, pos = A.seq + t;
-    const uint64_t w[3] = {P.wq, P.wk, P.wv};
+    const uint64_t w[3] = {P.wq, P.wk, P.wv}, bias[3] = {E.bq, E.bk, E.bv};
     uint32_t x_, h;
+    if (E.flags & DTQ_EXTRAS_PRE_LN) return DTQ_EINVAL; /* the prefill only */
     for (x_ = 0; x_ < 3; x_++) {
-        TRY(wgemm(l, DTQ_OPTAG_QKV_PROJ, x, w[x_], A.acc, 0, 1, d, d));
+        TRY(wgemm(l, DTQ_OPTAG_QKV_PROJ, x, w[x_], bias[x_], A.acc, 0, 1, d, d));
         for (h = 0; h < heads; h++) {
             const uint64_t src = A.acc + (uint64_t)h * dh * 4;
             const uint64_t dst = x_ == 0 ? A.q + (uint64_t)h * dh : cache_slot(x_ == 1 ? A.kcache : A.vcache, l, h, pos);
@@ -318,7 +374,6 @@ static int run_batch(uint32_t first, uint32_t n) {
     const uint32_t d = A.d_model;
     const int padded = A.policy == DTQ_BATCH_FIXED;
     const int lists = (A.flags & (DTQ_MODEL_TOPK | DTQ_MODEL_ALL4)) != 0;
-    const uint64_t lp = sizeof(dtq_layer_params);
     uint32_t i, l, longest = 0, row = 0;
     uint64_t x;
     for (i = 0; i < n; i++)
@@ -348,7 +403,7 @@ static int run_batch(uint32_t first, uint32_t n) {
         dtq_wr_block(A.prec, prec, B.rows);
     }
     for (l = 0; l < A.layers; l++) {
-        dtq_rd_block(A.params + l * lp, &P, sizeof P);
+        read_params(l);
         if (A.flags & DTQ_MODEL_TOPK) { /* the kept rows of this layer (padding rows stay computed) */
             TRY(dtq_wait_idle(&dev));    /* the previous layer's top-k engines wrote the list */
             dtq_rd_block(A.prec, prec, B.rows);
@@ -408,7 +463,6 @@ int dtq_app_encoder(void) {
     uint32_t l, t, i, n[3];
     uint64_t t0, t1, x;
     int rc;
-    const uint64_t lp = sizeof(dtq_layer_params);
 
     dtq_rd_block(DTQ_APP_DATA_ADDR, &A, sizeof A);
     if (A.magic != DTQ_MODEL_ARGS_MAGIC || A.seq == 0 || A.seq + A.decode_tokens > (A.requests ? MAX_ROWS : MAX_SEQ) ||
@@ -435,7 +489,7 @@ int dtq_app_encoder(void) {
     B.off[0] = 0;
     t0 = dtq_now_cycles();
     for (l = 0; l < A.layers; l++) {
-        dtq_rd_block(A.params + l * lp, &P, sizeof P);
+        read_params(l);
         B.k0[0] = P.k0;
         B.k1[0] = P.k1;
         if (A.flags & DTQ_MODEL_TOPK) {
@@ -467,7 +521,7 @@ int dtq_app_encoder(void) {
     for (t = 0; t < A.decode_tokens; t++) {
         t1 = dtq_now_cycles();
         for (l = 0; l < A.layers; l++) {
-            dtq_rd_block(A.params + l * lp, &P, sizeof P);
+            read_params(l);
             x = l == 0 ? A.dec_x + (uint64_t)t * A.d_model : A.dec_out + ((uint64_t)t * A.layers + l - 1) * A.d_model;
             rc = decode_layer(t, l, x, A.dec_out + ((uint64_t)t * A.layers + l) * A.d_model);
             if (rc != DTQ_OK) return fail("decode layer", l, rc);

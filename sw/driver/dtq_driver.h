@@ -87,6 +87,8 @@ const char *dtq_strerror(int rc);         /* driver return codes */
 #define DTQ_GEMM_B_4BIT 2u      /* B holds packed 4-bit codes (column-major) */
 #define DTQ_GEMM_VSQ 4u         /* 4-bit operands are VS-Quant (b_scales with B_4BIT) */
 #define DTQ_GEMM_WCOMP 8u       /* B is an NM24 compressed weight (docs/compression.md) */
+#define DTQ_GEMM_BIAS 16u       /* b_scales holds N int32 biases added to every computed row of C */
+#define DTQ_REQUANT_PER_CHANNEL 1u /* REQUANT param2: aux holds cols (m, e) int32 pairs */
 #define DTQ_ATTN_CAUSAL 1u      /* causal mask */
 #define DTQ_ATTN_VSQ 2u         /* 4-bit tokens are VS-Quant, quantized on load from int8 slots */
 

@@ -415,7 +415,15 @@ TEST_CASE("ctrl: GEMM layout and b_scales and ATTENTION mode bits are decoded", 
     CHECK(gemm(D + 4096, DTQ_GEMM_B_4BIT | DTQ_GEMM_B_ROW_MAJOR, 0).first == DTQ_ERR_BAD_FIELD);  // 4-bit B is column-major
     CHECK(gemm(D + 4096, DTQ_GEMM_B_4BIT | DTQ_GEMM_VSQ, 0).first == DTQ_ERR_BAD_FIELD);          // VS-Quant B needs its scales
     CHECK(gemm(D + 4096, DTQ_GEMM_B_4BIT, D + 8192).first == DTQ_ERR_BAD_FIELD);                 // scales without VS-Quant
-    CHECK(gemm(D + 4096, 16u, 0).first == DTQ_ERR_BAD_FIELD);                                    // reserved layout bit
+    CHECK(gemm(D + 4096, 32u, 0).first == DTQ_ERR_BAD_FIELD);                                    // reserved layout bit
+    // BIAS (docs/workloads.md#biases-and-per-channel-layernorm): b_scales holds N int32 biases,
+    // required, u32-aligned; not with VS-Quant B (whose scales take the field); N = 8: 32 bytes.
+    CHECK(gemm(D + 4096, DTQ_GEMM_BIAS, D + 8192).first == DTQ_ERR_NONE);
+    CHECK(gemm(D + 4096, DTQ_GEMM_BIAS | DTQ_GEMM_B_4BIT, D + 8192).first == DTQ_ERR_NONE);
+    CHECK(gemm(D + 4096, DTQ_GEMM_BIAS | DTQ_GEMM_VSQ, D + 8192).first == DTQ_ERR_NONE);  // VS-Quant A rows only
+    CHECK(gemm(D + 4096, DTQ_GEMM_BIAS, 0).first == DTQ_ERR_BAD_FIELD);
+    CHECK(gemm(D + 4096, DTQ_GEMM_BIAS | DTQ_GEMM_B_4BIT | DTQ_GEMM_VSQ, D + 8192).first == DTQ_ERR_BAD_FIELD);
+    CHECK(gemm(D + 4096, DTQ_GEMM_BIAS, D + 8194) == std::pair{uint32_t{DTQ_ERR_BAD_ALIGN}, D + 8194});
     // NM24 weights (docs/compression.md): column-major int8 only, K a multiple of 8; the
     // smallest image of N = 8, K = 64 is 8 x 4 table bytes + 8 rows x 8 chunks x 3 = 224 bytes.
     CHECK(gemm(D + 4096, DTQ_GEMM_WCOMP, 0).first == DTQ_ERR_NONE);
@@ -437,6 +445,35 @@ TEST_CASE("ctrl: GEMM layout and b_scales and ATTENTION mode bits are decoded", 
     cc.vsq.scale_bits = 4;
     CHECK(gemm(D + 4096, DTQ_GEMM_B_4BIT | DTQ_GEMM_VSQ, end - 40).first == DTQ_ERR_NONE);
     CHECK(gemm(D + 4096, DTQ_GEMM_B_4BIT | DTQ_GEMM_VSQ, end - 36).first == DTQ_ERR_CAPACITY);
+    CHECK(gemm(D + 4096, DTQ_GEMM_BIAS, end - 32).first == DTQ_ERR_NONE);
+    CHECK(gemm(D + 4096, DTQ_GEMM_BIAS, end - 28) == std::pair{uint32_t{DTQ_ERR_CAPACITY}, end - 28});
+
+    // REQUANT param2 PER_CHANNEL: aux = cols (m, e) int32 pairs, required, u32-aligned, param0
+    // and param1 0; 16 columns: 128 bytes. Other param2 bits are reserved.
+    const auto requant = [&](uint32_t p0, uint32_t p1, uint64_t aux, uint32_t p2) {
+        dtq_cmd d;
+        dtq_cmd_clear(&d, DTQ_OP_REQUANT);
+        d.u.softmax.src = D;
+        d.u.softmax.dst = D + 65536;
+        d.u.softmax.rows = 4;
+        d.u.softmax.cols = 16;
+        d.u.softmax.param0 = p0;
+        d.u.softmax.param1 = p1;
+        d.u.softmax.aux = aux;
+        d.u.softmax.param2 = p2;
+        uint64_t bad = 0;
+        const uint32_t e = decode(d, bad);
+        return std::pair{e, bad};
+    };
+    CHECK(requant(0, 0, D + 8192, DTQ_REQUANT_PER_CHANNEL).first == DTQ_ERR_NONE);
+    CHECK(requant(0, 0, 0, DTQ_REQUANT_PER_CHANNEL).first == DTQ_ERR_BAD_FIELD);
+    CHECK(requant(5, 0, D + 8192, DTQ_REQUANT_PER_CHANNEL).first == DTQ_ERR_BAD_FIELD);
+    CHECK(requant(0, 3, D + 8192, DTQ_REQUANT_PER_CHANNEL).first == DTQ_ERR_BAD_FIELD);
+    CHECK(requant(5, 3, D + 8192, 2u).first == DTQ_ERR_BAD_FIELD);
+    CHECK(requant(0, 0, D + 8194, DTQ_REQUANT_PER_CHANNEL) == std::pair{uint32_t{DTQ_ERR_BAD_ALIGN}, D + 8194});
+    CHECK(requant(0, 0, end - 128, DTQ_REQUANT_PER_CHANNEL).first == DTQ_ERR_NONE);
+    CHECK(requant(0, 0, end - 124, DTQ_REQUANT_PER_CHANNEL) == std::pair{uint32_t{DTQ_ERR_CAPACITY}, end - 124});
+    CHECK(requant(5, 3, end - 4, 0).first == DTQ_ERR_NONE);  // a precision list: rows (4) bytes
 
     const auto attention = [&](uint16_t mode) {
         dtq_cmd d;

@@ -13,6 +13,12 @@
                  padding mask; encoder2_int_y.npy: the numpy float output of each layer on encoder2_x.npy
   decoder_int.onnx   one post-LN decoder block: fused QKV + Split, causal mask, Gemm output projection,
                  no biases; decoder_int_y.npy: its numpy float output on encoder2_x.npy
+  encoder2_bias.onnx, decoder_bias.onnx  the two above as frameworks export them: projection and FFN
+                 biases (MatMul + Add, the fused QKV's Add, Gemm's C) and per-channel LayerNorm gamma (|gamma| in
+                 [0.5, 1.5], every 8th channel negative) and beta; *_bias_y.npy their numpy float outputs
+  encoder2_preln.onnx, decoder_preln.onnx  pre-LN (GPT-2 style) versions with biases, per-channel
+                 LayerNorms and a final LayerNorm; *_preln_y.npy their numpy float outputs (each layer's
+                 residual stream, the last layer's through the final LayerNorm)
   bad_*.onnx     malformed variants (truncated, a missing initializer, an unknown op, wrong shapes)
   expected.json  the GEMMs each graph must map to (name, m, n, k), from this construction
 
@@ -46,6 +52,10 @@ def scalar(name, v):
 def layernorm(nodes, inits, p, x, out, decomposed, gamma=None):
     if gamma is None:
         inits += [w(p + "ln_g", D), w(p + "ln_b", D)]
+    elif isinstance(gamma, str):  # per channel, as trained models have: |gamma| in [0.5, 1.5], every 8th negative; beta N(0, 0.1)
+        g = rng.uniform(0.5, 1.5, D) * np.where(np.arange(D) % 8 == 3, -1.0, 1.0)
+        inits += [numpy_helper.from_array(g.astype(np.float32), p + "ln_g"),
+                  numpy_helper.from_array((rng.standard_normal(D) * 0.1).astype(np.float32), p + "ln_b")]
     else:  # one gamma for every channel (the integer pipeline's LayerNorm)
         inits += [numpy_helper.from_array(np.full(D, gamma, np.float32), p + "ln_g"), w(p + "ln_b", D)]
     if not decomposed:
@@ -240,9 +250,122 @@ def decoder_int():
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
-def numpy_int_outputs(model, x, layers, causal):
-    """The float forward pass of encoder_int / decoder_int in numpy, written from their
-    construction (not from dtqvp): each layer's output, [layers, S, D]."""
+def encoder_bias():
+    """encoder_int() as frameworks export it: projection and FFN biases (MatMul + Add of a 1-D
+    initializer) and per-channel LayerNorm gamma / beta (layer 0 LayerNormalization, layer 1 the
+    decomposed form)."""
+    nodes, inits, expect = [], [], []
+    mask = np.zeros((1, 1, 1, S), np.float32)
+    mask[..., -3:] = -10000.0
+    inits.append(numpy_helper.from_array(mask, "attention_mask"))
+    x = "x"
+    for l in range(2):
+        p = f"l{l}_"
+        for nm in ("q", "k", "v"):
+            linear(nodes, inits, p, x, nm, D, D, p + nm, expect)
+        attention_core(nodes, inits, p, p + "q", p + "k", p + "v", "attention_mask", p + "ctx2", expect)
+        linear(nodes, inits, p, p + "ctx2", "out", D, D, p + "attn", expect)
+        nodes.append(helper.make_node("Add", [p + "attn", x], [p + "res1"], name=p + "res1"))
+        layernorm(nodes, inits, p + "a", p + "res1", p + "x1", decomposed=l == 1, gamma="channels")
+        linear(nodes, inits, p, p + "x1", "ffn1", D, F, p + "h", expect)
+        gelu(nodes, inits, p, p + "h", p + "hg", tanh_form=l == 1)
+        linear(nodes, inits, p, p + "hg", "ffn2", F, D, p + "f2", expect)
+        nodes.append(helper.make_node("Add", [p + "f2", p + "x1"], [p + "res2"], name=p + "res2"))
+        layernorm(nodes, inits, p + "b", p + "res2", f"y{l}", decomposed=l == 1, gamma="channels")
+        x = f"y{l}"
+    graph = helper.make_graph(nodes, "encoder2_bias", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "seq", D])],
+                              [helper.make_tensor_value_info(x, TensorProto.FLOAT, ["batch", "seq", D])], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def decoder_bias():
+    """decoder_int() with GPT-2's biases: the fused QKV's (an Add before the Split), the output
+    projection's as Gemm's C, the FFN's; per-channel LayerNorm gamma / beta."""
+    nodes, inits, expect = [], [], []
+    causal = np.triu(np.full((S, S), -10000.0, np.float32), k=1).reshape(1, 1, S, S)
+    inits.append(numpy_helper.from_array(causal, "causal_mask"))
+    p = "dec_"
+    inits += [w(p + "qkv_w", D, 3 * D), w(p + "qkv_b", 3 * D), const_i64(p + "split", [D, D, D])]
+    nodes += [
+        helper.make_node("MatMul", ["x", p + "qkv_w"], [p + "qkv_mm"], name=p + "qkv"),
+        helper.make_node("Add", [p + "qkv_mm", p + "qkv_b"], [p + "qkv_o"], name=p + "qkv_bias"),
+        helper.make_node("Split", [p + "qkv_o", p + "split"], [p + "q", p + "k", p + "v"], name=p + "split_qkv", axis=-1),
+    ]
+    attention_core(nodes, inits, p, p + "q", p + "k", p + "v", "causal_mask", p + "ctx2", expect)
+    inits += [const_i64(p + "flat", [S, D]), const_i64(p + "unflat", [1, S, D]), w(p + "out_wt", D, D), w(p + "out_b", D)]
+    nodes += [
+        helper.make_node("Reshape", [p + "ctx2", p + "flat"], [p + "ctx2d"], name=p + "flatten"),
+        helper.make_node("Gemm", [p + "ctx2d", p + "out_wt", p + "out_b"], [p + "o2d"], name=p + "out", transB=1),
+        helper.make_node("Reshape", [p + "o2d", p + "unflat"], [p + "attn"], name=p + "unflatten"),
+        helper.make_node("Add", [p + "attn", "x"], [p + "res1"], name=p + "res1"),
+    ]
+    layernorm(nodes, inits, p + "a", p + "res1", p + "x1", decomposed=False, gamma="channels")
+    linear(nodes, inits, p, p + "x1", "ffn1", D, F, p + "h", expect)
+    gelu(nodes, inits, p, p + "h", p + "hg", tanh_form=True)
+    linear(nodes, inits, p, p + "hg", "ffn2", F, D, p + "f2", expect)
+    nodes.append(helper.make_node("Add", [p + "f2", p + "x1"], [p + "res2"], name=p + "res2"))
+    layernorm(nodes, inits, p + "b", p + "res2", "y", decomposed=False, gamma="channels")
+    graph = helper.make_graph(nodes, "decoder_bias", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, S, D])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, S, D])], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def pre_ln(causal):
+    """Pre-LN layers as GPT-2 exports them (LayerNorm before the attention and before the FFN, the
+    residual sums after; biases everywhere; per-channel gamma / beta) and a final LayerNorm:
+    2 layers with separate Q, K, V MatMuls and the padding mask (encoder2_preln.onnx; layer 0
+    LayerNormalization + erf-GELU, layer 1 the decomposed form + tanh-GELU), or one causal block
+    with the fused QKV + Split and Gemm output projection (decoder_preln.onnx)."""
+    nodes, inits, expect = [], [], []
+    if causal:
+        mask = np.triu(np.full((S, S), -10000.0, np.float32), k=1).reshape(1, 1, S, S)
+    else:
+        mask = np.zeros((1, 1, 1, S), np.float32)
+        mask[..., -3:] = -10000.0
+    inits.append(numpy_helper.from_array(mask, "causal_mask" if causal else "attention_mask"))
+    x = "x"
+    layers = 1 if causal else 2
+    for l in range(layers):
+        p = "dec_" if causal else f"l{l}_"
+        layernorm(nodes, inits, p + "a", x, p + "xn", decomposed=l == 1, gamma="channels")
+        if causal:
+            inits += [w(p + "qkv_w", D, 3 * D), w(p + "qkv_b", 3 * D), const_i64(p + "split", [D, D, D])]
+            nodes += [
+                helper.make_node("MatMul", [p + "xn", p + "qkv_w"], [p + "qkv_mm"], name=p + "qkv"),
+                helper.make_node("Add", [p + "qkv_mm", p + "qkv_b"], [p + "qkv_o"], name=p + "qkv_bias"),
+                helper.make_node("Split", [p + "qkv_o", p + "split"], [p + "q", p + "k", p + "v"], name=p + "split_qkv", axis=-1),
+            ]
+        else:
+            for nm in ("q", "k", "v"):
+                linear(nodes, inits, p, p + "xn", nm, D, D, p + nm, expect)
+        attention_core(nodes, inits, p, p + "q", p + "k", p + "v", "causal_mask" if causal else "attention_mask", p + "ctx2", expect)
+        if causal:
+            inits += [const_i64(p + "flat", [S, D]), const_i64(p + "unflat", [1, S, D]), w(p + "out_wt", D, D), w(p + "out_b", D)]
+            nodes += [
+                helper.make_node("Reshape", [p + "ctx2", p + "flat"], [p + "ctx2d"], name=p + "flatten"),
+                helper.make_node("Gemm", [p + "ctx2d", p + "out_wt", p + "out_b"], [p + "o2d"], name=p + "out", transB=1),
+                helper.make_node("Reshape", [p + "o2d", p + "unflat"], [p + "attn"], name=p + "unflatten"),
+            ]
+        else:
+            linear(nodes, inits, p, p + "ctx2", "out", D, D, p + "attn", expect)
+        nodes.append(helper.make_node("Add", [p + "attn", x], [p + "res1"], name=p + "res1"))
+        layernorm(nodes, inits, p + "b", p + "res1", p + "x1", decomposed=l == 1, gamma="channels")
+        linear(nodes, inits, p, p + "x1", "ffn1", D, F, p + "h", expect)
+        gelu(nodes, inits, p, p + "h", p + "hg", tanh_form=causal or l == 1)
+        linear(nodes, inits, p, p + "hg", "ffn2", F, D, p + "f2", expect)
+        nodes.append(helper.make_node("Add", [p + "f2", p + "res1"], [p + "res2"], name=p + "res2"))
+        x = p + "res2"
+    layernorm(nodes, inits, "f", x, "y", decomposed=False, gamma="channels")
+    shape = [1, S, D] if causal else ["batch", "seq", D]
+    graph = helper.make_graph(nodes, "decoder_preln" if causal else "encoder2_preln",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def numpy_preln_outputs(model, x, layers, causal):
+    """The float forward pass of pre_ln() in numpy, from its construction: each layer's output
+    (the residual stream), the last one through the final LayerNorm, [layers, S, D]."""
     W = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in model.graph.initializer}
     from math import erf
 
@@ -261,20 +384,62 @@ def numpy_int_outputs(model, x, layers, causal):
     outs = []
     for l in range(layers):
         p = "dec_" if causal else f"l{l}_"
+        xn = ln(p + "a", x)
         if causal:
-            qkv = x @ W[p + "qkv_w"]
+            qkv = xn @ W[p + "qkv_w"] + W[p + "qkv_b"]
             q, k, v = qkv[..., :D], qkv[..., D:2 * D], qkv[..., 2 * D:]
         else:
-            q, k, v = (x @ W[p + nm + "_w"] for nm in ("q", "k", "v"))
+            q, k, v = (xn @ W[p + nm + "_w"] + W[p + nm + "_b"] for nm in ("q", "k", "v"))
         heads = lambda t: t.reshape(1, S, H, DH).transpose(0, 2, 1, 3)
         s1 = heads(q) @ heads(k).transpose(0, 1, 3, 2) / np.sqrt(DH) + mask
         e = np.exp(s1 - s1.max(-1, keepdims=True))
         ctx = (e / e.sum(-1, keepdims=True)) @ heads(v)
         ctx2 = ctx.transpose(0, 2, 1, 3).reshape(1, S, D)
-        o = ctx2 @ (W[p + "out_wt"].T if causal else W[p + "out_w"])
+        r1 = ctx2 @ (W[p + "out_wt"].T if causal else W[p + "out_w"]) + W[p + "out_b"] + x
+        hg = gelu(ln(p + "b", r1) @ W[p + "ffn1_w"] + W[p + "ffn1_b"], causal or l == 1)
+        x = hg @ W[p + "ffn2_w"] + W[p + "ffn2_b"] + r1
+        outs.append(ln("f", x)[0] if l == layers - 1 else x[0])
+    return np.stack(outs)
+
+
+def numpy_int_outputs(model, x, layers, causal):
+    """The float forward pass of encoder_int / decoder_int in numpy, written from their
+    construction (not from dtqvp): each layer's output, [layers, S, D]."""
+    W = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in model.graph.initializer}
+    from math import erf
+
+    def ln(p, v):
+        mu = v.mean(-1, keepdims=True)
+        var = ((v - mu) ** 2).mean(-1, keepdims=True)
+        return (v - mu) / np.sqrt(var + 1e-12) * W[p + "ln_g"] + W[p + "ln_b"]
+
+    def gelu(v, tanh_form):
+        if tanh_form:
+            return 0.5 * v * (1 + np.tanh(np.sqrt(2 / np.pi) * (v + 0.044715 * v ** 3)))
+        return 0.5 * v * (1 + np.vectorize(erf)(v / np.sqrt(2)))
+
+    def b(name):  # a bias, 0 where the model has none
+        return W.get(name, 0.0)
+
+    mask = W["causal_mask"] if causal else W["attention_mask"]
+    x = x.astype(np.float64)
+    outs = []
+    for l in range(layers):
+        p = "dec_" if causal else f"l{l}_"
+        if causal:
+            qkv = x @ W[p + "qkv_w"] + b(p + "qkv_b")
+            q, k, v = qkv[..., :D], qkv[..., D:2 * D], qkv[..., 2 * D:]
+        else:
+            q, k, v = (x @ W[p + nm + "_w"] + b(p + nm + "_b") for nm in ("q", "k", "v"))
+        heads = lambda t: t.reshape(1, S, H, DH).transpose(0, 2, 1, 3)
+        s1 = heads(q) @ heads(k).transpose(0, 1, 3, 2) / np.sqrt(DH) + mask
+        e = np.exp(s1 - s1.max(-1, keepdims=True))
+        ctx = (e / e.sum(-1, keepdims=True)) @ heads(v)
+        ctx2 = ctx.transpose(0, 2, 1, 3).reshape(1, S, D)
+        o = ctx2 @ (W[p + "out_wt"].T if causal else W[p + "out_w"]) + b(p + "out_b")
         x1 = ln(p + "a", o + x)
-        hg = gelu(x1 @ W[p + "ffn1_w"], causal or l == 1)
-        x = ln(p + "b", hg @ W[p + "ffn2_w"] + x1)
+        hg = gelu(x1 @ W[p + "ffn1_w"] + b(p + "ffn1_b"), causal or l == 1)
+        x = ln(p + "b", hg @ W[p + "ffn2_w"] + b(p + "ffn2_b") + x1)
         outs.append(x[0])
     return np.stack(outs)
 
@@ -374,12 +539,30 @@ def main():
     onnx.save(dec_i, os.path.join(out, "decoder_int.onnx"))
     np.save(os.path.join(out, "encoder2_int_y.npy"), numpy_int_outputs(enc_i, x, 2, False).astype(np.float32))
     np.save(os.path.join(out, "decoder_int_y.npy"), numpy_int_outputs(dec_i, x, 1, True).astype(np.float32))
-    # An integer-pipeline rejection: a per-channel gamma (encoder2.onnx, with biases, is the other).
+    # The integer pipeline's models with biases and per-channel LayerNorms (built after the ones above).
+    enc_b, dec_b = encoder_bias(), decoder_bias()
+    onnx.checker.check_model(enc_b)
+    onnx.checker.check_model(dec_b)
+    onnx.save(enc_b, os.path.join(out, "encoder2_bias.onnx"))
+    onnx.save(dec_b, os.path.join(out, "decoder_bias.onnx"))
+    np.save(os.path.join(out, "encoder2_bias_y.npy"), numpy_int_outputs(enc_b, x, 2, False).astype(np.float32))
+    np.save(os.path.join(out, "decoder_bias_y.npy"), numpy_int_outputs(dec_b, x, 1, True).astype(np.float32))
+    # Pre-LN models (GPT-2 style) with biases, per-channel LayerNorms and a final LayerNorm.
+    enc_p, dec_p = pre_ln(False), pre_ln(True)
+    onnx.checker.check_model(enc_p)
+    onnx.checker.check_model(dec_p)
+    onnx.save(enc_p, os.path.join(out, "encoder2_preln.onnx"))
+    onnx.save(dec_p, os.path.join(out, "decoder_preln.onnx"))
+    np.save(os.path.join(out, "encoder2_preln_y.npy"), numpy_preln_outputs(enc_p, x, 2, False).astype(np.float32))
+    np.save(os.path.join(out, "decoder_preln_y.npy"), numpy_preln_outputs(dec_p, x, 1, True).astype(np.float32))
+    # An integer-pipeline rejection: a LayerNorm gamma of 0 (I-BERT's LayerNorm divides beta by it).
     m = onnx.ModelProto()
     m.CopyFrom(enc_i)
     for t in m.graph.initializer:
         if t.name == "l1_bln_g":
-            t.CopyFrom(numpy_helper.from_array(np.linspace(0.5, 1.5, D).astype(np.float32), "l1_bln_g"))
+            g = np.linspace(0.5, 1.5, D).astype(np.float32)
+            g[5] = 0.0
+            t.CopyFrom(numpy_helper.from_array(g, "l1_bln_g"))
     onnx.save(m, os.path.join(out, "bad_int_gamma.onnx"))
     with open(os.path.join(out, "expected.json"), "w") as f:
         json.dump({"encoder2": enc_expect, "decoder": dec_expect, "seq": S}, f, indent=1)

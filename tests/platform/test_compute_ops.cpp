@@ -57,7 +57,7 @@ struct gemm_bench : sc_core::sc_module, test::memory_side {
             command c = cmds[i];
             compute_ops& o = i < on2.size() && on2[i] ? ops2 : ops;
             c.start_cycle = clk.now();
-            outcomes.push_back(o.gemm(c));
+            outcomes.push_back(c.opcode == DTQ_OP_GEMM ? o.gemm(c) : o.vector(c));
             reports.push_back(o.last());
         }
     }
@@ -461,4 +461,67 @@ TEST_CASE("GEMM command: absolute cycles of a two-k-step GEMM by hand, load of s
         for (uint64_t j = 0; j < n; ++j)
             for (uint64_t x = 0; x < k; ++x) want[i * n + j] += int32_t{a[i * k + x]} * bm[j * k + x];
     CHECK(b.peek32(C_AT, m * n) == want);
+}
+
+// ---- biases and per-channel requantization (docs/workloads.md#biases-and-per-channel-layernorm) ----
+
+TEST_CASE("GEMM command with layout.BIAS adds the bias to every computed row, saturating, a skipped row stays 0",
+          "[compute][bias]") {
+    // 3 x 4 x 8: A row 0 all 1, row 1 = 0..7, row 2 skipped (precision 0); B column j all j + 1.
+    // By hand: A B row 0 = 8 (j + 1), row 1 = 28 (j + 1); bias {100, -200, INT32_MAX - 10, -5}.
+    constexpr uint64_t m = 3, n = 4, k = 8;
+    std::vector<int8_t> a(m * k, 1), bt(n * k);
+    for (uint64_t x = 0; x < k; ++x) a[k + x] = static_cast<int8_t>(x);
+    for (uint64_t j = 0; j < n; ++j)
+        for (uint64_t x = 0; x < k; ++x) bt[j * k + x] = static_cast<int8_t>(j + 1);
+    const int32_t bias[n] = {100, -200, INT32_MAX - 10, -5};
+    const uint8_t prec[m] = {8, 8, 0};
+    gemm_bench b("b");
+    b.poke(A_AT, a.data(), a.size());
+    b.poke(B_AT, bt.data(), bt.size());
+    b.poke(S_AT, bias, sizeof bias);
+    b.poke(P_AT, prec, sizeof prec);
+    dtq_cmd d;
+    dtq_cmd_gemm(&d, A_AT, B_AT, C_AT, P_AT, m, n, k);
+    d.u.gemm.layout = DTQ_GEMM_BIAS;
+    d.u.gemm.b_scales = S_AT;
+    b.add(d);
+    dtq_cmd_gemm(&d, A_AT, B_AT, C_AT + 0x1000, P_AT, m, n, k);  // the same without the bias
+    b.add(d);
+    sc_core::sc_start();
+    REQUIRE(b.outcomes.size() == 2);
+    for (const auto& o : b.outcomes) REQUIRE(o.error == regs::err::NONE);
+    const std::vector<int32_t> want = {108, -184, INT32_MAX, 27, 128, -144, INT32_MAX, 107, 0, 0, 0, 0};
+    CHECK(b.peek32(C_AT, m * n) == want);
+    CHECK(b.peek32(C_AT + 0x1000, m * n) == std::vector<int32_t>{8, 16, 24, 32, 28, 56, 84, 112, 0, 0, 0, 0});
+    CHECK(b.reports[0].dram_read - b.reports[1].dram_read == n * 4);  // the bias vector, read once
+}
+
+TEST_CASE("REQUANT with param2 PER_CHANNEL applies each column's (m, e), half to even, clamped", "[compute][bias]") {
+    // By hand, round_half_even(x m / 2^e) clamped to [-128, 127]:
+    //   column 0 (1, 3):        1000 / 8 = 125;          5 / 8 = 0.625 -> 1
+    //   column 1 (-3, 4):      -1000 x -3 / 16 = 187.5 -> 127;  6 x -3 / 16 = -1.125 -> -1
+    //   column 2 (5, 1):        300 x 5 / 2 = 750 -> 127;  -7 x 5 / 2 = -17.5 -> -18 (even)
+    //   column 3 (2^20, 30):    7 / 1024 -> 0;            100000 / 1024 = 97.66 -> 98
+    const int32_t x[8] = {1000, -1000, 300, 7, 5, 6, -7, 100000};
+    const int32_t me[8] = {1, 3, -3, 4, 5, 1, 1 << 20, 30};
+    gemm_bench b("b");
+    b.poke(A_AT, x, sizeof x);
+    b.poke(S_AT, me, sizeof me);
+    dtq_cmd d;
+    dtq_cmd_clear(&d, DTQ_OP_REQUANT);
+    d.u.softmax.src = A_AT;
+    d.u.softmax.dst = C_AT;
+    d.u.softmax.rows = 2;
+    d.u.softmax.cols = 4;
+    d.u.softmax.aux = S_AT;
+    d.u.softmax.param2 = DTQ_REQUANT_PER_CHANNEL;
+    b.add(d);
+    sc_core::sc_start();
+    REQUIRE(b.outcomes.size() == 1);
+    REQUIRE(b.outcomes[0].error == regs::err::NONE);
+    int8_t y[8];
+    b.dram.peek(C_AT - DTQ_DRAM_BASE, y, sizeof y);
+    const int8_t want[8] = {125, 127, 127, 0, 1, -1, -18, 98};
+    for (int i = 0; i < 8; ++i) CHECK(int{y[i]} == int{want[i]});
 }
