@@ -20,6 +20,7 @@
 #pragma once
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
 
 #include <cstdint>
 #include <string>
@@ -122,6 +123,7 @@ private:
         std::vector<dma_descriptor> stores;
         uint64_t expand_bytes = 0;  // dense bytes the decompressor expands from this block's loads (WCOMP)
         uint64_t transpose = 0;     // bytes of the transpose pass after the loads (B_ROW_MAJOR, no two-direction buffer)
+        uint64_t transpose_offset = 0;  // where that panel is in the scratchpad (from its first byte)
         long acc_wait = -1;  // compute starts after this stage's stores (its accumulator half), -1 = none
     };
     uint64_t schedule(std::vector<stage>& blocks, uint64_t start, const std::string& what, compute_report& rep);
@@ -143,7 +145,10 @@ private:
     std::string m_last_error, m_failure;
     job_sender m_sender;
     dma_job m_dma_job;
-    // The self-contained form's own blocks (null in the platform's form).
+    // The self-contained form's own blocks (null in the platform's form); its VSSA reads its
+    // operands through `own_vssa_mem`, forwarded to `mem` (debug transport).
+    tlm_utils::simple_target_socket_optional<compute_ops> own_vssa_mem;
+    unsigned forward_dbg(tlm::tlm_generic_payload& tx) { return mem->transport_dbg(tx); }
     std::unique_ptr<vssa::block> m_own_vssa;
     std::unique_ptr<softmax::block> m_own_softmax;
     std::unique_ptr<normact::block> m_own_normact;
