@@ -95,7 +95,10 @@ attention_layer::attention_layer(const sc_module_name& n, const attention_layer_
       m_fetcher_lookups(m_stats.counter("fetcher_lookups", "count", "fetcher token lookups (Q, K and V token addresses per head)")),
       m_bound_cycles(m_stats.counter("bottleneck_cycles", "cycles",
                                      "sum over layers of the busy cycles of the layer's busiest unit (its bottleneck, a lower bound "
-                                     "on the layer's cycles)")) {
+                                     "on the layer's cycles)")),
+      m_vssa_port_wait(m_stats.counter("vssa_port_wait_cycles", "cycles",
+                                       "cycles the VSSA's Q x K^T and P x V jobs waited for their line-buffer banks "
+                                       "(port contention, docs/timing-model.md#blocks)")) {
     for (size_t u = 0; u < BOTTLENECK_UNITS; ++u) {
         const char* name = bottleneck_unit_names[u];
         m_bound_layers[u] = &m_stats.counter(fmt::format("bottleneck.{}_layers", name), "count",
@@ -287,6 +290,7 @@ command_outcome attention_layer::execute(const command& c) {
                 m_sender.send(to_vssa, qj, std::max(fj.ready[0], fj.ready[1]), m_clk);
                 const vssa::gemm_result& rq = qj.result;
                 account(rq);
+                rep.vssa_port_wait += qj.port_wait;
                 rep.vssa_qk += rq.cycles;
 
                 // Softmax over the kept keys of every kept query.
@@ -333,6 +337,7 @@ command_outcome attention_layer::execute(const command& c) {
                 }
                 pv_end[h] = m_sender.send(to_vssa, pj, std::max(sm_end[h], v_ready[h]), m_clk);  // cycles (values do not change them)
                 account(pj.result);
+                rep.vssa_port_wait += pj.port_wait;
                 rep.vssa_pv += pj.result.cycles;
                 // The result, int32 seq x dh, through the accumulator SRAM to DRAM, in chunks
                 // of rows (one accumulator half each, alternating).
@@ -426,6 +431,7 @@ command_outcome attention_layer::execute(const command& c) {
     m_vssa_pv += rep.vssa_pv;
     m_transpose_cycles += rep.transpose_cycles;
     m_transpose_bytes += rep.transpose_bytes;
+    m_vssa_port_wait += rep.vssa_port_wait;
     m_module2 += rep.module2;
     m_hidden += rep.hidden;
     m_exposed += rep.exposed;

@@ -81,6 +81,7 @@ struct attention_layer_report {
     uint64_t dram_qk = 0, dram_sv = 0, dram_other = 0;
     double stall_ratio_sum = 0;
     uint64_t transpose_cycles = 0, transpose_bytes = 0;  // V transpose passes (no two-direction buffer)
+    uint64_t vssa_port_wait = 0;  // cycles the VSSA's jobs waited for their line-buffer banks
     // Energy actions (docs/energy.md): VSSA MACs by PE mode, softmax elements, importance
     // updates, top-k comparisons, fetcher token lookups.
     uint64_t macs_by_mode[3] = {0, 0, 0};
@@ -152,6 +153,7 @@ private:
     uint64_t* m_bound_layers[5];  // per unit of bottleneck.h: layers it bounded
     uint64_t* m_bound_busy[5];    // and its busy cycles in those layers
     uint64_t& m_bound_cycles;
+    uint64_t& m_vssa_port_wait;
     double m_r_sum = 0;
 };
 

@@ -100,7 +100,10 @@ compute_ops::compute_ops(const sc_module_name& n, const compute_ops_config& cfg,
       m_wcomp_busy(m_stats.counter("decompressor_busy_cycles", "cycles", "decompressor expanding (latency + dense bytes / bytes_per_cycle per panel)")),
       m_wcomp_delay(m_stats.counter("decompressor_delay_cycles", "cycles", "cycles the decompressor made B panels later than their DMA alone")),
       m_transpose_cycles(m_stats.counter("transpose_cycles", "cycles", "transpose passes of B_ROW_MAJOR panels in the scratchpad (buffer.two_direction false)")),
-      m_transpose_bytes(m_stats.counter("transpose_buffer_bytes", "bytes", "scratchpad bytes the transpose passes read and wrote")) {
+      m_transpose_bytes(m_stats.counter("transpose_buffer_bytes", "bytes", "scratchpad bytes the transpose passes read and wrote")),
+      m_gemm_port_wait(m_stats.counter("gemm_port_wait_cycles", "cycles",
+                                       "cycles the VSSA's GEMM k-step jobs waited for their scratchpad banks (port contention, "
+                                       "docs/timing-model.md#blocks)")) {
     static const char* modes[3] = {"4x4", "8x4", "8x8"};
     for (int i = 0; i < 3; ++i)
         m_gemm_macs_mode[i] = &m_stats.counter(fmt::format("gemm_macs_{}", modes[i]), "count",
@@ -173,6 +176,7 @@ uint64_t compute_ops::compute(stage& s, uint64_t ready, compute_report& rep) {
             rep.busy_pe_cycles += r.busy_pe_cycles;
             rep.tiles += r.tiles;
             rep.macs += r.macs;
+            rep.port_wait += s.gemm.port_wait;
             for (int i = 0; i < 3; ++i) rep.macs_by_mode[i] += r.macs_by_mode[i];
             const uint64_t end = s.gemm.end;
             s.gemm.result = vssa::gemm_result{};  // only the counts are kept
@@ -481,6 +485,7 @@ command_outcome compute_ops::gemm(const command& c) {
     m_wcomp_delay += rep.wcomp_delay;
     m_transpose_cycles += rep.transpose_cycles;
     m_transpose_bytes += rep.transpose_bytes;
+    m_gemm_port_wait += rep.port_wait;
     return finish(rep, rg::UNIT_VSSA);
 }
 

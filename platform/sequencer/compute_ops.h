@@ -84,6 +84,7 @@ struct compute_report {
     // dense bytes it wrote, its busy cycles and the cycles it delayed loads beyond the DMA.
     uint64_t wcomp_in = 0, wcomp_out = 0, wcomp_busy = 0, wcomp_delay = 0;
     uint64_t transpose_cycles = 0, transpose_bytes = 0;  // B_ROW_MAJOR panels' transpose passes
+    uint64_t port_wait = 0;  // GEMM: cycles the VSSA's k-step jobs waited for their scratchpad banks
     uint64_t macs_by_mode[3] = {0, 0, 0};                // GEMM: 4x4, 8x4, 8x8 MACs (energy, docs/energy.md)
 };
 
@@ -174,6 +175,7 @@ private:
     uint64_t& m_wcomp_delay;
     uint64_t& m_transpose_cycles;
     uint64_t& m_transpose_bytes;
+    uint64_t& m_gemm_port_wait;
     uint64_t* m_gemm_macs_mode[3];  // gemm_macs_4x4 / 8x4 / 8x8 (energy actions)
     uint64_t* m_elements[5];        // softmax / layernorm / gelu / requant / resadd elements
 };
