@@ -311,6 +311,8 @@ platform::platform(const scenario_config& cfg)
     m_vssa->ports.bind(m_vbuf.jobs);
     m_vssa->ports.bind(m_scratchpad.jobs);
     m_fetcher->vbuf.bind(m_vbuf.jobs);
+    m_softmax->spad.bind(m_scratchpad.jobs);  // the vector commands' input and output quarters
+    m_normact->spad.bind(m_scratchpad.jobs);
     {
         m_attention = std::make_unique<attention_layer>(
             "attention", ac,

@@ -10,6 +10,7 @@
 #include <tlm_utils/multi_passthrough_target_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "common/block_job.h"
@@ -42,6 +43,39 @@ struct transpose_job : block_job<transpose_job> {
 struct port_job : block_job<port_job> {
     uint64_t offset = 0, bytes = 0, cycles = 0;
 };
+
+// A block's operand or result stream on one memory: the bytes [offset, offset + bytes).
+struct bank_use {
+    uint64_t offset = 0, bytes = 0;  // bytes 0: none
+};
+
+// A block's side of port_jobs on one memory (`sock`: bound to its `jobs`): the first cycle
+// >= `at` at which every bank of `uses` is free ...
+template <class Socket>
+uint64_t banks_free_at(job_sender& s, port_job& pj, Socket& sock, const bank_use* uses, size_t n, uint64_t at, const clock& clk) {
+    for (size_t i = 0; i < n; ++i)
+        if (uses[i].bytes) {
+            pj.offset = uses[i].offset;
+            pj.bytes = uses[i].bytes;
+            pj.cycles = 0;
+            s.send(sock, pj, at, clk);
+            at = std::max(at, pj.start);
+        }
+    return at;
+}
+// ... and holding them over [start, start + cycles) (start from banks_free_at).
+template <class Socket>
+void hold_banks(job_sender& s, port_job& pj, Socket& sock, const bank_use* uses, size_t n, uint64_t start, uint64_t cycles,
+                const clock& clk) {
+    if (cycles == 0) return;
+    for (size_t i = 0; i < n; ++i)
+        if (uses[i].bytes) {
+            pj.offset = uses[i].offset;
+            pj.bytes = uses[i].bytes;
+            pj.cycles = cycles;
+            s.send(sock, pj, start, clk);
+        }
+}
 
 class local_memory : public sc_core::sc_module {
 public:

@@ -62,6 +62,8 @@ compute_ops::compute_ops(const sc_module_name& n, const compute_ops_config& cfg,
     to_softmax.bind(m_own_softmax->in);
     to_normact.bind(m_own_normact->in);
     to_decompressor.bind(m_own_decompressor->in);
+    m_own_softmax->spad.bind(scratchpad.jobs);
+    m_own_normact->spad.bind(scratchpad.jobs);
 }
 
 compute_ops::compute_ops(const sc_module_name& n, const compute_ops_config& cfg, const dtq::clock& clk)
@@ -559,8 +561,13 @@ command_outcome compute_ops::vector(const command& c) {
             if (opc == rg::op::RESADD) s.loads.push_back(dma_descriptor{aux + r0 * cols, sp + quarter, 1, n * cols, 0, 0});
             if (opc == rg::op::LAYERNORM && aux && r0 == 0)
                 s.loads.push_back(dma_descriptor{aux, sp + quarter, 1, cols * 4, 0, 0});
+            // The unit reads the block's input quarter and writes the output (= residual) quarter.
+            const bank_use in_banks{sp - m_cfg.scratchpad_base, n * cols * in_b};
+            const bank_use out_banks{sp + quarter - m_cfg.scratchpad_base, n * cols * out_b};
             if (softmax_op) {  // the unit's mode sets the cycles
                 s.unit = unit_kind::softmax;
+                s.softmax.banks[0] = in_banks;
+                s.softmax.banks[1] = out_banks;
                 s.softmax.rows = n;
                 s.softmax.cols = cols;
                 if (functional) {
@@ -572,6 +579,8 @@ command_outcome compute_ops::vector(const command& c) {
             } else {
                 s.unit = unit_kind::normact;
                 normact::row_job& j = s.rows;
+                j.banks[0] = in_banks;
+                j.banks[1] = out_banks;
                 j.kind = kind;
                 j.rows = n;
                 j.cols = cols;

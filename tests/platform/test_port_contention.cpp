@@ -11,6 +11,7 @@
 
 #include "memory/bus.h"
 #include "memory/local_memory.h"
+#include "normact/normact_block.h"
 #include "vssa/vssa_block.h"
 
 using namespace sc_core;
@@ -27,7 +28,8 @@ struct bench : sc_module {
     bus b;
     local_memory spad, qbuf, kbuf, vbuf;
     vssa::block array;
-    tlm_utils::simple_initiator_socket<bench> cpu, to_vssa, to_spad;
+    normact::block unit;
+    tlm_utils::simple_initiator_socket<bench> cpu, to_vssa, to_spad, to_unit;
     job_sender sender;
     std::function<void(bench&)> body;
 
@@ -55,8 +57,9 @@ struct bench : sc_module {
     explicit bench(const sc_module_name& n, bool contention = true)
         : sc_module(n), b("bus", bus_cfg(), clk), spad("scratchpad", spad_cfg(contention), clk),
           qbuf("qbuf", local_memory_config{1024, 64, 1, 2}, clk), kbuf("kbuf", local_memory_config{1024, 64, 1, 2}, clk),
-          vbuf("vbuf", local_memory_config{1024, 64, 1, 2}, clk), array("vssa", array_cfg(), clk), cpu("cpu"),
-          to_vssa("to_vssa"), to_spad("to_spad") {
+          vbuf("vbuf", local_memory_config{1024, 64, 1, 2}, clk), array("vssa", array_cfg(), clk),
+          unit("normact", ibert::vector_unit_config{}, clk), cpu("cpu"), to_vssa("to_vssa"), to_spad("to_spad"),
+          to_unit("to_unit") {
         b.map("scratchpad", SPAD, 4096);
         b.out.bind(spad.in);
         b.map("qbuf", SPAD + 0x10000, 1024);
@@ -72,6 +75,8 @@ struct bench : sc_module {
         array.ports.bind(spad.jobs);
         to_vssa.bind(array.in);
         to_spad.bind(spad.jobs);
+        unit.spad.bind(spad.jobs);
+        to_unit.bind(unit.in);
         SC_THREAD(run);
     }
     void run() { body(*this); }
@@ -200,4 +205,33 @@ TEST_CASE("port contention: a transpose pass waits for the array on its bank, th
     CHECK(t.start == 93);
     CHECK(t.end == 101);
     CHECK(after == 106);
+}
+
+TEST_CASE("port contention: the norm/act unit waits for its output bank and holds both against the DMA",
+          "[blocks][contention]") {
+    bench tb("tb");
+    normact::row_job j;
+    uint64_t fill = 0, after = 0;
+    tb.body = [&](bench& b) {
+        // 1024 B into bank 1 from cycle 0: the bank busy until 64 (data done at 65).
+        fill = b.write(1024, 1024, 0);
+        // GELU of 4 rows of 64 int8 (bank 0) into int32 results (bank 1), inputs ready at 0:
+        // 4 x ceil(64 / 16) + 8 (pipeline latency, the command's first block) = 24 cycles,
+        // from 64 (bank 1 free): [64, 88).
+        j.kind = normact::op::gelu;
+        j.rows = 4;
+        j.cols = 64;
+        j.first = true;
+        j.banks[0] = {0, 256};
+        j.banks[1] = {1024, 1024};
+        b.sender.send(b.to_unit, j, 0, b.clk);
+        // A 64 B write into bank 0 at 0: the bus port is free from 64, bank 0 from 88:
+        // 88 + 4 + 1 = 93.
+        after = b.write(0, 64, 0);
+    };
+    sc_start();
+    CHECK(fill == 65);
+    CHECK(j.start == 64);
+    CHECK(j.end == 88);
+    CHECK(after == 93);
 }
