@@ -221,16 +221,22 @@ static energy::platform_shape shape_of(const scenario_config& c) {
     return s;
 }
 
+// A local memory's configuration with the scenario's buffer.port_contention.
+static local_memory_config with_contention(local_memory_config m, const scenario_config& c) {
+    m.port_contention = c.buffer_port_contention;
+    return m;
+}
+
 platform::platform(const scenario_config& cfg)
     : clk(cfg.clock_period_ps()),
       m_cfg(cfg),
       m_bus("bus", m_cfg.bus, clk),
       m_dram("dram", m_cfg.dram, clk),
-      m_scratchpad("scratchpad", m_cfg.scratchpad, clk),
-      m_accumulator("accumulator", m_cfg.accumulator, clk),
-      m_qbuf("qbuf", m_cfg.linebuf, clk),
-      m_kbuf("kbuf", m_cfg.linebuf, clk),
-      m_vbuf("vbuf", m_cfg.linebuf, clk),
+      m_scratchpad("scratchpad", with_contention(m_cfg.scratchpad, m_cfg), clk),
+      m_accumulator("accumulator", with_contention(m_cfg.accumulator, m_cfg), clk),
+      m_qbuf("qbuf", with_contention(m_cfg.linebuf, m_cfg), clk),
+      m_kbuf("kbuf", with_contention(m_cfg.linebuf, m_cfg), clk),
+      m_vbuf("vbuf", with_contention(m_cfg.linebuf, m_cfg), clk),
       m_dma("dma", m_cfg.dma, clk),
       m_ctrl("ctrl", ctrl_config_of(m_cfg), clk),
       m_host("host", host_config_of(m_cfg), clk) {
@@ -298,6 +304,15 @@ platform::platform(const scenario_config& cfg)
     m_decompressor = std::make_unique<wcomp::block>("decompressor", m_cfg.decompressor, clk);
     m_fetcher->dma.bind(m_dma.in);
     m_topk->mem.bind(m_bus.in);
+    m_vssa->mem.bind(m_bus.in);  // functional operands and results (debug transport)
+    // The VSSA's operand streams and the V transpose pass on the local memories' banks (vssa::port order).
+    m_vssa->ports.bind(m_qbuf.jobs);
+    m_vssa->ports.bind(m_kbuf.jobs);
+    m_vssa->ports.bind(m_vbuf.jobs);
+    m_vssa->ports.bind(m_scratchpad.jobs);
+    m_fetcher->vbuf.bind(m_vbuf.jobs);
+    m_softmax->spad.bind(m_scratchpad.jobs);  // the vector commands' input and output quarters
+    m_normact->spad.bind(m_scratchpad.jobs);
     {
         m_attention = std::make_unique<attention_layer>(
             "attention", ac,

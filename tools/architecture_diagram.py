@@ -67,8 +67,14 @@ DOT = r'''digraph dtqvp {
   compute -> scratchpad [label="transpose_job"];
   fetcher -> dma [label="dma_job"];
   topk -> bus [label="precision list"];
-  attention -> bus [label="precision list,\nline buffers"];
+  attention -> bus [label="precision list"];
   compute -> bus [label="operands (functional)"];
+  vssa -> bus [label="operands, results\n(functional)"];
+  vssa -> linebuf [label="port_job (banks)"];
+  vssa -> scratchpad [label="port_job (banks)"];
+  fetcher -> linebuf [label="transpose_job (V)"];
+  softmax -> scratchpad [label="port_job"];
+  normact -> scratchpad [label="port_job"];
 
   dma -> bus [label="bursts"];
   bus -> l2 -> dram;

@@ -10,7 +10,7 @@
 namespace dtq::fetcher {
 
 block::block(const sc_core::sc_module_name& n, const block_config& cfg, const dtq::clock& clk, std::string track)
-    : sc_module(n), in("in"), dma("dma"), m_cfg(cfg), m_clk(clk), m_track(std::move(track)) {
+    : sc_module(n), in("in"), dma("dma"), vbuf("vbuf"), m_cfg(cfg), m_clk(clk), m_track(std::move(track)) {
     in.register_b_transport(this, &block::b_transport);
 }
 
@@ -47,9 +47,18 @@ void block::b_transport(int, tlm::tlm_generic_payload& tx, sc_core::sc_time& del
         if (j.transpose_port) {
             uint64_t vbytes = 0;
             for (const auto& tr : j.tokens) vbytes += vector_bytes({0, j.src[2].elements, j.src[2].elements}, tr.bits);
-            const uint64_t tc = transpose_pass_cycles(vbytes, j.transpose_port);
-            if (tracing && tc) trace::global().span("transpose", "V " + j.label, j.ready[2], j.ready[2] + tc);
-            j.ready[2] += tc;
+            uint64_t tc = transpose_pass_cycles(vbytes, j.transpose_port);
+            if (vbuf.size()) {  // VBUF runs the pass on its banks (it waits for them if a block holds them)
+                m_transpose_job.bytes = vbytes;
+                m_transpose_job.offset = j.v_offset;
+                m_transpose_job.label = "V " + j.label;
+                const uint64_t te = m_sender.send(vbuf, m_transpose_job, j.ready[2], m_clk);
+                tc = te - m_transpose_job.start;
+                j.ready[2] = te;
+            } else {
+                if (tracing && tc) trace::global().span("transpose", "V " + j.label, j.ready[2], j.ready[2] + tc);
+                j.ready[2] += tc;
+            }
             j.transpose_cycles = tc;
             j.transpose_bytes = 2 * vbytes;
         }

@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "dma/dma.h"
 #include "fetcher/fetcher.h"
+#include "memory/local_memory.h"
 
 namespace dtq::fetcher {
 
@@ -27,6 +28,7 @@ struct fetch_job : block_job<fetch_job> {
     uint64_t dst[3] = {0, 0, 0};    // line-buffer addresses
     bool timing_only = true;        // false: the DMA moves the data
     uint64_t transpose_port = 0;    // V's line-buffer port, bytes per cycle (0: a two-direction buffer, no pass)
+    uint64_t v_offset = 0;          // V's place in VBUF (from its first byte): the banks the pass holds
     // Set by the block:
     uint64_t ready[3] = {0, 0, 0};  // the cycle each tensor is in its line buffer (V: transposed)
     uint64_t dram_bytes[3] = {0, 0, 0};
@@ -43,6 +45,9 @@ class block : public sc_core::sc_module {
 public:
     tlm_utils::multi_passthrough_target_socket_optional<block> in;  // fetch_job
     tlm_utils::simple_initiator_socket<block> dma;                  // descriptors (dma_job) to the DMA
+    // V's transpose pass (transpose_job) to VBUF's `jobs`: the buffer charges it on its banks;
+    // unbound (a bench of the fetcher alone): the block charges transpose_pass_cycles itself.
+    tlm_utils::simple_initiator_socket_optional<block> vbuf;
 
     block(const sc_core::sc_module_name& n, const block_config& cfg, const dtq::clock& clk, std::string track = "fetcher");
     block(const block&) = delete;
@@ -56,6 +61,7 @@ private:
     std::string m_track;
     job_sender m_sender;
     dma_job m_dma_job;
+    transpose_job m_transpose_job;
     uint64_t m_busy_until = 0;
 };
 

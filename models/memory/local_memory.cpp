@@ -2,6 +2,7 @@
 
 #include "common/burst_train.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/timing_only.h"
@@ -18,6 +19,8 @@ local_memory::local_memory(const sc_module_name& name, const local_memory_config
       m_cfg(cfg),
       m_clk(clk),
       m_data(cfg.size, 0),
+      m_bank_bytes(std::max<uint64_t>(1, cfg.size / std::max<uint64_t>(1, cfg.banks))),
+      m_bank_busy(std::max<uint64_t>(1, cfg.banks), 0),
       m_stats(this->name()),
       m_bytes_read(m_stats.counter("bytes_read", "bytes", "bytes read through the port")),
       m_bytes_written(m_stats.counter("bytes_written", "bytes", "bytes written through the port")) {
@@ -28,16 +31,42 @@ local_memory::local_memory(const sc_module_name& name, const local_memory_config
 }
 
 void local_memory::job_transport(int, tlm::tlm_generic_payload& tx, sc_time& delay) {
+    if (tx.get_extension<port_job>()) {
+        serve_job<port_job>(tx, delay, m_clk, [this](port_job& j, uint64_t ready) {
+            j.start = std::max(ready, banks_free(j.offset, j.bytes));
+            j.end = j.start + j.cycles;
+            if (j.cycles) hold_banks(j.offset, j.bytes, j.end);
+        });
+        return;
+    }
     serve_job<transpose_job>(tx, delay, m_clk, [this](transpose_job& j, uint64_t ready) {
-        j.start = ready;
-        j.end = ready + transpose_pass_cycles(j.bytes, m_cfg.bytes_per_cycle);
+        j.start = std::max(ready, banks_free(j.offset, j.bytes));
+        j.end = j.start + transpose_pass_cycles(j.bytes, m_cfg.bytes_per_cycle);
+        hold_banks(j.offset, j.bytes, j.end);
         if (trace::global().enabled() && j.end > j.start) trace::global().span("transpose", j.label, j.start, j.end);
     });
+}
+
+uint64_t local_memory::banks_free(uint64_t addr, uint64_t n) const {
+    if (!m_cfg.port_contention || n == 0) return 0;
+    const uint64_t last = m_bank_busy.size() - 1;
+    uint64_t t = 0;
+    for (uint64_t b = std::min(addr / m_bank_bytes, last), e = std::min((addr + n - 1) / m_bank_bytes, last); b <= e; ++b)
+        t = std::max(t, m_bank_busy[b]);
+    return t;
+}
+
+void local_memory::hold_banks(uint64_t addr, uint64_t n, uint64_t until) {
+    if (!m_cfg.port_contention || n == 0) return;
+    const uint64_t last = m_bank_busy.size() - 1;
+    for (uint64_t b = std::min(addr / m_bank_bytes, last), e = std::min((addr + n - 1) / m_bank_bytes, last); b <= e; ++b)
+        m_bank_busy[b] = std::max(m_bank_busy[b], until);
 }
 
 void local_memory::reset() {
     std::fill(m_data.begin(), m_data.end(), 0);
     m_busy_until = 0;
+    std::fill(m_bank_busy.begin(), m_bank_busy.end(), 0);
 }
 
 bool local_memory::in_range(const tlm::tlm_generic_payload& tx) const {
@@ -45,11 +74,15 @@ bool local_memory::in_range(const tlm::tlm_generic_payload& tx) const {
     return n > 0 && a < m_cfg.size && n <= m_cfg.size - a;
 }
 
-// One access of `n` bytes requested at cycle `at`; returns the cycle its data is done.
-uint64_t local_memory::access(bool is_read, uint64_t n, uint64_t at) {
+// One access of `n` bytes at `addr` requested at cycle `at` through the bus-side port; it
+// also waits for the banks it touches (a block's reservation); returns the cycle its data
+// is done. Without the blocks' reservations a bank is never busy past the port, so the
+// port alone sets the pace (as before the banks existed).
+uint64_t local_memory::access(bool is_read, uint64_t addr, uint64_t n, uint64_t at) {
     (is_read ? m_bytes_read : m_bytes_written) += n;
-    const uint64_t start = std::max(at, m_busy_until);
+    const uint64_t start = std::max({at, m_busy_until, banks_free(addr, n)});
     m_busy_until = start + ceil_div(n, m_cfg.bytes_per_cycle);
+    hold_banks(addr, n, m_busy_until);
     return m_busy_until + m_cfg.latency_cycles;
 }
 
@@ -66,13 +99,13 @@ void local_memory::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
             tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
             return;
         }
-        done = run_train(*t, now, [&](const burst_train::burst& b, uint64_t at) { return access(tx.is_read(), b.bytes, at); });
+        done = run_train(*t, now, [&](const burst_train::burst& b, uint64_t at) { return access(tx.is_read(), a + b.offset, b.bytes, at); });
     } else {
         if (!is_timing_only(tx)) {
             if (tx.is_read()) std::memcpy(tx.get_data_ptr(), &m_data[a], n);
             else std::memcpy(&m_data[a], tx.get_data_ptr(), n);
         }
-        done = access(tx.is_read(), n, now);
+        done = access(tx.is_read(), a, n, now);
     }
     delay = m_clk.time(done) - sc_time_stamp();
     tx.set_response_status(tlm::TLM_OK_RESPONSE);

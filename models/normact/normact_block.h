@@ -9,11 +9,13 @@
 #pragma once
 #include <tlm>
 #include <tlm_utils/multi_passthrough_target_socket.h>
+#include <tlm_utils/simple_initiator_socket.h>
 
 #include <string>
 
 #include "common/block_job.h"
 #include "common/clock.h"
+#include "memory/local_memory.h"
 #include "ibert/normact.h"
 #include "ibert/timing.h"
 
@@ -32,6 +34,9 @@ struct row_job : block_job<row_job> {
     int32_t param[4] = {0, 0, 0, 0};  // the command's PARAM0..3 (docs/encoder.md)
     const int32_t* channel = nullptr;  // REQUANT PER_CHANNEL: cols (m, e) pairs (then aux is null: every row int8)
     void* out = nullptr;        // int32 rows (REQUANT: cols bytes per row)
+    // The scratchpad banks the unit reads its rows from and writes its results to: held for
+    // the job's duration (docs/timing-model.md#blocks).
+    bank_use banks[2];
 };
 
 // Cycles of a row job on a unit of configuration `c` (what the default block charges).
@@ -42,6 +47,7 @@ void compute(const row_job& j);
 class block : public sc_core::sc_module {
 public:
     tlm_utils::multi_passthrough_target_socket_optional<block> in;  // row_job
+    tlm_utils::simple_initiator_socket_optional<block> spad;         // port_job to the scratchpad's `jobs` (unbound: no contention)
 
     block(const sc_core::sc_module_name& n, const ibert::vector_unit_config& cfg, const dtq::clock& clk,
           std::string track = "normact");
@@ -55,6 +61,8 @@ private:
     dtq::clock m_clk;
     std::string m_track;
     uint64_t m_busy_until = 0;
+    job_sender m_sender;
+    port_job m_port_job;
 };
 
 }  // namespace dtq::normact

@@ -7,12 +7,14 @@
 #pragma once
 #include <tlm>
 #include <tlm_utils/multi_passthrough_target_socket.h>
+#include <tlm_utils/simple_initiator_socket.h>
 
 #include <string>
 #include <vector>
 
 #include "common/block_job.h"
 #include "common/clock.h"
+#include "memory/local_memory.h"
 #include "softmax/softmax_unit.h"
 
 namespace dtq::softmax {
@@ -25,12 +27,16 @@ struct softmax_job : block_job<softmax_job> {
     // >= 0: causal rows, row r sees columns 0 .. causal_offset + r (at most cols), the rest get 0.
     int64_t causal_offset = -1;
     std::vector<int8_t> probs;  // set by the block (functional): rows x cols
+    // The scratchpad banks the unit reads its scores from and writes its probabilities to (a
+    // SOFTMAX command's block; none on the attention path): held for the job's duration.
+    bank_use banks[2];
 };
 
 // The default implementation; another one only has to answer softmax_jobs on its socket.
 class block : public sc_core::sc_module {
 public:
     tlm_utils::multi_passthrough_target_socket_optional<block> in;  // softmax_job
+    tlm_utils::simple_initiator_socket_optional<block> spad;         // port_job to the scratchpad's `jobs` (unbound: no contention)
 
     block(const sc_core::sc_module_name& n, const unit_config& cfg, const dtq::clock& clk, std::string track = "softmax");
     block(const block&) = delete;
@@ -44,6 +50,8 @@ private:
     dtq::clock m_clk;
     std::string m_track;
     uint64_t m_busy_until = 0;
+    job_sender m_sender;
+    port_job m_port_job;
 };
 
 // The functional part of a softmax job, for any implementation of the block: the

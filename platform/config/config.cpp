@@ -350,12 +350,19 @@ config_schema::config_schema() {
         u64(n + ".size", [mem](auto& c) -> auto& { return (c.*mem).size; }, "bytes", 1 * K, 16 * M, "capacity");
         u64(n + ".bytes_per_cycle", [mem](auto& c) -> auto& { return (c.*mem).bytes_per_cycle; }, "B/cycle", 1, 4096, "port width");
         u64(n + ".latency_cycles", [mem](auto& c) -> auto& { return (c.*mem).latency_cycles; }, "cycles", 0, 1000, "access latency");
+        u64(n + ".banks", [mem](auto& c) -> auto& { return (c.*mem).banks; }, "", 1, 64,
+            "equal banks, one port each: an access waits only for the banks it touches (buffer.port_contention; "
+            "docs/timing-model.md#blocks)");
     }
 
     boolean("buffer.two_direction", [](auto& c) -> auto& { return c.buffer_two_direction; },
             "a two-direction accessible register file (T-REX): the scratchpad and the line buffers are read and written "
             "by rows and by columns at the same cost, so a GEMM's B_ROW_MAJOR panels (V, the V cache) and the ATTENTION's V "
             "need no transpose pass; false = an explicit transpose pass through the buffer's port (docs/timing-model.md#transpose)");
+    boolean("buffer.port_contention", [](auto& c) -> auto& { return c.buffer_port_contention; },
+            "the local memories' banks are shared ports: the DMA's transfers, the VSSA's operand streams and the transpose "
+            "passes each wait until the banks they touch are free (docs/timing-model.md#blocks); false = the blocks never "
+            "delay each other on a bank (the DMA still queues on a memory's bus port)");
     u64("vssa.rows", [](auto& c) -> auto& { return c.vssa.rows; }, "PEs", 1, 256, "rows of one systolic array");
     u64("vssa.cols", [](auto& c) -> auto& { return c.vssa.cols; }, "PEs", 1, 256, "columns of one systolic array");
     u64("vssa.arrays", [](auto& c) -> auto& { return c.vssa.arrays; }, "", 1, 64, "number of arrays; tiles go as vssa.schedule says");

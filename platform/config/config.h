@@ -232,13 +232,16 @@ struct scenario_config {
     l2_config l2;
     bus_config bus;
     dma_config dma;
-    local_memory_config scratchpad{256 << 10, 16, 1};
-    local_memory_config linebuf{64 << 10, 64, 1};  // each of the Q, K and V line buffers
-    local_memory_config accumulator{128 << 10, 64, 1};
+    // banks: the scratchpad's four quarters (two operand panels x double buffering), the line
+    // buffers' and the accumulator's two halves (docs/timing-model.md#blocks)
+    local_memory_config scratchpad{256 << 10, 16, 1, 4};
+    local_memory_config linebuf{64 << 10, 64, 1, 2};  // each of the Q, K and V line buffers
+    local_memory_config accumulator{128 << 10, 64, 1, 2};
     vssa_scenario_config vssa;
     vsquant_scenario_config vsquant;
     wcomp::timing decompressor;       // the NM24 decompressor on the DMA path
     bool buffer_two_direction = false;  // buffer.two_direction: scratchpad and line buffers read by rows and by columns
+    bool buffer_port_contention = true;  // buffer.port_contention: blocks and the DMA wait for a local memory's busy banks
     softmax_scenario_config softmax;
     workload_config workload;
     watchdog_config watchdog;

@@ -55,106 +55,6 @@ softmax::unit_config softmax_config_of(const scenario_config& c) {
     return u;
 }
 
-uint64_t pack_token(const int8_t* values, uint64_t head_dim, uint8_t bits, uint8_t* slot) {
-    if (bits == 8) {
-        std::copy(values, values + head_dim, reinterpret_cast<int8_t*>(slot));
-        return head_dim;
-    }
-    for (uint64_t i = 0; i < head_dim / 2; ++i) {
-        const auto lo = static_cast<uint8_t>(vssa::quantize_4bit_code(values[2 * i]) & 0xF);
-        const auto hi = static_cast<uint8_t>(vssa::quantize_4bit_code(values[2 * i + 1]) & 0xF);
-        slot[i] = static_cast<uint8_t>(lo | (hi << 4));
-    }
-    return head_dim / 2;
-}
-
-void unpack_token(const uint8_t* slot, uint64_t head_dim, uint8_t bits, int8_t* values) {
-    if (bits == 8) {
-        std::copy(slot, slot + head_dim, reinterpret_cast<uint8_t*>(values));
-        return;
-    }
-    const auto sext = [](unsigned nib) { return static_cast<int8_t>(static_cast<int>(nib ^ 8u) - 8); };
-    for (uint64_t i = 0; i < head_dim / 2; ++i) {
-        values[2 * i] = sext(slot[i] & 0xFu);
-        values[2 * i + 1] = sext(slot[i] >> 4);
-    }
-}
-
-// ---- VS-Quant tokens (mode.VSQ, docs/vsquant.md#in-the-platform) ---------------------------
-
-namespace {
-
-int32_t sat32(int64_t v) { return static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX)); }
-
-}  // namespace
-
-// Q x K^T of one head: the kept tokens' int8 vectors (qm, km: seq x dh, original
-// positions); a 4-bit token's vector is quantized per vector of V along head_dim (its
-// own maxima, calibrated max 127), an 8-bit one keeps its values (scale 1). Each score is
-// the exact accumulator rounded into the 8-bit domain: x gamma / S per 4-bit side.
-std::vector<int64_t> vsq_scores(const std::vector<int8_t>& qm, const std::vector<int8_t>& km, const std::vector<uint32_t>& kept,
-                                const std::vector<uint8_t>& kept_bits, uint64_t dh, const vsquant::config& vc) {
-    const uint64_t nk = kept.size(), nv = vsquant::vectors_per_row(dh, vc);
-    const vsquant::ratio f4 = vsquant::gamma_ratio(127, vc);
-    std::vector<int8_t> a[2];
-    std::vector<uint16_t> s[2];
-    const std::vector<int8_t>* src[2] = {&qm, &km};
-    for (int x = 0; x < 2; ++x) {
-        a[x].assign(nk * dh, 0);
-        s[x].assign(nk * nv, 1);
-        for (uint64_t i = 0; i < nk; ++i) {
-            const int8_t* v = src[x]->data() + uint64_t{kept[i]} * dh;
-            if (kept_bits[i] == 4) {
-                const vsquant::tensor t = vsquant::quantize_activations(v, 1, dh, 1.0, vc);
-                std::copy(t.q.begin(), t.q.end(), &a[x][i * dh]);
-                std::copy(t.s.begin(), t.s.end(), &s[x][i * nv]);
-            } else {
-                std::copy_n(v, dh, &a[x][i * dh]);
-            }
-        }
-    }
-    const std::vector<int64_t> acc = vsquant::gemm_scaled(a[0].data(), s[0].data(), a[1].data(), s[1].data(), nk, nk, dh, vc.vector_size);
-    std::vector<int64_t> sc(nk * nk);
-    for (uint64_t i = 0; i < nk; ++i)
-        for (uint64_t j = 0; j < nk; ++j) {
-            const bool qi = kept_bits[i] == 4, kj = kept_bits[j] == 4;
-            sc[i * nk + j] = vsquant::rescale(acc[i * nk + j], (qi ? f4.num : 1) * (kj ? f4.num : 1), (qi ? f4.den : 1) * (kj ? f4.den : 1));
-        }
-    return sc;
-}
-
-// P x V of one head: probabilities (nk x nk, 8-bit) times V (vt: dh x nk, the kept tokens'
-// int8 values in kept order). V's 4-bit tokens, in kept (= token) order, form vectors of V
-// consecutive tokens along the reduction, per head dimension, each with its own scale; the
-// 4-bit tokens' partial sum is rounded into the 8-bit domain, then the 8-bit tokens' exact
-// partial sum is added (as the x16 shift of the per-tensor mode).
-std::vector<int32_t> vsq_pv(const std::vector<int8_t>& p, const std::vector<int8_t>& vt, const std::vector<uint8_t>& kept_bits,
-                            uint64_t dh, const vsquant::config& vc) {
-    const uint64_t nk = kept_bits.size();
-    std::vector<uint64_t> c4, c8;
-    for (uint64_t x = 0; x < nk; ++x) (kept_bits[x] == 4 ? c4 : c8).push_back(x);
-    std::vector<int32_t> res(nk * dh, 0);
-    const auto columns = [&](const std::vector<int8_t>& m, uint64_t rows, const std::vector<uint64_t>& cols) {
-        std::vector<int8_t> o(rows * cols.size());
-        for (uint64_t r = 0; r < rows; ++r)
-            for (size_t c = 0; c < cols.size(); ++c) o[r * cols.size() + c] = m[r * nk + cols[c]];
-        return o;
-    };
-    if (!c8.empty()) {
-        const std::vector<int8_t> p8 = columns(p, nk, c8), v8 = columns(vt, dh, c8);
-        const std::vector<int64_t> acc = vsquant::gemm_scaled(p8.data(), nullptr, v8.data(), nullptr, nk, dh, c8.size(), vc.vector_size);
-        for (uint64_t i = 0; i < nk * dh; ++i) res[i] = sat32(acc[i]);
-    }
-    if (!c4.empty()) {
-        const std::vector<int8_t> p4 = columns(p, nk, c4), v4 = columns(vt, dh, c4);
-        const vsquant::tensor t = vsquant::quantize_activations(v4.data(), dh, c4.size(), 1.0, vc);
-        const std::vector<int64_t> acc = vsquant::gemm_scaled(p4.data(), nullptr, t.q.data(), t.s.data(), nk, dh, c4.size(), vc.vector_size);
-        const vsquant::ratio f4 = vsquant::gamma_ratio(127, vc);
-        for (uint64_t i = 0; i < nk * dh; ++i) res[i] = sat32(int64_t{res[i]} + vsquant::rescale(acc[i], f4.num, f4.den));
-    }
-    return res;
-}
-
 attention_layer::attention_layer(const sc_module_name& n, const attention_layer_config& cfg, const attention_memories& m,
                                  const dtq::clock& clk)
     : sc_module(n),
@@ -195,7 +95,10 @@ attention_layer::attention_layer(const sc_module_name& n, const attention_layer_
       m_fetcher_lookups(m_stats.counter("fetcher_lookups", "count", "fetcher token lookups (Q, K and V token addresses per head)")),
       m_bound_cycles(m_stats.counter("bottleneck_cycles", "cycles",
                                      "sum over layers of the busy cycles of the layer's busiest unit (its bottleneck, a lower bound "
-                                     "on the layer's cycles)")) {
+                                     "on the layer's cycles)")),
+      m_vssa_port_wait(m_stats.counter("vssa_port_wait_cycles", "cycles",
+                                       "cycles the VSSA's Q x K^T and P x V jobs waited for their line-buffer banks "
+                                       "(port contention, docs/timing-model.md#blocks)")) {
     for (size_t u = 0; u < BOTTLENECK_UNITS; ++u) {
         const char* name = bottleneck_unit_names[u];
         m_bound_layers[u] = &m_stats.counter(fmt::format("bottleneck.{}_layers", name), "count",
@@ -248,6 +151,9 @@ command_outcome attention_layer::execute(const command& c) {
         // Capacity: two heads in each line buffer (8-bit worst case) and two heads' int32
         // results in the accumulator SRAM (double buffering).
         const uint64_t slot = seq * dh;
+        // Head h goes to half h % 2 of each line buffer: the buffer's second bank starts at
+        // its middle (docs/timing-model.md#blocks), whatever the head's size.
+        const uint64_t lb_half = m_mem.qbuf.config().size / 2;
         for (auto [buf, base, name] : {std::tuple{&m_mem.qbuf, m_mem.qbuf_base, "QBUF"}, {&m_mem.kbuf, m_mem.kbuf_base, "KBUF"},
                                        {&m_mem.vbuf, m_mem.vbuf_base, "VBUF"}})
             if (2 * slot > buf->config().size)
@@ -305,7 +211,7 @@ command_outcome attention_layer::execute(const command& c) {
         // Per-head milestones (absolute cycles); each block keeps its own "busy until".
         std::vector<uint64_t> v_ready(heads), sm_end(heads), pv_end(heads);
         uint64_t module1_end = t, imp_free = t;
-        std::vector<std::vector<int8_t>> probs(2), vals(2);  // per line-buffer half: P and V (8-bit domain)
+        std::vector<std::vector<int8_t>> probs(2);  // per line-buffer half: the softmax's probabilities
         const auto account = [&](const vssa::gemm_result& r) {
             rep.stall_pe_cycles += r.stall_pe_cycles;
             rep.busy_pe_cycles += r.busy_pe_cycles;
@@ -313,17 +219,22 @@ command_outcome attention_layer::execute(const command& c) {
             rep.tiles += r.tiles;
             rep.stall_ratio_sum += r.stall_ratio_sum;
         };
-        // Unpacks one tensor of head h from its line-buffer half into original token
-        // positions (pruned rows 0): 8-bit values or 4-bit codes.
-        const auto from_linebuf = [&](const local_memory& buf, uint64_t half) {
-            std::vector<int8_t> m(seq * dh, 0);
-            const uint8_t* p = buf.data() + half * slot;
-            for (const auto& tr : moved) {
-                unpack_token(p, dh, tr.bits, &m[uint64_t{tr.id} * dh]);
-                p += tr.bits == 8 ? dh : dh / 2;
-            }
-            return m;
-        };
+        // Functional mode: the VSSA block reads Q, K and V from the line buffers itself; it
+        // needs how the tokens lie there (fetch order, precisions) and which are kept.
+        std::vector<vssa::token_slot> slots;
+        for (const auto& tr : moved) slots.push_back({tr.id, tr.bits});
+        vssa::attention_operands qk_ops, pv_ops;
+        for (vssa::attention_operands* x : {&qk_ops, &pv_ops}) {
+            x->seq = seq;
+            x->dh = dh;
+            x->order = &slots;
+            x->kept = &kept;
+            x->kept_bits = &kept_bits;
+            x->vsq = vsq;
+            x->vc = vc;
+        }
+        pv_ops.what = vssa::attention_operands::kind::pv;
+        const uint64_t head_b = vssa::head_bytes(slots, dh);  // one tensor of a head in its line buffer
         {  // module 2: a new layer
             topk::topk_job j;
             j.what = topk::topk_job::kind::reset;
@@ -344,12 +255,13 @@ command_outcome attention_layer::execute(const command& c) {
                 const uint64_t bufs[3] = {m_mem.qbuf_base, m_mem.kbuf_base, m_mem.vbuf_base};
                 for (int x = 0; x < 3; ++x) {
                     fj.src[x] = fetcher::tensor_layout{bases[x] + h * slot, dh, dh};
-                    fj.dst[x] = bufs[x] + half * slot;
+                    fj.dst[x] = bufs[x] + half * lb_half;
                 }
                 fj.timing_only = m_cfg.timing_only;
                 // P x V reads V by columns: without a two-direction buffer, a transpose pass
                 // through VBUF's port (docs/timing-model.md#transpose).
                 fj.transpose_port = m_cfg.two_direction ? 0 : m_cfg.linebuf_bytes_per_cycle;
+                fj.v_offset = half * lb_half;
                 m_sender.send(to_fetcher, fj, h >= 2 ? pv_end[h - 2] : t, m_clk);
                 rep.dram_qk += fj.dram_bytes[0] + fj.dram_bytes[1];
                 rep.dram_sv += fj.dram_bytes[2];
@@ -368,54 +280,32 @@ command_outcome attention_layer::execute(const command& c) {
                 qk.K = dh;
                 qk.row_bits = qk.col_bits = bits;
                 qk.scale_stages = scale_stages;
-                std::vector<int8_t> qm, km;
+                qj.uses[0] = {vssa::QBUF, half * lb_half, head_b};  // the operand streams: Q and K of the half
+                qj.uses[1] = {vssa::KBUF, half * lb_half, head_b};
                 if (functional) {
-                    qm = from_linebuf(m_mem.qbuf, half);
-                    km = from_linebuf(m_mem.kbuf, half);
-                    if (!vsq) {  // VS-Quant: the engine times the tiles, the scores come from vsq_scores
-                        qk.a = qm.data();
-                        qk.bt = km.data();
-                    }
+                    qk_ops.a = m_mem.qbuf_base + half * lb_half;
+                    qk_ops.b = m_mem.kbuf_base + half * lb_half;
+                    qj.attn = &qk_ops;
                 }
                 m_sender.send(to_vssa, qj, std::max(fj.ready[0], fj.ready[1]), m_clk);
                 const vssa::gemm_result& rq = qj.result;
                 account(rq);
+                rep.vssa_port_wait += qj.port_wait;
                 rep.vssa_qk += rq.cycles;
 
                 // Softmax over the kept keys of every kept query.
                 softmax::softmax_job sj;
                 sj.label = fj.label;
                 sj.rows = sj.cols = nk;
-                std::vector<int64_t> sc;
                 if (functional) {
-                    // Scores in the 8-bit domain: a 4-bit side counts x16 (its codes are value / 16).
-                    if (vsq) {
-                        sc = vsq_scores(qm, km, kept, kept_bits, dh, vc);
-                    } else {
-                        sc.resize(nk * nk);
-                        for (uint64_t i = 0; i < nk; ++i)
-                            for (uint64_t j = 0; j < nk; ++j) {
-                                const int sh = 4 * ((kept_bits[i] == 4) + (kept_bits[j] == 4));
-                                sc[i * nk + j] = static_cast<int64_t>(rq.c[uint64_t{kept[i]} * seq + kept[j]]) * (int64_t{1} << sh);
-                            }
-                    }
-                    sj.scores = sc.data();
+                    sj.scores = qj.scores.data();  // the VSSA's scores, 8-bit domain
                     sj.scale = scale;
                     if (causal) sj.causal_offset = 0;  // query i (the i-th kept token) sees the kept keys up to itself
                 }
                 sm_end[h] = m_sender.send(to_softmax, sj, qj.end, m_clk);
                 rep.busy_softmax += sj.end - sj.start;
                 rep.softmax_elements += nk * nk;
-                if (functional) {
-                    probs[half] = std::move(sj.probs);
-                    const std::vector<int8_t> vm = from_linebuf(m_mem.vbuf, half);
-                    vals[half].assign(dh * nk, 0);  // transposed: dh x nk, 8-bit domain (VS-Quant: the int8 values)
-                    for (uint64_t x = 0; x < nk; ++x)
-                        for (uint64_t j = 0; j < dh; ++j) {
-                            const int8_t e = vm[uint64_t{kept[x]} * dh + j];
-                            vals[half][j * nk + x] = kept_bits[x] == 4 && !vsq ? static_cast<int8_t>(e * 16) : e;
-                        }
-                }
+                if (functional) probs[half] = std::move(sj.probs);
 
                 // Module 2: the importance accumulator takes the probabilities of head h.
                 topk::topk_job ij;
@@ -439,23 +329,19 @@ command_outcome attention_layer::execute(const command& c) {
                 pv.K = nk;
                 pv.k_bits = kept_bits;
                 pv.scale_stages = scale_stages;
+                pj.uses[0] = {vssa::VBUF, half * lb_half, head_b};  // V of the half (the probabilities: not a local memory)
+                if (functional) {  // the VSSA reads V from VBUF's half and the probabilities of head h
+                    pv_ops.b = m_mem.vbuf_base + half * lb_half;
+                    pv_ops.probs = &probs[half];
+                    pj.attn = &pv_ops;
+                }
                 pv_end[h] = m_sender.send(to_vssa, pj, std::max(sm_end[h], v_ready[h]), m_clk);  // cycles (values do not change them)
                 account(pj.result);
+                rep.vssa_port_wait += pj.port_wait;
                 rep.vssa_pv += pj.result.cycles;
                 // The result, int32 seq x dh, through the accumulator SRAM to DRAM, in chunks
                 // of rows (one accumulator half each, alternating).
-                std::vector<int32_t> res_rows;
-                if (functional) {
-                    // P x V with each 4-bit V code scaled x16: the 4-bit cluster's partial sum
-                    // shifted left by 4 before the 8-bit cluster adds to it (docs/attention.md).
-                    std::vector<int32_t> res(nk * dh);
-                    if (vsq)
-                        res = vsq_pv(probs[half], vals[half], kept_bits, dh, vc);
-                    else
-                        vssa::gemm_s8(probs[half].data(), vals[half].data(), res.data(), nk, dh, nk, m_cfg.vssa.threads);
-                    res_rows.assign(slot, 0);
-                    for (uint64_t x = 0; x < nk; ++x) std::copy(&res[x * dh], &res[x * dh] + dh, &res_rows[uint64_t{kept[x]} * dh]);
-                }
+                const std::vector<int32_t>& res_rows = pj.rows;  // functional: the VSSA's result rows, seq x dh
                 uint64_t ws = UINT64_MAX, we = pv_end[h];
                 for (uint64_t r0 = 0, n = 0; r0 < seq; r0 += chunk, ++n) {
                     const uint64_t rows = std::min(chunk, seq - r0);
@@ -545,6 +431,7 @@ command_outcome attention_layer::execute(const command& c) {
     m_vssa_pv += rep.vssa_pv;
     m_transpose_cycles += rep.transpose_cycles;
     m_transpose_bytes += rep.transpose_bytes;
+    m_vssa_port_wait += rep.vssa_port_wait;
     m_module2 += rep.module2;
     m_hidden += rep.hidden;
     m_exposed += rep.exposed;

@@ -36,6 +36,7 @@
 #include "topk/topk.h"
 #include "vsquant/vsquant.h"
 #include "vssa/engine.h"
+#include "vssa/vssa_values.h"
 
 namespace dtq {
 
@@ -80,6 +81,7 @@ struct attention_layer_report {
     uint64_t dram_qk = 0, dram_sv = 0, dram_other = 0;
     double stall_ratio_sum = 0;
     uint64_t transpose_cycles = 0, transpose_bytes = 0;  // V transpose passes (no two-direction buffer)
+    uint64_t vssa_port_wait = 0;  // cycles the VSSA's jobs waited for their line-buffer banks
     // Energy actions (docs/energy.md): VSSA MACs by PE mode, softmax elements, importance
     // updates, top-k comparisons, fetcher token lookups.
     uint64_t macs_by_mode[3] = {0, 0, 0};
@@ -151,6 +153,7 @@ private:
     uint64_t* m_bound_layers[5];  // per unit of bottleneck.h: layers it bounded
     uint64_t* m_bound_busy[5];    // and its busy cycles in those layers
     uint64_t& m_bound_cycles;
+    uint64_t& m_vssa_port_wait;
     double m_r_sum = 0;
 };
 
@@ -161,19 +164,9 @@ vssa::vssa_config vssa_config_of(const scenario_config& c, const std::string& ou
 vsquant::config vsquant_config_of(const scenario_config& c);
 softmax::unit_config softmax_config_of(const scenario_config& c);
 
-// VS-Quant tokens (ATTENTION mode.VSQ, docs/vsquant.md#in-the-platform): the scores of one
-// head (kept x kept, 8-bit domain) from the kept tokens' int8 vectors (seq x dh, original
-// positions), and P x V (kept x dh int32) from the probabilities and V^T (dh x kept).
-std::vector<int64_t> vsq_scores(const std::vector<int8_t>& qm, const std::vector<int8_t>& km, const std::vector<uint32_t>& kept,
-                                const std::vector<uint8_t>& kept_bits, uint64_t dh, const vsquant::config& vc);
-std::vector<int32_t> vsq_pv(const std::vector<int8_t>& p, const std::vector<int8_t>& vt, const std::vector<uint8_t>& kept_bits,
-                            uint64_t dh, const vsquant::config& vc);
-
-// Packs one token's int8 values into its DRAM slot as the ATTENTION command reads it:
-// 8-bit: the values; 4-bit: quantize_4bit_code of each value, two per byte (element 2i in
-// the low nibble), head_dim / 2 bytes. Returns the bytes written.
-uint64_t pack_token(const int8_t* values, uint64_t head_dim, uint8_t bits, uint8_t* slot);
-// The inverse for the line buffer: codes (4-bit, sign-extended) or values (8-bit).
-void unpack_token(const uint8_t* slot, uint64_t head_dim, uint8_t bits, int8_t* values);
+// Packing a token into its DRAM slot and back (the VSSA block unpacks the line buffers):
+// vssa/vssa_values.h.
+using vssa::pack_token;
+using vssa::unpack_token;
 
 }  // namespace dtq

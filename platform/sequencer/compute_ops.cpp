@@ -57,9 +57,13 @@ compute_ops::compute_ops(const sc_module_name& n, const compute_ops_config& cfg,
     m_own_decompressor = std::make_unique<wcomp::block>("decompressor", cfg.decompressor, clk);
     to_dma.bind(dma.in);
     to_vssa.bind(m_own_vssa->in);
+    own_vssa_mem.register_transport_dbg(this, &compute_ops::forward_dbg);
+    m_own_vssa->mem.bind(own_vssa_mem);
     to_softmax.bind(m_own_softmax->in);
     to_normact.bind(m_own_normact->in);
     to_decompressor.bind(m_own_decompressor->in);
+    m_own_softmax->spad.bind(scratchpad.jobs);
+    m_own_normact->spad.bind(scratchpad.jobs);
 }
 
 compute_ops::compute_ops(const sc_module_name& n, const compute_ops_config& cfg, const dtq::clock& clk)
@@ -73,6 +77,7 @@ compute_ops::compute_ops(const sc_module_name& n, const compute_ops_config& cfg,
       to_scratchpad("to_scratchpad"),
       m_cfg(cfg),
       m_clk(clk),
+      own_vssa_mem("own_vssa_mem"),
       m_stats(name()),
       m_gemm_commands(m_stats.counter("gemm_commands", "count", "GEMM commands executed")),
       m_gemm_cycles(m_stats.counter("gemm_cycles", "cycles", "GEMM commands: start to last store")),
@@ -97,7 +102,10 @@ compute_ops::compute_ops(const sc_module_name& n, const compute_ops_config& cfg,
       m_wcomp_busy(m_stats.counter("decompressor_busy_cycles", "cycles", "decompressor expanding (latency + dense bytes / bytes_per_cycle per panel)")),
       m_wcomp_delay(m_stats.counter("decompressor_delay_cycles", "cycles", "cycles the decompressor made B panels later than their DMA alone")),
       m_transpose_cycles(m_stats.counter("transpose_cycles", "cycles", "transpose passes of B_ROW_MAJOR panels in the scratchpad (buffer.two_direction false)")),
-      m_transpose_bytes(m_stats.counter("transpose_buffer_bytes", "bytes", "scratchpad bytes the transpose passes read and wrote")) {
+      m_transpose_bytes(m_stats.counter("transpose_buffer_bytes", "bytes", "scratchpad bytes the transpose passes read and wrote")),
+      m_gemm_port_wait(m_stats.counter("gemm_port_wait_cycles", "cycles",
+                                       "cycles the VSSA's GEMM k-step jobs waited for their scratchpad banks (port contention, "
+                                       "docs/timing-model.md#blocks)")) {
     static const char* modes[3] = {"4x4", "8x4", "8x8"};
     for (int i = 0; i < 3; ++i)
         m_gemm_macs_mode[i] = &m_stats.counter(fmt::format("gemm_macs_{}", modes[i]), "count",
@@ -170,6 +178,7 @@ uint64_t compute_ops::compute(stage& s, uint64_t ready, compute_report& rep) {
             rep.busy_pe_cycles += r.busy_pe_cycles;
             rep.tiles += r.tiles;
             rep.macs += r.macs;
+            rep.port_wait += s.gemm.port_wait;
             for (int i = 0; i < 3; ++i) rep.macs_by_mode[i] += r.macs_by_mode[i];
             const uint64_t end = s.gemm.end;
             s.gemm.result = vssa::gemm_result{};  // only the counts are kept
@@ -214,6 +223,7 @@ uint64_t compute_ops::schedule(std::vector<stage>& blocks, uint64_t start, const
         if (const uint64_t x = blocks[t].transpose) {  // the panel is transposed in place before compute
             transpose_job j;
             j.bytes = x;
+            j.offset = blocks[t].transpose_offset;
             if (tracing) j.label = fmt::format("{} B panel {}", what, t);
             const uint64_t te = m_sender.send(to_scratchpad, j, e, m_clk);
             rep.transpose_cycles += te - j.start;
@@ -248,6 +258,7 @@ command_outcome compute_ops::failure(const command& c, const std::exception& e) 
     m_last_error = e.what();
     if (const auto* u = dynamic_cast<const unit_error*>(&e)) return failed_outcome(u->code, u->addr);
     if (const auto* b = dynamic_cast<const bus_fault*>(&e)) return failed_outcome(rg::err::BUS_ERROR, b->addr);
+    if (const auto* v = dynamic_cast<const vssa::operand_error*>(&e)) return failed_outcome(rg::err::UNIT_ERROR, v->addr);
     m_failure = m_last_error;
     return failed_outcome(rg::err::UNIT_ERROR, c.address);
 }
@@ -366,7 +377,10 @@ command_outcome compute_ops::gemm(const command& c) {
                             // The VSSA reads B by columns of the panel (one output column's k
                             // values); a K x N panel arrives by rows: without a two-direction
                             // buffer, a transpose pass through the scratchpad port first.
-                            if (!m_cfg.two_direction) s.transpose = kl * cols;
+                            if (!m_cfg.two_direction) {
+                                s.transpose = kl * cols;
+                                s.transpose_offset = sp + quarter - m_cfg.scratchpad_base;
+                            }
                         } else if (wc) {  // each column's chunks k0 / 8 .. (k0 + kl) / 8, contiguous runs merged
                             uint64_t dst = sp + quarter;
                             dma_descriptor run{};
@@ -415,6 +429,9 @@ command_outcome compute_ops::gemm(const command& c) {
                     op.scale_stages = scale_stages;
                     s.unit = unit_kind::vssa;
                     s.gemm.op = std::move(op);
+                    // The array's operand streams: the A block and the B panel of this k-step's half.
+                    s.gemm.uses[0] = {vssa::SCRATCHPAD, sp - m_cfg.scratchpad_base, rows * kl};
+                    s.gemm.uses[1] = {vssa::SCRATCHPAD, sp + quarter - m_cfg.scratchpad_base, cols * kl};
                     if (bk + 1 == nk) s.stores.push_back(dma_descriptor{acc, cm + (i0 * N + j0) * 4, rows, cols * 4, cols * 4, N * 4});
                     blocks.push_back(std::move(s));
                 }
@@ -424,22 +441,25 @@ command_outcome compute_ops::gemm(const command& c) {
         rep.end = schedule(blocks, t, fmt::format("gemm {}x{}x{}", M, N, K), rep);
 
         if (!m_cfg.timing_only) {
-            std::vector<int8_t> am(M * K), bt(N * K);
-            debug(false, a, am.data(), M * K);
-            if (b_row_major) {
-                std::vector<int8_t> bm(K * N);
-                debug(false, b, bm.data(), K * N);
-                for (uint64_t k = 0; k < K; ++k)
-                    for (uint64_t j = 0; j < N; ++j) bt[j * K + k] = bm[k * N + j];
-            } else if (b4) {  // packed codes, element 2i in the low nibble
-                std::vector<uint8_t> packed(N * b_row);
-                debug(false, b, packed.data(), packed.size());
-                for (uint64_t j = 0; j < N; ++j)
-                    for (uint64_t k = 0; k < K; ++k) {
-                        const unsigned nib = (packed[j * b_row + k / 2] >> (4 * (k % 2))) & 0xFu;
-                        bt[j * K + k] = static_cast<int8_t>(static_cast<int>(nib ^ 8u) - 8);
-                    }
-            } else if (wc) {  // the decompressor's output: W' (dense int8)
+            // The values: one job to the VSSA block, which reads A and B (and B's VS-Quant
+            // scales) through its own socket, computes C and writes it (no cycles: the
+            // k-step jobs above carried them). An NM24 B goes through the decompressor first.
+            vssa::command_operands ops;
+            ops.a = a;
+            ops.b = b;
+            ops.c = cm;
+            ops.b_scales = bsc;
+            ops.M = M;
+            ops.N = N;
+            ops.K = K;
+            ops.b_row_major = b_row_major;
+            ops.b4 = b4;
+            ops.vsq = vsq;
+            ops.bits = &bits;
+            ops.vc = vc;
+            if (has_bias) ops.bias = &bias;
+            std::vector<int8_t> dense;
+            if (wc && !b_row_major && !b4) {
                 std::vector<uint8_t> img(4 * N + wdata);
                 debug(false, b, img.data(), img.size());
                 try {
@@ -449,81 +469,15 @@ command_outcome compute_ops::gemm(const command& c) {
                     j.n = N;
                     j.k = K;
                     m_sender.send(to_decompressor, j, m_clk.now(), m_clk);
-                    bt = std::move(j.dense);
+                    dense = std::move(j.dense);
                 } catch (const wcomp::format_error& e) {
                     throw unit_error(rg::err::UNIT_ERROR, b + e.offset(), e.what());
                 }
-            } else {
-                debug(false, b, bt.data(), N * K);
+                ops.b_dense = &dense;
             }
-            std::vector<int32_t> cv(M * N);
-            if (!vsq) {
-                // Per tensor: a 4-bit row's code is value / 16 (quantize_4bit_code), a 4-bit B
-                // code likewise; each 4-bit side counts x16 in the 8-bit domain.
-                for (uint64_t i = 0; i < M; ++i) {
-                    int8_t* row = &am[i * K];
-                    if (bits[i] == 0) std::fill(row, row + K, 0);
-                    if (bits[i] == 4)
-                        for (uint64_t k = 0; k < K; ++k) row[k] = vssa::quantize_4bit_code(row[k]);
-                }
-                vssa::gemm_s8(am.data(), bt.data(), cv.data(), M, N, K, m_cfg.vssa.threads);
-                for (uint64_t i = 0; i < M; ++i) {
-                    const int32_t f = (bits[i] == 4 ? 16 : 1) * (b4 ? 16 : 1);
-                    if (f != 1)
-                        for (uint64_t j = 0; j < N; ++j) cv[i * N + j] *= f;
-                }
-            } else {
-                // VS-Quant: A's 4-bit rows get per-vector scales from their own maxima (run
-                // time, calibrated max 127 = the int8 range); 8-bit rows keep their values with
-                // scale 1. B's codes and scales come from memory. The accumulator is rounded
-                // into the 8-bit domain: x gamma / S per VS-Quant side (docs/vsquant.md).
-                const uint64_t nv = vsquant::vectors_per_row(K, vc);
-                std::vector<uint16_t> sa(M * nv, 1);
-                std::vector<vsquant::ratio> fa(M, {1, 1}), fb(N, {1, 1});
-                std::vector<uint64_t> rows4;
-                for (uint64_t i = 0; i < M; ++i) {
-                    if (bits[i] == 0) std::fill(&am[i * K], &am[i * K] + K, 0);
-                    if (bits[i] == 4) rows4.push_back(i);
-                }
-                if (!rows4.empty()) {
-                    std::vector<int8_t> x(rows4.size() * K);
-                    for (size_t r = 0; r < rows4.size(); ++r) std::copy_n(&am[rows4[r] * K], K, &x[r * K]);
-                    const vsquant::tensor q = vsquant::quantize_activations(x.data(), rows4.size(), K, 1.0, vc);
-                    for (size_t r = 0; r < rows4.size(); ++r) {
-                        std::copy_n(&q.q[r * K], K, &am[rows4[r] * K]);
-                        std::copy_n(&q.s[r * nv], nv, &sa[rows4[r] * nv]);
-                        fa[rows4[r]] = vsquant::gamma_ratio(127, vc);
-                    }
-                }
-                std::vector<uint16_t> sb;
-                if (b4) {
-                    std::vector<uint8_t> blob(4 * N + N * s_row);
-                    debug(false, bsc, blob.data(), blob.size());
-                    for (uint64_t j = 0; j < N; ++j) {
-                        uint32_t amax = 0;
-                        std::memcpy(&amax, &blob[4 * j], 4);
-                        if (amax > 128)
-                            throw unit_error(rg::err::UNIT_ERROR, bsc + 4 * j,
-                                             fmt::format("channel maximum of B column {} is {}, expected 0..128", j, amax));
-                        fb[j] = vsquant::gamma_ratio(amax, vc);
-                    }
-                    sb = vsquant::unpack_scales(&blob[4 * N], N, nv, vc.scale_bits);
-                }
-                const std::vector<int64_t> acc = vsquant::gemm_scaled(am.data(), rows4.empty() ? nullptr : sa.data(), bt.data(),
-                                                                      b4 ? sb.data() : nullptr, M, N, K, vc.vector_size);
-                for (uint64_t i = 0; i < M; ++i)
-                    for (uint64_t j = 0; j < N; ++j) {
-                        const int64_t v = vsquant::rescale(acc[i * N + j], fa[i].num * fb[j].num, fa[i].den * fb[j].den);
-                        cv[i * N + j] = static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX));
-                    }
-            }
-            if (has_bias)  // a computed row starts from the bias; a skipped row stays 0
-                for (uint64_t i = 0; i < M; ++i)
-                    if (bits[i])
-                        for (uint64_t j = 0; j < N; ++j)
-                            cv[i * N + j] = static_cast<int32_t>(
-                                std::clamp<int64_t>(int64_t{cv[i * N + j]} + bias[j], INT32_MIN, INT32_MAX));
-            debug(true, cm, cv.data(), M * N * 4);
+            vssa::gemm_job vj;
+            vj.cmd = &ops;
+            m_sender.send(to_vssa, vj, m_clk.now(), m_clk);
         }
     } catch (const std::exception& e) {
         return failure(c, e);
@@ -542,6 +496,7 @@ command_outcome compute_ops::gemm(const command& c) {
     m_wcomp_delay += rep.wcomp_delay;
     m_transpose_cycles += rep.transpose_cycles;
     m_transpose_bytes += rep.transpose_bytes;
+    m_gemm_port_wait += rep.port_wait;
     return finish(rep, rg::UNIT_VSSA);
 }
 
@@ -626,8 +581,13 @@ command_outcome compute_ops::vector(const command& c) {
             if (opc == rg::op::RESADD) s.loads.push_back(dma_descriptor{aux + r0 * cols, sp + quarter, 1, n * cols, 0, 0});
             if (opc == rg::op::LAYERNORM && aux && r0 == 0)
                 s.loads.push_back(dma_descriptor{aux, sp + quarter, 1, cols * 4, 0, 0});
+            // The unit reads the block's input quarter and writes the output (= residual) quarter.
+            const bank_use in_banks{sp - m_cfg.scratchpad_base, n * cols * in_b};
+            const bank_use out_banks{sp + quarter - m_cfg.scratchpad_base, n * cols * out_b};
             if (softmax_op) {  // the unit's mode sets the cycles
                 s.unit = unit_kind::softmax;
+                s.softmax.banks[0] = in_banks;
+                s.softmax.banks[1] = out_banks;
                 s.softmax.rows = n;
                 s.softmax.cols = cols;
                 if (functional) {
@@ -639,6 +599,8 @@ command_outcome compute_ops::vector(const command& c) {
             } else {
                 s.unit = unit_kind::normact;
                 normact::row_job& j = s.rows;
+                j.banks[0] = in_banks;
+                j.banks[1] = out_banks;
                 j.kind = kind;
                 j.rows = n;
                 j.cols = cols;

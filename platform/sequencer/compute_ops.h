@@ -20,6 +20,7 @@
 #pragma once
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
 
 #include <cstdint>
 #include <string>
@@ -83,6 +84,7 @@ struct compute_report {
     // dense bytes it wrote, its busy cycles and the cycles it delayed loads beyond the DMA.
     uint64_t wcomp_in = 0, wcomp_out = 0, wcomp_busy = 0, wcomp_delay = 0;
     uint64_t transpose_cycles = 0, transpose_bytes = 0;  // B_ROW_MAJOR panels' transpose passes
+    uint64_t port_wait = 0;  // GEMM: cycles the VSSA's k-step jobs waited for their scratchpad banks
     uint64_t macs_by_mode[3] = {0, 0, 0};                // GEMM: 4x4, 8x4, 8x8 MACs (energy, docs/energy.md)
 };
 
@@ -122,6 +124,7 @@ private:
         std::vector<dma_descriptor> stores;
         uint64_t expand_bytes = 0;  // dense bytes the decompressor expands from this block's loads (WCOMP)
         uint64_t transpose = 0;     // bytes of the transpose pass after the loads (B_ROW_MAJOR, no two-direction buffer)
+        uint64_t transpose_offset = 0;  // where that panel is in the scratchpad (from its first byte)
         long acc_wait = -1;  // compute starts after this stage's stores (its accumulator half), -1 = none
     };
     uint64_t schedule(std::vector<stage>& blocks, uint64_t start, const std::string& what, compute_report& rep);
@@ -143,7 +146,10 @@ private:
     std::string m_last_error, m_failure;
     job_sender m_sender;
     dma_job m_dma_job;
-    // The self-contained form's own blocks (null in the platform's form).
+    // The self-contained form's own blocks (null in the platform's form); its VSSA reads its
+    // operands through `own_vssa_mem`, forwarded to `mem` (debug transport).
+    tlm_utils::simple_target_socket_optional<compute_ops> own_vssa_mem;
+    unsigned forward_dbg(tlm::tlm_generic_payload& tx) { return mem->transport_dbg(tx); }
     std::unique_ptr<vssa::block> m_own_vssa;
     std::unique_ptr<softmax::block> m_own_softmax;
     std::unique_ptr<normact::block> m_own_normact;
@@ -169,6 +175,7 @@ private:
     uint64_t& m_wcomp_delay;
     uint64_t& m_transpose_cycles;
     uint64_t& m_transpose_bytes;
+    uint64_t& m_gemm_port_wait;
     uint64_t* m_gemm_macs_mode[3];  // gemm_macs_4x4 / 8x4 / 8x8 (energy actions)
     uint64_t* m_elements[5];        // softmax / layernorm / gelu / requant / resadd elements
 };
