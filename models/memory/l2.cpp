@@ -5,7 +5,8 @@
 #include "common/trace.h"
 
 #include <algorithm>
-#ifdef __AVX2__
+#include <cstring>
+#if defined(__AVX2__) || defined(__SSE4_1__)
 #include <immintrin.h>
 #endif
 
@@ -22,6 +23,12 @@ uint64_t equal_mask(const int32_t* x, int32_t v, uint64_t n) {
     uint64_t m = 0, w = 0;
 #ifdef __AVX2__
     const __m256i key = _mm256_set1_epi32(v);
+    if (n == 16) {  // the default geometry, without the loop
+        const __m256i e0 = _mm256_cmpeq_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)), key);
+        const __m256i e1 = _mm256_cmpeq_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 8)), key);
+        return uint64_t{static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(e0)))} |
+               uint64_t{static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(e1)))} << 8;
+    }
     for (; w + 8 <= n; w += 8) {
         const __m256i e = _mm256_cmpeq_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + w)), key);
         m |= uint64_t{static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(e)))} << w;
@@ -47,7 +54,34 @@ int32_t minimum(const int32_t* x, uint64_t n) {
     return m;
 }
 
+// Position of way w in a set's order (16 bytes; w is among the first `ways`, and a byte
+// before it never equals it).
+uint64_t position_of(const uint8_t* order, uint8_t w) {
+#ifdef __SSE4_1__
+    const __m128i e = _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(order)), _mm_set1_epi8(static_cast<char>(w)));
+    return static_cast<uint64_t>(__builtin_ctz(static_cast<unsigned>(_mm_movemask_epi8(e))));
+#else
+    uint64_t p = 0;
+    while (order[p] != w) ++p;
+    return p;
+#endif
+}
+
 }  // namespace
+
+void l2::touch_order(uint8_t* order, uint64_t p, uint8_t w) const {
+#ifdef __SSE4_1__
+    // Bytes 1..p take bytes 0..p-1, byte 0 takes w, bytes after p stay.
+    const __m128i o = _mm_loadu_si128(reinterpret_cast<const __m128i*>(order));
+    const __m128i shifted = _mm_or_si128(_mm_slli_si128(o, 1), _mm_cvtsi32_si128(w));
+    const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m128i moved = _mm_cmpgt_epi8(_mm_set1_epi8(static_cast<char>(p + 1)), iota);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(order), _mm_blendv_epi8(o, shifted, moved));
+#else
+    std::memmove(order + 1, order, p);
+    order[0] = w;
+#endif
+}
 
 l2::l2(const sc_module_name& name, const l2_config& cfg, const clock& clk)
     : sc_module(name),
@@ -56,6 +90,7 @@ l2::l2(const sc_module_name& name, const l2_config& cfg, const clock& clk)
       m_cfg(cfg),
       m_clk(clk),
       m_sets(cfg.size / (cfg.line_bytes * cfg.ways)),
+      m_fast(cfg.fast_path && cfg.ways <= 16),
       m_stats(this->name()),
       m_hits(m_stats.counter("hits", "count", "line lookups that hit")),
       m_misses(m_stats.counter("misses", "count", "line lookups that missed")),
@@ -83,7 +118,15 @@ l2::~l2() { m_tx.clear_extension(&m_ext); }
 void l2::reset() {
     const uint64_t n = m_sets * m_cfg.ways;
     m_tag.assign(n, 0);
-    m_lru.assign(n, 0);
+    if (m_fast) {
+        // Every way invalid: way 0 is the least recently used, then 1, 2, ... (the stamps'
+        // "first invalid way"); a miss takes the last way of the order.
+        m_order.assign(m_sets * 16, 0xff);
+        for (uint64_t set = 0; set < m_sets; ++set)
+            for (uint64_t i = 0; i < m_cfg.ways; ++i) m_order[set * 16 + i] = static_cast<uint8_t>(m_cfg.ways - 1 - i);
+    } else {
+        m_lru.assign(n, 0);
+    }
     m_dirty.assign(n, 0);
     m_owner_of.assign(n, 0);
     m_stamp = 0;
@@ -131,12 +174,22 @@ uint64_t l2::access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm
         if (hits) {
             w = static_cast<uint64_t>(__builtin_ctzll(hits));
             ++m_hits;
+            if (m_fast) {  // the most recent way stays first; any other moves to the front
+                uint8_t* order = &m_order[set * 16];
+                if (order[0] != w) touch_order(order, position_of(order, static_cast<uint8_t>(w)), static_cast<uint8_t>(w));
+            }
         } else {
             ++m_misses;
-            // The victim: the least recently used way; invalid ways have stamp 0 and valid
-            // ones unique stamps >= 1, so that is the first invalid way when there is one.
-            const int32_t* lru = &m_lru[base];
-            w = static_cast<uint64_t>(__builtin_ctzll(equal_mask(lru, minimum(lru, ways), ways)));
+            if (m_fast) {  // the victim is the last of the order; it becomes the first
+                uint8_t* order = &m_order[set * 16];
+                w = order[ways - 1];
+                touch_order(order, ways - 1, static_cast<uint8_t>(w));
+            } else {
+                // The victim: the least recently used way; invalid ways have stamp 0 and valid
+                // ones unique stamps >= 1, so that is the first invalid way when there is one.
+                const int32_t* lru = &m_lru[base];
+                w = static_cast<uint64_t>(__builtin_ctzll(equal_mask(lru, minimum(lru, ways), ways)));
+            }
             if (tags[w]) {
                 ++m_evictions;
                 if (m_dirty[base + w]) {
@@ -150,8 +203,10 @@ uint64_t l2::access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm
             m_tag[base + w] = key;
             m_dirty[base + w] = 0;
         }
-        if (m_stamp == INT32_MAX) renumber_stamps();
-        m_lru[base + w] = ++m_stamp;
+        if (!m_fast) {
+            if (m_stamp == INT32_MAX) renumber_stamps();
+            m_lru[base + w] = ++m_stamp;
+        }
         if (is_write) {
             m_dirty[base + w] = 1;
             m_owner_of[base + w] = m_owner;

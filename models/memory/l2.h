@@ -26,6 +26,11 @@ struct l2_config {
     uint64_t ways = 16;
     uint64_t hit_latency_cycles = 10;
     uint64_t bytes_per_cycle = 16;   // local memory <-> L2 (survey Fig. 11)
+    // Keep each set's recency order as a list of way numbers (most recent first) instead of
+    // per-way LRU stamps, for ways <= 16: the victim is read, not searched. The same LRU
+    // (same victims, statistics and DRAM traffic); false = the stamp form, kept as the
+    // reference (docs/performance.md#l2-fast-path).
+    bool fast_path = true;
 };
 
 class l2 : public sc_core::sc_module {
@@ -65,6 +70,9 @@ private:
     // Appends a line to the last run when it follows it, else starts a run.
     void add_run(std::vector<run>& runs, uint64_t line_addr) const;
     void renumber_stamps();
+    // The recency update of the fast path: way `w` found at position `p` of the set's
+    // order becomes the most recent; returns nothing (p = ways - 1 on a miss: the victim).
+    void touch_order(uint8_t* order, uint64_t p, uint8_t w) const;
     // Address of the valid line in slot i (= set x ways + way) of `set`.
     uint64_t line_address(uint64_t i, uint64_t set) const {
         return ((uint64_t{static_cast<uint32_t>(m_tag[i])} - 1) * m_sets + set) * m_cfg.line_bytes;
@@ -82,6 +90,10 @@ private:
     // the LRU stamps are read only to choose a victim. docs/performance.md#timing-mode.
     std::vector<int32_t> m_tag;     // 0 = invalid, else line tag + 1 (as uint32)
     std::vector<int32_t> m_lru;     // last use stamp (unique in a set), 0 = never; renumber_stamps
+    // Fast path (m_fast): per set 16 bytes, the ways from the most to the least recently
+    // used (bytes from `ways` on unused); invalid ways last, lowest first, as the stamps do.
+    bool m_fast = false;
+    std::vector<uint8_t> m_order;
     std::vector<uint8_t> m_dirty;
     std::vector<uint8_t> m_owner_of;  // who last wrote the line (set_owner)
     std::vector<run> m_wb_runs, m_fill_runs;  // DRAM traffic of the access in progress
