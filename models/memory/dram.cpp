@@ -211,7 +211,7 @@ void dram::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
             return;
         }
         done = run_train(*t, now, [&](const burst_train::burst& b, uint64_t at) {
-            return access(is_read, addr + b.offset, b.bytes, at);
+            return access(b.write < 0 ? is_read : b.write == 0, addr + b.offset, b.bytes, at);
         });
     } else {
         if (!is_timing_only(tx)) {

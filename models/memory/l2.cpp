@@ -214,7 +214,10 @@ uint64_t l2::access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm
     }
     // DRAM traffic of this access, all issued at `start`: the dirty victims' write-backs,
     // then the fills, each as bursts of consecutive lines.
-    if (!m_wb_runs.empty() || !m_fill_runs.empty()) {
+    if (m_defer) {  // sent with the rest of the train (send_deferred)
+        for (const run& r : m_wb_runs) m_deferred.push_back({r.addr, r.bytes, start, m_burst, true});
+        for (const run& r : m_fill_runs) m_deferred.push_back({r.addr, r.bytes, start, m_burst, false});
+    } else if (!m_wb_runs.empty() || !m_fill_runs.empty()) {
         const sc_time start_time = m_clk.time(start);
         for (const run& r : m_wb_runs) dram_burst(true, r.addr, r.bytes, start_time, st);
         for (const run& r : m_fill_runs) ready = std::max(ready, dram_burst(false, r.addr, r.bytes, start_time, st));
@@ -243,9 +246,22 @@ void l2::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
             tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
             return;
         }
+        // Fast path: the bursts' DRAM traffic waits until the train's lookups are done and
+        // goes as one mixed DRAM train, each request at the cycle it would have gone alone
+        // and in the same order (the L2's own state never depends on DRAM's answers, so the
+        // lookups can run first). A DRAM error then fails the whole train, after all its
+        // lookups; trains only reach the L2 for addresses inside DRAM (set_train_ranges).
+        m_defer = m_fast;
+        m_deferred.clear();
         done = run_train(*t, now, [&](const burst_train::burst& b, uint64_t at) {
+            m_burst = static_cast<size_t>(&b - t->bursts.data());
             return st == tlm::TLM_OK_RESPONSE ? access(is_write, addr + b.offset, b.bytes, at, st) : at;  // none after an error
         });
+        m_defer = false;
+        if (!m_deferred.empty()) {
+            send_deferred(t->done, st);
+            for (uint64_t d : t->done) done = std::max(done, d);
+        }
     } else {
         // Data first (functional), through DRAM's debug port: the L2 keeps tags only.
         if (!is_timing_only(tx)) {
@@ -262,6 +278,44 @@ void l2::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
     }
     delay = m_clk.time(done) - sc_time_stamp();
     tx.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+void l2::send_deferred(std::vector<uint64_t>& done, tlm::tlm_response_status& st) {
+    // In chunks whose address span fits a payload's 32-bit length; the requests' cycles
+    // never decrease (each access starts after the previous one), so a chunk's first request
+    // gives its annotated time.
+    const size_t n = m_deferred.size();
+    for (size_t first = 0; first < n && st == tlm::TLM_OK_RESPONSE;) {
+        uint64_t lo = m_deferred[first].addr, hi = lo + m_deferred[first].bytes;
+        size_t last = first + 1;
+        for (; last < n; ++last) {
+            const uint64_t l = std::min(lo, m_deferred[last].addr), h = std::max(hi, m_deferred[last].addr + m_deferred[last].bytes);
+            if (h - l > UINT32_MAX) break;
+            lo = l;
+            hi = h;
+        }
+        const uint64_t at = m_deferred[first].at;
+        auto& bursts = m_dram_train.bursts;
+        bursts.clear();
+        for (size_t i = first; i < last; ++i) {
+            const dram_request& q = m_deferred[i];
+            bursts.push_back({q.addr - lo, q.bytes, q.at - at, static_cast<int8_t>(q.write ? 1 : 0)});
+        }
+        tlm::tlm_generic_payload& tx = m_tx;
+        init_payload(tx, tlm::TLM_READ_COMMAND, lo, nullptr, hi - lo);
+        tx.set_extension(&m_dram_train);
+        sc_time d = m_clk.time(at) - sc_time_stamp();
+        mem->b_transport(tx, d);
+        tx.clear_extension(&m_dram_train);
+        if (!tx.is_response_ok() || m_dram_train.done.size() != bursts.size()) {
+            st = tx.is_response_ok() ? tlm::TLM_GENERIC_ERROR_RESPONSE : tx.get_response_status();
+            break;
+        }
+        for (size_t i = first; i < last; ++i)
+            if (!m_deferred[i].write)
+                done[m_deferred[i].burst] = std::max(done[m_deferred[i].burst], m_dram_train.done[i - first] + m_cfg.hit_latency_cycles);
+        first = last;
+    }
 }
 
 unsigned l2::transport_dbg(tlm::tlm_generic_payload& tx) { return mem->transport_dbg(tx); }

@@ -13,6 +13,7 @@
 
 #include <vector>
 
+#include "common/burst_train.h"
 #include "common/clock.h"
 #include "common/stats.h"
 #include "common/timing_only.h"
@@ -97,6 +98,19 @@ private:
     std::vector<uint8_t> m_dirty;
     std::vector<uint8_t> m_owner_of;  // who last wrote the line (set_owner)
     std::vector<run> m_wb_runs, m_fill_runs;  // DRAM traffic of the access in progress
+    // Fast path, trains: the DRAM traffic of the whole train, kept in order while its bursts
+    // are looked up, then sent to DRAM as one mixed train (send_deferred).
+    struct dram_request {
+        uint64_t addr, bytes, at;  // at: absolute cycle
+        size_t burst;              // index in the client's train
+        bool write;
+    };
+    bool m_defer = false;
+    size_t m_burst = 0;  // the client's burst in progress (m_defer)
+    std::vector<dram_request> m_deferred;
+    burst_train m_dram_train;
+    // Sends m_deferred to DRAM; raises done[burst] to each fill's done + hit latency.
+    void send_deferred(std::vector<uint64_t>& done, tlm::tlm_response_status& st);
     int32_t m_stamp = 0;
     uint64_t m_busy_until = 0;
     uint8_t m_owner = 0;

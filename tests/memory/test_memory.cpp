@@ -572,7 +572,7 @@ TEST_CASE("l2: the fast path (l2.fast_path) gives the reference path's cycles, s
     // the write-back bytes per owner must be equal.
     bus_config bc; bc.latency_cycles = 1;
     dram_config dc; dc.bytes_per_cycle = 32; dc.latency_cycles = 60; dc.banks_enabled = true; dc.banks = 4;
-    dc.row_bytes = 1024;
+    dc.row_bytes = 1024; dc.size = 8ull << 30;  // lines more than 4 GiB apart: the L2's DRAM trains are cut
     local_memory_config sc; sc.size = 64 * 1024; sc.bytes_per_cycle = 16; sc.latency_cycles = 1;
     dma_config mc; mc.burst_bytes = 128;
     struct geometry { uint64_t size, ways; };
@@ -592,8 +592,10 @@ TEST_CASE("l2: the fast path (l2.fast_path) gives the reference path's cycles, s
         const uint64_t k = rnd(40);
         s.kind = k == 0 ? 2 : k < 8 ? 1 : 0;  // 2 = flush, 1 = DMA descriptor, 0 = CPU access
         s.write = rnd(2);
-        // Mostly a 24 KiB window (reuse: hits, evictions of dirty lines), sometimes streams far away.
-        s.addr = rnd(8) ? rnd(24 * 1024) : 1024 * 1024 + rnd(1024 * 1024);
+        // Mostly a 24 KiB window (reuse: hits, evictions of dirty lines), sometimes far away:
+        // 1 MiB on, or beyond 4 GiB (a write-back there and a fill near 0 in one train).
+        const uint64_t where = rnd(16);
+        s.addr = where < 13 ? rnd(24 * 1024) : where < 15 ? 1024 * 1024 + rnd(1024 * 1024) : (5ull << 30) + rnd(24 * 1024);
         s.len = rnd(4) ? 1 + rnd(300) : 1 + rnd(2000);
         s.owner = static_cast<uint8_t>(rnd(4));
         s.idle_ns = rnd(5) == 0 ? rnd(400) : 0;
