@@ -15,6 +15,7 @@ dram::dram(const sc_module_name& name, const dram_config& cfg, const clock& clk)
       in("in"),
       m_cfg(cfg),
       m_clk(clk),
+      m_trace(&dtq::trace::global()),
       m_stats(this->name()),
       m_bytes_read(m_stats.counter("bytes_read", "bytes", "bytes read from DRAM")),
       m_bytes_written(m_stats.counter("bytes_written", "bytes", "bytes written to DRAM")),
@@ -195,7 +196,7 @@ uint64_t dram::access(bool is_read, uint64_t addr, uint64_t len, uint64_t at) {
     m_busy_cycles += beats;
     if (is_read) { m_bytes_read += len; ++m_reads; }
     else { m_bytes_written += len; ++m_writes; }
-    if (trace::global().enabled()) trace::global().transfer(name(), m_busy_until - beats, m_busy_until, len);
+    if (m_trace->enabled()) m_trace->transfer(name(), m_busy_until - beats, m_busy_until, len);
     return m_busy_until + latency;
 }
 

@@ -89,6 +89,7 @@ l2::l2(const sc_module_name& name, const l2_config& cfg, const clock& clk)
       mem("mem"),
       m_cfg(cfg),
       m_clk(clk),
+      m_trace(&dtq::trace::global()),
       m_sets(cfg.size / (cfg.line_bytes * cfg.ways)),
       m_fast(cfg.fast_path && cfg.ways <= 16),
       m_stats(this->name()),
@@ -225,8 +226,8 @@ uint64_t l2::access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm
     if (st == tlm::TLM_OK_RESPONSE) {
         (is_write ? m_bytes_written : m_bytes_read) += len;
         // The client port's bytes, over the cycles the port is busy with them.
-        if (trace::global().enabled())
-            trace::global().transfer(name(), start, start + ceil_div(len, m_cfg.bytes_per_cycle), len);
+        if (m_trace->enabled())
+            m_trace->transfer(name(), start, start + ceil_div(len, m_cfg.bytes_per_cycle), len);
     }
     return ready + m_cfg.hit_latency_cycles;
 }

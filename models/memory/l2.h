@@ -20,6 +20,8 @@
 
 namespace dtq {
 
+class trace;
+
 struct l2_config {
     bool enabled = true;
     uint64_t size = 2ull << 20;      // survey Fig. 11: 2 MB
@@ -81,6 +83,7 @@ private:
 
     l2_config m_cfg;
     clock m_clk;
+    dtq::trace* const m_trace;  // trace::global(), looked up once (it is checked on every access)
     uint64_t m_sets;
     uint64_t m_set_mask = 0;  // m_sets - 1 when m_sets is a power of two (else 0: divide)
     unsigned m_set_shift = 0;
