@@ -152,6 +152,12 @@ uint64_t l2::dram_burst(bool write, uint64_t addr, uint64_t bytes, const sc_time
 // One access of `len` bytes requested at cycle `at` (tags, LRU, DRAM traffic); returns
 // the cycle its data is done, or sets `st` on a DRAM error.
 uint64_t l2::access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm::tlm_response_status& st) {
+    return m_fast ? access_impl<true>(is_write, addr, len, at, st) : access_impl<false>(is_write, addr, len, at, st);
+}
+
+// The two paths as two instances (no per-line test of the path, each loop compiled alone).
+template <bool Fast>
+uint64_t l2::access_impl(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm::tlm_response_status& st) {
     const uint64_t start = std::max(at, m_busy_until);
     m_busy_until = start + ceil_div(len, m_cfg.bytes_per_cycle);
     uint64_t ready = m_busy_until;
@@ -175,13 +181,13 @@ uint64_t l2::access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm
         if (hits) {
             w = static_cast<uint64_t>(__builtin_ctzll(hits));
             ++m_hits;
-            if (m_fast) {  // the most recent way stays first; any other moves to the front
+            if constexpr (Fast) {  // the most recent way stays first; any other moves to the front
                 uint8_t* order = &m_order[set * 16];
                 if (order[0] != w) touch_order(order, position_of(order, static_cast<uint8_t>(w)), static_cast<uint8_t>(w));
             }
         } else {
             ++m_misses;
-            if (m_fast) {  // the victim is the last of the order; it becomes the first
+            if constexpr (Fast) {  // the victim is the last of the order; it becomes the first
                 uint8_t* order = &m_order[set * 16];
                 w = order[ways - 1];
                 touch_order(order, ways - 1, static_cast<uint8_t>(w));
@@ -204,7 +210,7 @@ uint64_t l2::access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm
             m_tag[base + w] = key;
             m_dirty[base + w] = 0;
         }
-        if (!m_fast) {
+        if constexpr (!Fast) {
             if (m_stamp == INT32_MAX) renumber_stamps();
             m_lru[base + w] = ++m_stamp;
         }

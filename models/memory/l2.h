@@ -62,6 +62,8 @@ public:
 private:
     void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
     uint64_t access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm::tlm_response_status& st);
+    template <bool Fast>
+    uint64_t access_impl(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm::tlm_response_status& st);
     unsigned transport_dbg(tlm::tlm_generic_payload& tx);
     // Timed transfer of whole lines to/from DRAM issued at `at` (time, absolute); returns
     // the cycle its data is done.
