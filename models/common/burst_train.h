@@ -21,6 +21,9 @@ struct burst_train : tlm::tlm_extension<burst_train> {
         uint64_t offset = 0;  // from the payload's address, bytes
         uint64_t bytes = 0;
         uint64_t issue = 0;   // cycles after the transaction's annotated time
+        // -1: the payload's command; 0: a read, 1: a write (a mixed train: the L2's fills
+        // and write-backs of a whole train, in their order; only targets that say so).
+        int8_t write = -1;
     };
     std::vector<burst> bursts;
     std::vector<uint64_t> done;  // out: per burst, the cycle its data is done

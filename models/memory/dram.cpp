@@ -15,6 +15,7 @@ dram::dram(const sc_module_name& name, const dram_config& cfg, const clock& clk)
       in("in"),
       m_cfg(cfg),
       m_clk(clk),
+      m_trace(&dtq::trace::global()),
       m_stats(this->name()),
       m_bytes_read(m_stats.counter("bytes_read", "bytes", "bytes read from DRAM")),
       m_bytes_written(m_stats.counter("bytes_written", "bytes", "bytes written to DRAM")),
@@ -195,7 +196,7 @@ uint64_t dram::access(bool is_read, uint64_t addr, uint64_t len, uint64_t at) {
     m_busy_cycles += beats;
     if (is_read) { m_bytes_read += len; ++m_reads; }
     else { m_bytes_written += len; ++m_writes; }
-    if (trace::global().enabled()) trace::global().transfer(name(), m_busy_until - beats, m_busy_until, len);
+    if (m_trace->enabled()) m_trace->transfer(name(), m_busy_until - beats, m_busy_until, len);
     return m_busy_until + latency;
 }
 
@@ -211,7 +212,7 @@ void dram::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
             return;
         }
         done = run_train(*t, now, [&](const burst_train::burst& b, uint64_t at) {
-            return access(is_read, addr + b.offset, b.bytes, at);
+            return access(b.write < 0 ? is_read : b.write == 0, addr + b.offset, b.bytes, at);
         });
     } else {
         if (!is_timing_only(tx)) {

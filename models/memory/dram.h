@@ -19,6 +19,8 @@
 
 namespace dtq {
 
+class trace;
+
 struct dram_config {
     uint64_t size = 4ull << 30;        // bytes of address space
     uint64_t bytes_per_cycle = 64;     // data bus width per accelerator cycle (survey Fig. 11)
@@ -66,6 +68,7 @@ private:
 
     dram_config m_cfg;
     clock m_clk;
+    dtq::trace* const m_trace;  // trace::global(), looked up once (it is checked on every access)
     sparse_store m_store;
     uint64_t m_busy_until = 0;
     std::vector<int64_t> m_open_row;  // per bank, -1 = closed

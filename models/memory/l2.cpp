@@ -5,7 +5,8 @@
 #include "common/trace.h"
 
 #include <algorithm>
-#ifdef __AVX2__
+#include <cstring>
+#if defined(__AVX2__) || defined(__SSE4_1__)
 #include <immintrin.h>
 #endif
 
@@ -22,6 +23,12 @@ uint64_t equal_mask(const int32_t* x, int32_t v, uint64_t n) {
     uint64_t m = 0, w = 0;
 #ifdef __AVX2__
     const __m256i key = _mm256_set1_epi32(v);
+    if (n == 16) {  // the default geometry, without the loop
+        const __m256i e0 = _mm256_cmpeq_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)), key);
+        const __m256i e1 = _mm256_cmpeq_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 8)), key);
+        return uint64_t{static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(e0)))} |
+               uint64_t{static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(e1)))} << 8;
+    }
     for (; w + 8 <= n; w += 8) {
         const __m256i e = _mm256_cmpeq_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + w)), key);
         m |= uint64_t{static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(e)))} << w;
@@ -47,7 +54,34 @@ int32_t minimum(const int32_t* x, uint64_t n) {
     return m;
 }
 
+// Position of way w in a set's order (16 bytes; w is among the first `ways`, and a byte
+// before it never equals it).
+uint64_t position_of(const uint8_t* order, uint8_t w) {
+#ifdef __SSE4_1__
+    const __m128i e = _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(order)), _mm_set1_epi8(static_cast<char>(w)));
+    return static_cast<uint64_t>(__builtin_ctz(static_cast<unsigned>(_mm_movemask_epi8(e))));
+#else
+    uint64_t p = 0;
+    while (order[p] != w) ++p;
+    return p;
+#endif
+}
+
 }  // namespace
+
+void l2::touch_order(uint8_t* order, uint64_t p, uint8_t w) const {
+#ifdef __SSE4_1__
+    // Bytes 1..p take bytes 0..p-1, byte 0 takes w, bytes after p stay.
+    const __m128i o = _mm_loadu_si128(reinterpret_cast<const __m128i*>(order));
+    const __m128i shifted = _mm_or_si128(_mm_slli_si128(o, 1), _mm_cvtsi32_si128(w));
+    const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m128i moved = _mm_cmpgt_epi8(_mm_set1_epi8(static_cast<char>(p + 1)), iota);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(order), _mm_blendv_epi8(o, shifted, moved));
+#else
+    std::memmove(order + 1, order, p);
+    order[0] = w;
+#endif
+}
 
 l2::l2(const sc_module_name& name, const l2_config& cfg, const clock& clk)
     : sc_module(name),
@@ -55,7 +89,9 @@ l2::l2(const sc_module_name& name, const l2_config& cfg, const clock& clk)
       mem("mem"),
       m_cfg(cfg),
       m_clk(clk),
+      m_trace(&dtq::trace::global()),
       m_sets(cfg.size / (cfg.line_bytes * cfg.ways)),
+      m_fast(cfg.fast_path && cfg.ways <= 16),
       m_stats(this->name()),
       m_hits(m_stats.counter("hits", "count", "line lookups that hit")),
       m_misses(m_stats.counter("misses", "count", "line lookups that missed")),
@@ -83,7 +119,15 @@ l2::~l2() { m_tx.clear_extension(&m_ext); }
 void l2::reset() {
     const uint64_t n = m_sets * m_cfg.ways;
     m_tag.assign(n, 0);
-    m_lru.assign(n, 0);
+    if (m_fast) {
+        // Every way invalid: way 0 is the least recently used, then 1, 2, ... (the stamps'
+        // "first invalid way"); a miss takes the last way of the order.
+        m_order.assign(m_sets * 16, 0xff);
+        for (uint64_t set = 0; set < m_sets; ++set)
+            for (uint64_t i = 0; i < m_cfg.ways; ++i) m_order[set * 16 + i] = static_cast<uint8_t>(m_cfg.ways - 1 - i);
+    } else {
+        m_lru.assign(n, 0);
+    }
     m_dirty.assign(n, 0);
     m_owner_of.assign(n, 0);
     m_stamp = 0;
@@ -108,6 +152,12 @@ uint64_t l2::dram_burst(bool write, uint64_t addr, uint64_t bytes, const sc_time
 // One access of `len` bytes requested at cycle `at` (tags, LRU, DRAM traffic); returns
 // the cycle its data is done, or sets `st` on a DRAM error.
 uint64_t l2::access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm::tlm_response_status& st) {
+    return m_fast ? access_impl<true>(is_write, addr, len, at, st) : access_impl<false>(is_write, addr, len, at, st);
+}
+
+// The two paths as two instances (no per-line test of the path, each loop compiled alone).
+template <bool Fast>
+uint64_t l2::access_impl(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm::tlm_response_status& st) {
     const uint64_t start = std::max(at, m_busy_until);
     m_busy_until = start + ceil_div(len, m_cfg.bytes_per_cycle);
     uint64_t ready = m_busy_until;
@@ -131,12 +181,22 @@ uint64_t l2::access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm
         if (hits) {
             w = static_cast<uint64_t>(__builtin_ctzll(hits));
             ++m_hits;
+            if constexpr (Fast) {  // the most recent way stays first; any other moves to the front
+                uint8_t* order = &m_order[set * 16];
+                if (order[0] != w) touch_order(order, position_of(order, static_cast<uint8_t>(w)), static_cast<uint8_t>(w));
+            }
         } else {
             ++m_misses;
-            // The victim: the least recently used way; invalid ways have stamp 0 and valid
-            // ones unique stamps >= 1, so that is the first invalid way when there is one.
-            const int32_t* lru = &m_lru[base];
-            w = static_cast<uint64_t>(__builtin_ctzll(equal_mask(lru, minimum(lru, ways), ways)));
+            if constexpr (Fast) {  // the victim is the last of the order; it becomes the first
+                uint8_t* order = &m_order[set * 16];
+                w = order[ways - 1];
+                touch_order(order, ways - 1, static_cast<uint8_t>(w));
+            } else {
+                // The victim: the least recently used way; invalid ways have stamp 0 and valid
+                // ones unique stamps >= 1, so that is the first invalid way when there is one.
+                const int32_t* lru = &m_lru[base];
+                w = static_cast<uint64_t>(__builtin_ctzll(equal_mask(lru, minimum(lru, ways), ways)));
+            }
             if (tags[w]) {
                 ++m_evictions;
                 if (m_dirty[base + w]) {
@@ -150,8 +210,10 @@ uint64_t l2::access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm
             m_tag[base + w] = key;
             m_dirty[base + w] = 0;
         }
-        if (m_stamp == INT32_MAX) renumber_stamps();
-        m_lru[base + w] = ++m_stamp;
+        if constexpr (!Fast) {
+            if (m_stamp == INT32_MAX) renumber_stamps();
+            m_lru[base + w] = ++m_stamp;
+        }
         if (is_write) {
             m_dirty[base + w] = 1;
             m_owner_of[base + w] = m_owner;
@@ -159,7 +221,10 @@ uint64_t l2::access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm
     }
     // DRAM traffic of this access, all issued at `start`: the dirty victims' write-backs,
     // then the fills, each as bursts of consecutive lines.
-    if (!m_wb_runs.empty() || !m_fill_runs.empty()) {
+    if (m_defer) {  // sent with the rest of the train (send_deferred)
+        for (const run& r : m_wb_runs) m_deferred.push_back({r.addr, r.bytes, start, m_burst, true});
+        for (const run& r : m_fill_runs) m_deferred.push_back({r.addr, r.bytes, start, m_burst, false});
+    } else if (!m_wb_runs.empty() || !m_fill_runs.empty()) {
         const sc_time start_time = m_clk.time(start);
         for (const run& r : m_wb_runs) dram_burst(true, r.addr, r.bytes, start_time, st);
         for (const run& r : m_fill_runs) ready = std::max(ready, dram_burst(false, r.addr, r.bytes, start_time, st));
@@ -167,8 +232,8 @@ uint64_t l2::access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm
     if (st == tlm::TLM_OK_RESPONSE) {
         (is_write ? m_bytes_written : m_bytes_read) += len;
         // The client port's bytes, over the cycles the port is busy with them.
-        if (trace::global().enabled())
-            trace::global().transfer(name(), start, start + ceil_div(len, m_cfg.bytes_per_cycle), len);
+        if (m_trace->enabled())
+            m_trace->transfer(name(), start, start + ceil_div(len, m_cfg.bytes_per_cycle), len);
     }
     return ready + m_cfg.hit_latency_cycles;
 }
@@ -188,9 +253,22 @@ void l2::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
             tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
             return;
         }
+        // Fast path: the bursts' DRAM traffic waits until the train's lookups are done and
+        // goes as one mixed DRAM train, each request at the cycle it would have gone alone
+        // and in the same order (the L2's own state never depends on DRAM's answers, so the
+        // lookups can run first). A DRAM error then fails the whole train, after all its
+        // lookups; trains only reach the L2 for addresses inside DRAM (set_train_ranges).
+        m_defer = m_fast;
+        m_deferred.clear();
         done = run_train(*t, now, [&](const burst_train::burst& b, uint64_t at) {
+            m_burst = static_cast<size_t>(&b - t->bursts.data());
             return st == tlm::TLM_OK_RESPONSE ? access(is_write, addr + b.offset, b.bytes, at, st) : at;  // none after an error
         });
+        m_defer = false;
+        if (!m_deferred.empty()) {
+            send_deferred(t->done, st);
+            for (uint64_t d : t->done) done = std::max(done, d);
+        }
     } else {
         // Data first (functional), through DRAM's debug port: the L2 keeps tags only.
         if (!is_timing_only(tx)) {
@@ -207,6 +285,44 @@ void l2::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
     }
     delay = m_clk.time(done) - sc_time_stamp();
     tx.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+void l2::send_deferred(std::vector<uint64_t>& done, tlm::tlm_response_status& st) {
+    // In chunks whose address span fits a payload's 32-bit length; the requests' cycles
+    // never decrease (each access starts after the previous one), so a chunk's first request
+    // gives its annotated time.
+    const size_t n = m_deferred.size();
+    for (size_t first = 0; first < n && st == tlm::TLM_OK_RESPONSE;) {
+        uint64_t lo = m_deferred[first].addr, hi = lo + m_deferred[first].bytes;
+        size_t last = first + 1;
+        for (; last < n; ++last) {
+            const uint64_t l = std::min(lo, m_deferred[last].addr), h = std::max(hi, m_deferred[last].addr + m_deferred[last].bytes);
+            if (h - l > UINT32_MAX) break;
+            lo = l;
+            hi = h;
+        }
+        const uint64_t at = m_deferred[first].at;
+        auto& bursts = m_dram_train.bursts;
+        bursts.clear();
+        for (size_t i = first; i < last; ++i) {
+            const dram_request& q = m_deferred[i];
+            bursts.push_back({q.addr - lo, q.bytes, q.at - at, static_cast<int8_t>(q.write ? 1 : 0)});
+        }
+        tlm::tlm_generic_payload& tx = m_tx;
+        init_payload(tx, tlm::TLM_READ_COMMAND, lo, nullptr, hi - lo);
+        tx.set_extension(&m_dram_train);
+        sc_time d = m_clk.time(at) - sc_time_stamp();
+        mem->b_transport(tx, d);
+        tx.clear_extension(&m_dram_train);
+        if (!tx.is_response_ok() || m_dram_train.done.size() != bursts.size()) {
+            st = tx.is_response_ok() ? tlm::TLM_GENERIC_ERROR_RESPONSE : tx.get_response_status();
+            break;
+        }
+        for (size_t i = first; i < last; ++i)
+            if (!m_deferred[i].write)
+                done[m_deferred[i].burst] = std::max(done[m_deferred[i].burst], m_dram_train.done[i - first] + m_cfg.hit_latency_cycles);
+        first = last;
+    }
 }
 
 unsigned l2::transport_dbg(tlm::tlm_generic_payload& tx) { return mem->transport_dbg(tx); }

@@ -13,11 +13,14 @@
 
 #include <vector>
 
+#include "common/burst_train.h"
 #include "common/clock.h"
 #include "common/stats.h"
 #include "common/timing_only.h"
 
 namespace dtq {
+
+class trace;
 
 struct l2_config {
     bool enabled = true;
@@ -26,6 +29,11 @@ struct l2_config {
     uint64_t ways = 16;
     uint64_t hit_latency_cycles = 10;
     uint64_t bytes_per_cycle = 16;   // local memory <-> L2 (survey Fig. 11)
+    // Keep each set's recency order as a list of way numbers (most recent first) instead of
+    // per-way LRU stamps, for ways <= 16: the victim is read, not searched. The same LRU
+    // (same victims, statistics and DRAM traffic); false = the stamp form, kept as the
+    // reference (docs/performance.md#l2-fast-path).
+    bool fast_path = true;
 };
 
 class l2 : public sc_core::sc_module {
@@ -54,6 +62,8 @@ public:
 private:
     void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
     uint64_t access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm::tlm_response_status& st);
+    template <bool Fast>
+    uint64_t access_impl(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm::tlm_response_status& st);
     unsigned transport_dbg(tlm::tlm_generic_payload& tx);
     // Timed transfer of whole lines to/from DRAM issued at `at` (time, absolute); returns
     // the cycle its data is done.
@@ -65,6 +75,9 @@ private:
     // Appends a line to the last run when it follows it, else starts a run.
     void add_run(std::vector<run>& runs, uint64_t line_addr) const;
     void renumber_stamps();
+    // The recency update of the fast path: way `w` found at position `p` of the set's
+    // order becomes the most recent; returns nothing (p = ways - 1 on a miss: the victim).
+    void touch_order(uint8_t* order, uint64_t p, uint8_t w) const;
     // Address of the valid line in slot i (= set x ways + way) of `set`.
     uint64_t line_address(uint64_t i, uint64_t set) const {
         return ((uint64_t{static_cast<uint32_t>(m_tag[i])} - 1) * m_sets + set) * m_cfg.line_bytes;
@@ -72,6 +85,7 @@ private:
 
     l2_config m_cfg;
     clock m_clk;
+    dtq::trace* const m_trace;  // trace::global(), looked up once (it is checked on every access)
     uint64_t m_sets;
     uint64_t m_set_mask = 0;  // m_sets - 1 when m_sets is a power of two (else 0: divide)
     unsigned m_set_shift = 0;
@@ -82,9 +96,26 @@ private:
     // the LRU stamps are read only to choose a victim. docs/performance.md#timing-mode.
     std::vector<int32_t> m_tag;     // 0 = invalid, else line tag + 1 (as uint32)
     std::vector<int32_t> m_lru;     // last use stamp (unique in a set), 0 = never; renumber_stamps
+    // Fast path (m_fast): per set 16 bytes, the ways from the most to the least recently
+    // used (bytes from `ways` on unused); invalid ways last, lowest first, as the stamps do.
+    bool m_fast = false;
+    std::vector<uint8_t> m_order;
     std::vector<uint8_t> m_dirty;
     std::vector<uint8_t> m_owner_of;  // who last wrote the line (set_owner)
     std::vector<run> m_wb_runs, m_fill_runs;  // DRAM traffic of the access in progress
+    // Fast path, trains: the DRAM traffic of the whole train, kept in order while its bursts
+    // are looked up, then sent to DRAM as one mixed train (send_deferred).
+    struct dram_request {
+        uint64_t addr, bytes, at;  // at: absolute cycle
+        size_t burst;              // index in the client's train
+        bool write;
+    };
+    bool m_defer = false;
+    size_t m_burst = 0;  // the client's burst in progress (m_defer)
+    std::vector<dram_request> m_deferred;
+    burst_train m_dram_train;
+    // Sends m_deferred to DRAM; raises done[burst] to each fill's done + hit latency.
+    void send_deferred(std::vector<uint64_t>& done, tlm::tlm_response_status& st);
     int32_t m_stamp = 0;
     uint64_t m_busy_until = 0;
     uint8_t m_owner = 0;

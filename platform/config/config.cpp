@@ -334,6 +334,8 @@ config_schema::config_schema() {
     u64("l2.ways", [](auto& c) -> auto& { return c.l2.ways; }, "", 1, 64, "associativity");
     u64("l2.hit_latency_cycles", [](auto& c) -> auto& { return c.l2.hit_latency_cycles; }, "cycles", 0, 10000, "latency added to every access");
     u64("l2.bytes_per_cycle", [](auto& c) -> auto& { return c.l2.bytes_per_cycle; }, "B/cycle", 1, 4096, "local memory <-> L2 port width");
+    boolean("l2.fast_path", [](auto& c) -> auto& { return c.l2.fast_path; },
+            "keep each set's LRU order as a list of ways (ways <= 16) instead of per-way stamps: the same victims and statistics, faster to simulate; false = the reference form (docs/performance.md#l2-fast-path)");
 
     u64("bus.latency_cycles", [](auto& c) -> auto& { return c.bus.latency_cycles; }, "cycles", 0, 1000, "added to every routed transaction");
     u64("dma.setup_cycles", [](auto& c) -> auto& { return c.dma.setup_cycles; }, "cycles", 0, 100000, "per descriptor, before the first request");

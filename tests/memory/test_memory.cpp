@@ -4,7 +4,10 @@
 #include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include <fmt/format.h>
+
 #include <functional>
+#include <memory>
 #include <numeric>
 #include <vector>
 
@@ -588,4 +591,100 @@ TEST_CASE("l2: an access that is not a whole number of port beats occupies the p
     CHECK(t[1] == 1000 + 3 + 10);
     CHECK(t[2] == 1000 + 6 + 10);
     CHECK(stats_registry::global().number("tb.l2.hits") == 2);
+}
+
+TEST_CASE("l2: the fast path (l2.fast_path) gives the reference path's cycles, statistics and DRAM traffic", "[l2]") {
+    // Pairs of memory systems in one elaboration, the same but for l2.fast_path, in five
+    // geometries (16 ways as by default, 4, 12 with 6 sets: not a power of two, 2, 1 = direct
+    // mapped, and 32 ways, where the fast path is not taken); DRAM with row buffers, so that
+    // the order of the fills and write-backs matters. Each pair runs the same random stream of
+    // reads and writes from the test thread (any length and alignment, owners 0..3), timing-only
+    // DMA descriptors (as trains), idle gaps and flushes; the done cycles, every statistic and
+    // the write-back bytes per owner must be equal.
+    bus_config bc; bc.latency_cycles = 1;
+    dram_config dc; dc.bytes_per_cycle = 32; dc.latency_cycles = 60; dc.banks_enabled = true; dc.banks = 4;
+    dc.row_bytes = 1024; dc.size = 8ull << 30;  // lines more than 4 GiB apart: the L2's DRAM trains are cut
+    local_memory_config sc; sc.size = 64 * 1024; sc.bytes_per_cycle = 16; sc.latency_cycles = 1;
+    dma_config mc; mc.burst_bytes = 128;
+    struct geometry { uint64_t size, ways; };
+    const geometry geometries[] = {{16 * 1024, 16}, {8 * 1024, 4}, {6 * 12 * 64, 12}, {2 * 1024, 2}, {1024, 1}, {8 * 1024, 32}};
+    std::vector<std::unique_ptr<mem_bench>> benches;
+    for (size_t g = 0; g < std::size(geometries); ++g)
+        for (bool fast : {true, false}) {
+            l2_config lc; lc.size = geometries[g].size; lc.ways = geometries[g].ways; lc.fast_path = fast;
+            benches.push_back(std::make_unique<mem_bench>(fmt::format("g{}{}", g, fast ? "f" : "r").c_str(), bc, dc, lc, sc, mc));
+        }
+    struct step { int kind; bool write; uint64_t addr, len; uint8_t owner; uint64_t idle_ns; dma_descriptor desc; };
+    std::vector<step> steps;
+    uint64_t seed = 2718281828;
+    auto rnd = [&](uint64_t n) { seed = seed * 6364136223846793005ull + 1442695040888963407ull; return (seed >> 33) % n; };
+    for (int i = 0; i < 3000; ++i) {
+        step s{};
+        const uint64_t k = rnd(40);
+        s.kind = k == 0 ? 2 : k < 8 ? 1 : 0;  // 2 = flush, 1 = DMA descriptor, 0 = CPU access
+        s.write = rnd(2);
+        // Mostly a 24 KiB window (reuse: hits, evictions of dirty lines), sometimes far away:
+        // 1 MiB on, or beyond 4 GiB (a write-back there and a fill near 0 in one train).
+        const uint64_t where = rnd(16);
+        s.addr = where < 13 ? rnd(24 * 1024) : where < 15 ? 1024 * 1024 + rnd(1024 * 1024) : (5ull << 30) + rnd(24 * 1024);
+        s.len = rnd(4) ? 1 + rnd(300) : 1 + rnd(2000);
+        s.owner = static_cast<uint8_t>(rnd(4));
+        s.idle_ns = rnd(5) == 0 ? rnd(400) : 0;
+        s.desc.rows = 1 + rnd(4);
+        s.desc.row_bytes = 1 + rnd(900);
+        s.desc.src_stride = rnd(2) ? 0 : s.desc.row_bytes + rnd(200);
+        s.desc.dst_stride = rnd(2) ? 0 : s.desc.row_bytes + rnd(64);
+        const uint64_t spad_off = rnd(16 * 1024);
+        s.desc.src = s.write ? SPAD_BASE + spad_off : DRAM_BASE + s.addr;
+        s.desc.dst = s.write ? DRAM_BASE + s.addr : SPAD_BASE + spad_off;
+        steps.push_back(s);
+    }
+    std::vector<std::vector<uint64_t>> done(benches.size());
+    for (size_t b = 0; b < benches.size(); ++b) {
+        benches[b]->engine.set_train_ranges({{DRAM_BASE, dc.size}, {SPAD_BASE, sc.size}});
+        benches[b]->body = [&, b](mem_bench& m) {
+            std::vector<uint8_t> buf(2048);
+            for (const step& s : steps) {
+                m.cache->set_owner(s.owner);
+                uint64_t t = 0;
+                if (s.kind == 2) {
+                    sc_time delay = SC_ZERO_TIME;
+                    done[b].push_back(m.cache->flush(delay));
+                    t = m.clk.cycles(sc_time_stamp() + delay);
+                } else if (s.kind == 1) {
+                    const dma_result r = m.engine.transfer(s.desc, true);
+                    REQUIRE(r.ok());
+                    t = r.done_cycle;
+                } else {
+                    std::vector<uint8_t> data(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(s.len));
+                    REQUIRE(m.access(s.write, DRAM_BASE + s.addr, data, t) == tlm::TLM_OK_RESPONSE);
+                }
+                done[b].push_back(t);
+                if (s.idle_ns) wait(sc_time(static_cast<double>(s.idle_ns), SC_NS));
+            }
+        };
+    }
+    sc_start();
+    const auto& reg = stats_registry::global();
+    size_t compared = 0;
+    for (size_t g = 0; g < std::size(geometries); ++g) {
+        const mem_bench& f = *benches[2 * g];
+        const mem_bench& r = *benches[2 * g + 1];
+        INFO("geometry " << g << ": " << geometries[g].ways << " ways");
+        REQUIRE(done[2 * g].size() == done[2 * g + 1].size());
+        CHECK(done[2 * g] == done[2 * g + 1]);
+        for (uint8_t o = 0; o < 4; ++o) CHECK(f.cache->writeback_bytes_of(o) == r.cache->writeback_bytes_of(o));
+        const std::string mine = fmt::format("g{}f.", g), other = fmt::format("g{}r.", g);
+        for (const auto& e : reg.entries()) {
+            if (e.key.rfind(mine, 0) != 0) continue;
+            INFO(e.key);
+            CHECK(e.value() == reg.value(other + e.key.substr(mine.size())));
+            ++compared;
+        }
+        // The stream exercises what it should: hits, evictions of dirty lines, row misses.
+        CHECK(reg.number(mine + "l2.hits") > 1000);
+        CHECK(reg.number(mine + "l2.writebacks") > 100);
+        CHECK(reg.number(mine + "dram.row_misses") > 100);
+    }
+    CHECK(compared > 100);
 }
