@@ -1,0 +1,73 @@
+#!/usr/bin/python3
+"""The integer pipeline's accuracy against the model's width (docs/workloads.md#onnx-limits):
+builds the test's bias-free 2-layer encoder (tests/platform/make_onnx_models.py, encoder_int)
+at seq 16 and d_model 64, 256 and 768 (heads of 16, 64 and 64 wide; d_ffn 4 x d_model, 256 at
+768 to keep the run short), runs each through `dtqvp run` (the dtqatten preset, every kept
+token 8-bit) with `workload.onnx.pipeline: integer` and, at 768, also with the GEMM-only path
+(`pipeline: gemm`: float non-linear ops), and prints one JSON object {run: {statistic: value}}
+for tools/docs_figures.py (command `py tools/onnx_width_figures.py`).
+
+Runs: int64, int256, int768 (integer pipeline), gemm768 (GEMM path).
+
+Usage: onnx_width_figures.py [--build DIR]
+"""
+import argparse
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SEQ = 16
+WIDTHS = {64: (4, 256), 256: (4, 1024), 768: (12, 256)}  # d_model: (heads, d_ffn)
+
+
+def build(d, heads, ffn, path):
+    """encoder_int() of make_onnx_models.py at another width (its module constants set first)."""
+    import numpy as np
+    import onnx
+    spec = importlib.util.spec_from_file_location("make_onnx_models", os.path.join(ROOT, "tests/platform/make_onnx_models.py"))
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    m.S, m.D, m.H, m.F, m.DH = SEQ, d, heads, ffn, d // heads
+    onnx.save(m.encoder_int(), path)
+    np.save(path + ".x.npy", np.random.default_rng(7).standard_normal((1, SEQ, d)).astype(np.float32))
+
+
+def run(exe, tmp, name, model, pipeline):
+    yaml = os.path.join(tmp, name + ".yaml")
+    with open(yaml, "w") as f:
+        f.write(f"include: {ROOT}/scenarios/presets/dtqatten.yaml\nname: onnx_{name}\nmode: functional\n"
+                f"workload:\n  kind: onnx\n  onnx: {{model: {model}, seq: {SEQ}, pipeline: {pipeline}, "
+                f"input: {model}.x.npy}}\n  gemm: {{a_precision: '8'}}\n")
+    d = os.path.join(tmp, name)
+    p = subprocess.run([exe, "run", yaml, "--out", d, "-q"], capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.stderr.write(p.stdout + p.stderr)
+        sys.exit(p.returncode)
+    with open(os.path.join(d, "stats.json")) as f:
+        st = json.load(f)
+    return {k: v["value"] for k, v in st["stats"].items()}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    a = ap.parse_args()
+    exe = os.path.join(a.build, "dtqvp")
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="dtq-onnx-width-") as tmp:
+        for d, (heads, ffn) in WIDTHS.items():
+            model = os.path.join(tmp, f"encoder_{d}.onnx")
+            build(d, heads, ffn, model)
+            out[f"int{d}"] = run(exe, tmp, f"int{d}", model, "integer")
+            if d == 768:
+                out["gemm768"] = run(exe, tmp, "gemm768", model, "gemm")
+    json.dump(out, sys.stdout, indent=1)
+    print()
+
+
+if __name__ == "__main__":
+    main()
