@@ -7,7 +7,8 @@ token 8-bit) with `workload.onnx.pipeline: integer` and, at 768, also with the G
 (`pipeline: gemm`: float non-linear ops), and prints one JSON object {run: {statistic: value}}
 for tools/docs_figures.py (command `py tools/onnx_width_figures.py`).
 
-Runs: int64, int256, int768 (integer pipeline), gemm768 (GEMM path).
+Runs: int64, int256, int768 (integer pipeline), gemm768 (GEMM path), ffn768 (the 768 model with
+its FFN1 weights scaled by 0.1: GELU's inputs 10 x smaller, integer pipeline).
 
 Usage: onnx_width_figures.py [--build DIR]
 """
@@ -24,15 +25,22 @@ SEQ = 16
 WIDTHS = {64: (4, 256), 256: (4, 1024), 768: (12, 256)}  # d_model: (heads, d_ffn)
 
 
-def build(d, heads, ffn, path):
-    """encoder_int() of make_onnx_models.py at another width (its module constants set first)."""
+def build(d, heads, ffn, path, ffn1_factor=1.0):
+    """encoder_int() of make_onnx_models.py at another width (its module constants set first);
+    ffn1_factor scales the FFN1 weights."""
     import numpy as np
     import onnx
     spec = importlib.util.spec_from_file_location("make_onnx_models", os.path.join(ROOT, "tests/platform/make_onnx_models.py"))
     m = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(m)
     m.S, m.D, m.H, m.F, m.DH = SEQ, d, heads, ffn, d // heads
-    onnx.save(m.encoder_int(), path)
+    model = m.encoder_int()
+    if ffn1_factor != 1.0:
+        from onnx import numpy_helper
+        for t in model.graph.initializer:
+            if t.name.endswith("ffn1_w"):
+                t.CopyFrom(numpy_helper.from_array((numpy_helper.to_array(t) * ffn1_factor).astype(np.float32), t.name))
+    onnx.save(model, path)
     np.save(path + ".x.npy", np.random.default_rng(7).standard_normal((1, SEQ, d)).astype(np.float32))
 
 
@@ -65,6 +73,9 @@ def main():
             out[f"int{d}"] = run(exe, tmp, f"int{d}", model, "integer")
             if d == 768:
                 out["gemm768"] = run(exe, tmp, "gemm768", model, "gemm")
+                small = os.path.join(tmp, "encoder_768_ffn1.onnx")
+                build(d, heads, ffn, small, 0.1)
+                out["ffn768"] = run(exe, tmp, "ffn768", small, "integer")
     json.dump(out, sys.stdout, indent=1)
     print()
 
