@@ -34,6 +34,26 @@ RUNS = {
 }
 
 
+def run_model(exe, tmp, name, model, seq, pipeline, prec, inp):
+    """`dtqvp run` of one ONNX model (the dtqatten preset, functional) in TMP/NAME; returns its
+    statistics as {name: value} with the sim.* numbers. Exits with dtqvp's code on a failure."""
+    yaml = os.path.join(tmp, name + ".yaml")
+    with open(yaml, "w") as f:
+        f.write(f"include: {ROOT}/scenarios/presets/dtqatten.yaml\nname: onnx_{name}\nmode: functional\n"
+                f"workload:\n  kind: onnx\n  onnx: {{model: {model}, seq: {seq}, pipeline: {pipeline}, "
+                f"input: {inp}}}\n  gemm: {{a_precision: '{prec}'}}\n")
+    d = os.path.join(tmp, name)
+    p = subprocess.run([exe, "run", yaml, "--out", d, "-q"], capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.stderr.write(p.stdout + p.stderr)
+        sys.exit(p.returncode)
+    with open(os.path.join(d, "stats.json")) as f:
+        st = json.load(f)
+    flat = {k: v["value"] for k, v in st["stats"].items()}
+    flat.update({f"sim.{k}": v for k, v in st["sim"].items() if isinstance(v, (int, float))})
+    return flat
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
@@ -44,21 +64,7 @@ def main():
         models = os.path.join(tmp, "models")
         subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tests/platform/make_onnx_models.py"), models], check=True)
         for name, (model, prec) in RUNS.items():
-            yaml = os.path.join(tmp, name + ".yaml")
-            with open(yaml, "w") as f:
-                f.write(f"include: {ROOT}/scenarios/presets/dtqatten.yaml\nname: onnx_{name}\nmode: functional\n"
-                        f"workload:\n  kind: onnx\n  onnx: {{model: {models}/{model}, seq: 16, pipeline: integer, "
-                        f"input: {models}/encoder2_x.npy}}\n  gemm: {{a_precision: '{prec}'}}\n")
-            d = os.path.join(tmp, name)
-            p = subprocess.run([exe, "run", yaml, "--out", d, "-q"], capture_output=True, text=True)
-            if p.returncode != 0:
-                sys.stderr.write(p.stdout + p.stderr)
-                sys.exit(p.returncode)
-            with open(os.path.join(d, "stats.json")) as f:
-                st = json.load(f)
-            flat = {k: v["value"] for k, v in st["stats"].items()}
-            flat.update({f"sim.{k}": v for k, v in st["sim"].items() if isinstance(v, (int, float))})
-            out[name] = flat
+            out[name] = run_model(exe, tmp, name, f"{models}/{model}", 16, "integer", prec, f"{models}/encoder2_x.npy")
     json.dump(out, sys.stdout, indent=1)
     print()
 

@@ -16,7 +16,6 @@ import argparse
 import importlib.util
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -45,19 +44,10 @@ def build(d, heads, ffn, path, ffn1_factor=1.0):
 
 
 def run(exe, tmp, name, model, pipeline):
-    yaml = os.path.join(tmp, name + ".yaml")
-    with open(yaml, "w") as f:
-        f.write(f"include: {ROOT}/scenarios/presets/dtqatten.yaml\nname: onnx_{name}\nmode: functional\n"
-                f"workload:\n  kind: onnx\n  onnx: {{model: {model}, seq: {SEQ}, pipeline: {pipeline}, "
-                f"input: {model}.x.npy}}\n  gemm: {{a_precision: '8'}}\n")
-    d = os.path.join(tmp, name)
-    p = subprocess.run([exe, "run", yaml, "--out", d, "-q"], capture_output=True, text=True)
-    if p.returncode != 0:
-        sys.stderr.write(p.stdout + p.stderr)
-        sys.exit(p.returncode)
-    with open(os.path.join(d, "stats.json")) as f:
-        st = json.load(f)
-    return {k: v["value"] for k, v in st["stats"].items()}
+    """One model through dtqvp, every kept token 8-bit (onnx_integer_figures.run_model)."""
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    from onnx_integer_figures import run_model
+    return run_model(exe, tmp, name, model, SEQ, pipeline, "8", model + ".x.npy")
 
 
 def main():
