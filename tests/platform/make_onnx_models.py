@@ -19,7 +19,9 @@
   encoder2_preln.onnx, decoder_preln.onnx  pre-LN (GPT-2 style) versions with biases, per-channel
                  LayerNorms and a final LayerNorm; *_preln_y.npy their numpy float outputs (each layer's
                  residual stream, the last layer's through the final LayerNorm)
-  bad_*.onnx     malformed variants (truncated, a missing initializer, an unknown op, wrong shapes)
+  bad_*.onnx     malformed variants (truncated, a missing initializer, an unknown op, wrong shapes) and
+                 integer-pipeline rejections (bad_int_gamma: a gamma of 0; bad_int_tiny_gelu: FFN1
+                 weights x 1e-4, GELU's constants beyond int32)
   expected.json  the GEMMs each graph must map to (name, m, n, k), from this construction
 
 Usage: make_onnx_models.py OUT_DIR
@@ -564,6 +566,14 @@ def main():
             g[5] = 0.0
             t.CopyFrom(numpy_helper.from_array(g, "l1_bln_g"))
     onnx.save(m, os.path.join(out, "bad_int_gamma.onnx"))
+    # Another: FFN1 weights 1e-4 of the model's, so GELU's input is tiny and its int8 scale gives
+    # i-GELU constants beyond int32 (c_int = floor(1 / (a S^2)) grows as 1 / S^2).
+    m = onnx.ModelProto()
+    m.CopyFrom(enc_i)
+    for t in m.graph.initializer:
+        if t.name == "l0_ffn1_w":
+            t.CopyFrom(numpy_helper.from_array((numpy_helper.to_array(t) * 1e-4).astype(np.float32), t.name))
+    onnx.save(m, os.path.join(out, "bad_int_tiny_gelu.onnx"))
     with open(os.path.join(out, "expected.json"), "w") as f:
         json.dump({"encoder2": enc_expect, "decoder": dec_expect, "seq": S}, f, indent=1)
 

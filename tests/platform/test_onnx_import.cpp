@@ -631,6 +631,10 @@ TEST_CASE("onnx integer: what the recipe cannot run exactly is an error naming t
     const std::string gamma = error_of("bad_int_gamma.onnx");  // a gamma of 0
     CHECK_THAT(gamma, Catch::Contains("node 'l1_bln_mul' (op Mul") && Catch::Contains("channel 5: gamma 0") &&
                           Catch::Contains("must be finite and nonzero"));
+    // FFN1 weights x 1e-4: GELU's input scale is so fine that c_int = floor(1 / (a S^2)) leaves int32
+    const std::string gelu = error_of("bad_int_tiny_gelu.onnx");
+    CHECK_THAT(gelu, Catch::Contains("layer 0: the FFN's first projection output (GELU's input)") &&
+                         Catch::Contains("beyond int32, which the GELU command cannot take"));
     const std::string unknown = error_of("bad_unknown_op.onnx");  // the importer's own checks come first
     CHECK_THAT(unknown, Catch::Contains("'l0_softmax' (op FancySoftmax"));
     // timing mode and other precisions are configuration errors
