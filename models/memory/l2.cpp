@@ -67,9 +67,9 @@ uint64_t position_of(const uint8_t* order, uint8_t w) {
 #endif
 }
 
-}  // namespace
-
-void l2::touch_order(uint8_t* order, uint64_t p, uint8_t w) const {
+// The recency update of the fast path: way `w` found at position `p` of the set's order
+// becomes the most recent (p = ways - 1 on a miss: the victim).
+void touch_order(uint8_t* order, uint64_t p, uint8_t w) {
 #ifdef __SSE4_1__
     // Bytes 1..p take bytes 0..p-1, byte 0 takes w, bytes after p stay.
     const __m128i o = _mm_loadu_si128(reinterpret_cast<const __m128i*>(order));
@@ -82,6 +82,8 @@ void l2::touch_order(uint8_t* order, uint64_t p, uint8_t w) const {
     order[0] = w;
 #endif
 }
+
+}  // namespace
 
 l2::l2(const sc_module_name& name, const l2_config& cfg, const clock& clk)
     : sc_module(name),

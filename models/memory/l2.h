@@ -75,9 +75,6 @@ private:
     // Appends a line to the last run when it follows it, else starts a run.
     void add_run(std::vector<run>& runs, uint64_t line_addr) const;
     void renumber_stamps();
-    // The recency update of the fast path: way `w` found at position `p` of the set's
-    // order becomes the most recent; returns nothing (p = ways - 1 on a miss: the victim).
-    void touch_order(uint8_t* order, uint64_t p, uint8_t w) const;
     // Address of the valid line in slot i (= set x ways + way) of `set`.
     uint64_t line_address(uint64_t i, uint64_t set) const {
         return ((uint64_t{static_cast<uint32_t>(m_tag[i])} - 1) * m_sets + set) * m_cfg.line_bytes;

@@ -47,20 +47,23 @@ void local_memory::job_transport(int, tlm::tlm_generic_payload& tx, sc_time& del
     });
 }
 
+// The banks [first, last] that bytes [addr, addr + n) touch (n > 0; past the end: the last bank).
+std::pair<uint64_t, uint64_t> local_memory::bank_range(uint64_t addr, uint64_t n) const {
+    const uint64_t last = m_bank_busy.size() - 1;
+    return {std::min(addr / m_bank_bytes, last), std::min((addr + n - 1) / m_bank_bytes, last)};
+}
+
 uint64_t local_memory::banks_free(uint64_t addr, uint64_t n) const {
     if (!m_cfg.port_contention || n == 0) return 0;
-    const uint64_t last = m_bank_busy.size() - 1;
-    uint64_t t = 0;
-    for (uint64_t b = std::min(addr / m_bank_bytes, last), e = std::min((addr + n - 1) / m_bank_bytes, last); b <= e; ++b)
-        t = std::max(t, m_bank_busy[b]);
-    return t;
+    const auto [first, last] = bank_range(addr, n);
+    return *std::max_element(m_bank_busy.begin() + static_cast<std::ptrdiff_t>(first),
+                             m_bank_busy.begin() + static_cast<std::ptrdiff_t>(last) + 1);
 }
 
 void local_memory::hold_banks(uint64_t addr, uint64_t n, uint64_t until) {
     if (!m_cfg.port_contention || n == 0) return;
-    const uint64_t last = m_bank_busy.size() - 1;
-    for (uint64_t b = std::min(addr / m_bank_bytes, last), e = std::min((addr + n - 1) / m_bank_bytes, last); b <= e; ++b)
-        m_bank_busy[b] = std::max(m_bank_busy[b], until);
+    const auto [first, last] = bank_range(addr, n);
+    for (uint64_t b = first; b <= last; ++b) m_bank_busy[b] = std::max(m_bank_busy[b], until);
 }
 
 void local_memory::reset() {

@@ -11,6 +11,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "common/block_job.h"
@@ -97,6 +98,7 @@ private:
     uint64_t access(bool is_read, uint64_t addr, uint64_t n, uint64_t at);
     // The cycle the banks of [addr, addr + n) are free (0 without port_contention), and
     // marking them busy until `until`.
+    std::pair<uint64_t, uint64_t> bank_range(uint64_t addr, uint64_t n) const;
     uint64_t banks_free(uint64_t addr, uint64_t n) const;
     void hold_banks(uint64_t addr, uint64_t n, uint64_t until);
     unsigned transport_dbg(tlm::tlm_generic_payload& tx);

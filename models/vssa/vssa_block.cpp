@@ -117,23 +117,21 @@ void block::b_transport(int, tlm::tlm_generic_payload& tx, sc_core::sc_time& del
         // streams come from are free (asked first), then holds those banks to its end.
         const uint64_t free = std::max(ready, m_busy_until);
         j.start = free;
-        const auto bank = [&](const port_use& u, uint64_t at, uint64_t cycles) {
-            m_port_job.offset = u.offset;
-            m_port_job.bytes = u.bytes;
-            m_port_job.cycles = cycles;
-            auto* p = ports[u.port];
-            m_sender.send(p, m_port_job, at, m_clk);
-            return m_port_job.start;
-        };
         const bool wired = ports.size() >= PORTS;
-        if (wired)
-            for (const port_use& u : j.uses)
-                if (u.port >= 0 && u.bytes) j.start = std::max(j.start, bank(u, j.start, 0));
+        // Each stream on its own memory's socket, with the banks' helpers of local_memory.h.
+        const auto on_banks = [&](const auto& f) {
+            if (wired)
+                for (const port_use& u : j.uses)
+                    if (u.port >= 0) {
+                        auto* p = ports[u.port];
+                        const bank_use b{u.offset, u.bytes};
+                        f(p, b);
+                    }
+        };
+        on_banks([&](auto* p, const bank_use& b) { j.start = banks_free_at(m_sender, m_port_job, p, &b, 1, j.start, m_clk); });
         j.port_wait = j.start - free;
         j.end = j.start + j.result.cycles;
-        if (wired && j.end > j.start)
-            for (const port_use& u : j.uses)
-                if (u.port >= 0 && u.bytes) bank(u, j.start, j.end - j.start);
+        on_banks([&](auto* p, const bank_use& b) { hold_banks(m_sender, m_port_job, p, &b, 1, j.start, j.end - j.start, m_clk); });
         m_busy_until = j.end;
         if (trace::global().enabled() && j.end > j.start)
             trace::global().span(m_track, j.label.empty() ? j.op.name : j.label, j.start, j.end);
