@@ -168,6 +168,15 @@ static int ln_requant(uint32_t layer, uint64_t src, uint64_t dst, uint32_t rows,
         if (rc_ != DTQ_OK) return rc_; \
     } while (0)
 
+/* The FFN's inner part, GELU(x1 W1 + b1) requantized to int8: A.x1 in, A.tmp out. */
+static int ffn_inner(uint32_t l, uint32_t rows, uint64_t rowprec) {
+    const uint32_t d = A.d_model, f = A.d_ffn;
+    TRY(wgemm(l, DTQ_OPTAG_FFN_W1, A.x1, P.w1, E.b1, A.acc, rowprec, rows, f, d));
+    TRY(requant(l, A.acc, A.tmp, rows, f, P.ffn1, 0, 0, 0));
+    TRY(nonlinear(DTQ_OP_GELU, l, A.tmp, A.acc, rows, f, P.gelu_b, P.gelu_c, 0, P.gelu_shift, 0));
+    return requant(l, A.acc, A.tmp, rows, f, P.gelu, 0, 0, 0);
+}
+
 /* The feed-forward half of a layer and its two residual blocks, for `rows` tokens:
  * x (int8) the block input, the attention output already requantized in A.tmp. */
 static int ffn_half(uint32_t l, uint64_t x, uint64_t out, uint32_t rows, uint64_t rowprec) {
@@ -176,10 +185,7 @@ static int ffn_half(uint32_t l, uint64_t x, uint64_t out, uint32_t rows, uint64_
     TRY(vec(DTQ_OP_RESADD, l, A.acc, A.acc, rows, d, P.res1.m, P.res1.e, 0, 0, x, P.res1_id.m, P.res1_id.e));
     TRY(nonlinear(DTQ_OP_LAYERNORM, l, A.acc, A.acc, rows, d, P.ln1_shift, 0, P.ln1_bias, 0, 0));
     TRY(ln_requant(l, A.acc, A.x1, rows, d, P.ln1, E.ln1_rq));
-    TRY(wgemm(l, DTQ_OPTAG_FFN_W1, A.x1, P.w1, E.b1, A.acc, rowprec, rows, f, d));
-    TRY(requant(l, A.acc, A.tmp, rows, f, P.ffn1, 0, 0, 0));
-    TRY(nonlinear(DTQ_OP_GELU, l, A.tmp, A.acc, rows, f, P.gelu_b, P.gelu_c, 0, P.gelu_shift, 0));
-    TRY(requant(l, A.acc, A.tmp, rows, f, P.gelu, 0, 0, 0));
+    TRY(ffn_inner(l, rows, rowprec));
     TRY(wgemm(l, DTQ_OPTAG_FFN_W2, A.tmp, P.w2, E.b2, A.acc, rowprec, rows, d, f));
     TRY(vec(DTQ_OP_RESADD, l, A.acc, A.acc, rows, d, P.res2.m, P.res2.e, 0, 0, A.x1, P.res2_id.m, P.res2_id.e));
     TRY(nonlinear(DTQ_OP_LAYERNORM, l, A.acc, A.acc, rows, d, P.ln2_shift, 0, P.ln2_bias, 0, 0));
@@ -206,10 +212,7 @@ static int ffn_half_pre(uint32_t l, uint64_t x, uint64_t out, uint32_t rows, uin
     TRY(requant(l, E.wide, out, rows, d, E.pre_h, 0, 0, 0));
     TRY(nonlinear(DTQ_OP_LAYERNORM, l, E.wide, A.acc, rows, d, P.ln2_shift, 0, P.ln2_bias, 0, 0));
     TRY(ln_requant(l, A.acc, A.x1, rows, d, P.ln2, E.ln2_rq));
-    TRY(wgemm(l, DTQ_OPTAG_FFN_W1, A.x1, P.w1, E.b1, A.acc, rowprec, rows, f, d));
-    TRY(requant(l, A.acc, A.tmp, rows, f, P.ffn1, 0, 0, 0));
-    TRY(nonlinear(DTQ_OP_GELU, l, A.tmp, A.acc, rows, f, P.gelu_b, P.gelu_c, 0, P.gelu_shift, 0));
-    TRY(requant(l, A.acc, A.tmp, rows, f, P.gelu, 0, 0, 0));
+    TRY(ffn_inner(l, rows, rowprec));
     TRY(wgemm(l, DTQ_OPTAG_FFN_W2, A.tmp, P.w2, E.b2, A.acc, rowprec, rows, d, f));
     TRY(vec(DTQ_OP_RESADD, l, A.acc, E.wide, rows, d, P.res2.m, P.res2.e, 0, 0, out, P.res2_id.m, P.res2_id.e));
     if (!(E.flags & DTQ_EXTRAS_FINAL_LN)) return requant(l, E.wide, out, rows, d, E.pre_y, 0, 0, 0);
