@@ -365,42 +365,49 @@ def pre_ln(causal):
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
+def np_ln(W, p, v):
+    """LayerNorm p (initializers p + "ln_g" / "ln_b") in float64."""
+    mu = v.mean(-1, keepdims=True)
+    var = ((v - mu) ** 2).mean(-1, keepdims=True)
+    return (v - mu) / np.sqrt(var + 1e-12) * W[p + "ln_g"] + W[p + "ln_b"]
+
+
+def np_gelu(v, tanh_form):
+    """GELU, its tanh or its erf form."""
+    if tanh_form:
+        return 0.5 * v * (1 + np.tanh(np.sqrt(2 / np.pi) * (v + 0.044715 * v ** 3)))
+    from math import erf
+    return 0.5 * v * (1 + np.vectorize(erf)(v / np.sqrt(2)))
+
+
+def np_attention(W, p, xin, causal):
+    """Layer p's attention on xin through its output projection (biases 0 where the model has
+    none; a decoder's fused QKV and transposed output weight), no residual."""
+    b = lambda name: W.get(name, 0.0)
+    if causal:
+        qkv = xin @ W[p + "qkv_w"] + b(p + "qkv_b")
+        q, k, v = qkv[..., :D], qkv[..., D:2 * D], qkv[..., 2 * D:]
+    else:
+        q, k, v = (xin @ W[p + nm + "_w"] + b(p + nm + "_b") for nm in ("q", "k", "v"))
+    heads = lambda t: t.reshape(1, S, H, DH).transpose(0, 2, 1, 3)
+    s1 = heads(q) @ heads(k).transpose(0, 1, 3, 2) / np.sqrt(DH) + (W["causal_mask"] if causal else W["attention_mask"])
+    e = np.exp(s1 - s1.max(-1, keepdims=True))
+    ctx2 = ((e / e.sum(-1, keepdims=True)) @ heads(v)).transpose(0, 2, 1, 3).reshape(1, S, D)
+    return ctx2 @ (W[p + "out_wt"].T if causal else W[p + "out_w"]) + b(p + "out_b")
+
+
 def numpy_preln_outputs(model, x, layers, causal):
     """The float forward pass of pre_ln() in numpy, from its construction: each layer's output
     (the residual stream), the last one through the final LayerNorm, [layers, S, D]."""
     W = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in model.graph.initializer}
-    from math import erf
-
-    def ln(p, v):
-        mu = v.mean(-1, keepdims=True)
-        var = ((v - mu) ** 2).mean(-1, keepdims=True)
-        return (v - mu) / np.sqrt(var + 1e-12) * W[p + "ln_g"] + W[p + "ln_b"]
-
-    def gelu(v, tanh_form):
-        if tanh_form:
-            return 0.5 * v * (1 + np.tanh(np.sqrt(2 / np.pi) * (v + 0.044715 * v ** 3)))
-        return 0.5 * v * (1 + np.vectorize(erf)(v / np.sqrt(2)))
-
-    mask = W["causal_mask"] if causal else W["attention_mask"]
     x = x.astype(np.float64)
     outs = []
     for l in range(layers):
         p = "dec_" if causal else f"l{l}_"
-        xn = ln(p + "a", x)
-        if causal:
-            qkv = xn @ W[p + "qkv_w"] + W[p + "qkv_b"]
-            q, k, v = qkv[..., :D], qkv[..., D:2 * D], qkv[..., 2 * D:]
-        else:
-            q, k, v = (xn @ W[p + nm + "_w"] + W[p + nm + "_b"] for nm in ("q", "k", "v"))
-        heads = lambda t: t.reshape(1, S, H, DH).transpose(0, 2, 1, 3)
-        s1 = heads(q) @ heads(k).transpose(0, 1, 3, 2) / np.sqrt(DH) + mask
-        e = np.exp(s1 - s1.max(-1, keepdims=True))
-        ctx = (e / e.sum(-1, keepdims=True)) @ heads(v)
-        ctx2 = ctx.transpose(0, 2, 1, 3).reshape(1, S, D)
-        r1 = ctx2 @ (W[p + "out_wt"].T if causal else W[p + "out_w"]) + W[p + "out_b"] + x
-        hg = gelu(ln(p + "b", r1) @ W[p + "ffn1_w"] + W[p + "ffn1_b"], causal or l == 1)
+        r1 = np_attention(W, p, np_ln(W, p + "a", x), causal) + x
+        hg = np_gelu(np_ln(W, p + "b", r1) @ W[p + "ffn1_w"] + W[p + "ffn1_b"], causal or l == 1)
         x = hg @ W[p + "ffn2_w"] + W[p + "ffn2_b"] + r1
-        outs.append(ln("f", x)[0] if l == layers - 1 else x[0])
+        outs.append(np_ln(W, "f", x)[0] if l == layers - 1 else x[0])
     return np.stack(outs)
 
 
@@ -408,40 +415,14 @@ def numpy_int_outputs(model, x, layers, causal):
     """The float forward pass of encoder_int / decoder_int in numpy, written from their
     construction (not from dtqvp): each layer's output, [layers, S, D]."""
     W = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in model.graph.initializer}
-    from math import erf
-
-    def ln(p, v):
-        mu = v.mean(-1, keepdims=True)
-        var = ((v - mu) ** 2).mean(-1, keepdims=True)
-        return (v - mu) / np.sqrt(var + 1e-12) * W[p + "ln_g"] + W[p + "ln_b"]
-
-    def gelu(v, tanh_form):
-        if tanh_form:
-            return 0.5 * v * (1 + np.tanh(np.sqrt(2 / np.pi) * (v + 0.044715 * v ** 3)))
-        return 0.5 * v * (1 + np.vectorize(erf)(v / np.sqrt(2)))
-
-    def b(name):  # a bias, 0 where the model has none
-        return W.get(name, 0.0)
-
-    mask = W["causal_mask"] if causal else W["attention_mask"]
+    b = lambda name: W.get(name, 0.0)  # a bias, 0 where the model has none
     x = x.astype(np.float64)
     outs = []
     for l in range(layers):
         p = "dec_" if causal else f"l{l}_"
-        if causal:
-            qkv = x @ W[p + "qkv_w"] + b(p + "qkv_b")
-            q, k, v = qkv[..., :D], qkv[..., D:2 * D], qkv[..., 2 * D:]
-        else:
-            q, k, v = (x @ W[p + nm + "_w"] + b(p + nm + "_b") for nm in ("q", "k", "v"))
-        heads = lambda t: t.reshape(1, S, H, DH).transpose(0, 2, 1, 3)
-        s1 = heads(q) @ heads(k).transpose(0, 1, 3, 2) / np.sqrt(DH) + mask
-        e = np.exp(s1 - s1.max(-1, keepdims=True))
-        ctx = (e / e.sum(-1, keepdims=True)) @ heads(v)
-        ctx2 = ctx.transpose(0, 2, 1, 3).reshape(1, S, D)
-        o = ctx2 @ (W[p + "out_wt"].T if causal else W[p + "out_w"]) + b(p + "out_b")
-        x1 = ln(p + "a", o + x)
-        hg = gelu(x1 @ W[p + "ffn1_w"] + b(p + "ffn1_b"), causal or l == 1)
-        x = ln(p + "b", hg @ W[p + "ffn2_w"] + b(p + "ffn2_b") + x1)
+        x1 = np_ln(W, p + "a", np_attention(W, p, x, causal) + x)
+        hg = np_gelu(x1 @ W[p + "ffn1_w"] + b(p + "ffn1_b"), causal or l == 1)
+        x = np_ln(W, p + "b", hg @ W[p + "ffn2_w"] + b(p + "ffn2_b") + x1)
         outs.append(x[0])
     return np.stack(outs)
 
@@ -452,17 +433,6 @@ def numpy_encoder_gemms(model, x):
     attention products."""
     W = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in model.graph.initializer}
     outs = []
-
-    def ln(p, v, decomposed):
-        mu = v.mean(-1, keepdims=True)
-        var = ((v - mu) ** 2).mean(-1, keepdims=True)
-        return (v - mu) / np.sqrt(var + 1e-12) * W[p + "ln_g"] + W[p + "ln_b"]
-
-    def gelu(v, tanh_form):
-        if tanh_form:
-            return 0.5 * v * (1 + np.tanh(np.sqrt(2 / np.pi) * (v + 0.044715 * v ** 3)))
-        from math import erf
-        return 0.5 * v * (1 + np.vectorize(erf)(v / np.sqrt(2)))
 
     def lin(p, name, v):
         mm = v @ W[p + name + "_w"]
@@ -483,9 +453,9 @@ def numpy_encoder_gemms(model, x):
         ctx = pr @ vh
         outs += [ctx[0, h] for h in range(H)]
         ctx2 = ctx.transpose(0, 2, 1, 3).reshape(1, S, D)
-        x1 = ln(p + "a", lin(p, "out", ctx2) + x, l == 1)
-        hg = gelu(lin(p, "ffn1", x1), l == 1)
-        x = ln(p + "b", lin(p, "ffn2", hg) + x1, l == 1)
+        x1 = np_ln(W, p + "a", lin(p, "out", ctx2) + x)
+        hg = np_gelu(lin(p, "ffn1", x1), l == 1)
+        x = np_ln(W, p + "b", lin(p, "ffn2", hg) + x1)
     return outs
 
 
