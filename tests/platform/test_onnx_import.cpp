@@ -181,6 +181,23 @@ TEST_CASE("onnx: 1000 mutations of a valid model neither crash nor hang the impo
     CHECK(s < 60);
 }
 
+// One mutation of a model file for the integer pipeline's fuzz tests: 1..4 bits flipped in
+// the first 4 KiB (names, attributes, shapes: the structure), a byte anywhere replaced
+// (weights, biases, gammas included), or the file truncated.
+static std::string mutate_model(std::string b, std::mt19937_64& rng) {
+    switch (rng() % 3) {
+        case 0:
+            for (uint64_t j = 0, n = 1 + rng() % 4; j < n; ++j) b[rng() % std::min<size_t>(4096, b.size())] ^= static_cast<char>(1u << (rng() % 8));
+            break;
+        case 1:
+            b[rng() % b.size()] = static_cast<char>(rng());
+            break;
+        default:
+            b.resize(rng() % b.size());
+    }
+    return b;
+}
+
 TEST_CASE("onnx: 1000 mutations of the integer pipeline's decoder neither crash nor hang the recognition of its layers", "[onnx][fuzz]") {
     // The accepted mutations go on through onnx_match_encoder (the integer pipeline's parsing
     // of the graph's structure): recognised or rejected with a message, never a crash. (Also
@@ -193,17 +210,7 @@ TEST_CASE("onnx: 1000 mutations of the integer pipeline's decoder neither crash 
     const auto t0 = std::chrono::steady_clock::now();
     const std::string file = models() + "/fuzz_int.onnx";
     for (int i = 0; i < 1000; ++i) {
-        std::string b = good;
-        switch (rng() % 3) {
-            case 0:  // flip 1..4 bytes in the first 4 KiB (names, attributes, shapes: the structure)
-                for (uint64_t j = 0, n = 1 + rng() % 4; j < n; ++j) b[rng() % std::min<size_t>(4096, b.size())] ^= static_cast<char>(1u << (rng() % 8));
-                break;
-            case 1:  // flip a byte anywhere
-                b[rng() % b.size()] = static_cast<char>(rng());
-                break;
-            default:  // truncate
-                b.resize(rng() % b.size());
-        }
+        const std::string b = mutate_model(good, rng);
         std::ofstream(file, std::ios::binary | std::ios::trunc) << b;
         try {
             const onnx_encoder_graph g = onnx_match_encoder(file, 16);
@@ -234,17 +241,7 @@ TEST_CASE("onnx: 1000 mutations of the pre-LN decoder with biases neither crash 
     const auto t0 = std::chrono::steady_clock::now();
     const std::string file = models() + "/fuzz_preln.onnx";
     for (int i = 0; i < 1000; ++i) {
-        std::string b = good;
-        switch (rng() % 3) {
-            case 0:  // flip 1..4 bytes in the first 4 KiB (names, attributes, shapes: the structure)
-                for (uint64_t j = 0, n = 1 + rng() % 4; j < n; ++j) b[rng() % std::min<size_t>(4096, b.size())] ^= static_cast<char>(1u << (rng() % 8));
-                break;
-            case 1:  // flip a byte anywhere (weights, biases, gammas included)
-                b[rng() % b.size()] = static_cast<char>(rng());
-                break;
-            default:  // truncate
-                b.resize(rng() % b.size());
-        }
+        const std::string b = mutate_model(good, rng);
         std::ofstream(file, std::ios::binary | std::ios::trunc) << b;
         const std::string yaml = "name: fz\nseed: 4\nmode: functional\nworkload:\n  kind: onnx\n  onnx: {model: " + file +
                                  ", seq: 16, pipeline: integer}\n  gemm: {a_precision: '8'}\n";
