@@ -662,8 +662,10 @@ std::vector<std::vector<int8_t>> reference_model(const model_instance& m, const 
             }
         }
         const std::vector<bool>& rk = m.topk ? keep : all;
-        // GELU then its REQUANT, row by row (the firmware's GELU and REQUANT `other` commands).
-        const auto gelu_requant = [&](const std::vector<int8_t>& g_in) {
+        // The FFN's inner part, GELU(x1 W1 + b1) requantized to int8 (the firmware's ffn_inner:
+        // FFN1 GEMM, REQUANT, GELU, REQUANT), row by row.
+        const auto ffn_inner = [&](const std::vector<int8_t>& x1) {
+            const std::vector<int8_t> g_in = requant_all(biased(linear(x1, w.w1, s, f, d, rk), w.b1, rk), p.ffn1);
             std::vector<int32_t> g(s * f);
             ibert::gelu_consts_t gc;
             gc.b_int = p.gelu_b;
@@ -676,8 +678,7 @@ std::vector<std::vector<int8_t>> reference_model(const model_instance& m, const 
             wide = resadd(biased(linear(att, w.wo, s, d, d, rk), w.bo, rk), x, p.res1, p.res1_id);
             const std::vector<int8_t> h8 = requant_all(wide, w.pre_h);
             const std::vector<int8_t> x1 = ln_requant(layernorm(wide, s, d, p.ln2_shift, w.ln2_bias), p.ln2, w.ln2_rq);
-            const std::vector<int8_t> g_in = requant_all(biased(linear(x1, w.w1, s, f, d, rk), w.b1, rk), p.ffn1);
-            const std::vector<int8_t> g8 = gelu_requant(g_in);
+            const std::vector<int8_t> g8 = ffn_inner(x1);
             wide = resadd(biased(linear(g8, w.w2, s, d, f, rk), w.b2, rk), h8, p.res2, p.res2_id);
             x = w.final_ln ? ln_requant(layernorm(wide, s, d, 0, w.lnf_bias), w.lnf, w.lnf_rq) : requant_all(wide, w.pre_y);
             outs.push_back(x);
@@ -685,8 +686,7 @@ std::vector<std::vector<int8_t>> reference_model(const model_instance& m, const 
         }
         std::vector<int32_t> z = resadd(biased(linear(att, w.wo, s, d, d, rk), w.bo, rk), x, p.res1, p.res1_id);
         const std::vector<int8_t> x1 = ln_requant(layernorm(z, s, d, p.ln1_shift, w.ln1_bias), p.ln1, w.ln1_rq);
-        const std::vector<int8_t> g_in = requant_all(biased(linear(x1, w.w1, s, f, d, rk), w.b1, rk), p.ffn1);
-        const std::vector<int8_t> g8 = gelu_requant(g_in);
+        const std::vector<int8_t> g8 = ffn_inner(x1);
         z = resadd(biased(linear(g8, w.w2, s, d, f, rk), w.b2, rk), x1, p.res2, p.res2_id);
         x = ln_requant(layernorm(z, s, d, p.ln2_shift, w.ln2_bias), p.ln2, w.ln2_rq);
         outs.push_back(x);
