@@ -550,8 +550,8 @@ uint32_t ctrl::validate(const command& c, const std::vector<ctrl_region>& region
                     }
                     if (aux) add(aux, cols * 4);
                     break;
-                case r::op::GELU:
-                    if (aux || p3) return r::err::BAD_FIELD;
+                case r::op::GELU:  // param3: the erf shift n
+                    if (aux || p3 > 31) return r::err::BAD_FIELD;
                     break;
                 case r::op::REQUANT:
                     if (p1 > 62 || (p2 & ~cmd_bits::REQUANT_PER_CHANNEL) || p3) return r::err::BAD_FIELD;

@@ -61,9 +61,10 @@ int dtq_host_layernorm(const int32_t* x, int32_t* y, uint32_t cols, int32_t shif
     return guarded("layernorm", [&] { dtq::ibert::normact::layernorm_row(x, cols, shift, bias, y); });
 }
 
-int dtq_host_gelu(const int8_t* x, int32_t* y, uint32_t n, int32_t b_int, int32_t c_int, int32_t shift_int) {
+int dtq_host_gelu(const int8_t* x, int32_t* y, uint32_t n, int32_t b_int, int32_t c_int, int32_t shift_int, int32_t shift) {
     dtq::host* h = self();
     if (!h) return DTQ_HOSTMATH_UNSUPPORTED;
+    if (shift < 0 || shift > 31) return DTQ_HOSTMATH_BAD_INPUT;
     h->compute(uint64_t{n} * h->config().gelu_cycles_per_element, n);
     if (h->config().timing_only) return DTQ_HOSTMATH_OK;
     return guarded("gelu", [&] {
@@ -71,6 +72,7 @@ int dtq_host_gelu(const int8_t* x, int32_t* y, uint32_t n, int32_t b_int, int32_
         k.b_int = b_int;
         k.c_int = c_int;
         k.shift_int = shift_int;
+        k.n = shift;
         dtq::ibert::normact::gelu_row(x, n, k, y);
     });
 }

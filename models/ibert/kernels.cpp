@@ -6,13 +6,14 @@
 #include <stdexcept>
 #include <string>
 
+#include <fmt/format.h>
+
 namespace dtq::ibert {
 
 namespace {
 // I-BERT's constants, exactly as written in fairseq quant_modules.py (IBERT_NOTES.md §3).
 constexpr double GELU_K = 1.4142, GELU_A = -0.2888, GELU_B = -1.769, GELU_C = 1.0;
 constexpr double GELU_C_OVER_A = GELU_C / GELU_A;  // coeff[2] /= coeff[0], binary64
-constexpr int GELU_SHIFT = 14;
 constexpr double EXP_X0 = -0.6931;
 constexpr int EXP_N = 30;
 constexpr double EXP_COEF0 = 0.35815147, EXP_COEF1 = 0.96963238, EXP_COEF2 = 1.0;
@@ -327,19 +328,41 @@ softmax_out i_softmax(const std::vector<int64_t>& x, double scale, const softmax
     return o;
 }
 
-gelu_consts_t gelu_consts(double scale, const book& b) {
+gelu_consts_t gelu_consts(double scale, const book& b, int n) {
     check_scale(scale);
+    if (n < 0 || n > 62) throw std::invalid_argument("i-GELU shift n must be 0..62, got " + std::to_string(n));
     gelu_consts_t k;
     const double s = b.r(scale);
     k.scale_k = b.div(s, GELU_K);
     k.b_int = floor_to_i64(b.div(GELU_B, k.scale_k));
     const double sk2 = b.mul(k.scale_k, k.scale_k);
     k.c_int = floor_to_i64(b.div(GELU_C_OVER_A, sk2));
-    k.erf_scale = b.mul(b.mul(sk2, GELU_A), static_cast<double>(1 << GELU_SHIFT));
+    k.erf_scale = b.mul(b.mul(sk2, GELU_A), std::ldexp(1.0, n));
     k.shift_int = floor_to_i64(b.div(1.0, k.erf_scale));
     k.out_scale = b.div(b.mul(s, k.erf_scale), 2.0);
-    k.n = GELU_SHIFT;
+    k.n = n;
     return k;
+}
+
+i128 gelu_int8_bound(const gelu_consts_t& k) {
+    if (k.b_int > 0 || k.n < 0 || k.n > 62) throw std::invalid_argument("i-GELU bound: expected b_int <= 0 and n in 0..62");
+    const auto mag = [](int64_t v) { return v < 0 ? -i128{v} : i128{v}; };
+    const i128 v = mag(k.b_int) * mag(k.b_int) + mag(k.c_int);     // |t^2 + c_int|
+    const i128 e = (v + (i128{1} << k.n) - 1) >> k.n;                 // |erf|, floor rounds away from 0 below 0
+    const i128 out = 128 * (e + mag(k.shift_int));                    // |x (erf + shift_int)|
+    return std::max(v, out);
+}
+
+gelu_consts_t gelu_consts_int8(double scale, const book& b) {
+    constexpr i128 lim = std::numeric_limits<int32_t>::max();
+    gelu_consts_t k;
+    for (int n = 0; n <= GELU_MAX_N; ++n) {
+        k = gelu_consts(scale, b, n);
+        if (gelu_int8_bound(k) <= lim) return k;
+    }
+    throw std::range_error(fmt::format("i-GELU on int8 inputs: at input scale {:.4g}, b_int^2 + |c_int| = {:.4g} leaves int32 "
+                                       "whatever the shift n (the scale is too fine: S below about 7.8e-5)",
+                                       scale, static_cast<double>(k.b_int) * static_cast<double>(k.b_int) - static_cast<double>(k.c_int)));
 }
 
 gelu_out i_gelu_int(const std::vector<int64_t>& x, const gelu_consts_t& k) {

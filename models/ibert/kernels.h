@@ -119,16 +119,35 @@ struct softmax_out {
 softmax_out i_softmax(const std::vector<int64_t>& x, double scale, const softmax_params& p = {}, const book& b = {});
 
 // ---- i-GELU ------------------------------------------------------------------------------
+// I-BERT's erf shift n (its "self.n = 14"), made for GELU on the int32 accumulator; the golden
+// vectors use it.
+constexpr int GELU_SHIFT = 14;
 struct gelu_consts_t {
     int64_t b_int = 0, c_int = 0, shift_int = 0;
-    int n = 14;
+    int n = GELU_SHIFT;
     double scale_k = 0, erf_scale = 0, out_scale = 0;  // erf_scale and out_scale are negative
 };
-gelu_consts_t gelu_consts(double scale, const book& b = {});
+// I-BERT's constants for input scale S with erf shift n: b_int = floor(-1.769 / Sk),
+// c_int = floor((1 / -0.2888) / Sk^2), erf_scale = Sk^2 (-0.2888) 2^n, shift_int =
+// floor(1 / erf_scale), out_scale = S erf_scale / 2 (Sk = S / 1.4142).
+gelu_consts_t gelu_consts(double scale, const book& b = {}, int n = GELU_SHIFT);
+// The largest |value| any int8 input (|x| <= 128) can give in i-GELU's datapath with the
+// constants k, by hand (docs/ibert.md#i-gelu-on-int8-inputs), b_int <= 0:
+//   |t| = |min(|x|, -b_int) + b_int| <= |b_int|, so |t^2 + c_int| <= b_int^2 + |c_int| = V
+//   |erf| = |floor(+-(t^2 + c_int) / 2^n)| <= ceil(V / 2^n) = E
+//   |x (erf + shift_int)| <= 128 (E + |shift_int|)
+// Returns max(V, 128 (E + |shift_int|)) (every other intermediate is below one of the two).
+i128 gelu_int8_bound(const gelu_consts_t& k);
+// The constants of the GELU command, which takes int8 inputs: those of gelu_consts(S, b, n) at
+// the smallest n in 0..GELU_MAX_N (so the most precise erf) with gelu_int8_bound <= INT32_MAX,
+// i.e. every int8 input's intermediates and result stay in int32. Throws std::range_error
+// when no n does (S below about 7.8e-5: b_int^2 + |c_int| alone leaves int32).
+constexpr int GELU_MAX_N = 31;
+gelu_consts_t gelu_consts_int8(double scale, const book& b = {});
 struct gelu_out {
     std::vector<int64_t> y, erf;
 };
-// sgn = sign(x); a = min(|x|, -b_int); erf = (sgn*((a + b_int)^2 + c_int)) >> 14;
+// sgn = sign(x); a = min(|x|, -b_int); erf = (sgn*((a + b_int)^2 + c_int)) >> n;
 // y = x * (erf + shift_int).
 gelu_out i_gelu_int(const std::vector<int64_t>& x, const gelu_consts_t& k);
 

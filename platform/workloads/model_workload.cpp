@@ -141,10 +141,11 @@ model_instance make_model(const scenario_config& c, bool with_data) {
     const double ln_scale = std::sqrt(static_cast<double>(d)) / std::ldexp(1.0, 30);
     p.ln1 = rq_of(ln_scale / s_x);  // gamma = 1
     p.ffn1 = rq_of(s_weight(d) * (s_x / S_ACT));
-    const ibert::gelu_consts_t gc = ibert::gelu_consts(S_ACT);
+    const ibert::gelu_consts_t gc = ibert::gelu_consts_int8(S_ACT);  // n = 0 at S_ACT (docs/ibert.md#i-gelu-on-int8-inputs)
     p.gelu_b = static_cast<int32_t>(gc.b_int);
     p.gelu_c = static_cast<int32_t>(gc.c_int);
     p.gelu_shift = static_cast<int32_t>(gc.shift_int);
+    p.gelu_n = gc.n;
     p.gelu = rq_of(gc.out_scale / S_ACT);
     p.res2 = rq_of(S_ACT * s_weight(f) / S_SUM);
     p.res2_id = p.res1_id;
@@ -671,6 +672,7 @@ std::vector<std::vector<int8_t>> reference_model(const model_instance& m, const 
             gc.b_int = p.gelu_b;
             gc.c_int = p.gelu_c;
             gc.shift_int = p.gelu_shift;
+            gc.n = p.gelu_n;
             for (uint64_t r = 0; r < s; ++r) ibert::normact::gelu_row(&g_in[r * f], f, gc, &g[r * f]);
             return requant_all(g, p.gelu);
         };

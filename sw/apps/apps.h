@@ -81,6 +81,7 @@ typedef struct dtq_layer_params {
     dtq_rq ln2;                      /* LayerNorm 2 output (int32) -> int8 = the layer's output */
     int32_t ln2_shift;
     uint32_t k0, k1;                 /* this layer's top-k: kept tokens, of which 8-bit */
+    int32_t gelu_n;                  /* GELU's erf shift n (the GELU command's param3; docs/ibert.md#i-gelu-on-int8-inputs) */
 } dtq_layer_params;
 
 /* DTQ_MODEL_EXTRAS (imported graphs, docs/workloads.md#biases-and-per-channel-layernorm): a

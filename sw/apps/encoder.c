@@ -98,7 +98,7 @@ static int nonlinear(uint8_t opcode, uint32_t layer, uint64_t src, uint64_t dst,
         int hm;
         if (opcode == DTQ_OP_GELU) {
             dtq_rd_block(src + (uint64_t)r * cols, hin, cols);
-            hm = dtq_host_gelu((const int8_t *)hin, hout, cols, p0, p1, p2);
+            hm = dtq_host_gelu((const int8_t *)hin, hout, cols, p0, p1, p2, p3);
             dtq_wr_block(dst + (uint64_t)r * cols * 4, hout, cols * 4);
         } else if (opcode == DTQ_OP_LAYERNORM) {
             dtq_rd_block(src + (uint64_t)r * cols * 4, hin, cols * 4);
@@ -173,7 +173,7 @@ static int ffn_inner(uint32_t l, uint32_t rows, uint64_t rowprec) {
     const uint32_t d = A.d_model, f = A.d_ffn;
     TRY(wgemm(l, DTQ_OPTAG_FFN_W1, A.x1, P.w1, E.b1, A.acc, rowprec, rows, f, d));
     TRY(requant(l, A.acc, A.tmp, rows, f, P.ffn1, 0, 0, 0));
-    TRY(nonlinear(DTQ_OP_GELU, l, A.tmp, A.acc, rows, f, P.gelu_b, P.gelu_c, 0, P.gelu_shift, 0));
+    TRY(nonlinear(DTQ_OP_GELU, l, A.tmp, A.acc, rows, f, P.gelu_b, P.gelu_c, 0, P.gelu_shift, P.gelu_n));
     return requant(l, A.acc, A.tmp, rows, f, P.gelu, 0, 0, 0);
 }
 

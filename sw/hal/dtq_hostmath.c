@@ -324,18 +324,22 @@ int dtq_host_layernorm(const int32_t *x, int32_t *y, uint32_t cols, int32_t shif
     return DTQ_HOSTMATH_OK;
 }
 
-int dtq_host_gelu(const int8_t *x, int32_t *y, uint32_t n, int32_t b_int, int32_t c_int, int32_t shift_int) {
+int dtq_host_gelu(const int8_t *x, int32_t *y, uint32_t n, int32_t b_int, int32_t c_int, int32_t shift_int, int32_t shift) {
     uint32_t i;
     const int64_t lim = -(int64_t)b_int;
+    if (shift < 0 || shift > 31) return DTQ_HOSTMATH_BAD_INPUT;
     for (i = 0; i < n; i++) {
         const int64_t xi = x[i];
         const int64_t sgn = (xi > 0) - (xi < 0);
         int64_t a = xi < 0 ? -xi : xi, t, e, out;
         if (a > lim) a = lim;
         t = a + b_int;
-        e = sgn * (t * t + c_int); /* |t| <= |b_int| < 2^31: t*t < 2^62 */
-        e = e >> 14;               /* floor */
-        out = xi * (e + shift_int);
+        e = sgn * (t * t + c_int); /* |t| <= 2^31: t*t <= 2^62 */
+        e = (e >> shift) + shift_int; /* floor; |e| < 2^63 */
+        /* |out| >= |e| when x != 0 (x = 0 gives e = shift_int, out 0): |e| > 2^31 cannot fit,
+         * and |e| <= 2^31 keeps the product below 2^38 */
+        if (xi != 0 && (e > ((int64_t)1 << 31) || e < -((int64_t)1 << 31))) return DTQ_HOSTMATH_BAD_INPUT;
+        out = xi * e;
         if (out < INT32_MIN || out > INT32_MAX) return DTQ_HOSTMATH_BAD_INPUT;
         y[i] = (int32_t)out;
     }

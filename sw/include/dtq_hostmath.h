@@ -30,8 +30,8 @@ extern "C" {
 int dtq_host_softmax(const int32_t *scores, int8_t *probs, uint32_t cols, uint32_t seen, int32_t shift, int32_t head_dim);
 /* i-LayerNorm of one row: y = y_norm + bias[j] (bias may be NULL). */
 int dtq_host_layernorm(const int32_t *x, int32_t *y, uint32_t cols, int32_t shift, const int32_t *bias);
-/* i-GELU of n int8 values into int32. */
-int dtq_host_gelu(const int8_t *x, int32_t *y, uint32_t n, int32_t b_int, int32_t c_int, int32_t shift_int);
+/* i-GELU of n int8 values into int32, erf shift `shift` (0..31: the GELU command's param3). */
+int dtq_host_gelu(const int8_t *x, int32_t *y, uint32_t n, int32_t b_int, int32_t c_int, int32_t shift_int, int32_t shift);
 
 #ifdef __cplusplus
 }

@@ -116,7 +116,7 @@ fuzz_cmd valid_command(std::mt19937_64& rng, uint8_t opcode) {
                 case DTQ_OP_LAYERNORM: c.u.softmax.param0 = static_cast<uint32_t>(rng() % 32); c.u.softmax.aux = rng() % 2 ? D + 131072 : 0; break;
                 case DTQ_OP_GELU:
                     c.u.softmax.param0 = static_cast<uint32_t>(rng()); c.u.softmax.param1 = static_cast<uint32_t>(rng());
-                    c.u.softmax.param2 = static_cast<uint32_t>(rng());
+                    c.u.softmax.param2 = static_cast<uint32_t>(rng()); c.u.softmax.param3 = static_cast<uint32_t>(rng() % 32);
                     break;
                 case DTQ_OP_REQUANT:
                     c.u.softmax.param0 = static_cast<uint32_t>(rng()); c.u.softmax.param1 = static_cast<uint32_t>(rng() % 63);

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 #include "dtq_hostmath.h"
@@ -15,7 +16,7 @@
 extern "C" {
 int dtq_c_softmax(const int32_t* scores, int8_t* probs, uint32_t cols, uint32_t seen, int32_t shift, int32_t head_dim);
 int dtq_c_layernorm(const int32_t* x, int32_t* y, uint32_t cols, int32_t shift, const int32_t* bias);
-int dtq_c_gelu(const int8_t* x, int32_t* y, uint32_t n, int32_t b_int, int32_t c_int, int32_t shift_int);
+int dtq_c_gelu(const int8_t* x, int32_t* y, uint32_t n, int32_t b_int, int32_t c_int, int32_t shift_int, int32_t shift);
 }
 
 TEST_CASE("hostmath: portable C softmax equals the C++ i-softmax unit", "[hostmath]") {
@@ -60,14 +61,23 @@ TEST_CASE("hostmath: portable C LayerNorm equals the C++ i-LayerNorm", "[hostmat
 TEST_CASE("hostmath: portable C GELU equals the C++ i-GELU on every int8 input", "[hostmath]") {
     std::vector<int8_t> x(256);
     for (int i = 0; i < 256; ++i) x[static_cast<size_t>(i)] = static_cast<int8_t>(i - 128);
-    for (double scale : {0.01, 0.05, 0.1, 0.3}) {
-        const dtq::ibert::gelu_consts_t k = dtq::ibert::gelu_consts(scale);
-        std::vector<int32_t> c(256), ref(256);
-        const int rc = dtq_c_gelu(x.data(), c.data(), 256, static_cast<int32_t>(k.b_int), static_cast<int32_t>(k.c_int),
-                                  static_cast<int32_t>(k.shift_int));
-        dtq::ibert::normact::gelu_row(x.data(), 256, k, ref.data());
-        INFO("scale " << scale);
-        REQUIRE(rc == DTQ_HOSTMATH_OK);
-        CHECK(c == ref);
-    }
+    // I-BERT's n = 14 and the GELU command's int8 shift (n = 0 from 2^-9 up, 5 at 2^-12, 8 at 8e-5)
+    for (double scale : {8e-5, 2.44140625e-4, 0.01, 0.05, 0.1, 0.3})
+        for (const dtq::ibert::gelu_consts_t& k : {dtq::ibert::gelu_consts(scale), dtq::ibert::gelu_consts_int8(scale)}) {
+            std::vector<int32_t> c(256), ref(256);
+            const int rc = dtq_c_gelu(x.data(), c.data(), 256, static_cast<int32_t>(k.b_int), static_cast<int32_t>(k.c_int),
+                                      static_cast<int32_t>(k.shift_int), k.n);
+            dtq::ibert::normact::gelu_row(x.data(), 256, k, ref.data());
+            INFO("scale " << scale << " n " << k.n);
+            REQUIRE(rc == DTQ_HOSTMATH_OK);
+            CHECK(c == ref);
+        }
+    // A shift too small for the scale: some result leaves int32 (the C++ row throws), and a shift
+    // beyond the command's 0..31
+    const dtq::ibert::gelu_consts_t k = dtq::ibert::gelu_consts(8e-5, {}, 0);
+    std::vector<int32_t> c(256), ref(256);
+    CHECK(dtq_c_gelu(x.data(), c.data(), 256, static_cast<int32_t>(k.b_int), static_cast<int32_t>(k.c_int),
+                     static_cast<int32_t>(k.shift_int), 0) == DTQ_HOSTMATH_BAD_INPUT);
+    CHECK_THROWS_AS(dtq::ibert::normact::gelu_row(x.data(), 256, k, ref.data()), std::overflow_error);
+    CHECK(dtq_c_gelu(x.data(), c.data(), 256, -26, -693, -693, 32) == DTQ_HOSTMATH_BAD_INPUT);
 }
