@@ -475,6 +475,28 @@ TEST_CASE("ctrl: GEMM layout and b_scales and ATTENTION mode bits are decoded", 
     CHECK(requant(0, 0, end - 124, DTQ_REQUANT_PER_CHANNEL) == std::pair{uint32_t{DTQ_ERR_CAPACITY}, end - 124});
     CHECK(requant(5, 3, end - 4, 0).first == DTQ_ERR_NONE);  // a precision list: rows (4) bytes
 
+    // GELU param3: the erf shift n, 0..31 (docs/ibert.md#i-gelu-on-int8-inputs); no aux
+    const auto gelu = [&](uint32_t n, uint64_t aux) {
+        dtq_cmd d;
+        dtq_cmd_clear(&d, DTQ_OP_GELU);
+        d.u.softmax.src = D;
+        d.u.softmax.dst = D + 65536;
+        d.u.softmax.rows = 4;
+        d.u.softmax.cols = 16;
+        d.u.softmax.param0 = static_cast<uint32_t>(-81);  // S = 1/32: b_int, c_int, shift_int at n = 0
+        d.u.softmax.param1 = static_cast<uint32_t>(-7092);
+        d.u.softmax.param2 = static_cast<uint32_t>(-7092);
+        d.u.softmax.param3 = n;
+        d.u.softmax.aux = aux;
+        uint64_t bad = 0;
+        return decode(d, bad);
+    };
+    CHECK(gelu(0, 0) == DTQ_ERR_NONE);
+    CHECK(gelu(14, 0) == DTQ_ERR_NONE);
+    CHECK(gelu(31, 0) == DTQ_ERR_NONE);
+    CHECK(gelu(32, 0) == DTQ_ERR_BAD_FIELD);
+    CHECK(gelu(0, D + 8192) == DTQ_ERR_BAD_FIELD);
+
     const auto attention = [&](uint16_t mode) {
         dtq_cmd d;
         dtq_cmd_attention(&d, D, D + 65536, D + 131072, D + 196608, 0, 16, 64, 2, 0, 0, 0);

@@ -79,6 +79,12 @@ TEST_CASE("encoder layer all 8-bit equals the reference bit for bit", "[model]")
     // not trivially equal: the layer changed its input, and outputs are not all zero
     CHECK(out != m.x);
     CHECK(std::count(out.begin(), out.end(), 0) < static_cast<long>(out.size() / 2));
+    // GELU's constants at its input scale S_ACT = 1/32 (docs/ibert.md#i-gelu-on-int8-inputs, by
+    // hand): b_int = -81, c_int = -7092, erf shift n = 0, shift_int = floor(-7091.2) = -7092
+    CHECK(m.params[0].gelu_b == -81);
+    CHECK(m.params[0].gelu_c == -7092);
+    CHECK(m.params[0].gelu_n == 0);
+    CHECK(m.params[0].gelu_shift == -7092);
 }
 
 TEST_CASE("encoder layer with DTQAtten precisions equals the reference on the same precisions", "[model]") {
