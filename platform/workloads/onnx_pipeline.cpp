@@ -235,7 +235,7 @@ onnx_pipeline make_onnx_pipeline(const scenario_config& c) {
         ibert::gelu_consts_t gc;
         try {
             gc = ibert::gelu_consts_int8(s_h);
-        } catch (const std::range_error& e) {
+        } catch (const std::exception& e) {  // range_error; a scale so fine that c_int leaves int64 too
             throw config_error({fmt::format(
                 "{}: layer {}: the FFN's first projection output (GELU's input) reaches only {:.4g}: its int8 scale {:.4g} "
                 "gives i-GELU intermediates beyond int32, which the GELU command cannot take ({}; docs/workloads.md#onnx-limits)",
