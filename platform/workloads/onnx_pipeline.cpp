@@ -228,31 +228,36 @@ onnx_pipeline make_onnx_pipeline(const scenario_config& c) {
         p.res1 = rq_of(s_ctx * s_wo / s_sum1);
         p.res1_id = rq_of(s_in / s_sum1);
         p.ln1 = w.ln1_rq.empty() ? rq_of(c1.ln_scale * ly.ln1_gamma[0] / s_ln1) : dtq_rq{0, 0};
-        p.ffn1 = rq_of(s_x1 * s_w1 / s_h);
-        const ibert::gelu_consts_t gc = ibert::gelu_consts(s_h);
-        {  // The GELU command's constants are int32 and its result must fit int32 for every int8 input.
-            bool fits = gc.b_int >= INT32_MIN && gc.c_int >= INT32_MIN && gc.shift_int >= INT32_MIN && gc.b_int <= INT32_MAX &&
-                        gc.c_int <= INT32_MAX && gc.shift_int <= INT32_MAX;
-            if (fits) {
-                std::vector<int64_t> all;
-                for (int v = -128; v < 128; ++v) all.push_back(v);
-                try {
-                    for (int64_t y : ibert::i_gelu_int(all, gc).y) fits = fits && y >= INT32_MIN && y <= INT32_MAX;
-                } catch (const std::exception&) {
-                    fits = false;
+        if (ly.relu) {  // ReLU FFN (docs/workloads.md#relu): FFN1's REQUANT with RELU gives g at its scale
+            w.relu = true;
+            p.ffn1 = rq_of(s_x1 * s_w1 / s_g);
+        } else {
+            p.ffn1 = rq_of(s_x1 * s_w1 / s_h);
+            const ibert::gelu_consts_t gc = ibert::gelu_consts(s_h);
+            {  // The GELU command's constants are int32 and its result must fit int32 for every int8 input.
+                bool fits = gc.b_int >= INT32_MIN && gc.c_int >= INT32_MIN && gc.shift_int >= INT32_MIN && gc.b_int <= INT32_MAX &&
+                            gc.c_int <= INT32_MAX && gc.shift_int <= INT32_MAX;
+                if (fits) {
+                    std::vector<int64_t> all;
+                    for (int v = -128; v < 128; ++v) all.push_back(v);
+                    try {
+                        for (int64_t y : ibert::i_gelu_int(all, gc).y) fits = fits && y >= INT32_MIN && y <= INT32_MAX;
+                    } catch (const std::exception&) {
+                        fits = false;
+                    }
                 }
+                if (!fits)
+                    throw config_error({fmt::format(
+                        "{}: layer {}: the FFN's first projection output (GELU's input) reaches only {:.4g}: its int8 scale {:.4g} "
+                        "gives i-GELU constants (c_int {}) or results beyond int32, which the GELU command cannot take "
+                        "(docs/workloads.md#onnx-limits)",
+                        oc.model, l, mx.at(ly.h), s_h, gc.c_int)});
             }
-            if (!fits)
-                throw config_error({fmt::format(
-                    "{}: layer {}: the FFN's first projection output (GELU's input) reaches only {:.4g}: its int8 scale {:.4g} "
-                    "gives i-GELU constants (c_int {}) or results beyond int32, which the GELU command cannot take "
-                    "(docs/workloads.md#onnx-limits)",
-                    oc.model, l, mx.at(ly.h), s_h, gc.c_int)});
+            p.gelu_b = static_cast<int32_t>(gc.b_int);
+            p.gelu_c = static_cast<int32_t>(gc.c_int);
+            p.gelu_shift = static_cast<int32_t>(gc.shift_int);
+            p.gelu = rq_of(gc.out_scale / s_g);
         }
-        p.gelu_b = static_cast<int32_t>(gc.b_int);
-        p.gelu_c = static_cast<int32_t>(gc.c_int);
-        p.gelu_shift = static_cast<int32_t>(gc.shift_int);
-        p.gelu = rq_of(gc.out_scale / s_g);
         p.res2 = rq_of(s_g * s_w2 / s_sum2);
         p.res2_id = rq_of((pre ? s_h8 : s_x1) / s_sum2);
         p.ln2 = w.ln2_rq.empty() ? rq_of(c2.ln_scale * ly.ln2_gamma[0] / s_ln2) : dtq_rq{0, 0};

@@ -648,3 +648,24 @@ TEST_CASE("onnx integer: what the recipe cannot run exactly is an error naming t
     CHECK_THAT(load_error("name: t\nmode: functional\nworkload: {kind: onnx, onnx: {model: m.onnx, pipeline: integer}, gemm: {a_precision: ratios}}\n"),
                Catch::Contains("workload.gemm.a_precision"));
 }
+
+// ReLU FFNs (docs/workloads.md#relu): FFN1's REQUANT with its RELU bit replaces GELU.
+TEST_CASE("onnx integer: a pre-LN encoder with ReLU FFNs runs bit-exact, near numpy", "[onnx][integer][relu]") {
+    // make_onnx_models.py pre_ln(False, relu=True): encoder2_preln's structure, a Relu node
+    // between FFN1 and FFN2; the numpy reference applies max(h, 0).
+    const onnx_pipeline op = make_onnx_pipeline(integer_cfg("encoder2_preln_relu.onnx", "8"));
+    REQUIRE(op.inst.weights.size() == 2);
+    CHECK(op.graph.layers[0].relu);
+    CHECK(op.inst.weights[0].relu);
+    CHECK(op.inst.weights[1].relu);
+    CHECK(run_integer("encoder2_preln_relu.onnx", "encoder2_preln_relu_y.npy", "8") > 0.99);
+}
+
+TEST_CASE("onnx integer: a ReLU encoder under DTQAtten's top-k stays bit-exact", "[onnx][integer][relu]") {
+    std::vector<std::vector<uint8_t>> prec;
+    CHECK(run_integer("encoder2_preln_relu.onnx", "encoder2_preln_relu_y.npy", "topk", &prec) > 0.95);
+    uint64_t c[9] = {};
+    for (uint8_t b : prec[1]) ++c[b];
+    CHECK(c[0] == 4);  // k0 = round(0.72 x 16) = 12 kept, k1 = round(0.306 x 16) = 5 of them 8-bit
+    CHECK(c[8] == 5);
+}
