@@ -530,6 +530,10 @@ config_schema::config_schema() {
          "kinds gemm and onnx: precision of A's rows for GEMMs that do not set their own: all 4-bit, all 8-bit, seeded ratios, or "
          "(kind onnx, functional) topk: chosen by the importance accumulator and top-k engines from the graph's own attention "
          "maps at ratio_pruned / ratio_8bit (docs/workloads.md#real-attention-maps)");
+    text("workload.gemm.topk_scores", [](auto& c) -> auto& { return c.workload.gemm.topk_scores; }, {"importance", "random"}, false,
+         "kind onnx, a_precision topk: what the top-k engines rank: importance (the attention maps' column sums, DTQAtten) or "
+         "random (a seeded random order at the same counts: the ablation that shows what the importance is worth; "
+         "docs/workloads.md#use-lite)");
     ratio("workload.gemm.ratio_pruned", [](auto& c) -> auto& { return c.workload.gemm.ratio_pruned; }, "kind gemm, a_precision ratios: fraction of A's rows pruned (0-bit)");
     ratio("workload.gemm.ratio_4bit", [](auto& c) -> auto& { return c.workload.gemm.ratio_4bit; }, "kind gemm, a_precision ratios: fraction of A's rows 4-bit");
     ratio("workload.gemm.ratio_8bit", [](auto& c) -> auto& { return c.workload.gemm.ratio_8bit; }, "kind gemm, a_precision ratios: fraction of A's rows 8-bit");
