@@ -4,7 +4,8 @@ USE-Lite layer (scenarios/onnx/use_lite_l1.onnx, 116 tokens) through dtqvp
 
   * the GEMM path with a_precision topk, the engines ranking the attention maps' importance
     (DTQAtten) and, for the ablation, a seeded random ranking at the same counts (seeds 1-3);
-  * the integer pipeline (scenarios/onnx_use_lite.yaml),
+  * the integer pipeline (scenarios/onnx_use_lite.yaml), with the I-BERT softmax and with
+    softmax.mode softermax,
 
 reads each run's DIR/tokens.csv and stats.json and prints one JSON object: per choice the share
 of the layer's importance (the importance accumulator's column sums: attention probability each
@@ -76,6 +77,8 @@ def main(argv):
                                                  "onnx.layer0.mismatches", "attention.next_tokens_pruned",
                                                  "attention.next_tokens_4bit", "attention.next_tokens_8bit")}
         res["integer"]["cycles"] = st_i.get("ctrl.busy_cycles")
+        st_s, _ = run(build, os.path.join(ROOT, "scenarios", "onnx_use_lite.yaml"), os.path.join(tmp, "soft"), ["softmax.mode=softermax"])
+        res["integer_softermax"] = {k: st_s[k] for k in ("onnx.layer0.cosine", "onnx.layer0.mismatches", "onnx.layer0.max_abs_error")}
     print(json.dumps(res))
     return 0
 
