@@ -601,7 +601,9 @@ void platform::load_model() {
         if (lay.args.flags & DTQ_MODEL_EXTRAS) {
             const layer_weights& lw = m.weights[l];
             const dtq_layer_extras e{x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], x[9], x[10], lw.pre_h, lw.pre_y, lw.lnf,
-                                     (lw.pre_ln ? DTQ_EXTRAS_PRE_LN : 0u) | (lw.final_ln ? DTQ_EXTRAS_FINAL_LN : 0u), 0};
+                                     (lw.pre_ln ? DTQ_EXTRAS_PRE_LN : 0u) | (lw.final_ln ? DTQ_EXTRAS_FINAL_LN : 0u) |
+                                         (lw.relu ? DTQ_EXTRAS_RELU : 0u),
+                                     0};
             write_dram(lay.params_at + m.layers * sizeof(dtq_layer_params) + l * sizeof(dtq_layer_extras), &e, sizeof e);
         }
         if (functional || m.wcomp) {

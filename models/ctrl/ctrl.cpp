@@ -554,7 +554,7 @@ uint32_t ctrl::validate(const command& c, const std::vector<ctrl_region>& region
                     if (aux || p3 > 31) return r::err::BAD_FIELD;
                     break;
                 case r::op::REQUANT:
-                    if (p1 > 62 || (p2 & ~cmd_bits::REQUANT_PER_CHANNEL) || p3) return r::err::BAD_FIELD;
+                    if (p1 > 62 || (p2 & ~(cmd_bits::REQUANT_PER_CHANNEL | cmd_bits::REQUANT_RELU)) || p3) return r::err::BAD_FIELD;
                     if (p2 & cmd_bits::REQUANT_PER_CHANNEL) {  // aux: cols (m, e) pairs (required); param0, param1 unused
                         if (!aux || p0 || p1) return r::err::BAD_FIELD;
                         if (aux % 4) {

@@ -86,6 +86,7 @@ inline constexpr uint32_t GEMM_WCOMP = 8u;        // GEMM layout bit 3
 inline constexpr uint32_t GEMM_BIAS = 16u;        // GEMM layout bit 4
 inline constexpr uint32_t GEMM_LAYOUT_ALL = 31u;
 inline constexpr uint32_t REQUANT_PER_CHANNEL = 1u;  // REQUANT param2 bit 0
+inline constexpr uint32_t REQUANT_RELU = 2u;         // REQUANT param2 bit 1
 inline constexpr uint32_t ATTN_CAUSAL = 1u;       // ATTENTION mode bit 0
 inline constexpr uint32_t ATTN_VSQ = 2u;          // ATTENTION mode bit 1
 inline constexpr uint32_t ATTN_MODE_ALL = 3u;

@@ -1,6 +1,7 @@
 #include "normact/normact_block.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "common/trace.h"
 
@@ -34,12 +35,21 @@ void compute(const row_job& j) {
         case op::requant: {
             const auto* bits = static_cast<const uint8_t*>(j.aux);
             auto* o8 = static_cast<uint8_t*>(j.out);
-            if (j.channel) {
-                for (uint64_t r = 0; r < j.rows; ++r) na::requant_row_channels(i32 + r * cols, cols, j.channel, o8 + r * cols);
-                break;
+            // RELU: max(x, 0) on the int32 input. The requantization is monotone and maps 0 to
+            // 0, so this equals ReLU of its int8 (or 4-bit) output, whatever the row's precision.
+            std::vector<int32_t> pos;
+            for (uint64_t r = 0; r < j.rows; ++r) {
+                const int32_t* x = i32 + r * cols;
+                if (j.relu) {
+                    pos.assign(x, x + cols);
+                    for (auto& v : pos) v = std::max(v, 0);
+                    x = pos.data();
+                }
+                if (j.channel)
+                    na::requant_row_channels(x, cols, j.channel, o8 + r * cols);
+                else
+                    na::requant_row(x, cols, j.param[0], j.param[1], bits ? bits[r] : uint8_t{8}, o8 + r * cols);
             }
-            for (uint64_t r = 0; r < j.rows; ++r)
-                na::requant_row(i32 + r * cols, cols, j.param[0], j.param[1], bits ? bits[r] : uint8_t{8}, o8 + r * cols);
             break;
         }
         case op::resadd: {

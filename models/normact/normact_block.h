@@ -33,6 +33,7 @@ struct row_job : block_job<row_job> {
                                 // REQUANT: one precision byte per row (0, 4, 8) or null (all 8)
     int32_t param[4] = {0, 0, 0, 0};  // the command's PARAM0..3 (docs/encoder.md)
     const int32_t* channel = nullptr;  // REQUANT PER_CHANNEL: cols (m, e) pairs (then aux is null: every row int8)
+    bool relu = false;                 // REQUANT RELU: max(x, 0) before the requantization
     void* out = nullptr;        // int32 rows (REQUANT: cols bytes per row)
     // The scratchpad banks the unit reads its rows from and writes its results to: held for
     // the job's duration (docs/timing-model.md#blocks).

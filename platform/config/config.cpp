@@ -420,7 +420,7 @@ config_schema::config_schema() {
     ratio("workload.model.ratio_4bit", [](auto& c) -> auto& { return c.workload.model.ratio_4bit; }, "kind model, dtqatten: fraction of tokens at 4 bits");
     ratio("workload.model.ratio_8bit", [](auto& c) -> auto& { return c.workload.model.ratio_8bit; }, "kind model, dtqatten: fraction of tokens at 8 bits");
     boolean("workload.model.accuracy", [](auto& c) -> auto& { return c.workload.model.accuracy; }, "kind model, functional: compare each layer's output with an all-8-bit reference (mean / max abs error, cosine similarity)");
-    text("workload.model.input", [](auto& c) -> auto& { return c.workload.model.input; }, {}, false, "kind model: .npy file (int8, seq x d_model; path relative to the working directory) for the layer-0 input; empty = synthetic");
+    text("workload.model.input", [](auto& c) -> auto& { return c.workload.model.input; }, {}, false, "kind model: .npy file (int8, seq x d_model; path relative to the scenario file, or to the working directory with --set) for the layer-0 input; empty = synthetic");
     text("workload.model.nonlinear", [](auto& c) -> auto& { return c.workload.model.nonlinear; }, {"accelerator", "host"}, false, "kind model: where softmax, LayerNorm and GELU run: the on-chip I-BERT units, or the host CPU (the survey's Gemmini baseline: data to DRAM and back)");
     boolean("workload.model.outliers", [](auto& c) -> auto& { return c.workload.model.outliers; }, "kind model: give the synthetic model a few outlier channels in the residual stream (LayerNorm betas, the input; docs/encoder.md#synthetic-model), as BERT's activations have");
     text("workload.model.weight_compression", [](auto& c) -> auto& { return c.workload.model.weight_compression; }, {"none", "nm24"}, false, "kind model: none = int8 weights in DRAM; nm24 = post-training compressed: 2:4 structured sparsity along K and per-row 4/8-bit precision, stored compressed in DRAM and expanded by the decompressor on the DMA path (GEMM layout.WCOMP; docs/compression.md; precision 8bit, dtqatten or dtqatten_vsquant)");
@@ -521,15 +521,19 @@ config_schema::config_schema() {
         m_params.push_back(p);
     }
     text("workload.gemm.topology", [](auto& c) -> auto& { return c.workload.gemm.topology; }, {}, false,
-         "kind gemm: a SCALE-Sim GEMM topology CSV (a header line, then `name, M, N, K,` per layer; path relative to the working "
-         "directory) run instead of workload.gemm.list; writes COMPUTE_REPORT.csv next to gemms.csv");
+         "kind gemm: a SCALE-Sim GEMM topology CSV (a header line, then `name, M, N, K,` per layer; path relative to the scenario "
+         "file, or to the working directory with --set) run instead of workload.gemm.list; writes COMPUTE_REPORT.csv next to gemms.csv");
     text("workload.gemm.scalesim_config", [](auto& c) -> auto& { return c.workload.gemm.scalesim_config; }, {}, false,
          "kind gemm: a SCALE-Sim .cfg whose ArrayHeight, ArrayWidth (one array), SRAM sizes and Dataflow (os only) replace "
-         "vssa.rows, vssa.cols, vssa.arrays, scratchpad.size and accumulator.size (docs/workloads.md#scale-sim)");
+         "vssa.rows, vssa.cols, vssa.arrays, scratchpad.size and accumulator.size (docs/workloads.md#scale-sim; path relative to the scenario file, or to the working directory with --set)");
     text("workload.gemm.a_precision", [](auto& c) -> auto& { return c.workload.gemm.a_precision; }, {"4", "8", "ratios", "topk"}, false,
          "kinds gemm and onnx: precision of A's rows for GEMMs that do not set their own: all 4-bit, all 8-bit, seeded ratios, or "
          "(kind onnx, functional) topk: chosen by the importance accumulator and top-k engines from the graph's own attention "
          "maps at ratio_pruned / ratio_8bit (docs/workloads.md#real-attention-maps)");
+    text("workload.gemm.topk_scores", [](auto& c) -> auto& { return c.workload.gemm.topk_scores; }, {"importance", "random"}, false,
+         "kind onnx, a_precision topk: what the top-k engines rank: importance (the attention maps' column sums, DTQAtten) or "
+         "random (a seeded random order at the same counts: the ablation that shows what the importance is worth; "
+         "docs/workloads.md#use-lite)");
     ratio("workload.gemm.ratio_pruned", [](auto& c) -> auto& { return c.workload.gemm.ratio_pruned; }, "kind gemm, a_precision ratios: fraction of A's rows pruned (0-bit)");
     ratio("workload.gemm.ratio_4bit", [](auto& c) -> auto& { return c.workload.gemm.ratio_4bit; }, "kind gemm, a_precision ratios: fraction of A's rows 4-bit");
     ratio("workload.gemm.ratio_8bit", [](auto& c) -> auto& { return c.workload.gemm.ratio_8bit; }, "kind gemm, a_precision ratios: fraction of A's rows 8-bit");
@@ -538,12 +542,13 @@ config_schema::config_schema() {
     boolean("workload.gemm.check", [](auto& c) -> auto& { return c.workload.gemm.check; },
             "kind gemm, functional: compare every GEMM's C with a plain-loop reference written independently of the VSSA (exit 1 on a mismatch)");
     text("workload.onnx.model", [](auto& c) -> auto& { return c.workload.onnx.model; }, {}, false,
-         "kind onnx: the .onnx file (path relative to the working directory); its MatMul / Gemm nodes run as GEMM commands "
+         "kind onnx: the .onnx file (path relative to the scenario file, or to the working directory with --set); its MatMul / Gemm nodes run as GEMM commands "
          "with the precisions of workload.gemm (docs/workloads.md#onnx-graphs)");
     text("workload.onnx.input", [](auto& c) -> auto& { return c.workload.onnx.input; }, {}, false,
          "kind onnx, functional: a float32 .npy of the graph's first input (its shape with seq resolved), or N such samples "
          "stacked on a leading axis; the activation scales are calibrated on all of them (maxima), the float reference and the "
-         "run use the first; empty = seeded N(0, 1) values");
+         "run use the first; empty = seeded N(0, 1) values (path relative to the scenario file, or to the working directory with "
+         "--set)");
     text("workload.onnx.pipeline", [](auto& c) -> auto& { return c.workload.onnx.pipeline; }, {"gemm", "integer"}, false,
          "kind onnx: gemm = the graph's MatMul / Gemm nodes run as GEMM commands (the rest in the float reference); integer = the "
          "whole graph, recognised as post-LN transformer layers, runs as the encoder firmware's integer pipeline (GEMM, ATTENTION, "
@@ -884,9 +889,16 @@ struct loader {
             if (const param* p = find(path)) {
                 const std::string err = p->set(cfg, value);
                 if (!err.empty()) errors.push_back(fmt::format("{}: {}: {}", pos(file, value.Mark()), path, err));
-                if (path == "workload.firmware_elf" && err.empty() && !cfg.workload.firmware_elf.empty() &&
-                    fs::path(cfg.workload.firmware_elf).is_relative())  // relative to the scenario file
-                    cfg.workload.firmware_elf = (fs::path(file).parent_path() / cfg.workload.firmware_elf).lexically_normal().string();
+                // Files named in a scenario file are relative to it (with --set: to the working directory).
+                std::string* file_key = path == "workload.firmware_elf" ? &cfg.workload.firmware_elf
+                                      : path == "workload.onnx.model"   ? &cfg.workload.onnx.model
+                                      : path == "workload.onnx.input"   ? &cfg.workload.onnx.input
+                                      : path == "workload.gemm.topology" ? &cfg.workload.gemm.topology
+                                      : path == "workload.gemm.scalesim_config" ? &cfg.workload.gemm.scalesim_config
+                                      : path == "workload.model.input"  ? &cfg.workload.model.input
+                                                                        : nullptr;
+                if (file_key && err.empty() && !file_key->empty() && fs::path(*file_key).is_relative())
+                    *file_key = (fs::path(file).parent_path() / *file_key).lexically_normal().string();
                 seen.insert(path);
                 where[path] = pos(file, value.Mark());
             } else if (is_section(path)) {

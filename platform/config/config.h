@@ -138,6 +138,7 @@ struct gemm_workload_config {
     std::string topology;               // a SCALE-Sim GEMM topology CSV (name, M, N, K,) instead of list
     std::string scalesim_config;        // a SCALE-Sim .cfg: ArrayHeight/ArrayWidth/Dataflow/SRAM sizes (docs/workloads.md)
     std::string a_precision = "8";      // default of every GEMM: 4 | 8 | ratios
+    std::string topk_scores = "importance";  // a_precision topk: importance (DTQAtten) | random (the ablation)
     double ratio_pruned = 0.28, ratio_4bit = 0.414, ratio_8bit = 0.306;  // a_precision ratios (DTQAtten's averages)
     uint64_t b_bits = 8;                // 4 | 8
     bool check = true;                  // functional: compare every C with a plain-loop reference (exit 1 on a mismatch)
@@ -146,7 +147,7 @@ struct gemm_workload_config {
 // An ONNX graph (workload.kind onnx, docs/workloads.md#onnx-graphs): its MatMul / Gemm nodes
 // run as GEMM commands with the precisions of workload.gemm.
 struct onnx_workload_config {
-    std::string model;     // .onnx file (path relative to the working directory)
+    std::string model;     // .onnx file (relative to the scenario file, or to the working directory with --set)
     uint64_t seq = 128;    // replaces the symbolic dimensions not named batch* (those become 1)
     std::string input;     // functional: float32 .npy sample of the graph's first input (calibration); "" = seeded N(0, 1)
     // gemm: only the MatMul / Gemm nodes run (GEMM commands); integer: the whole graph as the

@@ -613,6 +613,7 @@ command_outcome compute_ops::vector(const command& c) {
                           : kind == normact::op::requant   ? static_cast<const void*>(&bits[r0])
                                                            : nullptr;
                     j.channel = per_channel ? channel.data() : nullptr;
+                    j.relu = opc == rg::op::REQUANT && (p2 & cmd_bits::REQUANT_RELU);
                     j.param[0] = p0;
                     j.param[1] = p1;
                     j.param[2] = p2;

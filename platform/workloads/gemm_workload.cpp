@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <random>
 #include <sstream>
 
 #include "common/npy.h"
@@ -397,12 +398,18 @@ gemm_workload_run::gemm_workload_run(const scenario_config& c) : m_cfg(c), m_imp
                     if (prec[t]) cand.push_back(t);
                 const uint64_t k0 = std::min<uint64_t>(cand.size(), topk::count_from_ratio(1.0 - c.workload.gemm.ratio_pruned, S));
                 const uint64_t k1 = std::min<uint64_t>(k0, topk::count_from_ratio(c.workload.gemm.ratio_8bit, S));
-                const topk::precision_split ps = topk::split(ec, accu.scores(), cand, k0, k1);
+                std::vector<uint32_t> scores = accu.scores();
+                if (c.workload.gemm.topk_scores == "random") {  // the ablation: a seeded random ranking
+                    std::mt19937_64 rng(c.seed * 1000003u + l);  // Fisher-Yates on mt19937_64's specified outputs
+                    for (uint32_t t = 0; t < S; ++t) scores[t] = t;
+                    for (uint64_t t = S - 1; t > 0; --t) std::swap(scores[t], scores[rng() % (t + 1)]);
+                }
+                const topk::precision_split ps = topk::split(ec, scores, cand, k0, k1);
                 std::fill(prec.begin(), prec.end(), uint8_t{0});
                 for (uint32_t t : ps.bits4) prec[t] = 4;
                 for (uint32_t t : ps.bits8) prec[t] = 8;
                 after[l] = prec;
-                m_layers.push_back({d.node, ps.pruned.size(), ps.bits4.size(), ps.bits8.size()});
+                m_layers.push_back({d.node, ps.pruned.size(), ps.bits4.size(), ps.bits8.size(), scores, prec});
                 // (ps.pruned holds this layer's newly pruned candidates; count every pruned token)
                 m_layers.back().pruned = S - ps.bits4.size() - ps.bits8.size();
             }
@@ -651,6 +658,17 @@ int gemm_workload_run::finish(const std::function<void(uint64_t, void*, uint64_t
         if (!f) {
             std::cerr << "dtqvp: error: cannot write " << out_dir << "/gemms.csv\n";
             return 3;
+        }
+        if (!m_layers.empty()) {  // a_precision topk: each attention map's choice, token by token
+            std::ofstream tk(out_dir + "/tokens.csv");
+            tk << "map,node,token,score,precision\n";
+            for (size_t l = 0; l < m_layers.size(); ++l)
+                for (size_t t = 0; t < m_layers[l].prec.size(); ++t)
+                    tk << fmt::format("{},{},{},{},{}\n", l, m_layers[l].node, t, m_layers[l].scores[t], m_layers[l].prec[t]);
+            if (!tk) {
+                std::cerr << "dtqvp: error: cannot write " << out_dir << "/tokens.csv\n";
+                return 3;
+            }
         }
         if (!m_cfg.workload.gemm.topology.empty()) {  // SCALE-Sim's COMPUTE_REPORT.csv columns
             std::ofstream cr(out_dir + "/COMPUTE_REPORT.csv");

@@ -130,6 +130,8 @@ private:
     struct topk_layer {  // a_precision topk: the precisions one attention map chose
         std::string node;
         uint64_t pruned = 0, bits4 = 0, bits8 = 0;
+        std::vector<uint32_t> scores;  // per token: what the engines ranked (importance, or the random order)
+        std::vector<uint8_t> prec;     // per token: 0, 4 or 8 after this map (DIR/tokens.csv)
     };
     std::vector<topk_layer> m_layers;
     const gemm_operands& operands(size_t i, gemm_operands& tmp) const;

@@ -396,7 +396,7 @@ model_layout plan_model(const model_instance& m, uint64_t base) {
     bool extras = false;
     for (const layer_weights& w : m.weights)
         extras |= !(w.bq.empty() && w.bk.empty() && w.bv.empty() && w.bo.empty() && w.b1.empty() && w.b2.empty() &&
-                    w.ln1_rq.empty() && w.ln2_rq.empty() && !w.pre_ln);
+                    w.ln1_rq.empty() && w.ln2_rq.empty() && !w.pre_ln && !w.relu);
     lay.params_at = take(m.layers * (sizeof(dtq_layer_params) + (extras ? sizeof(dtq_layer_extras) : 0)));
     dtq_model_args& a = lay.args;
     a.magic = DTQ_MODEL_ARGS_MAGIC;
@@ -664,9 +664,15 @@ std::vector<std::vector<int8_t>> reference_model(const model_instance& m, const 
         }
         const std::vector<bool>& rk = m.topk ? keep : all;
         // The FFN's inner part, GELU(x1 W1 + b1) requantized to int8 (the firmware's ffn_inner:
-        // FFN1 GEMM, REQUANT, GELU, REQUANT), row by row.
+        // FFN1 GEMM, REQUANT, GELU, REQUANT), row by row; with ReLU, FFN1 GEMM and one REQUANT
+        // with its RELU bit (max(x, 0) then the requantization: the same as clamping its int8
+        // result at 0, since the requantization is monotone and keeps 0).
         const auto ffn_inner = [&](const std::vector<int8_t>& x1) {
-            const std::vector<int8_t> g_in = requant_all(biased(linear(x1, w.w1, s, f, d, rk), w.b1, rk), p.ffn1);
+            std::vector<int8_t> g_in = requant_all(biased(linear(x1, w.w1, s, f, d, rk), w.b1, rk), p.ffn1);
+            if (w.relu) {
+                for (int8_t& v : g_in) v = std::max<int8_t>(v, 0);
+                return g_in;
+            }
             std::vector<int32_t> g(s * f);
             ibert::gelu_consts_t gc;
             gc.b_int = p.gelu_b;

@@ -39,6 +39,9 @@ struct layer_weights {
     // both on the int32 residual stream; pre_h / pre_y requantize the two residual sums to
     // int8; final_ln (the last layer): the final LayerNorm (lnf_bias, lnf or lnf_rq) gives the output.
     bool pre_ln = false, final_ln = false;
+    // relu: the FFN's activation is ReLU (docs/workloads.md#relu): ffn1 requantizes FFN1's
+    // output with REQUANT's RELU bit and gives FFN2's input; no GELU, gelu unused.
+    bool relu = false;
     dtq_rq pre_h{}, pre_y{}, lnf{};
     std::vector<int32_t> lnf_bias;
     std::vector<dtq_rq> lnf_rq;

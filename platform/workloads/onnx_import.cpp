@@ -832,8 +832,9 @@ onnx_encoder_graph match_encoder(const std::string& path, uint64_t seq) {
     onnx_float_reference(path, seq, {}, 1, nullptr, &val);  // the shapes and the initializers' values
     std::set<std::string> inits;
     for (const auto& t : g.initializer()) inits.insert(t.name());
-    for (const auto& n : g.node())
-        if (n.op_type() == "Constant") inits.insert(n.output(0));
+    for (const auto& n : g.node())  // constants, and Cast / Identity of constants (float16 weights cast to float32)
+        if (n.op_type() == "Constant" || ((n.op_type() == "Cast" || n.op_type() == "Identity") && inits.count(n.input(0))))
+            inits.insert(n.output(0));
     std::map<std::string, int> producer;
     std::map<std::string, std::vector<int>> consumers;
     for (int i = 0; i < g.node_size(); ++i) {
@@ -1133,8 +1134,8 @@ onnx_encoder_graph match_encoder(const std::string& path, uint64_t seq) {
         L.h = biased_output(f1, f, L.b1);
         L.g = g.node(f2).input(0);
         L.w2 = weight_of(f2, f, d);
-        {  // GELU between h and g: a Gelu node, or the erf / tanh form
-            bool gelu = false, reached = false;
+        {  // GELU between h and g: a Gelu node, or the erf / tanh form; or one Relu node
+            bool gelu = false, relu = false, reached = false;
             std::vector<std::string> stack{L.g};
             std::set<std::string> seen;
             while (!stack.empty()) {
@@ -1147,11 +1148,19 @@ onnx_encoder_graph match_encoder(const std::string& path, uint64_t seq) {
                 if (!seen.insert(u).second || !producer.count(u)) continue;
                 const auto& n = g.node(producer[u]);
                 if (n.op_type() == "Gelu" || n.op_type() == "Erf" || n.op_type() == "Tanh") gelu = true;
+                if (n.op_type() == "Relu") relu = true;
                 if (n.op_type() == "MatMul" || n.op_type() == "Gemm" || n.op_type() == "Softmax") continue;
                 for (const auto& in : n.input()) stack.push_back(in);
             }
-            if (!reached) fail(f2, fmt::format("expected FFN2 to read GELU(FFN1) of '{}'", L.h));
-            if (!gelu) fail(f2, "expected a GELU (the Gelu op, or its erf or tanh form) between FFN1 and FFN2");
+            if (!reached) fail(f2, fmt::format("expected FFN2 to read GELU(FFN1) or ReLU(FFN1) of '{}'", L.h));
+            if (relu) {  // exactly Relu(h): the REQUANT's RELU bit computes nothing else
+                const auto it = producer.find(L.g);
+                if (gelu || it == producer.end() || g.node(it->second).op_type() != "Relu" || g.node(it->second).input(0) != L.h)
+                    fail(f2, fmt::format("expected FFN2 to read Relu('{}') directly (a ReLU FFN: docs/workloads.md#relu)", L.h));
+                L.relu = true;
+            } else if (!gelu) {
+                fail(f2, "expected a GELU (the Gelu op, or its erf or tanh form) or a Relu between FFN1 and FFN2");
+            }
         }
         auto [res2, r2] = residual(biased_output(f2, d, L.b2), r.pre_ln ? L.res1 : L.x1, f2);
         L.res2 = res2;
@@ -1173,7 +1182,8 @@ onnx_encoder_graph match_encoder(const std::string& path, uint64_t seq) {
     }
     bool out = false;
     for (const auto& o : g.output()) out |= o.name() == x;
-    if (!out || consumers.count(x))
+    const auto used = consumers.find(x);  // (operator[] above may have added x with no consumer)
+    if (!out || (used != consumers.end() && !used->second.empty()))
         throw config_error({fmt::format("{}: the graph continues after layer {}'s output '{}' (expected it to be the graph output: "
                                         "a stack of post-LN or pre-LN layers, the latter with an optional final LayerNorm; "
                                         "workload.onnx.pipeline gemm runs any supported graph)",

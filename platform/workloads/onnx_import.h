@@ -59,7 +59,7 @@ std::vector<onnx_gemm_data> onnx_float_reference(const std::string& path, uint64
 // the graph recognised as a stack of post-LN transformer layers of the VP's encoder recipe
 // (docs/encoder.md), or of pre-LN layers (GPT-2 style, docs/workloads.md#pre-ln): x -> Q, K, V projections (3 MatMul, or one with a Split) -> heads ->
 // Q K^T / sqrt(d_head) [+ padding or causal mask] -> Softmax -> P V -> output projection ->
-// + x -> LayerNorm -> FFN1 -> GELU (erf or tanh form, or the Gelu op) -> FFN2 -> + x1 ->
+// + x -> LayerNorm -> FFN1 -> GELU (erf or tanh form, or the Gelu op) or ReLU -> FFN2 -> + x1 ->
 // LayerNorm. The projections may have biases (Gemm's C, or an Add of a 1-D initializer
 // after the MatMul) and the LayerNorms per-channel gamma and beta (LayerNormalization's
 // Scale and B, or the decomposed form's Mul and Add). What the recipe cannot express exactly
@@ -77,6 +77,9 @@ struct onnx_encoder_layer {
     // Pre-LN (docs/workloads.md#pre-ln): ln1 is the LayerNorm before the attention (output xn1),
     // ln2 the one before the FFN (output x1); y = res2 (no LayerNorm after the sums).
     std::string xn1;
+    // The FFN's activation is ReLU (a Relu node reading FFN1's output h; g its output) instead
+    // of GELU (docs/workloads.md#relu).
+    bool relu = false;
 };
 struct onnx_encoder_graph {
     uint64_t d_model = 0, heads = 0, d_ffn = 0, seq = 0;

@@ -229,23 +229,28 @@ onnx_pipeline make_onnx_pipeline(const scenario_config& c) {
         p.res1 = rq_of(s_ctx * s_wo / s_sum1);
         p.res1_id = rq_of(s_in / s_sum1);
         p.ln1 = w.ln1_rq.empty() ? rq_of(c1.ln_scale * ly.ln1_gamma[0] / s_ln1) : dtq_rq{0, 0};
-        p.ffn1 = rq_of(s_x1 * s_w1 / s_h);
-        // The GELU command takes int8 inputs: its constants at the smallest erf shift n that keeps
-        // every int8 input in int32 (docs/ibert.md#i-gelu-on-int8-inputs); none for too fine a scale.
-        ibert::gelu_consts_t gc;
-        try {
-            gc = ibert::gelu_consts_int8(s_h);
-        } catch (const std::exception& e) {  // range_error; a scale so fine that c_int leaves int64 too
-            throw config_error({fmt::format(
-                "{}: layer {}: the FFN's first projection output (GELU's input) reaches only {:.4g}: its int8 scale {:.4g} "
-                "gives i-GELU intermediates beyond int32, which the GELU command cannot take ({}; docs/workloads.md#onnx-limits)",
-                oc.model, l, mx.at(ly.h), s_h, e.what())});
+        if (ly.relu) {  // ReLU FFN (docs/workloads.md#relu): FFN1's REQUANT with RELU gives g at its scale
+            w.relu = true;
+            p.ffn1 = rq_of(s_x1 * s_w1 / s_g);
+        } else {
+            p.ffn1 = rq_of(s_x1 * s_w1 / s_h);
+            // The GELU command takes int8 inputs: its constants at the smallest erf shift n that keeps
+            // every int8 input in int32 (docs/ibert.md#i-gelu-on-int8-inputs); none for too fine a scale.
+            ibert::gelu_consts_t gc;
+            try {
+                gc = ibert::gelu_consts_int8(s_h);
+            } catch (const std::exception& e) {  // range_error; a scale so fine that c_int leaves int64 too
+                throw config_error({fmt::format(
+                    "{}: layer {}: the FFN's first projection output (GELU's input) reaches only {:.4g}: its int8 scale {:.4g} "
+                    "gives i-GELU intermediates beyond int32, which the GELU command cannot take ({}; docs/workloads.md#onnx-limits)",
+                    oc.model, l, mx.at(ly.h), s_h, e.what())});
+            }
+            p.gelu_b = static_cast<int32_t>(gc.b_int);
+            p.gelu_c = static_cast<int32_t>(gc.c_int);
+            p.gelu_shift = static_cast<int32_t>(gc.shift_int);
+            p.gelu_n = gc.n;
+            p.gelu = rq_of(gc.out_scale / s_g);
         }
-        p.gelu_b = static_cast<int32_t>(gc.b_int);
-        p.gelu_c = static_cast<int32_t>(gc.c_int);
-        p.gelu_shift = static_cast<int32_t>(gc.shift_int);
-        p.gelu_n = gc.n;
-        p.gelu = rq_of(gc.out_scale / s_g);
         p.res2 = rq_of(s_g * s_w2 / s_sum2);
         p.res2_id = rq_of((pre ? s_h8 : s_x1) / s_sum2);
         p.ln2 = w.ln2_rq.empty() ? rq_of(c2.ln_scale * ly.ln2_gamma[0] / s_ln2) : dtq_rq{0, 0};

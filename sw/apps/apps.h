@@ -104,6 +104,8 @@ typedef struct dtq_layer_extras {
 } dtq_layer_extras;
 #define DTQ_EXTRAS_PRE_LN 1u   /* the layer is pre-LN (GPT-2 style) */
 #define DTQ_EXTRAS_FINAL_LN 2u /* after this (the last) layer, a final LayerNorm gives the output */
+#define DTQ_EXTRAS_RELU 4u     /* the FFN's activation is ReLU (docs/workloads.md#relu): FFN1's REQUANT (ffn1)
+                                  clamps at 0 (REQUANT param2 RELU) and gives FFN2's input; no GELU */
 
 /* DTQ_MODEL_ALL4 | DTQ_MODEL_VSQ: the GEMM b_scales of a weight at w (N channels of K) follow
  * its packed codes at the next 4-byte boundary. */

@@ -168,10 +168,12 @@ static int ln_requant(uint32_t layer, uint64_t src, uint64_t dst, uint32_t rows,
         if (rc_ != DTQ_OK) return rc_; \
     } while (0)
 
-/* The FFN's inner part, GELU(x1 W1 + b1) requantized to int8: A.x1 in, A.tmp out. */
+/* The FFN's inner part, GELU(x1 W1 + b1) requantized to int8: A.x1 in, A.tmp out; with
+ * DTQ_EXTRAS_RELU, ReLU(x1 W1 + b1) in one REQUANT (its RELU bit). */
 static int ffn_inner(uint32_t l, uint32_t rows, uint64_t rowprec) {
     const uint32_t d = A.d_model, f = A.d_ffn;
     TRY(wgemm(l, DTQ_OPTAG_FFN_W1, A.x1, P.w1, E.b1, A.acc, rowprec, rows, f, d));
+    if (E.flags & DTQ_EXTRAS_RELU) return vec(DTQ_OP_REQUANT, l, A.acc, A.tmp, rows, f, P.ffn1.m, P.ffn1.e, 0, 0, 0, DTQ_REQUANT_RELU, 0);
     TRY(requant(l, A.acc, A.tmp, rows, f, P.ffn1, 0, 0, 0));
     TRY(nonlinear(DTQ_OP_GELU, l, A.tmp, A.acc, rows, f, P.gelu_b, P.gelu_c, 0, P.gelu_shift, P.gelu_n));
     return requant(l, A.acc, A.tmp, rows, f, P.gelu, 0, 0, 0);

@@ -89,6 +89,7 @@ const char *dtq_strerror(int rc);         /* driver return codes */
 #define DTQ_GEMM_WCOMP 8u       /* B is an NM24 compressed weight (docs/compression.md) */
 #define DTQ_GEMM_BIAS 16u       /* b_scales holds N int32 biases added to every computed row of C */
 #define DTQ_REQUANT_PER_CHANNEL 1u /* REQUANT param2: aux holds cols (m, e) int32 pairs */
+#define DTQ_REQUANT_RELU 2u        /* REQUANT param2: max(x, 0) before the requantization (ReLU) */
 #define DTQ_ATTN_CAUSAL 1u      /* causal mask */
 #define DTQ_ATTN_VSQ 2u         /* 4-bit tokens are VS-Quant, quantized on load from int8 slots */
 

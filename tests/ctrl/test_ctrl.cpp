@@ -449,7 +449,7 @@ TEST_CASE("ctrl: GEMM layout and b_scales and ATTENTION mode bits are decoded", 
     CHECK(gemm(D + 4096, DTQ_GEMM_BIAS, end - 28) == std::pair{uint32_t{DTQ_ERR_CAPACITY}, end - 28});
 
     // REQUANT param2 PER_CHANNEL: aux = cols (m, e) int32 pairs, required, u32-aligned, param0
-    // and param1 0; 16 columns: 128 bytes. Other param2 bits are reserved.
+    // and param1 0; 16 columns: 128 bytes. Bit 1 is RELU (with either form); other bits are reserved.
     const auto requant = [&](uint32_t p0, uint32_t p1, uint64_t aux, uint32_t p2) {
         dtq_cmd d;
         dtq_cmd_clear(&d, DTQ_OP_REQUANT);
@@ -469,7 +469,11 @@ TEST_CASE("ctrl: GEMM layout and b_scales and ATTENTION mode bits are decoded", 
     CHECK(requant(0, 0, 0, DTQ_REQUANT_PER_CHANNEL).first == DTQ_ERR_BAD_FIELD);
     CHECK(requant(5, 0, D + 8192, DTQ_REQUANT_PER_CHANNEL).first == DTQ_ERR_BAD_FIELD);
     CHECK(requant(0, 3, D + 8192, DTQ_REQUANT_PER_CHANNEL).first == DTQ_ERR_BAD_FIELD);
-    CHECK(requant(5, 3, D + 8192, 2u).first == DTQ_ERR_BAD_FIELD);
+    CHECK(requant(5, 3, D + 8192, 4u).first == DTQ_ERR_BAD_FIELD);
+    CHECK(requant(5, 3, D + 8192, 1u << 31).first == DTQ_ERR_BAD_FIELD);
+    CHECK(requant(5, 3, D + 8192, DTQ_REQUANT_RELU).first == DTQ_ERR_NONE);  // a precision list with RELU
+    CHECK(requant(0, 0, D + 8192, DTQ_REQUANT_PER_CHANNEL | DTQ_REQUANT_RELU).first == DTQ_ERR_NONE);
+    CHECK(requant(5, 0, D + 8192, DTQ_REQUANT_PER_CHANNEL | DTQ_REQUANT_RELU).first == DTQ_ERR_BAD_FIELD);
     CHECK(requant(0, 0, D + 8194, DTQ_REQUANT_PER_CHANNEL) == std::pair{uint32_t{DTQ_ERR_BAD_ALIGN}, D + 8194});
     CHECK(requant(0, 0, end - 128, DTQ_REQUANT_PER_CHANNEL).first == DTQ_ERR_NONE);
     CHECK(requant(0, 0, end - 124, DTQ_REQUANT_PER_CHANNEL) == std::pair{uint32_t{DTQ_ERR_CAPACITY}, end - 124});

@@ -19,6 +19,7 @@
   encoder2_preln.onnx, decoder_preln.onnx  pre-LN (GPT-2 style) versions with biases, per-channel
                  LayerNorms and a final LayerNorm; *_preln_y.npy their numpy float outputs (each layer's
                  residual stream, the last layer's through the final LayerNorm)
+  encoder2_preln_relu.onnx  encoder2_preln.onnx's structure with a Relu as the FFN activation (new weights)
   bad_*.onnx     malformed variants (truncated, a missing initializer, an unknown op, wrong shapes) and
                  integer-pipeline rejections (bad_int_gamma: a gamma of 0; bad_int_tiny_gelu: FFN1
                  weights x 1e-4, GELU's constants beyond int32)
@@ -312,12 +313,13 @@ def decoder_bias():
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
-def pre_ln(causal):
+def pre_ln(causal, relu=False):
     """Pre-LN layers as GPT-2 exports them (LayerNorm before the attention and before the FFN, the
     residual sums after; biases everywhere; per-channel gamma / beta) and a final LayerNorm:
     2 layers with separate Q, K, V MatMuls and the padding mask (encoder2_preln.onnx; layer 0
     LayerNormalization + erf-GELU, layer 1 the decomposed form + tanh-GELU), or one causal block
-    with the fused QKV + Split and Gemm output projection (decoder_preln.onnx)."""
+    with the fused QKV + Split and Gemm output projection (decoder_preln.onnx). relu: the FFN's
+    activation is one Relu node instead of GELU (encoder2_preln_relu.onnx, docs/workloads.md#relu)."""
     nodes, inits, expect = [], [], []
     if causal:
         mask = np.triu(np.full((S, S), -10000.0, np.float32), k=1).reshape(1, 1, S, S)
@@ -353,7 +355,10 @@ def pre_ln(causal):
         nodes.append(helper.make_node("Add", [p + "attn", x], [p + "res1"], name=p + "res1"))
         layernorm(nodes, inits, p + "b", p + "res1", p + "x1", decomposed=l == 1, gamma="channels")
         linear(nodes, inits, p, p + "x1", "ffn1", D, F, p + "h", expect)
-        gelu(nodes, inits, p, p + "h", p + "hg", tanh_form=causal or l == 1)
+        if relu:
+            nodes.append(helper.make_node("Relu", [p + "h"], [p + "hg"], name=p + "relu"))
+        else:
+            gelu(nodes, inits, p, p + "h", p + "hg", tanh_form=causal or l == 1)
         linear(nodes, inits, p, p + "hg", "ffn2", F, D, p + "f2", expect)
         nodes.append(helper.make_node("Add", [p + "f2", p + "res1"], [p + "res2"], name=p + "res2"))
         x = p + "res2"
@@ -396,7 +401,7 @@ def np_attention(W, p, xin, causal):
     return ctx2 @ (W[p + "out_wt"].T if causal else W[p + "out_w"]) + b(p + "out_b")
 
 
-def numpy_preln_outputs(model, x, layers, causal):
+def numpy_preln_outputs(model, x, layers, causal, relu=False):
     """The float forward pass of pre_ln() in numpy, from its construction: each layer's output
     (the residual stream), the last one through the final LayerNorm, [layers, S, D]."""
     W = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in model.graph.initializer}
@@ -405,7 +410,8 @@ def numpy_preln_outputs(model, x, layers, causal):
     for l in range(layers):
         p = "dec_" if causal else f"l{l}_"
         r1 = np_attention(W, p, np_ln(W, p + "a", x), causal) + x
-        hg = np_gelu(np_ln(W, p + "b", r1) @ W[p + "ffn1_w"] + W[p + "ffn1_b"], causal or l == 1)
+        h = np_ln(W, p + "b", r1) @ W[p + "ffn1_w"] + W[p + "ffn1_b"]
+        hg = np.maximum(h, 0.0) if relu else np_gelu(h, causal or l == 1)
         x = hg @ W[p + "ffn2_w"] + W[p + "ffn2_b"] + r1
         outs.append(np_ln(W, "f", x)[0] if l == layers - 1 else x[0])
     return np.stack(outs)
@@ -544,6 +550,11 @@ def main():
         if t.name == "l0_ffn1_w":
             t.CopyFrom(numpy_helper.from_array((numpy_helper.to_array(t) * 1e-4).astype(np.float32), t.name))
     onnx.save(m, os.path.join(out, "bad_int_tiny_gelu.onnx"))
+    # A pre-LN encoder whose FFN activation is ReLU (built last: the models above keep their weights).
+    enc_r = pre_ln(False, relu=True)
+    onnx.checker.check_model(enc_r)
+    onnx.save(enc_r, os.path.join(out, "encoder2_preln_relu.onnx"))
+    np.save(os.path.join(out, "encoder2_preln_relu_y.npy"), numpy_preln_outputs(enc_r, x, 2, False, relu=True).astype(np.float32))
     with open(os.path.join(out, "expected.json"), "w") as f:
         json.dump({"encoder2": enc_expect, "decoder": dec_expect, "seq": S}, f, indent=1)
 

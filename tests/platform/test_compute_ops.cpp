@@ -525,3 +525,54 @@ TEST_CASE("REQUANT with param2 PER_CHANNEL applies each column's (m, e), half to
     const int8_t want[8] = {125, 127, 127, 0, 1, -1, -18, 98};
     for (int i = 0; i < 8; ++i) CHECK(int{y[i]} == int{want[i]});
 }
+
+TEST_CASE("REQUANT with param2 RELU gives 0 for negative inputs, at 8 and 4 bits and per channel", "[compute][relu]") {
+    // Command 1, per tensor (m, e) = (3, 2), rows at 8 and 4 bits. By hand, round_half_even(max(x, 0) x 3 / 4):
+    //   row 0 (8-bit): {10, -10, 0, 200} -> {7.5 -> 8, 0, 0, 150 -> 127}
+    //   row 1 (4-bit): {100, -100, 40, -1} -> {75, 0, 30, 0}, then the 4-bit code round(v / 16):
+    //   {4.69 -> 5, 0, 1.875 -> 2, 0}, packed low nibble first: 0x05, 0x02 (without RELU -100 gives
+    //   -75 -> code -5, byte 0xB5)
+    // Command 2, PER_CHANNEL with column 1 negative, (m, e) = (1, 0), (-1, 0), (1, 1), (1, 0):
+    //   {-3, -3, 5, -1} -> {0, 0 (max(-3, 0) x -1), 2.5 -> 2, 0}
+    const int32_t x[8] = {10, -10, 0, 200, 100, -100, 40, -1};
+    const uint8_t prec[2] = {8, 4};
+    const int32_t x2[4] = {-3, -3, 5, -1};
+    const int32_t me[8] = {1, 0, -1, 0, 1, 1, 1, 0};
+    gemm_bench b("b");
+    b.poke(A_AT, x, sizeof x);
+    b.poke(P_AT, prec, sizeof prec);
+    b.poke(A_AT + 0x100, x2, sizeof x2);
+    b.poke(S_AT, me, sizeof me);
+    dtq_cmd d;
+    dtq_cmd_clear(&d, DTQ_OP_REQUANT);
+    d.u.softmax.src = A_AT;
+    d.u.softmax.dst = C_AT;
+    d.u.softmax.rows = 2;
+    d.u.softmax.cols = 4;
+    d.u.softmax.param0 = 3;
+    d.u.softmax.param1 = 2;
+    d.u.softmax.aux = P_AT;
+    d.u.softmax.param2 = DTQ_REQUANT_RELU;
+    b.add(d);
+    dtq_cmd_clear(&d, DTQ_OP_REQUANT);
+    d.u.softmax.src = A_AT + 0x100;
+    d.u.softmax.dst = C_AT + 0x100;
+    d.u.softmax.rows = 1;
+    d.u.softmax.cols = 4;
+    d.u.softmax.aux = S_AT;
+    d.u.softmax.param2 = DTQ_REQUANT_PER_CHANNEL | DTQ_REQUANT_RELU;
+    b.add(d);
+    sc_core::sc_start();
+    REQUIRE(b.outcomes.size() == 2);
+    for (const auto& o : b.outcomes) REQUIRE(o.error == regs::err::NONE);
+    int8_t y0[4], y2[4];
+    uint8_t y1[2];
+    b.dram.peek(C_AT - DTQ_DRAM_BASE, y0, sizeof y0);
+    b.dram.peek(C_AT + 4 - DTQ_DRAM_BASE, y1, sizeof y1);
+    b.dram.peek(C_AT + 0x100 - DTQ_DRAM_BASE, y2, sizeof y2);
+    const int8_t want0[4] = {8, 0, 0, 127}, want2[4] = {0, 0, 2, 0};
+    for (int i = 0; i < 4; ++i) CHECK(int{y0[i]} == int{want0[i]});
+    CHECK(int{y1[0]} == 0x05);
+    CHECK(int{y1[1]} == 0x02);
+    for (int i = 0; i < 4; ++i) CHECK(int{y2[i]} == int{want2[i]});
+}

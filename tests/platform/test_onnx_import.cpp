@@ -648,3 +648,53 @@ TEST_CASE("onnx integer: what the recipe cannot run exactly is an error naming t
     CHECK_THAT(load_error("name: t\nmode: functional\nworkload: {kind: onnx, onnx: {model: m.onnx, pipeline: integer}, gemm: {a_precision: ratios}}\n"),
                Catch::Contains("workload.gemm.a_precision"));
 }
+
+// ReLU FFNs (docs/workloads.md#relu): FFN1's REQUANT with its RELU bit replaces GELU.
+TEST_CASE("onnx integer: a pre-LN encoder with ReLU FFNs runs bit-exact, near numpy", "[onnx][integer][relu]") {
+    // make_onnx_models.py pre_ln(False, relu=True): encoder2_preln's structure, a Relu node
+    // between FFN1 and FFN2; the numpy reference applies max(h, 0).
+    const onnx_pipeline op = make_onnx_pipeline(integer_cfg("encoder2_preln_relu.onnx", "8"));
+    REQUIRE(op.inst.weights.size() == 2);
+    CHECK(op.graph.layers[0].relu);
+    CHECK(op.inst.weights[0].relu);
+    CHECK(op.inst.weights[1].relu);
+    CHECK(run_integer("encoder2_preln_relu.onnx", "encoder2_preln_relu_y.npy", "8") > 0.99);
+}
+
+TEST_CASE("onnx integer: a ReLU encoder under DTQAtten's top-k stays bit-exact", "[onnx][integer][relu]") {
+    std::vector<std::vector<uint8_t>> prec;
+    CHECK(run_integer("encoder2_preln_relu.onnx", "encoder2_preln_relu_y.npy", "topk", &prec) > 0.95);
+    uint64_t c[9] = {};
+    for (uint8_t b : prec[1]) ++c[b];
+    CHECK(c[0] == 4);  // k0 = round(0.72 x 16) = 12 kept, k1 = round(0.306 x 16) = 5 of them 8-bit
+    CHECK(c[8] == 5);
+}
+
+// The shipped trained layer (scenarios/onnx/, docs/workloads.md#use-lite): TensorFlow.js's
+// own output of layer 1 of the Universal Sentence Encoder Lite (use_lite_l1_y.npy, written by
+// tools/use_lite/extract.js) against the VP's float reference of the imported ONNX graph.
+TEST_CASE("onnx: the VP's float reference of the trained USE-Lite layer reproduces TensorFlow.js's output", "[onnx][use_lite]") {
+    const std::string dir = DTQ_SOURCE_DIR "/scenarios/onnx/";
+    const npy_array x = read_npy(dir + "use_lite_l1_x.npy", "float32", {1, 116, 512});
+    const npy_array y = read_npy(dir + "use_lite_l1_y.npy", "float32", {1, 116, 512});
+    std::map<std::string, onnx_value> val;
+    std::vector<onnx_softmax_data> sm;
+    onnx_float_reference(dir + "use_lite_l1.onnx", 116, {std::vector<float>(x.as<float>(), x.as<float>() + x.elements())}, 1, &sm, &val);
+    REQUIRE(val.count("y"));
+    const std::vector<float>& v = val.at("y").v;
+    REQUIRE(v.size() == y.elements());
+    double dot = 0, na = 0, nb = 0, worst = 0, big = 0;
+    for (size_t i = 0; i < v.size(); ++i) {
+        const double a = v[i], b = y.as<float>()[i];
+        dot += a * b, na += a * a, nb += b * b;
+        worst = std::max(worst, std::fabs(a - b));
+        big = std::max(big, std::fabs(b));
+    }
+    // The ONNX file holds the weights rounded to float16 (to_onnx.py checks the same bound
+    // with numpy before writing): the output moves by well under 0.1 % of its range.
+    CHECK(dot / std::sqrt(na * nb) > 0.99999);
+    CHECK(worst / big < 1e-3);
+    REQUIRE(sm.size() == 1);  // one attention map: 4 heads x 116 x 116
+    CHECK(sm[0].heads == 4);
+    CHECK(sm[0].rows == 116);
+}

@@ -184,6 +184,17 @@ elif name == "report_traffic":
     # Every GEMM of the model at 8 bits: per layer Q, K, V, out (d x d) and the FFN (d x f, f x d).
     eq(s, "compute.gemm_macs", L * seq * (4 * d * d + 2 * d * f) + (L * H * 2 * seq * seq * (d // H)
                                                                  if m.get("attention") == "unfused" else 0))
+elif name == "onnx_use_lite":
+    # One trained pre-LN layer (d 512, FFN 1536) at 8 bits, bit-exact with reference_model; the
+    # top-k engines keep the ratio rule's counts for the next layer (docs/attention.md).
+    seq, d, f = cfg["workload"]["onnx"]["seq"], 512, 1536
+    eq(s, "onnx.layer0.mismatches", 0)
+    eq(s, "onnx.layers", 1)
+    eq(s, "compute.gemm_macs", seq * (4 * d * d + 2 * d * f))
+    pruned, b4, b8 = split(seq)
+    eq(s, "attention.next_tokens_pruned", pruned)
+    eq(s, "attention.next_tokens_4bit", b4)
+    eq(s, "attention.next_tokens_8bit", b8)
 elif name in ("bert_base_dynamic", "bert_base_short"):
     r = cfg["workload"]["requests"]
     eq(s, "serve.requests", r["count"])
