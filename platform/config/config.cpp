@@ -746,6 +746,11 @@ config_schema::config_schema() {
     u64("workload.attention.systolic_token_bits", [](auto& c) -> auto& { return c.workload.attention.systolic_token_bits; }, "bits", 0, 8,
         "compare_baselines: 0 = the systolic-based design reads the kept tokens at their own precisions (DTQAtten's DRAM "
         "bytes); 8 = every kept token in an 8-bit slot (4-bit tokens not packed without the clustering); a sensitivity knob");
+    text("workload.attention.head_mapping", [](auto& c) -> auto& { return c.workload.attention.head_mapping; },
+         {"spread", "head_per_array"}, false,
+         "the attention study's heads on the VSSA's arrays: spread = each GEMM's tiles over all vssa.arrays, one head after "
+         "another (the VP's default); head_per_array = each head's two GEMMs on one array, vssa.arrays heads at a time "
+         "(rounds of ceil(heads / arrays)); a sensitivity knob (docs/results.md#the-spread-between-models-measured)");
     u64("faults.dma_error_at_command", [](auto& c) -> auto& { return c.faults.dma_error_at_command; }, "", 0, UINT64_MAX,
         "fault injection: the N-th DMA command of the run (1 = the first) gets a TLM error response on its first "
         "transaction, once (BUS_ERROR; ERR_CLEAR retries it); 0 = off (docs/firmware.md#fault-injection)");

@@ -86,6 +86,28 @@ s = run("systolic_8", "workload.attention.systolic_token_bits=8")
 eq("systolic 8-bit", s, "designs.systolic_based.dram_bytes", H * 25856)
 eq("systolic 8-bit", s, "designs.dtqatten.dram_bytes", H * head_bytes(k0, (4 * k4 + 8 * k8) / k0))
 
+# workload.attention.head_mapping=head_per_array (docs/timing-model.md#comparison-designs): a head's two
+# GEMMs on one array, vssa.arrays heads a round; a round computes as long as one head on one array (X,
+# the engine's cycles from a one-array run: every head of a layer has the same token precisions) and
+# reads its heads' bytes (B a head, loads overlapped with compute). The PE cycles do not move.
+one = run("one_array", "vssa.arrays=1")
+X = one["designs.dtqatten.compute_cycles"] // H
+Xs = one["designs.systolic_based.compute_cycles"] // H
+eq("one array", one, "designs.dtqatten.compute_cycles", H * X)  # every head the same
+B = head_bytes(k0, (4 * k4 + 8 * k8) / k0)  # 3 x 64 x (53 x 4 + 39 x 8) / 8 + 128 x 64 = 20,768 (+1 from the mean bits' float ceil)
+assert B in (20768, 20769)
+for tag, sets, heads, arrays in (("hpa_11", [], H, 11), ("hpa_4", ["vssa.arrays=4"], H, 4),
+                                 ("hpa_large", ["workload.attention.model=bert-large"], 16, 11)):
+    s = run(tag, "workload.attention.head_mapping=head_per_array", *sets)
+    rounds = [min(arrays, heads - r) for r in range(0, heads, arrays)]  # 12 on 11: 11 + 1; on 4: 4 + 4 + 4; 16 on 11: 11 + 5
+    eq(tag, s, "designs.dtqatten.compute_cycles", len(rounds) * X)
+    eq(tag, s, "designs.systolic_based.compute_cycles", len(rounds) * Xs)
+    eq(tag, s, "vssa.cycles", len(rounds) * X)
+    eq(tag, s, "designs.dtqatten.dram_cycles", sum(-(-r * B // 64) for r in rounds))
+    eq(tag, s, "designs.dtqatten.dram_bytes", heads * B)
+    eq(tag, s, "designs.dtqatten.busy_pe_cycles", heads * (qk + pv["8bit"]))
+    eq(tag, s, "designs.dtqatten.cycles", sum(max(X, -(-r * B // 64)) for r in rounds))
+
 # The widths in the energy model (docs/energy.md#comparison-designs): a one-speed PE of b bits costs, per MAC,
 # a b x b multiply int_mul_8_pj x (b / 8)^2, a 32-bit add, a 32-bit register write and both b-bit operands
 # latched; the line-buffer feed is zeroed here (sram_ref_pj_per_64b 0). With round entries:
