@@ -796,6 +796,11 @@ config_schema::config_schema() {
         "run budget: a run that reaches this many simulated cycles stops with exit code 3 and the units' state; 0 = no limit");
     u64("budget.wall_seconds", [](auto& c) -> auto& { return c.budget.wall_seconds; }, "s", 0, 10000000,
         "run budget: a run that takes this much wall-clock time stops with exit code 3 and the units' state; 0 = no limit");
+    text("energy.designs_pe", [](auto& c) -> auto& { return c.energy.designs_pe; }, {"activity", "power_x_latency"}, false,
+         "the comparison designs' PE energy (energy.designs.*.pe_uj, docs/energy.md#comparison-designs): activity = the "
+         "PEs' actions (MACs, stalls; idle PEs clock-gated), the VP's model; power_x_latency = every PE of the design, every "
+         "cycle of its run, at its busy PE cycle's energy (a synthesis tool's average power x latency, the paper's stated "
+         "method); the operand feed, DRAM and leakage are the same in both");
     text("energy.tech", [](auto& c) -> auto& { return c.energy.tech; }, {}, false,
          "technology table of the energy, power and area model: a shipped one (40nm: the paper's node, 45nm: the "
          "Horowitz / NanGate base, 28nm) or a .yaml file (path relative to the working directory; docs/energy.md#tables)");

@@ -196,6 +196,7 @@ struct softmax_scenario_config {
 struct energy_scenario_config {
     std::string tech = "40nm";                // a shipped table (40nm, 45nm, 28nm) or a .yaml file
     std::map<std::string, double> override;   // entry -> value, applied after the table
+    std::string designs_pe = "activity";      // the comparison designs' PE energy: activity | power_x_latency
 };
 
 struct watchdog_config {

@@ -123,4 +123,16 @@ for bits, eye_pj, sp_pj in ((16, 1.156, 1.156), (8, 0.492, 0.492)):
 s = run("energy_12", *round_table)  # the defaults: 16-bit Eyeriss-like, 12-bit SpAtten-like
 eq("default widths", s, "energy.designs.spatten_like.pe_uj", sp_macs * 0.774 * 1e-6)
 eq("default widths", s, "designs.spatten_like.operand_bits", 12)
+# energy.designs_pe=power_x_latency (docs/energy.md#comparison-designs): every PE of a design, every cycle of
+# its run, at its busy cycle's energy (the feed is 0 here). Eyeriss-like: 224 PEs x its cycles x 1.156 pJ.
+# The VSSA designs: a busy PE cycle 0.2 x (5 / 8)^2 + 0.1 + 32 x 0.004 = 0.306125 pJ plus the operand
+# latches, 20 x 0.004 pJ a MAC, averaged over the busy cycles, x 3168 PEs x the design's cycles.
+s = run("energy_pxl", *round_table, "energy.designs_pe=power_x_latency")
+eq("power x latency", s, "energy.designs.eyeriss_like.pe_uj", 224 * s["designs.eyeriss_like.cycles"] * 1.156 * 1e-6)
+busy = H * (qk + pv["8bit"])
+vmacs = H * 2 * k0 * k0 * dh  # Q x K^T 92 x 92 x 64 and P x V 92 x 64 x 92
+per_busy = (busy * 0.306125 + vmacs * 20 * 0.004) / busy
+for d in ("dtqatten", "systolic_based"):
+    eq("power x latency", s, f"energy.designs.{d}.pe_uj", 3168 * s[f"designs.{d}.cycles"] * per_busy * 1e-6)
+eq("power x latency", s, "energy.designs.spatten_like.pe_uj", 352 * s["designs.spatten_like.cycles"] * 0.774 * 1e-6)
 sys.exit(1 if fails else 0)
