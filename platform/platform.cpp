@@ -218,6 +218,7 @@ static energy::platform_shape shape_of(const scenario_config& c) {
     s.l2_line = c.l2.line_bytes;
     s.dram_banks = c.dram.banks_enabled ? c.dram.banks : 0;
     s.clock_mhz = c.clock_mhz;
+    s.designs_power_x_latency = c.energy.designs_pe == "power_x_latency";
     return s;
 }
 

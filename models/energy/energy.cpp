@@ -557,7 +557,10 @@ void model::finish(uint64_t cycles) {
         const double leak = leak_over(cyc);
         const double pj = pe_pj + dram + leak;
         design_pj[name] = pj;
-        fixed(*g, d + ".pe_uj", "uJ", "its PEs' MACs, stalls and operand feed from the line-buffer SRAM", pe_pj * 1e-6);
+        fixed(*g, d + ".pe_uj", "uJ",
+              "its PEs' MACs, stalls and operand feed from the line-buffer SRAM (energy.designs_pe power_x_latency: every PE, "
+              "every cycle of " + d + ".cycles, at its busy cycle's energy, plus the feed)",
+              pe_pj * 1e-6);
         fixed(*g, d + ".dram_uj", "uJ", d + ".dram_bytes x 8 x dram_pj_per_bit", dram * 1e-6);
         fixed(*g, d + ".leakage_uj", "uJ", "leakage_mw_per_mm2 x area.total_mm2 x " + d + ".cycles", leak * 1e-6);
         fixed(*g, d + ".total_uj", "uJ", "pe_uj + dram_uj + leakage_uj", pj * 1e-6);
@@ -567,8 +570,16 @@ void model::finish(uint64_t cycles) {
     // A one-speed PE of `bits`: an n x n multiply, a 32-bit add into its 32-bit register and
     // both operands latched, per MAC; operands fed from the line buffers into the array edges
     // (an A element feeds a row of `cols` PEs, a B element a column of `rows`).
-    const auto one_speed = [&](double n_macs, double bits, double rows, double cols) {
-        return n_macs * (mul_pj(tt, bits) + add32 + 32 * reg + 2 * bits * reg) + n_macs * bits / 8 * (1 / rows + 1 / cols) * lb;
+    // energy.designs_pe = power_x_latency: a synthesis tool's average power x the run's time (the
+    // paper's "Synopsys DC ... to estimate latency, area and power"): every PE of the design draws
+    // its busy cycle's energy every cycle of designs.<d>.cycles, stalled or idle alike.
+    const auto pe_part = [&](const std::string& name, double busy_pj, double busy_cycles, double pes) {
+        if (!m_shape.designs_power_x_latency || busy_cycles <= 0) return busy_pj;
+        return busy_pj / busy_cycles * pes * stat("designs." + name + ".cycles");
+    };
+    const auto one_speed = [&](const std::string& name, double n_macs, double bits, double rows, double cols) {
+        return pe_part(name, n_macs * (mul_pj(tt, bits) + add32 + 32 * reg + 2 * bits * reg), n_macs, rows * cols) +
+               n_macs * bits / 8 * (1 / rows + 1 / cols) * lb;
     };
     // Their shapes as the attention study ran them (workload.attention.eyeriss_* / spatten_*),
     // the paper's (designs.h) when a run has none.
@@ -576,19 +587,24 @@ void model::finish(uint64_t cycles) {
         const double v = stat("designs." + d + "." + what);
         return v > 0 ? v : static_cast<double>(dflt);
     };
-    design("eyeriss_like", one_speed(stat("designs.eyeriss_like.macs"), shape_of("eyeriss_like", "operand_bits", designs::eyeriss_bits),
+    design("eyeriss_like", one_speed("eyeriss_like", stat("designs.eyeriss_like.macs"), shape_of("eyeriss_like", "operand_bits", designs::eyeriss_bits),
                                      shape_of("eyeriss_like", "rows", designs::eyeriss_rows),
                                      shape_of("eyeriss_like", "cols", designs::eyeriss_cols)));
-    design("spatten_like", one_speed(stat("designs.spatten_like.macs"), shape_of("spatten_like", "operand_bits", designs::spatten_pe_bits),
+    design("spatten_like", one_speed("spatten_like", stat("designs.spatten_like.macs"), shape_of("spatten_like", "operand_bits", designs::spatten_pe_bits),
                                      shape_of("spatten_like", "rows", designs::spatten_rows),
                                      shape_of("spatten_like", "cols", designs::spatten_cols)));
     for (const char* name : {"systolic_based", "dtqatten"}) {
         const std::string d = std::string("designs.") + name;
-        design(name, vssa_energy_of(tt, m_shape,
-                                    {stat(d + ".busy_pe_cycles"), stat(d + ".stall_pe_cycles"), stat("vssa.macs_4x4"),
-                                     stat("vssa.macs_8x4"), stat("vssa.macs_8x8")},
-                                    lb)
-                         .total());
+        const vssa_energy v = vssa_energy_of(tt, m_shape,
+                                              {stat(d + ".busy_pe_cycles"), stat(d + ".stall_pe_cycles"), stat("vssa.macs_4x4"),
+                                               stat("vssa.macs_8x4"), stat("vssa.macs_8x8")},
+                                              lb);
+        // activity: MACs, held flip-flops of stalled PEs, feed; power_x_latency: the busy cycles' energy
+        // (nibble products and operand latches) over every PE and cycle, plus the feed.
+        design(name, m_shape.designs_power_x_latency
+                         ? pe_part(name, v.nibble_pj + v.operand_pj, stat(d + ".busy_pe_cycles"), static_cast<double>(m_shape.pes)) +
+                               v.feed_pj
+                         : v.total());
     }
     if (design_pj.count("eyeriss_like"))
         for (const auto& [name, pj] : design_pj)

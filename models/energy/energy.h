@@ -73,6 +73,9 @@ struct platform_shape {
     uint64_t l2 = 0, l2_line = 64;          // 0 = no L2
     uint64_t dram_banks = 0;                // banks of the open-row DRAM model (0 = dram.banks.enabled false)
     uint64_t clock_mhz = 1000;
+    // energy.designs_pe = power_x_latency: the comparison designs' PEs priced at their busy
+    // cycle's energy every cycle of the run (docs/energy.md#comparison-designs).
+    bool designs_power_x_latency = false;
 };
 
 // The per-action energy of the VSSA for a set of counts (also used for the baselines).

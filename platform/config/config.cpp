@@ -751,6 +751,11 @@ config_schema::config_schema() {
     u64("workload.attention.systolic_token_bits", [](auto& c) -> auto& { return c.workload.attention.systolic_token_bits; }, "bits", 0, 8,
         "compare_baselines: 0 = the systolic-based design reads the kept tokens at their own precisions (DTQAtten's DRAM "
         "bytes); 8 = every kept token in an 8-bit slot (4-bit tokens not packed without the clustering); a sensitivity knob");
+    text("workload.attention.head_mapping", [](auto& c) -> auto& { return c.workload.attention.head_mapping; },
+         {"spread", "head_per_array"}, false,
+         "the attention study's heads on the VSSA's arrays: spread = each GEMM's tiles over all vssa.arrays, one head after "
+         "another (the VP's default); head_per_array = each head's two GEMMs on one array, vssa.arrays heads at a time "
+         "(rounds of ceil(heads / arrays)); a sensitivity knob (docs/results.md#the-spread-between-models-measured)");
     u64("faults.dma_error_at_command", [](auto& c) -> auto& { return c.faults.dma_error_at_command; }, "", 0, UINT64_MAX,
         "fault injection: the N-th DMA command of the run (1 = the first) gets a TLM error response on its first "
         "transaction, once (BUS_ERROR; ERR_CLEAR retries it); 0 = off (docs/firmware.md#fault-injection)");
@@ -796,6 +801,11 @@ config_schema::config_schema() {
         "run budget: a run that reaches this many simulated cycles stops with exit code 3 and the units' state; 0 = no limit");
     u64("budget.wall_seconds", [](auto& c) -> auto& { return c.budget.wall_seconds; }, "s", 0, 10000000,
         "run budget: a run that takes this much wall-clock time stops with exit code 3 and the units' state; 0 = no limit");
+    text("energy.designs_pe", [](auto& c) -> auto& { return c.energy.designs_pe; }, {"activity", "power_x_latency"}, false,
+         "the comparison designs' PE energy (energy.designs.*.pe_uj, docs/energy.md#comparison-designs): activity = the "
+         "PEs' actions (MACs, stalls; idle PEs clock-gated), the VP's model; power_x_latency = every PE of the design, every "
+         "cycle of its run, at its busy PE cycle's energy (a synthesis tool's average power x latency, the paper's stated "
+         "method); the operand feed, DRAM and leakage are the same in both");
     text("energy.tech", [](auto& c) -> auto& { return c.energy.tech; }, {}, false,
          "technology table of the energy, power and area model: a shipped one (40nm: the paper's node, 45nm: the "
          "Horowitz / NanGate base, 28nm) or a .yaml file (path relative to the working directory; docs/energy.md#tables)");

@@ -58,6 +58,7 @@ struct attention_study_config {
     bool eyeriss_scores_in_dram = false;  // scores written to DRAM and probabilities read back
     uint64_t spatten_rows = 16, spatten_cols = 22, spatten_pe_bits = 12;
     uint64_t systolic_token_bits = 0;     // 0: the systolic-based design reads DTQAtten's bytes; 8: every kept token 8-bit
+    std::string head_mapping = "spread";  // spread: each GEMM over all arrays, heads in turn; head_per_array: a head on one array
 };
 
 // A whole model (docs/encoder.md): every layer's Q/K/V projections, fused attention,
@@ -196,6 +197,7 @@ struct softmax_scenario_config {
 struct energy_scenario_config {
     std::string tech = "40nm";                // a shipped table (40nm, 45nm, 28nm) or a .yaml file
     std::map<std::string, double> override;   // entry -> value, applied after the table
+    std::string designs_pe = "activity";      // the comparison designs' PE energy: activity | power_x_latency
 };
 
 struct watchdog_config {

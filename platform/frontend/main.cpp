@@ -285,6 +285,10 @@ int sc_main(int argc, char* argv[]) {
                      "add the survey's Table 5 model: DRAM <-> L2 bytes and non-ideal arithmetic intensity per matmul under its "
                      "assumptions (no fusion, 32-bit outputs before non-linear ops, square tiling, 2 MB L2; "
                      "docs/analytical-model.md#the-surveys-table-5-model)");
+    bool table5 = false;
+    report->add_flag("--table5", table5,
+                     "print the survey's Table 5 layout instead: rows seq 128, 512 and 4096, columns the six matmuls and "
+                     "their total, the survey model's non-ideal AI with Table 3's ideal AI beside (no --seq, --traffic, --energy)");
     auto* layers_opt = report->add_option("--layers", traffic_layers,
                        "with --traffic: layers to simulate (0 = all); the other layers' bytes are these scaled")
         ->check(CLI::Range(uint64_t{0}, uint64_t{48}))
@@ -470,6 +474,17 @@ int sc_main(int argc, char* argv[]) {
         }
         if (app.got_subcommand("report")) {
             const dtq::model_shape m = *dtq::find_model(model_name);
+            if (table5) {
+                for (const char* opt : {"--seq", "--traffic", "--energy", "--survey", "--layers", "--scenario", "--tech"})
+                    if (report->count(opt)) {
+                        std::cerr << "dtqvp: error: --table5 takes no " << opt << " (it prints seq 128, 512 and 4096 of the survey model)\n";
+                        return dtq::EXIT_BAD_CONFIG;
+                    }
+                const std::vector<uint64_t> seqs{128, 512, 4096};  // the survey's Table 5 rows
+                if (as_json) std::cout << dtq::survey_table5_json(m, seqs).dump(2) << '\n';
+                else std::cout << dtq::survey_table5(m, seqs);
+                return dtq::EXIT_OK;
+            }
             auto ops = dtq::analytical_ops(m, seq);
             if (survey) dtq::add_survey_traffic(m, seq, ops);
             for (const char* opt : {"--layers", "--scenario"})

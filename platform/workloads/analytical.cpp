@@ -81,6 +81,65 @@ nlohmann::json analytical_json(const model_shape& m, uint64_t seq, const std::ve
     return j;
 }
 
+namespace {
+// Table 5's columns: the six matmuls and their total, with the survey's headings.
+const std::pair<const char*, const char*> k_table5_cols[] = {{"qkv_proj", "W_Q,W_K,W_V"}, {"qk", "Q x K"},
+                                                             {"sv", "Attn x V"},          {"out_proj", "W_out"},
+                                                             {"ffn_w1", "W1"},            {"ffn_w2", "W2"},
+                                                             {"total", "Total"}};
+double survey_ai(const op_count& o) {
+    return o.survey_bytes > 0 ? (o.survey_flops >= 0 ? o.survey_flops : o.flops) / o.survey_bytes : 0.0;
+}
+std::vector<op_count> survey_ops(const model_shape& m, uint64_t seq) {
+    std::vector<op_count> ops = analytical_ops(m, seq);
+    add_survey_traffic(m, seq, ops);
+    return ops;
+}
+const op_count& op_named(const std::vector<op_count>& ops, const std::string& name) {
+    for (const auto& o : ops)
+        if (o.name == name) return o;
+    throw std::logic_error("analytical: no op " + name);
+}
+}  // namespace
+
+nlohmann::json survey_table5_json(const model_shape& m, const std::vector<uint64_t>& seqs) {
+    nlohmann::json j;
+    j["model"] = m.name;
+    j["rows"] = nlohmann::json::array();
+    for (uint64_t seq : seqs) {
+        const std::vector<op_count> ops = survey_ops(m, seq);
+        nlohmann::json row{{"seq", seq}};
+        for (const auto& [name, heading] : k_table5_cols) {
+            const op_count& o = op_named(ops, name);
+            row[name] = {{"heading", heading}, {"survey_dram_bytes", o.survey_bytes}, {"survey_nonideal_ai", survey_ai(o)},
+                         {"ideal_ai", o.ai()}};
+        }
+        j["rows"].push_back(row);
+    }
+    return j;
+}
+
+std::string survey_table5(const model_shape& m, const std::vector<uint64_t>& seqs) {
+    std::string s = fmt::format(
+        "{}: the survey's Table 5 model (no fusion, 32-bit outputs before non-linear ops, square tiling, 2 MB L2, "
+        "DRAM <-> L2 bytes)\nnon-ideal arithmetic intensity, FLOPs / DRAM byte (Table 3's ideal AI in parentheses; "
+        "Total: the six matmuls, its ideal AI the whole model's)\n",
+        m.name);
+    s += fmt::format("{:>6}", "seq");
+    for (const auto& [name, heading] : k_table5_cols) s += fmt::format(" {:>18}", heading);
+    s += '\n';
+    for (uint64_t seq : seqs) {
+        const std::vector<op_count> ops = survey_ops(m, seq);
+        s += fmt::format("{:>6}", seq);
+        for (const auto& [name, heading] : k_table5_cols) {
+            const op_count& o = op_named(ops, name);
+            s += fmt::format(" {:>18}", fmt::format("{:.2f} ({:.2f})", survey_ai(o), o.ai()));
+        }
+        s += '\n';
+    }
+    return s;
+}
+
 std::string analytical_table(const model_shape& m, uint64_t seq, const std::vector<op_count>& ops) {
     std::string s = fmt::format("{} at sequence length {} ({} layers, d {}, {} heads, FFN {})\n", m.name, seq, m.layers,
                                 m.d_model, m.heads, m.d_ffn);

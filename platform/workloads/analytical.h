@@ -35,6 +35,12 @@ double survey_matmul_bytes(double M, double N, double K, double out_bytes, const
 // of the six matmuls, Table 5's columns; `other` stays < 0: Table 5 has no such column).
 void add_survey_traffic(const model_shape& m, uint64_t seq, std::vector<op_count>& ops, const survey_hw& hw = {});
 
+// `dtqvp report --table5`: the survey's Table 5 layout, one row per sequence length and the
+// six matmuls and their total as columns, each the survey model's non-ideal AI (add_survey_traffic)
+// with Table 3's ideal AI beside (the total's: the whole model's, `other` included).
+std::string survey_table5(const model_shape& m, const std::vector<uint64_t>& seqs);
+nlohmann::json survey_table5_json(const model_shape& m, const std::vector<uint64_t>& seqs);
+
 // ops: qkv_proj, qk, sv, out_proj, ffn_w1, ffn_w2, other; then total.
 std::vector<op_count> analytical_ops(const model_shape& m, uint64_t seq);
 nlohmann::json analytical_json(const model_shape& m, uint64_t seq, const std::vector<op_count>& ops);

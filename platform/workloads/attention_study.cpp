@@ -215,7 +215,13 @@ void attention_study::body() {
     const model_shape m = *find_model(a.model);
     const uint64_t n = a.seq, dh = m.d_head();
     const bool functional = m_cfg.mode == sim_mode::functional;
-    const vssa::vssa_config vc = vssa_config_of(m_cfg, out_dir);
+    // workload.attention.head_mapping: head_per_array runs each head's GEMMs on one array and
+    // up to vssa.arrays heads at once (a round); spread runs each GEMM over all arrays, one
+    // head a round.
+    const bool per_array = a.head_mapping == "head_per_array";
+    vssa::vssa_config vc = vssa_config_of(m_cfg, out_dir);
+    const uint64_t per_round = per_array ? std::max<uint64_t>(1, vc.arrays) : 1;
+    if (per_array) vc.arrays = 1;
     vssa::vssa_config other = vc;  // the comparison runs on the model: it only needs cycles
     other.reorder = !vc.reorder;
     other.backend = vssa::pe_backend::model;
@@ -240,7 +246,10 @@ void attention_study::body() {
         for (uint8_t b : bits)
             if (b) kept_bits.push_back(b);
         const uint64_t heads = simulated_heads(a);
+        uint64_t round_this = 0, round_other = 0;  // the round's VSSA cycles: its slowest head, either order
+        designs::timing round_dtq, round_sys;       // the round's heads on the two VSSA designs (merged below)
         for (uint64_t h = 0; h < heads; ++h) {
+            uint64_t head_now = now;  // heads of a round start together
             vssa::gemm_op qk;
             qk.name = fmt::format("layer{}.head{}.qk", layer, h);
             qk.M = qk.N = n;
@@ -280,15 +289,14 @@ void attention_study::body() {
                 head_stall_this += r.stall_pe_cycles;
                 head_macs += r.macs_by_mode[0] + r.macs_by_mode[1] + r.macs_by_mode[2];
                 if (trace::global().enabled()) {
-                    trace::global().span("vssa", op->name, now, now + r.cycles,
+                    trace::global().span("vssa", op->name, head_now, head_now + r.cycles,
                                          fmt::format(R"({{"tiles":{},"stall_pe_cycles":{}}})", r.tiles, r.stall_pe_cycles));
                     // Per-iteration R (Fig. 5 order), spread over the GEMM's span.
                     for (size_t i = 0; i < r.iteration_r.size(); ++i)
-                        trace::global().counter("vssa", "stall_ratio", now + r.cycles * i / r.iteration_r.size(),
+                        trace::global().counter("vssa", "stall_ratio", head_now + r.cycles * i / r.iteration_r.size(),
                                                 r.iteration_r[i]);
                 }
-                now += r.cycles;
-                m_cycles += r.cycles;
+                head_now += r.cycles;
                 m_busy += r.busy_pe_cycles;
                 m_stall += r.stall_pe_cycles;
                 m_tiles += r.tiles;
@@ -301,7 +309,6 @@ void attention_study::body() {
                     vssa::gemm_op timing_only = *op;
                     timing_only.a = timing_only.bt = nullptr;
                     const vssa::gemm_result o = vssa::run_gemm(other, timing_only);
-                    m_cycles_other += o.cycles;
                     m_stall_other += o.stall_pe_cycles;
                     head_other += o.cycles;
                     head_stall_other += o.stall_pe_cycles;
@@ -374,21 +381,44 @@ void attention_study::body() {
                 // workload.attention.systolic_token_bits: the systolic-based design's kept tokens in slots of that width.
                 const uint64_t systolic_bytes =
                     a.systolic_token_bits ? designs::head_dram_bytes(sl.k0, dh, static_cast<double>(a.systolic_token_bits), n, 8) : bytes;
-                const auto vssa_timing = [&](uint64_t compute, uint64_t stall, uint64_t head_bytes) {
-                    designs::timing t;
-                    t.busy_pe_cycles = head_busy;
-                    t.stall_pe_cycles = stall;
-                    t.macs = head_macs;  // the same MACs and PE cycles in either order: reordering moves only stalls
-                    t.ideal_cycles = designs::ideal_cycles(head_busy, pes);
-                    t.compute_cycles = compute;
-                    t.dram_bytes = head_bytes;
-                    t.dram_cycles = bpc ? (head_bytes + bpc - 1) / bpc : 0;
-                    t.cycles = std::max(compute, t.dram_cycles);
-                    return t;
+                // This head merged into its round: the round computes as long as its slowest head
+                // (its heads on separate arrays) and reads all its heads' bytes.
+                const auto merge = [&](designs::timing& t, uint64_t compute, uint64_t stall, uint64_t head_bytes) {
+                    t.busy_pe_cycles += head_busy;
+                    t.stall_pe_cycles += stall;
+                    t.macs += head_macs;  // the same MACs and PE cycles in either order: reordering moves only stalls
+                    t.ideal_cycles += designs::ideal_cycles(head_busy, pes);
+                    t.compute_cycles = std::max(t.compute_cycles, compute);
+                    t.dram_bytes += head_bytes;
                 };
                 if (a.compare_reorder) {
-                    add(m_dtq, vssa_timing(with_reorder, vc.reorder ? head_stall_this : head_stall_other, bytes));
-                    add(m_systolic, vssa_timing(without, vc.reorder ? head_stall_other : head_stall_this, systolic_bytes));
+                    merge(round_dtq, with_reorder, vc.reorder ? head_stall_this : head_stall_other, bytes);
+                    merge(round_sys, without, vc.reorder ? head_stall_other : head_stall_this, systolic_bytes);
+                }
+            }
+            round_this = std::max(round_this, head_this);
+            round_other = std::max(round_other, head_other);
+            if ((h + 1) % per_round == 0 || h + 1 == heads) {
+                now += round_this;
+                m_cycles += round_this;
+                m_cycles_other += round_other;
+                round_this = round_other = 0;
+                if (a.compare_baselines && a.compare_reorder) {
+                    const uint64_t bpc = m_cfg.dram.bytes_per_cycle;
+                    for (auto [d, t] : {std::pair{&m_dtq, &round_dtq}, std::pair{&m_systolic, &round_sys}}) {
+                        // loads overlap compute (double buffering): the round takes the longer of the two
+                        t->dram_cycles = bpc ? (t->dram_bytes + bpc - 1) / bpc : 0;
+                        t->cycles = std::max(t->compute_cycles, t->dram_cycles);
+                        *d->cycles += t->cycles;
+                        *d->compute += t->compute_cycles;
+                        *d->bytes += t->dram_bytes;
+                        *d->dram_cycles += t->dram_cycles;
+                        *d->macs += t->macs;
+                        *d->ideal += t->ideal_cycles;
+                        *d->busy += t->busy_pe_cycles;
+                        *d->stall += t->stall_pe_cycles;
+                        *t = {};
+                    }
                 }
             }
             ++progress;

@@ -124,6 +124,31 @@ TEST_CASE("report --survey: the survey's Table 5 model by hand on a small shape"
     for (size_t i = 0; i < ops.size(); ++i) CHECK(ops[i].ai() == ideal[i]);
 }
 
+TEST_CASE("report --table5: the survey's Table 5 layout, one row a sequence length, by hand", "[analytical][survey]") {
+    // The tiny model of the test above at seq 4: the same hand-counted bytes, now in the
+    // layout's row; ideal AI = Table 3's (analytical_ops), non-ideal = FLOPs / survey bytes.
+    const dtq::model_shape m{"tiny", 1, 8, 2, 32, false};
+    const auto j = dtq::survey_table5_json(m, {4, 8});
+    REQUIRE(j["rows"].size() == 2);
+    const auto& r = j["rows"][0];
+    CHECK(r["seq"] == 4);
+    CHECK(r["qk"]["heading"] == "Q x K");
+    CHECK(r["qk"]["survey_dram_bytes"].get<double>() == 2 * (16 + 16 + 64));
+    CHECK(r["out_proj"]["survey_dram_bytes"].get<double>() == 32 + 64 + 128);
+    CHECK(r["total"]["survey_dram_bytes"].get<double>() == 2208);
+    const auto ops = dtq::analytical_ops(m, 4);
+    for (const auto& o : ops) {
+        if (o.name == "other") continue;
+        CHECK(r[o.name]["ideal_ai"].get<double>() == o.ai());
+    }
+    // Q x K at seq 4: 2 heads x 4 x 4 outputs x (4 multiplies + 3 adds) = 224 FLOPs over 192 bytes.
+    CHECK(r["qk"]["survey_nonideal_ai"].get<double>() == Approx(224.0 / 192.0));
+    CHECK(j["rows"][1]["seq"] == 8);  // the next row: the next sequence length
+    const std::string t = dtq::survey_table5(m, {4});
+    CHECK(t.find("W_Q,W_K,W_V") != std::string::npos);
+    CHECK(t.find("1.17 (") != std::string::npos);  // Q x K's 224 / 192, two decimals
+}
+
 TEST_CASE("report --survey: square tiling when the operands exceed the L2", "[analytical][survey]") {
     // 32 x 32 x 32, 32-bit out, L2 1000 bytes: 1024 + 1024 + 4096 > 1000. T: 8 (8^2 x 6 = 384
     // <= 1000 < 16^2 x 6). A read ceil(32/8) = 4 times, B 4 times, C written once: 12288.
