@@ -359,6 +359,45 @@ TEST_CASE("onnx: the encoder's own attention maps choose the token precisions th
     CHECK(stat("onnx.cosine_min") > 0.95);
 }
 
+TEST_CASE("onnx: topk_scores random keeps the counts, ranks at random (seeded), and tokens.csv lists each choice", "[onnx]") {
+    // The ablation of workload.gemm.topk_scores: the same k0 / k1 as the importance ranking, the
+    // tokens by a seeded random order. The importance ranking prunes the three padding tokens
+    // (probability 0, above); a random order of 16 tokens prunes 4, all three of them only
+    // with probability C(13, 1) / C(16, 4) = 13 / 1820, so at a fixed seed the choice differs.
+    const std::string dir = models() + "/topk_random_out";
+    scenario_config cfg = onnx_cfg("encoder2.onnx", "functional", "topk", "encoder2_x.npy");
+    cfg.workload.gemm.topk_scores = "random";
+    platform p(cfg);
+    run_options o;
+    o.quiet = true;
+    o.out_dir = dir;
+    std::filesystem::create_directories(dir);
+    REQUIRE(p.run(o) == EXIT_OK);
+    for (int l = 0; l < 2; ++l) {
+        const std::string g = "onnx.topk.layer" + std::to_string(l) + ".";
+        CHECK(stat(g + "tokens_pruned") == 4);
+        CHECK(stat(g + "tokens_4bit") == 7);
+        CHECK(stat(g + "tokens_8bit") == 5);
+    }
+    const std::vector<uint8_t>& bits = p.gemm_workload()->jobs().at(7).a_bits;
+    REQUIRE(bits.size() == 16);
+    CHECK((bits[13] != 0 || bits[14] != 0 || bits[15] != 0));
+    // tokens.csv: a header and 2 maps x 16 tokens; its precisions are the GEMMs' rows.
+    std::ifstream f(dir + "/tokens.csv");
+    std::string line;
+    REQUIRE(std::getline(f, line));
+    CHECK(line == "map,node,token,score,precision");
+    std::vector<int> prec0;
+    int rows = 0;
+    while (std::getline(f, line)) {
+        ++rows;
+        if (line.rfind("0,", 0) == 0) prec0.push_back(std::stoi(line.substr(line.rfind(',') + 1)));
+    }
+    CHECK(rows == 32);
+    REQUIRE(prec0.size() == 16);
+    for (size_t t = 0; t < 16; ++t) CHECK(prec0[t] == int{bits[t]});
+}
+
 TEST_CASE("onnx: the imported causal decoder block runs in timing mode", "[onnx]") {
     const scenario_config cfg = onnx_cfg("decoder.onnx", "timing");
     platform p(cfg);
