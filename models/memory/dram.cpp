@@ -16,6 +16,9 @@ dram::dram(const sc_module_name& name, const dram_config& cfg, const clock& clk)
       m_cfg(cfg),
       m_clk(clk),
       m_trace(&dtq::trace::global()),
+      m_port(cfg.bytes_per_cycle),
+      m_row_bytes(cfg.row_bytes),
+      m_banks(cfg.banks),
       m_stats(this->name()),
       m_bytes_read(m_stats.counter("bytes_read", "bytes", "bytes read from DRAM")),
       m_bytes_written(m_stats.counter("bytes_written", "bytes", "bytes written to DRAM")),
@@ -161,9 +164,9 @@ uint64_t dram::access_latency(uint64_t addr, uint64_t len, uint64_t& extra_busy)
     extra_busy = 0;
     if (!m_cfg.banks_enabled) return m_cfg.latency_cycles;
     uint64_t latency = 0;
-    const uint64_t first_row = addr / m_cfg.row_bytes, last_row = (addr + len - 1) / m_cfg.row_bytes;
+    const uint64_t first_row = m_row_bytes.div(addr), last_row = m_row_bytes.div(addr + len - 1);
     for (uint64_t row = first_row; row <= last_row; ++row) {
-        const uint64_t bank = row % m_cfg.banks;
+        const uint64_t bank = m_banks.mod(row);
         const bool hit = m_open_row[bank] == static_cast<int64_t>(row);
         m_open_row[bank] = static_cast<int64_t>(row);
         (hit ? m_row_hits : m_row_misses)++;
@@ -191,7 +194,7 @@ uint64_t dram::access(bool is_read, uint64_t addr, uint64_t len, uint64_t at) {
     uint64_t extra_busy = 0;
     const uint64_t latency = access_latency(addr, len, extra_busy);
     const uint64_t start = std::max(at, m_busy_until);
-    const uint64_t beats = ceil_div(len, m_cfg.bytes_per_cycle) + extra_busy;
+    const uint64_t beats = m_port.ceil(len) + extra_busy;
     m_busy_until = start + beats;
     m_busy_cycles += beats;
     if (is_read) { m_bytes_read += len; ++m_reads; }

@@ -70,6 +70,9 @@ private:
     clock m_clk;
     dtq::trace* const m_trace;  // trace::global(), looked up once (it is checked on every access)
     sparse_store m_store;
+    divider m_port;       // bytes_per_cycle
+    divider m_row_bytes;  // banks.row_bytes
+    divider m_banks;      // banks.count
     uint64_t m_busy_until = 0;
     std::vector<int64_t> m_open_row;  // per bank, -1 = closed
     std::unique_ptr<dram_jedec> m_jedec;

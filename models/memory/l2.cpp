@@ -93,6 +93,8 @@ l2::l2(const sc_module_name& name, const l2_config& cfg, const clock& clk)
       m_clk(clk),
       m_trace(&dtq::trace::global()),
       m_sets(cfg.size / (cfg.line_bytes * cfg.ways)),
+      m_port(cfg.bytes_per_cycle),
+      m_line(cfg.line_bytes),
       m_fast(cfg.fast_path && cfg.ways <= 16),
       m_stats(this->name()),
       m_hits(m_stats.counter("hits", "count", "line lookups that hit")),
@@ -161,12 +163,12 @@ uint64_t l2::access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm
 template <bool Fast>
 uint64_t l2::access_impl(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm::tlm_response_status& st) {
     const uint64_t start = std::max(at, m_busy_until);
-    m_busy_until = start + ceil_div(len, m_cfg.bytes_per_cycle);
+    m_busy_until = start + m_port.ceil(len);
     uint64_t ready = m_busy_until;
     const uint64_t lb = m_cfg.line_bytes, ways = m_cfg.ways;
     m_wb_runs.clear();
     m_fill_runs.clear();
-    const uint64_t first_index = addr / lb;
+    const uint64_t first_index = m_line.div(addr);
     for (uint64_t la = first_index * lb, index = first_index; la < addr + len; la += lb, ++index) {
         const uint64_t set = m_set_mask ? index & m_set_mask : index % m_sets;
         const uint64_t tag = m_set_mask ? index >> m_set_shift : index / m_sets;
@@ -235,7 +237,7 @@ uint64_t l2::access_impl(bool is_write, uint64_t addr, uint64_t len, uint64_t at
         (is_write ? m_bytes_written : m_bytes_read) += len;
         // The client port's bytes, over the cycles the port is busy with them.
         if (m_trace->enabled())
-            m_trace->transfer(name(), start, start + ceil_div(len, m_cfg.bytes_per_cycle), len);
+            m_trace->transfer(name(), start, start + m_port.ceil(len), len);
     }
     return ready + m_cfg.hit_latency_cycles;
 }

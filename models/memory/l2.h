@@ -84,6 +84,8 @@ private:
     clock m_clk;
     dtq::trace* const m_trace;  // trace::global(), looked up once (it is checked on every access)
     uint64_t m_sets;
+    divider m_port;  // bytes_per_cycle
+    divider m_line;  // line_bytes
     uint64_t m_set_mask = 0;  // m_sets - 1 when m_sets is a power of two (else 0: divide)
     unsigned m_set_shift = 0;
     tlm::tlm_generic_payload m_tx;  // line fills and write-backs (timing only: m_ext stays set)

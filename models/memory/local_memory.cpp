@@ -19,6 +19,7 @@ local_memory::local_memory(const sc_module_name& name, const local_memory_config
       m_cfg(cfg),
       m_clk(clk),
       m_data(cfg.size, 0),
+      m_port(cfg.bytes_per_cycle),
       m_bank_bytes(std::max<uint64_t>(1, cfg.size / std::max<uint64_t>(1, cfg.banks))),
       m_bank_busy(std::max<uint64_t>(1, cfg.banks), 0),
       m_stats(this->name()),
@@ -50,7 +51,7 @@ void local_memory::job_transport(int, tlm::tlm_generic_payload& tx, sc_time& del
 // The banks [first, last] that bytes [addr, addr + n) touch (n > 0; past the end: the last bank).
 std::pair<uint64_t, uint64_t> local_memory::bank_range(uint64_t addr, uint64_t n) const {
     const uint64_t last = m_bank_busy.size() - 1;
-    return {std::min(addr / m_bank_bytes, last), std::min((addr + n - 1) / m_bank_bytes, last)};
+    return {std::min(m_bank_bytes.div(addr), last), std::min(m_bank_bytes.div(addr + n - 1), last)};
 }
 
 uint64_t local_memory::banks_free(uint64_t addr, uint64_t n) const {
@@ -83,9 +84,17 @@ bool local_memory::in_range(const tlm::tlm_generic_payload& tx) const {
 // port alone sets the pace (as before the banks existed).
 uint64_t local_memory::access(bool is_read, uint64_t addr, uint64_t n, uint64_t at) {
     (is_read ? m_bytes_read : m_bytes_written) += n;
-    const uint64_t start = std::max({at, m_busy_until, banks_free(addr, n)});
-    m_busy_until = start + ceil_div(n, m_cfg.bytes_per_cycle);
-    hold_banks(addr, n, m_busy_until);
+    const uint64_t start = std::max(at, m_busy_until);
+    if (!m_cfg.port_contention) {
+        m_busy_until = start + m_port.ceil(n);
+        return m_busy_until + m_cfg.latency_cycles;
+    }
+    // banks_free and hold_banks over one bank range (n > 0: in_range, train_fits).
+    const auto [first, last] = bank_range(addr, n);
+    uint64_t free_at = 0;
+    for (uint64_t b = first; b <= last; ++b) free_at = std::max(free_at, m_bank_busy[b]);
+    m_busy_until = std::max(start, free_at) + m_port.ceil(n);
+    for (uint64_t b = first; b <= last; ++b) m_bank_busy[b] = std::max(m_bank_busy[b], m_busy_until);
     return m_busy_until + m_cfg.latency_cycles;
 }
 

@@ -109,7 +109,8 @@ private:
     clock m_clk;
     std::vector<uint8_t> m_data;
     uint64_t m_busy_until = 0;              // the bus-side port
-    uint64_t m_bank_bytes;                  // size / banks
+    divider m_port;                         // bytes_per_cycle
+    divider m_bank_bytes;                   // size / banks
     std::vector<uint64_t> m_bank_busy;      // per bank: busy until (bus accesses and the blocks' reservations)
     stat_group m_stats;
     uint64_t& m_bytes_read;
