@@ -226,8 +226,8 @@ uint64_t l2::access_impl(bool is_write, uint64_t addr, uint64_t len, uint64_t at
     // DRAM traffic of this access, all issued at `start`: the dirty victims' write-backs,
     // then the fills, each as bursts of consecutive lines.
     if (m_defer) {  // sent with the rest of the train (send_deferred)
-        for (const run& r : m_wb_runs) m_deferred.push_back({r.addr, r.bytes, start, m_burst, true});
-        for (const run& r : m_fill_runs) m_deferred.push_back({r.addr, r.bytes, start, m_burst, false});
+        for (const run& r : m_wb_runs) defer(r.addr, r.bytes, start, true);
+        for (const run& r : m_fill_runs) defer(r.addr, r.bytes, start, false);
     } else if (!m_wb_runs.empty() || !m_fill_runs.empty()) {
         const sc_time start_time = m_clk.time(start);
         for (const run& r : m_wb_runs) dram_burst(true, r.addr, r.bytes, start_time, st);
@@ -263,13 +263,14 @@ void l2::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
         // lookups can run first). A DRAM error then fails the whole train, after all its
         // lookups; trains only reach the L2 for addresses inside DRAM (set_train_ranges).
         m_defer = m_fast;
-        m_deferred.clear();
+        m_dram_train.bursts.clear();
+        m_deferred_burst.clear();
         done = run_train(*t, now, [&](const burst_train::burst& b, uint64_t at) {
             m_burst = static_cast<size_t>(&b - t->bursts.data());
             return st == tlm::TLM_OK_RESPONSE ? access(is_write, addr + b.offset, b.bytes, at, st) : at;  // none after an error
         });
         m_defer = false;
-        if (!m_deferred.empty()) {
+        if (!m_dram_train.bursts.empty()) {
             send_deferred(t->done, st);
             for (uint64_t d : t->done) done = std::max(done, d);
         }
@@ -291,40 +292,78 @@ void l2::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
     tx.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
+// One DRAM request of the train in progress (absolute address and cycle for now).
+void l2::defer(uint64_t addr, uint64_t bytes, uint64_t at, bool write) {
+    auto& q = m_dram_train.bursts;
+    if (q.empty()) {
+        m_deferred_lo = addr;
+        m_deferred_hi = addr + bytes;
+    } else {
+        m_deferred_lo = std::min(m_deferred_lo, addr);
+        m_deferred_hi = std::max(m_deferred_hi, addr + bytes);
+    }
+    // Fields in place: a push_back of a struct built on the stack stalls on store forwarding.
+    q.resize(q.size() + 1);
+    burst_train::burst& b = q.back();
+    b.offset = addr;
+    b.bytes = bytes;
+    b.issue = at;
+    b.write = write ? 1 : 0;
+    m_deferred_burst.push_back(m_burst);
+}
+
 void l2::send_deferred(std::vector<uint64_t>& done, tlm::tlm_response_status& st) {
-    // In chunks whose address span fits a payload's 32-bit length; the requests' cycles
-    // never decrease (each access starts after the previous one), so a chunk's first request
-    // gives its annotated time.
-    const size_t n = m_deferred.size();
+    // In chunks whose address span fits a payload's 32-bit length (one chunk unless the train
+    // touches lines 4 GiB apart); the requests' cycles never decrease (each access starts
+    // after the previous one), so a chunk's first request gives its annotated time.
+    auto& q = m_dram_train.bursts;
+    const size_t n = q.size();
+    const auto send = [&](burst_train& t, uint64_t lo, uint64_t hi, uint64_t at) {
+        tlm::tlm_generic_payload& tx = m_tx;
+        init_payload(tx, tlm::TLM_READ_COMMAND, lo, nullptr, hi - lo);
+        tx.set_extension(&t);
+        sc_time d = m_clk.time(at) - sc_time_stamp();
+        mem->b_transport(tx, d);
+        tx.clear_extension(&t);
+        if (!tx.is_response_ok() || t.done.size() != t.bursts.size()) {
+            st = tx.is_response_ok() ? tlm::TLM_GENERIC_ERROR_RESPONSE : tx.get_response_status();
+            return false;
+        }
+        return true;
+    };
+    const uint64_t hl = m_cfg.hit_latency_cycles;
+    if (m_deferred_hi - m_deferred_lo <= UINT32_MAX) {  // one chunk: rebased in place
+        const uint64_t lo = m_deferred_lo, at = q[0].issue;
+        for (burst_train::burst& b : q) {
+            b.offset -= lo;
+            b.issue -= at;
+        }
+        if (!send(m_dram_train, lo, m_deferred_hi, at)) return;
+        const uint64_t* dd = m_dram_train.done.data();
+        for (size_t i = 0; i < n; ++i)
+            if (!q[i].write) done[m_deferred_burst[i]] = std::max(done[m_deferred_burst[i]], dd[i] + hl);
+        return;
+    }
     for (size_t first = 0; first < n && st == tlm::TLM_OK_RESPONSE;) {
-        uint64_t lo = m_deferred[first].addr, hi = lo + m_deferred[first].bytes;
+        uint64_t lo = q[first].offset, hi = lo + q[first].bytes;
         size_t last = first + 1;
         for (; last < n; ++last) {
-            const uint64_t l = std::min(lo, m_deferred[last].addr), h = std::max(hi, m_deferred[last].addr + m_deferred[last].bytes);
+            const uint64_t l = std::min(lo, q[last].offset), h = std::max(hi, q[last].offset + q[last].bytes);
             if (h - l > UINT32_MAX) break;
             lo = l;
             hi = h;
         }
-        const uint64_t at = m_deferred[first].at;
-        auto& bursts = m_dram_train.bursts;
-        bursts.clear();
-        for (size_t i = first; i < last; ++i) {
-            const dram_request& q = m_deferred[i];
-            bursts.push_back({q.addr - lo, q.bytes, q.at - at, static_cast<int8_t>(q.write ? 1 : 0)});
+        const uint64_t at = q[first].issue;
+        auto& bursts = m_chunk_train.bursts;
+        bursts.assign(q.begin() + static_cast<std::ptrdiff_t>(first), q.begin() + static_cast<std::ptrdiff_t>(last));
+        for (burst_train::burst& b : bursts) {
+            b.offset -= lo;
+            b.issue -= at;
         }
-        tlm::tlm_generic_payload& tx = m_tx;
-        init_payload(tx, tlm::TLM_READ_COMMAND, lo, nullptr, hi - lo);
-        tx.set_extension(&m_dram_train);
-        sc_time d = m_clk.time(at) - sc_time_stamp();
-        mem->b_transport(tx, d);
-        tx.clear_extension(&m_dram_train);
-        if (!tx.is_response_ok() || m_dram_train.done.size() != bursts.size()) {
-            st = tx.is_response_ok() ? tlm::TLM_GENERIC_ERROR_RESPONSE : tx.get_response_status();
-            break;
-        }
+        if (!send(m_chunk_train, lo, hi, at)) break;
         for (size_t i = first; i < last; ++i)
-            if (!m_deferred[i].write)
-                done[m_deferred[i].burst] = std::max(done[m_deferred[i].burst], m_dram_train.done[i - first] + m_cfg.hit_latency_cycles);
+            if (!q[i].write)
+                done[m_deferred_burst[i]] = std::max(done[m_deferred_burst[i]], m_chunk_train.done[i - first] + hl);
         first = last;
     }
 }
