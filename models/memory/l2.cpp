@@ -242,6 +242,117 @@ uint64_t l2::access_impl(bool is_write, uint64_t addr, uint64_t len, uint64_t at
     return ready + m_cfg.hit_latency_cycles;
 }
 
+// The fast path's side of a timing-only train (m_fast; m_defer set): each burst exactly as
+// access_impl<true> would do it at its cycle, with its DRAM requests deferred, in one loop:
+// no call per burst, the statistics counted in registers and stored once, the line's set and
+// tag stepped instead of computed, and each write-back deferred as soon as it is found (this
+// burst's fills wait in m_fill_runs and follow them, the order of access_impl). A burst whose
+// lines have tags beyond 32 bits goes through access_impl<true> (which fails it). Fills
+// `t.done` (before the DRAM answers: send_deferred raises them) and returns the last.
+uint64_t l2::access_train(bool is_write, uint64_t addr, burst_train& t, uint64_t now, tlm::tlm_response_status& st) {
+    const size_t n = t.bursts.size();
+    t.done.resize(n);
+    const uint64_t lb = m_cfg.line_bytes, ways = m_cfg.ways, hl = m_cfg.hit_latency_cycles;
+    const uint8_t owner = m_owner;
+    int32_t* const tag_of = m_tag.data();
+    uint8_t* const order_of = m_order.data();
+    uint8_t* const dirty = m_dirty.data();
+    uint8_t* const owner_of = m_owner_of.data();
+    auto& q = m_dram_train.bursts;
+    uint64_t hits = 0, misses = 0, evictions = 0, writebacks = 0, bytes = 0;
+    uint64_t busy = m_busy_until, last = now;
+    const auto flush_counts = [&] {
+        m_hits += hits;
+        m_misses += misses;
+        m_evictions += evictions;
+        m_writebacks += writebacks;
+        (is_write ? m_bytes_written : m_bytes_read) += bytes;
+        hits = misses = evictions = writebacks = bytes = 0;
+        m_busy_until = busy;
+    };
+    size_t i = 0;
+    for (; i < n; ++i) {
+        const burst_train::burst& b = t.bursts[i];
+        const uint64_t a = addr + b.offset, len = b.bytes, at = now + b.issue;
+        m_burst = i;
+        uint64_t index = m_line.div(a);
+        const uint64_t end_index = m_line.div(a + len - 1);
+        uint64_t set, tag;
+        if (m_set_mask) {
+            set = index & m_set_mask;
+            tag = index >> m_set_shift;
+        } else {
+            set = index % m_sets;
+            tag = index / m_sets;
+        }
+        if ((m_set_mask ? end_index >> m_set_shift : end_index / m_sets) >= UINT32_MAX) {  // the reference form fails it
+            flush_counts();
+            t.done[i] = access_impl<true>(is_write, a, len, at, st);
+            busy = m_busy_until;
+            last = std::max(last, t.done[i]);
+            if (st != tlm::TLM_OK_RESPONSE) {
+                ++i;
+                break;
+            }
+            continue;
+        }
+        const uint64_t start = std::max(at, busy);
+        busy = start + m_port.ceil(len);
+        m_fill_runs.clear();
+        const size_t wb_first = q.size();  // this burst's write-backs start here
+        for (uint64_t la = index * lb; index <= end_index; la += lb, ++index) {
+            const int32_t key = static_cast<int32_t>(static_cast<uint32_t>(tag) + 1);
+            const uint64_t base = set * ways;
+            int32_t* tags = tag_of + base;
+            uint8_t* order = order_of + set * 16;
+            const uint64_t hit = equal_mask(tags, key, ways);
+            uint64_t w;
+            if (hit) {
+                w = static_cast<uint64_t>(__builtin_ctzll(hit));
+                ++hits;
+                if (order[0] != w) touch_order(order, position_of(order, static_cast<uint8_t>(w)), static_cast<uint8_t>(w));
+            } else {
+                ++misses;
+                w = order[ways - 1];
+                touch_order(order, ways - 1, static_cast<uint8_t>(w));
+                if (tags[w]) {
+                    ++evictions;
+                    if (dirty[base + w]) {
+                        ++writebacks;
+                        m_wb_bytes[owner_of[base + w]] += lb;
+                        const uint64_t victim = ((uint64_t{static_cast<uint32_t>(tags[w])} - 1) * m_sets + set) * lb;
+                        if (q.size() > wb_first && q.back().offset + q.back().bytes == victim) {
+                            q.back().bytes += lb;
+                            m_deferred_hi = std::max(m_deferred_hi, victim + lb);
+                        } else {
+                            defer(victim, lb, start, true);
+                        }
+                    }
+                }
+                if (!(is_write && la >= a && la + lb <= a + len)) add_run(m_fill_runs, la);  // not a whole-line write
+                tags[w] = key;
+                dirty[base + w] = 0;
+            }
+            if (is_write) {
+                dirty[base + w] = 1;
+                owner_of[base + w] = owner;
+            }
+            if (++set == m_sets) {
+                set = 0;
+                ++tag;
+            }
+        }
+        for (const run& r : m_fill_runs) defer(r.addr, r.bytes, start, false);
+        bytes += len;
+        if (m_trace->enabled()) m_trace->transfer(name(), start, busy, len);
+        t.done[i] = busy + hl;
+        last = std::max(last, t.done[i]);
+    }
+    for (; i < n; ++i) t.done[i] = now + t.bursts[i].issue;  // none after an error (as run_train)
+    flush_counts();
+    return last;
+}
+
 void l2::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
     const uint64_t addr = tx.get_address(), len = tx.get_data_length();
     const bool is_write = tx.is_write();
@@ -265,10 +376,13 @@ void l2::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
         m_defer = m_fast;
         m_dram_train.bursts.clear();
         m_deferred_burst.clear();
-        done = run_train(*t, now, [&](const burst_train::burst& b, uint64_t at) {
-            m_burst = static_cast<size_t>(&b - t->bursts.data());
-            return st == tlm::TLM_OK_RESPONSE ? access(is_write, addr + b.offset, b.bytes, at, st) : at;  // none after an error
-        });
+        if (m_fast) {
+            done = access_train(is_write, addr, *t, now, st);
+        } else {
+            done = run_train(*t, now, [&](const burst_train::burst& b, uint64_t at) {
+                return st == tlm::TLM_OK_RESPONSE ? access(is_write, addr + b.offset, b.bytes, at, st) : at;  // none after an error
+            });
+        }
         m_defer = false;
         if (!m_dram_train.bursts.empty()) {
             send_deferred(t->done, st);
@@ -303,8 +417,7 @@ void l2::defer(uint64_t addr, uint64_t bytes, uint64_t at, bool write) {
         m_deferred_hi = std::max(m_deferred_hi, addr + bytes);
     }
     // Fields in place: a push_back of a struct built on the stack stalls on store forwarding.
-    q.resize(q.size() + 1);
-    burst_train::burst& b = q.back();
+    burst_train::burst& b = q.emplace_back();
     b.offset = addr;
     b.bytes = bytes;
     b.issue = at;

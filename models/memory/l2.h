@@ -64,6 +64,7 @@ private:
     uint64_t access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm::tlm_response_status& st);
     template <bool Fast>
     uint64_t access_impl(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm::tlm_response_status& st);
+    uint64_t access_train(bool is_write, uint64_t addr, burst_train& t, uint64_t now, tlm::tlm_response_status& st);
     unsigned transport_dbg(tlm::tlm_generic_payload& tx);
     // Timed transfer of whole lines to/from DRAM issued at `at` (time, absolute); returns
     // the cycle its data is done.
