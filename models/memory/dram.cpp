@@ -203,6 +203,38 @@ uint64_t dram::access(bool is_read, uint64_t addr, uint64_t len, uint64_t at) {
     return m_busy_until + latency;
 }
 
+// The simple model without row buffers (the default): a train's bursts, each exactly as
+// access() at now + its issue offset, in one loop (busy-until and counters in registers).
+uint64_t dram::access_train(bool is_read, uint64_t addr, burst_train& t, uint64_t now) {
+    const size_t n = t.bursts.size();
+    t.done.resize(n);
+    const burst_train::burst* b = t.bursts.data();
+    uint64_t* done = t.done.data();
+    uint64_t busy = m_busy_until, busy_cycles = 0, last = now;
+    uint64_t counts[2] = {0, 0}, bytes[2] = {0, 0};  // [0] writes, [1] reads
+    const uint64_t latency = m_cfg.latency_cycles;
+    const bool traced = m_trace->enabled();
+    for (size_t i = 0; i < n; ++i) {
+        const bool rd = b[i].write < 0 ? is_read : b[i].write == 0;
+        const uint64_t len = b[i].bytes, beats = m_port.ceil(len);
+        const uint64_t start = std::max(now + b[i].issue, busy);
+        busy = start + beats;
+        busy_cycles += beats;
+        ++counts[rd];
+        bytes[rd] += len;
+        if (traced) m_trace->transfer(name(), start, busy, len);
+        done[i] = busy + latency;
+        last = std::max(last, done[i]);
+    }
+    m_busy_until = busy;
+    m_busy_cycles += busy_cycles;
+    m_reads += counts[1];
+    m_writes += counts[0];
+    m_bytes_read += bytes[1];
+    m_bytes_written += bytes[0];
+    return last;
+}
+
 void dram::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
     if (!check(tx)) return;
     const uint64_t addr = tx.get_address(), len = tx.get_data_length();
@@ -214,9 +246,9 @@ void dram::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
             tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
             return;
         }
-        done = run_train(*t, now, [&](const burst_train::burst& b, uint64_t at) {
+        done = m_jedec || m_cfg.banks_enabled ? run_train(*t, now, [&](const burst_train::burst& b, uint64_t at) {
             return access(b.write < 0 ? is_read : b.write == 0, addr + b.offset, b.bytes, at);
-        });
+        }) : access_train(is_read, addr, *t, now);
     } else {
         if (!is_timing_only(tx)) {
             if (is_read) m_store.read(addr, tx.get_data_ptr(), len);

@@ -98,6 +98,36 @@ uint64_t local_memory::access(bool is_read, uint64_t addr, uint64_t n, uint64_t 
     return m_busy_until + m_cfg.latency_cycles;
 }
 
+// A train's bursts, each exactly as access() at now + its issue offset, in one loop (the
+// port's busy-until and the byte count in registers); fills t.done, returns the last.
+uint64_t local_memory::access_train(bool is_read, uint64_t addr, burst_train& t, uint64_t now) {
+    const size_t n = t.bursts.size();
+    t.done.resize(n);
+    const burst_train::burst* b = t.bursts.data();
+    uint64_t* done = t.done.data();
+    uint64_t busy = m_busy_until, bytes = 0, last = now;
+    const uint64_t latency = m_cfg.latency_cycles;
+    const bool contention = m_cfg.port_contention;
+    for (size_t i = 0; i < n; ++i) {
+        const uint64_t a = addr + b[i].offset, len = b[i].bytes;
+        uint64_t start = std::max(now + b[i].issue, busy);
+        bytes += len;
+        if (contention) {
+            const auto [first, lastb] = bank_range(a, len);
+            for (uint64_t k = first; k <= lastb; ++k) start = std::max(start, m_bank_busy[k]);
+            busy = start + m_port.ceil(len);
+            for (uint64_t k = first; k <= lastb; ++k) m_bank_busy[k] = std::max(m_bank_busy[k], busy);
+        } else {
+            busy = start + m_port.ceil(len);
+        }
+        done[i] = busy + latency;
+        last = std::max(last, done[i]);
+    }
+    m_busy_until = busy;
+    (is_read ? m_bytes_read : m_bytes_written) += bytes;
+    return last;
+}
+
 void local_memory::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
     if (!in_range(tx)) {
         tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
@@ -111,7 +141,7 @@ void local_memory::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
             tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
             return;
         }
-        done = run_train(*t, now, [&](const burst_train::burst& b, uint64_t at) { return access(tx.is_read(), a + b.offset, b.bytes, at); });
+        done = access_train(tx.is_read(), a, *t, now);
     } else {
         if (!is_timing_only(tx)) {
             if (tx.is_read()) std::memcpy(tx.get_data_ptr(), &m_data[a], n);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/block_job.h"
+#include "common/burst_train.h"
 #include "common/clock.h"
 #include "common/stats.h"
 
@@ -96,6 +97,7 @@ private:
     void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
     void job_transport(int id, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
     uint64_t access(bool is_read, uint64_t addr, uint64_t n, uint64_t at);
+    uint64_t access_train(bool is_read, uint64_t addr, burst_train& t, uint64_t now);
     // The cycle the banks of [addr, addr + n) are free (0 without port_contention), and
     // marking them busy until `until`.
     std::pair<uint64_t, uint64_t> bank_range(uint64_t addr, uint64_t n) const;

@@ -98,8 +98,16 @@ std::vector<uint32_t> token_order(const std::vector<uint8_t>& bits, uint64_t n, 
     idx.reserve(n);
     for (uint32_t i = 0; i < n; ++i)
         if (bits.empty() || bits[i] != 0) idx.push_back(i);
-    if (reorder && !bits.empty())
-        std::stable_sort(idx.begin(), idx.end(), [&](uint32_t x, uint32_t y) { return bits[x] < bits[y]; });
+    if (reorder && !bits.empty()) {
+        // A stable sort by precision, as a counting sort (the keys are bytes): the order of
+        // std::stable_sort by bits[x] < bits[y], in O(n) (docs/performance.md#timing-mode-3).
+        size_t start[257] = {};
+        for (uint32_t x : idx) ++start[size_t{bits[x]} + 1];
+        for (size_t v = 1; v <= 256; ++v) start[v] += start[v - 1];
+        std::vector<uint32_t> sorted(idx.size());
+        for (uint32_t x : idx) sorted[start[bits[x]]++] = x;
+        return sorted;
+    }
     return idx;
 }
 
