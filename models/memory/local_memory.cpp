@@ -108,15 +108,24 @@ uint64_t local_memory::access_train(bool is_read, uint64_t addr, burst_train& t,
     uint64_t busy = m_busy_until, bytes = 0, last = now;
     const uint64_t latency = m_cfg.latency_cycles;
     const bool contention = m_cfg.port_contention;
+    // Within the train every bank is set to the port's busy-until (which never decreases) or
+    // keeps its value, so no bank is busy past max(hi, busy): once `start` reaches hi, the
+    // banks cannot delay a burst and their update is a store (the same values as access()).
+    const uint64_t hi = contention ? *std::max_element(m_bank_busy.begin(), m_bank_busy.end()) : 0;
     for (size_t i = 0; i < n; ++i) {
         const uint64_t a = addr + b[i].offset, len = b[i].bytes;
         uint64_t start = std::max(now + b[i].issue, busy);
         bytes += len;
         if (contention) {
             const auto [first, lastb] = bank_range(a, len);
-            for (uint64_t k = first; k <= lastb; ++k) start = std::max(start, m_bank_busy[k]);
-            busy = start + m_port.ceil(len);
-            for (uint64_t k = first; k <= lastb; ++k) m_bank_busy[k] = std::max(m_bank_busy[k], busy);
+            if (start < hi) {  // a bank may still be held past the port (a block's reservation)
+                for (uint64_t k = first; k <= lastb; ++k) start = std::max(start, m_bank_busy[k]);
+                busy = start + m_port.ceil(len);
+                for (uint64_t k = first; k <= lastb; ++k) m_bank_busy[k] = std::max(m_bank_busy[k], busy);
+            } else {  // every bank is free by `start`: max(bank, busy) = busy, no loads
+                busy = start + m_port.ceil(len);
+                for (uint64_t k = first; k <= lastb; ++k) m_bank_busy[k] = busy;
+            }
         } else {
             busy = start + m_port.ceil(len);
         }
