@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <numeric>
 #include <vector>
@@ -687,4 +688,129 @@ TEST_CASE("l2: the fast path (l2.fast_path) gives the reference path's cycles, s
         CHECK(reg.number(mine + "dram.row_misses") > 100);
     }
     CHECK(compared > 100);
+}
+
+// ---- Simulator speed-ups (docs/performance.md#timing-mode-3) ------------------------------
+
+TEST_CASE("divider: the quotients, ceilings and remainders of / and ceil_div, powers of two or not", "[perf]") {
+    uint64_t seed = 99;
+    auto rnd = [&]() { seed = seed * 6364136223846793005ull + 1442695040888963407ull; return seed >> 11; };
+    const uint64_t divisors[] = {1, 2, 3, 12, 16, 48, 64, 96, 65536, 87381, uint64_t{1} << 40};
+    for (uint64_t d : divisors) {
+        const divider v(d);
+        INFO("divisor " << d);
+        CHECK(v.value() == d);
+        for (int i = 0; i < 2000; ++i) {
+            const uint64_t a = i < 200 ? static_cast<uint64_t>(i) : rnd() >> (rnd() % 50);  // small and spread
+            CHECK(v.div(a) == a / d);
+            CHECK(v.ceil(a) == ceil_div(a, d));
+            CHECK(v.mod(a) == a % d);
+        }
+    }
+}
+
+namespace {
+
+// Two local memories with the same configuration: `t` gets each train as one transaction,
+// `b` the same bursts one transaction each; both get the same blocks' bank reservations.
+struct lm_pair : sc_module {
+    dtq::clock clk;
+    local_memory t, b;
+    tlm_utils::simple_initiator_socket<lm_pair> to_t, to_b, jobs_t, jobs_b;
+    std::function<void(lm_pair&)> body;
+    lm_pair(const sc_module_name& n, const local_memory_config& c)
+        : sc_module(n), t("t", c, clk), b("b", c, clk), to_t("to_t"), to_b("to_b"), jobs_t("jobs_t"), jobs_b("jobs_b") {
+        to_t.bind(t.in);
+        to_b.bind(b.in);
+        jobs_t.bind(t.jobs);
+        jobs_b.bind(b.jobs);
+        SC_THREAD(run);
+    }
+    SC_HAS_PROCESS(lm_pair);
+    void run() { body(*this); }
+};
+
+}  // namespace
+
+TEST_CASE("local_memory: a burst train gives the done cycles and statistics of its bursts sent one by one, with bank reservations", "[perf]") {
+    // Random trains (any offsets, lengths and issue offsets: bursts that straddle banks, and
+    // issue times before the port is free) mixed with the blocks' bank reservations (port
+    // jobs holding some banks past the port), with port contention on, 4 banks (a shift), 3
+    // banks (a division) and contention off; per burst, the done cycle must be equal.
+    local_memory_config c4; c4.size = 64 * 1024; c4.bytes_per_cycle = 16; c4.latency_cycles = 2; c4.banks = 4;
+    local_memory_config c3 = c4; c3.banks = 3; c3.bytes_per_cycle = 12;
+    local_memory_config off = c4; off.port_contention = false;
+    lm_pair p4("p4", c4), p3("p3", c3), po("po", off);
+    uint64_t seed = 777;
+    auto rnd = [&](uint64_t n) { seed = seed * 6364136223846793005ull + 1442695040888963407ull; return (seed >> 33) % n; };
+    struct step { int kind; bool write; burst_train train; port_job job; uint64_t idle_ns; };
+    std::vector<step> steps(600);
+    for (step& s : steps) {
+        s.kind = rnd(3) == 0 ? 1 : 0;  // 1: a reservation, 0: a train
+        s.write = rnd(2);
+        for (uint64_t i = 0, n = 1 + rnd(12), issue = 0; i < n; ++i) {
+            burst_train::burst x;
+            x.bytes = 1 + rnd(300);
+            x.offset = rnd(c4.size - x.bytes);
+            issue += rnd(3) ? 0 : rnd(40);
+            x.issue = rnd(5) ? issue : rnd(40);  // mostly in order, sometimes earlier
+            s.train.bursts.push_back(x);
+        }
+        s.job.bytes = 1 + rnd(20000);
+        s.job.offset = rnd(c4.size - s.job.bytes);
+        s.job.cycles = rnd(4) ? rnd(400) : 0;
+        s.idle_ns = rnd(4) == 0 ? rnd(300) : 0;
+    }
+    std::map<std::string, std::vector<uint64_t>> done;
+    for (lm_pair* p : {&p4, &p3, &po})
+        p->body = [&, p](lm_pair& m) {
+            job_sender sender;
+            timing_only ext;
+            tlm::tlm_generic_payload tx;
+            tx.set_extension(&ext);
+            auto& dt = done[std::string(p->name()) + ".t"];
+            auto& db = done[std::string(p->name()) + ".b"];
+            for (step& s : steps) {
+                const uint64_t now = m.clk.now();
+                if (s.kind == 1) {
+                    port_job jt = s.job, jb = s.job;
+                    sender.send(m.jobs_t, jt, now + s.idle_ns % 50, m.clk);
+                    sender.send(m.jobs_b, jb, now + s.idle_ns % 50, m.clk);
+                    dt.push_back(jt.start);
+                    db.push_back(jb.start);
+                } else {
+                    burst_train tr = s.train;
+                    init_payload(tx, s.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, 0, nullptr, c4.size);
+                    tx.set_extension(&tr);
+                    sc_time d = SC_ZERO_TIME;
+                    m.to_t->b_transport(tx, d);
+                    tx.clear_extension(&tr);
+                    REQUIRE(tx.is_response_ok());
+                    REQUIRE(tr.done.size() == tr.bursts.size());
+                    for (uint64_t x : tr.done) dt.push_back(x);
+                    for (const burst_train::burst& x : s.train.bursts) {
+                        init_payload(tx, s.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, x.offset, nullptr, x.bytes);
+                        sc_time e = m.clk.time(now + x.issue) - sc_time_stamp();
+                        m.to_b->b_transport(tx, e);
+                        REQUIRE(tx.is_response_ok());
+                        db.push_back(m.clk.cycles(sc_time_stamp() + e));
+                    }
+                }
+                if (s.idle_ns) wait(sc_time(static_cast<double>(s.idle_ns), SC_NS));
+            }
+            tx.clear_extension(&ext);
+        };
+    sc_start();
+    const auto& reg = stats_registry::global();
+    for (const char* p : {"p4", "p3", "po"}) {
+        INFO(p);
+        const auto& dt = done[std::string(p) + ".t"];
+        REQUIRE(dt.size() > 2000);
+        CHECK(dt == done[std::string(p) + ".b"]);
+        for (const char* k : {"bytes_read", "bytes_written"})
+            CHECK(reg.number(fmt::format("{}.t.{}", p, k)) == reg.number(fmt::format("{}.b.{}", p, k)));
+    }
+    // The reservations did delay bursts in the contended memories (else this proves little):
+    // the same stream without contention finishes its bursts earlier somewhere.
+    CHECK(done["p4.t"] != done["po.t"]);
 }
