@@ -87,14 +87,13 @@ uint64_t local_memory::access(bool is_read, uint64_t addr, uint64_t n, uint64_t 
     const uint64_t start = std::max(at, m_busy_until);
     if (!m_cfg.port_contention) {
         m_busy_until = start + m_port.ceil(n);
-        return m_busy_until + m_cfg.latency_cycles;
+    } else {  // banks_free and hold_banks over one bank range (n > 0: in_range, train_fits)
+        const auto [first, last] = bank_range(addr, n);
+        uint64_t free_at = 0;
+        for (uint64_t b = first; b <= last; ++b) free_at = std::max(free_at, m_bank_busy[b]);
+        m_busy_until = std::max(start, free_at) + m_port.ceil(n);
+        for (uint64_t b = first; b <= last; ++b) m_bank_busy[b] = std::max(m_bank_busy[b], m_busy_until);
     }
-    // banks_free and hold_banks over one bank range (n > 0: in_range, train_fits).
-    const auto [first, last] = bank_range(addr, n);
-    uint64_t free_at = 0;
-    for (uint64_t b = first; b <= last; ++b) free_at = std::max(free_at, m_bank_busy[b]);
-    m_busy_until = std::max(start, free_at) + m_port.ceil(n);
-    for (uint64_t b = first; b <= last; ++b) m_bank_busy[b] = std::max(m_bank_busy[b], m_busy_until);
     return m_busy_until + m_cfg.latency_cycles;
 }
 
