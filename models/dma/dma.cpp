@@ -171,6 +171,23 @@ void dma::add_busy(uint64_t start, uint64_t end) {
     const uint64_t present = m_clk.now();
     while (!m_busy_spans.empty() && m_busy_spans.begin()->second < present) m_busy_spans.erase(m_busy_spans.begin());
     if (end <= start) return;
+    // The common case: the span starts inside or after the last one (descriptors issue in
+    // order): extend it in place or append, no node freed and at most one made.
+    if (!m_busy_spans.empty()) {
+        auto& [first, last] = *m_busy_spans.rbegin();
+        if (start >= first && start <= last) {
+            m_last_busy_added = end > last ? end - last : 0;
+            last = std::max(last, end);
+            m_busy_cycles += m_last_busy_added;
+            return;
+        }
+        if (start > last) {
+            m_busy_spans.emplace_hint(m_busy_spans.end(), start, end);
+            m_last_busy_added = end - start;
+            m_busy_cycles += m_last_busy_added;
+            return;
+        }
+    }
     // Merge with every span it touches; busy_cycles grows by what is new.
     auto it = m_busy_spans.upper_bound(start);
     if (it != m_busy_spans.begin() && std::prev(it)->second >= start) --it;
