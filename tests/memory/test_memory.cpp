@@ -814,3 +814,70 @@ TEST_CASE("local_memory: a burst train gives the done cycles and statistics of i
     // the same stream without contention finishes its bursts earlier somewhere.
     CHECK(done["p4.t"] != done["po.t"]);
 }
+
+TEST_CASE("dma: busy_cycles and busy_added equal the union of the descriptors' intervals computed here, on random jobs", "[perf][dma]") {
+    // Random timing-only jobs, ready now or later, small and large, with idle gaps: spans that
+    // start inside the last one, after it, or before it (a short job ready early after a long
+    // one). The union of every [start, end) is recomputed here by sorting; busy_added of each
+    // job is the growth of that union when the job is added (the DMA extends its last span in
+    // place in the common case, docs/performance.md#timing-mode-3).
+    bus_config bc; bc.latency_cycles = 1;
+    dram_config dc; dc.bytes_per_cycle = 32; dc.latency_cycles = 60;
+    local_memory_config sc; sc.size = 64 * 1024; sc.bytes_per_cycle = 16;
+    dma_config mc; mc.burst_bytes = 128;
+    mem_bench tb("ub", bc, dc, no_l2(), sc, mc);
+    tb.engine.set_train_ranges({{DRAM_BASE, dc.size}, {SPAD_BASE, sc.size}});
+    uint64_t seed = 4711;
+    auto rnd = [&](uint64_t n) { seed = seed * 6364136223846793005ull + 1442695040888963407ull; return (seed >> 33) % n; };
+    std::vector<std::pair<uint64_t, uint64_t>> spans;
+    std::vector<uint64_t> added, union_growth;
+    size_t direct = 0;
+    tb.body = [&](mem_bench& b) {
+        job_sender sender;
+        dma_job j;
+        uint64_t prev_union = 0;
+        for (int i = 0; i < 400; ++i) {
+            dma_descriptor d;
+            d.rows = 1 + rnd(3);
+            d.row_bytes = 1 + (rnd(4) ? rnd(300) : rnd(4000));
+            d.src = DRAM_BASE + rnd(1 << 20);
+            d.dst = SPAD_BASE + rnd(16 * 1024);
+            const double before = stats_registry::global().number("ub.dma.busy_cycles");
+            if (rnd(8) == 0) {  // a blocking transfer from now: it may start before the last span
+                const dma_result r = b.engine.transfer(d, true);
+                spans.emplace_back(r.start_cycle, r.done_cycle);
+                ++direct;
+            } else {
+                send_dma(sender, b.dma_jobs, j, d, true, b.clk.now() + (rnd(3) ? 0 : rnd(3000)), b.clk);
+                spans.emplace_back(j.start, j.end);
+                CHECK(j.busy_added == static_cast<uint64_t>(stats_registry::global().number("ub.dma.busy_cycles") - before));
+            }
+            added.push_back(static_cast<uint64_t>(stats_registry::global().number("ub.dma.busy_cycles") - before));
+            // The union of all spans so far, by sorting and merging.
+            auto s = spans;
+            std::sort(s.begin(), s.end());
+            uint64_t total = 0, lo = 0, hi = 0;
+            bool open = false;
+            for (auto [a, e] : s) {
+                if (e <= a) continue;
+                if (open && a <= hi) hi = std::max(hi, e);
+                else { if (open) total += hi - lo; lo = a; hi = e; open = true; }
+            }
+            if (open) total += hi - lo;
+            union_growth.push_back(total - prev_union);
+            prev_union = total;
+            if (rnd(6) == 0) wait(sc_time(static_cast<double>(rnd(2000)), SC_NS));
+        }
+    };
+    sc_start();
+    CHECK(added == union_growth);
+    uint64_t total = 0;
+    for (uint64_t g : union_growth) total += g;
+    CHECK(stats_registry::global().number("ub.dma.busy_cycles") == static_cast<double>(total));
+    // Both cases occur: spans overlapping the union (added < length) and spans after a gap.
+    size_t overlapping = 0, apart = 0;
+    for (size_t i = 0; i < spans.size(); ++i) (added[i] < spans[i].second - spans[i].first ? overlapping : apart)++;
+    CHECK(overlapping > 50);
+    CHECK(apart > 20);
+    CHECK(direct > 20);
+}
