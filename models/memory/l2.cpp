@@ -143,6 +143,25 @@ void l2::add_run(std::vector<run>& runs, uint64_t line_addr) const {
     else runs.push_back({line_addr, m_cfg.line_bytes});
 }
 
+// One DRAM request of the train in progress (absolute address and cycle for now).
+inline void l2::defer(uint64_t addr, uint64_t bytes, uint64_t at, bool write) {
+    auto& q = m_dram_train.bursts;
+    if (q.empty()) {
+        m_deferred_lo = addr;
+        m_deferred_hi = addr + bytes;
+    } else {
+        m_deferred_lo = std::min(m_deferred_lo, addr);
+        m_deferred_hi = std::max(m_deferred_hi, addr + bytes);
+    }
+    // Fields in place: a push_back of a struct built on the stack stalls on store forwarding.
+    burst_train::burst& b = q.emplace_back();
+    b.offset = addr;
+    b.bytes = bytes;
+    b.issue = at;
+    b.write = write ? 1 : 0;
+    b.client = static_cast<uint32_t>(m_burst);
+}
+
 uint64_t l2::dram_burst(bool write, uint64_t addr, uint64_t bytes, const sc_time& at, tlm::tlm_response_status& st) {
     tlm::tlm_generic_payload& tx = m_tx;
     init_payload(tx, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, addr, nullptr, bytes);
@@ -246,7 +265,7 @@ uint64_t l2::access_impl(bool is_write, uint64_t addr, uint64_t len, uint64_t at
 // access_impl<true> would do it at its cycle, with its DRAM requests deferred, in one loop:
 // no call per burst, the statistics counted in registers and stored once, the line's set and
 // tag stepped instead of computed, and each write-back deferred as soon as it is found (this
-// burst's fills wait in m_fill_runs and follow them, the order of access_impl). A burst whose
+// burst's fills wait, the last run in registers, and follow them: the order of access_impl). A burst whose
 // lines have tags beyond 32 bits goes through access_impl<true> (which fails it). Fills
 // `t.done` (before the DRAM answers: send_deferred raises them) and returns the last.
 uint64_t l2::access_train(bool is_write, uint64_t addr, burst_train& t, uint64_t now, tlm::tlm_response_status& st) {
@@ -298,7 +317,8 @@ uint64_t l2::access_train(bool is_write, uint64_t addr, burst_train& t, uint64_t
         }
         const uint64_t start = std::max(at, busy);
         busy = start + m_port.ceil(len);
-        m_fill_runs.clear();
+        if (!m_fill_runs.empty()) m_fill_runs.clear();
+        uint64_t fill_addr = 0, fill_bytes = 0;  // the fill run in progress (earlier ones in m_fill_runs)
         const size_t wb_first = q.size();  // this burst's write-backs start here
         for (uint64_t la = index * lb; index <= end_index; la += lb, ++index) {
             const int32_t key = static_cast<int32_t>(static_cast<uint32_t>(tag) + 1);
@@ -329,7 +349,15 @@ uint64_t l2::access_train(bool is_write, uint64_t addr, burst_train& t, uint64_t
                         }
                     }
                 }
-                if (!(is_write && la >= a && la + lb <= a + len)) add_run(m_fill_runs, la);  // not a whole-line write
+                if (!(is_write && la >= a && la + lb <= a + len)) {  // not a whole-line write: a fill
+                    if (fill_bytes && fill_addr + fill_bytes == la) {
+                        fill_bytes += lb;
+                    } else {
+                        if (fill_bytes) m_fill_runs.push_back({fill_addr, fill_bytes});
+                        fill_addr = la;
+                        fill_bytes = lb;
+                    }
+                }
                 tags[w] = key;
                 dirty[base + w] = 0;
             }
@@ -343,6 +371,7 @@ uint64_t l2::access_train(bool is_write, uint64_t addr, burst_train& t, uint64_t
             }
         }
         for (const run& r : m_fill_runs) defer(r.addr, r.bytes, start, false);
+        if (fill_bytes) defer(fill_addr, fill_bytes, start, false);
         bytes += len;
         if (m_trace->enabled()) m_trace->transfer(name(), start, busy, len);
         t.done[i] = busy + hl;
@@ -375,7 +404,6 @@ void l2::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
         // lookups; trains only reach the L2 for addresses inside DRAM (set_train_ranges).
         m_defer = m_fast;
         m_dram_train.bursts.clear();
-        m_deferred_burst.clear();
         if (m_fast) {
             done = access_train(is_write, addr, *t, now, st);
         } else {
@@ -404,25 +432,6 @@ void l2::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
     }
     delay = m_clk.time(done) - sc_time_stamp();
     tx.set_response_status(tlm::TLM_OK_RESPONSE);
-}
-
-// One DRAM request of the train in progress (absolute address and cycle for now).
-void l2::defer(uint64_t addr, uint64_t bytes, uint64_t at, bool write) {
-    auto& q = m_dram_train.bursts;
-    if (q.empty()) {
-        m_deferred_lo = addr;
-        m_deferred_hi = addr + bytes;
-    } else {
-        m_deferred_lo = std::min(m_deferred_lo, addr);
-        m_deferred_hi = std::max(m_deferred_hi, addr + bytes);
-    }
-    // Fields in place: a push_back of a struct built on the stack stalls on store forwarding.
-    burst_train::burst& b = q.emplace_back();
-    b.offset = addr;
-    b.bytes = bytes;
-    b.issue = at;
-    b.write = write ? 1 : 0;
-    m_deferred_burst.push_back(m_burst);
 }
 
 void l2::send_deferred(std::vector<uint64_t>& done, tlm::tlm_response_status& st) {
@@ -454,7 +463,7 @@ void l2::send_deferred(std::vector<uint64_t>& done, tlm::tlm_response_status& st
         if (!send(m_dram_train, lo, m_deferred_hi, at)) return;
         const uint64_t* dd = m_dram_train.done.data();
         for (size_t i = 0; i < n; ++i)
-            if (!q[i].write) done[m_deferred_burst[i]] = std::max(done[m_deferred_burst[i]], dd[i] + hl);
+            if (!q[i].write) done[q[i].client] = std::max(done[q[i].client], dd[i] + hl);
         return;
     }
     for (size_t first = 0; first < n && st == tlm::TLM_OK_RESPONSE;) {
@@ -476,7 +485,7 @@ void l2::send_deferred(std::vector<uint64_t>& done, tlm::tlm_response_status& st
         if (!send(m_chunk_train, lo, hi, at)) break;
         for (size_t i = first; i < last; ++i)
             if (!q[i].write)
-                done[m_deferred_burst[i]] = std::max(done[m_deferred_burst[i]], m_chunk_train.done[i - first] + hl);
+                done[q[i].client] = std::max(done[q[i].client], m_chunk_train.done[i - first] + hl);
         first = last;
     }
 }

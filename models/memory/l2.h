@@ -106,15 +106,14 @@ private:
     // Fast path, trains: the DRAM traffic of the whole train, kept in order while its bursts
     // are looked up, then sent to DRAM as one mixed train (send_deferred). The requests are
     // m_dram_train's bursts, written in place with absolute addresses and cycles (offset,
-    // issue) until send_deferred rebases them; m_deferred_burst holds, per request, the index
-    // of the client's burst it serves; [m_deferred_lo, m_deferred_hi) spans their bytes.
+    // issue) until send_deferred rebases them, each with the index of the client's burst it
+    // serves in `client`; [m_deferred_lo, m_deferred_hi) spans their bytes.
     bool m_defer = false;
     size_t m_burst = 0;  // the client's burst in progress (m_defer)
     burst_train m_dram_train;
-    std::vector<size_t> m_deferred_burst;
     uint64_t m_deferred_lo = 0, m_deferred_hi = 0;
     burst_train m_chunk_train;  // a part of m_dram_train (a span beyond 32 bits: rare)
-    void defer(uint64_t addr, uint64_t bytes, uint64_t at, bool write);
+    __attribute__((always_inline)) inline void defer(uint64_t addr, uint64_t bytes, uint64_t at, bool write);
     // Sends the deferred requests to DRAM; raises done[burst] to each fill's done + hit latency.
     void send_deferred(std::vector<uint64_t>& done, tlm::tlm_response_status& st);
     int32_t m_stamp = 0;
