@@ -265,9 +265,9 @@ uint64_t l2::access_impl(bool is_write, uint64_t addr, uint64_t len, uint64_t at
 // access_impl<true> would do it at its cycle, with its DRAM requests deferred, in one loop:
 // no call per burst, the statistics counted in registers and stored once, the line's set and
 // tag stepped instead of computed, and each write-back deferred as soon as it is found (this
-// burst's fills wait, the last run in registers, and follow them: the order of access_impl). A burst whose
-// lines have tags beyond 32 bits goes through access_impl<true> (which fails it). Fills
-// `t.done` (before the DRAM answers: send_deferred raises them) and returns the last.
+// burst's fills wait, the last run in registers, and follow them: the order of access_impl).
+// A burst whose lines have tags beyond 32 bits goes through access_impl<true> (which fails
+// it). Fills `t.done` (before the DRAM answers: send_deferred raises them); returns the last.
 uint64_t l2::access_train(bool is_write, uint64_t addr, burst_train& t, uint64_t now, tlm::tlm_response_status& st) {
     const size_t n = t.bursts.size();
     t.done.resize(n);
