@@ -123,7 +123,9 @@ uint64_t local_memory::access_train(bool is_read, uint64_t addr, burst_train& t,
                 for (uint64_t k = first; k <= lastb; ++k) m_bank_busy[k] = std::max(m_bank_busy[k], busy);
             } else {  // every bank is free by `start`: max(bank, busy) = busy, no loads
                 busy = start + m_port.ceil(len);
-                for (uint64_t k = first; k <= lastb; ++k) m_bank_busy[k] = busy;
+                if (first == lastb) m_bank_busy[first] = busy;  // a burst within one bank (most)
+                else std::fill(m_bank_busy.begin() + static_cast<std::ptrdiff_t>(first),
+                               m_bank_busy.begin() + static_cast<std::ptrdiff_t>(lastb) + 1, busy);
             }
         } else {
             busy = start + m_port.ceil(len);
