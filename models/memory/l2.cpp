@@ -21,6 +21,10 @@ namespace {
 // miss); with AVX2, 8 ways per compare and movemask.
 uint64_t equal_mask(const int32_t* x, int32_t v, uint64_t n) {
     uint64_t m = 0, w = 0;
+#ifdef __AVX512F__
+    if (n == 16)  // the default geometry: one compare into a mask register
+        return _mm512_cmpeq_epi32_mask(_mm512_loadu_si512(x), _mm512_set1_epi32(v));
+#endif
 #ifdef __AVX2__
     const __m256i key = _mm256_set1_epi32(v);
     if (n == 16) {  // the default geometry, without the loop
@@ -271,7 +275,10 @@ uint64_t l2::access_impl(bool is_write, uint64_t addr, uint64_t len, uint64_t at
 uint64_t l2::access_train(bool is_write, uint64_t addr, burst_train& t, uint64_t now, tlm::tlm_response_status& st) {
     const size_t n = t.bursts.size();
     t.done.resize(n);
-    const uint64_t lb = m_cfg.line_bytes, ways = m_cfg.ways, hl = m_cfg.hit_latency_cycles;
+    // Members the loop reads, as locals: the byte stores into the tag store may alias them,
+    // which would make the compiler reload each after every store.
+    const uint64_t lb = m_cfg.line_bytes, ways = m_cfg.ways, hl = m_cfg.hit_latency_cycles, sets = m_sets;
+    const divider port = m_port, line = m_line;
     const uint8_t owner = m_owner;
     int32_t* const tag_of = m_tag.data();
     uint8_t* const order_of = m_order.data();
@@ -294,8 +301,8 @@ uint64_t l2::access_train(bool is_write, uint64_t addr, burst_train& t, uint64_t
         const burst_train::burst& b = t.bursts[i];
         const uint64_t a = addr + b.offset, len = b.bytes, at = now + b.issue;
         m_burst = i;
-        uint64_t index = m_line.div(a);
-        const uint64_t end_index = m_line.div(a + len - 1);
+        uint64_t index = line.div(a);
+        const uint64_t end_index = line.div(a + len - 1);
         uint64_t set, tag;
         if (m_set_mask) {
             set = index & m_set_mask;
@@ -316,7 +323,7 @@ uint64_t l2::access_train(bool is_write, uint64_t addr, burst_train& t, uint64_t
             continue;
         }
         const uint64_t start = std::max(at, busy);
-        busy = start + m_port.ceil(len);
+        busy = start + port.ceil(len);
         if (!m_fill_runs.empty()) m_fill_runs.clear();
         uint64_t fill_addr = 0, fill_bytes = 0;  // the fill run in progress (earlier ones in m_fill_runs)
         const size_t wb_first = q.size();  // this burst's write-backs start here
@@ -340,7 +347,7 @@ uint64_t l2::access_train(bool is_write, uint64_t addr, burst_train& t, uint64_t
                     if (dirty[base + w]) {
                         ++writebacks;
                         m_wb_bytes[owner_of[base + w]] += lb;
-                        const uint64_t victim = ((uint64_t{static_cast<uint32_t>(tags[w])} - 1) * m_sets + set) * lb;
+                        const uint64_t victim = ((uint64_t{static_cast<uint32_t>(tags[w])} - 1) * sets + set) * lb;
                         if (q.size() > wb_first && q.back().offset + q.back().bytes == victim) {
                             q.back().bytes += lb;
                             m_deferred_hi = std::max(m_deferred_hi, victim + lb);
@@ -365,7 +372,7 @@ uint64_t l2::access_train(bool is_write, uint64_t addr, burst_train& t, uint64_t
                 dirty[base + w] = 1;
                 owner_of[base + w] = owner;
             }
-            if (++set == m_sets) {
+            if (++set == sets) {
                 set = 0;
                 ++tag;
             }
