@@ -24,6 +24,7 @@ struct burst_train : tlm::tlm_extension<burst_train> {
         // -1: the payload's command; 0: a read, 1: a write (a mixed train: the L2's fills
         // and write-backs of a whole train, in their order; only targets that say so).
         int8_t write = -1;
+        uint32_t client = 0;  // the sender's own bookkeeping, ignored by targets (the L2: which of its client's bursts a DRAM request serves)
     };
     std::vector<burst> bursts;
     std::vector<uint64_t> done;  // out: per burst, the cycle its data is done

@@ -16,6 +16,9 @@ dram::dram(const sc_module_name& name, const dram_config& cfg, const clock& clk)
       m_cfg(cfg),
       m_clk(clk),
       m_trace(&dtq::trace::global()),
+      m_port(cfg.bytes_per_cycle),
+      m_row_bytes(cfg.row_bytes),
+      m_banks(cfg.banks),
       m_stats(this->name()),
       m_bytes_read(m_stats.counter("bytes_read", "bytes", "bytes read from DRAM")),
       m_bytes_written(m_stats.counter("bytes_written", "bytes", "bytes written to DRAM")),
@@ -161,9 +164,9 @@ uint64_t dram::access_latency(uint64_t addr, uint64_t len, uint64_t& extra_busy)
     extra_busy = 0;
     if (!m_cfg.banks_enabled) return m_cfg.latency_cycles;
     uint64_t latency = 0;
-    const uint64_t first_row = addr / m_cfg.row_bytes, last_row = (addr + len - 1) / m_cfg.row_bytes;
+    const uint64_t first_row = m_row_bytes.div(addr), last_row = m_row_bytes.div(addr + len - 1);
     for (uint64_t row = first_row; row <= last_row; ++row) {
-        const uint64_t bank = row % m_cfg.banks;
+        const uint64_t bank = m_banks.mod(row);
         const bool hit = m_open_row[bank] == static_cast<int64_t>(row);
         m_open_row[bank] = static_cast<int64_t>(row);
         (hit ? m_row_hits : m_row_misses)++;
@@ -191,13 +194,45 @@ uint64_t dram::access(bool is_read, uint64_t addr, uint64_t len, uint64_t at) {
     uint64_t extra_busy = 0;
     const uint64_t latency = access_latency(addr, len, extra_busy);
     const uint64_t start = std::max(at, m_busy_until);
-    const uint64_t beats = ceil_div(len, m_cfg.bytes_per_cycle) + extra_busy;
+    const uint64_t beats = m_port.ceil(len) + extra_busy;
     m_busy_until = start + beats;
     m_busy_cycles += beats;
     if (is_read) { m_bytes_read += len; ++m_reads; }
     else { m_bytes_written += len; ++m_writes; }
     if (m_trace->enabled()) m_trace->transfer(name(), m_busy_until - beats, m_busy_until, len);
     return m_busy_until + latency;
+}
+
+// The simple model without row buffers (the default): a train's bursts, each exactly as
+// access() at now + its issue offset, in one loop (busy-until and counters in registers).
+uint64_t dram::access_train(bool is_read, uint64_t addr, burst_train& t, uint64_t now) {
+    const size_t n = t.bursts.size();
+    t.done.resize(n);
+    const burst_train::burst* b = t.bursts.data();
+    uint64_t* done = t.done.data();
+    uint64_t busy = m_busy_until, busy_cycles = 0, last = now;
+    uint64_t counts[2] = {0, 0}, bytes[2] = {0, 0};  // [0] writes, [1] reads
+    const uint64_t latency = m_cfg.latency_cycles;
+    const bool traced = m_trace->enabled();
+    for (size_t i = 0; i < n; ++i) {
+        const bool rd = b[i].write < 0 ? is_read : b[i].write == 0;
+        const uint64_t len = b[i].bytes, beats = m_port.ceil(len);
+        const uint64_t start = std::max(now + b[i].issue, busy);
+        busy = start + beats;
+        busy_cycles += beats;
+        ++counts[rd];
+        bytes[rd] += len;
+        if (traced) m_trace->transfer(name(), start, busy, len);
+        done[i] = busy + latency;
+        last = std::max(last, done[i]);
+    }
+    m_busy_until = busy;
+    m_busy_cycles += busy_cycles;
+    m_reads += counts[1];
+    m_writes += counts[0];
+    m_bytes_read += bytes[1];
+    m_bytes_written += bytes[0];
+    return last;
 }
 
 void dram::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
@@ -211,9 +246,9 @@ void dram::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
             tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
             return;
         }
-        done = run_train(*t, now, [&](const burst_train::burst& b, uint64_t at) {
+        done = m_jedec || m_cfg.banks_enabled ? run_train(*t, now, [&](const burst_train::burst& b, uint64_t at) {
             return access(b.write < 0 ? is_read : b.write == 0, addr + b.offset, b.bytes, at);
-        });
+        }) : access_train(is_read, addr, *t, now);
     } else {
         if (!is_timing_only(tx)) {
             if (is_read) m_store.read(addr, tx.get_data_ptr(), len);

@@ -12,6 +12,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/burst_train.h"
 #include "common/clock.h"
 #include "memory/dram_jedec.h"
 #include "common/stats.h"
@@ -57,6 +58,7 @@ public:
 private:
     void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
     uint64_t access(bool is_read, uint64_t addr, uint64_t len, uint64_t at);
+    uint64_t access_train(bool is_read, uint64_t addr, burst_train& t, uint64_t now);
     unsigned transport_dbg(tlm::tlm_generic_payload& tx);
     bool get_direct_mem_ptr(tlm::tlm_generic_payload& tx, tlm::tlm_dmi& dmi);
     bool check(tlm::tlm_generic_payload& tx) const;
@@ -70,6 +72,9 @@ private:
     clock m_clk;
     dtq::trace* const m_trace;  // trace::global(), looked up once (it is checked on every access)
     sparse_store m_store;
+    divider m_port;       // bytes_per_cycle
+    divider m_row_bytes;  // banks.row_bytes
+    divider m_banks;      // banks.count
     uint64_t m_busy_until = 0;
     std::vector<int64_t> m_open_row;  // per bank, -1 = closed
     std::unique_ptr<dram_jedec> m_jedec;

@@ -21,6 +21,10 @@ namespace {
 // miss); with AVX2, 8 ways per compare and movemask.
 uint64_t equal_mask(const int32_t* x, int32_t v, uint64_t n) {
     uint64_t m = 0, w = 0;
+#ifdef __AVX512F__
+    if (n == 16)  // the default geometry: one compare into a mask register
+        return _mm512_cmpeq_epi32_mask(_mm512_loadu_si512(x), _mm512_set1_epi32(v));
+#endif
 #ifdef __AVX2__
     const __m256i key = _mm256_set1_epi32(v);
     if (n == 16) {  // the default geometry, without the loop
@@ -93,6 +97,8 @@ l2::l2(const sc_module_name& name, const l2_config& cfg, const clock& clk)
       m_clk(clk),
       m_trace(&dtq::trace::global()),
       m_sets(cfg.size / (cfg.line_bytes * cfg.ways)),
+      m_port(cfg.bytes_per_cycle),
+      m_line(cfg.line_bytes),
       m_fast(cfg.fast_path && cfg.ways <= 16),
       m_stats(this->name()),
       m_hits(m_stats.counter("hits", "count", "line lookups that hit")),
@@ -141,6 +147,25 @@ void l2::add_run(std::vector<run>& runs, uint64_t line_addr) const {
     else runs.push_back({line_addr, m_cfg.line_bytes});
 }
 
+// One DRAM request of the train in progress (absolute address and cycle for now).
+inline void l2::defer(uint64_t addr, uint64_t bytes, uint64_t at, bool write) {
+    auto& q = m_dram_train.bursts;
+    if (q.empty()) {
+        m_deferred_lo = addr;
+        m_deferred_hi = addr + bytes;
+    } else {
+        m_deferred_lo = std::min(m_deferred_lo, addr);
+        m_deferred_hi = std::max(m_deferred_hi, addr + bytes);
+    }
+    // Fields in place: a push_back of a struct built on the stack stalls on store forwarding.
+    burst_train::burst& b = q.emplace_back();
+    b.offset = addr;
+    b.bytes = bytes;
+    b.issue = at;
+    b.write = write ? 1 : 0;
+    b.client = static_cast<uint32_t>(m_burst);
+}
+
 uint64_t l2::dram_burst(bool write, uint64_t addr, uint64_t bytes, const sc_time& at, tlm::tlm_response_status& st) {
     tlm::tlm_generic_payload& tx = m_tx;
     init_payload(tx, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, addr, nullptr, bytes);
@@ -161,12 +186,12 @@ uint64_t l2::access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm
 template <bool Fast>
 uint64_t l2::access_impl(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm::tlm_response_status& st) {
     const uint64_t start = std::max(at, m_busy_until);
-    m_busy_until = start + ceil_div(len, m_cfg.bytes_per_cycle);
+    m_busy_until = start + m_port.ceil(len);
     uint64_t ready = m_busy_until;
     const uint64_t lb = m_cfg.line_bytes, ways = m_cfg.ways;
     m_wb_runs.clear();
     m_fill_runs.clear();
-    const uint64_t first_index = addr / lb;
+    const uint64_t first_index = m_line.div(addr);
     for (uint64_t la = first_index * lb, index = first_index; la < addr + len; la += lb, ++index) {
         const uint64_t set = m_set_mask ? index & m_set_mask : index % m_sets;
         const uint64_t tag = m_set_mask ? index >> m_set_shift : index / m_sets;
@@ -224,8 +249,8 @@ uint64_t l2::access_impl(bool is_write, uint64_t addr, uint64_t len, uint64_t at
     // DRAM traffic of this access, all issued at `start`: the dirty victims' write-backs,
     // then the fills, each as bursts of consecutive lines.
     if (m_defer) {  // sent with the rest of the train (send_deferred)
-        for (const run& r : m_wb_runs) m_deferred.push_back({r.addr, r.bytes, start, m_burst, true});
-        for (const run& r : m_fill_runs) m_deferred.push_back({r.addr, r.bytes, start, m_burst, false});
+        for (const run& r : m_wb_runs) defer(r.addr, r.bytes, start, true);
+        for (const run& r : m_fill_runs) defer(r.addr, r.bytes, start, false);
     } else if (!m_wb_runs.empty() || !m_fill_runs.empty()) {
         const sc_time start_time = m_clk.time(start);
         for (const run& r : m_wb_runs) dram_burst(true, r.addr, r.bytes, start_time, st);
@@ -235,9 +260,133 @@ uint64_t l2::access_impl(bool is_write, uint64_t addr, uint64_t len, uint64_t at
         (is_write ? m_bytes_written : m_bytes_read) += len;
         // The client port's bytes, over the cycles the port is busy with them.
         if (m_trace->enabled())
-            m_trace->transfer(name(), start, start + ceil_div(len, m_cfg.bytes_per_cycle), len);
+            m_trace->transfer(name(), start, start + m_port.ceil(len), len);
     }
     return ready + m_cfg.hit_latency_cycles;
+}
+
+// The fast path's side of a timing-only train (m_fast; m_defer set): each burst exactly as
+// access_impl<true> would do it at its cycle, with its DRAM requests deferred, in one loop:
+// no call per burst, the statistics counted in registers and stored once, the line's set and
+// tag stepped instead of computed, and each write-back deferred as soon as it is found (this
+// burst's fills wait, the last run in registers, and follow them: the order of access_impl).
+// A burst whose lines have tags beyond 32 bits goes through access_impl<true> (which fails
+// it). Fills `t.done` (before the DRAM answers: send_deferred raises them); returns the last.
+uint64_t l2::access_train(bool is_write, uint64_t addr, burst_train& t, uint64_t now, tlm::tlm_response_status& st) {
+    const size_t n = t.bursts.size();
+    t.done.resize(n);
+    // Members the loop reads, as locals: the byte stores into the tag store may alias them,
+    // which would make the compiler reload each after every store.
+    const uint64_t lb = m_cfg.line_bytes, ways = m_cfg.ways, hl = m_cfg.hit_latency_cycles, sets = m_sets;
+    const divider port = m_port, line = m_line;
+    const uint8_t owner = m_owner;
+    int32_t* const tag_of = m_tag.data();
+    uint8_t* const order_of = m_order.data();
+    uint8_t* const dirty = m_dirty.data();
+    uint8_t* const owner_of = m_owner_of.data();
+    auto& q = m_dram_train.bursts;
+    uint64_t hits = 0, misses = 0, evictions = 0, writebacks = 0, bytes = 0;
+    uint64_t busy = m_busy_until, last = now;
+    const auto flush_counts = [&] {
+        m_hits += hits;
+        m_misses += misses;
+        m_evictions += evictions;
+        m_writebacks += writebacks;
+        (is_write ? m_bytes_written : m_bytes_read) += bytes;
+        hits = misses = evictions = writebacks = bytes = 0;
+        m_busy_until = busy;
+    };
+    size_t i = 0;
+    for (; i < n; ++i) {
+        const burst_train::burst& b = t.bursts[i];
+        const uint64_t a = addr + b.offset, len = b.bytes, at = now + b.issue;
+        m_burst = i;
+        uint64_t index = line.div(a);
+        const uint64_t end_index = line.div(a + len - 1);
+        uint64_t set, tag;
+        if (m_set_mask) {
+            set = index & m_set_mask;
+            tag = index >> m_set_shift;
+        } else {
+            set = index % m_sets;
+            tag = index / m_sets;
+        }
+        if ((m_set_mask ? end_index >> m_set_shift : end_index / m_sets) >= UINT32_MAX) {  // the reference form fails it
+            flush_counts();
+            t.done[i] = access_impl<true>(is_write, a, len, at, st);
+            busy = m_busy_until;
+            last = std::max(last, t.done[i]);
+            if (st != tlm::TLM_OK_RESPONSE) {
+                ++i;
+                break;
+            }
+            continue;
+        }
+        const uint64_t start = std::max(at, busy);
+        busy = start + port.ceil(len);
+        if (!m_fill_runs.empty()) m_fill_runs.clear();
+        uint64_t fill_addr = 0, fill_bytes = 0;  // the fill run in progress (earlier ones in m_fill_runs)
+        const size_t wb_first = q.size();  // this burst's write-backs start here
+        for (uint64_t la = index * lb; index <= end_index; la += lb, ++index) {
+            const int32_t key = static_cast<int32_t>(static_cast<uint32_t>(tag) + 1);
+            const uint64_t base = set * ways;
+            int32_t* tags = tag_of + base;
+            uint8_t* order = order_of + set * 16;
+            const uint64_t hit = equal_mask(tags, key, ways);
+            uint64_t w;
+            if (hit) {
+                w = static_cast<uint64_t>(__builtin_ctzll(hit));
+                ++hits;
+                if (order[0] != w) touch_order(order, position_of(order, static_cast<uint8_t>(w)), static_cast<uint8_t>(w));
+            } else {
+                ++misses;
+                w = order[ways - 1];
+                touch_order(order, ways - 1, static_cast<uint8_t>(w));
+                if (tags[w]) {
+                    ++evictions;
+                    if (dirty[base + w]) {
+                        ++writebacks;
+                        m_wb_bytes[owner_of[base + w]] += lb;
+                        const uint64_t victim = ((uint64_t{static_cast<uint32_t>(tags[w])} - 1) * sets + set) * lb;
+                        if (q.size() > wb_first && q.back().offset + q.back().bytes == victim) {
+                            q.back().bytes += lb;
+                            m_deferred_hi = std::max(m_deferred_hi, victim + lb);
+                        } else {
+                            defer(victim, lb, start, true);
+                        }
+                    }
+                }
+                if (!(is_write && la >= a && la + lb <= a + len)) {  // not a whole-line write: a fill
+                    if (fill_bytes && fill_addr + fill_bytes == la) {
+                        fill_bytes += lb;
+                    } else {
+                        if (fill_bytes) m_fill_runs.push_back({fill_addr, fill_bytes});
+                        fill_addr = la;
+                        fill_bytes = lb;
+                    }
+                }
+                tags[w] = key;
+                dirty[base + w] = 0;
+            }
+            if (is_write) {
+                dirty[base + w] = 1;
+                owner_of[base + w] = owner;
+            }
+            if (++set == sets) {
+                set = 0;
+                ++tag;
+            }
+        }
+        for (const run& r : m_fill_runs) defer(r.addr, r.bytes, start, false);
+        if (fill_bytes) defer(fill_addr, fill_bytes, start, false);
+        bytes += len;
+        if (m_trace->enabled()) m_trace->transfer(name(), start, busy, len);
+        t.done[i] = busy + hl;
+        last = std::max(last, t.done[i]);
+    }
+    for (; i < n; ++i) t.done[i] = now + t.bursts[i].issue;  // none after an error (as run_train)
+    flush_counts();
+    return last;
 }
 
 void l2::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
@@ -261,13 +410,16 @@ void l2::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
         // lookups can run first). A DRAM error then fails the whole train, after all its
         // lookups; trains only reach the L2 for addresses inside DRAM (set_train_ranges).
         m_defer = m_fast;
-        m_deferred.clear();
-        done = run_train(*t, now, [&](const burst_train::burst& b, uint64_t at) {
-            m_burst = static_cast<size_t>(&b - t->bursts.data());
-            return st == tlm::TLM_OK_RESPONSE ? access(is_write, addr + b.offset, b.bytes, at, st) : at;  // none after an error
-        });
+        m_dram_train.bursts.clear();
+        if (m_fast) {
+            done = access_train(is_write, addr, *t, now, st);
+        } else {
+            done = run_train(*t, now, [&](const burst_train::burst& b, uint64_t at) {
+                return st == tlm::TLM_OK_RESPONSE ? access(is_write, addr + b.offset, b.bytes, at, st) : at;  // none after an error
+            });
+        }
         m_defer = false;
-        if (!m_deferred.empty()) {
+        if (!m_dram_train.bursts.empty()) {
             send_deferred(t->done, st);
             for (uint64_t d : t->done) done = std::max(done, d);
         }
@@ -290,39 +442,57 @@ void l2::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
 }
 
 void l2::send_deferred(std::vector<uint64_t>& done, tlm::tlm_response_status& st) {
-    // In chunks whose address span fits a payload's 32-bit length; the requests' cycles
-    // never decrease (each access starts after the previous one), so a chunk's first request
-    // gives its annotated time.
-    const size_t n = m_deferred.size();
+    // In chunks whose address span fits a payload's 32-bit length (one chunk unless the train
+    // touches lines 4 GiB apart); the requests' cycles never decrease (each access starts
+    // after the previous one), so a chunk's first request gives its annotated time.
+    auto& q = m_dram_train.bursts;
+    const size_t n = q.size();
+    const auto send = [&](burst_train& t, uint64_t lo, uint64_t hi, uint64_t at) {
+        tlm::tlm_generic_payload& tx = m_tx;
+        init_payload(tx, tlm::TLM_READ_COMMAND, lo, nullptr, hi - lo);
+        tx.set_extension(&t);
+        sc_time d = m_clk.time(at) - sc_time_stamp();
+        mem->b_transport(tx, d);
+        tx.clear_extension(&t);
+        if (!tx.is_response_ok() || t.done.size() != t.bursts.size()) {
+            st = tx.is_response_ok() ? tlm::TLM_GENERIC_ERROR_RESPONSE : tx.get_response_status();
+            return false;
+        }
+        return true;
+    };
+    const uint64_t hl = m_cfg.hit_latency_cycles;
+    if (m_deferred_hi - m_deferred_lo <= UINT32_MAX) {  // one chunk: rebased in place
+        const uint64_t lo = m_deferred_lo, at = q[0].issue;
+        for (burst_train::burst& b : q) {
+            b.offset -= lo;
+            b.issue -= at;
+        }
+        if (!send(m_dram_train, lo, m_deferred_hi, at)) return;
+        const uint64_t* dd = m_dram_train.done.data();
+        for (size_t i = 0; i < n; ++i)
+            if (!q[i].write) done[q[i].client] = std::max(done[q[i].client], dd[i] + hl);
+        return;
+    }
     for (size_t first = 0; first < n && st == tlm::TLM_OK_RESPONSE;) {
-        uint64_t lo = m_deferred[first].addr, hi = lo + m_deferred[first].bytes;
+        uint64_t lo = q[first].offset, hi = lo + q[first].bytes;
         size_t last = first + 1;
         for (; last < n; ++last) {
-            const uint64_t l = std::min(lo, m_deferred[last].addr), h = std::max(hi, m_deferred[last].addr + m_deferred[last].bytes);
+            const uint64_t l = std::min(lo, q[last].offset), h = std::max(hi, q[last].offset + q[last].bytes);
             if (h - l > UINT32_MAX) break;
             lo = l;
             hi = h;
         }
-        const uint64_t at = m_deferred[first].at;
-        auto& bursts = m_dram_train.bursts;
-        bursts.clear();
-        for (size_t i = first; i < last; ++i) {
-            const dram_request& q = m_deferred[i];
-            bursts.push_back({q.addr - lo, q.bytes, q.at - at, static_cast<int8_t>(q.write ? 1 : 0)});
+        const uint64_t at = q[first].issue;
+        auto& bursts = m_chunk_train.bursts;
+        bursts.assign(q.begin() + static_cast<std::ptrdiff_t>(first), q.begin() + static_cast<std::ptrdiff_t>(last));
+        for (burst_train::burst& b : bursts) {
+            b.offset -= lo;
+            b.issue -= at;
         }
-        tlm::tlm_generic_payload& tx = m_tx;
-        init_payload(tx, tlm::TLM_READ_COMMAND, lo, nullptr, hi - lo);
-        tx.set_extension(&m_dram_train);
-        sc_time d = m_clk.time(at) - sc_time_stamp();
-        mem->b_transport(tx, d);
-        tx.clear_extension(&m_dram_train);
-        if (!tx.is_response_ok() || m_dram_train.done.size() != bursts.size()) {
-            st = tx.is_response_ok() ? tlm::TLM_GENERIC_ERROR_RESPONSE : tx.get_response_status();
-            break;
-        }
+        if (!send(m_chunk_train, lo, hi, at)) break;
         for (size_t i = first; i < last; ++i)
-            if (!m_deferred[i].write)
-                done[m_deferred[i].burst] = std::max(done[m_deferred[i].burst], m_dram_train.done[i - first] + m_cfg.hit_latency_cycles);
+            if (!q[i].write)
+                done[q[i].client] = std::max(done[q[i].client], m_chunk_train.done[i - first] + hl);
         first = last;
     }
 }

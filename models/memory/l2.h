@@ -64,6 +64,7 @@ private:
     uint64_t access(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm::tlm_response_status& st);
     template <bool Fast>
     uint64_t access_impl(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm::tlm_response_status& st);
+    uint64_t access_train(bool is_write, uint64_t addr, burst_train& t, uint64_t now, tlm::tlm_response_status& st);
     unsigned transport_dbg(tlm::tlm_generic_payload& tx);
     // Timed transfer of whole lines to/from DRAM issued at `at` (time, absolute); returns
     // the cycle its data is done.
@@ -84,6 +85,8 @@ private:
     clock m_clk;
     dtq::trace* const m_trace;  // trace::global(), looked up once (it is checked on every access)
     uint64_t m_sets;
+    divider m_port;  // bytes_per_cycle
+    divider m_line;  // line_bytes
     uint64_t m_set_mask = 0;  // m_sets - 1 when m_sets is a power of two (else 0: divide)
     unsigned m_set_shift = 0;
     tlm::tlm_generic_payload m_tx;  // line fills and write-backs (timing only: m_ext stays set)
@@ -101,17 +104,17 @@ private:
     std::vector<uint8_t> m_owner_of;  // who last wrote the line (set_owner)
     std::vector<run> m_wb_runs, m_fill_runs;  // DRAM traffic of the access in progress
     // Fast path, trains: the DRAM traffic of the whole train, kept in order while its bursts
-    // are looked up, then sent to DRAM as one mixed train (send_deferred).
-    struct dram_request {
-        uint64_t addr, bytes, at;  // at: absolute cycle
-        size_t burst;              // index in the client's train
-        bool write;
-    };
+    // are looked up, then sent to DRAM as one mixed train (send_deferred). The requests are
+    // m_dram_train's bursts, written in place with absolute addresses and cycles (offset,
+    // issue) until send_deferred rebases them, each with the index of the client's burst it
+    // serves in `client`; [m_deferred_lo, m_deferred_hi) spans their bytes.
     bool m_defer = false;
     size_t m_burst = 0;  // the client's burst in progress (m_defer)
-    std::vector<dram_request> m_deferred;
     burst_train m_dram_train;
-    // Sends m_deferred to DRAM; raises done[burst] to each fill's done + hit latency.
+    uint64_t m_deferred_lo = 0, m_deferred_hi = 0;
+    burst_train m_chunk_train;  // a part of m_dram_train (a span beyond 32 bits: rare)
+    __attribute__((always_inline)) inline void defer(uint64_t addr, uint64_t bytes, uint64_t at, bool write);
+    // Sends the deferred requests to DRAM; raises done[burst] to each fill's done + hit latency.
     void send_deferred(std::vector<uint64_t>& done, tlm::tlm_response_status& st);
     int32_t m_stamp = 0;
     uint64_t m_busy_until = 0;

@@ -19,6 +19,7 @@ local_memory::local_memory(const sc_module_name& name, const local_memory_config
       m_cfg(cfg),
       m_clk(clk),
       m_data(cfg.size, 0),
+      m_port(cfg.bytes_per_cycle),
       m_bank_bytes(std::max<uint64_t>(1, cfg.size / std::max<uint64_t>(1, cfg.banks))),
       m_bank_busy(std::max<uint64_t>(1, cfg.banks), 0),
       m_stats(this->name()),
@@ -50,7 +51,7 @@ void local_memory::job_transport(int, tlm::tlm_generic_payload& tx, sc_time& del
 // The banks [first, last] that bytes [addr, addr + n) touch (n > 0; past the end: the last bank).
 std::pair<uint64_t, uint64_t> local_memory::bank_range(uint64_t addr, uint64_t n) const {
     const uint64_t last = m_bank_busy.size() - 1;
-    return {std::min(addr / m_bank_bytes, last), std::min((addr + n - 1) / m_bank_bytes, last)};
+    return {std::min(m_bank_bytes.div(addr), last), std::min(m_bank_bytes.div(addr + n - 1), last)};
 }
 
 uint64_t local_memory::banks_free(uint64_t addr, uint64_t n) const {
@@ -83,10 +84,58 @@ bool local_memory::in_range(const tlm::tlm_generic_payload& tx) const {
 // port alone sets the pace (as before the banks existed).
 uint64_t local_memory::access(bool is_read, uint64_t addr, uint64_t n, uint64_t at) {
     (is_read ? m_bytes_read : m_bytes_written) += n;
-    const uint64_t start = std::max({at, m_busy_until, banks_free(addr, n)});
-    m_busy_until = start + ceil_div(n, m_cfg.bytes_per_cycle);
-    hold_banks(addr, n, m_busy_until);
+    const uint64_t start = std::max(at, m_busy_until);
+    if (!m_cfg.port_contention) {
+        m_busy_until = start + m_port.ceil(n);
+    } else {  // banks_free and hold_banks over one bank range (n > 0: in_range, train_fits)
+        const auto [first, last] = bank_range(addr, n);
+        uint64_t free_at = 0;
+        for (uint64_t b = first; b <= last; ++b) free_at = std::max(free_at, m_bank_busy[b]);
+        m_busy_until = std::max(start, free_at) + m_port.ceil(n);
+        for (uint64_t b = first; b <= last; ++b) m_bank_busy[b] = std::max(m_bank_busy[b], m_busy_until);
+    }
     return m_busy_until + m_cfg.latency_cycles;
+}
+
+// A train's bursts, each exactly as access() at now + its issue offset, in one loop (the
+// port's busy-until and the byte count in registers); fills t.done, returns the last.
+uint64_t local_memory::access_train(bool is_read, uint64_t addr, burst_train& t, uint64_t now) {
+    const size_t n = t.bursts.size();
+    t.done.resize(n);
+    const burst_train::burst* b = t.bursts.data();
+    uint64_t* done = t.done.data();
+    uint64_t busy = m_busy_until, bytes = 0, last = now;
+    const uint64_t latency = m_cfg.latency_cycles;
+    const bool contention = m_cfg.port_contention;
+    // Within the train every bank is set to the port's busy-until (which never decreases) or
+    // keeps its value, so no bank is busy past max(hi, busy): once `start` reaches hi, the
+    // banks cannot delay a burst and their update is a store (the same values as access()).
+    const uint64_t hi = contention ? *std::max_element(m_bank_busy.begin(), m_bank_busy.end()) : 0;
+    for (size_t i = 0; i < n; ++i) {
+        const uint64_t a = addr + b[i].offset, len = b[i].bytes;
+        uint64_t start = std::max(now + b[i].issue, busy);
+        bytes += len;
+        if (contention) {
+            const auto [first, lastb] = bank_range(a, len);
+            if (start < hi) {  // a bank may still be held past the port (a block's reservation)
+                for (uint64_t k = first; k <= lastb; ++k) start = std::max(start, m_bank_busy[k]);
+                busy = start + m_port.ceil(len);
+                for (uint64_t k = first; k <= lastb; ++k) m_bank_busy[k] = std::max(m_bank_busy[k], busy);
+            } else {  // every bank is free by `start`: max(bank, busy) = busy, no loads
+                busy = start + m_port.ceil(len);
+                if (first == lastb) m_bank_busy[first] = busy;  // a burst within one bank (most)
+                else std::fill(m_bank_busy.begin() + static_cast<std::ptrdiff_t>(first),
+                               m_bank_busy.begin() + static_cast<std::ptrdiff_t>(lastb) + 1, busy);
+            }
+        } else {
+            busy = start + m_port.ceil(len);
+        }
+        done[i] = busy + latency;
+        last = std::max(last, done[i]);
+    }
+    m_busy_until = busy;
+    (is_read ? m_bytes_read : m_bytes_written) += bytes;
+    return last;
 }
 
 void local_memory::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
@@ -102,7 +151,7 @@ void local_memory::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
             tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
             return;
         }
-        done = run_train(*t, now, [&](const burst_train::burst& b, uint64_t at) { return access(tx.is_read(), a + b.offset, b.bytes, at); });
+        done = access_train(tx.is_read(), a, *t, now);
     } else {
         if (!is_timing_only(tx)) {
             if (tx.is_read()) std::memcpy(tx.get_data_ptr(), &m_data[a], n);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/block_job.h"
+#include "common/burst_train.h"
 #include "common/clock.h"
 #include "common/stats.h"
 
@@ -96,6 +97,7 @@ private:
     void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
     void job_transport(int id, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
     uint64_t access(bool is_read, uint64_t addr, uint64_t n, uint64_t at);
+    uint64_t access_train(bool is_read, uint64_t addr, burst_train& t, uint64_t now);
     // The cycle the banks of [addr, addr + n) are free (0 without port_contention), and
     // marking them busy until `until`.
     std::pair<uint64_t, uint64_t> bank_range(uint64_t addr, uint64_t n) const;
@@ -109,7 +111,8 @@ private:
     clock m_clk;
     std::vector<uint8_t> m_data;
     uint64_t m_busy_until = 0;              // the bus-side port
-    uint64_t m_bank_bytes;                  // size / banks
+    divider m_port;                         // bytes_per_cycle
+    divider m_bank_bytes;                   // size / banks
     std::vector<uint64_t> m_bank_busy;      // per bank: busy until (bus accesses and the blocks' reservations)
     stat_group m_stats;
     uint64_t& m_bytes_read;

@@ -94,12 +94,23 @@ tile_waveform_status tile_waveform() { return {waveform().rtl_tiles_run, wavefor
 // ---- helpers -----------------------------------------------------------------------------
 
 std::vector<uint32_t> token_order(const std::vector<uint8_t>& bits, uint64_t n, bool reorder) {
+    if (reorder && !bits.empty()) {
+        // The kept tokens (bits != 0) stably sorted by precision, as one counting sort (the
+        // keys are bytes): the order of std::stable_sort by bits[x] < bits[y] over the kept
+        // tokens in index order, in O(n) (docs/performance.md#timing-mode-3).
+        size_t start[257] = {};
+        for (uint64_t i = 0; i < n; ++i) ++start[size_t{bits[i]} + 1];
+        start[1] = 0;  // pruned tokens (0 bits) are left out
+        for (size_t v = 1; v <= 256; ++v) start[v] += start[v - 1];
+        std::vector<uint32_t> sorted(start[256]);
+        for (uint32_t i = 0; i < n; ++i)
+            if (bits[i] != 0) sorted[start[bits[i]]++] = i;
+        return sorted;
+    }
     std::vector<uint32_t> idx;
     idx.reserve(n);
     for (uint32_t i = 0; i < n; ++i)
         if (bits.empty() || bits[i] != 0) idx.push_back(i);
-    if (reorder && !bits.empty())
-        std::stable_sort(idx.begin(), idx.end(), [&](uint32_t x, uint32_t y) { return bits[x] < bits[y]; });
     return idx;
 }
 

@@ -78,15 +78,25 @@ void validate(const tile_job& job);
 // functional mode also computes c. No SystemC.
 tile_result run_tile_model(const tile_job& job);
 
+// The C++ model as a backend. A timing-only tile (no operands) whose shape and precisions
+// (rows, cols, k, row_bits, col_bits, k_bits) equal the previous timing-only tile's reuses
+// that tile's result: run_tile_model is a function of exactly these (a GEMM's tiles along a
+// row block mostly repeat one pattern; docs/performance.md#timing-mode-3). The fault
+// injection still applies per tile index.
 class tile_model final : public tile_backend {
 public:
     tile_model() = default;
     explicit tile_model(const tile_model_fault& fault) : m_fault(fault) {}
     tile_result run_tile(const tile_job& job) override;
     const char* name() const override { return "model"; }
+    uint64_t reused() const { return m_reused; }  // tiles answered from the previous one (tests)
 
 private:
     tile_model_fault m_fault;
+    bool m_have_last = false;
+    tile_job m_last;  // shape and precisions of the last timing-only tile (no operands)
+    tile_result m_last_result;
+    uint64_t m_reused = 0;
 };
 
 }  // namespace dtq::vssa

@@ -536,3 +536,77 @@ TEST_CASE("vssa: 4-bit quantization rounds half to even and clamps to [-8, 7] x 
     CHECK(quantize_4bit(127) == 112);  // 7.94 -> 8 -> clamp 7
     CHECK(quantize_4bit(-128) == -128);
 }
+
+// ---- Simulator speed-ups (docs/performance.md#timing-mode-3): same results as the plain form --
+
+TEST_CASE("tile_model: reusing the previous timing-only tile gives run_tile_model's result on every tile", "[vssa][perf]") {
+    // A random stream of timing-only tiles in which runs of equal shapes and precisions
+    // repeat (as along a GEMM's row block) and others change one field at a time: each
+    // tile_model::run_tile answer must equal a fresh run_tile_model of the same job; an
+    // injected fault still hits exactly its tile index, also when that tile is reused.
+    std::mt19937 rng(31337);
+    auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+    auto bits = [&](size_t n, int mix) {
+        std::vector<uint8_t> v(n);
+        for (auto& b : v) b = mix == 0 ? 4 : mix == 1 ? 8 : (pick(2) ? 8 : 4);
+        return v;
+    };
+    tile_model_fault fault;
+    fault.add_cycles_at_tile = 57;
+    tile_model plain, faulty(fault);
+    tile_job job, prev;
+    uint64_t compared = 0, same = 0;
+    for (uint64_t i = 0; i < 400; ++i) {
+        if (i == 0 || pick(4) == 0) {  // a new pattern (else the previous tile repeats)
+            const int what = i == 0 ? 0 : pick(5);
+            if (what == 0) { job.rows = 1 + pick(16); job.cols = 1 + pick(18); job.k = 1 + pick(40); }
+            if (what <= 1) job.row_bits = bits(static_cast<size_t>(job.rows), pick(3));
+            if (what == 0 || what == 2) job.col_bits = bits(static_cast<size_t>(job.cols), pick(3));
+            if (what == 3) job.k_bits = job.k_bits.empty() ? bits(static_cast<size_t>(job.k), pick(3)) : std::vector<uint8_t>{};
+            if (what == 4 && !job.k_bits.empty()) job.k_bits[static_cast<size_t>(pick(job.k))] ^= 12;  // 4 <-> 8
+            if (!job.k_bits.empty() && job.k_bits.size() != static_cast<size_t>(job.k)) job.k_bits = bits(static_cast<size_t>(job.k), 2);
+        }
+        job.index = i;
+        // Counted here, field by field: the tiles equal to the one before them.
+        same += i > 0 && job.rows == prev.rows && job.cols == prev.cols && job.k == prev.k && job.row_bits == prev.row_bits &&
+                job.col_bits == prev.col_bits && job.k_bits == prev.k_bits;
+        prev = job;
+        const tile_result want = run_tile_model(job);
+        const tile_result got = plain.run_tile(job), got_f = faulty.run_tile(job);
+        INFO("tile " << i);
+        CHECK(got.cycles == want.cycles);
+        CHECK(got.step_cycles == want.step_cycles);
+        CHECK(got.busy_pe_cycles == want.busy_pe_cycles);
+        CHECK(got.stall_pe_cycles == want.stall_pe_cycles);
+        CHECK(got.max_cycle == want.max_cycle);
+        CHECK(got.stall_ratio == want.stall_ratio);
+        CHECK(got.macs == want.macs);
+        for (int m = 0; m < 3; ++m) CHECK(got.macs_by_mode[m] == want.macs_by_mode[m]);
+        CHECK(got_f.cycles == want.cycles + (i == 57 ? 1 : 0));
+        ++compared;
+    }
+    CHECK(compared == 400);
+    CHECK(same > 200);              // the stream does repeat
+    CHECK(plain.reused() == same);  // exactly the repeated tiles are answered from the last one
+    // A bad job still throws (it is never answered from the cache) and is not kept.
+    tile_job bad = job;
+    bad.row_bits.assign(static_cast<size_t>(bad.rows), 6);
+    CHECK_THROWS_AS(plain.run_tile(bad), std::invalid_argument);
+    CHECK_THROWS_AS(plain.run_tile(bad), std::invalid_argument);
+}
+
+TEST_CASE("token_order: the counting sort orders tokens as std::stable_sort by precision", "[vssa][perf]") {
+    std::mt19937 rng(4242);
+    for (int round = 0; round < 50; ++round) {
+        const uint64_t n = 1 + rng() % 700;
+        std::vector<uint8_t> bits(n);
+        const bool any_byte = round % 5 == 0;  // the sort takes any byte, not only 0 / 4 / 8
+        for (auto& b : bits) b = any_byte ? static_cast<uint8_t>(rng()) : static_cast<uint8_t>(4 * (rng() % 3));
+        std::vector<uint32_t> want;
+        for (uint32_t i = 0; i < n; ++i)
+            if (bits[i] != 0) want.push_back(i);
+        std::stable_sort(want.begin(), want.end(), [&](uint32_t x, uint32_t y) { return bits[x] < bits[y]; });
+        INFO("round " << round);
+        CHECK(token_order(bits, n, true) == want);
+    }
+}
