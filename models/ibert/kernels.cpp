@@ -55,8 +55,17 @@ i128 mul_checked(i128 a, i128 b, const char* what) {
     if (__builtin_mul_overflow(a, b, &r)) throw std::overflow_error(std::string(what) + " exceeds 127 bits");
     return r;
 }
-// floor(a / b) for b != 0.
-i128 floor_div(i128 a, i128 b) {
+// floor(a / b) for b != 0. Both in int64 (the softmax's x - max and x0_int): a 64-bit
+// division (the 128-bit one is a libgcc call, __divmodti4); INT64_MIN / -1 overflows
+// int64, so it takes the 128-bit path. Same quotient either way.
+i128 floor_quot(i128 a, i128 b) {
+    constexpr i128 lo = std::numeric_limits<int64_t>::min(), hi = std::numeric_limits<int64_t>::max();
+    if (a > lo && a <= hi && b >= lo && b <= hi) {
+        const auto a64 = static_cast<int64_t>(a), b64 = static_cast<int64_t>(b);
+        int64_t q64 = a64 / b64;
+        if ((a64 % b64 != 0) && ((a64 < 0) != (b64 < 0))) --q64;
+        return q64;
+    }
     i128 q = a / b;
     if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
     return q;
@@ -142,7 +151,7 @@ i128 shift_round(i128 v, int s, rounding mode) {
 
 int64_t div_round_half_even(i128 a, int64_t b) {
     if (b <= 0) throw std::invalid_argument("divisor must be positive");
-    i128 q = floor_div(a, b);
+    i128 q = floor_quot(a, b);
     const i128 r = a - q * b;  // 0 <= r < b
     if (2 * r > b || (2 * r == b && (q & 1))) ++q;
     return to_i64(q, "rounded mean");
@@ -255,7 +264,7 @@ struct exp_elem {
 exp_elem exp_one(i128 x, const exp_consts_t& k) {
     const i128 lo = i128{k.n} * k.x0_int;
     const i128 xc = x > lo ? x : lo;
-    const i128 q = floor_div(xc, k.x0_int);
+    const i128 q = floor_quot(xc, k.x0_int);
     const i128 r = xc - i128{k.x0_int} * q;  // x0_int < r <= 0
     const i128 z = mul_checked(r + k.b_int, r, "i-exp polynomial") + k.c_int;
     const i128 sh = i128{k.n} - q;
@@ -264,6 +273,8 @@ exp_elem exp_one(i128 x, const exp_consts_t& k) {
     return {v, q, z};
 }
 }  // namespace
+
+i128 floor_div(i128 a, i128 b) { return floor_quot(a, b); }
 
 exp_out i_exp_int(const std::vector<int64_t>& x, const exp_consts_t& k) {
     if (k.x0_int >= 0) throw std::invalid_argument("x0_int must be negative");

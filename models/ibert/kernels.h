@@ -49,6 +49,8 @@ enum class rounding { half_even, half_up, floor };
 // round(v / 2^s) for any s (s <= 0: exact left shift, std::overflow_error beyond 127 bits).
 // half_even = torch.round; half_up = (v + 2^(s-1)) >> s; floor = v >> s (arithmetic).
 i128 shift_round(i128 v, int s, rounding mode = rounding::half_even);
+// floor(a / b), b != 0 (i-exp's quotient); 64-bit division when both fit int64.
+i128 floor_div(i128 a, i128 b);
 // round_half_even(a / b), b > 0 (the LayerNorm mean).
 int64_t div_round_half_even(i128 a, int64_t b);
 

@@ -151,3 +151,31 @@ TEST_CASE("normact fast rows: GELU's table equals i_gelu_int, for changing const
     }
     CHECK(overflowed > 0);
 }
+
+TEST_CASE("floor_div: its 64-bit path == floor division in 128 bits", "[ibert][fast]") {
+    // the plain form, written here: truncating 128-bit division, then one down when the
+    // remainder is non-zero and the signs differ
+    const auto plain = [](i128 a, i128 b) {
+        i128 q = a / b;
+        if (a % b != 0 && ((a < 0) != (b < 0))) --q;
+        return q;
+    };
+    constexpr int64_t MIN = std::numeric_limits<int64_t>::min(), MAX = std::numeric_limits<int64_t>::max();
+    std::vector<i128> as = {0, 1, -1, 7, -7, 8, -8, MAX, MIN, i128{MIN} + 1, i128{MAX} - 1, i128{MAX} + 1, i128{MIN} - 1,
+                            i128{1} << 100, -(i128{1} << 100)};
+    std::vector<i128> bs = {1, -1, 2, -2, 3, -3, 7, -7, MAX, MIN, i128{MIN} + 1, i128{MAX} + 1, i128{MIN} - 1, -(i128{1} << 70)};
+    xs64 r{31};
+    for (int i = 0; i < 3000; ++i) {
+        const int sa = static_cast<int>(r.in(0, 63)), sb = static_cast<int>(r.in(0, 40));
+        as.push_back(static_cast<i128>(static_cast<int64_t>(r.next()) >> sa));
+        bs.push_back(static_cast<i128>(static_cast<int64_t>(r.next()) >> (23 + sb % 40)));
+    }
+    // i-exp's own operands: x - max (<= 0, up to 65 bits) over x0_int (negative, small)
+    for (int i = 0; i < 2000; ++i) {
+        as.push_back(-static_cast<i128>(r.next() >> r.in(0, 63)));
+        bs.push_back(-r.in(1, 100000));
+    }
+    for (size_t i = 0; i < as.size(); ++i)
+        for (size_t j = i % 7; j < bs.size(); j += 97)
+            if (bs[j] != 0) REQUIRE(floor_div(as[i], bs[j]) == plain(as[i], bs[j]));
+}
