@@ -338,6 +338,62 @@ softmax_out i_softmax(const std::vector<int64_t>& x, double scale, const softmax
     return o;
 }
 
+softmax_plan plan_softmax(double scale, const softmax_params& p, const book& b) {
+    // i_softmax's checks and constants, in its order
+    if (p.output_bit < 0 || p.output_bit > SOFTMAX_MAX_BIT)
+        throw std::invalid_argument("output_bit must be in [0, 32]");
+    if (p.exp_act_bits && (*p.exp_act_bits < 1 || *p.exp_act_bits > 64))
+        throw std::invalid_argument("exp_act_bits must be in [1, 64]");
+    softmax_plan pl;
+    pl.consts = exp_consts(scale, b);
+    if (pl.consts.x0_int >= 0) throw std::invalid_argument("x0_int must be negative");
+    pl.output_bit = p.output_bit;
+    pl.requantized = p.exp_act_bits.has_value();
+    if (pl.requantized) {
+        pl.exp_act_bits = *p.exp_act_bits;
+        const i128 qmax = (i128{1} << (pl.exp_act_bits - 1)) - 1;
+        double mult16 = 0;
+        if (p.exp_act_max_real) {
+            if (!(std::isfinite(*p.exp_act_max_real) && *p.exp_act_max_real > 0))
+                throw std::invalid_argument("exp_act_max must be positive");
+            mult16 = static_cast<double>(qmax) / *p.exp_act_max_real;
+        } else {
+            const i128 emax = p.exp_act_max_int ? i128{*p.exp_act_max_int}
+                                                : shl_checked(pl.consts.c_int, pl.consts.n, "default exp_act_max");
+            if (emax <= 0) throw std::invalid_argument("exp_act_max must be positive");
+            mult16 = div_to_double(static_cast<u128>(qmax), static_cast<u128>(emax));
+        }
+        pl.me16 = dyadic(mult16);
+    }
+    return pl;
+}
+
+void i_softmax_row(const int64_t* x, uint64_t n, const softmax_plan& pl, int64_t* y) {
+    if (n == 0) throw std::invalid_argument("empty row");
+    const int64_t x_max = *std::max_element(x, x + n);
+    for (uint64_t i = 0; i < n; ++i) {
+        const exp_elem e = exp_one(i128{x[i]} - x_max, pl.consts);
+        y[i] = to_i64(e.e, "exp_int");
+        to_i64(e.q, "i-exp q");
+        to_i64(e.z, "i-exp z");
+    }
+    if (pl.requantized) {  // requantize(exp_int, {me16, bits, clamp, half_even})
+        const i128 lo = -(i128{1} << (pl.exp_act_bits - 1)), hi = (i128{1} << (pl.exp_act_bits - 1)) - 1;
+        for (uint64_t i = 0; i < n; ++i) {
+            term t = requant_term(y[i], pl.me16, rounding::half_even);
+            t.v = std::clamp(t.v, lo, hi);
+            y[i] = to_i64(t.v, "requantized value");
+        }
+    }
+    i128 total = 0;
+    for (uint64_t i = 0; i < n; ++i) total += y[i];
+    to_i64(total, "exp_sum");
+    const i128 eff = total > 0 ? total : 1;
+    const int64_t factor = to_i64((i128{1} << SOFTMAX_MAX_BIT) / eff, "softmax factor");
+    const int sh = SOFTMAX_MAX_BIT - pl.output_bit;
+    for (uint64_t i = 0; i < n; ++i) y[i] = to_i64(floor_shift(mul_checked(y[i], factor, "softmax product"), sh), "softmax y");
+}
+
 gelu_consts_t gelu_consts(double scale, const book& b) {
     check_scale(scale);
     gelu_consts_t k;

@@ -119,6 +119,19 @@ struct softmax_out {
     double out_scale = 0;     // 2^-output_bit
 };
 softmax_out i_softmax(const std::vector<int64_t>& x, double scale, const softmax_params& p = {}, const book& b = {});
+// The same y as i_softmax(x, scale, p, b).y, row after row without allocation: the plan
+// holds what i_softmax derives from (scale, p, b) alone (the i-exp constants, the QuantAct's
+// dyadic multiplier), computed once; i_softmax_row then writes the row's y to `y` (n values),
+// with the same exceptions, in the same order, for the same inputs.
+struct softmax_plan {
+    exp_consts_t consts;
+    int output_bit = 8;
+    bool requantized = false;
+    int exp_act_bits = 16;
+    dyadic_t me16;
+};
+softmax_plan plan_softmax(double scale, const softmax_params& p = {}, const book& b = {});
+void i_softmax_row(const int64_t* x, uint64_t n, const softmax_plan& plan, int64_t* y);
 
 // ---- i-GELU ------------------------------------------------------------------------------
 struct gelu_consts_t {

@@ -179,3 +179,51 @@ TEST_CASE("floor_div: its 64-bit path == floor division in 128 bits", "[ibert][f
         for (size_t j = i % 7; j < bs.size(); j += 97)
             if (bs[j] != 0) REQUIRE(floor_div(as[i], bs[j]) == plain(as[i], bs[j]));
 }
+
+TEST_CASE("i_softmax_row == i_softmax's y (random rows, scales, output bits, QuantAct settings, exceptions)", "[ibert][fast]") {
+    xs64 r{4242};
+    int compared = 0, thrown = 0;
+    for (int t = 0; t < 3000; ++t) {
+        softmax_params p;
+        p.output_bit = static_cast<int>(r.in(0, 32));
+        const int mode = static_cast<int>(r.in(0, 4));
+        if (mode == 1) p.exp_act_bits.reset();
+        if (mode == 2) p.exp_act_bits = static_cast<int>(r.in(1, 64));
+        if (mode == 3) p.exp_act_max_int = r.in(-5, int64_t{1} << 40);
+        if (mode == 4) p.exp_act_max_real = std::ldexp(static_cast<double>(r.in(1, 1000)), static_cast<int>(r.in(-20, 40)));
+        // the scores' scale as the softmax unit sees it (2^-10 / sqrt(64) and around), sometimes large
+        const double scale = std::ldexp(static_cast<double>(r.in(1, 4096)), -static_cast<int>(r.in(8, 24)));
+        const uint64_t n = static_cast<uint64_t>(r.in(1, 200));
+        const int bits = static_cast<int>(r.in(1, 63));
+        const int64_t lim = (int64_t{1} << bits) - 1;
+        std::vector<int64_t> x(n);
+        for (auto& v : x) v = r.in(-lim, lim);
+        if (r.next() % 16 == 0) x[0] = std::numeric_limits<int64_t>::min();
+        if (r.next() % 16 == 0) x[n - 1] = std::numeric_limits<int64_t>::max();
+        if (r.next() % 8 == 0) std::fill(x.begin(), x.end(), x[0]);
+        std::string ref_error, row_error;
+        std::vector<int64_t> ref, y(n, 12345);
+        try {
+            ref = i_softmax(x, scale, p).y;
+        } catch (const std::exception& e) {
+            ref_error = e.what();
+        }
+        try {
+            const softmax_plan plan = plan_softmax(scale, p);
+            i_softmax_row(x.data(), n, plan, y.data());
+        } catch (const std::exception& e) {
+            row_error = e.what();
+        }
+        INFO("row " << t << " n " << n << " scale " << scale << " output_bit " << p.output_bit << " mode " << mode);
+        REQUIRE(row_error == ref_error);
+        if (ref_error.empty()) {
+            REQUIRE(y == ref);
+            ++compared;
+        } else {
+            ++thrown;
+        }
+    }
+    // both kinds occur
+    CHECK(compared > 1000);
+    CHECK(thrown > 10);
+}
