@@ -685,7 +685,12 @@ void platform::write_deferred_weights(uint64_t l, const uint64_t* w, std::vector
     for (int i = 0; i < 6; ++i) {
         std::thread next;
         if (i + 1 < 6) next = std::thread([&, i] { model_weight_into(m, l, i + 1, buf[(i + 1) % 2].data()); });
-        write_dram(w[i], buf[i % 2].data(), size[i]);
+        try {
+            write_dram(w[i], buf[i % 2].data(), size[i]);
+        } catch (...) {  // (a joinable std::thread must not be destroyed)
+            if (next.joinable()) next.join();
+            throw;
+        }
         if (next.joinable()) next.join();
     }
 }
