@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 #include "vssa/engine.h"
@@ -535,4 +536,15 @@ TEST_CASE("vssa: 4-bit quantization rounds half to even and clamps to [-8, 7] x 
     CHECK(quantize_4bit(-24) == -32);  // -1.5 -> -2
     CHECK(quantize_4bit(127) == 112);  // 7.94 -> 8 -> clamp 7
     CHECK(quantize_4bit(-128) == -128);
+}
+
+TEST_CASE("vssa: quantize_4bit_code (inline) on every int8 == round half to even of x / 16, clamped", "[vssa]") {
+    // the definition in binary64: x / 16 is exact, nearbyint rounds half to even (default mode)
+    for (int x = -128; x <= 127; ++x) {
+        const double q = std::nearbyint(static_cast<double>(x) / 16.0);
+        const int want = static_cast<int>(std::clamp(q, -8.0, 7.0));
+        INFO("x = " << x);
+        REQUIRE(int{quantize_4bit_code(static_cast<int8_t>(x))} == want);
+        REQUIRE(int{quantize_4bit(static_cast<int8_t>(x))} == want * 16);
+    }
 }
