@@ -580,7 +580,8 @@ void platform::load_model() {
             m_onnx = std::make_unique<onnx_pipeline>(make_onnx_pipeline(m_cfg));
             r.inst = m_onnx->inst;
         } else {
-            r.inst = make_model(m_cfg, with_data);
+            // Only the accuracy proxy reads the host matrices after loading (the reference model).
+            r.inst = make_model(m_cfg, with_data, m_cfg.workload.model.accuracy);
         }
     } catch (const npy_error& e) {
         throw config_error({fmt::format("workload.model.input: {}", e.what())});
@@ -594,6 +595,7 @@ void platform::load_model() {
                                         end - amap::DRAM_BASE, m.shape.name, m.layers, r.stream ? "batch rows" : "seq", m.seq,
                                         m_cfg.dram.size)});
     std::vector<dtq_layer_params> params = m.params;
+    std::vector<int8_t> weight_buffers[2];  // deferred weights (write_deferred_weights)
     for (uint64_t l = 0; l < m.layers; ++l) {
         const uint64_t* w = &lay.weights_at[l * model_layout::WEIGHT_SLOTS];
         dtq_layer_params& p = params[l];
@@ -612,7 +614,8 @@ void platform::load_model() {
             const uint64_t d = m.shape.d_model, f = m.shape.d_ffn;
             const std::vector<int8_t>* t[6] = {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.w1, &lw.w2};
             const uint64_t nk[6][2] = {{d, d}, {d, d}, {d, d}, {d, d}, {f, d}, {d, f}};
-            for (int i = 0; i < 6; ++i) {  // int8, or 4-bit codes (and scales) quantized offline
+            if (m.deferred_weights) write_deferred_weights(l, w, weight_buffers);
+            for (int i = 0; i < 6 && !m.deferred_weights; ++i) {  // int8, or 4-bit codes (and scales) quantized offline
                 if (!m.wcomp && !m.all4) {  // int8: the image is the weights themselves (make_weight_image), no copy
                     write_dram(w[i], t[i]->data(), t[i]->size());
                     continue;
@@ -663,6 +666,36 @@ void platform::load_model() {
     if (m.topk || m.all4) write_dram(lay.args.prec, m.prec0.data(), m.prec0.size());
     write_dram(DTQ_APP_DATA_ADDR, &lay.args, sizeof lay.args);
     m_ops = std::make_unique<op_accounting>();
+}
+
+// Layer l's six int8 matrices of a model with deferred weights (make_model's host_weights =
+// false) to DRAM at w[0..5]: each generated into one of two reused buffers and written (the same bytes
+// as the host matrices would have been). With vssa.threads >= 2 a second thread generates the
+// next matrix while this one writes the current one to DRAM.
+void platform::write_deferred_weights(uint64_t l, const uint64_t* w, std::vector<int8_t> (&buf)[2]) {
+    const model_instance& m = m_model->inst;
+    const uint64_t d = m.shape.d_model, f = m.shape.d_ffn;
+    const uint64_t size[6] = {d * d, d * d, d * d, d * d, f * d, d * f};
+    for (auto& b : buf) b.resize(std::max<uint64_t>(b.size(), f * d));
+    if (m_cfg.vssa.threads < 2) {
+        for (int i = 0; i < 6; ++i) {
+            model_weight_into(m, l, i, buf[0].data());
+            write_dram(w[i], buf[0].data(), size[i]);
+        }
+        return;
+    }
+    model_weight_into(m, l, 0, buf[0].data());
+    for (int i = 0; i < 6; ++i) {
+        std::thread next;
+        if (i + 1 < 6) next = std::thread([&, i] { model_weight_into(m, l, i + 1, buf[(i + 1) % 2].data()); });
+        try {
+            write_dram(w[i], buf[i % 2].data(), size[i]);
+        } catch (...) {  // (a joinable std::thread must not be destroyed)
+            if (next.joinable()) next.join();
+            throw;
+        }
+        if (next.joinable()) next.join();
+    }
 }
 
 void platform::account_command(const command& c, uint64_t start, const command_outcome& o, uint64_t dram_device_bytes) {

@@ -102,6 +102,7 @@ private:
     int run_firmware(const run_options& opt, const nlohmann::json& j);
     void load_attention_inputs();  // firmware app `attention`: inputs and boot arguments in DRAM
     void load_model();             // workload model: the firmware app `encoder`'s inputs
+    void write_deferred_weights(uint64_t l, const uint64_t* w, std::vector<int8_t> (&buf)[2]);  // load_model: one layer's weights
     void account_command(const command& c, uint64_t start, const command_outcome& o, uint64_t dram_device_bytes);
     int finish_model(const run_options& opt);  // accuracy proxy, model.* statistics
     int finish_onnx(const run_options& opt);   // the imported graph's integer pipeline: bit-exact check, accuracy, onnx.* statistics

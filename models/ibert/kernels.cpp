@@ -56,8 +56,17 @@ i128 mul_checked(i128 a, i128 b, const char* what) {
     if (__builtin_mul_overflow(a, b, &r)) throw std::overflow_error(std::string(what) + " exceeds 127 bits");
     return r;
 }
-// floor(a / b) for b != 0.
-i128 floor_div(i128 a, i128 b) {
+// floor(a / b) for b != 0. Both in int64 (the softmax's x - max and x0_int): a 64-bit
+// division (the 128-bit one is a libgcc call, __divmodti4); INT64_MIN / -1 overflows
+// int64, so it takes the 128-bit path. Same quotient either way.
+i128 floor_quot(i128 a, i128 b) {
+    constexpr i128 lo = std::numeric_limits<int64_t>::min(), hi = std::numeric_limits<int64_t>::max();
+    if (a > lo && a <= hi && b >= lo && b <= hi) {
+        const auto a64 = static_cast<int64_t>(a), b64 = static_cast<int64_t>(b);
+        int64_t q64 = a64 / b64;
+        if ((a64 % b64 != 0) && ((a64 < 0) != (b64 < 0))) --q64;
+        return q64;
+    }
     i128 q = a / b;
     if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
     return q;
@@ -143,7 +152,7 @@ i128 shift_round(i128 v, int s, rounding mode) {
 
 int64_t div_round_half_even(i128 a, int64_t b) {
     if (b <= 0) throw std::invalid_argument("divisor must be positive");
-    i128 q = floor_div(a, b);
+    i128 q = floor_quot(a, b);
     const i128 r = a - q * b;  // 0 <= r < b
     if (2 * r > b || (2 * r == b && (q & 1))) ++q;
     return to_i64(q, "rounded mean");
@@ -256,7 +265,7 @@ struct exp_elem {
 exp_elem exp_one(i128 x, const exp_consts_t& k) {
     const i128 lo = i128{k.n} * k.x0_int;
     const i128 xc = x > lo ? x : lo;
-    const i128 q = floor_div(xc, k.x0_int);
+    const i128 q = floor_quot(xc, k.x0_int);
     const i128 r = xc - i128{k.x0_int} * q;  // x0_int < r <= 0
     const i128 z = mul_checked(r + k.b_int, r, "i-exp polynomial") + k.c_int;
     const i128 sh = i128{k.n} - q;
@@ -265,6 +274,8 @@ exp_elem exp_one(i128 x, const exp_consts_t& k) {
     return {v, q, z};
 }
 }  // namespace
+
+i128 floor_div(i128 a, i128 b) { return floor_quot(a, b); }
 
 exp_out i_exp_int(const std::vector<int64_t>& x, const exp_consts_t& k) {
     if (k.x0_int >= 0) throw std::invalid_argument("x0_int must be negative");
@@ -326,6 +337,62 @@ softmax_out i_softmax(const std::vector<int64_t>& x, double scale, const softmax
     for (int64_t v : o.exp16) o.y.push_back(to_i64(floor_shift(mul_checked(v, o.factor, "softmax product"), sh), "softmax y"));
     o.out_scale = std::ldexp(1.0, -p.output_bit);
     return o;
+}
+
+softmax_plan plan_softmax(double scale, const softmax_params& p, const book& b) {
+    // i_softmax's checks and constants, in its order
+    if (p.output_bit < 0 || p.output_bit > SOFTMAX_MAX_BIT)
+        throw std::invalid_argument("output_bit must be in [0, 32]");
+    if (p.exp_act_bits && (*p.exp_act_bits < 1 || *p.exp_act_bits > 64))
+        throw std::invalid_argument("exp_act_bits must be in [1, 64]");
+    softmax_plan pl;
+    pl.consts = exp_consts(scale, b);
+    if (pl.consts.x0_int >= 0) throw std::invalid_argument("x0_int must be negative");
+    pl.output_bit = p.output_bit;
+    pl.requantized = p.exp_act_bits.has_value();
+    if (pl.requantized) {
+        pl.exp_act_bits = *p.exp_act_bits;
+        const i128 qmax = (i128{1} << (pl.exp_act_bits - 1)) - 1;
+        double mult16 = 0;
+        if (p.exp_act_max_real) {
+            if (!(std::isfinite(*p.exp_act_max_real) && *p.exp_act_max_real > 0))
+                throw std::invalid_argument("exp_act_max must be positive");
+            mult16 = static_cast<double>(qmax) / *p.exp_act_max_real;
+        } else {
+            const i128 emax = p.exp_act_max_int ? i128{*p.exp_act_max_int}
+                                                : shl_checked(pl.consts.c_int, pl.consts.n, "default exp_act_max");
+            if (emax <= 0) throw std::invalid_argument("exp_act_max must be positive");
+            mult16 = div_to_double(static_cast<u128>(qmax), static_cast<u128>(emax));
+        }
+        pl.me16 = dyadic(mult16);
+    }
+    return pl;
+}
+
+void i_softmax_row(const int64_t* x, uint64_t n, const softmax_plan& pl, int64_t* y) {
+    if (n == 0) throw std::invalid_argument("empty row");
+    const int64_t x_max = *std::max_element(x, x + n);
+    for (uint64_t i = 0; i < n; ++i) {
+        const exp_elem e = exp_one(i128{x[i]} - x_max, pl.consts);
+        y[i] = to_i64(e.e, "exp_int");
+        to_i64(e.q, "i-exp q");
+        to_i64(e.z, "i-exp z");
+    }
+    if (pl.requantized) {  // requantize(exp_int, {me16, bits, clamp, half_even})
+        const i128 lo = -(i128{1} << (pl.exp_act_bits - 1)), hi = (i128{1} << (pl.exp_act_bits - 1)) - 1;
+        for (uint64_t i = 0; i < n; ++i) {
+            term t = requant_term(y[i], pl.me16, rounding::half_even);
+            t.v = std::clamp(t.v, lo, hi);
+            y[i] = to_i64(t.v, "requantized value");
+        }
+    }
+    i128 total = 0;
+    for (uint64_t i = 0; i < n; ++i) total += y[i];
+    to_i64(total, "exp_sum");
+    const i128 eff = total > 0 ? total : 1;
+    const int64_t factor = to_i64((i128{1} << SOFTMAX_MAX_BIT) / eff, "softmax factor");
+    const int sh = SOFTMAX_MAX_BIT - pl.output_bit;
+    for (uint64_t i = 0; i < n; ++i) y[i] = to_i64(floor_shift(mul_checked(y[i], factor, "softmax product"), sh), "softmax y");
 }
 
 gelu_consts_t gelu_consts(double scale, const book& b, int n) {

@@ -49,6 +49,8 @@ enum class rounding { half_even, half_up, floor };
 // round(v / 2^s) for any s (s <= 0: exact left shift, std::overflow_error beyond 127 bits).
 // half_even = torch.round; half_up = (v + 2^(s-1)) >> s; floor = v >> s (arithmetic).
 i128 shift_round(i128 v, int s, rounding mode = rounding::half_even);
+// floor(a / b), b != 0 (i-exp's quotient); 64-bit division when both fit int64.
+i128 floor_div(i128 a, i128 b);
 // round_half_even(a / b), b > 0 (the LayerNorm mean).
 int64_t div_round_half_even(i128 a, int64_t b);
 
@@ -117,6 +119,19 @@ struct softmax_out {
     double out_scale = 0;     // 2^-output_bit
 };
 softmax_out i_softmax(const std::vector<int64_t>& x, double scale, const softmax_params& p = {}, const book& b = {});
+// The same y as i_softmax(x, scale, p, b).y, row after row without allocation: the plan
+// holds what i_softmax derives from (scale, p, b) alone (the i-exp constants, the QuantAct's
+// dyadic multiplier), computed once; i_softmax_row then writes the row's y to `y` (n values),
+// with the same exceptions, in the same order, for the same inputs.
+struct softmax_plan {
+    exp_consts_t consts;
+    int output_bit = 8;
+    bool requantized = false;
+    int exp_act_bits = 16;
+    dyadic_t me16;
+};
+softmax_plan plan_softmax(double scale, const softmax_params& p = {}, const book& b = {});
+void i_softmax_row(const int64_t* x, uint64_t n, const softmax_plan& plan, int64_t* y);
 
 // ---- i-GELU ------------------------------------------------------------------------------
 // I-BERT's erf shift n (its "self.n = 14"), made for GELU on the int32 accumulator; the golden

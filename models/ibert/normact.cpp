@@ -36,10 +36,14 @@ inline uint64_t pack_row(const Q8& q8, uint64_t cols, uint8_t bits, uint8_t* out
         for (uint64_t i = 0; i < cols; ++i) out[i] = static_cast<uint8_t>(q8(i));
         return cols;
     }
-    for (uint64_t i = 0; i + 1 < cols; i += 2) {
-        const auto lo = static_cast<uint8_t>(vssa::quantize_4bit_code(q8(i)) & 0xF);
-        const auto hi = static_cast<uint8_t>(vssa::quantize_4bit_code(q8(i + 1)) & 0xF);
-        out[i / 2] = static_cast<uint8_t>(lo | (hi << 4));
+    // blocks of codes, then the nibble pairs: two simple loops the compiler vectorises
+    constexpr uint64_t B = 256;
+    alignas(64) uint8_t code[B];
+    const uint64_t even = cols & ~uint64_t{1};  // an odd last element has no byte
+    for (uint64_t i0 = 0; i0 < even; i0 += B) {
+        const uint64_t m = std::min(B, even - i0);
+        for (uint64_t t = 0; t < m; ++t) code[t] = static_cast<uint8_t>(vssa::quantize_4bit_code(q8(i0 + t)) & 0xF);
+        for (uint64_t t = 0; t < m / 2; ++t) out[i0 / 2 + t] = static_cast<uint8_t>(code[2 * t] | (code[2 * t + 1] << 4));
     }
     return cols / 2;
 }

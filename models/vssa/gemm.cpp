@@ -535,13 +535,6 @@ const char* gemm_kernel_name() {
 #endif
 }
 
-int8_t quantize_4bit_code(int8_t x) {
-    // round half to even of x / 16
-    const int q = x >> 4, r = x & 15;  // x = 16 q + r, 0 <= r < 16 (arithmetic shift)
-    const int v = q + (r > 8 || (r == 8 && (q & 1)));
-    return static_cast<int8_t>(std::clamp(v, -8, 7));
-}
-
 int8_t quantize_4bit(int8_t x) { return static_cast<int8_t>(quantize_4bit_code(x) * 16); }
 
 }  // namespace dtq::vssa

@@ -35,7 +35,13 @@ std::vector<gemm_shape> gemm_log();  // sorted by (m, n, k)
 void gemm_s8_reference(const int8_t* a, const int8_t* bt, int32_t* c, uint64_t M, uint64_t N, uint64_t K);
 
 // 8-bit value -> 4-bit code as the PE's nibble sees it: clamp(round_half_even(x / 16), -8, 7).
-int8_t quantize_4bit_code(int8_t x);
+// Inline: the loops over a row that call it vectorise (it was an out-of-line call per element).
+inline int8_t quantize_4bit_code(int8_t x) {
+    // round half to even of x / 16
+    const int q = x >> 4, r = x & 15;  // x = 16 q + r, 0 <= r < 16 (arithmetic shift)
+    const int v = q + (r > 8 || (r == 8 && (q & 1)));
+    return static_cast<int8_t>(v < -8 ? -8 : v > 7 ? 7 : v);
+}
 // The same token in the 8-bit domain: quantize_4bit_code(x) * 16.
 int8_t quantize_4bit(int8_t x);
 

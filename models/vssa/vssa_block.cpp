@@ -56,7 +56,10 @@ void block::attention_values(gemm_job& j) {
 
 void block::command_values(const command_operands& o) {
     const uint64_t M = o.M, N = o.N, K = o.K;
-    std::vector<int8_t> am(M * K), bt(N * K);
+    std::vector<int8_t>& am = m_am;
+    std::vector<int8_t>& bt = m_bt;
+    am.resize(M * K);
+    bt.resize(N * K);
     debug(false, o.a, am.data(), M * K);
     if (o.b_dense) {  // the decompressor's output: W' (dense int8)
         bt = *o.b_dense;

@@ -110,6 +110,9 @@ private:
     uint64_t m_busy_until = 0;  // the arrays are free from this cycle
     job_sender m_sender;        // port_jobs
     port_job m_port_job;
+    // command_values' operand copies, reused between commands (every byte is overwritten
+    // before it is read: no per-command allocation nor zeroing of up to K x N bytes)
+    std::vector<int8_t> m_am, m_bt;
 };
 
 }  // namespace dtq::vssa

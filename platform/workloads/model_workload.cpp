@@ -86,7 +86,7 @@ dtq_rq rq_of(double multiplier) {
     return dtq_rq{static_cast<int32_t>(d.m), d.e};
 }
 
-model_instance make_model(const scenario_config& c, bool with_data) {
+model_instance make_model(const scenario_config& c, bool with_data, bool host_weights) {
     const auto& w = c.workload.model;
     model_instance m;
     m.shape = *find_model(w.name);
@@ -185,17 +185,25 @@ model_instance make_model(const scenario_config& c, bool with_data) {
     m.dec_x = tokens(m.decode_tokens, d, c.seed * 31 + 3, u, nullptr, m.outliers ? &ospec : nullptr);
     const std::vector<int8_t> v = signs(d, c.seed * 31 + 4);
     m.weights.resize(m.layers);
+    if (!host_weights && !m.wcomp && !m.all4) {  // (compressed or 4-bit images are made from the host matrices)
+        m.deferred_weights = true;
+        m.weight_seed = c.seed * 1000003;
+        m.weight_u = u;
+        m.weight_v = v;
+    }
     // Layers are independent (each has its own seeds): vssa.threads host threads build them
     // (BERT-Base's 85 M weights take about a second on one).
     auto make_layer = [&](uint64_t l) {
         const uint64_t s = c.seed * 1000003 + l * 64;
         layer_weights& lw = m.weights[l];
-        lw.wq = weight(d, d, s + 1, &u, &v);
-        lw.wk = weight(d, d, s + 2, &u, &v);
-        lw.wv = weight(d, d, s + 3, nullptr, nullptr);
-        lw.wo = weight(d, d, s + 4, nullptr, nullptr);
-        lw.w1 = weight(f, d, s + 5, nullptr, nullptr);
-        lw.w2 = weight(d, f, s + 6, nullptr, nullptr);
+        if (!m.deferred_weights) {  // (model_weight_into: the same matrices, one at a time)
+            lw.wq = weight(d, d, s + 1, &u, &v);
+            lw.wk = weight(d, d, s + 2, &u, &v);
+            lw.wv = weight(d, d, s + 3, nullptr, nullptr);
+            lw.wo = weight(d, d, s + 4, nullptr, nullptr);
+            lw.w1 = weight(f, d, s + 5, nullptr, nullptr);
+            lw.w2 = weight(d, f, s + 6, nullptr, nullptr);
+        }
         for (int n = 0; n < 2; ++n) {  // beta ~ 0.05 x bell, gamma = 1: bias_int = floor(beta / ln_scale)
             splitmix64 g(s + 7 + static_cast<uint64_t>(n));
             std::vector<double> beta(d), gamma(d, 1.0);
@@ -214,6 +222,14 @@ model_instance make_model(const scenario_config& c, bool with_data) {
     for (uint64_t l = 0; l < m.layers; l += threads) make_layer(l);
     for (auto& th : pool) th.join();
     return m;
+}
+
+void model_weight_into(const model_instance& m, uint64_t l, int i, int8_t* dst) {
+    const uint64_t d = m.shape.d_model, f = m.shape.d_ffn;
+    const uint64_t n = i == 4 ? f : d, k = i == 5 ? f : d;
+    const bool rank1 = i < 2;  // wq, wk
+    synthetic_weight_into(dst, n, k, m.weight_seed + l * 64 + static_cast<uint64_t>(i) + 1, rank1 ? m.weight_u.data() : nullptr,
+                          rank1 ? m.weight_v.data() : nullptr);
 }
 
 weight_image make_weight_image(const model_instance& m, const std::vector<int8_t>& w, uint64_t n, uint64_t k) {

@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <numeric>
 
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__)
+#include <immintrin.h>
+#endif
+
 namespace dtq {
 
 static int8_t sat8(int64_t v) { return static_cast<int8_t>(std::clamp<int64_t>(v, -128, 127)); }
@@ -34,53 +38,67 @@ attention_inputs synthetic_attention(uint64_t seq, uint64_t d_head, uint64_t see
 }
 
 namespace {
-constexpr int64_t WEIGHT_SPREAD = 55;
-int8_t clip127(int64_t v) { return static_cast<int8_t>(std::clamp<int64_t>(v, -127, 127)); }
+// b[t] = weight_bell(splitmix64_at(seed, d0 + t)) for t < m.
+void bells(int32_t* b, uint64_t m, uint64_t seed, uint64_t d0) {
+    uint64_t t = 0;
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__)
+    // 8 draws a vector: splitmix64's state advances by 8 gamma (no per-draw multiply for the
+    // counter); the four lanes of each draw are 16-bit elements, so one vpmulhuw maps 32 of
+    // them to [0, 110] and vpmaddwd + a 32-bit shift-add sum each draw's four.
+    constexpr uint64_t G = 0x9e3779b97f4a7c15ull;
+    __m512i z = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(seed + (d0 + 1) * G)),
+                                 _mm512_mullo_epi64(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7), _mm512_set1_epi64(static_cast<long long>(G))));
+    const __m512i step = _mm512_set1_epi64(static_cast<long long>(8 * G));
+    const __m512i c1 = _mm512_set1_epi64(static_cast<long long>(0xbf58476d1ce4e5b9ull));
+    const __m512i c2 = _mm512_set1_epi64(static_cast<long long>(0x94d049bb133111ebull));
+    const __m512i k111 = _mm512_set1_epi16(111), ones = _mm512_set1_epi16(1);
+    const __m256i k220 = _mm256_set1_epi32(220);
+    // (maskz forms: GCC 12's unmasked ones start from _mm512_undefined_epi32 and warn
+    // -Wmaybe-uninitialized)
+    const auto srl = [](__m512i v, unsigned n) { return _mm512_maskz_srli_epi64(0xFF, v, n); };
+    for (; t + 8 <= m; t += 8) {
+        __m512i x = z;
+        z = _mm512_add_epi64(z, step);
+        x = _mm512_mullo_epi64(_mm512_xor_si512(x, srl(x, 30)), c1);
+        x = _mm512_mullo_epi64(_mm512_xor_si512(x, srl(x, 27)), c2);
+        x = _mm512_xor_si512(x, srl(x, 31));
+        const __m512i c = _mm512_mulhi_epu16(x, k111);      // 32 lanes: lane x 111 >> 16
+        const __m512i p = _mm512_madd_epi16(c, ones);       // pairs, as int32
+        const __m512i s = _mm512_add_epi32(p, srl(p, 32));  // low half: the draw's sum
+        const __m256i d = _mm256_sub_epi32(_mm512_maskz_cvtepi64_epi32(0xFF, s), k220);
+        // halved toward zero: (d + (d < 0)) >> 1
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(b + t), _mm256_srai_epi32(_mm256_add_epi32(d, _mm256_srli_epi32(d, 31)), 1));
+    }
+#endif
+    for (; t < m; ++t) b[t] = weight_bell(splitmix64_at(seed, d0 + t));
+}
 }  // namespace
 
-std::vector<int8_t> synthetic_weight_reference(uint64_t n, uint64_t k, uint64_t seed, const int8_t* u, const int8_t* v) {
-    splitmix64 g(seed);
-    std::vector<int8_t> w(n * k);
-    for (uint64_t j = 0; j < n; ++j)
-        for (uint64_t i = 0; i < k; ++i)
-            w[j * k + i] = clip127(g.bell(WEIGHT_SPREAD) + (u ? int64_t{u[i]} * v[j] : 0));
-    return w;
-}
-
-std::vector<int8_t> synthetic_weight(uint64_t n, uint64_t k, uint64_t seed, const int8_t* u, const int8_t* v) {
-#if defined(__AVX512DQ__)
-    return synthetic_weight_blocks(n, k, seed, u, v);
-#else
-    // Without AVX-512 DQ a vector has no 64-bit multiply nor int64 <-> double conversion:
-    // the block form executed 1.5 x the instructions of the sequential one on x86-64-v3
-    // (callgrind) for no measurable gain, so the sequential generator it is.
-    return synthetic_weight_reference(n, k, seed, u, v);
-#endif
-}
-
-std::vector<int8_t> synthetic_weight_blocks(uint64_t n, uint64_t k, uint64_t seed, const int8_t* u, const int8_t* v) {
-    const small_mod mod(2 * WEIGHT_SPREAD + 1);
-    std::vector<int8_t> w(n * k);
-    // Per block of B weights: their 4 B uniform draws (element e uses draws 4e .. 4e + 3),
-    // one simple loop without loop-carried state that the compiler vectorises (8 lanes with
-    // AVX-512: 2.4 ns a weight against 21 for the sequential generator on a Zen 4 core),
-    // then the bells and the clamp.
-    constexpr uint64_t B = 256;
-    alignas(64) int64_t r[4 * B];
+void synthetic_weight_into(int8_t* dst, uint64_t n, uint64_t k, uint64_t seed, const int8_t* u, const int8_t* v) {
+    // Per row, blocks of B weights: the bells of B consecutive draws (bells: AVX-512
+    // intrinsics, else a loop without loop-carried state that the compiler vectorises), then
+    // the rank-1 term and the clamp.
+    constexpr uint64_t B = 512;
+    alignas(64) int32_t b[B];
     for (uint64_t j = 0; j < n; ++j) {
-        int8_t* row = &w[j * k];
-        const int64_t vj = u ? v[j] : 0;
+        int8_t* row = dst + j * k;
         for (uint64_t i0 = 0; i0 < k; i0 += B) {
-            const uint64_t m = std::min(B, k - i0);
-            const uint64_t d0 = 4 * (j * k + i0);
-            for (uint64_t t = 0; t < 4 * m; ++t) r[t] = mod(splitmix64_at(seed, d0 + t));
-            for (uint64_t i = 0; i < m; ++i) {
-                // bell: the sum of 4 uniforms in [-spread, spread], halved toward zero
-                const int64_t s = r[4 * i] + r[4 * i + 1] + r[4 * i + 2] + r[4 * i + 3] - 4 * WEIGHT_SPREAD;
-                row[i0 + i] = clip127(s / 2 + (u ? int64_t{u[i0 + i]} * vj : 0));
+            const uint64_t m = std::min(B, k - i0), d0 = j * k + i0;
+            bells(b, m, seed, d0);
+            if (u) {
+                const int32_t vj = v[j];
+                const int8_t* ui = u + i0;
+                for (uint64_t t = 0; t < m; ++t) row[i0 + t] = static_cast<int8_t>(std::clamp<int32_t>(b[t] + ui[t] * vj, -127, 127));
+            } else {  // |bell| <= 110: no clamp
+                for (uint64_t t = 0; t < m; ++t) row[i0 + t] = static_cast<int8_t>(b[t]);
             }
         }
     }
+}
+
+std::vector<int8_t> synthetic_weight(uint64_t n, uint64_t k, uint64_t seed, const int8_t* u, const int8_t* v) {
+    std::vector<int8_t> w(n * k);
+    synthetic_weight_into(w.data(), n, k, seed, u, v);
     return w;
 }
 

@@ -39,29 +39,6 @@ inline uint64_t splitmix64_at(uint64_t seed, uint64_t d) {
     return z ^ (z >> 31);
 }
 
-// x mod d for 1 <= d < 2^16, exactly, with operations a vector unit has (a 64-bit division
-// has no vector form; its multiply-high by a reciprocal has none before AVX-512 IFMA):
-// y = (x >> 32) (2^32 mod d) + (x mod 2^32) is congruent to x and below d 2^32 <= 2^48; its
-// quotient by d from binary64 (y and 1/d exact to 2^-53 relative: |error| < 2^48 2^-52 =
-// 1/16) is off by at most one, which the two corrections undo.
-struct small_mod {
-    explicit small_mod(uint64_t divisor)
-        : c32(static_cast<uint32_t>((uint64_t{1} << 32) % divisor)), d(static_cast<double>(divisor)),
-          inv(1.0 / static_cast<double>(divisor)) {}
-    int64_t operator()(uint64_t x) const {
-        // 32 x 32 -> 64-bit products (one vpmuludq per vector)
-        const uint64_t y = uint64_t{static_cast<uint32_t>(x >> 32)} * uint64_t{c32} + (x & 0xffffffffu);
-        const auto yd = static_cast<double>(static_cast<int64_t>(y));  // exact: y < 2^48
-        // q d < 2^49 and y - q d are exact in binary64, r in (-d, 2d)
-        double r = yd - static_cast<double>(static_cast<int64_t>(yd * inv)) * d;
-        r += r < 0 ? d : 0.0;
-        r -= r >= d ? d : 0.0;
-        return static_cast<int64_t>(r);
-    }
-    uint32_t c32;
-    double d, inv;
-};
-
 // One head's Q, K, V ([seq x d_head] int8, row-major) with skewed attention: token t
 // has a salience s_t (a few tokens high, most low: s_t = 100 / (1 + rank), ranks a
 // seeded permutation); K_t carries s_t along a direction u shared with every Q row, so
@@ -74,14 +51,22 @@ struct attention_inputs {
 attention_inputs synthetic_attention(uint64_t seq, uint64_t d_head, uint64_t seed);
 
 // The synthetic model's weights, N x K row-major (the B operand, docs/encoder.md#synthetic-model):
-// w[j][i] = clamp(bell(55) + u[i] v[j], -127, 127) with splitmix64(seed) drawn in row-major
-// order (u, v null: no rank-1 term). synthetic_weight computes the draws by index, in vector
-// lanes; synthetic_weight_reference draws them one after the other with splitmix64::bell.
-// Both give the same matrix (tests/platform/test_synthetic.cpp). synthetic_weight is the
-// block form where the compiler has AVX-512 DQ (vpmullq, vcvtqq2pd), else the sequential one.
+// w[j][i] = clamp(weight_bell(x_e) + u[i] v[j], -127, 127), x_e the e-th output of
+// splitmix64(seed) (e = j K + i, row-major; u, v null: no rank-1 term). One draw per weight
+// (docs/performance.md#one-draw-weights): weight_bell splits it into four 16-bit lanes, maps
+// each to [0, 110] by a multiply-high (c = lane x 111 >> 16), and halves their sum minus 220
+// toward zero: a bell in [-55, 55] x 2 / 2 = [-110, 110] / 2, mean ~0, std ~31.8.
+// synthetic_weight computes the draws by index in blocks the compiler vectorises;
+// tests/platform/test_synthetic.cpp checks it against a scalar form of this definition and
+// its histogram against the pmf.
+inline int32_t weight_bell(uint64_t x) {
+    uint32_t s = 0;
+    for (int l = 0; l < 4; ++l) s += (static_cast<uint32_t>((x >> (16 * l)) & 0xffffu) * 111u) >> 16;
+    return (static_cast<int32_t>(s) - 220) / 2;
+}
 std::vector<int8_t> synthetic_weight(uint64_t n, uint64_t k, uint64_t seed, const int8_t* u, const int8_t* v);
-std::vector<int8_t> synthetic_weight_blocks(uint64_t n, uint64_t k, uint64_t seed, const int8_t* u, const int8_t* v);
-std::vector<int8_t> synthetic_weight_reference(uint64_t n, uint64_t k, uint64_t seed, const int8_t* u, const int8_t* v);
+// The same into dst (n x k bytes), e.g. a reused buffer.
+void synthetic_weight_into(int8_t* dst, uint64_t n, uint64_t k, uint64_t seed, const int8_t* u, const int8_t* v);
 
 // Uniform int8 matrix in [-range, range].
 std::vector<int8_t> synthetic_matrix(uint64_t rows, uint64_t cols, int range, uint64_t seed);

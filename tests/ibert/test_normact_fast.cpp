@@ -56,7 +56,8 @@ std::string outcome(F f) {  // "" or the exception's type and message
 TEST_CASE("normact fast rows: REQUANT and RESADD equal the 128-bit form", "[ibert][normact]") {
     xs64 r{42};
     for (int t = 0; t < 3000; ++t) {
-        const uint64_t cols = static_cast<uint64_t>(r.in(1, 70)) * 2;
+        // mostly even rows of up to 140, every 10th any length up to 3100 (odd ones, several 256-element blocks of the 4-bit packing)
+        const uint64_t cols = t % 10 == 0 ? static_cast<uint64_t>(r.in(1, 3100)) : static_cast<uint64_t>(r.in(1, 70)) * 2;
         const std::vector<int32_t> x = row32(r, cols);
         // multipliers as dyadic() gives them (|m| in [2^30, 2^31]) and beyond; e around the fast range's ends
         const dyadic_t d = dyadic(std::ldexp(static_cast<double>(r.in(1, 1 << 20)), static_cast<int>(r.in(-40, 10))) *
@@ -150,4 +151,80 @@ TEST_CASE("normact fast rows: GELU's table equals i_gelu_int, for changing const
         }
     }
     CHECK(overflowed > 0);
+}
+
+TEST_CASE("floor_div: its 64-bit path == floor division in 128 bits", "[ibert][fast]") {
+    // the plain form, written here: truncating 128-bit division, then one down when the
+    // remainder is non-zero and the signs differ
+    const auto plain = [](i128 a, i128 b) {
+        i128 q = a / b;
+        if (a % b != 0 && ((a < 0) != (b < 0))) --q;
+        return q;
+    };
+    constexpr int64_t MIN = std::numeric_limits<int64_t>::min(), MAX = std::numeric_limits<int64_t>::max();
+    std::vector<i128> as = {0, 1, -1, 7, -7, 8, -8, MAX, MIN, i128{MIN} + 1, i128{MAX} - 1, i128{MAX} + 1, i128{MIN} - 1,
+                            i128{1} << 100, -(i128{1} << 100)};
+    std::vector<i128> bs = {1, -1, 2, -2, 3, -3, 7, -7, MAX, MIN, i128{MIN} + 1, i128{MAX} + 1, i128{MIN} - 1, -(i128{1} << 70)};
+    xs64 r{31};
+    for (int i = 0; i < 3000; ++i) {
+        const int sa = static_cast<int>(r.in(0, 63)), sb = static_cast<int>(r.in(0, 40));
+        as.push_back(static_cast<i128>(static_cast<int64_t>(r.next()) >> sa));
+        bs.push_back(static_cast<i128>(static_cast<int64_t>(r.next()) >> (23 + sb % 40)));
+    }
+    // i-exp's own operands: x - max (<= 0, up to 65 bits) over x0_int (negative, small)
+    for (int i = 0; i < 2000; ++i) {
+        as.push_back(-static_cast<i128>(r.next() >> r.in(0, 63)));
+        bs.push_back(-r.in(1, 100000));
+    }
+    for (size_t i = 0; i < as.size(); ++i)
+        for (size_t j = i % 7; j < bs.size(); j += 97)
+            if (bs[j] != 0) REQUIRE(floor_div(as[i], bs[j]) == plain(as[i], bs[j]));
+}
+
+TEST_CASE("i_softmax_row == i_softmax's y (random rows, scales, output bits, QuantAct settings, exceptions)", "[ibert][fast]") {
+    xs64 r{4242};
+    int compared = 0, thrown = 0;
+    for (int t = 0; t < 3000; ++t) {
+        softmax_params p;
+        p.output_bit = static_cast<int>(r.in(0, 32));
+        const int mode = static_cast<int>(r.in(0, 4));
+        if (mode == 1) p.exp_act_bits.reset();
+        if (mode == 2) p.exp_act_bits = static_cast<int>(r.in(1, 64));
+        if (mode == 3) p.exp_act_max_int = r.in(-5, int64_t{1} << 40);
+        if (mode == 4) p.exp_act_max_real = std::ldexp(static_cast<double>(r.in(1, 1000)), static_cast<int>(r.in(-20, 40)));
+        // the scores' scale as the softmax unit sees it (2^-10 / sqrt(64) and around), sometimes large
+        const double scale = std::ldexp(static_cast<double>(r.in(1, 4096)), -static_cast<int>(r.in(8, 24)));
+        const uint64_t n = static_cast<uint64_t>(r.in(1, 200));
+        const int bits = static_cast<int>(r.in(1, 62));  // values up to 2^62 - 1, plus the int64 extremes below
+        const int64_t lim = (int64_t{1} << bits) - 1;
+        std::vector<int64_t> x(n);
+        for (auto& v : x) v = r.in(-lim, lim);
+        if (r.next() % 16 == 0) x[0] = std::numeric_limits<int64_t>::min();
+        if (r.next() % 16 == 0) x[n - 1] = std::numeric_limits<int64_t>::max();
+        if (r.next() % 8 == 0) std::fill(x.begin(), x.end(), x[0]);
+        std::string ref_error, row_error;
+        std::vector<int64_t> ref, y(n, 12345);
+        try {
+            ref = i_softmax(x, scale, p).y;
+        } catch (const std::exception& e) {
+            ref_error = e.what();
+        }
+        try {
+            const softmax_plan plan = plan_softmax(scale, p);
+            i_softmax_row(x.data(), n, plan, y.data());
+        } catch (const std::exception& e) {
+            row_error = e.what();
+        }
+        INFO("row " << t << " n " << n << " scale " << scale << " output_bit " << p.output_bit << " mode " << mode);
+        REQUIRE(row_error == ref_error);
+        if (ref_error.empty()) {
+            REQUIRE(y == ref);
+            ++compared;
+        } else {
+            ++thrown;
+        }
+    }
+    // both kinds occur
+    CHECK(compared > 1000);
+    CHECK(thrown > 10);
 }

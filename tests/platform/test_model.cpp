@@ -87,6 +87,46 @@ TEST_CASE("encoder layer all 8-bit equals the reference bit for bit", "[model]")
     CHECK(m.params[0].gelu_shift == -7092);
 }
 
+namespace {
+// Without the accuracy proxy the loader generates each matrix into a buffer
+// (make_model(cfg, true, false) + model_weight_into) instead of keeping host matrices: the
+// same bytes in DRAM as the host matrices.
+void check_deferred_weights(uint64_t threads) {
+    scenario_config cfg = model_cfg("bert-base", 16, "8bit");
+    cfg.workload.model.layers = 2;
+    cfg.vssa.threads = threads;
+    const model_instance host = make_model(cfg, true);
+    const model_instance lazy = make_model(cfg, true, false);
+    REQUIRE(lazy.deferred_weights);
+    REQUIRE_FALSE(host.deferred_weights);
+    const model_layout lay = plan_model(host, DTQ_APP_DATA_ADDR);
+    platform p(cfg);
+    for (uint64_t l = 0; l < 2; ++l) {
+        const layer_weights& w = host.weights[l];
+        const std::vector<int8_t>* t[6] = {&w.wq, &w.wk, &w.wv, &w.wo, &w.w1, &w.w2};
+        CHECK(lazy.weights[l].wq.empty());
+        CHECK(lazy.weights[l].ln1_bias == w.ln1_bias);
+        for (int i = 0; i < 6; ++i) {
+            std::vector<int8_t> b(t[i]->size());
+            model_weight_into(lazy, l, i, b.data());
+            CHECK(b == *t[i]);
+            CHECK(read8(p, lay.weights_at[l * model_layout::WEIGHT_SLOTS + static_cast<uint64_t>(i)], b.size()) == *t[i]);
+        }
+    }
+    REQUIRE(p.run(quiet()) == EXIT_OK);
+    CHECK(read8(p, lay.args.outputs + 16 * 768, 16 * 768) == reference_model(host, {})[1]);  // layer 1 of layers x seq x d
+}
+}  // namespace
+
+TEST_CASE("deferred weights: the loader writes the host matrices' bytes to DRAM (1 thread)", "[model]") {
+    check_deferred_weights(1);
+    // 4-bit weight images and NM24 are made from host matrices: not deferred
+    CHECK_FALSE(make_model(model_cfg("bert-base", 16, "4bit"), true, false).deferred_weights);
+    CHECK_FALSE(make_model(model_cfg("bert-base", 16, "8bit", 0, ", weight_compression: nm24"), true, false).deferred_weights);
+}
+
+TEST_CASE("deferred weights: the loader writes the host matrices' bytes to DRAM (2 threads)", "[model]") { check_deferred_weights(2); }
+
 TEST_CASE("encoder layer with DTQAtten precisions equals the reference on the same precisions", "[model]") {
     const scenario_config cfg = model_cfg("bert-base", 32, "dtqatten");
     platform p(cfg);

@@ -1,9 +1,12 @@
-// The synthetic model's weight generator (platform/workloads/synthetic.h): the fast form
-// (draws by index, vector lanes) against the sequential splitmix64 it replaced
-// (docs/performance.md#synthetic-weights), and its two building blocks on their own.
+// The synthetic model's weight generator (platform/workloads/synthetic.h): one splitmix64
+// draw per weight split into four 16-bit lanes (docs/performance.md#one-draw-weights). The
+// vectorised generator against a scalar form of the definition written here, its histogram
+// against the pmf computed here from the definition, and splitmix64_at on its own.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdint>
+#include <map>
 #include <vector>
 
 #include "platform/workloads/synthetic.h"
@@ -34,54 +37,109 @@ TEST_CASE("splitmix64_at(seed, d) is the d-th next() of splitmix64(seed)", "[syn
     }
 }
 
-TEST_CASE("small_mod(d)(x) == x % d for d < 2^16", "[synthetic]") {
-    xs64 r{99};
-    std::vector<uint64_t> divisors = {1, 2, 3, 7, 81, 111, 255, 4095, 65535};
-    for (int i = 0; i < 40; ++i) divisors.push_back(1 + r.next() % 65535);
-    for (uint64_t d : divisors) {
-        const small_mod m(d);
-        std::vector<uint64_t> xs = {0, 1, d - 1, d, d + 1, ~0ull, ~0ull - 1, 1ull << 63, (1ull << 32) - 1, 1ull << 32,
-                                    (1ull << 48) - 1, 0xffffffff00000000ull};
-        for (uint64_t k = 1; k < 1000; ++k) {  // around multiples of d, where the binary64 quotient can be off by one
-            const uint64_t base = (r.next() >> (r.next() % 64)) / d * d;
-            xs.push_back(base);
-            xs.push_back(base - 1);
-            xs.push_back(base + 1);
-            xs.push_back(r.next());
+namespace {
+// The definition, scalar and sequential: the e-th weight takes splitmix64(seed)'s e-th
+// output x; lane l = bits 16l .. 16l + 15 of x, c_l = floor(lane x 111 / 65536) in [0, 110];
+// bell = (c_0 + c_1 + c_2 + c_3 - 220) / 2 rounded toward zero; plus u_i v_j, clamped to +-127.
+std::vector<int8_t> reference(uint64_t n, uint64_t k, uint64_t seed, const int8_t* u, const int8_t* v) {
+    splitmix64 g(seed);
+    std::vector<int8_t> w(n * k);
+    for (uint64_t j = 0; j < n; ++j)
+        for (uint64_t i = 0; i < k; ++i) {
+            const uint64_t x = g.next();
+            int64_t s = 0;
+            for (int l = 0; l < 4; ++l) s += static_cast<int64_t>((x >> (16 * l)) % 65536 * 111 / 65536);
+            const int64_t bell = s >= 220 ? (s - 220) / 2 : -((220 - s) / 2);
+            const int64_t r = bell + (u ? int64_t{u[i]} * int64_t{v[j]} : 0);
+            w[j * k + i] = static_cast<int8_t>(r > 127 ? 127 : r < -127 ? -127 : r);
         }
-        for (uint64_t x : xs) REQUIRE(static_cast<uint64_t>(m(x)) == x % d);
-    }
-    // d = 111 (the weights' 2 x 55 + 1) on every y = (x >> 32) * 7 + (x mod 2^32) near the top of its range
-    const small_mod m111(111);
-    for (uint64_t h = (1ull << 32) - 4096; h < (1ull << 32); ++h)
-        for (uint64_t l : {0ull, 1ull, 110ull, 111ull, 0xffffffffull, 0xfffffff0ull}) {
-            const uint64_t x = (h << 32) | l;
-            REQUIRE(static_cast<uint64_t>(m111(x)) == x % 111);
-        }
+    return w;
 }
+}  // namespace
 
-TEST_CASE("synthetic_weight_blocks == the sequential generator it replaced (with and without the rank-1 term)", "[synthetic]") {
+TEST_CASE("synthetic_weight == the scalar definition (with and without the rank-1 term)", "[synthetic]") {
     xs64 r{2026};
     struct shape {
         uint64_t n, k;
     };
-    // the model's shapes (d 768 / 1024, FFN 3072 / 4096 are covered by their factors) and odd ones
-    for (shape s : {shape{1, 1}, shape{3, 5}, shape{17, 33}, shape{64, 768}, shape{768, 64}, shape{31, 257}, shape{8, 1024}}) {
+    // the model's shapes (d 768 / 1024, FFN 3072 / 4096 are covered by their factors), odd
+    // ones and block tails (the generator works in blocks of 512 per row)
+    for (shape s : {shape{1, 1}, shape{3, 5}, shape{17, 33}, shape{64, 768}, shape{768, 64}, shape{31, 257}, shape{8, 1024},
+                    shape{5, 511}, shape{5, 513}, shape{2, 1537}}) {
         std::vector<int8_t> u(s.k), v(s.n);
         for (auto& x : u) x = static_cast<int8_t>(static_cast<int>(r.next() % 255) - 127);
         for (auto& x : v) x = (r.next() & 1) ? 1 : -1;
         for (int t = 0; t < 3; ++t) {
             const uint64_t seed = r.next();
-            CHECK(synthetic_weight_blocks(s.n, s.k, seed, nullptr, nullptr) == synthetic_weight_reference(s.n, s.k, seed, nullptr, nullptr));
-            CHECK(synthetic_weight_blocks(s.n, s.k, seed, u.data(), v.data()) == synthetic_weight_reference(s.n, s.k, seed, u.data(), v.data()));
+            CHECK(synthetic_weight(s.n, s.k, seed, nullptr, nullptr) == reference(s.n, s.k, seed, nullptr, nullptr));
+            CHECK(synthetic_weight(s.n, s.k, seed, u.data(), v.data()) == reference(s.n, s.k, seed, u.data(), v.data()));
         }
     }
     // the clamp at +-127 and its two sides: large rank-1 terms
     std::vector<int8_t> u(40, 127), v(9, 1);
     v[3] = -1;
-    CHECK(synthetic_weight_blocks(9, 40, 5, u.data(), v.data()) == synthetic_weight_reference(9, 40, 5, u.data(), v.data()));
-    // the model's own seeds (model_workload.cpp: seed * 1000003 + layer * 64 + 1..6), one FFN matrix in full
-    CHECK(synthetic_weight_blocks(3072, 768, 1 * 1000003 + 5, nullptr, nullptr) == synthetic_weight_reference(3072, 768, 1 * 1000003 + 5, nullptr, nullptr));
-    // and the form the model uses on this build (blocks with AVX-512 DQ, else sequential)
-    CHECK(synthetic_weight(64, 768, 77, nullptr, nullptr) == synthetic_weight_reference(64, 768, 77, nullptr, nullptr));
+    u[7] = -127;
+    const std::vector<int8_t> w = synthetic_weight(9, 40, 5, u.data(), v.data());
+    CHECK(w == reference(9, 40, 5, u.data(), v.data()));
+    CHECK(w[0] == 127);
+    CHECK(w[3 * 40] == -127);
+    // into a caller's buffer: the same bytes, nothing written past n x k
+    std::vector<int8_t> buf(64 * 768 + 16, 99);
+    synthetic_weight_into(buf.data(), 64, 768, 77, nullptr, nullptr);
+    CHECK(std::vector<int8_t>(buf.begin(), buf.begin() + 64 * 768) == reference(64, 768, 77, nullptr, nullptr));
+    for (size_t i = 64 * 768; i < buf.size(); ++i) REQUIRE(buf[i] == 99);
+}
+
+TEST_CASE("synthetic_weight's histogram follows the pmf of its definition", "[synthetic]") {
+    // pmf of one lane's c: n(c) of the 65536 lane values have floor(lane x 111 / 65536) = c
+    // (590 or 591 each; 65536 = 111 x 590 + 46)
+    std::vector<double> lane(111, 0.0);
+    for (uint64_t x = 0; x < 65536; ++x) lane[x * 111 / 65536] += 1.0 / 65536.0;
+    int n590 = 0, n591 = 0;
+    for (double p : lane) (std::lround(p * 65536) == 590 ? n590 : n591) += 1;
+    CHECK(n590 == 65);
+    CHECK(n591 == 46);
+    // the sum of 4 independent lanes (the 64 bits of a splitmix64 output), then the bell
+    std::vector<double> sum(1, 1.0);
+    for (int l = 0; l < 4; ++l) {
+        std::vector<double> next(sum.size() + 110, 0.0);
+        for (size_t s = 0; s < sum.size(); ++s)
+            for (size_t c = 0; c < 111; ++c) next[s + c] += sum[s] * lane[c];
+        sum = next;
+    }
+    std::map<int, double> pmf;  // weight -> probability
+    for (int s = 0; s <= 440; ++s) pmf[s >= 220 ? (s - 220) / 2 : -((220 - s) / 2)] += sum[static_cast<size_t>(s)];
+    CHECK(pmf.begin()->first == -110);
+    CHECK(pmf.rbegin()->first == 110);
+    double mean = 0, var = 0;
+    for (auto [w, p] : pmf) mean += w * p;
+    for (auto [w, p] : pmf) var += (w - mean) * (w - mean) * p;
+    // tools/weight_distribution.py (exact rationals): mean -0.0016684, variance 1013.8414
+    CHECK(mean == Approx(-0.0016684).margin(1e-6));
+    CHECK(var == Approx(1013.8414).margin(1e-3));
+
+    // one FFN matrix of the model's seeds (model_workload.cpp: seed x 1000003 + layer x 64 + 1..6)
+    const uint64_t n = 3072, k = 768;
+    const std::vector<int8_t> w = synthetic_weight(n, k, 1 * 1000003 + 5, nullptr, nullptr);
+    std::map<int, double> hist;
+    double m1 = 0, m2 = 0;
+    for (int8_t x : w) {
+        hist[x] += 1;
+        m1 += x;
+        m2 += static_cast<double>(x) * x;
+    }
+    const double N = static_cast<double>(w.size());
+    for (auto [v, c] : hist) REQUIRE(pmf.count(v) == 1);  // nothing outside [-110, 110]
+    double chi2 = 0;
+    for (auto [v, p] : pmf) {
+        const double e = N * p, c = hist.count(v) ? hist[v] : 0.0;
+        INFO("weight " << v << ": " << c << " against " << e);
+        CHECK(std::abs(c - e) <= 5 * std::sqrt(e) + 1);  // 5 sigma per bin
+        chi2 += (c - e) * (c - e) / e;
+    }
+    // 220 degrees of freedom: mean 220, sd 21; 350 is beyond 6 sd
+    CHECK(chi2 < 350);
+    const double sm = m1 / N, sv = m2 / N - sm * sm;
+    CHECK(std::abs(sm - mean) < 5 * std::sqrt(var / N));  // sd of the sample mean: 0.021
+    CHECK(sv == Approx(var).epsilon(0.01));
 }

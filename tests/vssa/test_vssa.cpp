@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 #include "vssa/engine.h"
@@ -608,5 +609,16 @@ TEST_CASE("token_order: the counting sort orders tokens as std::stable_sort by p
         std::stable_sort(want.begin(), want.end(), [&](uint32_t x, uint32_t y) { return bits[x] < bits[y]; });
         INFO("round " << round);
         CHECK(token_order(bits, n, true) == want);
+    }
+}
+
+TEST_CASE("vssa: quantize_4bit_code (inline) on every int8 == round half to even of x / 16, clamped", "[vssa]") {
+    // the definition in binary64: x / 16 is exact, nearbyint rounds half to even (default mode)
+    for (int x = -128; x <= 127; ++x) {
+        const double q = std::nearbyint(static_cast<double>(x) / 16.0);
+        const int want = static_cast<int>(std::clamp(q, -8.0, 7.0));
+        INFO("x = " << x);
+        REQUIRE(int{quantize_4bit_code(static_cast<int8_t>(x))} == want);
+        REQUIRE(int{quantize_4bit(static_cast<int8_t>(x))} == want * 16);
     }
 }
