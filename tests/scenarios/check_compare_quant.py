@@ -74,8 +74,12 @@ for what in ["cosine", "cosine_without_outliers"]:
 for what in ["mean_abs_error", "max_abs_error"]:
     assert acc("dtqatten", 0, what) <= acc("vsquant", 0, what) < acc("4bit", 0, what), \
         (what, [acc(m, 0, what) for m in MODES])
-# Errors compound through the residual stream: no 4-bit technique gets more accurate with depth.
-for m in MODES[1:]:
+# DTQAtten's pruned keys compound through the residual stream: a token pruned in one layer stays
+# pruned, so its error never gets smaller with depth. The all-4-bit schemes quantize every
+# layer's operands afresh and the LayerNorms renormalize the stream, so their error need not
+# grow (measured after the GELU fix and the one-draw weights: per-tensor 4-bit 0.9704 at layer 0,
+# 0.9756 at the last layer of this sweep): no order is asserted for them.
+for m in ("dtqatten", "dtqatten_vsquant"):
     assert acc(m, L - 1, "cosine") <= acc(m, 0, "cosine"), (m, acc(m, 0, "cosine"), acc(m, L - 1, "cosine"))
 
 # DRAM bytes the GEMM commands read (one row block at seq 128: each weight is read once)
