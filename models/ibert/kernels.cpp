@@ -366,13 +366,33 @@ softmax_plan plan_softmax(double scale, const softmax_params& p, const book& b) 
         }
         pl.me16 = dyadic(mult16);
     }
+    {  // |r| < |x0|, so |z| = |(r + b) r + c| <= (|x0| + |b|) |x0| + |c|; the shift is n - q in [0, n]
+        const exp_consts_t& k = pl.consts;
+        const i128 lim31 = i128{1} << 31;
+        const i128 ax0 = -i128{k.x0_int}, ab = k.b_int < 0 ? -i128{k.b_int} : i128{k.b_int}, ac = k.c_int < 0 ? -i128{k.c_int} : i128{k.c_int};
+        pl.fast64 = k.n >= 0 && k.n <= 30 && ax0 <= lim31 && ab <= lim31 && ac <= (i128{1} << 40) &&
+                    (((ax0 + ab) * ax0 + ac) << k.n) < (i128{1} << 62);
+    }
     return pl;
 }
 
 void i_softmax_row(const int64_t* x, uint64_t n, const softmax_plan& pl, int64_t* y) {
     if (n == 0) throw std::invalid_argument("empty row");
     const int64_t x_max = *std::max_element(x, x + n);
-    for (uint64_t i = 0; i < n; ++i) {
+    // The int64 form of exp_one where it is exact (fast64, and x_max far from INT64_MIN so that
+    // x_lo + x_max does not wrap): x - x_max is clamped at x_lo = n x0 before it is formed.
+    const exp_consts_t& k = pl.consts;
+    const int64_t x_lo = int64_t{k.n} * k.x0_int;
+    const bool fast = pl.fast64 && x_max >= std::numeric_limits<int64_t>::min() / 2;
+    for (uint64_t i = 0; fast && i < n; ++i) {
+        const int64_t xc = x[i] > x_max + x_lo ? x[i] - x_max : x_lo;  // max(x - x_max, n x0), both <= 0
+        const int64_t q = xc / k.x0_int;                            // both <= 0, x0 < 0: truncation = floor
+        const int64_t r = xc - k.x0_int * q;
+        const int64_t z = (r + k.b_int) * r + k.c_int;
+        const int64_t v = z * (int64_t{1} << (k.n - q));
+        y[i] = v < 0 ? 0 : v;
+    }
+    for (uint64_t i = 0; !fast && i < n; ++i) {
         const exp_elem e = exp_one(i128{x[i]} - x_max, pl.consts);
         y[i] = to_i64(e.e, "exp_int");
         to_i64(e.q, "i-exp q");
@@ -392,7 +412,9 @@ void i_softmax_row(const int64_t* x, uint64_t n, const softmax_plan& pl, int64_t
     const i128 eff = total > 0 ? total : 1;
     const int64_t factor = to_i64((i128{1} << SOFTMAX_MAX_BIT) / eff, "softmax factor");
     const int sh = SOFTMAX_MAX_BIT - pl.output_bit;
-    for (uint64_t i = 0; i < n; ++i) y[i] = to_i64(floor_shift(mul_checked(y[i], factor, "softmax product"), sh), "softmax y");
+    for (uint64_t i = 0; i < n; ++i)  // 0 <= y <= eff: y factor <= 2^32, so int64 and >> are exact
+        y[i] = y[i] >= 0 && y[i] <= eff ? (y[i] * factor) >> sh
+                                        : to_i64(floor_shift(mul_checked(y[i], factor, "softmax product"), sh), "softmax y");
 }
 
 gelu_consts_t gelu_consts(double scale, const book& b, int n) {

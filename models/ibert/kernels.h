@@ -129,6 +129,10 @@ struct softmax_plan {
     bool requantized = false;
     int exp_act_bits = 16;
     dyadic_t me16;
+    // i-exp of a row fits int64 (docs/performance.md#softmax-rows-in-64-bits): |x0_int|, |b_int|
+    // <= 2^31 and the polynomial z's bound shifted by n below 2^62, so i_softmax_row may run
+    // its exp in int64 (the same values; no check of the 128-bit form can fail there).
+    bool fast64 = false;
 };
 softmax_plan plan_softmax(double scale, const softmax_params& p = {}, const book& b = {});
 void i_softmax_row(const int64_t* x, uint64_t n, const softmax_plan& plan, int64_t* y);

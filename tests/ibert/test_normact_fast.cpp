@@ -183,7 +183,7 @@ TEST_CASE("floor_div: its 64-bit path == floor division in 128 bits", "[ibert][f
 
 TEST_CASE("i_softmax_row == i_softmax's y (random rows, scales, output bits, QuantAct settings, exceptions)", "[ibert][fast]") {
     xs64 r{4242};
-    int compared = 0, thrown = 0;
+    int compared = 0, thrown = 0, fast = 0, wide = 0;  // plans whose exp runs in int64 (fast64) or in 128 bits
     for (int t = 0; t < 3000; ++t) {
         softmax_params p;
         p.output_bit = static_cast<int>(r.in(0, 32));
@@ -211,6 +211,7 @@ TEST_CASE("i_softmax_row == i_softmax's y (random rows, scales, output bits, Qua
         }
         try {
             const softmax_plan plan = plan_softmax(scale, p);
+            ++(plan.fast64 ? fast : wide);
             i_softmax_row(x.data(), n, plan, y.data());
         } catch (const std::exception& e) {
             row_error = e.what();
@@ -224,7 +225,9 @@ TEST_CASE("i_softmax_row == i_softmax's y (random rows, scales, output bits, Qua
             ++thrown;
         }
     }
-    // both kinds occur
+    // both kinds occur, and both forms of the exp (the scales 2^-24 .. 16 straddle the int64 bound)
     CHECK(compared > 1000);
     CHECK(thrown > 10);
+    CHECK(fast > 300);
+    CHECK(wide > 30);
 }
