@@ -36,6 +36,10 @@ def check_prefix(prefix, python_dir):
     sh(exe, "run", "default", "--set", "vssa.arrays=1", "--quiet", "--out", "o1")
     st = json.load(open(os.path.join(elsewhere, "o1", "stats.json")))
     assert st["scenario"] == "default" and st["stats"]["vssa.cycles"]["value"] > 0, st["scenario"]
+    # A shipped scenario that names files of its own (relative to itself): the trained ONNX layer.
+    sh(exe, "run", "onnx_use_lite", "--quiet", "--out", "o_use")
+    st = json.load(open(os.path.join(elsewhere, "o_use", "stats.json")))
+    assert st["stats"]["onnx.layer0.mismatches"]["value"] == 0, st["stats"]["onnx.layer0.mismatches"]
     # The same path under the data folder works too ("scenarios/default.yaml").
     sh(exe, "check", "scenarios/default.yaml")
     # report --traffic reads scenarios/report_traffic.yaml from the data folder.
