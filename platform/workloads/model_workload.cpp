@@ -34,10 +34,6 @@ int8_t clip8(int64_t v) { return static_cast<int8_t>(std::clamp<int64_t>(v, -127
 // Weights N x K (B operand layout): bell of spread 55 (std ~32), plus, for Wq and Wk, the
 // rank-1 component u_k v_n that makes salient tokens attract attention.
 // (synthetic.h: the draws computed by index, the same values as drawn in sequence.)
-std::vector<int8_t> weight(uint64_t n, uint64_t k, uint64_t seed, const std::vector<int8_t>* u, const std::vector<int8_t>* v) {
-    return synthetic_weight(n, k, seed, u ? u->data() : nullptr, v ? v->data() : nullptr);
-}
-
 std::vector<int8_t> signs(uint64_t n, uint64_t seed) {
     splitmix64 g(seed);
     std::vector<int8_t> s(n);
@@ -185,24 +181,22 @@ model_instance make_model(const scenario_config& c, bool with_data, bool host_we
     m.dec_x = tokens(m.decode_tokens, d, c.seed * 31 + 3, u, nullptr, m.outliers ? &ospec : nullptr);
     const std::vector<int8_t> v = signs(d, c.seed * 31 + 4);
     m.weights.resize(m.layers);
-    if (!host_weights && !m.wcomp && !m.all4) {  // (compressed or 4-bit images are made from the host matrices)
-        m.deferred_weights = true;
-        m.weight_seed = c.seed * 1000003;
-        m.weight_u = u;
-        m.weight_v = v;
-    }
+    m.weight_seed = c.seed * 1000003;  // the six matrices of every layer: model_weight_into
+    m.weight_u = u;
+    m.weight_v = v;
+    // (compressed or 4-bit images are made from the host matrices)
+    m.deferred_weights = !host_weights && !m.wcomp && !m.all4;
     // Layers are independent (each has its own seeds): vssa.threads host threads build them
     // (BERT-Base's 85 M weights take about a second on one).
     auto make_layer = [&](uint64_t l) {
         const uint64_t s = c.seed * 1000003 + l * 64;
         layer_weights& lw = m.weights[l];
-        if (!m.deferred_weights) {  // (model_weight_into: the same matrices, one at a time)
-            lw.wq = weight(d, d, s + 1, &u, &v);
-            lw.wk = weight(d, d, s + 2, &u, &v);
-            lw.wv = weight(d, d, s + 3, nullptr, nullptr);
-            lw.wo = weight(d, d, s + 4, nullptr, nullptr);
-            lw.w1 = weight(f, d, s + 5, nullptr, nullptr);
-            lw.w2 = weight(d, f, s + 6, nullptr, nullptr);
+        if (!m.deferred_weights) {  // (deferred: the loader generates them one at a time, the same bytes)
+            std::vector<int8_t>* t[6] = {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.w1, &lw.w2};
+            for (int i = 0; i < 6; ++i) {
+                t[i]->resize((i == 4 ? f : d) * (i == 5 ? f : d));
+                model_weight_into(m, l, i, t[i]->data());
+            }
         }
         for (int n = 0; n < 2; ++n) {  // beta ~ 0.05 x bell, gamma = 1: bias_int = floor(beta / ln_scale)
             splitmix64 g(s + 7 + static_cast<uint64_t>(n));

@@ -69,8 +69,9 @@ struct model_instance {
     std::vector<int8_t> dec_x;             // decode_tokens x d
     std::vector<uint8_t> prec0;            // layer-0 precisions (dtqatten; all4: every token 4)
     uint32_t score_shift = 10;
-    // Synthetic weights left to model_weight_into (make_model's host_weights = false): the
-    // six matrices of weights[l] are empty, these generate them.
+    // The synthetic weight matrices' definition (model_weight_into generates them from it);
+    // deferred_weights (make_model's host_weights = false): weights[l]'s six matrices are empty,
+    // the loader generates each when it writes it to DRAM.
     bool deferred_weights = false;
     uint64_t weight_seed = 0;           // layer l's matrix i (0..5: wq wk wv wo w1 w2) has seed weight_seed + 64 l + i + 1
     std::vector<int8_t> weight_u, weight_v;  // the rank-1 term of wq and wk
@@ -82,8 +83,9 @@ struct model_instance {
 // loader generates each into its own buffer with model_weight_into (the same bytes), so a
 // run without host readers of the weights touches their memory once, in DRAM.
 model_instance make_model(const scenario_config& c, bool with_data, bool host_weights = true);
-// Matrix i (0..5: wq wk wv wo w1 w2; N x K as in layer_weights) of layer l of a model made
-// with host_weights = false, into dst (N x K bytes).
+// Matrix i (0..5: wq wk wv wo w1 w2; N x K as in layer_weights) of layer l of a synthetic
+// model (make_model with_data), into dst (N x K bytes): the one definition of the six
+// matrices' seeds, shapes and rank-1 terms, for the host copies and the deferred ones alike.
 void model_weight_into(const model_instance& m, uint64_t l, int i, int8_t* dst);
 
 // A request stream (docs/batching.md): the requests in arrival order, from
