@@ -611,19 +611,18 @@ void platform::load_model() {
         }
         if (functional || m.wcomp) {
             const layer_weights& lw = m.weights[l];
-            const uint64_t d = m.shape.d_model, f = m.shape.d_ffn;
             const std::vector<int8_t>* t[6] = {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.w1, &lw.w2};
-            const uint64_t nk[6][2] = {{d, d}, {d, d}, {d, d}, {d, d}, {f, d}, {d, f}};
             if (m.deferred_weights) write_deferred_weights(l, w, weight_buffers);
             for (int i = 0; i < 6 && !m.deferred_weights; ++i) {  // int8, or 4-bit codes (and scales) quantized offline
                 if (!m.wcomp && !m.all4) {  // int8: the image is the weights themselves (make_weight_image), no copy
                     write_dram(w[i], t[i]->data(), t[i]->size());
                     continue;
                 }
-                const weight_image img = make_weight_image(m, *t[i], nk[i][0], nk[i][1]);
+                const auto [n, k] = weight_shape(m.shape, i);
+                const weight_image img = make_weight_image(m, *t[i], n, k);
                 write_dram(w[i], img.b.data(), img.b.size());
                 if (!img.scales.empty())
-                    write_dram(dtq_model_wscales(w[i], static_cast<uint32_t>(nk[i][0]), static_cast<uint32_t>(nk[i][1])),
+                    write_dram(dtq_model_wscales(w[i], static_cast<uint32_t>(n), static_cast<uint32_t>(k)),
                                img.scales.data(), img.scales.size());
             }
             write_dram(w[6], lw.ln1_bias.data(), lw.ln1_bias.size() * 4);
@@ -674,13 +673,13 @@ void platform::load_model() {
 // next matrix while this one writes the current one to DRAM.
 void platform::write_deferred_weights(uint64_t l, const uint64_t* w, std::vector<int8_t> (&buf)[2]) {
     const model_instance& m = m_model->inst;
-    const uint64_t d = m.shape.d_model, f = m.shape.d_ffn;
-    const uint64_t size[6] = {d * d, d * d, d * d, d * d, f * d, d * f};
-    for (auto& b : buf) b.resize(std::max<uint64_t>(b.size(), f * d));
+    const auto size = [&](int i) { return weight_shape(m.shape, i).first * weight_shape(m.shape, i).second; };
+    for (int i = 0; i < 6; ++i)
+        for (auto& b : buf) b.resize(std::max<uint64_t>(b.size(), size(i)));
     if (m_cfg.vssa.threads < 2) {
         for (int i = 0; i < 6; ++i) {
             model_weight_into(m, l, i, buf[0].data());
-            write_dram(w[i], buf[0].data(), size[i]);
+            write_dram(w[i], buf[0].data(), size(i));
         }
         return;
     }
@@ -689,7 +688,7 @@ void platform::write_deferred_weights(uint64_t l, const uint64_t* w, std::vector
         std::thread next;
         if (i + 1 < 6) next = std::thread([&, i] { model_weight_into(m, l, i + 1, buf[(i + 1) % 2].data()); });
         try {
-            write_dram(w[i], buf[i % 2].data(), size[i]);
+            write_dram(w[i], buf[i % 2].data(), size(i));
         } catch (...) {  // (a joinable std::thread must not be destroyed)
             if (next.joinable()) next.join();
             throw;

@@ -194,7 +194,8 @@ model_instance make_model(const scenario_config& c, bool with_data, bool host_we
         if (!m.deferred_weights) {  // (deferred: the loader generates them one at a time, the same bytes)
             std::vector<int8_t>* t[6] = {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.w1, &lw.w2};
             for (int i = 0; i < 6; ++i) {
-                t[i]->resize((i == 4 ? f : d) * (i == 5 ? f : d));
+                const auto [n, k] = weight_shape(m.shape, i);
+                t[i]->resize(n * k);
                 model_weight_into(m, l, i, t[i]->data());
             }
         }
@@ -219,8 +220,7 @@ model_instance make_model(const scenario_config& c, bool with_data, bool host_we
 }
 
 void model_weight_into(const model_instance& m, uint64_t l, int i, int8_t* dst) {
-    const uint64_t d = m.shape.d_model, f = m.shape.d_ffn;
-    const uint64_t n = i == 4 ? f : d, k = i == 5 ? f : d;
+    const auto [n, k] = weight_shape(m.shape, i);
     const bool rank1 = i < 2;  // wq, wk
     synthetic_weight_into(dst, n, k, m.weight_seed + l * 64 + static_cast<uint64_t>(i) + 1, rank1 ? m.weight_u.data() : nullptr,
                           rank1 ? m.weight_v.data() : nullptr);

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "apps.h"
@@ -83,6 +84,11 @@ struct model_instance {
 // loader generates each into its own buffer with model_weight_into (the same bytes), so a
 // run without host readers of the weights touches their memory once, in DRAM.
 model_instance make_model(const scenario_config& c, bool with_data, bool host_weights = true);
+// Matrix i's shape (0..5: wq wk wv wo w1 w2) as a GEMM B operand, {N, K}: d x d, but w1 d_ffn x
+// d and w2 d x d_ffn.
+inline std::pair<uint64_t, uint64_t> weight_shape(const model_shape& s, int i) {
+    return {i == 4 ? s.d_ffn : s.d_model, i == 5 ? s.d_ffn : s.d_model};
+}
 // Matrix i (0..5: wq wk wv wo w1 w2; N x K as in layer_weights) of layer l of a synthetic
 // model (make_model with_data), into dst (N x K bytes): the one definition of the six
 // matrices' seeds, shapes and rank-1 terms, for the host copies and the deferred ones alike.
