@@ -357,20 +357,10 @@ void attention_study::body() {
                 // The paper's comparison designs on this head (platform/designs.h).
                 const uint64_t bpc = m_cfg.dram.bytes_per_cycle;
                 const uint64_t pes = m_cfg.vssa.rows * m_cfg.vssa.cols * m_cfg.vssa.arrays;
-                const auto add = [](design_stats& d, const designs::timing& t) {
-                    *d.cycles += t.cycles;
-                    *d.compute += t.compute_cycles;
-                    *d.bytes += t.dram_bytes;
-                    *d.dram_cycles += t.dram_cycles;
-                    *d.macs += t.macs;
-                    *d.ideal += t.ideal_cycles;
-                    *d.busy += t.busy_pe_cycles;
-                    *d.stall += t.stall_pe_cycles;
-                };
                 m_dense_macs += 2 * n * n * dh;
-                add(m_eyeriss, designs::eyeriss_like_head(n, dh, a.eyeriss_dram_bytes_per_cycle ? a.eyeriss_dram_bytes_per_cycle : bpc,
+                m_eyeriss.add(designs::eyeriss_like_head(n, dh, a.eyeriss_dram_bytes_per_cycle ? a.eyeriss_dram_bytes_per_cycle : bpc,
                                                           eyeriss_params_of(a)));
-                add(m_spatten, designs::spatten_like_head(n, spatten_kept.size(), dh, share4, bpc, spatten_params_of(a)));
+                m_spatten.add(designs::spatten_like_head(n, spatten_kept.size(), dh, share4, bpc, spatten_params_of(a)));
                 // DTQAtten and the systolic-based design read the kept tokens at their own precisions.
                 const double mean_bits = sl.k0 ? (4.0 * static_cast<double>(sl.k0 - sl.k1) + 8.0 * static_cast<double>(sl.k1)) /
                                                      static_cast<double>(sl.k0)
@@ -409,14 +399,7 @@ void attention_study::body() {
                         // loads overlap compute (double buffering): the round takes the longer of the two
                         t->dram_cycles = bpc ? (t->dram_bytes + bpc - 1) / bpc : 0;
                         t->cycles = std::max(t->compute_cycles, t->dram_cycles);
-                        *d->cycles += t->cycles;
-                        *d->compute += t->compute_cycles;
-                        *d->bytes += t->dram_bytes;
-                        *d->dram_cycles += t->dram_cycles;
-                        *d->macs += t->macs;
-                        *d->ideal += t->ideal_cycles;
-                        *d->busy += t->busy_pe_cycles;
-                        *d->stall += t->stall_pe_cycles;
+                        d->add(*t);
                         *t = {};
                     }
                 }

@@ -87,6 +87,17 @@ private:
         uint64_t* ideal;  // PE cycles of those MACs / PEs, per head rounded up: every PE busy every cycle
         uint64_t* busy;   // PE cycles spent on MACs (one a MAC on the one-speed designs)
         uint64_t* stall;  // PE cycles stalled waiting for the slowest PE (VSSA designs only)
+            // Adds one head's (or one round's) timing of this design to its counters.
+        void add(const designs::timing& t) const {
+            *cycles += t.cycles;
+            *compute += t.compute_cycles;
+            *bytes += t.dram_bytes;
+            *dram_cycles += t.dram_cycles;
+            *macs += t.macs;
+            *ideal += t.ideal_cycles;
+            *busy += t.busy_pe_cycles;
+            *stall += t.stall_pe_cycles;
+        }
     };
     design_stats m_eyeriss{}, m_systolic{}, m_dtq{}, m_spatten{};
     uint64_t& m_dense_macs;
