@@ -12,7 +12,8 @@ tree (`git worktree add` or `git archive`). The runs cover the timing paths (bur
 L2's fast path and its reference, DRAM with row buffers, the JEDEC DRAM model, the local
 memories' bank contention with one bank and off, other L2 geometries, decode steps) and a
 small functional run with the accuracy proxy, whose errors are a function of every output
-tensor."""
+tensor, and functional runs without it (their synthetic weights are generated DRAM ranges),
+where model.output_fnv1a is a digest of every output tensor."""
 import argparse
 import json
 import os
@@ -45,6 +46,9 @@ RUNS = {
     "bert_odd_geometry": [BB, "mode=timing", "workload.model.seq=256", "workload.model.layers=1",
                           "dma.burst_bytes=96", "l2.bytes_per_cycle=24", "scratchpad.bytes_per_cycle=12",
                           "scratchpad.banks=3", "dram.bytes_per_cycle=48", "l2.line_bytes=32"],
+    "bert_functional": [BB, "mode=functional", "workload.model.seq=128", "workload.model.layers=2"],
+    "gpt2_functional_decode": [G2, "mode=functional", "workload.model.seq=64", "workload.model.layers=1",
+                               "workload.model.decode_tokens=2"],
     "bert_functional_accuracy": [BB, "mode=functional", "workload.model.seq=128", "workload.model.layers=1",
                                  "workload.model.accuracy=true"],
 }

@@ -62,6 +62,7 @@ public:
     // Backdoor access to DRAM by bus address (loaders and tests): no timing, no statistics.
     void write_dram(uint64_t addr, const void* src, uint64_t len);
     void read_dram(uint64_t addr, void* dst, uint64_t len) const;
+    void generate_dram(uint64_t addr, uint64_t len, sparse_store::fill_fn fill);  // dram::generate
     const attention_layer& attention() const { return *m_attention; }
     const class gemm_workload_run* gemm_workload() const { return m_gemm.get(); }  // workloads gemm, onnx (else null)
     dtq::clock clk;

@@ -49,6 +49,10 @@ public:
     // Backdoor access for loaders and tests: no timing, no statistics.
     void poke(uint64_t addr, const void* src, uint64_t len);
     void peek(uint64_t addr, void* dst, uint64_t len) const;
+    // Backdoor: [addr, addr + len) holds fill's bytes (fill(offset, dst, n), offset 0 at addr)
+    // as if poked now, computed when read (sparse_store::generate): read-only contents such
+    // as synthetic weights cost no host pages.
+    void generate(uint64_t addr, uint64_t len, sparse_store::fill_fn fill) { m_store.generate(addr, len, std::move(fill)); }
     uint64_t pages_allocated() const { return m_store.pages_allocated(); }
     uint64_t bytes_read() const { return m_bytes_read; }        // the dram.bytes_read statistic
     uint64_t bytes_written() const { return m_bytes_written; }  // the dram.bytes_written statistic

@@ -1,10 +1,18 @@
 // Sparse backing store: 4 KiB pages allocated on first write, zero-filled (taken from zeroed
 // chunks of 64 pages).
 // A 4 GiB address space costs only the pages that were touched.
+// Generated ranges: generate(begin, len, fill) stores the bytes fill computes as if they were
+// written now, but keeps only the function: a read of a page nobody has written since
+// computes them, and the page is allocated (and filled) on its first write or DMI pointer.
+// Large read-only contents (a model's synthetic weights) then cost no host memory and no
+// copy (docs/performance.md#generated-weights).
 #pragma once
 #include <cstdlib>
 #include <cstdint>
 #include <cstring>
+#include <functional>
+#include <iterator>
+#include <map>
 #include <memory>
 #include <new>
 #include <unordered_map>
@@ -16,15 +24,45 @@ class sparse_store {
 public:
     static constexpr uint64_t PAGE = 4096;
 
+    // fill(offset, dst, n) writes bytes [offset, offset + n) of the range's contents.
+    using fill_fn = std::function<void(uint64_t offset, uint8_t* dst, uint64_t n)>;
+
     void read(uint64_t addr, uint8_t* dst, uint64_t len) const {
         while (len) {
             const uint64_t off = addr % PAGE, n = std::min(len, PAGE - off);
             auto it = m_pages.find(addr / PAGE);
-            if (it == m_pages.end()) std::memset(dst, 0, n);
-            else std::memcpy(dst, it->second + off, n);
+            if (it != m_pages.end()) std::memcpy(dst, it->second + off, n);
+            else if (m_ranges.empty()) std::memset(dst, 0, n);
+            else unwritten(addr, dst, n);
             addr += n; dst += n; len -= n;
         }
     }
+    // [begin, begin + len) holds fill's bytes from now on (offset 0 at begin): pages already
+    // allocated there get them now; the others compute them when read. It replaces earlier
+    // ranges where they overlap.
+    void generate(uint64_t begin, uint64_t len, fill_fn fill) {
+        if (!len) return;
+        const uint64_t end = begin + len;
+        auto it = m_ranges.lower_bound(begin);  // an earlier range reaching into [begin, end): split it
+        if (it != m_ranges.begin() && std::prev(it)->second.end > begin) {
+            range& r = std::prev(it)->second;
+            if (r.end > end) m_ranges.emplace(end, range{r.end, r.base, r.fill});
+            r.end = begin;
+        }
+        while (it != m_ranges.end() && it->first < end) {  // ranges starting inside: drop or trim
+            if (it->second.end > end) m_ranges.emplace(end, range{it->second.end, it->second.base, it->second.fill});
+            it = m_ranges.erase(it);
+        }
+        auto shared = std::make_shared<const fill_fn>(std::move(fill));
+        for (uint64_t p = begin / PAGE; p * PAGE < end; ++p) {  // written pages take the bytes now
+            auto page_it = m_pages.find(p);
+            if (page_it == m_pages.end()) continue;
+            const uint64_t a = std::max(begin, p * PAGE), b = std::min(end, (p + 1) * PAGE);
+            (*shared)(a - begin, page_it->second + a % PAGE, b - a);
+        }
+        m_ranges.emplace(begin, range{end, begin, std::move(shared)});
+    }
+    uint64_t generated_ranges() const { return m_ranges.size(); }
     void write(uint64_t addr, const uint8_t* src, uint64_t len) {
         while (len) {
             const uint64_t off = addr % PAGE, n = std::min(len, PAGE - off);
@@ -37,26 +75,47 @@ public:
     // a fresh mapping whose pages the kernel zeroes on first touch, so no page is cleared twice
     // (by a memset and again by the kernel) and untouched pages of a chunk cost no memory.
     uint8_t* page(uint64_t index) {
-        auto& p = m_pages[index];
-        if (!p) {
-            if (m_used == CHUNK) {
-                auto* c = static_cast<uint8_t*>(std::calloc(CHUNK, PAGE));
-                if (!c) throw std::bad_alloc();
-                m_chunks.emplace_back(c);
-                m_used = 0;
-            }
-            p = m_chunks.back().get() + m_used++ * PAGE;
+        if (auto it = m_pages.find(index); it != m_pages.end()) return it->second;
+        if (m_used == CHUNK) {
+            auto* c = static_cast<uint8_t*>(std::calloc(CHUNK, PAGE));
+            if (!c) throw std::bad_alloc();
+            m_chunks.emplace_back(c);
+            m_used = 0;
         }
+        uint8_t* p = m_chunks.back().get() + m_used++ * PAGE;
+        if (!m_ranges.empty()) unwritten(index * PAGE, p, PAGE, true);  // a generated range's bytes
+        m_pages.emplace(index, p);
         return p;
     }
     uint64_t pages_allocated() const { return m_pages.size(); }
 
 private:
+    struct range {
+        uint64_t end, base;                      // [key, end), fill's offset 0 at base
+        std::shared_ptr<const fill_fn> fill;     // shared by the parts of a split range
+    };
+    // Bytes [addr, addr + n) of an unallocated page (n within the page): the generated
+    // ranges' bytes, zero elsewhere (left as they are when `zeroed`).
+    void unwritten(uint64_t addr, uint8_t* dst, uint64_t n, bool zeroed = false) const {
+        const uint64_t end = addr + n;
+        auto it = m_ranges.upper_bound(addr);
+        if (it != m_ranges.begin() && std::prev(it)->second.end > addr) --it;
+        uint64_t at = addr;
+        for (; it != m_ranges.end() && it->first < end; ++it) {
+            const uint64_t a = std::max(at, it->first), b = std::min(end, it->second.end);
+            if (a > at && !zeroed) std::memset(dst + (at - addr), 0, a - at);
+            (*it->second.fill)(a - it->second.base, dst + (a - addr), b - a);
+            at = b;
+        }
+        if (at < end && !zeroed) std::memset(dst + (at - addr), 0, end - at);
+    }
+
     static constexpr uint64_t CHUNK = 64;  // 256 KiB, above glibc's default mmap threshold (128 KiB)
     struct free_chunk {
         void operator()(uint8_t* c) const { std::free(c); }
     };
     std::unordered_map<uint64_t, uint8_t*> m_pages;
+    std::map<uint64_t, range> m_ranges;  // generated ranges by first byte, disjoint
     std::vector<std::unique_ptr<uint8_t, free_chunk>> m_chunks;
     uint64_t m_used = CHUNK;  // pages taken from the last chunk
 };

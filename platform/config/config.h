@@ -85,6 +85,9 @@ struct model_workload_config {
     // none | nm24: weights stored NM24-compressed in DRAM, expanded on the DMA path (docs/compression.md)
     std::string weight_compression = "none";
     double compression_4bit_fraction = 0.5;  // nm24: fraction of each weight's rows stored 4-bit
+    // generated: synthetic int8 weights are a generated DRAM range (computed when read, no host
+    // pages) | written: generated up front and written into DRAM pages (the reference form)
+    std::string weight_store = "generated";
 };
 
 // The host CPU's non-linear kernels (workload.model.nonlinear: host): cycles per element

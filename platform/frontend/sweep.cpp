@@ -20,6 +20,7 @@
 #include <sstream>
 #include <vector>
 
+#include "common/fnv1a.h"
 #include "common/output_file.h"
 #include "platform/config/config.h"
 #include "platform/platform.h"
@@ -58,15 +59,7 @@ sweep_point sweep_spec::point(size_t i) const {
 
 namespace {
 
-uint64_t fnv1a(uint64_t h, const void* data, size_t n) {
-    const auto* p = static_cast<const unsigned char*>(data);
-    for (size_t i = 0; i < n; ++i) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-constexpr uint64_t FNV_OFFSET = 0xcbf29ce484222325ull;
+using dtq::fnv1a;
 uint64_t fnv1a(uint64_t h, const std::string& s) { return fnv1a(h, s.data(), s.size() + 1); }
 
 std::string hex16(uint64_t h) { return fmt::format("{:016x}", h); }

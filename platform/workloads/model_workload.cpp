@@ -219,11 +219,25 @@ model_instance make_model(const scenario_config& c, bool with_data, bool host_we
     return m;
 }
 
+weight_generator model_weight_generator(const model_instance& m, uint64_t l, int i) {
+    weight_generator g;
+    g.k = weight_shape(m.shape, i).second;
+    g.seed = m.weight_seed + l * 64 + static_cast<uint64_t>(i) + 1;
+    if (i < 2) {  // wq, wk: the rank-1 term
+        g.u = m.weight_u;
+        g.v = m.weight_v;
+    }
+    return g;
+}
+
+void weight_generator::operator()(uint64_t first, uint8_t* dst, uint64_t len) const {
+    synthetic_weight_range(reinterpret_cast<int8_t*>(dst), first, len, k, seed, u.empty() ? nullptr : u.data(),
+                           v.empty() ? nullptr : v.data());
+}
+
 void model_weight_into(const model_instance& m, uint64_t l, int i, int8_t* dst) {
     const auto [n, k] = weight_shape(m.shape, i);
-    const bool rank1 = i < 2;  // wq, wk
-    synthetic_weight_into(dst, n, k, m.weight_seed + l * 64 + static_cast<uint64_t>(i) + 1, rank1 ? m.weight_u.data() : nullptr,
-                          rank1 ? m.weight_v.data() : nullptr);
+    model_weight_generator(m, l, i)(0, reinterpret_cast<uint8_t*>(dst), n * k);
 }
 
 weight_image make_weight_image(const model_instance& m, const std::vector<int8_t>& w, uint64_t n, uint64_t k) {

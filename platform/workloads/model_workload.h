@@ -93,6 +93,16 @@ inline std::pair<uint64_t, uint64_t> weight_shape(const model_shape& s, int i) {
 // model (make_model with_data), into dst (N x K bytes): the one definition of the six
 // matrices' seeds, shapes and rank-1 terms, for the host copies and the deferred ones alike.
 void model_weight_into(const model_instance& m, uint64_t l, int i, int8_t* dst);
+// The same matrix as a generator of any of its bytes: (first, dst, len) writes elements
+// [first, first + len) of the row-major N x K matrix, the bytes model_weight_into writes there.
+// It owns what it needs (seed, K, the rank-1 vectors), so a generated DRAM range can keep it
+// (workload.model.weight_store generated: docs/performance.md#generated-weights).
+struct weight_generator {
+    uint64_t k = 0, seed = 0;
+    std::vector<int8_t> u, v;  // empty: no rank-1 term
+    void operator()(uint64_t first, uint8_t* dst, uint64_t len) const;
+};
+weight_generator model_weight_generator(const model_instance& m, uint64_t l, int i);
 
 // A request stream (docs/batching.md): the requests in arrival order, from
 // workload.requests.list or its generator (seeded), arrival in cycles of the clock.

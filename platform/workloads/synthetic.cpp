@@ -74,26 +74,29 @@ void bells(int32_t* b, uint64_t m, uint64_t seed, uint64_t d0) {
 }
 }  // namespace
 
-void synthetic_weight_into(int8_t* dst, uint64_t n, uint64_t k, uint64_t seed, const int8_t* u, const int8_t* v) {
-    // Per row, blocks of B weights: the bells of B consecutive draws (bells: AVX-512
+void synthetic_weight_range(int8_t* dst, uint64_t first, uint64_t len, uint64_t k, uint64_t seed, const int8_t* u, const int8_t* v) {
+    // Per row segment, blocks of B weights: the bells of B consecutive draws (bells: AVX-512
     // intrinsics, else a loop without loop-carried state that the compiler vectorises), then
     // the rank-1 term and the clamp.
     constexpr uint64_t B = 512;
     alignas(64) int32_t b[B];
-    for (uint64_t j = 0; j < n; ++j) {
-        int8_t* row = dst + j * k;
-        for (uint64_t i0 = 0; i0 < k; i0 += B) {
-            const uint64_t m = std::min(B, k - i0), d0 = j * k + i0;
-            bells(b, m, seed, d0);
-            if (u) {
-                const int32_t vj = v[j];
-                const int8_t* ui = u + i0;
-                for (uint64_t t = 0; t < m; ++t) row[i0 + t] = static_cast<int8_t>(std::clamp<int32_t>(b[t] + ui[t] * vj, -127, 127));
-            } else {  // |bell| <= 110: no clamp
-                for (uint64_t t = 0; t < m; ++t) row[i0 + t] = static_cast<int8_t>(b[t]);
-            }
+    for (uint64_t e = first, end = first + len; e < end;) {
+        const uint64_t j = e / k, i0 = e % k, m = std::min({B, k - i0, end - e});
+        int8_t* out = dst + (e - first);
+        bells(b, m, seed, e);
+        if (u) {
+            const int32_t vj = v[j];
+            const int8_t* ui = u + i0;
+            for (uint64_t t = 0; t < m; ++t) out[t] = static_cast<int8_t>(std::clamp<int32_t>(b[t] + ui[t] * vj, -127, 127));
+        } else {  // |bell| <= 110: no clamp
+            for (uint64_t t = 0; t < m; ++t) out[t] = static_cast<int8_t>(b[t]);
         }
+        e += m;
     }
+}
+
+void synthetic_weight_into(int8_t* dst, uint64_t n, uint64_t k, uint64_t seed, const int8_t* u, const int8_t* v) {
+    synthetic_weight_range(dst, 0, n * k, k, seed, u, v);
 }
 
 std::vector<int8_t> synthetic_weight(uint64_t n, uint64_t k, uint64_t seed, const int8_t* u, const int8_t* v) {

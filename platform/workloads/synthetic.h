@@ -67,6 +67,9 @@ inline int32_t weight_bell(uint64_t x) {
 std::vector<int8_t> synthetic_weight(uint64_t n, uint64_t k, uint64_t seed, const int8_t* u, const int8_t* v);
 // The same into dst (n x k bytes), e.g. a reused buffer.
 void synthetic_weight_into(int8_t* dst, uint64_t n, uint64_t k, uint64_t seed, const int8_t* u, const int8_t* v);
+// Elements [first, first + len) of the same matrix (row-major, rows of k) into dst: the bytes
+// synthetic_weight_into writes there, computed alone (a generated DRAM range reads them).
+void synthetic_weight_range(int8_t* dst, uint64_t first, uint64_t len, uint64_t k, uint64_t seed, const int8_t* u, const int8_t* v);
 
 // Uniform int8 matrix in [-range, range].
 std::vector<int8_t> synthetic_matrix(uint64_t rows, uint64_t cols, int range, uint64_t seed);

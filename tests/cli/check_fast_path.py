@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """A simulator fast path gives the same stats.json as its reference form.
 
-check_fast_path.py DTQVP SCENARIO_DIR OUT KEY[:STAT,...] ...: for each KEY (a boolean config
-key such as l2.fast_path), each run below goes once with KEY=true and once with KEY=false; the
+check_fast_path.py DTQVP SCENARIO_DIR OUT KEY[=FAST/REFERENCE][:STAT,...] ...: for each KEY (a
+boolean config key such as l2.fast_path, or a text key with its two values named:
+workload.model.weight_store=generated/written), each run below goes once with each value; the
 two stats.json must be equal apart from the wall-clock fields (sim.wall_seconds,
 sim.cycles_per_second), the key itself under "config" and the statistics named after it (those
 that count which path ran: dma.trains:dma.train_descriptors). The runs are small whole-model
 cases: timing and functional (with the accuracy proxy, whose errors are a function of every
-output tensor), DRAM with row buffers and the JEDEC model (where the order of the L2's DRAM
-requests matters), decode steps, an L2 of 12 and of 32 ways."""
+output tensor, and without it, where model.output_fnv1a is the digest of every output tensor),
+DRAM with row buffers and the JEDEC model (where the order of the L2's DRAM requests matters),
+decode steps, an L2 of 12 and of 32 ways."""
 import json, subprocess, sys
 
 dtqvp, sc, out = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -21,6 +23,9 @@ RUNS = {
                    "dram.banks.enabled=true"],
     "bert_jedec": ["models/bert_base.yaml", "mode=timing", "workload.model.seq=128", "workload.model.layers=1",
                    "dram.model=jedec", "dram.jedec.preset=ddr4-3200"],
+    "bert_functional": ["models/bert_base.yaml", "mode=functional", "workload.model.seq=128", "workload.model.layers=2"],
+    "gpt2_functional_decode": ["models/gpt2.yaml", "mode=functional", "workload.model.seq=64", "workload.model.layers=1",
+                               "workload.model.decode_tokens=2", "vssa.threads=1"],
     "gpt2_decode": ["models/gpt2.yaml", "mode=timing", "workload.model.layers=2", "workload.model.decode_tokens=4"],
     "l2_12_ways": ["models/bert_base.yaml", "mode=timing", "workload.model.seq=128", "workload.model.layers=1",
                    "l2.ways=12", "l2.size=1536KiB"],
@@ -43,7 +48,8 @@ def stats(name, args, key, value, ignored=()):
     node = j["config"]
     for part in key.split(".")[:-1]:
         node = node[part]
-    assert node.pop(key.split(".")[-1]) == (value == "true"), f"{key} not in the run's config"
+    expected = value == "true" if value in ("true", "false") else value
+    assert node.pop(key.split(".")[-1]) == expected, f"{key} not in the run's config"
     return j
 
 
@@ -58,9 +64,11 @@ def flat(d, p=""):
 bad = 0
 for spec in keys:
     key, _, rest = spec.partition(":")
+    key, _, values = key.partition("=")
+    fast, reference = values.split("/") if values else ("true", "false")
     ignored = [k for k in rest.split(",") if k]
     for name, args in RUNS.items():
-        a, b = stats(name, args, key, "true", ignored), stats(name, args, key, "false", ignored)
+        a, b = stats(name, args, key, fast, ignored), stats(name, args, key, reference, ignored)
         if a != b:
             fa, fb = dict(flat(a)), dict(flat(b))
             diff = sorted(k for k in set(fa) | set(fb) if fa.get(k) != fb.get(k))

@@ -90,6 +90,28 @@ TEST_CASE("synthetic_weight == the scalar definition (with and without the rank-
     for (size_t i = 64 * 768; i < buf.size(); ++i) REQUIRE(buf[i] == 99);
 }
 
+TEST_CASE("synthetic_weight_range == the same elements of the scalar definition, at any start and length", "[synthetic]") {
+    // What a generated DRAM range reads (docs/performance.md#generated-weights): random
+    // windows, crossing rows and the generator's 512-weight blocks, starting anywhere.
+    xs64 r{4711};
+    for (const auto& [n, k] : {std::pair<uint64_t, uint64_t>{7, 768}, {5, 1537}, {33, 17}, {3, 3072}}) {
+        std::vector<int8_t> u(k), v(n);
+        for (auto& x : u) x = static_cast<int8_t>(static_cast<int>(r.next() % 255) - 127);
+        for (auto& x : v) x = (r.next() & 1) ? 1 : -1;
+        const uint64_t seed = r.next();
+        for (const bool rank1 : {false, true}) {
+            const std::vector<int8_t> want = reference(n, k, seed, rank1 ? u.data() : nullptr, rank1 ? v.data() : nullptr);
+            for (int t = 0; t < 40; ++t) {
+                const uint64_t first = r.next() % (n * k), len = 1 + r.next() % (n * k - first);
+                std::vector<int8_t> got(len + 1, 99);
+                synthetic_weight_range(got.data(), first, len, k, seed, rank1 ? u.data() : nullptr, rank1 ? v.data() : nullptr);
+                REQUIRE(std::equal(got.begin(), got.end() - 1, want.begin() + static_cast<std::ptrdiff_t>(first)));
+                REQUIRE(got.back() == 99);  // nothing past len
+            }
+        }
+    }
+}
+
 TEST_CASE("synthetic_weight's histogram follows the pmf of its definition", "[synthetic]") {
     // pmf of one lane's c: n(c) of the 65536 lane values have floor(lane x 111 / 65536) = c
     // (590 or 591 each; 65536 = 111 x 590 + 46)
