@@ -617,6 +617,7 @@ void platform::load_model() {
             const layer_weights& lw = m.weights[l];
             const std::vector<int8_t>* t[6] = {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.w1, &lw.w2};
             if (m.deferred_weights && m_cfg.workload.model.weight_store == "generated") {
+                m_dram.set_read_threads(static_cast<unsigned>(m_cfg.vssa.threads));
                 for (int i = 0; i < 6; ++i) {  // each matrix a generated range: its bytes computed when read
                     const auto [n, k] = weight_shape(m.shape, i);
                     generate_dram(w[i], n * k, model_weight_generator(m, l, i));

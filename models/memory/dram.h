@@ -53,6 +53,7 @@ public:
     // as if poked now, computed when read (sparse_store::generate): read-only contents such
     // as synthetic weights cost no host pages.
     void generate(uint64_t addr, uint64_t len, sparse_store::fill_fn fill) { m_store.generate(addr, len, std::move(fill)); }
+    void set_read_threads(unsigned n) { m_store.set_read_threads(n); }  // sparse_store::set_read_threads
     uint64_t pages_allocated() const { return m_store.pages_allocated(); }
     uint64_t bytes_read() const { return m_bytes_read; }        // the dram.bytes_read statistic
     uint64_t bytes_written() const { return m_bytes_written; }  // the dram.bytes_written statistic

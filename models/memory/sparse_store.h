@@ -7,6 +7,7 @@
 // Large read-only contents (a model's synthetic weights) then cost no host memory and no
 // copy (docs/performance.md#generated-weights).
 #pragma once
+#include <algorithm>
 #include <cstdlib>
 #include <cstdint>
 #include <cstring>
@@ -15,6 +16,8 @@
 #include <map>
 #include <memory>
 #include <new>
+#include <system_error>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -28,14 +31,11 @@ public:
     using fill_fn = std::function<void(uint64_t offset, uint8_t* dst, uint64_t n)>;
 
     void read(uint64_t addr, uint8_t* dst, uint64_t len) const {
-        while (len) {
-            const uint64_t off = addr % PAGE, n = std::min(len, PAGE - off);
-            auto it = m_pages.find(addr / PAGE);
-            if (it != m_pages.end()) std::memcpy(dst, it->second + off, n);
-            else if (m_ranges.empty()) std::memset(dst, 0, n);
-            else unwritten(addr, dst, n);
-            addr += n; dst += n; len -= n;
+        if (m_read_threads > 1 && len >= PARALLEL_READ && !m_ranges.empty()) {
+            parallel_read(addr, dst, len);
+            return;
         }
+        serial_read(addr, dst, len);
     }
     // [begin, begin + len) holds fill's bytes from now on (offset 0 at begin): pages already
     // allocated there get them now; the others compute them when read. It replaces earlier
@@ -63,6 +63,12 @@ public:
         m_ranges.emplace(begin, range{end, begin, std::move(shared)});
     }
     uint64_t generated_ranges() const { return m_ranges.size(); }
+    // A read of PARALLEL_READ bytes or more, with generated ranges present, is split into
+    // `n` parts at page boundaries, read on n threads (the caller's one of them): computing
+    // the bytes is the cost there. fill functions must then be safe to call concurrently
+    // (pure functions of their arguments, as the weight generator is). Default 1.
+    void set_read_threads(unsigned n) { m_read_threads = std::max(1u, n); }
+    static constexpr uint64_t PARALLEL_READ = 256 * 1024;
     void write(uint64_t addr, const uint8_t* src, uint64_t len) {
         while (len) {
             const uint64_t off = addr % PAGE, n = std::min(len, PAGE - off);
@@ -110,12 +116,45 @@ private:
         if (at < end && !zeroed) std::memset(dst + (at - addr), 0, end - at);
     }
 
+    void parallel_read(uint64_t addr, uint8_t* dst, uint64_t len) const {
+        const uint64_t n = m_read_threads, pages = (addr + len - 1) / PAGE - addr / PAGE + 1;
+        std::vector<std::thread> pool;
+        uint64_t at = addr;
+        for (uint64_t t = 1; t <= n; ++t) {  // part t - 1: up to the page boundary after its share
+            const uint64_t end = t == n ? addr + len : std::min(addr + len, (addr / PAGE + pages * t / n) * PAGE);
+            if (end <= at) continue;
+            const auto part = [this, at, end, addr, dst] { serial_read(at, dst + (at - addr), end - at); };
+            if (t == n) {
+                part();
+            } else {
+                try {
+                    pool.emplace_back(part);
+                } catch (const std::system_error&) {  // no thread: read it here
+                    part();
+                }
+            }
+            at = end;
+        }
+        for (auto& th : pool) th.join();
+    }
+    void serial_read(uint64_t addr, uint8_t* dst, uint64_t len) const {
+        while (len) {
+            const uint64_t off = addr % PAGE, n = std::min(len, PAGE - off);
+            auto it = m_pages.find(addr / PAGE);
+            if (it != m_pages.end()) std::memcpy(dst, it->second + off, n);
+            else if (m_ranges.empty()) std::memset(dst, 0, n);
+            else unwritten(addr, dst, n);
+            addr += n; dst += n; len -= n;
+        }
+    }
+
     static constexpr uint64_t CHUNK = 64;  // 256 KiB, above glibc's default mmap threshold (128 KiB)
     struct free_chunk {
         void operator()(uint8_t* c) const { std::free(c); }
     };
     std::unordered_map<uint64_t, uint8_t*> m_pages;
     std::map<uint64_t, range> m_ranges;  // generated ranges by first byte, disjoint
+    unsigned m_read_threads = 1;
     std::vector<std::unique_ptr<uint8_t, free_chunk>> m_chunks;
     uint64_t m_used = CHUNK;  // pages taken from the last chunk
 };
