@@ -18,6 +18,10 @@
 //    console, the exit status and the command line.
 //  - Any other trap (illegal instruction, ebreak, ecall, a bus error on a load or store,
 //    a fetch outside memory) stops the run: cause, PC, function (ELF symbols), address.
+//  - Unicorn is loaded with dlopen when the first ISS is created, not linked: its 37,000
+//    relocations (bound at load) cost every dtqvp process about 5 ms of start-up, and only
+//    host.cpu rv32 runs need it (docs/performance.md#start-up).
+#include <dlfcn.h>
 #include <elf.h>
 #include <fmt/format.h>
 #include <unicorn/unicorn.h>
@@ -26,6 +30,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <type_traits>
 #include <unordered_map>
 
 #include "common/timing_only.h"
@@ -49,6 +54,56 @@ constexpr uint32_t CLINT_BASE = 0x02000000u, CLINT_SIZE = 0x10000u, MTIME = CLIN
 constexpr uint32_t PAGE = 0x1000u;
 
 std::string hex(uint64_t v) { return fmt::format("0x{:08x}", v); }
+
+// The Unicorn entry points the ISS uses, resolved from the library on first use (dlopen:
+// see the top of this file). An empty `error`: loaded.
+struct unicorn_api {
+    decltype(&::uc_close) close = nullptr;
+    decltype(&::uc_emu_start) emu_start = nullptr;
+    decltype(&::uc_emu_stop) emu_stop = nullptr;
+    decltype(&::uc_hook_add) hook_add = nullptr;
+    decltype(&::uc_mem_map) mem_map = nullptr;
+    decltype(&::uc_mem_read) mem_read = nullptr;
+    decltype(&::uc_mem_write) mem_write = nullptr;
+    decltype(&::uc_mmio_map) mmio_map = nullptr;
+    decltype(&::uc_open) open = nullptr;
+    decltype(&::uc_reg_read) reg_read = nullptr;
+    decltype(&::uc_reg_write) reg_write = nullptr;
+    decltype(&::uc_strerror) strerror = nullptr;
+    std::string error;
+};
+
+const unicorn_api& unicorn() {
+    static const unicorn_api api = [] {
+        unicorn_api a;
+        void* lib = nullptr;
+        for (const char* name : {"libunicorn.so.2", "libunicorn.so"})
+            if ((lib = dlopen(name, RTLD_NOW | RTLD_LOCAL))) break;
+        if (!lib) {
+            const char* e = dlerror();
+            a.error = fmt::format("cannot load the rv32 ISS library libunicorn.so.2 (Debian package libunicorn2): {}", e ? e : "not found");
+            return a;
+        }
+        const auto get = [&](auto& f, const char* symbol) {
+            f = reinterpret_cast<std::remove_reference_t<decltype(f)>>(dlsym(lib, symbol));
+            if (!f && a.error.empty()) a.error = fmt::format("the rv32 ISS library libunicorn.so.2 has no {}", symbol);
+        };
+        get(a.close, "uc_close");
+        get(a.emu_start, "uc_emu_start");
+        get(a.emu_stop, "uc_emu_stop");
+        get(a.hook_add, "uc_hook_add");
+        get(a.mem_map, "uc_mem_map");
+        get(a.mem_read, "uc_mem_read");
+        get(a.mem_write, "uc_mem_write");
+        get(a.mmio_map, "uc_mmio_map");
+        get(a.open, "uc_open");
+        get(a.reg_read, "uc_reg_read");
+        get(a.reg_write, "uc_reg_write");
+        get(a.strerror, "uc_strerror");
+        return a;  // the library stays loaded for the process's life
+    }();
+    return api;
+}
 }  // namespace
 
 struct host::iss {
@@ -88,16 +143,16 @@ struct host::iss {
     uint32_t bp_skip = ~0u;  // resuming at a breakpoint: do not stop there again at once
 
     ~iss() {
-        if (uc) uc_close(uc);
+        if (uc) unicorn().close(uc);
     }
 
     uint32_t reg(int r) const {
         uint32_t v = 0;
-        uc_reg_read(uc, r, &v);
+        unicorn().reg_read(uc, r, &v);
         return v;
     }
-    void set_reg(int r, uint32_t v) { uc_reg_write(uc, r, &v); }
-    bool read_mem(uint32_t a, void* dst, size_t n) const { return uc_mem_read(uc, a, dst, n) == UC_ERR_OK; }
+    void set_reg(int r, uint32_t v) { unicorn().reg_write(uc, r, &v); }
+    bool read_mem(uint32_t a, void* dst, size_t n) const { return unicorn().mem_read(uc, a, dst, n) == UC_ERR_OK; }
     uint32_t rd32(uint32_t a) const {
         uint32_t v = 0;
         read_mem(a, &v, 4);
@@ -132,7 +187,7 @@ struct host::iss {
 
     void request_stop() {
         stop_requested = true;
-        uc_emu_stop(uc);
+        unicorn().emu_stop(uc);
     }
     bool irq_takeable() const {
         return h->irq.level() && (reg(UC_RISCV_REG_MSTATUS) & MSTATUS_MIE) && (reg(UC_RISCV_REG_MIE) & MIE_MEIE);
@@ -270,14 +325,14 @@ std::string host::iss::load(const std::string& file) {
     }
     for (auto [lo, hi] : local) {
         if (lo >= CLINT_BASE && lo < CLINT_BASE + CLINT_SIZE) return bad("memory overlaps the core-local block at 0x02000000");
-        if (uc_mem_map(uc, lo, hi - lo, UC_PROT_ALL) != UC_ERR_OK) return bad(fmt::format("cannot map memory {}..{}", hex(lo), hex(hi)));
+        if (unicorn().mem_map(uc, lo, hi - lo, UC_PROT_ALL) != UC_ERR_OK) return bad(fmt::format("cannot map memory {}..{}", hex(lo), hex(hi)));
     }
     for (const auto& ph : loads) {  // the load image at its load (physical) address: crt0 copies .data to RAM
         if (!is_local(ph.p_paddr) || !is_local(ph.p_paddr + ph.p_memsz - 1))
             return bad(fmt::format("segment at {} ({} bytes) is outside the flash/RAM the ELF declares", hex(ph.p_paddr), ph.p_memsz));
         std::vector<uint8_t> seg(ph.p_memsz, 0);
         std::memcpy(seg.data(), img.data() + ph.p_offset, ph.p_filesz);
-        uc_mem_write(uc, ph.p_paddr, seg.data(), seg.size());
+        unicorn().mem_write(uc, ph.p_paddr, seg.data(), seg.size());
     }
     if (!is_local(entry)) return bad(fmt::format("entry point {} is outside its memory", hex(entry)));
     return "";
@@ -377,7 +432,7 @@ bool host::iss::semihost(uint32_t pc, unsigned ebreak_len) {
             const uint32_t n = word(2);
             shfile& f = it->second;
             const size_t k = std::min<size_t>(n, f.data.size() - std::min(f.pos, f.data.size()));
-            if (k) uc_mem_write(uc, word(1), f.data.data() + f.pos, k);
+            if (k) unicorn().mem_write(uc, word(1), f.data.data() + f.pos, k);
             f.pos += k;
             ret = n - k;
             break;
@@ -399,15 +454,15 @@ bool host::iss::semihost(uint32_t pc, unsigned ebreak_len) {
         case 0x15: {  // SYS_GET_CMDLINE {buf, len}
             const uint32_t cap = word(1);
             if (cmdline.size() + 1 > cap) break;
-            uc_mem_write(uc, word(0), cmdline.c_str(), cmdline.size() + 1);
+            unicorn().mem_write(uc, word(0), cmdline.c_str(), cmdline.size() + 1);
             const uint32_t len = static_cast<uint32_t>(cmdline.size());
-            uc_mem_write(uc, arg + 4, &len, 4);
+            unicorn().mem_write(uc, arg + 4, &len, 4);
             ret = 0;
             break;
         }
         case 0x16: {  // SYS_HEAPINFO: unknown (zeros): picolibc uses its linker symbols
             const uint32_t blk = word(0), z[4] = {0, 0, 0, 0};
-            uc_mem_write(uc, blk, z, sizeof z);
+            unicorn().mem_write(uc, blk, z, sizeof z);
             ret = 0;
             break;
         }
@@ -423,7 +478,7 @@ bool host::iss::semihost(uint32_t pc, unsigned ebreak_len) {
             break;
         case 0x30: {  // SYS_ELAPSED: 64-bit tick count (host cycles)
             const uint64_t now = h->m_clk.cycles(sc_time_stamp() + h->m_qk.get_local_time());
-            uc_mem_write(uc, arg, &now, 8);
+            unicorn().mem_write(uc, arg, &now, 8);
             ret = 0;
             break;
         }
@@ -444,7 +499,8 @@ std::string host::set_elf(const std::string& path, std::vector<std::string> args
     s->quantum = std::max<uint64_t>(1, m_cfg.iss_quantum_instructions);
     // picolibc's crt0 (semihost) sets argv[0] itself and splits the command line into argv[1..].
     for (const auto& a : args) s->cmdline += (s->cmdline.empty() ? "" : " ") + a;
-    if (uc_open(UC_ARCH_RISCV, UC_MODE_RISCV32, &s->uc) != UC_ERR_OK) return "cannot create the rv32 ISS (Unicorn)";
+    if (!unicorn().error.empty()) return unicorn().error;
+    if (unicorn().open(UC_ARCH_RISCV, UC_MODE_RISCV32, &s->uc) != UC_ERR_OK) return "cannot create the rv32 ISS (Unicorn)";
     if (std::string e = s->load(path); !e.empty()) return e;
     // MMIO everywhere else in the 32-bit space.
     std::vector<std::pair<uint32_t, uint32_t>> mem = s->local;
@@ -452,7 +508,7 @@ std::string host::set_elf(const std::string& path, std::vector<std::string> args
     auto map_gap = [&](uint64_t lo, uint64_t hi) {
         if (hi <= lo) return;
         auto r = std::make_unique<iss::region>(iss::region{s.get(), static_cast<uint32_t>(lo)});
-        uc_mmio_map(
+        unicorn().mmio_map(
             s->uc, lo, hi - lo,
             [](uc_engine*, uint64_t off, unsigned size, void* u) -> uint64_t {
                 auto* rg = static_cast<iss::region*>(u);
@@ -473,7 +529,7 @@ std::string host::set_elf(const std::string& path, std::vector<std::string> args
     map_gap(at, 0x100000000ull);
     // Instructions: counted per translated block (the block's instruction lengths decoded
     // once); the hook also bounds a chunk and takes an interrupt the program just enabled.
-    uc_hook_add(
+    unicorn().hook_add(
         s->uc, &s->hk_block, UC_HOOK_BLOCK,
         reinterpret_cast<void*>(+[](uc_engine* uc, uint64_t address, uint32_t size, void* u) {
             auto* st = static_cast<iss*>(u);
@@ -482,7 +538,7 @@ std::string host::set_elf(const std::string& path, std::vector<std::string> args
             if (it == st->block_insns.end()) {
                 uint32_t n = 0;
                 std::vector<uint8_t> b(size);
-                uc_mem_read(uc, address, b.data(), size);
+                unicorn().mem_read(uc, address, b.data(), size);
                 for (uint32_t off = 0; off < size; off += ((b[off] & 3) == 3) ? 4 : 2) ++n;
                 it = st->block_insns.emplace(key, n).first;
             }
@@ -517,7 +573,7 @@ gdb_target gdb_target_of(host::iss& s, host& h) {
         return h.debug_access(false, s.bus_address(a), d, n);  // device registers: the bus's debug transport
     };
     t.write = [&s, &h](uint32_t a, const uint8_t* d, uint32_t n) {
-        if (s.is_local(a) && s.is_local(a + n - 1)) return uc_mem_write(s.uc, a, d, n) == UC_ERR_OK;
+        if (s.is_local(a) && s.is_local(a + n - 1)) return unicorn().mem_write(s.uc, a, d, n) == UC_ERR_OK;
         return h.debug_access(true, s.bus_address(a), const_cast<uint8_t*>(d), n);
     };
     return t;
@@ -555,7 +611,7 @@ bool host::run_rv32() {
             return false;
         }
         // Breakpoints: checked before every instruction while a debugger is attached.
-        uc_hook_add(
+        unicorn().hook_add(
             s.uc, &s.hk_code, UC_HOOK_CODE,
             reinterpret_cast<void*>(+[](uc_engine*, uint64_t address, uint32_t, void* u) {
                 auto* st = static_cast<iss*>(u);
@@ -592,7 +648,7 @@ bool host::run_rv32() {
         s.chunk_start = s.icount;
         const uint32_t begin = s.reg(UC_RISCV_REG_PC);
         const bool step = s.gdb && act == gdb_stub::action::step;
-        const uc_err e = uc_emu_start(s.uc, begin, 0xFFFFFFFFull, 0, step ? 1 : 0);
+        const uc_err e = unicorn().emu_start(s.uc, begin, 0xFFFFFFFFull, 0, step ? 1 : 0);
         if (step) s.icount = s.chunk_start + 1;  // counted exactly: one instruction
         charge_instructions();
         if (m_qk.need_sync()) m_qk.sync();
@@ -655,7 +711,7 @@ bool host::run_rv32() {
             fail(s.trap(e == UC_ERR_FETCH_UNALIGNED ? "instruction address misaligned" : e == UC_ERR_READ_UNALIGNED ? "load address misaligned" : "store address misaligned",
                         e == UC_ERR_FETCH_UNALIGNED ? 0 : e == UC_ERR_READ_UNALIGNED ? 4 : 6, pc, ""));
         else
-            fail(fmt::format("firmware trap: the ISS stopped at PC {} in {}: {}", hex(pc), s.where(pc), uc_strerror(e)));
+            fail(fmt::format("firmware trap: the ISS stopped at PC {} in {}: {}", hex(pc), s.where(pc), unicorn().strerror(e)));
         if (s.gdb) s.gdb->killed_by(4);
         return false;
     }
