@@ -20,7 +20,7 @@
 //    a fetch outside memory) stops the run: cause, PC, function (ELF symbols), address.
 //  - Unicorn is loaded with dlopen when the first ISS is created, not linked: its 37,000
 //    relocations (bound at load) cost every dtqvp process about 5 ms of start-up, and only
-//    host.cpu rv32 runs need it (docs/performance.md#start-up).
+//    host.cpu rv32 runs need it (docs/performance.md#generated-weights, step 11).
 #include <dlfcn.h>
 #include <elf.h>
 #include <fmt/format.h>
