@@ -174,7 +174,7 @@ std::vector<std::string> preflight(const scenario_config& c) {
                     end = plan_stream(c, false).end;
                     what = fmt::format("{} ({} layers) and its request stream", mo.name, mo.layers ? mo.layers : m.layers);
                 } else {
-                    const model_instance inst = make_model(c, mo.weight_compression != "none");
+                    const model_instance inst = make_model_layout(c);
                     end = plan_model(inst, DTQ_APP_DATA_ADDR).end;
                     what = fmt::format("{} ({} layers, seq {}{})", mo.name, inst.layers, mo.seq,
                                        mo.decode_tokens ? fmt::format(" + {} decode tokens", mo.decode_tokens) : "");

@@ -82,7 +82,18 @@ dtq_rq rq_of(double multiplier) {
     return dtq_rq{static_cast<int32_t>(d.m), d.e};
 }
 
+namespace {
+model_instance make_model_impl(const scenario_config& c, bool with_data, bool host_weights, bool layout_only);
+}
+
 model_instance make_model(const scenario_config& c, bool with_data, bool host_weights) {
+    return make_model_impl(c, with_data, host_weights, false);
+}
+
+model_instance make_model_layout(const scenario_config& c) { return make_model_impl(c, false, true, true); }
+
+namespace {
+model_instance make_model_impl(const scenario_config& c, bool with_data, bool host_weights, bool layout_only) {
     const auto& w = c.workload.model;
     model_instance m;
     m.shape = *find_model(w.name);
@@ -152,6 +163,10 @@ model_instance make_model(const scenario_config& c, bool with_data, bool host_we
     }
     m.params.assign(m.layers, p);
 
+    if (layout_only) {  // (the input file is still read: its errors are the configuration's)
+        if (!w.input.empty()) read_npy(w.input, "int8", {m.seq, d});
+        return m;
+    }
     const std::vector<int8_t> u = signs(d, c.seed * 31 + 1);
     std::vector<uint32_t> salience;
     if (!w.input.empty()) {
@@ -218,6 +233,7 @@ model_instance make_model(const scenario_config& c, bool with_data, bool host_we
     for (auto& th : pool) th.join();
     return m;
 }
+}  // namespace
 
 weight_generator model_weight_generator(const model_instance& m, uint64_t l, int i) {
     weight_generator g;

@@ -84,6 +84,10 @@ struct model_instance {
 // loader generates each into its own buffer with model_weight_into (the same bytes), so a
 // run without host readers of the weights touches their memory once, in DRAM.
 model_instance make_model(const scenario_config& c, bool with_data, bool host_weights = true);
+// Only what plan_model needs (shapes, layer count, sequence, precision mode): no input tokens,
+// precisions or weights; workload.model.input is read, so its errors are thrown as by
+// make_model. For the preflight's DRAM size check.
+model_instance make_model_layout(const scenario_config& c);
 // Matrix i's shape (0..5: wq wk wv wo w1 w2) as a GEMM B operand, {N, K}: d x d, but w1 d_ffn x
 // d and w2 d x d_ffn.
 inline std::pair<uint64_t, uint64_t> weight_shape(const model_shape& s, int i) {

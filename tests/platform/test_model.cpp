@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "apps.h"
 #include "common/stats.h"
@@ -499,4 +500,32 @@ TEST_CASE("accuracy proxy: the reference's outlier and regular channel magnitude
     CHECK(stat("model.accuracy.layer0.ref_saturated") == sat);
     // The outliers are what the option makes them: far above the other channels.
     CHECK(o_abs / n_o > 5 * (r_abs / n_r));
+}
+
+TEST_CASE("make_model_layout plans the same DRAM layout as the full model, without tokens or weights", "[model]") {
+    // The preflight's DRAM size check uses make_model_layout (no input tokens, precisions or
+    // weights): every address of plan_model must be the full model's, in each precision mode,
+    // with NM24 weights, decode steps, unfused attention, host non-linear ops and outliers.
+    struct variant {
+        std::string model, precision;
+        uint64_t decode;
+        std::string extra;
+    };
+    for (const variant& v : {variant{"bert-base", "dtqatten", 0, ""}, variant{"bert-base", "8bit", 0, ", weight_compression: nm24"},
+                             variant{"bert-base", "4bit", 0, ""}, variant{"bert-base", "vsquant", 0, ""},
+                             variant{"bert-base", "dtqatten_vsquant", 0, ", outliers: true"}, variant{"gpt2", "dtqatten", 3, ""},
+                             variant{"gpt2", "8bit", 2, ", attention: unfused"}, variant{"bert-base", "8bit", 0, ", nonlinear: host"}}) {
+        INFO(v.model << " " << v.precision << v.extra);
+        const scenario_config cfg = model_cfg(v.model, 24, v.precision, v.decode, v.extra);
+        const model_instance full = make_model(cfg, true), lean = make_model_layout(cfg);
+        CHECK(lean.x.empty());
+        CHECK(lean.prec0.empty());
+        CHECK(lean.weights.empty());
+        const model_layout a = plan_model(full, DTQ_APP_DATA_ADDR), b = plan_model(lean, DTQ_APP_DATA_ADDR);
+        CHECK(a.end == b.end);
+        CHECK(a.params_at == b.params_at);
+        CHECK(a.weights_at == b.weights_at);
+        CHECK(a.extras_at == b.extras_at);
+        CHECK(std::memcmp(&a.args, &b.args, sizeof a.args) == 0);
+    }
 }
