@@ -1,11 +1,13 @@
 #include "decompressor/wcomp.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <numeric>
 #include <string>
+#include <vector>
 
 namespace dtq::wcomp {
 
@@ -17,11 +19,41 @@ void check_shape(uint64_t n, uint64_t k) {
 }
 
 // The two kept positions of a group of 4: largest |w|, ties to the lower index; ascending.
+// A weight is dropped when two others beat it (larger |w|, or equal |w| at a lower index).
+// Each of the six pairs j < i has one winner, j iff |w_j| >= |w_i|: the six comparisons index
+// a table of the kept pair, filled once from that definition (no branches: random weights
+// defeat a branch predictor).
 void kept_of(const int8_t* g, unsigned& a, unsigned& b) {
-    unsigned idx[4] = {0, 1, 2, 3};
-    std::stable_sort(idx, idx + 4, [g](unsigned x, unsigned y) { return std::abs(int{g[x]}) > std::abs(int{g[y]}); });
-    a = std::min(idx[0], idx[1]);
-    b = std::max(idx[0], idx[1]);
+    static constexpr unsigned PAIRS[6][2] = {{0, 1}, {0, 2}, {0, 3}, {1, 2}, {1, 3}, {2, 3}};
+    static const auto table = [] {
+        std::array<uint8_t, 64> t{};
+        for (unsigned bits = 0; bits < 64; ++bits) {
+            unsigned beaten[4] = {0, 0, 0, 0};
+            for (unsigned p = 0; p < 6; ++p) ++beaten[(bits >> p) & 1u ? PAIRS[p][1] : PAIRS[p][0]];
+            unsigned keep = 0;
+            for (unsigned i = 0; i < 4; ++i) keep |= static_cast<unsigned>(beaten[i] < 2) << i;
+            const unsigned lo = static_cast<unsigned>(__builtin_ctz(keep)), hi = 31u - static_cast<unsigned>(__builtin_clz(keep));
+            t[bits] = static_cast<uint8_t>(lo | hi << 2);
+        }
+        return t;
+    }();
+    const int m[4] = {std::abs(int{g[0]}), std::abs(int{g[1]}), std::abs(int{g[2]}), std::abs(int{g[3]})};
+    unsigned bits = 0;
+    for (unsigned p = 0; p < 6; ++p) bits |= static_cast<unsigned>(m[PAIRS[p][0]] >= m[PAIRS[p][1]]) << p;
+    a = table[bits] & 3u;
+    b = table[bits] >> 2;
+}
+
+// code_of(w, s) for every int8 w, per s in 1..MAX_SCALE: a table read instead of a division
+// (filled once from code_of itself).
+const int8_t* code_table(int32_t s) {
+    static const auto table = [] {
+        std::vector<int8_t> t(static_cast<size_t>(MAX_SCALE + 1) * 256);
+        for (int32_t sc = 1; sc <= MAX_SCALE; ++sc)
+            for (int32_t w = -128; w < 128; ++w) t[static_cast<size_t>(sc) * 256 + static_cast<size_t>(w + 128)] = code_of(w, sc);
+        return t;
+    }();
+    return table.data() + static_cast<size_t>(s) * 256 + 128;  // index by w in [-128, 127]
 }
 
 }  // namespace
@@ -67,8 +99,9 @@ std::vector<bool> choose_4bit_rows(const int8_t* pruned, uint64_t n, uint64_t k,
     for (uint64_t r = 0; r < n; ++r) {
         const int8_t* row = pruned + r * k;
         const int32_t s = row_scale(row, k);
+        const int8_t* code = code_table(s);
         for (uint64_t i = 0; i < k; ++i) {
-            const int64_t e = int64_t{row[i]} - int64_t{code_of(row[i], s)} * s;
+            const int64_t e = int64_t{row[i]} - int64_t{code[row[i]]} * s;
             err[r] += static_cast<uint64_t>(e * e);
             energy[r] += static_cast<uint64_t>(int64_t{row[i]} * row[i]);
         }
@@ -93,7 +126,8 @@ std::vector<int8_t> represented(const int8_t* w, uint64_t n, uint64_t k, double 
         if (!four[r]) continue;
         int8_t* row = &p[r * k];
         const int32_t s = row_scale(row, k);
-        for (uint64_t i = 0; i < k; ++i) row[i] = static_cast<int8_t>(code_of(row[i], s) * s);
+        const int8_t* code = code_table(s);
+        for (uint64_t i = 0; i < k; ++i) row[i] = static_cast<int8_t>(code[row[i]] * s);
     }
     return p;
 }
@@ -130,9 +164,10 @@ std::vector<uint8_t> compress(const int8_t* w, uint64_t n, uint64_t k, double fr
                 std::memcpy(out, vals, 4);
                 out += 4;
             } else {
+                const int8_t* code = code_table(s);
                 for (unsigned j = 0; j < 4; j += 2) {
-                    const auto lo = static_cast<unsigned>(code_of(static_cast<int8_t>(vals[j]), s)) & 0xFu;
-                    const auto hi = static_cast<unsigned>(code_of(static_cast<int8_t>(vals[j + 1]), s)) & 0xFu;
+                    const auto lo = static_cast<unsigned>(code[static_cast<int8_t>(vals[j])]) & 0xFu;
+                    const auto hi = static_cast<unsigned>(code[static_cast<int8_t>(vals[j + 1])]) & 0xFu;
                     *out++ = static_cast<uint8_t>(lo | hi << 4);
                 }
             }

@@ -212,3 +212,19 @@ TEST_CASE("wcomp: decompressor stage cycles by hand", "[wcomp]") {
     // DMA faster: the expansion rate sets the end: 1000 + 4 + 100
     CHECK(wcomp::stage_end(1000, 1050, 6400, t) == 1104);
 }
+
+TEST_CASE("wcomp: the kept pair of every group with values in -3..3 (all ties) and every code", "[wcomp]") {
+    // All 7^4 groups of small values (every pattern of equal |w|, signs and zeros) against
+    // the double-loop definition; then code_of against round-half-even by hand for every
+    // int8 w and scale, which the compressor's code table is filled from.
+    std::vector<int8_t> w;
+    for (int a = -3; a <= 3; ++a)
+        for (int b = -3; b <= 3; ++b)
+            for (int c = -3; c <= 3; ++c)
+                for (int d = -3; d <= 3; ++d)
+                    for (int v : {a, b, c, d}) w.push_back(static_cast<int8_t>(v));
+    w.resize(w.size() + 4, 0);  // 2402 groups: rows of K = 8
+    CHECK(wcomp::prune_2_4(w.data(), w.size() / 8, 8) == pruned_by_hand(w));
+    for (int s = 1; s <= 18; ++s)
+        for (int x = -128; x <= 127; ++x) REQUIRE(int{wcomp::code_of(x, s)} == code_by_hand(x, s));
+}
