@@ -616,7 +616,8 @@ void platform::load_model() {
         if (functional || m.wcomp) {
             const layer_weights& lw = m.weights[l];
             const std::vector<int8_t>* t[6] = {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.w1, &lw.w2};
-            if (m.deferred_weights && m_cfg.workload.model.weight_store == "generated") {
+            const bool int8_image = !m.wcomp && !m.all4;  // int8: the image is the weights themselves, no copy
+            if (m.deferred_weights && int8_image && m_cfg.workload.model.weight_store == "generated") {
                 m_dram.set_read_threads(static_cast<unsigned>(m_cfg.vssa.threads));
                 for (int i = 0; i < 6; ++i) {  // each matrix a generated range: its bytes computed when read
                     const auto [n, k] = weight_shape(m.shape, i);
@@ -624,18 +625,8 @@ void platform::load_model() {
                 }
             } else if (m.deferred_weights) {
                 write_deferred_weights(l, w, weight_buffers);
-            }
-            for (int i = 0; i < 6 && !m.deferred_weights; ++i) {  // int8, or 4-bit codes (and scales) quantized offline
-                if (!m.wcomp && !m.all4) {  // int8: the image is the weights themselves (make_weight_image), no copy
-                    write_dram(w[i], t[i]->data(), t[i]->size());
-                    continue;
-                }
-                const auto [n, k] = weight_shape(m.shape, i);
-                const weight_image img = make_weight_image(m, *t[i], n, k);
-                write_dram(w[i], img.b.data(), img.b.size());
-                if (!img.scales.empty())
-                    write_dram(dtq_model_wscales(w[i], static_cast<uint32_t>(n), static_cast<uint32_t>(k)),
-                               img.scales.data(), img.scales.size());
+            } else {
+                for (int i = 0; i < 6; ++i) write_weight(w[i], i, *t[i]);  // int8, or 4-bit codes (and scales) quantized offline
             }
             write_dram(w[6], lw.ln1_bias.data(), lw.ln1_bias.size() * 4);
             write_dram(w[7], lw.ln2_bias.data(), lw.ln2_bias.size() * 4);
@@ -679,28 +670,46 @@ void platform::load_model() {
     m_ops = std::make_unique<op_accounting>();
 }
 
-// Layer l's six int8 matrices of a model with deferred weights (make_model's host_weights =
-// false) to DRAM at w[0..5]: each generated into one of two reused buffers and written (the same bytes
-// as the host matrices would have been). With vssa.threads >= 2 a second thread generates the
-// next matrix while this one writes the current one to DRAM.
+// Matrix i (0..5: wq wk wv wo w1 w2) of the model to DRAM at `at`, as the accelerator reads it:
+// int8, or its 4-bit codes (and scales) or NM24 image made offline (make_weight_image).
+void platform::write_weight(uint64_t at, int i, const std::vector<int8_t>& matrix) {
+    const model_instance& m = m_model->inst;
+    if (!m.wcomp && !m.all4) {
+        write_dram(at, matrix.data(), matrix.size());
+        return;
+    }
+    const auto [n, k] = weight_shape(m.shape, i);
+    const weight_image img = make_weight_image(m, matrix, n, k);
+    write_dram(at, img.b.data(), img.b.size());
+    if (!img.scales.empty())
+        write_dram(dtq_model_wscales(at, static_cast<uint32_t>(n), static_cast<uint32_t>(k)), img.scales.data(), img.scales.size());
+}
+
+// Layer l's six matrices of a model with deferred weights (make_model's host_weights =
+// false) to DRAM at w[0..5] (write_weight): each generated into one of two reused buffers
+// (the same bytes as the host matrices would have been). With vssa.threads >= 2 a second
+// thread generates the next matrix while this one writes the current one (and makes its
+// 4-bit or NM24 image).
 void platform::write_deferred_weights(uint64_t l, const uint64_t* w, std::vector<int8_t> (&buf)[2]) {
     const model_instance& m = m_model->inst;
     const auto size = [&](int i) { return weight_shape(m.shape, i).first * weight_shape(m.shape, i).second; };
-    for (int i = 0; i < 6; ++i)
-        for (auto& b : buf) b.resize(std::max<uint64_t>(b.size(), size(i)));
+    const auto generate = [&](int i, std::vector<int8_t>& b) {
+        b.resize(size(i));
+        model_weight_into(m, l, i, b.data());
+    };
     if (m_cfg.vssa.threads < 2) {
         for (int i = 0; i < 6; ++i) {
-            model_weight_into(m, l, i, buf[0].data());
-            write_dram(w[i], buf[0].data(), size(i));
+            generate(i, buf[0]);
+            write_weight(w[i], i, buf[0]);
         }
         return;
     }
-    model_weight_into(m, l, 0, buf[0].data());
+    generate(0, buf[0]);
     for (int i = 0; i < 6; ++i) {
         std::thread next;
-        if (i + 1 < 6) next = std::thread([&, i] { model_weight_into(m, l, i + 1, buf[(i + 1) % 2].data()); });
+        if (i + 1 < 6) next = std::thread([&, i] { generate(i + 1, buf[(i + 1) % 2]); });
         try {
-            write_dram(w[i], buf[i % 2].data(), size(i));
+            write_weight(w[i], i, buf[i % 2]);
         } catch (...) {  // (a joinable std::thread must not be destroyed)
             if (next.joinable()) next.join();
             throw;

@@ -104,6 +104,7 @@ private:
     void load_attention_inputs();  // firmware app `attention`: inputs and boot arguments in DRAM
     void load_model();             // workload model: the firmware app `encoder`'s inputs
     void write_deferred_weights(uint64_t l, const uint64_t* w, std::vector<int8_t> (&buf)[2]);  // load_model: one layer's weights
+    void write_weight(uint64_t at, int i, const std::vector<int8_t>& matrix);                     // one matrix's DRAM image
     void account_command(const command& c, uint64_t start, const command_outcome& o, uint64_t dram_device_bytes);
     int finish_model(const run_options& opt);  // accuracy proxy, model.* statistics
     int finish_onnx(const run_options& opt);   // the imported graph's integer pipeline: bit-exact check, accuracy, onnx.* statistics

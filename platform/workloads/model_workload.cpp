@@ -199,8 +199,8 @@ model_instance make_model_impl(const scenario_config& c, bool with_data, bool ho
     m.weight_seed = c.seed * 1000003;  // the six matrices of every layer: model_weight_into
     m.weight_u = u;
     m.weight_v = v;
-    // (compressed or 4-bit images are made from the host matrices)
-    m.deferred_weights = !host_weights && !m.wcomp && !m.all4;
+    // (the loader makes compressed or 4-bit images from each matrix as it generates it)
+    m.deferred_weights = !host_weights;
     // Layers are independent (each has its own seeds): vssa.threads host threads build them
     // (BERT-Base's 85 M weights take about a second on one).
     auto make_layer = [&](uint64_t l) {
