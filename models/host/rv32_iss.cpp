@@ -57,19 +57,12 @@ std::string hex(uint64_t v) { return fmt::format("0x{:08x}", v); }
 
 // The Unicorn entry points the ISS uses, resolved from the library on first use (dlopen:
 // see the top of this file). An empty `error`: loaded.
+#define DTQ_UNICORN_ENTRY_POINTS(X) \
+    X(close) X(emu_start) X(emu_stop) X(hook_add) X(mem_map) X(mem_read) X(mem_write) X(mmio_map) X(open) X(reg_read) X(reg_write) X(strerror)
 struct unicorn_api {
-    decltype(&::uc_close) close = nullptr;
-    decltype(&::uc_emu_start) emu_start = nullptr;
-    decltype(&::uc_emu_stop) emu_stop = nullptr;
-    decltype(&::uc_hook_add) hook_add = nullptr;
-    decltype(&::uc_mem_map) mem_map = nullptr;
-    decltype(&::uc_mem_read) mem_read = nullptr;
-    decltype(&::uc_mem_write) mem_write = nullptr;
-    decltype(&::uc_mmio_map) mmio_map = nullptr;
-    decltype(&::uc_open) open = nullptr;
-    decltype(&::uc_reg_read) reg_read = nullptr;
-    decltype(&::uc_reg_write) reg_write = nullptr;
-    decltype(&::uc_strerror) strerror = nullptr;
+#define DTQ_UNICORN_MEMBER(name) decltype(&::uc_##name) name = nullptr;
+    DTQ_UNICORN_ENTRY_POINTS(DTQ_UNICORN_MEMBER)
+#undef DTQ_UNICORN_MEMBER
     std::string error;
 };
 
@@ -88,18 +81,9 @@ const unicorn_api& unicorn() {
             f = reinterpret_cast<std::remove_reference_t<decltype(f)>>(dlsym(lib, symbol));
             if (!f && a.error.empty()) a.error = fmt::format("the rv32 ISS library libunicorn.so.2 has no {}", symbol);
         };
-        get(a.close, "uc_close");
-        get(a.emu_start, "uc_emu_start");
-        get(a.emu_stop, "uc_emu_stop");
-        get(a.hook_add, "uc_hook_add");
-        get(a.mem_map, "uc_mem_map");
-        get(a.mem_read, "uc_mem_read");
-        get(a.mem_write, "uc_mem_write");
-        get(a.mmio_map, "uc_mmio_map");
-        get(a.open, "uc_open");
-        get(a.reg_read, "uc_reg_read");
-        get(a.reg_write, "uc_reg_write");
-        get(a.strerror, "uc_strerror");
+#define DTQ_UNICORN_GET(name) get(a.name, "uc_" #name);
+        DTQ_UNICORN_ENTRY_POINTS(DTQ_UNICORN_GET)
+#undef DTQ_UNICORN_GET
         return a;  // the library stays loaded for the process's life
     }();
     return api;
