@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Two dtqvp builds give the same stats.json on a set of runs (docs/performance.md#timing-mode-3).
 
-usage: bench/same_stats.py OLD_DTQVP NEW_DTQVP [--out DIR] [--only NAME ...] [--list]
+usage: bench/same_stats.py OLD_DTQVP NEW_DTQVP [--out DIR] [--only NAME ...] [--ignore KEY ...] [--list]
 
 For a change that must not move any simulated figure (a simulator speed-up): each run below
 goes once with each binary; the two stats.json must be equal apart from the wall-clock fields
@@ -85,6 +85,9 @@ def main():
     ap.add_argument("--out", default="/tmp/same_stats")
     ap.add_argument("--only", nargs="*", help="run only these (names from --list)")
     ap.add_argument("--list", action="store_true", help="list the runs and exit")
+    ap.add_argument("--ignore", nargs="*", default=[],
+                    help="flat keys to leave out of the comparison, e.g. a config key or statistic only the new build has "
+                         "(config.workload.model.weight_store stats.model.output_fnv1a)")
     a = ap.parse_args()
     if a.list:
         for n, r in RUNS.items():
@@ -97,7 +100,10 @@ def main():
         x = run(a.old, name, args, os.path.join(a.out, "old"))
         y = run(a.new, name, args, os.path.join(a.out, "new"))
         fx, fy = dict(flat(x)), dict(flat(y))
-        if x != y:
+        for k in a.ignore:
+            fx.pop(k, None)
+            fy.pop(k, None)
+        if fx != fy:
             diff = sorted(k for k in set(fx) | set(fy) if fx.get(k) != fy.get(k))
             print(f"DIFFER {name}: {len(diff)} entries, e.g. " +
                   "; ".join(f"{k}: {fx.get(k)} vs {fy.get(k)}" for k in diff[:5]))
