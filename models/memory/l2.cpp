@@ -137,18 +137,11 @@ void l2::add_run(std::vector<run>& runs, uint64_t line_addr) const {
     else runs.push_back({line_addr, m_cfg.line_bytes});
 }
 
-// One DRAM request of the train in progress (absolute address and cycle for now).
+// One DRAM request of the train in progress (absolute address and cycle for now; send_deferred
+// finds the span of their addresses).
 inline void l2::defer(uint64_t addr, uint64_t bytes, uint64_t at, bool write) {
-    auto& q = m_dram_train.bursts;
-    if (q.empty()) {
-        m_deferred_lo = addr;
-        m_deferred_hi = addr + bytes;
-    } else {
-        m_deferred_lo = std::min(m_deferred_lo, addr);
-        m_deferred_hi = std::max(m_deferred_hi, addr + bytes);
-    }
     // Fields in place: a push_back of a struct built on the stack stalls on store forwarding.
-    burst_train::burst& b = q.emplace_back();
+    burst_train::burst& b = m_dram_train.bursts.emplace_back();
     b.offset = addr;
     b.bytes = bytes;
     b.issue = at;
@@ -283,6 +276,7 @@ template <bool Write>
 uint64_t l2::train_loop(uint64_t addr, burst_train& t, uint64_t now, tlm::tlm_response_status& st) {
     const size_t n = t.bursts.size();
     t.done.resize(n);
+    uint64_t* const done_of = t.done.data();  // not resized below
     // Members the loop reads, as locals: the byte stores into the tag store may alias them,
     // which would make the compiler reload each after every store.
     const uint64_t lb = m_cfg.line_bytes, ways = m_cfg.ways, hl = m_cfg.hit_latency_cycles, sets = m_sets;
@@ -397,8 +391,8 @@ uint64_t l2::train_loop(uint64_t addr, burst_train& t, uint64_t now, tlm::tlm_re
         if (fill_bytes) defer(fill_addr, fill_bytes, start, false);
         bytes += len;
         if (tracing) m_trace->transfer(name(), start, busy, len);
-        t.done[i] = busy + hl;
-        last = std::max(last, t.done[i]);
+        done_of[i] = busy + hl;
+        last = std::max(last, busy + hl);
     }
     for (; i < n; ++i) t.done[i] = now + t.bursts[i].issue;  // none after an error (as run_train)
     flush_counts();
@@ -416,6 +410,7 @@ template <bool Write>
 uint64_t l2::train_loop16(uint64_t addr, burst_train& t, uint64_t now, tlm::tlm_response_status& st) {
     const size_t n = t.bursts.size();
     t.done.resize(n);
+    uint64_t* const done_of = t.done.data();  // not resized below
     const uint64_t lb = m_cfg.line_bytes, hl = m_cfg.hit_latency_cycles, mask = m_set_mask;
     const unsigned shift = m_set_shift;
     const divider port = m_port, line = m_line;
@@ -516,8 +511,8 @@ uint64_t l2::train_loop16(uint64_t addr, burst_train& t, uint64_t now, tlm::tlm_
         if (fill_hi != fill_lo) defer(fill_lo * lb, (fill_hi - fill_lo) * lb, start, false);
         bytes += len;
         if (tracing) m_trace->transfer(name(), start, busy, len);
-        t.done[i] = busy + hl;
-        last = std::max(last, t.done[i]);
+        done_of[i] = busy + hl;
+        last = std::max(last, busy + hl);
     }
     for (; i < n; ++i) t.done[i] = now + t.bursts[i].issue;  // none after an error (as run_train)
     flush_counts();
@@ -596,13 +591,19 @@ void l2::send_deferred(std::vector<uint64_t>& done, tlm::tlm_response_status& st
         return true;
     };
     const uint64_t hl = m_cfg.hit_latency_cycles;
-    if (m_deferred_hi - m_deferred_lo <= UINT32_MAX) {  // one chunk: rebased in place
-        const uint64_t lo = m_deferred_lo, at = q[0].issue;
+    // The span of the requests' bytes (found here, not per request as they are deferred).
+    uint64_t span_lo = UINT64_MAX, span_hi = 0;
+    for (const burst_train::burst& b : q) {
+        span_lo = std::min(span_lo, b.offset);
+        span_hi = std::max(span_hi, b.offset + b.bytes);
+    }
+    if (span_hi - span_lo <= UINT32_MAX) {  // one chunk: rebased in place
+        const uint64_t lo = span_lo, at = q[0].issue;
         for (burst_train::burst& b : q) {
             b.offset -= lo;
             b.issue -= at;
         }
-        if (!send(m_dram_train, lo, m_deferred_hi, at)) return;
+        if (!send(m_dram_train, lo, span_hi, at)) return;
         const uint64_t* dd = m_dram_train.done.data();
         for (size_t i = 0; i < n; ++i)
             if (!q[i].write) done[q[i].client] = std::max(done[q[i].client], dd[i] + hl);

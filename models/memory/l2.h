@@ -112,11 +112,10 @@ private:
     // are looked up, then sent to DRAM as one mixed train (send_deferred). The requests are
     // m_dram_train's bursts, written in place with absolute addresses and cycles (offset,
     // issue) until send_deferred rebases them, each with the index of the client's burst it
-    // serves in `client`; [m_deferred_lo, m_deferred_hi) spans their bytes.
+    // serves in `client`.
     bool m_defer = false;
     size_t m_burst = 0;  // the client's burst in progress (m_defer)
     burst_train m_dram_train;
-    uint64_t m_deferred_lo = 0, m_deferred_hi = 0;
     burst_train m_chunk_train;  // a part of m_dram_train (a span beyond 32 bits: rare)
     __attribute__((always_inline)) inline void defer(uint64_t addr, uint64_t bytes, uint64_t at, bool write);
     void defer_out_of_line(uint64_t addr, uint64_t bytes, uint64_t at, bool write);
