@@ -26,6 +26,10 @@ BB, G2 = "models/bert_base.yaml", "models/gpt2.yaml"
 RUNS = {
     "bert_base_seq512": [BB, "mode=timing", "workload.model.seq=512", "workload.model.layers=2"],
     "bert_base_seq128": [BB, "mode=timing", "workload.model.seq=128"],
+    "bert_base_seq512_12_layers": [BB, "mode=timing", "workload.model.seq=512"],
+    "gpt2_seq128": [G2, "mode=timing", "workload.model.seq=128", "workload.model.layers=2"],
+    "bert_l2_16_ways_6_sets": [BB, "mode=timing", "workload.model.seq=256", "workload.model.layers=1",
+                               "l2.size=96KiB"],
     "gpt2_seq512": [G2, "mode=timing", "workload.model.seq=512", "workload.model.layers=2", "linebuf.size=128KiB"],
     "gpt2_seq128_decode": [G2, "mode=timing", "workload.model.layers=2", "workload.model.decode_tokens=4"],
     "bert_jedec": [BB, "mode=timing", "workload.model.seq=256", "workload.model.layers=1", "dram.model=jedec",

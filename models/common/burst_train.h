@@ -33,8 +33,17 @@ struct burst_train : tlm::tlm_extension<burst_train> {
     void copy_from(const tlm::tlm_extension_base& e) override { *this = static_cast<const burst_train&>(e); }
 };
 
-// Every burst lies inside the payload's `len` bytes.
+// Every burst lies inside the payload's `len` bytes (not empty, offset + bytes <= len).
+// Without a branch per burst (every target checks every train): bytes - 1 >= len says
+// bytes == 0 or bytes > len; with 1 <= bytes <= len, offset > len - bytes says offset + bytes
+// > len. The same answer as the three tests of the reference form (train_fits_reference).
 inline bool train_fits(const burst_train& t, uint64_t len) {
+    uint64_t bad = 0;
+    for (const auto& b : t.bursts) bad |= static_cast<uint64_t>(b.bytes - 1 >= len) | static_cast<uint64_t>(b.offset > len - b.bytes);
+    return bad == 0;
+}
+
+inline bool train_fits_reference(const burst_train& t, uint64_t len) {
     for (const auto& b : t.bursts)
         if (b.bytes == 0 || b.offset > len || b.bytes > len - b.offset) return false;
     return true;

@@ -107,7 +107,8 @@ void dma::transfer_trains(const dma_descriptor& d, uint64_t src_extent, uint64_t
     if (!send_train(false, d.src, src_extent, issue, r)) return;
     std::swap(m_ready, m_train.done);  // per burst, its data arrived
     // Writes: each burst when its data arrived.
-    const uint64_t base = *std::min_element(m_ready.begin(), m_ready.end());
+    uint64_t base = UINT64_MAX;  // the earliest (a loop over values, which the compiler vectorizes)
+    for (const uint64_t x : m_ready) base = std::min(base, x);
     b = bursts.data();
     const uint64_t* ready = m_ready.data();
     if (d.dst_pitch() == d.src_pitch()) {  // the same offsets

@@ -211,27 +211,31 @@ uint64_t dram::access_train(bool is_read, uint64_t addr, burst_train& t, uint64_
     const burst_train::burst* b = t.bursts.data();
     uint64_t* done = t.done.data();
     uint64_t busy = m_busy_until, busy_cycles = 0, last = now;
-    uint64_t counts[2] = {0, 0}, bytes[2] = {0, 0};  // [0] writes, [1] reads
+    // Reads counted in registers, writes as the rest (counters in an array indexed by the
+    // direction were a load and a store per burst, each waiting for the previous one's).
+    uint64_t reads = 0, all_bytes = 0, read_bytes = 0;
     const uint64_t latency = m_cfg.latency_cycles;
+    const divider port = m_port;
     const bool traced = m_trace->enabled();
     for (size_t i = 0; i < n; ++i) {
-        const bool rd = b[i].write < 0 ? is_read : b[i].write == 0;
-        const uint64_t len = b[i].bytes, beats = m_port.ceil(len);
+        const uint64_t rd = b[i].write < 0 ? is_read : b[i].write == 0;
+        const uint64_t len = b[i].bytes, beats = port.ceil(len);
         const uint64_t start = std::max(now + b[i].issue, busy);
         busy = start + beats;
         busy_cycles += beats;
-        ++counts[rd];
-        bytes[rd] += len;
+        reads += rd;
+        all_bytes += len;
+        read_bytes += len & (0 - rd);
         if (traced) m_trace->transfer(name(), start, busy, len);
         done[i] = busy + latency;
         last = std::max(last, done[i]);
     }
     m_busy_until = busy;
     m_busy_cycles += busy_cycles;
-    m_reads += counts[1];
-    m_writes += counts[0];
-    m_bytes_read += bytes[1];
-    m_bytes_written += bytes[0];
+    m_reads += reads;
+    m_writes += n - reads;
+    m_bytes_read += read_bytes;
+    m_bytes_written += all_bytes - read_bytes;
     return last;
 }
 

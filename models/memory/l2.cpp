@@ -19,7 +19,7 @@ namespace {
 // Bit w set when x[w] == v, w < n <= 64: the tag match of a set, and the victim (the way
 // holding the smallest stamp). Branch-free (a scan with an early exit mispredicts on every
 // miss); with AVX2, 8 ways per compare and movemask.
-uint64_t equal_mask(const int32_t* x, int32_t v, uint64_t n) {
+__attribute__((always_inline)) inline uint64_t equal_mask(const int32_t* x, int32_t v, uint64_t n) {
     uint64_t m = 0, w = 0;
 #ifdef __AVX512F__
     if (n == 16)  // the default geometry: one compare into a mask register
@@ -58,33 +58,22 @@ int32_t minimum(const int32_t* x, uint64_t n) {
     return m;
 }
 
-// Position of way w in a set's order (16 bytes; w is among the first `ways`, and a byte
-// before it never equals it).
-uint64_t position_of(const uint8_t* order, uint8_t w) {
-#ifdef __SSE4_1__
-    const __m128i e = _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(order)), _mm_set1_epi8(static_cast<char>(w)));
-    return static_cast<uint64_t>(__builtin_ctz(static_cast<unsigned>(_mm_movemask_epi8(e))));
-#else
-    uint64_t p = 0;
-    while (order[p] != w) ++p;
-    return p;
-#endif
+// The fast path's recency order of a set: 16 nibbles of one uint64, nibble 0 the most recently
+// used way (docs/performance.md#timing-mode-4). Position of way w in it: the lowest nibble of
+// x ^ (w in every nibble) that is zero (the "has a zero nibble" bit trick; a borrow can only mark
+// nibbles above a true zero, so the lowest mark is exact). w is among the first `ways` nibbles.
+inline uint64_t nibble_position(uint64_t x, uint64_t w) {
+    constexpr uint64_t ones = 0x1111111111111111ull;
+    const uint64_t y = x ^ (ones * w);
+    return static_cast<uint64_t>(__builtin_ctzll((y - ones) & ~y & (ones << 3))) >> 2;
 }
 
-// The recency update of the fast path: way `w` found at position `p` of the set's order
-// becomes the most recent (p = ways - 1 on a miss: the victim).
-void touch_order(uint8_t* order, uint64_t p, uint8_t w) {
-#ifdef __SSE4_1__
-    // Bytes 1..p take bytes 0..p-1, byte 0 takes w, bytes after p stay.
-    const __m128i o = _mm_loadu_si128(reinterpret_cast<const __m128i*>(order));
-    const __m128i shifted = _mm_or_si128(_mm_slli_si128(o, 1), _mm_cvtsi32_si128(w));
-    const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    const __m128i moved = _mm_cmpgt_epi8(_mm_set1_epi8(static_cast<char>(p + 1)), iota);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(order), _mm_blendv_epi8(o, shifted, moved));
-#else
-    std::memmove(order + 1, order, p);
-    order[0] = w;
-#endif
+// Way w, found at position p (< 16) of the order, becomes the most recent: nibbles 0..p-1 move
+// up by one, w goes to nibble 0, the nibbles after p stay (p = ways - 1 on a miss: the victim).
+inline uint64_t nibble_touch(uint64_t x, uint64_t p, uint64_t w) {
+    const uint64_t below = (uint64_t{1} << (4 * p)) - 1;   // nibbles 0..p-1
+    const uint64_t upto = below | (uint64_t{0xf} << (4 * p));  // nibbles 0..p
+    return (x & ~upto) | ((x & below) << 4) | w;
 }
 
 }  // namespace
@@ -130,9 +119,10 @@ void l2::reset() {
     if (m_fast) {
         // Every way invalid: way 0 is the least recently used, then 1, 2, ... (the stamps'
         // "first invalid way"); a miss takes the last way of the order.
-        m_order.assign(m_sets * 16, 0xff);
-        for (uint64_t set = 0; set < m_sets; ++set)
-            for (uint64_t i = 0; i < m_cfg.ways; ++i) m_order[set * 16 + i] = static_cast<uint8_t>(m_cfg.ways - 1 - i);
+        uint64_t order = ~uint64_t{0};  // nibbles from `ways` on: 0xf, never read
+        for (uint64_t i = 0; i < m_cfg.ways; ++i)
+            order = (order & ~(uint64_t{0xf} << (4 * i))) | (uint64_t{m_cfg.ways - 1 - i} << (4 * i));
+        m_order.assign(m_sets, order);
     } else {
         m_lru.assign(n, 0);
     }
@@ -147,24 +137,25 @@ void l2::add_run(std::vector<run>& runs, uint64_t line_addr) const {
     else runs.push_back({line_addr, m_cfg.line_bytes});
 }
 
-// One DRAM request of the train in progress (absolute address and cycle for now).
+// One DRAM request of the train in progress (absolute address and cycle for now; send_deferred
+// finds the span of their addresses).
 inline void l2::defer(uint64_t addr, uint64_t bytes, uint64_t at, bool write) {
-    auto& q = m_dram_train.bursts;
-    if (q.empty()) {
-        m_deferred_lo = addr;
-        m_deferred_hi = addr + bytes;
-    } else {
-        m_deferred_lo = std::min(m_deferred_lo, addr);
-        m_deferred_hi = std::max(m_deferred_hi, addr + bytes);
-    }
     // Fields in place: a push_back of a struct built on the stack stalls on store forwarding.
-    burst_train::burst& b = q.emplace_back();
+    burst_train::burst& b = m_dram_train.bursts.emplace_back();
     b.offset = addr;
     b.bytes = bytes;
     b.issue = at;
     b.write = write ? 1 : 0;
     b.client = static_cast<uint32_t>(m_burst);
 }
+
+// The same, called from the train loops' per-line code: out of line (rare: a second write-back
+// run in one burst), so that the loop keeps its values in registers.
+__attribute__((noinline, cold)) void l2::defer_out_of_line(uint64_t addr, uint64_t bytes, uint64_t at, bool write) {
+    defer(addr, bytes, at, write);
+}
+
+__attribute__((noinline, cold)) void l2::keep_fill_run(uint64_t addr, uint64_t bytes) { m_fill_runs.push_back({addr, bytes}); }
 
 uint64_t l2::dram_burst(bool write, uint64_t addr, uint64_t bytes, const sc_time& at, tlm::tlm_response_status& st) {
     tlm::tlm_generic_payload& tx = m_tx;
@@ -209,15 +200,15 @@ uint64_t l2::access_impl(bool is_write, uint64_t addr, uint64_t len, uint64_t at
             w = static_cast<uint64_t>(__builtin_ctzll(hits));
             ++m_hits;
             if constexpr (Fast) {  // the most recent way stays first; any other moves to the front
-                uint8_t* order = &m_order[set * 16];
-                if (order[0] != w) touch_order(order, position_of(order, static_cast<uint8_t>(w)), static_cast<uint8_t>(w));
+                uint64_t& order = m_order[set];
+                if ((order & 0xf) != w) order = nibble_touch(order, nibble_position(order, w), w);
             }
         } else {
             ++m_misses;
             if constexpr (Fast) {  // the victim is the last of the order; it becomes the first
-                uint8_t* order = &m_order[set * 16];
-                w = order[ways - 1];
-                touch_order(order, ways - 1, static_cast<uint8_t>(w));
+                uint64_t& order = m_order[set];
+                w = (order >> (4 * (ways - 1))) & 0xf;
+                order = nibble_touch(order, ways - 1, w);
             } else {
                 // The victim: the least recently used way; invalid ways have stamp 0 and valid
                 // ones unique stamps >= 1, so that is the first invalid way when there is one.
@@ -268,23 +259,37 @@ uint64_t l2::access_impl(bool is_write, uint64_t addr, uint64_t len, uint64_t at
 // The fast path's side of a timing-only train (m_fast; m_defer set): each burst exactly as
 // access_impl<true> would do it at its cycle, with its DRAM requests deferred, in one loop:
 // no call per burst, the statistics counted in registers and stored once, the line's set and
-// tag stepped instead of computed, and each write-back deferred as soon as it is found (this
-// burst's fills wait, the last run in registers, and follow them: the order of access_impl).
-// A burst whose lines have tags beyond 32 bits goes through access_impl<true> (which fails
-// it). Fills `t.done` (before the DRAM answers: send_deferred raises them); returns the last.
+// tag stepped instead of computed. A burst's write-backs are deferred in the order they are
+// found, consecutive ones merged (the run in progress in registers), then its fills (the last
+// run in registers, earlier ones in m_fill_runs): the order of access_impl. One instance per
+// direction and for 16 ways (the default: the set's offset a shift, a miss's recency update a
+// rotation) or any other count (docs/performance.md#timing-mode-4). A burst whose lines have
+// tags beyond 32 bits goes through access_impl<true> (which fails it). Fills `t.done` (before
+// the DRAM answers: send_deferred raises them); returns the last.
 uint64_t l2::access_train(bool is_write, uint64_t addr, burst_train& t, uint64_t now, tlm::tlm_response_status& st) {
+    if (m_cfg.ways == 16 && m_set_mask)
+        return is_write ? train_loop16<true>(addr, t, now, st) : train_loop16<false>(addr, t, now, st);
+    return is_write ? train_loop<true>(addr, t, now, st) : train_loop<false>(addr, t, now, st);
+}
+
+template <bool Write>
+uint64_t l2::train_loop(uint64_t addr, burst_train& t, uint64_t now, tlm::tlm_response_status& st) {
     const size_t n = t.bursts.size();
     t.done.resize(n);
+    uint64_t* const done_of = t.done.data();  // not resized below
     // Members the loop reads, as locals: the byte stores into the tag store may alias them,
     // which would make the compiler reload each after every store.
     const uint64_t lb = m_cfg.line_bytes, ways = m_cfg.ways, hl = m_cfg.hit_latency_cycles, sets = m_sets;
+    const uint64_t set_mask = m_set_mask;
+    const unsigned set_shift = m_set_shift;
     const divider port = m_port, line = m_line;
     const uint8_t owner = m_owner;
+    const bool tracing = m_trace->enabled();
     int32_t* const tag_of = m_tag.data();
-    uint8_t* const order_of = m_order.data();
+    uint64_t* const order_of = m_order.data();
     uint8_t* const dirty = m_dirty.data();
     uint8_t* const owner_of = m_owner_of.data();
-    auto& q = m_dram_train.bursts;
+    uint64_t* const wb_bytes_of = m_wb_bytes.data();
     uint64_t hits = 0, misses = 0, evictions = 0, writebacks = 0, bytes = 0;
     uint64_t busy = m_busy_until, last = now;
     const auto flush_counts = [&] {
@@ -292,7 +297,7 @@ uint64_t l2::access_train(bool is_write, uint64_t addr, burst_train& t, uint64_t
         m_misses += misses;
         m_evictions += evictions;
         m_writebacks += writebacks;
-        (is_write ? m_bytes_written : m_bytes_read) += bytes;
+        (Write ? m_bytes_written : m_bytes_read) += bytes;
         hits = misses = evictions = writebacks = bytes = 0;
         m_busy_until = busy;
     };
@@ -304,16 +309,16 @@ uint64_t l2::access_train(bool is_write, uint64_t addr, burst_train& t, uint64_t
         uint64_t index = line.div(a);
         const uint64_t end_index = line.div(a + len - 1);
         uint64_t set, tag;
-        if (m_set_mask) {
-            set = index & m_set_mask;
-            tag = index >> m_set_shift;
+        if (set_mask) {
+            set = index & set_mask;
+            tag = index >> set_shift;
         } else {
-            set = index % m_sets;
-            tag = index / m_sets;
+            set = index % sets;
+            tag = index / sets;
         }
-        if ((m_set_mask ? end_index >> m_set_shift : end_index / m_sets) >= UINT32_MAX) {  // the reference form fails it
+        if ((set_mask ? end_index >> set_shift : end_index / sets) >= UINT32_MAX) {  // the reference form fails it
             flush_counts();
-            t.done[i] = access_impl<true>(is_write, a, len, at, st);
+            t.done[i] = access_impl<true>(Write, a, len, at, st);
             busy = m_busy_until;
             last = std::max(last, t.done[i]);
             if (st != tlm::TLM_OK_RESPONSE) {
@@ -326,37 +331,41 @@ uint64_t l2::access_train(bool is_write, uint64_t addr, burst_train& t, uint64_t
         busy = start + port.ceil(len);
         if (!m_fill_runs.empty()) m_fill_runs.clear();
         uint64_t fill_addr = 0, fill_bytes = 0;  // the fill run in progress (earlier ones in m_fill_runs)
-        const size_t wb_first = q.size();  // this burst's write-backs start here
+        uint64_t wb_addr = 0, wb_bytes = 0;      // the write-back run in progress (earlier ones deferred)
         for (uint64_t la = index * lb; index <= end_index; la += lb, ++index) {
             const int32_t key = static_cast<int32_t>(static_cast<uint32_t>(tag) + 1);
             const uint64_t base = set * ways;
-            int32_t* tags = tag_of + base;
-            uint8_t* order = order_of + set * 16;
+            int32_t* const tags = tag_of + base;
+            uint64_t& order = order_of[set];
             const uint64_t hit = equal_mask(tags, key, ways);
             uint64_t w;
             if (hit) {
                 w = static_cast<uint64_t>(__builtin_ctzll(hit));
                 ++hits;
-                if (order[0] != w) touch_order(order, position_of(order, static_cast<uint8_t>(w)), static_cast<uint8_t>(w));
+                const uint64_t o = order;
+                if ((o & 0xf) != w) order = nibble_touch(o, nibble_position(o, w), w);
             } else {
                 ++misses;
-                w = order[ways - 1];
-                touch_order(order, ways - 1, static_cast<uint8_t>(w));
-                if (tags[w]) {
+                const uint64_t o = order;
+                w = (o >> (4 * (ways - 1))) & 0xf;
+                order = nibble_touch(o, ways - 1, w);
+                const int32_t old = tags[w];
+                if (old) {
                     ++evictions;
                     if (dirty[base + w]) {
                         ++writebacks;
-                        m_wb_bytes[owner_of[base + w]] += lb;
-                        const uint64_t victim = ((uint64_t{static_cast<uint32_t>(tags[w])} - 1) * sets + set) * lb;
-                        if (q.size() > wb_first && q.back().offset + q.back().bytes == victim) {
-                            q.back().bytes += lb;
-                            m_deferred_hi = std::max(m_deferred_hi, victim + lb);
+                        wb_bytes_of[owner_of[base + w]] += lb;
+                        const uint64_t victim = ((uint64_t{static_cast<uint32_t>(old)} - 1) * sets + set) * lb;
+                        if (wb_bytes && wb_addr + wb_bytes == victim) {
+                            wb_bytes += lb;
                         } else {
-                            defer(victim, lb, start, true);
+                            if (wb_bytes) defer(wb_addr, wb_bytes, start, true);
+                            wb_addr = victim;
+                            wb_bytes = lb;
                         }
                     }
                 }
-                if (!(is_write && la >= a && la + lb <= a + len)) {  // not a whole-line write: a fill
+                if (!Write || !(la >= a && la + lb <= a + len)) {  // not a whole-line write: a fill
                     if (fill_bytes && fill_addr + fill_bytes == la) {
                         fill_bytes += lb;
                     } else {
@@ -366,9 +375,9 @@ uint64_t l2::access_train(bool is_write, uint64_t addr, burst_train& t, uint64_t
                     }
                 }
                 tags[w] = key;
-                dirty[base + w] = 0;
+                if constexpr (!Write) dirty[base + w] = 0;
             }
-            if (is_write) {
+            if constexpr (Write) {
                 dirty[base + w] = 1;
                 owner_of[base + w] = owner;
             }
@@ -377,12 +386,133 @@ uint64_t l2::access_train(bool is_write, uint64_t addr, burst_train& t, uint64_t
                 ++tag;
             }
         }
+        if (wb_bytes) defer(wb_addr, wb_bytes, start, true);
         for (const run& r : m_fill_runs) defer(r.addr, r.bytes, start, false);
         if (fill_bytes) defer(fill_addr, fill_bytes, start, false);
         bytes += len;
-        if (m_trace->enabled()) m_trace->transfer(name(), start, busy, len);
-        t.done[i] = busy + hl;
-        last = std::max(last, t.done[i]);
+        if (tracing) m_trace->transfer(name(), start, busy, len);
+        done_of[i] = busy + hl;
+        last = std::max(last, busy + hl);
+    }
+    for (; i < n; ++i) t.done[i] = now + t.bursts[i].issue;  // none after an error (as run_train)
+    flush_counts();
+    return last;
+}
+
+// train_loop for the default geometry: 16 ways and a power-of-two number of sets. The same
+// steps in the same order; what differs is how they are computed: a line is its index (set =
+// index & mask, tag = index >> shift, no set counter to wrap), the fill and write-back runs are
+// ranges of line indices (bytes only when deferred), a write's whole lines are an index range
+// found once per burst, a miss's recency update is a rotation of the nibbles (the last way
+// becomes the first), and only misses, evictions and write-backs are counted per line (hits =
+// lines - misses per burst): fewer live values, so the loop keeps them in registers.
+template <bool Write>
+uint64_t l2::train_loop16(uint64_t addr, burst_train& t, uint64_t now, tlm::tlm_response_status& st) {
+    const size_t n = t.bursts.size();
+    t.done.resize(n);
+    uint64_t* const done_of = t.done.data();  // not resized below
+    const uint64_t lb = m_cfg.line_bytes, hl = m_cfg.hit_latency_cycles, mask = m_set_mask;
+    const unsigned shift = m_set_shift;
+    const divider port = m_port, line = m_line;
+    const uint8_t owner = m_owner;
+    const bool tracing = m_trace->enabled();
+    int32_t* const tag_of = m_tag.data();
+    uint64_t* const order_of = m_order.data();
+    uint8_t* const dirty = m_dirty.data();
+    uint8_t* const owner_of = m_owner_of.data();
+    uint64_t* const wb_bytes_of = m_wb_bytes.data();
+    uint64_t lines = 0, misses = 0, evictions = 0, writebacks = 0, bytes = 0;
+    uint64_t busy = m_busy_until, last = now;
+    const auto flush_counts = [&] {
+        m_hits += lines - misses;
+        m_misses += misses;
+        m_evictions += evictions;
+        m_writebacks += writebacks;
+        (Write ? m_bytes_written : m_bytes_read) += bytes;
+        lines = misses = evictions = writebacks = bytes = 0;
+        m_busy_until = busy;
+    };
+    size_t i = 0;
+    for (; i < n; ++i) {
+        const burst_train::burst& b = t.bursts[i];
+        const uint64_t a = addr + b.offset, len = b.bytes, at = now + b.issue;
+        m_burst = i;
+        const uint64_t first = line.div(a), end = line.div(a + len - 1) + 1;  // lines [first, end)
+        if (((end - 1) >> shift) >= UINT32_MAX) {  // the reference form fails it
+            flush_counts();
+            t.done[i] = access_impl<true>(Write, a, len, at, st);
+            busy = m_busy_until;
+            last = std::max(last, t.done[i]);
+            if (st != tlm::TLM_OK_RESPONSE) {
+                ++i;
+                break;
+            }
+            continue;
+        }
+        const uint64_t start = std::max(at, busy);
+        busy = start + port.ceil(len);
+        // A write covers lines [whole_lo, whole_hi) whole: no fill for those.
+        const uint64_t whole_lo = Write ? line.ceil(a) : 0, whole_hi = Write ? line.div(a + len) : 0;
+        if (!m_fill_runs.empty()) m_fill_runs.clear();
+        uint64_t fill_lo = 0, fill_hi = 0;  // the fill run in progress, lines (earlier ones in m_fill_runs)
+        uint64_t wb_lo = 0, wb_hi = 0;      // the write-back run in progress, lines (earlier ones deferred)
+        lines += end - first;
+        for (uint64_t index = first; index < end; ++index) {
+            const uint64_t set = index & mask, base = set << 4;
+            const int32_t key = static_cast<int32_t>(static_cast<uint32_t>(index >> shift) + 1);
+            int32_t* const tags = tag_of + base;
+            uint64_t& order = order_of[set];
+            const uint64_t hit = equal_mask(tags, key, 16);
+            uint64_t w;
+            if (hit) {
+                w = static_cast<uint64_t>(__builtin_ctzll(hit));
+                const uint64_t o = order;
+                if ((o & 0xf) != w) order = nibble_touch(o, nibble_position(o, w), w);
+            } else {
+                ++misses;
+                const uint64_t o = order;
+                w = o >> 60;  // the least recently used way becomes the most recent: a rotation
+                order = (o << 4) | w;
+                const int32_t old = tags[w];
+                if (old) {
+                    ++evictions;
+                    if (dirty[base + w]) {
+                        ++writebacks;
+                        wb_bytes_of[owner_of[base + w]] += lb;
+                        const uint64_t victim = ((uint64_t{static_cast<uint32_t>(old)} - 1) << shift) | set;
+                        if (wb_hi == victim && wb_hi != wb_lo) {
+                            ++wb_hi;
+                        } else {
+                            if (wb_hi != wb_lo) defer_out_of_line(wb_lo * lb, (wb_hi - wb_lo) * lb, start, true);
+                            wb_lo = victim;
+                            wb_hi = victim + 1;
+                        }
+                    }
+                }
+                if (!Write || index < whole_lo || index >= whole_hi) {  // not a whole-line write: a fill
+                    if (fill_hi == index && fill_hi != fill_lo) {
+                        ++fill_hi;
+                    } else {
+                        if (fill_hi != fill_lo) keep_fill_run(fill_lo * lb, (fill_hi - fill_lo) * lb);
+                        fill_lo = index;
+                        fill_hi = index + 1;
+                    }
+                }
+                tags[w] = key;
+                if constexpr (!Write) dirty[base + w] = 0;
+            }
+            if constexpr (Write) {
+                dirty[base + w] = 1;
+                owner_of[base + w] = owner;
+            }
+        }
+        if (wb_hi != wb_lo) defer(wb_lo * lb, (wb_hi - wb_lo) * lb, start, true);
+        for (const run& r : m_fill_runs) defer(r.addr, r.bytes, start, false);
+        if (fill_hi != fill_lo) defer(fill_lo * lb, (fill_hi - fill_lo) * lb, start, false);
+        bytes += len;
+        if (tracing) m_trace->transfer(name(), start, busy, len);
+        done_of[i] = busy + hl;
+        last = std::max(last, busy + hl);
     }
     for (; i < n; ++i) t.done[i] = now + t.bursts[i].issue;  // none after an error (as run_train)
     flush_counts();
@@ -461,13 +591,19 @@ void l2::send_deferred(std::vector<uint64_t>& done, tlm::tlm_response_status& st
         return true;
     };
     const uint64_t hl = m_cfg.hit_latency_cycles;
-    if (m_deferred_hi - m_deferred_lo <= UINT32_MAX) {  // one chunk: rebased in place
-        const uint64_t lo = m_deferred_lo, at = q[0].issue;
+    // The span of the requests' bytes (found here, not per request as they are deferred).
+    uint64_t span_lo = UINT64_MAX, span_hi = 0;
+    for (const burst_train::burst& b : q) {
+        span_lo = std::min(span_lo, b.offset);
+        span_hi = std::max(span_hi, b.offset + b.bytes);
+    }
+    if (span_hi - span_lo <= UINT32_MAX) {  // one chunk: rebased in place
+        const uint64_t lo = span_lo, at = q[0].issue;
         for (burst_train::burst& b : q) {
             b.offset -= lo;
             b.issue -= at;
         }
-        if (!send(m_dram_train, lo, m_deferred_hi, at)) return;
+        if (!send(m_dram_train, lo, span_hi, at)) return;
         const uint64_t* dd = m_dram_train.done.data();
         for (size_t i = 0; i < n; ++i)
             if (!q[i].write) done[q[i].client] = std::max(done[q[i].client], dd[i] + hl);

@@ -65,6 +65,10 @@ private:
     template <bool Fast>
     uint64_t access_impl(bool is_write, uint64_t addr, uint64_t len, uint64_t at, tlm::tlm_response_status& st);
     uint64_t access_train(bool is_write, uint64_t addr, burst_train& t, uint64_t now, tlm::tlm_response_status& st);
+    template <bool Write>  // any geometry of the fast path (ways <= 16)
+    uint64_t train_loop(uint64_t addr, burst_train& t, uint64_t now, tlm::tlm_response_status& st);
+    template <bool Write>  // 16 ways, a power-of-two number of sets (the default)
+    uint64_t train_loop16(uint64_t addr, burst_train& t, uint64_t now, tlm::tlm_response_status& st);
     unsigned transport_dbg(tlm::tlm_generic_payload& tx);
     // Timed transfer of whole lines to/from DRAM issued at `at` (time, absolute); returns
     // the cycle its data is done.
@@ -96,10 +100,11 @@ private:
     // the LRU stamps are read only to choose a victim. docs/performance.md#timing-mode.
     std::vector<int32_t> m_tag;     // 0 = invalid, else line tag + 1 (as uint32)
     std::vector<int32_t> m_lru;     // last use stamp (unique in a set), 0 = never; renumber_stamps
-    // Fast path (m_fast): per set 16 bytes, the ways from the most to the least recently
-    // used (bytes from `ways` on unused); invalid ways last, lowest first, as the stamps do.
+    // Fast path (m_fast): per set the ways from the most to the least recently used, one per
+    // nibble of a uint64 from nibble 0 (nibbles from `ways` on unused); invalid ways last,
+    // lowest first, as the stamps do.
     bool m_fast = false;
-    std::vector<uint8_t> m_order;
+    std::vector<uint64_t> m_order;
     std::vector<uint8_t> m_dirty;
     std::vector<uint8_t> m_owner_of;  // who last wrote the line (set_owner)
     std::vector<run> m_wb_runs, m_fill_runs;  // DRAM traffic of the access in progress
@@ -107,13 +112,14 @@ private:
     // are looked up, then sent to DRAM as one mixed train (send_deferred). The requests are
     // m_dram_train's bursts, written in place with absolute addresses and cycles (offset,
     // issue) until send_deferred rebases them, each with the index of the client's burst it
-    // serves in `client`; [m_deferred_lo, m_deferred_hi) spans their bytes.
+    // serves in `client`.
     bool m_defer = false;
     size_t m_burst = 0;  // the client's burst in progress (m_defer)
     burst_train m_dram_train;
-    uint64_t m_deferred_lo = 0, m_deferred_hi = 0;
     burst_train m_chunk_train;  // a part of m_dram_train (a span beyond 32 bits: rare)
     __attribute__((always_inline)) inline void defer(uint64_t addr, uint64_t bytes, uint64_t at, bool write);
+    void defer_out_of_line(uint64_t addr, uint64_t bytes, uint64_t at, bool write);
+    void keep_fill_run(uint64_t addr, uint64_t bytes);  // a burst's earlier fill run (m_fill_runs)
     // Sends the deferred requests to DRAM; raises done[burst] to each fill's done + hit latency.
     void send_deferred(std::vector<uint64_t>& done, tlm::tlm_response_status& st);
     int32_t m_stamp = 0;

@@ -107,6 +107,11 @@ uint64_t local_memory::access_train(bool is_read, uint64_t addr, burst_train& t,
     uint64_t busy = m_busy_until, bytes = 0, last = now;
     const uint64_t latency = m_cfg.latency_cycles;
     const bool contention = m_cfg.port_contention;
+    // Members the loop reads, as locals (the stores into the banks' busy-until may alias them,
+    // which made the compiler reload each per burst).
+    const divider port = m_port, bank = m_bank_bytes;
+    uint64_t* const bank_busy = m_bank_busy.data();
+    const uint64_t last_bank = m_bank_busy.size() - 1;
     // Within the train every bank is set to the port's busy-until (which never decreases) or
     // keeps its value, so no bank is busy past max(hi, busy): once `start` reaches hi, the
     // banks cannot delay a burst and their update is a store (the same values as access()).
@@ -116,19 +121,19 @@ uint64_t local_memory::access_train(bool is_read, uint64_t addr, burst_train& t,
         uint64_t start = std::max(now + b[i].issue, busy);
         bytes += len;
         if (contention) {
-            const auto [first, lastb] = bank_range(a, len);
+            // bank_range(a, len)
+            const uint64_t first = std::min(bank.div(a), last_bank), lastb = std::min(bank.div(a + len - 1), last_bank);
             if (start < hi) {  // a bank may still be held past the port (a block's reservation)
-                for (uint64_t k = first; k <= lastb; ++k) start = std::max(start, m_bank_busy[k]);
-                busy = start + m_port.ceil(len);
-                for (uint64_t k = first; k <= lastb; ++k) m_bank_busy[k] = std::max(m_bank_busy[k], busy);
+                for (uint64_t k = first; k <= lastb; ++k) start = std::max(start, bank_busy[k]);
+                busy = start + port.ceil(len);
+                for (uint64_t k = first; k <= lastb; ++k) bank_busy[k] = std::max(bank_busy[k], busy);
             } else {  // every bank is free by `start`: max(bank, busy) = busy, no loads
-                busy = start + m_port.ceil(len);
-                if (first == lastb) m_bank_busy[first] = busy;  // a burst within one bank (most)
-                else std::fill(m_bank_busy.begin() + static_cast<std::ptrdiff_t>(first),
-                               m_bank_busy.begin() + static_cast<std::ptrdiff_t>(lastb) + 1, busy);
+                busy = start + port.ceil(len);
+                if (first == lastb) bank_busy[first] = busy;  // a burst within one bank (most)
+                else std::fill(bank_busy + first, bank_busy + lastb + 1, busy);
             }
         } else {
-            busy = start + m_port.ceil(len);
+            busy = start + port.ceil(len);
         }
         done[i] = busy + latency;
         last = std::max(last, done[i]);

@@ -596,9 +596,9 @@ TEST_CASE("l2: an access that is not a whole number of port beats occupies the p
 }
 
 TEST_CASE("l2: the fast path (l2.fast_path) gives the reference path's cycles, statistics and DRAM traffic", "[l2]") {
-    // Pairs of memory systems in one elaboration, the same but for l2.fast_path, in five
+    // Pairs of memory systems in one elaboration, the same but for l2.fast_path, in seven
     // geometries (16 ways as by default, 4, 12 with 6 sets: not a power of two, 2, 1 = direct
-    // mapped, and 32 ways, where the fast path is not taken); DRAM with row buffers, so that
+    // mapped, 32 ways, where the fast path is not taken, and 16 ways with 6 sets); DRAM with row buffers, so that
     // the order of the fills and write-backs matters. Each pair runs the same random stream of
     // reads and writes from the test thread (any length and alignment, owners 0..3), timing-only
     // DMA descriptors (as trains), idle gaps and flushes; the done cycles, every statistic and
@@ -609,7 +609,10 @@ TEST_CASE("l2: the fast path (l2.fast_path) gives the reference path's cycles, s
     local_memory_config sc; sc.size = 64 * 1024; sc.bytes_per_cycle = 16; sc.latency_cycles = 1;
     dma_config mc; mc.burst_bytes = 128;
     struct geometry { uint64_t size, ways; };
-    const geometry geometries[] = {{16 * 1024, 16}, {8 * 1024, 4}, {6 * 12 * 64, 12}, {2 * 1024, 2}, {1024, 1}, {8 * 1024, 32}};
+    // (16 ways with 6 sets: the general train loop, not the 16-way power-of-two one; 16 ways
+    // with 16 sets: that one, docs/performance.md#timing-mode-4)
+    const geometry geometries[] = {{16 * 1024, 16}, {8 * 1024, 4}, {6 * 12 * 64, 12}, {2 * 1024, 2}, {1024, 1}, {8 * 1024, 32},
+                                   {6 * 16 * 64, 16}};
     std::vector<std::unique_ptr<mem_bench>> benches;
     for (size_t g = 0; g < std::size(geometries); ++g)
         for (bool fast : {true, false}) {
@@ -692,6 +695,37 @@ TEST_CASE("l2: the fast path (l2.fast_path) gives the reference path's cycles, s
 }
 
 // ---- Simulator speed-ups (docs/performance.md#timing-mode-3) ------------------------------
+
+TEST_CASE("burst_train: train_fits (branch-free) answers as the three tests of train_fits_reference, on edge and random bursts", "[perf]") {
+    // docs/performance.md#timing-mode-4. Lengths and offsets at the edges (0, 1, len - 1, len,
+    // len + 1, 2^64 - 1) and random ones, one to four bursts per train, the bad burst anywhere.
+    uint64_t seed = 4242;
+    auto rnd = [&](uint64_t n) { seed = seed * 6364136223846793005ull + 1442695040888963407ull; return (seed >> 11) % n; };
+    const uint64_t lens[] = {1, 2, 255, 256, 4096, 1ull << 32, UINT64_MAX};
+    size_t fits = 0, not_fits = 0;
+    for (uint64_t len : lens) {
+        const uint64_t edges[] = {0, 1, len / 2, len - 1, len, len + 1, UINT64_MAX};
+        for (int i = 0; i < 3000; ++i) {
+            burst_train t;
+            for (uint64_t k = 0, n = 1 + rnd(4); k < n; ++k) {
+                burst_train::burst b;
+                const bool edge = rnd(2);
+                b.offset = edge ? edges[rnd(std::size(edges))] : rnd(len == UINT64_MAX ? len : len + 2);
+                b.bytes = rnd(3) ? edges[rnd(std::size(edges))] : 1 + rnd(std::min<uint64_t>(len, 1u << 20));
+                if (rnd(3) == 0 && b.offset < len) b.bytes = 1 + rnd(len - b.offset);  // fits
+                t.bursts.push_back(b);
+            }
+            INFO("len " << len << " case " << i);
+            const bool want = train_fits_reference(t, len);
+            CHECK(train_fits(t, len) == want);
+            (want ? fits : not_fits) += 1;
+        }
+    }
+    CHECK(fits > 1000);
+    CHECK(not_fits > 1000);
+    burst_train empty;
+    CHECK(train_fits(empty, 0));
+}
 
 TEST_CASE("divider: the quotients, ceilings and remainders of / and ceil_div, powers of two or not", "[perf]") {
     uint64_t seed = 99;
