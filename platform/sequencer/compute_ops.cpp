@@ -593,6 +593,7 @@ command_outcome compute_ops::vector(const command& c) {
                 if (functional) {
                     s.softmax.scores = &scores[r0 * cols];
                     s.softmax.scale = scale;
+                    s.softmax.threads = m_cfg.vssa.threads;
                     // causal: row r sees columns 0..p3 + r, the rest get probability 0
                     if (p2 != 0) s.softmax.causal_offset = static_cast<int64_t>(static_cast<uint32_t>(p3) + r0);
                 }
@@ -618,6 +619,7 @@ command_outcome compute_ops::vector(const command& c) {
                     j.param[1] = p1;
                     j.param[2] = p2;
                     j.param[3] = p3;
+                    j.threads = m_cfg.vssa.threads;
                 }
             }
             const uint64_t out_sp = m_cfg.scratchpad_base + half * 2 * quarter + quarter;  // results reuse the residual quarter
