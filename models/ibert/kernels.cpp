@@ -373,6 +373,21 @@ softmax_plan plan_softmax(double scale, const softmax_params& p, const book& b) 
         pl.fast64 = k.n >= 0 && k.n <= 30 && ax0 <= lim31 && ab <= lim31 && ac <= (i128{1} << 40) &&
                     (((ax0 + ab) * ax0 + ac) << k.n) < (i128{1} << 62);
     }
+    if (pl.fast64 && pl.requantized && pl.me16.m > 0 && pl.me16.m <= (int64_t{1} << 31) && pl.me16.e >= 1 &&
+        pl.me16.e <= 120 && pl.exp_act_bits >= 2 && pl.exp_act_bits <= 64) {
+        const u128 hi1 = u128{1} << (pl.exp_act_bits - 1);  // hi + 1
+        const u128 cap = u128{1} << 63;
+        // ceil(hi1 2^e / m), or the cap when hi1 2^e alone reaches 2^127 / m's range
+        const int lg = pl.exp_act_bits - 1 + pl.me16.e;
+        u128 lim = cap;
+        if (lg < 126) {
+            const u128 num = u128{1} << lg, m = static_cast<u128>(pl.me16.m);
+            lim = std::min(cap, (num + m - 1) / m);
+        }
+        pl.rq_fast = true;
+        pl.rq_limit = static_cast<uint64_t>(lim);
+        pl.rq_hi = static_cast<int64_t>(hi1 - 1);
+    }
     return pl;
 }
 
@@ -398,7 +413,22 @@ void i_softmax_row(const int64_t* x, uint64_t n, const softmax_plan& pl, int64_t
         to_i64(e.q, "i-exp q");
         to_i64(e.z, "i-exp z");
     }
-    if (pl.requantized) {  // requantize(exp_int, {me16, bits, clamp, half_even})
+    if (pl.requantized && fast && pl.rq_fast) {  // the same values (see softmax_plan::rq_fast)
+        const u128 m = static_cast<u128>(pl.me16.m);
+        const int e = pl.me16.e;
+        const u128 h1 = (u128{1} << (e - 1)) - 1;
+        for (uint64_t i = 0; i < n; ++i) {
+            const auto v = static_cast<uint64_t>(y[i]);  // 0 <= y < 2^62 (fast64)
+            if (v >= pl.rq_limit) {
+                y[i] = pl.rq_hi;
+                continue;
+            }
+            // round half to even of p / 2^e, branch-free as normact's round_shift64_nb: p < 2^93
+            const u128 p = u128{v} * m;
+            const u128 q = (p + h1 + ((p >> e) & 1)) >> e;
+            y[i] = q > static_cast<u128>(pl.rq_hi) ? pl.rq_hi : static_cast<int64_t>(q);
+        }
+    } else if (pl.requantized) {  // requantize(exp_int, {me16, bits, clamp, half_even})
         const i128 lo = -(i128{1} << (pl.exp_act_bits - 1)), hi = (i128{1} << (pl.exp_act_bits - 1)) - 1;
         for (uint64_t i = 0; i < n; ++i) {
             term t = requant_term(y[i], pl.me16, rounding::half_even);
