@@ -24,10 +24,17 @@ namespace dtq {
 // ends that part; after all parts, the lowest-numbered part's exception is rethrown.
 void run_parts(unsigned parts, const std::function<void(unsigned)>& fn);
 
-// Elements of a vector command's rows per part, at least: a part of fewer elements costs about
-// as much as waking a worker for it (docs/performance.md#row-kernels: the wake-up and the
-// kernels' time per element, measured).
-constexpr uint64_t ROW_PART_MIN = 16384;
+// A part of a vector command's rows must hold at least PART_MIN_PS picoseconds of work (20 us,
+// about three times a worker's measured wake-up of 6 us, up to 60 us on a loaded machine), the
+// work of a row being its elements times the kernel's measured time per element (PS_* below;
+// docs/performance.md#row-kernels gives the measurements). Only the results' speed depends on
+// these figures, never the results.
+constexpr uint64_t PART_MIN_PS = 20'000'000;
+constexpr uint64_t PS_SOFTMAX = 5000;    // i-softmax or Softermax row, per element (5.1-6.9 ns measured)
+constexpr uint64_t PS_LAYERNORM = 600;   // 0.54-0.63 ns
+constexpr uint64_t PS_GELU = 500;        // 0.46-0.64 ns
+constexpr uint64_t PS_RESADD = 200;      // 0.17-0.23 ns
+constexpr uint64_t PS_REQUANT = 100;     // 0.10-0.12 ns (8-bit rows)
 
 // The number of parts for `rows` rows of `row_work` units each (elements, MACs) on at most
 // `threads` threads, with at least `min_work` units per part (a part's work must pay for the

@@ -20,7 +20,8 @@ void compute(const row_job& j) {
     auto* o32 = static_cast<int32_t*>(j.out);
     // The rows are independent: up to j.threads host threads take contiguous ranges of them
     // (common/host_pool.h; the same results and exception whatever the count).
-    const auto rows = [&](auto&& row) { parallel_rows(j.threads, j.rows, cols, ROW_PART_MIN, row); };
+    const uint64_t ps = j.kind == op::layernorm ? PS_LAYERNORM : j.kind == op::gelu ? PS_GELU : j.kind == op::resadd ? PS_RESADD : PS_REQUANT;
+    const auto rows = [&](auto&& row) { parallel_rows(j.threads, j.rows, cols * ps, PART_MIN_PS, row); };
     switch (j.kind) {
         case op::layernorm:
             rows([&](uint64_t r) {

@@ -42,7 +42,7 @@ std::string outcome(F f) {
     return "";
 }
 
-// One job of each kind, big enough for 3 parts (rows x cols >= 3 x ROW_PART_MIN).
+// One job of each kind (big enough for 3 parts of the costliest kinds; the test forces parts below).
 struct job_data {
     uint64_t rows = 0, cols = 0;
     std::vector<int32_t> in32, bias, channel;
@@ -54,11 +54,13 @@ struct job_data {
 TEST_CASE("row threads: normact::compute gives the same rows on 1, 2 and 3 threads, as the row functions", "[ibert][threads]") {
     xs64 r{2026};
     namespace na = ibert::normact;
-    for (int t = 0; t < 40; ++t) {
+    for (int t = 0; t < 24; ++t) {
         job_data d;
         d.rows = static_cast<uint64_t>(r.in(2, 97));
         d.cols = static_cast<uint64_t>(r.in(1, 600)) * 2 + (t % 5 == 0 ? 1 : 0);
-        if (d.rows * d.cols < 3 * ROW_PART_MIN) d.cols = (3 * ROW_PART_MIN + d.rows - 1) / d.rows | 1;
+        const uint64_t least = 3 * PART_MIN_PS / PS_REQUANT;  // 3 parts of the cheapest kind
+        if (d.rows * d.cols < least) d.cols = (least + d.rows - 1) / d.rows | 1;
+        REQUIRE(parts_for(3, d.rows, d.cols * PS_REQUANT, PART_MIN_PS) == 3);
         const uint64_t n = d.rows * d.cols;
         // (I-BERT's std is sqrt of the sum of squares: beyond 2^31 the factor is 0 and y_norm 0)
         const int mag = static_cast<int>(t % 4 == 3 ? r.in(4, 16) : r.in(4, 30));
@@ -139,6 +141,7 @@ TEST_CASE("row threads: softmax rows on 1, 2 and 3 threads equal i_softmax / sof
     xs64 r{77};
     for (int t = 0; t < 24; ++t) {
         const uint64_t rows = static_cast<uint64_t>(r.in(40, 200)), cols = static_cast<uint64_t>(r.in(300, 700));
+        REQUIRE(parts_for(3, rows, cols * PS_SOFTMAX, PART_MIN_PS) == 3);
         std::vector<int64_t> scores(rows * cols);
         const int mag = static_cast<int>(r.in(6, 20));
         for (auto& v : scores) v = r.in(-(int64_t{1} << mag), int64_t{1} << mag);
