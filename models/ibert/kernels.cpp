@@ -8,6 +8,20 @@
 
 #include <fmt/format.h>
 
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+// GCC 12's unmasked intrinsics start from _mm512_undefined_epi32(), which its
+// -Wmaybe-uninitialized reports when inlined (a false positive; as models/vssa/gemm.cpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#define DTQ_SOFTMAX_AVX512 1
+#endif
+
 namespace dtq::ibert {
 
 namespace {
@@ -393,13 +407,37 @@ softmax_plan plan_softmax(double scale, const softmax_params& p, const book& b) 
 
 void i_softmax_row(const int64_t* x, uint64_t n, const softmax_plan& pl, int64_t* y) {
     if (n == 0) throw std::invalid_argument("empty row");
-    const int64_t x_max = *std::max_element(x, x + n);
+    int64_t x_max = x[0];
+    for (uint64_t i = 1; i < n; ++i) x_max = std::max(x_max, x[i]);  // a reduction the compiler vectorises
     // The int64 form of exp_one where it is exact (fast64, and x_max far from INT64_MIN so that
     // x_lo + x_max does not wrap): x - x_max is clamped at x_lo = n x0 before it is formed.
     const exp_consts_t& k = pl.consts;
     const int64_t x_lo = int64_t{k.n} * k.x0_int;
     const bool fast = pl.fast64 && x_max >= std::numeric_limits<int64_t>::min() / 2;
-    for (uint64_t i = 0; fast && i < n; ++i) {
+    uint64_t i0 = 0;
+#ifdef DTQ_SOFTMAX_AVX512
+    // 8 values a step. q = floor(xc / x0) from binary64: xc in [n x0, 0] and x0 are exact there
+    // (|xc| <= 30 2^31 < 2^53) and Q = xc / x0 lies in [0, 30]. An integer Q is exact; otherwise
+    // Q is at least 1 / |x0| >= 2^-31 below the next integer, while the rounding error of the
+    // quotient is at most half an ulp of a value below 32, 2^-48: truncation gives floor(Q), the
+    // quotient of the scalar loop. z << (n - q) is z 2^(n-q) (no overflow under fast64).
+    if (fast) {
+        const __m512i vmax = _mm512_set1_epi64(x_max), vlo = _mm512_set1_epi64(x_lo), vthr = _mm512_set1_epi64(x_max + x_lo);
+        const __m512i vx0 = _mm512_set1_epi64(k.x0_int), vb = _mm512_set1_epi64(k.b_int), vc = _mm512_set1_epi64(k.c_int);
+        const __m512i vn = _mm512_set1_epi64(k.n), zero = _mm512_setzero_si512();
+        const __m512d vx0d = _mm512_set1_pd(static_cast<double>(k.x0_int));
+        for (; i0 + 8 <= n; i0 += 8) {
+            const __m512i xv = _mm512_loadu_si512(x + i0);
+            const __m512i xc = _mm512_mask_sub_epi64(vlo, _mm512_cmpgt_epi64_mask(xv, vthr), xv, vmax);
+            const __m512i q = _mm512_cvttpd_epi64(_mm512_div_pd(_mm512_cvtepi64_pd(xc), vx0d));
+            const __m512i r = _mm512_sub_epi64(xc, _mm512_mullo_epi64(vx0, q));
+            const __m512i z = _mm512_add_epi64(_mm512_mullo_epi64(_mm512_add_epi64(r, vb), r), vc);
+            const __m512i v = _mm512_sllv_epi64(z, _mm512_sub_epi64(vn, q));
+            _mm512_storeu_si512(y + i0, _mm512_max_epi64(v, zero));
+        }
+    }
+#endif
+    for (uint64_t i = i0; fast && i < n; ++i) {
         const int64_t xc = x[i] > x_max + x_lo ? x[i] - x_max : x_lo;  // max(x - x_max, n x0), both <= 0
         const int64_t q = xc / k.x0_int;                            // both <= 0, x0 < 0: truncation = floor
         const int64_t r = xc - k.x0_int * q;
