@@ -31,7 +31,7 @@ void run_parts(unsigned parts, const std::function<void(unsigned)>& fn);
 // these figures, never the results.
 constexpr uint64_t PART_MIN_PS = 20'000'000;
 constexpr uint64_t PS_SOFTMAX = 5000;    // per element: Softermax 5.0-6.1 ns, i-softmax 5.1-6.9 (3.4 with its AVX-512 exp)
-constexpr uint64_t PS_LAYERNORM = 600;   // 0.54-0.63 ns
+constexpr uint64_t PS_LAYERNORM = 600;   // 0.53-0.69 ns
 constexpr uint64_t PS_GELU = 500;        // 0.46-0.64 ns
 constexpr uint64_t PS_RESADD = 200;      // 0.17-0.23 ns
 constexpr uint64_t PS_REQUANT = 100;     // 0.10-0.12 ns (8-bit rows)
