@@ -451,7 +451,26 @@ void i_softmax_row(const int64_t* x, uint64_t n, const softmax_plan& pl, int64_t
         to_i64(e.q, "i-exp q");
         to_i64(e.z, "i-exp z");
     }
-    if (pl.requantized && fast && pl.rq_fast) {  // the same values (see softmax_plan::rq_fast)
+    if (pl.requantized && fast && pl.rq_fast && pl.me16.e >= 33 && pl.me16.e <= 94) {
+        // The same values in uint64 (a loop the compiler vectorises: two 32 x 32 -> 64-bit
+        // products). y = yh 2^32 + yl (yh < 2^30, yl < 2^32), m <= 2^31: y m = C 2^32 + Bl with
+        // B = yl m < 2^63, C = yh m + (B >> 32) < 2^62, Bl = B mod 2^32. round_half_even(y m / 2^e)
+        // is the rounding of (C + Bl / 2^32) / 2^s, s = e - 32 >= 1: with C = Q 2^s + r and
+        // h = 2^(s-1), it goes up when r > h, or r = h and (Bl > 0 or Q odd); that is
+        // floor((C + h - 1 + t) / 2^s) with the sticky t = (Q & 1) | (Bl != 0) (as
+        // normact's round_shift64_nb). C + h < 2^63 for e <= 94. The clamp: min(q, hi).
+        const auto m = static_cast<uint64_t>(pl.me16.m);
+        const int sh = pl.me16.e - 32;
+        const uint64_t h1 = (uint64_t{1} << (sh - 1)) - 1, hi = static_cast<uint64_t>(pl.rq_hi);
+        for (uint64_t i = 0; i < n; ++i) {
+            const auto v = static_cast<uint64_t>(y[i]);  // 0 <= y < 2^62 (fast64)
+            const uint64_t b = (v & 0xFFFFFFFFu) * m;
+            const uint64_t c = (v >> 32) * m + (b >> 32);
+            const uint64_t t = ((c >> sh) & 1) | static_cast<uint64_t>((b & 0xFFFFFFFFu) != 0);
+            const uint64_t q = (c + h1 + t) >> sh;
+            y[i] = static_cast<int64_t>(q < hi ? q : hi);
+        }
+    } else if (pl.requantized && fast && pl.rq_fast) {  // the same values (see softmax_plan::rq_fast)
         const u128 m = static_cast<u128>(pl.me16.m);
         const int e = pl.me16.e;
         const u128 h1 = (u128{1} << (e - 1)) - 1;
@@ -475,11 +494,21 @@ void i_softmax_row(const int64_t* x, uint64_t n, const softmax_plan& pl, int64_t
         }
     }
     i128 total = 0;
-    for (uint64_t i = 0; i < n; ++i) total += y[i];
+    if (fast && pl.requantized && pl.exp_act_bits <= 32 && n < (uint64_t{1} << 31)) {
+        uint64_t t = 0;  // 0 <= y < 2^31: the sum stays below 2^62 (a vectorised reduction)
+        for (uint64_t i = 0; i < n; ++i) t += static_cast<uint64_t>(y[i]);
+        total = t;
+    } else {
+        for (uint64_t i = 0; i < n; ++i) total += y[i];
+    }
     to_i64(total, "exp_sum");
     const i128 eff = total > 0 ? total : 1;
     const int64_t factor = to_i64((i128{1} << SOFTMAX_MAX_BIT) / eff, "softmax factor");
     const int sh = SOFTMAX_MAX_BIT - pl.output_bit;
+    if (fast) {  // every y >= 0 (exp values, or their requantization), so 0 <= y <= total <= eff
+        for (uint64_t i = 0; i < n; ++i) y[i] = (y[i] * factor) >> sh;
+        return;
+    }
     for (uint64_t i = 0; i < n; ++i)  // 0 <= y <= eff: y factor <= 2^32, so int64 and >> are exact
         y[i] = y[i] >= 0 && y[i] <= eff ? (y[i] * factor) >> sh
                                         : to_i64(floor_shift(mul_checked(y[i], factor, "softmax product"), sh), "softmax y");
