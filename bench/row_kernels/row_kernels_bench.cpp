@@ -1,5 +1,5 @@
-// row_kernels_bench: the cost of run_parts(2, ...) with empty parts (a wake-up and join of one
-// host pool worker) against a std::thread start and join, and the row kernels' time per element
+// row_kernels_bench: the cost of run_parts(2, ...) with empty parts, and with parts that wait for
+// a pool worker to start (its wake-up), against a std::thread start and join, and the row kernels' time per element
 // on 128 rows of 768 (REQUANT 8-bit, LayerNorm, i-softmax, RESADD, GELU, Softermax): the figures
 // behind common/host_pool.h's PART_MIN_PS and PS_* (docs/performance.md#row-kernels). Host time,
 // wall-clock: it varies with the machine's load.
@@ -7,6 +7,7 @@
 #include "ibert/normact.h"
 #include "ibert/kernels.h"
 #include "softmax/softermax.h"
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -15,18 +16,31 @@ using clk = std::chrono::steady_clock;
 static double us(clk::time_point a, clk::time_point b) { return std::chrono::duration<double, std::micro>(b - a).count(); }
 int main() {
     const int N = 20000;
-    std::vector<double> pool, thr;
+    std::vector<double> pool, wake, thr;
     for (int rep = 0; rep < 5; ++rep) {
         auto t0 = clk::now();
         for (int i = 0; i < N; ++i) dtq::run_parts(2, [](unsigned) {});
         auto t1 = clk::now();
+        // a worker's wake-up: part 0 waits until part 1 has started, which only a worker can do
+        for (int i = 0; i < N / 10; ++i) {
+            std::atomic<int> started{0};
+            dtq::run_parts(2, [&](unsigned) {
+                ++started;
+                while (started.load() < 2) std::this_thread::yield();
+            });
+        }
+        auto t1b = clk::now();
+        wake.push_back(us(t1, t1b) / (N / 10));
+        t1 = clk::now();
         for (int i = 0; i < N / 10; ++i) { std::thread t([] {}); t.join(); }
         auto t2 = clk::now();
         pool.push_back(us(t0, t1) / N);
         thr.push_back(us(t1, t2) / (N / 10));
     }
-    std::printf("run_parts(2) empty, us per call (5 reps):");
+    std::printf("run_parts(2) empty parts (the caller takes both), us per call (5 reps):");
     for (double v : pool) std::printf(" %.1f", v);
+    std::printf("\nrun_parts(2) waiting for a worker to start part 1 (a wake-up), us (5 reps):");
+    for (double v : wake) std::printf(" %.1f", v);
     std::printf("\nstd::thread start+join, us (5 reps):");
     for (double v : thr) std::printf(" %.1f", v);
     const uint64_t cols = 768, rows = 128, n = rows * cols;

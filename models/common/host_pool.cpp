@@ -1,7 +1,6 @@
 #include "common/host_pool.h"
 
 #include <condition_variable>
-#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -12,6 +11,10 @@ namespace {
 
 thread_local bool t_in_worker = false;
 
+// Parts are taken one at a time, under the mutex, by the caller and by whichever workers are
+// awake; a round ends when every part has been taken and finished. A worker that wakes late
+// (the machine is busy) finds no part left and sleeps again: the caller never waits for a
+// wake-up that brings no work, it then runs the parts itself.
 class host_pool {
 public:
     static host_pool& instance() {
@@ -25,25 +28,20 @@ public:
         std::unique_lock<std::mutex> submit(m_submit, std::try_to_lock);
         if (!submit.owns_lock()) return false;
         const unsigned helpers = std::min(parts - 1, MAX_WORKERS);
-        while (m_workers.size() < helpers) {
-            const unsigned id = static_cast<unsigned>(m_workers.size());
-            m_workers.emplace_back([this, id] { work(id); });
-        }
+        while (m_workers.size() < helpers) m_workers.emplace_back([this] { work(); });
         {
             std::lock_guard<std::mutex> lock(m_mutex);
             m_fn = &fn;
             m_errors = &errors;
             m_parts = parts;
-            m_next = 1;  // part 0 is the caller's
-            m_active = helpers;
-            m_helpers_of_round = helpers;
-            m_pending = parts - 1;
+            m_next = 0;
+            m_unfinished = parts;
             ++m_generation;
         }
         m_wake.notify_all();
-        take_parts(0, true);
+        take_parts();
         std::unique_lock<std::mutex> lock(m_mutex);
-        m_done.wait(lock, [this] { return m_pending == 0 && m_active == 0; });
+        m_done.wait(lock, [this] { return m_unfinished == 0; });
         m_fn = nullptr;
         m_errors = nullptr;
         return true;
@@ -61,29 +59,29 @@ public:
 private:
     static constexpr unsigned MAX_WORKERS = 63;
 
-    void call(unsigned p) {
-        try {
-            (*m_fn)(p);
-        } catch (...) {
-            (*m_errors)[p] = std::current_exception();
-        }
-    }
-    // Runs parts taken from m_next until none is left (the caller runs `first` before).
-    void take_parts(unsigned first, bool caller) {
-        if (caller) call(first);
+    // Runs parts of the current round until none is left to take.
+    void take_parts() {
         for (;;) {
             unsigned p;
+            const std::function<void(unsigned)>* fn;
+            std::vector<std::exception_ptr>* errors;
             {
                 std::lock_guard<std::mutex> lock(m_mutex);
                 if (m_next >= m_parts) return;
                 p = m_next++;
+                fn = m_fn;  // valid until this part is finished: the round waits for it
+                errors = m_errors;
             }
-            call(p);
+            try {
+                (*fn)(p);
+            } catch (...) {
+                (*errors)[p] = std::current_exception();
+            }
             std::lock_guard<std::mutex> lock(m_mutex);
-            if (--m_pending == 0 && m_active == 0) m_done.notify_all();
+            if (--m_unfinished == 0) m_done.notify_all();
         }
     }
-    void work(unsigned id) {
+    void work() {
         t_in_worker = true;
         uint64_t seen = 0;
         for (;;) {
@@ -92,20 +90,18 @@ private:
                 m_wake.wait(lock, [&] { return m_stop || m_generation != seen; });
                 if (m_stop) return;
                 seen = m_generation;
-                if (id >= m_helpers_of_round) continue;  // not enlisted in this round
             }
-            take_parts(0, false);
-            std::lock_guard<std::mutex> lock(m_mutex);
-            if (--m_active == 0 && m_pending == 0) m_done.notify_all();
+            take_parts();
         }
     }
+
     std::mutex m_submit;  // one caller at a time
-    std::mutex m_mutex;
+    std::mutex m_mutex;   // the round's state below
     std::condition_variable m_wake, m_done;
     std::vector<std::thread> m_workers;
     const std::function<void(unsigned)>* m_fn = nullptr;
     std::vector<std::exception_ptr>* m_errors = nullptr;
-    unsigned m_parts = 0, m_next = 0, m_active = 0, m_pending = 0, m_helpers_of_round = 0;
+    unsigned m_parts = 0, m_next = 0, m_unfinished = 0;
     uint64_t m_generation = 0;
     bool m_stop = false;
 };

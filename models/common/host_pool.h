@@ -2,7 +2,7 @@
 // VSSA's functional GEMM (column panels or row blocks) and the rows of a vector command
 // (softmax, LayerNorm, GELU, REQUANT, RESADD), whose rows are independent. The workers are
 // started once, on first use, and live to the end of the process, so a command pays a wake-up
-// (a few microseconds), not a thread start and join (10-20 us each; docs/performance.md#row-kernels).
+// (a few microseconds), not a thread start and join (18 us or more each; docs/performance.md#row-kernels).
 //
 // Results never depend on the number of threads: a part writes only its own outputs, and
 // run_parts rethrows the exception of the lowest-numbered part that failed. With
@@ -19,22 +19,24 @@
 
 namespace dtq {
 
-// Runs fn(0) .. fn(parts - 1), part 0 on the calling thread and the others on pool workers
-// (started as needed, at most 63); returns when all are done. An exception thrown by a part
+// Runs fn(0) .. fn(parts - 1) on the calling thread and pool workers (started as needed, at
+// most 63), each part taken by whichever is free first; returns when all are done. An exception thrown by a part
 // ends that part; after all parts, the lowest-numbered part's exception is rethrown.
 void run_parts(unsigned parts, const std::function<void(unsigned)>& fn);
 
-// A part of a vector command's rows must hold at least PART_MIN_PS picoseconds of work (20 us,
-// about three times a worker's measured wake-up of 6 us, up to 60 us on a loaded machine), the
-// work of a row being its elements times the kernel's measured time per element (PS_* below;
+// A part of a vector command's rows must hold at least PART_MIN_PS picoseconds of work: 12 us,
+// above a worker's measured wake-up (8-9 us on a quiet machine), so that the part a worker takes
+// is worth waking it for (a worker that wakes later finds the parts taken by the caller). The
+// work of a row is its elements times the kernel's measured time per element (PS_* below;
 // docs/performance.md#row-kernels gives the measurements). Only the results' speed depends on
 // these figures, never the results.
-constexpr uint64_t PART_MIN_PS = 20'000'000;
-constexpr uint64_t PS_SOFTMAX = 5000;    // per element: Softermax 5.0-6.1 ns, i-softmax 5.1-6.9 (3.4 with its AVX-512 exp)
-constexpr uint64_t PS_LAYERNORM = 600;   // 0.53-0.69 ns
-constexpr uint64_t PS_GELU = 500;        // 0.46-0.64 ns
-constexpr uint64_t PS_RESADD = 200;      // 0.17-0.23 ns
-constexpr uint64_t PS_REQUANT = 100;     // 0.10-0.12 ns (8-bit rows)
+constexpr uint64_t PART_MIN_PS = 12'000'000;
+constexpr uint64_t PS_SOFTERMAX = 5000;  // per element: 4.8-6.4 ns
+constexpr uint64_t PS_ISOFTMAX = 2000;   // I-BERT i-softmax with its vector forms: 1.6-2.0 ns
+constexpr uint64_t PS_LAYERNORM = 600;   // 0.50-0.69 ns
+constexpr uint64_t PS_GELU = 500;        // 0.43-0.64 ns
+constexpr uint64_t PS_RESADD = 200;      // 0.15-0.23 ns
+constexpr uint64_t PS_REQUANT = 100;     // 0.08-0.12 ns (8-bit rows)
 
 // The number of parts for `rows` rows of `row_work` units each (elements, MACs) on at most
 // `threads` threads, with at least `min_work` units per part (a part's work must pay for the

@@ -21,7 +21,7 @@ void run_into(const unit_config& c, const int64_t* scores, uint64_t rows, uint64
     };
     // rows on up to `threads` threads when they hold enough work (common/host_pool.h)
     if (c.mode == softmax_mode::softermax) {
-        parallel_rows(threads, rows, cols * PS_SOFTMAX, PART_MIN_PS, [&](uint64_t r) {
+        parallel_rows(threads, rows, cols * PS_SOFTERMAX, PART_MIN_PS, [&](uint64_t r) {
             const uint64_t n = seen(r);
             const softermax_out o = softermax_row(scores + r * cols, n, scale, c.output_bit);
             int8_t* out = probs + r * cols;
@@ -36,7 +36,7 @@ void run_into(const unit_config& c, const int64_t* scores, uint64_t rows, uint64
     // i_softmax(row, scale, p).y of each row: its constants once, no allocation per row
     // (tests/ibert/test_normact_fast.cpp compares the two)
     const ibert::softmax_plan plan = ibert::plan_softmax(scale, p);
-    const unsigned parts = parts_for(threads, rows, cols * PS_SOFTMAX, PART_MIN_PS);
+    const unsigned parts = parts_for(threads, rows, cols * PS_ISOFTMAX, PART_MIN_PS);
     run_parts(parts, [&](unsigned part) {
         std::vector<int64_t> y(cols);  // one buffer per part
         for (uint64_t r = rows * part / parts, r1 = rows * (part + 1) / parts; r < r1; ++r) {

@@ -350,7 +350,7 @@ void gemm_vnni(const int8_t* a, const int8_t* bt, int32_t* c, uint64_t M, uint64
         if (panels >= t) vnni_part(A, bt, c, 0, M, N, K, panels * n / t, panels * (n + 1) / t);
         else vnni_part(A, bt, c, std::min(M, row_blocks * n / t * kMR), std::min(M, row_blocks * (n + 1) / t * kMR), N, K, 0, panels);
     };
-    run_parts(static_cast<unsigned>(t), [&](unsigned n) { part(n); });  // part 0 on the calling thread
+    run_parts(static_cast<unsigned>(t), [&](unsigned n) { part(n); });  // the calling thread takes parts too
 }
 #endif
 

@@ -141,7 +141,7 @@ TEST_CASE("row threads: softmax rows on 1, 2 and 3 threads equal i_softmax / sof
     xs64 r{77};
     for (int t = 0; t < 24; ++t) {
         const uint64_t rows = static_cast<uint64_t>(r.in(40, 200)), cols = static_cast<uint64_t>(r.in(300, 700));
-        REQUIRE(parts_for(3, rows, cols * PS_SOFTMAX, PART_MIN_PS) == 3);
+        REQUIRE(parts_for(3, rows, cols * PS_ISOFTMAX, PART_MIN_PS) == 3);
         std::vector<int64_t> scores(rows * cols);
         const int mag = static_cast<int>(r.in(6, 20));
         for (auto& v : scores) v = r.in(-(int64_t{1} << mag), int64_t{1} << mag);
