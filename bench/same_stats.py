@@ -55,6 +55,25 @@ RUNS = {
                                "workload.model.decode_tokens=2"],
     "bert_functional_accuracy": [BB, "mode=functional", "workload.model.seq=128", "workload.model.layers=1",
                                  "workload.model.accuracy=true"],
+    # functional runs whose vector commands and attention rows take the row kernels and row
+    # threads (docs/performance.md#row-kernels): their accuracy proxy is a function of every
+    # output tensor
+    "f_bert_2l_t2": [BB, "mode=functional", "workload.model.seq=128", "workload.model.layers=2",
+                     "workload.model.accuracy=true", "vssa.threads=2"],
+    "f_bert_2l_t3": [BB, "mode=functional", "workload.model.seq=128", "workload.model.layers=2",
+                     "workload.model.accuracy=true", "vssa.threads=3"],
+    "f_bert_8bit_unfused": [BB, "mode=functional", "workload.model.seq=128", "workload.model.layers=2",
+                            "workload.model.accuracy=true", "workload.model.precision=8bit",
+                            "workload.model.attention=unfused", "vssa.threads=2"],
+    "f_bert_softermax": [BB, "mode=functional", "workload.model.seq=128", "workload.model.layers=2",
+                         "workload.model.accuracy=true", "softmax.mode=softermax", "vssa.threads=2"],
+    "f_bert_vsquant": [BB, "mode=functional", "workload.model.seq=128", "workload.model.layers=2",
+                       "workload.model.accuracy=true", "workload.model.precision=vsquant", "vssa.threads=2"],
+    "f_bert_4bit": [BB, "mode=functional", "workload.model.seq=128", "workload.model.layers=1",
+                    "workload.model.accuracy=true", "workload.model.precision=4bit", "vssa.threads=2"],
+    "f_gpt2_decode": [G2, "mode=functional", "workload.model.seq=128", "workload.model.layers=2",
+                      "workload.model.decode_tokens=4", "workload.model.accuracy=true", "vssa.threads=2"],
+    "f_onnx_use_lite": ["onnx_use_lite.yaml", "vssa.threads=2"],
 }
 
 
@@ -71,6 +90,8 @@ def run(exe, name, args, out):
         j = json.load(f)
     for k in ("wall_seconds", "cycles_per_second"):
         j["sim"].pop(k, None)
+    for k in ("import_seconds", "reference_seconds"):  # the ONNX import's host wall times
+        j.get("stats", {}).pop("onnx." + k, None)
     return j
 
 

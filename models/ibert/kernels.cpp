@@ -8,6 +8,20 @@
 
 #include <fmt/format.h>
 
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+// GCC 12's unmasked intrinsics start from _mm512_undefined_epi32(), which its
+// -Wmaybe-uninitialized reports when inlined (a false positive; as models/vssa/gemm.cpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#define DTQ_SOFTMAX_AVX512 1
+#endif
+
 namespace dtq::ibert {
 
 namespace {
@@ -373,18 +387,57 @@ softmax_plan plan_softmax(double scale, const softmax_params& p, const book& b) 
         pl.fast64 = k.n >= 0 && k.n <= 30 && ax0 <= lim31 && ab <= lim31 && ac <= (i128{1} << 40) &&
                     (((ax0 + ab) * ax0 + ac) << k.n) < (i128{1} << 62);
     }
+    if (pl.fast64 && pl.requantized && pl.me16.m > 0 && pl.me16.m <= (int64_t{1} << 31) && pl.me16.e >= 1 &&
+        pl.me16.e <= 120 && pl.exp_act_bits >= 2 && pl.exp_act_bits <= 64) {
+        const u128 hi1 = u128{1} << (pl.exp_act_bits - 1);  // hi + 1
+        const u128 cap = u128{1} << 63;
+        // ceil(hi1 2^e / m), or the cap when hi1 2^e alone reaches 2^127 / m's range
+        const int lg = pl.exp_act_bits - 1 + pl.me16.e;
+        u128 lim = cap;
+        if (lg < 126) {
+            const u128 num = u128{1} << lg, m = static_cast<u128>(pl.me16.m);
+            lim = std::min(cap, (num + m - 1) / m);
+        }
+        pl.rq_fast = true;
+        pl.rq_limit = static_cast<uint64_t>(lim);
+        pl.rq_hi = static_cast<int64_t>(hi1 - 1);
+    }
     return pl;
 }
 
 void i_softmax_row(const int64_t* x, uint64_t n, const softmax_plan& pl, int64_t* y) {
     if (n == 0) throw std::invalid_argument("empty row");
-    const int64_t x_max = *std::max_element(x, x + n);
+    int64_t x_max = x[0];
+    for (uint64_t i = 1; i < n; ++i) x_max = std::max(x_max, x[i]);  // a reduction the compiler vectorises
     // The int64 form of exp_one where it is exact (fast64, and x_max far from INT64_MIN so that
     // x_lo + x_max does not wrap): x - x_max is clamped at x_lo = n x0 before it is formed.
     const exp_consts_t& k = pl.consts;
     const int64_t x_lo = int64_t{k.n} * k.x0_int;
     const bool fast = pl.fast64 && x_max >= std::numeric_limits<int64_t>::min() / 2;
-    for (uint64_t i = 0; fast && i < n; ++i) {
+    uint64_t i0 = 0;
+#ifdef DTQ_SOFTMAX_AVX512
+    // 8 values a step. q = floor(xc / x0) from binary64: xc in [n x0, 0] and x0 are exact there
+    // (|xc| <= 30 2^31 < 2^53) and Q = xc / x0 lies in [0, 30]. An integer Q is exact; otherwise
+    // Q is at least 1 / |x0| >= 2^-31 below the next integer, while the rounding error of the
+    // quotient is at most half an ulp of a value below 32, 2^-48: truncation gives floor(Q), the
+    // quotient of the scalar loop. z << (n - q) is z 2^(n-q) (no overflow under fast64).
+    if (fast) {
+        const __m512i vmax = _mm512_set1_epi64(x_max), vlo = _mm512_set1_epi64(x_lo), vthr = _mm512_set1_epi64(x_max + x_lo);
+        const __m512i vx0 = _mm512_set1_epi64(k.x0_int), vb = _mm512_set1_epi64(k.b_int), vc = _mm512_set1_epi64(k.c_int);
+        const __m512i vn = _mm512_set1_epi64(k.n), zero = _mm512_setzero_si512();
+        const __m512d vx0d = _mm512_set1_pd(static_cast<double>(k.x0_int));
+        for (; i0 + 8 <= n; i0 += 8) {
+            const __m512i xv = _mm512_loadu_si512(x + i0);
+            const __m512i xc = _mm512_mask_sub_epi64(vlo, _mm512_cmpgt_epi64_mask(xv, vthr), xv, vmax);
+            const __m512i q = _mm512_cvttpd_epi64(_mm512_div_pd(_mm512_cvtepi64_pd(xc), vx0d));
+            const __m512i r = _mm512_sub_epi64(xc, _mm512_mullo_epi64(vx0, q));
+            const __m512i z = _mm512_add_epi64(_mm512_mullo_epi64(_mm512_add_epi64(r, vb), r), vc);
+            const __m512i v = _mm512_sllv_epi64(z, _mm512_sub_epi64(vn, q));
+            _mm512_storeu_si512(y + i0, _mm512_max_epi64(v, zero));
+        }
+    }
+#endif
+    for (uint64_t i = i0; fast && i < n; ++i) {
         const int64_t xc = x[i] > x_max + x_lo ? x[i] - x_max : x_lo;  // max(x - x_max, n x0), both <= 0
         const int64_t q = xc / k.x0_int;                            // both <= 0, x0 < 0: truncation = floor
         const int64_t r = xc - k.x0_int * q;
@@ -398,7 +451,41 @@ void i_softmax_row(const int64_t* x, uint64_t n, const softmax_plan& pl, int64_t
         to_i64(e.q, "i-exp q");
         to_i64(e.z, "i-exp z");
     }
-    if (pl.requantized) {  // requantize(exp_int, {me16, bits, clamp, half_even})
+    if (pl.requantized && fast && pl.rq_fast && pl.me16.e >= 33 && pl.me16.e <= 94) {
+        // The same values in uint64 (a loop the compiler vectorises: two 32 x 32 -> 64-bit
+        // products). y = yh 2^32 + yl (yh < 2^30, yl < 2^32), m <= 2^31: y m = C 2^32 + Bl with
+        // B = yl m < 2^63, C = yh m + (B >> 32) < 2^62, Bl = B mod 2^32. round_half_even(y m / 2^e)
+        // is the rounding of (C + Bl / 2^32) / 2^s, s = e - 32 >= 1: with C = Q 2^s + r and
+        // h = 2^(s-1), it goes up when r > h, or r = h and (Bl > 0 or Q odd); that is
+        // floor((C + h - 1 + t) / 2^s) with the sticky t = (Q & 1) | (Bl != 0) (as
+        // normact's round_shift64_nb). C + h < 2^63 for e <= 94. The clamp: min(q, hi).
+        const auto m = static_cast<uint64_t>(pl.me16.m);
+        const int sh = pl.me16.e - 32;
+        const uint64_t h1 = (uint64_t{1} << (sh - 1)) - 1, hi = static_cast<uint64_t>(pl.rq_hi);
+        for (uint64_t i = 0; i < n; ++i) {
+            const auto v = static_cast<uint64_t>(y[i]);  // 0 <= y < 2^62 (fast64)
+            const uint64_t b = (v & 0xFFFFFFFFu) * m;
+            const uint64_t c = (v >> 32) * m + (b >> 32);
+            const uint64_t t = ((c >> sh) & 1) | static_cast<uint64_t>((b & 0xFFFFFFFFu) != 0);
+            const uint64_t q = (c + h1 + t) >> sh;
+            y[i] = static_cast<int64_t>(q < hi ? q : hi);
+        }
+    } else if (pl.requantized && fast && pl.rq_fast) {  // the same values (see softmax_plan::rq_fast)
+        const u128 m = static_cast<u128>(pl.me16.m);
+        const int e = pl.me16.e;
+        const u128 h1 = (u128{1} << (e - 1)) - 1;
+        for (uint64_t i = 0; i < n; ++i) {
+            const auto v = static_cast<uint64_t>(y[i]);  // 0 <= y < 2^62 (fast64)
+            if (v >= pl.rq_limit) {
+                y[i] = pl.rq_hi;
+                continue;
+            }
+            // round half to even of p / 2^e, branch-free as normact's round_shift64_nb: p < 2^93
+            const u128 p = u128{v} * m;
+            const u128 q = (p + h1 + ((p >> e) & 1)) >> e;
+            y[i] = q > static_cast<u128>(pl.rq_hi) ? pl.rq_hi : static_cast<int64_t>(q);
+        }
+    } else if (pl.requantized) {  // requantize(exp_int, {me16, bits, clamp, half_even})
         const i128 lo = -(i128{1} << (pl.exp_act_bits - 1)), hi = (i128{1} << (pl.exp_act_bits - 1)) - 1;
         for (uint64_t i = 0; i < n; ++i) {
             term t = requant_term(y[i], pl.me16, rounding::half_even);
@@ -407,11 +494,21 @@ void i_softmax_row(const int64_t* x, uint64_t n, const softmax_plan& pl, int64_t
         }
     }
     i128 total = 0;
-    for (uint64_t i = 0; i < n; ++i) total += y[i];
+    if (fast && pl.requantized && pl.exp_act_bits <= 32 && n < (uint64_t{1} << 31)) {
+        uint64_t t = 0;  // 0 <= y < 2^31: the sum stays below 2^62 (a vectorised reduction)
+        for (uint64_t i = 0; i < n; ++i) t += static_cast<uint64_t>(y[i]);
+        total = t;
+    } else {
+        for (uint64_t i = 0; i < n; ++i) total += y[i];
+    }
     to_i64(total, "exp_sum");
     const i128 eff = total > 0 ? total : 1;
     const int64_t factor = to_i64((i128{1} << SOFTMAX_MAX_BIT) / eff, "softmax factor");
     const int sh = SOFTMAX_MAX_BIT - pl.output_bit;
+    if (fast) {  // every y >= 0 (exp values, or their requantization), so 0 <= y <= total <= eff
+        for (uint64_t i = 0; i < n; ++i) y[i] = (y[i] * factor) >> sh;
+        return;
+    }
     for (uint64_t i = 0; i < n; ++i)  // 0 <= y <= eff: y factor <= 2^32, so int64 and >> are exact
         y[i] = y[i] >= 0 && y[i] <= eff ? (y[i] * factor) >> sh
                                         : to_i64(floor_shift(mul_checked(y[i], factor, "softmax product"), sh), "softmax y");

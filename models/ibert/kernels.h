@@ -133,6 +133,14 @@ struct softmax_plan {
     // <= 2^31 and the polynomial z's bound shifted by n below 2^62, so i_softmax_row may run
     // its exp in int64 (the same values; no check of the 128-bit form can fail there).
     bool fast64 = false;
+    // The QuantAct of a fast64 row (exp values y in [0, 2^62)) in unsigned 128-bit arithmetic
+    // (docs/performance.md#row-kernels): with m = me16.m > 0, 1 <= e = me16.e <= 120 and
+    // hi = 2^(exp_act_bits - 1) - 1, y >= rq_limit = ceil((hi + 1) 2^e / m) (capped at 2^63)
+    // gives y m / 2^e >= hi + 1, so hi after the clamp; below it the rounding of y m (< 2^93)
+    // is done in u128 without the generic form's checks, none of which can fail there.
+    bool rq_fast = false;
+    uint64_t rq_limit = 0;
+    int64_t rq_hi = 0;
 };
 softmax_plan plan_softmax(double scale, const softmax_params& p = {}, const book& b = {});
 void i_softmax_row(const int64_t* x, uint64_t n, const softmax_plan& plan, int64_t* y);

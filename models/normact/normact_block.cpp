@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "common/host_pool.h"
 #include "common/trace.h"
 
 namespace dtq::normact {
@@ -17,10 +18,15 @@ void compute(const row_job& j) {
     const uint64_t cols = j.cols;
     const auto* i32 = static_cast<const int32_t*>(j.in);
     auto* o32 = static_cast<int32_t*>(j.out);
+    // The rows are independent: up to j.threads host threads take contiguous ranges of them
+    // (common/host_pool.h; the same results and exception whatever the count).
+    const uint64_t ps = j.kind == op::layernorm ? PS_LAYERNORM : j.kind == op::gelu ? PS_GELU : j.kind == op::resadd ? PS_RESADD : PS_REQUANT;
+    const auto rows = [&](auto&& row) { parallel_rows(j.threads, j.rows, cols * ps, PART_MIN_PS, row); };
     switch (j.kind) {
         case op::layernorm:
-            for (uint64_t r = 0; r < j.rows; ++r)
+            rows([&](uint64_t r) {
                 na::layernorm_row(i32 + r * cols, cols, j.param[0], static_cast<const int32_t*>(j.aux), o32 + r * cols);
+            });
             break;
         case op::gelu: {
             ibert::gelu_consts_t k;
@@ -28,8 +34,7 @@ void compute(const row_job& j) {
             k.c_int = j.param[1];
             k.shift_int = j.param[2];
             k.n = j.param[3];  // the erf shift (0..31, checked at submit)
-            for (uint64_t r = 0; r < j.rows; ++r)
-                na::gelu_row(static_cast<const int8_t*>(j.in) + r * cols, cols, k, o32 + r * cols);
+            rows([&](uint64_t r) { na::gelu_row(static_cast<const int8_t*>(j.in) + r * cols, cols, k, o32 + r * cols); });
             break;
         }
         case op::requant: {
@@ -37,9 +42,9 @@ void compute(const row_job& j) {
             auto* o8 = static_cast<uint8_t*>(j.out);
             // RELU: max(x, 0) on the int32 input. The requantization is monotone and maps 0 to
             // 0, so this equals ReLU of its int8 (or 4-bit) output, whatever the row's precision.
-            std::vector<int32_t> pos;
-            for (uint64_t r = 0; r < j.rows; ++r) {
+            rows([&](uint64_t r) {
                 const int32_t* x = i32 + r * cols;
+                thread_local std::vector<int32_t> pos;  // a row's clamped copy, reused (RELU only)
                 if (j.relu) {
                     pos.assign(x, x + cols);
                     for (auto& v : pos) v = std::max(v, 0);
@@ -49,13 +54,14 @@ void compute(const row_job& j) {
                     na::requant_row_channels(x, cols, j.channel, o8 + r * cols);
                 else
                     na::requant_row(x, cols, j.param[0], j.param[1], bits ? bits[r] : uint8_t{8}, o8 + r * cols);
-            }
+            });
             break;
         }
         case op::resadd: {
             const auto* res = static_cast<const int8_t*>(j.aux);
-            for (uint64_t r = 0; r < j.rows; ++r)
+            rows([&](uint64_t r) {
                 na::resadd_row(i32 + r * cols, res + r * cols, cols, j.param[0], j.param[1], j.param[2], j.param[3], o32 + r * cols);
+            });
         }
     }
 }

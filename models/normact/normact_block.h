@@ -35,6 +35,7 @@ struct row_job : block_job<row_job> {
     const int32_t* channel = nullptr;  // REQUANT PER_CHANNEL: cols (m, e) pairs (then aux is null: every row int8)
     bool relu = false;                 // REQUANT RELU: max(x, 0) before the requantization
     void* out = nullptr;        // int32 rows (REQUANT: cols bytes per row)
+    unsigned threads = 1;       // host threads for the rows (results do not depend on it)
     // The scratchpad banks the unit reads its rows from and writes its results to: held for
     // the job's duration (docs/timing-model.md#blocks).
     bank_use banks[2];

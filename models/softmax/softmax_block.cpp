@@ -7,13 +7,8 @@
 namespace dtq::softmax {
 
 std::vector<int8_t> probabilities(const unit_config& cfg, const softmax_job& j) {
-    if (j.causal_offset < 0) return run(cfg, j.scores, j.rows, j.cols, j.scale);
-    std::vector<int8_t> p(j.rows * j.cols, 0);
-    for (uint64_t r = 0; r < j.rows; ++r) {
-        const uint64_t seen = std::min<uint64_t>(j.cols, static_cast<uint64_t>(j.causal_offset) + r + 1);
-        const std::vector<int8_t> y = run(cfg, j.scores + r * j.cols, 1, seen, j.scale);
-        std::copy(y.begin(), y.end(), &p[r * j.cols]);
-    }
+    std::vector<int8_t> p(j.rows * j.cols);
+    run_into(cfg, j.scores, j.rows, j.cols, j.scale, j.causal_offset, p.data(), j.threads);
     return p;
 }
 

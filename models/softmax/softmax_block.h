@@ -26,6 +26,7 @@ struct softmax_job : block_job<softmax_job> {
     double scale = 1.0;
     // >= 0: causal rows, row r sees columns 0 .. causal_offset + r (at most cols), the rest get 0.
     int64_t causal_offset = -1;
+    unsigned threads = 1;       // host threads for the rows (results do not depend on it)
     std::vector<int8_t> probs;  // set by the block (functional): rows x cols
     // The scratchpad banks the unit reads its scores from and writes its probabilities to (a
     // SOFTMAX command's block; none on the attention path): held for the job's duration.

@@ -51,6 +51,12 @@ inline uint64_t cycles(const unit_config& c, uint64_t rows, uint64_t cols) {
 // softermax: softermax_row(row, scale, output_bit).y[j], already capped (throws
 // std::invalid_argument for a bad scale or output_bit, or rows longer than 65536).
 std::vector<int8_t> run(const unit_config& c, const int64_t* scores, uint64_t rows, uint64_t cols, double scale);
+// The same into probs (rows x cols), rows on up to `threads` host threads (common/host_pool.h:
+// the same bytes and the same exception whatever the count). causal_offset >= 0: row r sees
+// only its first min(cols, causal_offset + r + 1) scores, as a row of that length, and its other
+// probabilities are 0. Nothing is allocated per row.
+void run_into(const unit_config& c, const int64_t* scores, uint64_t rows, uint64_t cols, double scale,
+              int64_t causal_offset, int8_t* probs, unsigned threads = 1);
 
 // The mode's name ("ibert", "softermax") and its inverse (false for an unknown name), for
 // the scenario key the platform reads.

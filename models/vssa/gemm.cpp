@@ -16,7 +16,8 @@
 //     stores. K is cut into blocks of 768 (24 KiB of the panel stays in L1 across the row
 //     blocks); later blocks start from c.
 //   - threads: column panels (row blocks when there are fewer panels) are split over
-//     std::threads, the caller computing one part, at most one thread per 6e6 MACs. Sums are
+//     the host pool's threads (common/host_pool.h), the caller computing one part, at most
+//     one thread per 6e6 MACs. Sums are
 //     exact, so c does not depend on the split.
 // Bound: after the first g k-groups an accumulator holds
 //   sum_{k < 4g} a_k b_k - 128 sum_{k >= 4g} b_k,
@@ -27,7 +28,7 @@
 // fit int32 either (all -128 operands: 16384 K >= 2^31).
 //
 // Portable (any other target, and K > 131071): operands widened to int16, 4 x 4 blocks of
-// dot products over the whole K (GCC vectorizes them), rows split over std::threads.
+// dot products over the whole K (GCC vectorizes them), rows split over the host pool's threads.
 //
 // Measured (bench/vssa/vssa_bench, best of >= 0.4 s per shape and of 7 runs; GMAC/s; dgemm =
 // OpenBLAS 0.3.21 cblas_dgemm on the same inputs, same threads). Intel Xeon @ 2.8 GHz KVM
@@ -53,8 +54,9 @@
 #include <mutex>
 #include <cstring>
 #include <memory>
-#include <thread>
 #include <utility>
+
+#include "common/host_pool.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
 #define DTQ_GEMM_VNNI 1
@@ -133,13 +135,11 @@ void gemm_portable(const int8_t* a, const int8_t* bt, int32_t* c, uint64_t M, ui
         kernel_rows(a16.data(), b16.data(), c, 0, M, N, K);
         return;
     }
-    std::vector<std::thread> pool;
     const uint64_t per = (M / threads + 3) / 4 * 4;
-    for (unsigned t = 0; t < threads; ++t) {
+    run_parts(threads, [&](unsigned t) {  // common/host_pool.h: the pool's workers, no thread start per call
         const uint64_t i0 = std::min(M, t * per), i1 = t + 1 == threads ? M : std::min(M, (t + 1) * per);
-        if (i0 < i1) pool.emplace_back(kernel_rows, a16.data(), b16.data(), c, i0, i1, N, K);
-    }
-    for (auto& th : pool) th.join();
+        if (i0 < i1) kernel_rows(a16.data(), b16.data(), c, i0, i1, N, K);
+    });
 }
 
 #ifdef DTQ_GEMM_VNNI
@@ -339,7 +339,8 @@ void gemm_vnni(const int8_t* a, const int8_t* bt, int32_t* c, uint64_t M, uint64
     packed_a A;
     pack_a(a, M, K, A);
     const uint64_t panels = (N + kNR - 1) / kNR, row_blocks = (M + kMR - 1) / kMR;
-    // A thread costs 10-20 us to start and join: use one per kMinMacsPerThread MACs at most.
+    // A thread cost 10-20 us to start and join when each call started its own (the pool's wake-up is
+    // less: docs/performance.md#row-kernels): use one per kMinMacsPerThread MACs at most.
     const double macs = static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
     const uint64_t t = std::min<uint64_t>({threads, std::max<uint64_t>(1, static_cast<uint64_t>(macs / kMinMacsPerThread)),
                                            std::max(panels, row_blocks)});
@@ -349,10 +350,7 @@ void gemm_vnni(const int8_t* a, const int8_t* bt, int32_t* c, uint64_t M, uint64
         if (panels >= t) vnni_part(A, bt, c, 0, M, N, K, panels * n / t, panels * (n + 1) / t);
         else vnni_part(A, bt, c, std::min(M, row_blocks * n / t * kMR), std::min(M, row_blocks * (n + 1) / t * kMR), N, K, 0, panels);
     };
-    std::vector<std::thread> pool;
-    for (uint64_t n = 1; n < t; ++n) pool.emplace_back(part, n);
-    part(0);
-    for (auto& th : pool) th.join();
+    run_parts(static_cast<unsigned>(t), [&](unsigned n) { part(n); });  // the calling thread takes parts too
 }
 #endif
 
@@ -478,10 +476,7 @@ void gemm_avx2(const int8_t* a, const int8_t* bt, int32_t* c, uint64_t M, uint64
     const uint64_t panels = (N + kNR2 - 1) / kNR2;
     const double macs = static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
     const uint64_t t = std::min<uint64_t>({threads, std::max<uint64_t>(1, static_cast<uint64_t>(macs / kMinMacsPerThread2)), panels});
-    std::vector<std::thread> pool;
-    for (uint64_t n = 1; n < t; ++n) pool.emplace_back(avx2_part, std::cref(A), bt, c, N, K, panels * n / t, panels * (n + 1) / t);
-    avx2_part(A, bt, c, N, K, 0, panels / t);
-    for (auto& th : pool) th.join();
+    run_parts(static_cast<unsigned>(t), [&](unsigned n) { avx2_part(A, bt, c, N, K, panels * n / t, panels * (n + 1) / t); });
 }
 #endif
 

@@ -16,8 +16,8 @@ namespace dtq::vssa {
 // default -march=native build): packed panels and a vpdpbusd micro-kernel; else with AVX2
 // a vpmaddwd micro-kernel on operands widened to int16; otherwise, and for K > 131071, a
 // portable int16 kernel (models/vssa/gemm.cpp, docs/performance.md).
-// `threads` is an upper bound: column panels (or rows) are split over std::threads when
-// the work pays for them; c does not depend on it.
+// `threads` is an upper bound: column panels (or rows) are split over the host pool's threads
+// (common/host_pool.h) when the work pays for them; c does not depend on it.
 void gemm_s8(const int8_t* a, const int8_t* bt, int32_t* c, uint64_t M, uint64_t N, uint64_t K, unsigned threads = 1);
 // The kernel this build's gemm_s8 uses for K <= 131071: "avx512-vnni", "avx2" or "portable".
 const char* gemm_kernel_name();

@@ -300,6 +300,7 @@ command_outcome attention_layer::execute(const command& c) {
                 if (functional) {
                     sj.scores = qj.scores.data();  // the VSSA's scores, 8-bit domain
                     sj.scale = scale;
+                    sj.threads = m_cfg.vssa.threads;
                     if (causal) sj.causal_offset = 0;  // query i (the i-th kept token) sees the kept keys up to itself
                 }
                 sm_end[h] = m_sender.send(to_softmax, sj, qj.end, m_clk);

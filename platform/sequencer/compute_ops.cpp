@@ -551,16 +551,20 @@ command_outcome compute_ops::vector(const command& c) {
 
         // Functional mode: the operands the DMA's transfers carry (debug transport), given to
         // the unit with each block's job; the results come back in the jobs.
-        std::vector<uint8_t> in, out;
-        std::vector<int64_t> scores;  // SOFTMAX
+        uint8_t* in = nullptr;
+        uint8_t* out = nullptr;
+        int64_t* scores = nullptr;    // SOFTMAX
         std::vector<int32_t> bias;    // LAYERNORM
         std::vector<int8_t> res;      // RESADD
         if (functional) {
-            in.resize(rows * cols * in_b);
-            read_rows(src, rows, cols * in_b, ss, in.data());
-            out.assign(rows * cols * out_b, 0);
-            const auto* i32 = reinterpret_cast<const int32_t*>(in.data());
-            if (softmax_op) scores.assign(i32, i32 + rows * cols);
+            in = m_vec_in.get(rows * cols * in_b);
+            read_rows(src, rows, cols * in_b, ss, in);
+            out = m_vec_out.get(rows * cols * out_b);  // every byte stored is written by the unit first
+            const auto* i32 = reinterpret_cast<const int32_t*>(in);
+            if (softmax_op) {
+                scores = m_vec_scores.get(rows * cols);
+                std::copy(i32, i32 + rows * cols, scores);
+            }
             if (opc == rg::op::LAYERNORM && aux) {
                 bias.resize(cols);
                 debug(false, aux, bias.data(), cols * 4);
@@ -593,6 +597,7 @@ command_outcome compute_ops::vector(const command& c) {
                 if (functional) {
                     s.softmax.scores = &scores[r0 * cols];
                     s.softmax.scale = scale;
+                    s.softmax.threads = m_cfg.vssa.threads;
                     // causal: row r sees columns 0..p3 + r, the rest get probability 0
                     if (p2 != 0) s.softmax.causal_offset = static_cast<int64_t>(static_cast<uint32_t>(p3) + r0);
                 }
@@ -606,8 +611,8 @@ command_outcome compute_ops::vector(const command& c) {
                 j.cols = cols;
                 j.first = r0 == 0;
                 if (functional) {
-                    j.in = in.data() + r0 * cols * in_b;
-                    j.out = out.data() + r0 * cols * out_b;
+                    j.in = in + r0 * cols * in_b;
+                    j.out = out + r0 * cols * out_b;
                     j.aux = kind == normact::op::layernorm ? (aux ? static_cast<const void*>(bias.data()) : nullptr)
                           : kind == normact::op::resadd    ? static_cast<const void*>(&res[r0 * cols])
                           : kind == normact::op::requant   ? static_cast<const void*>(&bits[r0])
@@ -618,6 +623,7 @@ command_outcome compute_ops::vector(const command& c) {
                     j.param[1] = p1;
                     j.param[2] = p2;
                     j.param[3] = p3;
+                    j.threads = m_cfg.vssa.threads;
                 }
             }
             const uint64_t out_sp = m_cfg.scratchpad_base + half * 2 * quarter + quarter;  // results reuse the residual quarter
@@ -635,12 +641,12 @@ command_outcome compute_ops::vector(const command& c) {
         if (functional) {
             if (softmax_op)
                 for (size_t b = 0; b < blocks.size(); ++b)
-                    std::copy(blocks[b].softmax.probs.begin(), blocks[b].softmax.probs.end(), out.data() + b * chunk * cols);
+                    std::copy(blocks[b].softmax.probs.begin(), blocks[b].softmax.probs.end(), out + b * chunk * cols);
             if (opc == rg::op::REQUANT && aux && !per_channel) {
                 for (uint64_t r = 0; r < rows; ++r)
-                    if (bits[r]) debug(true, dst + r * ds, out.data() + r * cols, bits[r] == 8 ? cols : cols / 2);
+                    if (bits[r]) debug(true, dst + r * ds, out + r * cols, bits[r] == 8 ? cols : cols / 2);
             } else {
-                write_rows(dst, rows, cols * out_b, ds, out.data());
+                write_rows(dst, rows, cols * out_b, ds, out);
             }
         }
     } catch (const std::exception& e) {

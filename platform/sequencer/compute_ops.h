@@ -140,6 +140,24 @@ private:
     command_outcome failure(const command& c, const std::exception& e);
     bool in_dram(uint64_t a) const { return a >= m_cfg.dram_base && a - m_cfg.dram_base < m_cfg.dram_size; }
 
+    // A vector command's operand and result rows (functional mode): reused from command to
+    // command, grown when needed and never cleared (every byte read is written first), so a
+    // command neither allocates nor zeroes them (docs/performance.md#row-kernels).
+    template <class T>
+    struct scratch {
+        std::unique_ptr<T[]> p;
+        uint64_t n = 0;
+        T* get(uint64_t k) {
+            if (k > n) {
+                p.reset(new T[k]);  // default-initialised: not zeroed
+                n = k;
+            }
+            return p.get();
+        }
+    };
+    scratch<uint8_t> m_vec_in, m_vec_out;
+    scratch<int64_t> m_vec_scores;
+
     compute_ops_config m_cfg;
     dtq::clock m_clk;
     compute_report m_last;

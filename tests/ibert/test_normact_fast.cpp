@@ -184,6 +184,8 @@ TEST_CASE("floor_div: its 64-bit path == floor division in 128 bits", "[ibert][f
 TEST_CASE("i_softmax_row == i_softmax's y (random rows, scales, output bits, QuantAct settings, exceptions)", "[ibert][fast]") {
     xs64 r{4242};
     int compared = 0, thrown = 0, fast = 0, wide = 0;  // plans whose exp runs in int64 (fast64) or in 128 bits
+    int rq_fast = 0, rq_saturated = 0;  // plans whose QuantAct takes the u128 form; rows with a value at its limit
+    int rq_u64 = 0;                     // of those, plans in its uint64 form (33 <= e <= 94)
     for (int t = 0; t < 3000; ++t) {
         softmax_params p;
         p.output_bit = static_cast<int>(r.in(0, 32));
@@ -212,7 +214,11 @@ TEST_CASE("i_softmax_row == i_softmax's y (random rows, scales, output bits, Qua
         try {
             const softmax_plan plan = plan_softmax(scale, p);
             ++(plan.fast64 ? fast : wide);
+            rq_fast += plan.rq_fast;
+            rq_u64 += plan.rq_fast && plan.me16.e >= 33 && plan.me16.e <= 94;
             i_softmax_row(x.data(), n, plan, y.data());
+            if (plan.rq_fast && ref_error.empty())  // did a value reach the saturation limit? (the reference's exp_int)
+                for (int64_t v : i_softmax(x, scale, p).exp_int) rq_saturated += static_cast<uint64_t>(v) >= plan.rq_limit;
         } catch (const std::exception& e) {
             row_error = e.what();
         }
@@ -230,4 +236,8 @@ TEST_CASE("i_softmax_row == i_softmax's y (random rows, scales, output bits, Qua
     CHECK(thrown > 10);
     CHECK(fast > 300);
     CHECK(wide > 30);
+    CHECK(rq_fast > 200);
+    CHECK(rq_u64 > 100);
+    CHECK(rq_fast - rq_u64 > 20);
+    CHECK(rq_saturated > 20);
 }
