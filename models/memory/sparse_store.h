@@ -16,10 +16,10 @@
 #include <map>
 #include <memory>
 #include <new>
-#include <system_error>
-#include <thread>
 #include <unordered_map>
 #include <vector>
+
+#include "common/host_pool.h"
 
 namespace dtq {
 
@@ -64,7 +64,7 @@ public:
     }
     uint64_t generated_ranges() const { return m_ranges.size(); }
     // A read of PARALLEL_READ bytes or more, with generated ranges present, is split into
-    // `n` parts at page boundaries, read on n threads (the caller's one of them): computing
+    // `n` parts at page boundaries, read by the host pool (the caller and its workers): computing
     // the bytes is the cost there. fill functions must then be safe to call concurrently
     // (pure functions of their arguments, as the weight generator is). Default 1.
     void set_read_threads(unsigned n) { m_read_threads = std::max(1u, n); }
@@ -117,25 +117,16 @@ private:
     }
 
     void parallel_read(uint64_t addr, uint8_t* dst, uint64_t len) const {
-        const uint64_t n = m_read_threads, pages = (addr + len - 1) / PAGE - addr / PAGE + 1;
-        std::vector<std::thread> pool;
-        uint64_t at = addr;
-        for (uint64_t t = 1; t <= n; ++t) {  // part t - 1: up to the page boundary after its share
-            const uint64_t end = t == n ? addr + len : std::min(addr + len, (addr / PAGE + pages * t / n) * PAGE);
-            if (end <= at) continue;
-            const auto part = [this, at, end, addr, dst] { serial_read(at, dst + (at - addr), end - at); };
-            if (t == n) {
-                part();
-            } else {
-                try {
-                    pool.emplace_back(part);
-                } catch (const std::system_error&) {  // no thread: read it here
-                    part();
-                }
-            }
-            at = end;
-        }
-        for (auto& th : pool) th.join();
+        // m_read_threads parts, each ending at the page boundary after its share, read by the
+        // host pool (common/host_pool.h): the caller and the pool's workers.
+        const uint64_t n = m_read_threads, first_page = addr / PAGE, pages = (addr + len - 1) / PAGE - first_page + 1;
+        const auto end_of = [&](uint64_t part) {
+            return part + 1 == n ? addr + len : std::max(addr, std::min(addr + len, (first_page + pages * (part + 1) / n) * PAGE));
+        };
+        run_parts(static_cast<unsigned>(n), [&](unsigned part) {
+            const uint64_t begin = part ? end_of(part - 1) : addr, end = end_of(part);
+            if (end > begin) serial_read(begin, dst + (begin - addr), end - begin);
+        });
     }
     void serial_read(uint64_t addr, uint8_t* dst, uint64_t len) const {
         while (len) {
