@@ -52,15 +52,20 @@ struct outlier_spec {
 // Tokens: noise (bell of spread 40) plus salience a_t along u; a_t = 64 r^3, r uniform in
 // [0, 1): most tokens small, a few large. With outliers, the noise and the salience are
 // divided by o->div (the same real values at the coarser scale) and the outlier channels
-// carry sign x level plus a little noise.
+// carry sign x level plus a little noise. values = false: the salience alone (empty result),
+// each token's draws for its values skipped (4 a bell).
 std::vector<int8_t> tokens(uint64_t n, uint64_t d, uint64_t seed, const std::vector<int8_t>& u, std::vector<uint32_t>* sal,
-                           const outlier_spec* o = nullptr) {
+                           const outlier_spec* o = nullptr, bool values = true) {
     splitmix64 g(seed);
-    std::vector<int8_t> x(n * d);
+    std::vector<int8_t> x(values ? n * d : 0);
     for (uint64_t t = 0; t < n; ++t) {
         const int64_t r = g.uniform(0, 999);
         const int64_t a = 64 * r * r * r / 1000000000;
         if (sal) sal->push_back(static_cast<uint32_t>(a * 1000 + 999 - static_cast<int64_t>(t % 1000)));
+        if (!values) {
+            g.skip(4 * (d + (o ? o->dims.size() : 0)));
+            continue;
+        }
         if (!o) {
             for (uint64_t i = 0; i < d; ++i) x[t * d + i] = clip8(g.bell(40) + a * u[i]);
             continue;
@@ -178,7 +183,7 @@ model_instance make_model_impl(const scenario_config& c, bool with_data, bool ho
             salience.push_back(static_cast<uint32_t>(std::max<int64_t>(s, 0)));
         }
     } else {
-        m.x = tokens(m.seq, d, c.seed * 31 + 2, u, &salience, m.outliers ? &ospec : nullptr);
+        m.x = tokens(m.seq, d, c.seed * 31 + 2, u, &salience, m.outliers ? &ospec : nullptr, with_data);
     }
     if (m.topk) {  // layer 0: the most salient tokens kept, at the scenario's ratios
         std::vector<uint32_t> all(m.seq);

@@ -16,6 +16,8 @@ public:
         z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
         return z ^ (z >> 31);
     }
+    // As n calls of next(): the state is a counter (one gamma a draw).
+    void skip(uint64_t n) { m_state += n * 0x9e3779b97f4a7c15ull; }
     // Uniform in [lo, hi].
     int64_t uniform(int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(next() % static_cast<uint64_t>(hi - lo + 1)); }
     // Approximately normal (sum of 4 uniforms, Irwin-Hall), mean 0, in [-2*spread, 2*spread].

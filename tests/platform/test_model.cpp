@@ -565,3 +565,22 @@ TEST_CASE("make_model_layout plans the same DRAM layout as the full model, witho
         CHECK(std::memcmp(&a.args, &b.args, sizeof a.args) == 0);
     }
 }
+
+TEST_CASE("make_model without data draws the same layer-0 precisions as with it (the token values skipped)", "[model]") {
+    // Timing mode builds only the salience of the synthetic input (tokens with values =
+    // false, splitmix64::skip over each token's value draws): the precisions must be those of
+    // the full input, with and without outlier channels.
+    for (const std::string extra : {"", ", outliers: true"}) {
+        INFO(extra);
+        const scenario_config cfg = model_cfg("bert-base", 96, "dtqatten", 0, extra);
+        const model_instance full = make_model(cfg, true), lean = make_model(cfg, false);
+        REQUIRE(full.prec0.size() == 96);
+        CHECK(lean.prec0 == full.prec0);
+        CHECK(lean.x.empty());
+        uint64_t kinds[9] = {};
+        for (uint8_t b : full.prec0) ++kinds[b];
+        CHECK(kinds[0] > 0);  // pruned, 4-bit and 8-bit tokens all present
+        CHECK(kinds[4] > 0);
+        CHECK(kinds[8] > 0);
+    }
+}

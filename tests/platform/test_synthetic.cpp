@@ -165,3 +165,13 @@ TEST_CASE("synthetic_weight's histogram follows the pmf of its definition", "[sy
     CHECK(std::abs(sm - mean) < 5 * std::sqrt(var / N));  // sd of the sample mean: 0.021
     CHECK(sv == Approx(var).epsilon(0.01));
 }
+
+TEST_CASE("splitmix64::skip(n) is n calls of next()", "[synthetic]") {
+    for (const uint64_t n : {uint64_t{0}, uint64_t{1}, uint64_t{7}, uint64_t{3073}}) {
+        splitmix64 a(99), b(99);
+        for (uint64_t i = 0; i < n; ++i) a.next();
+        b.skip(n);
+        CHECK(a.next() == b.next());
+        CHECK(a.uniform(0, 999) == b.uniform(0, 999));
+    }
+}
