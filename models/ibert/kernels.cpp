@@ -9,16 +9,7 @@
 #include <fmt/format.h>
 
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
-// GCC 12's unmasked intrinsics start from _mm512_undefined_epi32(), which its
-// -Wmaybe-uninitialized reports when inlined (a false positive; as models/vssa/gemm.cpp).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+#include "common/immintrin_quiet.h"  // (GCC 12's false -Wmaybe-uninitialized)
 #define DTQ_SOFTMAX_AVX512 1
 #endif
 

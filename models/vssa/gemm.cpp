@@ -60,16 +60,7 @@
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
 #define DTQ_GEMM_VNNI 1
-// GCC 12's unpack / shuffle intrinsics start from _mm512_undefined_epi32(), which its
-// -Wmaybe-uninitialized reports when inlined (a GCC 12 false positive).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+#include "common/immintrin_quiet.h"  // (GCC 12's false -Wmaybe-uninitialized)
 #elif defined(__AVX2__)
 #define DTQ_GEMM_AVX2 1
 #include <immintrin.h>
