@@ -13,21 +13,11 @@
 
 #include "ibert/kernels.h"
 #include "ibert/normact.h"
+#include "xs64.h"  // the tests' own generator
 
 using namespace dtq::ibert;
 
 namespace {
-struct xs64 {  // the test's own generator
-    uint64_t s;
-    uint64_t next() {
-        s ^= s >> 12;
-        s ^= s << 25;
-        s ^= s >> 27;
-        return s * 0x2545f4914f6cdd1dull;
-    }
-    int64_t in(int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(next() % static_cast<uint64_t>(hi - lo + 1)); }
-};
-
 // A row of int32: uniform in a random magnitude class, sometimes with the extremes.
 std::vector<int32_t> row32(xs64& r, uint64_t cols) {
     const int bits = static_cast<int>(r.in(1, 31));

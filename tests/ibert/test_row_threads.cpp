@@ -17,21 +17,11 @@
 #include "normact/normact_block.h"
 #include "softmax/softmax_block.h"
 #include "softmax/softmax_unit.h"
+#include "xs64.h"  // the tests' own generator
 
 using namespace dtq;
 
 namespace {
-struct xs64 {
-    uint64_t s;
-    uint64_t next() {
-        s ^= s >> 12;
-        s ^= s << 25;
-        s ^= s >> 27;
-        return s * 0x2545f4914f6cdd1dull;
-    }
-    int64_t in(int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(next() % static_cast<uint64_t>(hi - lo + 1)); }
-};
-
 template <class F>
 std::string outcome(F f) {
     try {

@@ -10,21 +10,9 @@
 #include <vector>
 
 #include "platform/workloads/synthetic.h"
+#include "xs64.h"  // the tests' own generator
 
 using namespace dtq;
-
-namespace {
-// An independent generator for the test inputs (xorshift64*), not the one under test.
-struct xs64 {
-    uint64_t s;
-    uint64_t next() {
-        s ^= s >> 12;
-        s ^= s << 25;
-        s ^= s >> 27;
-        return s * 0x2545f4914f6cdd1dull;
-    }
-};
-}  // namespace
 
 TEST_CASE("splitmix64_at(seed, d) is the d-th next() of splitmix64(seed)", "[synthetic]") {
     // splitmix64's published first output for seed 0 (Vigna's splitmix64.c): 0xe220a8397b1dcdaf
