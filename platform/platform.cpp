@@ -600,6 +600,9 @@ void platform::load_model() {
                                         m_cfg.dram.size)});
     std::vector<dtq_layer_params> params = m.params;
     std::vector<int8_t> weight_buffers[2];  // deferred weights (write_deferred_weights)
+    // Deferred int8 weights as generated DRAM ranges; their long reads on vssa.threads threads.
+    const bool generated = m.deferred_weights && !m.wcomp && !m.all4 && m_cfg.workload.model.weight_store == "generated";
+    if (generated) m_dram.set_read_threads(static_cast<unsigned>(m_cfg.vssa.threads));
     for (uint64_t l = 0; l < m.layers; ++l) {
         const uint64_t* w = &lay.weights_at[l * model_layout::WEIGHT_SLOTS];
         dtq_layer_params& p = params[l];
@@ -616,9 +619,7 @@ void platform::load_model() {
         if (functional || m.wcomp) {
             const layer_weights& lw = m.weights[l];
             const std::vector<int8_t>* t[6] = {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.w1, &lw.w2};
-            const bool int8_image = !m.wcomp && !m.all4;  // int8: the image is the weights themselves, no copy
-            if (m.deferred_weights && int8_image && m_cfg.workload.model.weight_store == "generated") {
-                m_dram.set_read_threads(static_cast<unsigned>(m_cfg.vssa.threads));
+            if (generated) {
                 for (int i = 0; i < 6; ++i) {  // each matrix a generated range: its bytes computed when read
                     const auto [n, k] = weight_shape(m.shape, i);
                     generate_dram(w[i], n * k, model_weight_generator(m, l, i));

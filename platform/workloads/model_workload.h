@@ -71,8 +71,9 @@ struct model_instance {
     std::vector<uint8_t> prec0;            // layer-0 precisions (dtqatten; all4: every token 4)
     uint32_t score_shift = 10;
     // The synthetic weight matrices' definition (model_weight_into generates them from it);
-    // deferred_weights (make_model's host_weights = false): weights[l]'s six matrices are empty,
-    // the loader generates each when it writes it to DRAM.
+    // deferred_weights (make_model's host_weights = false): weights[l]'s six matrices are empty;
+    // the loader makes each a generated DRAM range (int8, weight_store generated) or generates
+    // it when it writes it, or its 4-bit / NM24 image, to DRAM.
     bool deferred_weights = false;
     uint64_t weight_seed = 0;           // layer l's matrix i (0..5: wq wk wv wo w1 w2) has seed weight_seed + 64 l + i + 1
     std::vector<int8_t> weight_u, weight_v;  // the rank-1 term of wq and wk
@@ -81,8 +82,8 @@ struct model_instance {
 // The model of a scenario: synthetic weights from the seed, the input from
 // workload.model.input or the seed. Throws config_error for a bad input file.
 // host_weights = false (with_data): the six weight matrices per layer are not built; the
-// loader generates each into its own buffer with model_weight_into (the same bytes), so a
-// run without host readers of the weights touches their memory once, in DRAM.
+// loader generates them (the same bytes: model_weight_generator, model_weight_into), so a run
+// without host readers of the weights keeps no host copy of them.
 model_instance make_model(const scenario_config& c, bool with_data, bool host_weights = true);
 // Only what plan_model needs (shapes, layer count, sequence, precision mode): no input tokens,
 // precisions or weights; workload.model.input is read, so its errors are thrown as by
