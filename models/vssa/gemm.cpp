@@ -17,8 +17,7 @@
 //     blocks); later blocks start from c.
 //   - threads: column panels (row blocks when there are fewer panels) are split over
 //     the host pool's threads (common/host_pool.h), the caller computing one part, at most
-//     one thread per 6e6 MACs. Sums are
-//     exact, so c does not depend on the split.
+//     one thread per 6e6 MACs. Sums are exact, so c does not depend on the split.
 // Bound: after the first g k-groups an accumulator holds
 //   sum_{k < 4g} a_k b_k - 128 sum_{k >= 4g} b_k,
 // every term at most 128 x 128 = 16384 in magnitude, so |acc| <= 16384 K at every step, the
