@@ -12,6 +12,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "vssa/tile_model.h"
@@ -31,6 +32,7 @@ struct vssa_config {
     pe_backend backend = pe_backend::model;
     tile_schedule schedule = tile_schedule::round_robin;
     unsigned threads = 1;                         // host threads of the functional GEMM
+    bool gemm_memo = true;                        // timing mode: reuse a GEMM's results (gemm_memo)
     std::string vcd_path = "vssa_mismatch.vcd";   // lockstep: the mismatching tile's waveform
     tile_model_fault fault;                       // test only: makes the model wrong on purpose
 };
@@ -94,6 +96,29 @@ public:
 // lockstep mode also 4-bit operands outside [-8, 7]) and std::runtime_error (rtl backend
 // requested but not installed).
 gemm_result run_gemm(const vssa_config& cfg, const gemm_op& op);
+
+// Timing mode's reuse of GEMM results (docs/performance.md#gemm-memo). run_gemm without
+// operands, with the model backend and no fault, is a function of the configuration's array
+// geometry, reorder and schedule and of the op's shape, token precisions and scale stages (not
+// of its name): the memo keeps the results it has computed under those and answers a GEMM seen
+// before with a copy of its result. Anything else (functional ops, the rtl and lockstep
+// backends, a fault, cfg.gemm_memo false) runs. At most `capacity` results are kept; a result
+// past that empties the memo first, so memory stays bounded on runs whose shapes never repeat
+// (a GPT-2 decode step's K grows by one per token).
+class gemm_memo {
+public:
+    explicit gemm_memo(size_t capacity = 64) : m_capacity(capacity ? capacity : 1) {}
+    gemm_result run(const vssa_config& cfg, const gemm_op& op);
+    uint64_t calls() const { return m_calls; }  // GEMMs run or answered
+    uint64_t hits() const { return m_hits; }    // GEMMs answered from the memo
+    size_t size() const { return m_results.size(); }
+
+private:
+    size_t m_capacity;
+    uint64_t m_calls = 0, m_hits = 0;
+    std::unordered_map<std::string, gemm_result> m_results;
+    std::string m_key;  // the key being built (reused: no allocation per lookup)
+};
 
 // The clustering permutation of one side: active (non-pruned) indices, low precision first
 // when reorder (stable), else in order.

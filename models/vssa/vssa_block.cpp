@@ -11,8 +11,13 @@
 namespace dtq::vssa {
 
 block::block(const sc_core::sc_module_name& n, const vssa_config& cfg, const dtq::clock& clk, std::string track)
-    : sc_module(n), in("in"), mem("mem"), ports("ports"), m_cfg(cfg), m_clk(clk), m_track(std::move(track)) {
+    : sc_module(n), in("in"), mem("mem"), ports("ports"), m_cfg(cfg), m_clk(clk), m_track(std::move(track)), m_stats(name()) {
     in.register_b_transport(this, &block::b_transport);
+    m_stats.derived_int("gemms", "count", "GEMM jobs the VSSA block timed (run, or answered by the memo: vssa.gemm_memo)",
+                        [this] { return m_memo.calls(); });
+    m_stats.derived_int("gemm_memo_hits", "count",
+                        "GEMMs whose results came from the memo of those timed before (vssa.gemm_memo; docs/performance.md#gemm-memo)",
+                        [this] { return m_memo.hits(); });
 }
 
 // Operands and results move by debug transport through `mem` (no time: the cycles of the
@@ -45,11 +50,11 @@ void block::attention_values(gemm_job& j) {
             j.op.a = qm.data();
             j.op.bt = km.data();
         }
-        j.result = run_gemm(m_cfg, j.op);
+        j.result = m_memo.run(m_cfg, j.op);
         j.op.a = j.op.bt = nullptr;
         j.scores = o.vsq ? vsq_scores(qm, km, *o.kept, *o.kept_bits, o.dh, o.vc) : scores_8bit(j.result.c, o.seq, *o.kept, *o.kept_bits);
     } else {
-        j.result = run_gemm(m_cfg, j.op);  // the cycles (the values do not change them)
+        j.result = m_memo.run(m_cfg, j.op);  // the cycles (the values do not change them)
         j.rows = attention_pv(*o.probs, head(o.b), o.seq, o.dh, *o.kept, *o.kept_bits, o.vsq, o.vc, m_cfg.threads);
     }
 }
@@ -115,7 +120,7 @@ void block::b_transport(int, tlm::tlm_generic_payload& tx, sc_core::sc_time& del
         if (j.attn)
             attention_values(j);
         else
-            j.result = run_gemm(m_cfg, j.op);
+            j.result = m_memo.run(m_cfg, j.op);
         // The array starts when its inputs are ready, it is free and the banks its operand
         // streams come from are free (asked first), then holds those banks to its end.
         const uint64_t free = std::max(ready, m_busy_until);

@@ -19,6 +19,7 @@
 
 #include "common/block_job.h"
 #include "common/clock.h"
+#include "common/stats.h"
 #include "memory/local_memory.h"
 #include "vsquant/vsquant.h"
 #include "vssa/engine.h"
@@ -113,6 +114,8 @@ private:
     // command_values' operand copies, reused between commands (every byte is overwritten
     // before it is read: no per-command allocation nor zeroing of up to K x N bytes)
     std::vector<int8_t> m_am, m_bt;
+    gemm_memo m_memo;  // timing mode: the results of GEMMs timed before (docs/performance.md#gemm-memo)
+    stat_group m_stats;
 };
 
 }  // namespace dtq::vssa

@@ -373,6 +373,8 @@ config_schema::config_schema() {
          "frees up first), balanced (longest tile first on the array that frees up first: tile cycles are known before they run)");
     boolean("vssa.reorder", [](auto& c) -> auto& { return c.vssa.reorder; }, "cluster tokens by precision, low precision first (DTQAtten Sec. IV-B)");
     u64("vssa.threads", [](auto& c) -> auto& { return c.vssa.threads; }, "", 1, 64, "host threads of the functional GEMM, of the vector commands' rows (softmax, LayerNorm, GELU, REQUANT, RESADD), of building the synthetic model's weights and of computing long reads of generated weights (results do not depend on it)");
+    boolean("vssa.gemm_memo", [](auto& c) -> auto& { return c.vssa.gemm_memo; },
+            "timing: a GEMM with the shape and token precisions of one timed before takes that one's cycles and counts (the tile model is a function of them: the same results, faster to simulate; docs/performance.md#gemm-memo)");
     text("vssa.backend", [](auto& c) -> auto& { return c.vssa.backend; }, {"model", "rtl", "lockstep"}, false,
          "how tiles run: the C++ tile model, the Verilated RTL, or both compared tile by tile (docs/cosim.md)");
     text("vssa.fault", [](auto& c) -> auto& { return c.vssa.fault; }, {"none", "cycle", "result_bit"}, false,

@@ -177,6 +177,7 @@ struct vssa_scenario_config {
     uint64_t rows = 16, cols = 16, arrays = 1;
     bool reorder = true;
     uint64_t threads = 1;
+    bool gemm_memo = true;              // timing mode: reuse the results of GEMMs timed before
     std::string backend = "model";      // model | rtl | lockstep (docs/cosim.md)
     std::string fault = "none";         // test only: none | cycle | result_bit (docs/cosim.md)
     uint64_t fault_tile = 0;            // the tile the fault hits

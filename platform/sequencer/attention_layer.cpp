@@ -31,6 +31,7 @@ vssa::vssa_config vssa_config_of(const scenario_config& c, const std::string& ou
                 : c.vssa.schedule == "balanced" ? vssa::tile_schedule::balanced
                                                 : vssa::tile_schedule::round_robin;
     vc.threads = static_cast<unsigned>(c.vssa.threads);
+    vc.gemm_memo = c.vssa.gemm_memo;
     vc.backend = c.vssa.backend == "rtl" ? vssa::pe_backend::rtl
                : c.vssa.backend == "lockstep" ? vssa::pe_backend::lockstep : vssa::pe_backend::model;
     vc.vcd_path = (out_dir.empty() ? std::string(".") : out_dir) + "/vssa_mismatch.vcd";

@@ -622,3 +622,112 @@ TEST_CASE("vssa: quantize_4bit_code (inline) on every int8 == round half to even
         REQUIRE(int{quantize_4bit(static_cast<int8_t>(x))} == want * 16);
     }
 }
+
+namespace {
+// Every field of two GEMM results (gemm_memo's answers must be run_gemm's, whole).
+void check_same_result(const gemm_result& got, const gemm_result& want) {
+    CHECK(got.cycles == want.cycles);
+    CHECK(got.array_cycles == want.array_cycles);
+    CHECK(got.macs == want.macs);
+    for (int m = 0; m < 3; ++m) CHECK(got.macs_by_mode[m] == want.macs_by_mode[m]);
+    CHECK(got.busy_pe_cycles == want.busy_pe_cycles);
+    CHECK(got.stall_pe_cycles == want.stall_pe_cycles);
+    CHECK(got.tiles == want.tiles);
+    CHECK(got.stall_ratio_sum == want.stall_ratio_sum);
+    CHECK(got.iteration_r == want.iteration_r);
+    CHECK(got.row_order == want.row_order);
+    CHECK(got.col_order == want.col_order);
+    CHECK(got.k_order == want.k_order);
+    CHECK(got.c_hw == want.c_hw);
+    CHECK(got.c == want.c);
+    CHECK(got.reorder_checked == want.reorder_checked);
+}
+}  // namespace
+
+TEST_CASE("gemm_memo: on random timing-only GEMMs, seen before or not, every result is run_gemm's, and it hits", "[vssa][perf]") {
+    // docs/performance.md#gemm-memo. A pool of random ops (shapes, precisions with pruned
+    // tokens, QK^T-like or prob x V-like, VS-Quant scale stages) drawn from with repeats, on
+    // four configurations (reorder, schedules, arrays); a small capacity, so that the memo
+    // also starts over. Each answer is compared with run_gemm on the same op, field by field.
+    std::mt19937 rng(1234);
+    std::vector<gemm_op> pool;
+    for (int p = 0; p < 12; ++p) {
+        gemm_op op;
+        op.name = "op" + std::to_string(p);
+        op.M = 1 + rng() % 40;
+        op.N = 1 + rng() % 40;
+        op.K = 1 + rng() % 50;
+        const auto bits = [&](uint64_t n) {
+            std::vector<uint8_t> b(n);
+            for (auto& x : b) x = static_cast<uint8_t>(4 * (rng() % 3));
+            return b;
+        };
+        op.row_bits = bits(op.M);
+        if (p % 3 == 2) op.k_bits = bits(op.K);  // prob x V: precision per reduction index
+        else op.col_bits = bits(op.N);
+        op.scale_stages = p % 4 == 1 ? 3 : 0;
+        pool.push_back(op);
+    }
+    // Two ops that differ only in one token's precision, and only in the name: the first pair
+    // must not share a result, the second must (the name is not an input of the timing).
+    gemm_op near = pool[0];
+    near.row_bits[0] = near.row_bits[0] == 8 ? 4 : 8;
+    pool.push_back(near);
+    gemm_op renamed = pool[1];
+    renamed.name = "renamed";
+    pool.push_back(renamed);
+    vssa_config configs[4];
+    configs[1].reorder = false;
+    configs[2].arrays = 3;
+    configs[2].schedule = tile_schedule::greedy;
+    configs[3].arrays = 2;
+    configs[3].schedule = tile_schedule::balanced;
+    configs[3].rows = 8;
+    // 8 phases of 50 calls, each drawing from its own 6 random (configuration, op) pairs, with
+    // capacity 8: a phase empties the memo at most once (after that it holds at most the
+    // phase's 6 pairs), so each of its pairs misses at most twice (before and after) and the
+    // phase at most 12 times: at least 400 - 8 x 12 = 304 hits; the memo starts over on the way.
+    gemm_memo memo(8);
+    uint64_t calls = 0;
+    std::vector<std::pair<size_t, size_t>> window(6);
+    for (int i = 0; i < 400; ++i) {
+        if (i % 50 == 0)
+            for (auto& [c, o] : window) c = rng() % 4, o = rng() % pool.size();
+        const auto [c, o] = window[rng() % window.size()];
+        const vssa_config& cfg = configs[c];
+        const gemm_op& op = pool[o];
+        INFO("call " << i << ": config " << c << ", " << op.name);
+        check_same_result(memo.run(cfg, op), run_gemm(cfg, op));
+        ++calls;
+        CHECK(memo.size() <= 8);
+    }
+    CHECK(memo.calls() == calls);
+    CHECK(memo.hits() >= calls - 8 * 12);
+    CHECK(memo.hits() < calls);
+    // Not pure: functional ops, the memo switched off, a fault: every call runs.
+    gemm_memo other;
+    std::vector<int8_t> a(pool[0].M * pool[0].K, 3), bt(pool[0].N * pool[0].K, -2);
+    gemm_op functional = pool[0];
+    functional.a = a.data();
+    functional.bt = bt.data();
+    vssa_config off;
+    off.gemm_memo = false;
+    vssa_config faulty;
+    faulty.fault.add_cycles_at_tile = 0;
+    for (int i = 0; i < 3; ++i) {
+        check_same_result(other.run(vssa_config{}, functional), run_gemm(vssa_config{}, functional));
+        check_same_result(other.run(off, pool[0]), run_gemm(off, pool[0]));
+        check_same_result(other.run(faulty, pool[0]), run_gemm(faulty, pool[0]));
+    }
+    CHECK(other.hits() == 0);
+    CHECK(other.size() == 0);
+    // The renamed op is answered from its twin's entry: one miss, then a hit.
+    gemm_memo twin;
+    twin.run(vssa_config{}, pool[1]);
+    twin.run(vssa_config{}, renamed);
+    CHECK(twin.hits() == 1);
+    twin.run(vssa_config{}, pool[0]);
+    twin.run(vssa_config{}, near);
+    CHECK(twin.hits() == 1);
+    CHECK(twin.size() == 3);
+}
