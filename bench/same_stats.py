@@ -34,6 +34,17 @@ RUNS = {
     "gpt2_seq128_decode": [G2, "mode=timing", "workload.model.layers=2", "workload.model.decode_tokens=4"],
     "bert_jedec": [BB, "mode=timing", "workload.model.seq=256", "workload.model.layers=1", "dram.model=jedec",
                    "dram.jedec.preset=ddr4-3200"],
+    # the JEDEC model's other presets and controller options (command-bus slots: HBM2's
+    # separate row and column buses, LPDDR4's multi-cycle commands, per-bank refresh)
+    "bert_jedec_hbm2": [BB, "mode=timing", "workload.model.seq=256", "workload.model.layers=1", "dram.model=jedec",
+                        "dram.jedec.preset=hbm2"],
+    "bert_jedec_lpddr4_per_bank": [BB, "mode=timing", "workload.model.seq=256", "workload.model.layers=1",
+                                   "dram.model=jedec", "dram.jedec.preset=lpddr4-4266", "dram.jedec.refresh=per-bank"],
+    "bert_jedec_closed_fcfs": [BB, "mode=timing", "workload.model.seq=256", "workload.model.layers=1", "dram.model=jedec",
+                               "dram.jedec.page_policy=closed", "dram.jedec.scheduler=fcfs"],
+    "bert_jedec_adaptive_xor_2_ranks": [BB, "mode=timing", "workload.model.seq=256", "workload.model.layers=1",
+                                        "dram.model=jedec", "dram.jedec.page_policy=adaptive", "dram.jedec.xor=true",
+                                        "dram.jedec.ranks=2"],
     "bert_dram_banks": [BB, "mode=timing", "workload.model.seq=256", "workload.model.layers=1",
                         "dram.banks.enabled=true"],
     "bert_one_bank": [BB, "mode=timing", "workload.model.seq=256", "workload.model.layers=2", "scratchpad.banks=1",

@@ -340,18 +340,9 @@ uint64_t dram_jedec::last_data_tck() const {
     return m;
 }
 
-// ---- command-bus slots ----
-// `bits` holds W / 64 words of occupancy followed by W / 64 tags: word w holds the 64 cycles of
-// block tag[w] (cycle / 64); a word whose tag is another block is stale and reads as free. So
-// moving the window costs nothing; cycles before `base` (W behind the latest command) count as free.
+// ---- command-bus slots (the layout: dram_jedec.h, slot_map) ----
 namespace {
 constexpr uint64_t SLOT_WORDS = 16384 / 64;
-inline void slot_init(std::vector<uint64_t>& bits) {
-    if (bits.size() != 2 * SLOT_WORDS) {
-        bits.assign(2 * SLOT_WORDS, 0);
-        std::fill(bits.begin() + SLOT_WORDS, bits.end(), UINT64_MAX);
-    }
-}
 inline bool slot_busy(const std::vector<uint64_t>& bits, uint64_t c) {
     const uint64_t blk = c / 64, w = blk % SLOT_WORDS;
     return bits[SLOT_WORDS + w] == blk && (bits[w] >> (c % 64) & 1);
@@ -364,12 +355,11 @@ inline void slot_set(std::vector<uint64_t>& bits, uint64_t c) {
 }  // namespace
 
 void dram_jedec::slot_map::advance(uint64_t to) {
-    static_assert(W == SLOT_WORDS * 64, "slot map size");
+    static_assert(WORDS == SLOT_WORDS, "slot map size");
     if (to > base) base = to;
 }
 
-uint64_t dram_jedec::slot_map::find(uint64_t at, unsigned len) {
-    slot_init(bits);
+uint64_t dram_jedec::slot_map::find_slow(uint64_t at, unsigned len) {
     if (at + len <= base) return at;  // cycles before the window: forgotten, taken as free
     if (at < base) at = base;
     for (;;) {
@@ -389,8 +379,7 @@ uint64_t dram_jedec::slot_map::place(uint64_t at, unsigned len) {
     return c;
 }
 
-void dram_jedec::slot_map::mark(uint64_t at, unsigned len) {
-    slot_init(bits);
+void dram_jedec::slot_map::mark_slow(uint64_t at, unsigned len) {
     if (at + len > base + W) advance(at + len - W);
     for (unsigned k = 0; k < len; ++k)
         if (at + k >= base) slot_set(bits, at + k);

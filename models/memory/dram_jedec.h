@@ -9,6 +9,7 @@
 // Pure C++ (no SystemC): the TLM target is memory/dram.h, which calls access().
 // Timing and the derivation of every rule: docs/timing-model.md#jedec-dram.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -146,6 +147,51 @@ public:
     uint64_t acc_of_tck(uint64_t tck) const;          // ceil
     uint64_t last_data_tck() const;
 
+
+    // Occupied command-bus cycles, a sliding window of W cycles: WORDS words of occupancy, then
+    // WORDS tags; word w holds the 64 cycles of block tag[w] (cycle / 64), and a word whose tag
+    // is another block is stale and reads as free, so moving the window costs nothing. Cycles
+    // before `base` (W behind the latest command) count as free. find and mark test or set a
+    // command within one word of the window inline (nearly every command: one to two cycles
+    // long); anything else goes the general way (find_slow, mark_slow: the same answers; public for the
+    // test that compares the two).
+    struct slot_map {
+        static constexpr uint64_t W = 16384, WORDS = W / 64;
+        uint64_t base = 0;
+        std::vector<uint64_t> bits;
+        slot_map() : bits(2 * WORDS, 0) { std::fill(bits.begin() + WORDS, bits.end(), UINT64_MAX); }
+        // First free [c, c+len) with c >= at (before the window: at).
+        uint64_t find(uint64_t at, unsigned len) {
+            if (at + len <= base) return at;
+            const uint64_t off = at % 64;
+            if (at >= base && len >= 1 && off + len <= 64) {
+                const uint64_t blk = at / 64, w = blk % WORDS;
+                const uint64_t word = bits[WORDS + w] == blk ? bits[w] : 0;
+                if (!((word >> off) & (~uint64_t{0} >> (64 - len)))) return at;
+            }
+            return find_slow(at, len);
+        }
+        void mark(uint64_t at, unsigned len) {
+            const uint64_t off = at % 64;
+            if (len >= 1 && off + len <= 64) {
+                if (at + len > base + W) base = at + len - W;  // advance (commands go forward: most do)
+                if (at < base) return mark_slow(at, len);
+                const uint64_t blk = at / 64, w = blk % WORDS;
+                if (bits[WORDS + w] != blk) {
+                    bits[WORDS + w] = blk;
+                    bits[w] = 0;
+                }
+                bits[w] |= (~uint64_t{0} >> (64 - len)) << off;
+                return;
+            }
+            mark_slow(at, len);
+        }
+        uint64_t place(uint64_t at, unsigned len);  // find + mark; a cycle before the window as is
+        void advance(uint64_t to);
+        uint64_t find_slow(uint64_t at, unsigned len);
+        void mark_slow(uint64_t at, unsigned len);
+    };
+
 private:
     struct bank_state {
         int64_t row = -1;  // open row, -1 = precharged
@@ -173,16 +219,6 @@ private:
         uint64_t grp_s = 0, grp_e = 0, active_tck = 0;
         unsigned grp_open = 0;
         bool in_group = false;
-    };
-    struct slot_map {  // occupied command-bus cycles, a sliding window
-        static constexpr uint64_t W = 16384;
-        uint64_t base = 0;
-        std::vector<uint64_t> bits = std::vector<uint64_t>(W / 64, 0);
-        uint64_t find(uint64_t at, unsigned len);  // first free [c, c+len) with c >= at (before the window: at)
-        void mark(uint64_t at, unsigned len);
-        uint64_t place(uint64_t at, unsigned len);  // find + mark; a cycle before the window as is
-        bool busy(uint64_t c) const { return bits[(c % W) / 64] >> (c % 64) & 1; }
-        void advance(uint64_t to);
     };
     struct channel_state {
         std::vector<bank_state> banks;  // rank-major, then bank group, then bank

@@ -504,3 +504,37 @@ TEST_CASE("dram jedec: FR-FCFS's one-rank search shortcut picks what the full se
             CHECK(a.refreshes(a.last_data_tck(), false) + a.refreshes(a.last_data_tck(), true) > 0);  // refresh happened
         }
 }
+
+TEST_CASE("dram jedec: the command-bus slot map's inline find and mark answer as the general ones, on random commands", "[dram][jedec][perf]") {
+    // docs/performance.md#jedec-slots. Two slot maps get the same random stream of commands,
+    // one through find / mark (inline within one word, else the general path), the other
+    // through find_slow / mark_slow only (the form before): every find must give the same
+    // cycle and the maps must stay equal. Commands 1 to 4 cycles long (and a few up to 70,
+    // across words), mostly forward in time with jumps past the window (16,384 cycles), some
+    // behind the window's base and some at cycles already taken.
+    using slot_map = dtq::dram_jedec::slot_map;
+    slot_map fast, general;
+    uint64_t seed = 99;
+    auto rnd = [&](uint64_t n) { seed = seed * 6364136223846793005ull + 1442695040888963407ull; return (seed >> 33) % n; };
+    uint64_t now = 0, finds = 0, moved = 0;
+    for (int i = 0; i < 200000; ++i) {
+        const uint64_t r = rnd(100);
+        now += r < 80 ? rnd(4) : r < 97 ? rnd(200) : 20000 + rnd(20000);
+        uint64_t at = now;
+        if (rnd(10) == 0) at = at > 30000 ? at - rnd(30000) : 0;  // behind, maybe before the window
+        const unsigned len = rnd(50) == 0 ? 1 + static_cast<unsigned>(rnd(70)) : 1 + static_cast<unsigned>(rnd(4));
+        const uint64_t a = fast.find(at, len), b = general.find_slow(at, len);
+        INFO("command " << i << " at " << at << " len " << len);
+        REQUIRE(a == b);
+        ++finds;
+        moved += a != at;
+        if (rnd(4) != 0) {  // most found slots are taken; some marks go where the find did not look
+            const uint64_t c = rnd(8) == 0 ? at : a;
+            fast.mark(c, len);
+            general.mark_slow(c, len);
+            REQUIRE(fast.base == general.base);
+        }
+    }
+    CHECK(fast.bits == general.bits);
+    CHECK(moved > finds / 20);  // the stream has collisions: finds that had to move past taken cycles
+}
