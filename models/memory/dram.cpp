@@ -177,18 +177,24 @@ uint64_t dram::access_latency(uint64_t addr, uint64_t len, uint64_t& extra_busy)
     return latency;
 }
 
+// The JEDEC model's row and busy counts into this module's counters (the statistics read
+// them): after each access, or once after a train's (m_in_train), before anyone can read them.
+void dram::sync_jedec_counters() {
+    const auto& t = m_jedec->totals();
+    m_row_hits = t.row_hits;
+    m_row_misses = t.row_misses + t.row_conflicts;
+    uint64_t busy = 0;
+    for (unsigned c = 0; c < m_jedec->spec().channels; ++c) busy += m_jedec->channel_busy_tck(c);
+    m_busy_cycles = m_jedec->acc_of_tck(busy / m_jedec->spec().channels);  // the mean channel's
+}
+
 // One access requested at cycle `at`; returns the cycle its data is done.
 uint64_t dram::access(bool is_read, uint64_t addr, uint64_t len, uint64_t at) {
     if (m_jedec) {
         const uint64_t done = m_jedec->access(is_read, addr, len, at);
         if (is_read) { m_bytes_read += len; ++m_reads; }
         else { m_bytes_written += len; ++m_writes; }
-        const auto& t = m_jedec->totals();
-        m_row_hits = t.row_hits;
-        m_row_misses = t.row_misses + t.row_conflicts;
-        uint64_t busy = 0;
-        for (unsigned c = 0; c < m_jedec->spec().channels; ++c) busy += m_jedec->channel_busy_tck(c);
-        m_busy_cycles = m_jedec->acc_of_tck(busy / m_jedec->spec().channels);  // the mean channel's
+        if (!m_in_train) sync_jedec_counters();
         return done;
     }
     uint64_t extra_busy = 0;
@@ -250,9 +256,12 @@ void dram::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
             tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
             return;
         }
+        m_in_train = true;  // the JEDEC counters are copied once, after the train
         done = m_jedec || m_cfg.banks_enabled ? run_train(*t, now, [&](const burst_train::burst& b, uint64_t at) {
             return access(b.write < 0 ? is_read : b.write == 0, addr + b.offset, b.bytes, at);
         }) : access_train(is_read, addr, *t, now);
+        m_in_train = false;
+        if (m_jedec) sync_jedec_counters();
     } else {
         if (!is_timing_only(tx)) {
             if (is_read) m_store.read(addr, tx.get_data_ptr(), len);

@@ -69,6 +69,8 @@ private:
     bool check(tlm::tlm_generic_payload& tx) const;
     uint64_t access_latency(uint64_t addr, uint64_t len, uint64_t& extra_busy);
     void jedec_stats();
+    void sync_jedec_counters();
+    bool m_in_train = false;  // inside a train: sync_jedec_counters once after it
     void start_of_simulation() override;  // the trace is on by then: the command observer
     static void on_command(void* self, unsigned ch, unsigned rank, int bank, uint64_t row, dram_jedec::cmd c,
                            uint64_t at);

@@ -610,14 +610,17 @@ void dram_jedec::serve_channel(channel_state& c, unsigned ch, std::vector<reques
     bool have_sched = false;
     while (!pend.empty()) {
         const size_t n = std::min<size_t>(pend.size(), m_opt.queue_depth);
-        uint64_t now = batch[pend[0]].arrive;
-        for (size_t k = 1; k < n; ++k) now = std::min(now, batch[pend[k]].arrive);
-        now = std::max(now, sched);
+        // `pend` is in arrival order (serve sorts it; a pick is erased in place), so the window's
+        // earliest arrival is its first, and the requests that have arrived by `now` are a prefix.
+        const uint64_t now = std::max(batch[pend[0]].arrive, sched);
         // FR-FCFS: the request whose column command can issue first (first ready: row hits
         // before misses, a bank group free of tCCD_L before a busy one), the oldest on a tie.
         // FCFS: the oldest. Only requests that have arrived by `now` compete.
-        size_t pick = n, arrived = 0;
-        for (size_t k = 0; k < n; ++k) arrived += batch[pend[k]].arrive <= now;
+        size_t pick = n, arrived = n;
+        if (batch[pend[n - 1]].arrive > now) {  // not all (a stream's bursts all arrive together)
+            arrived = 1;
+            while (batch[pend[arrived]].arrive <= now) ++arrived;
+        }
         if (n == 1) pick = 0;  // nothing to choose from
         // No column command can issue before the last one + tCCD_S: a burst that can go then is
         // the best, and the oldest such one wins; this stops the search early on streams. With
@@ -628,9 +631,8 @@ void dram_jedec::serve_channel(channel_state& c, unsigned ch, std::vector<reques
         const uint64_t floor = have_sched ? sched + m_spec.t.CCD_S
                                : (c.ranks.size() == 1 && R0.any_col && !m_opt.full_search) ? R0.last_col + m_spec.t.CCD_S : 0;
         uint64_t best = UINT64_MAX;
-        for (size_t k = 0; n > 1 && k < n; ++k) {
+        for (size_t k = 0; n > 1 && k < arrived; ++k) {
             const request& q = batch[pend[k]];
-            if (q.arrive > now) continue;
             if (!m_frfcfs) { pick = k; break; }
             const uint64_t est = ready_estimate(c, m_locs[pend[k]], q.read, q.arrive);
             if (est < best) { best = est; pick = k; }
