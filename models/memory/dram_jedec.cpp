@@ -612,12 +612,19 @@ void dram_jedec::serve_channel(channel_state& c, unsigned ch, std::vector<reques
         const size_t n = std::min<size_t>(pend.size(), m_opt.queue_depth);
         // `pend` is in arrival order (serve sorts it; a pick is erased in place), so the window's
         // earliest arrival is its first, and the requests that have arrived by `now` are a prefix.
-        const uint64_t now = std::max(batch[pend[0]].arrive, sched);
+        // (full_search, the reference form: a minimum and a count over the whole window.)
+        uint64_t now = batch[pend[0]].arrive;
+        if (m_opt.full_search)
+            for (size_t k = 1; k < n; ++k) now = std::min(now, batch[pend[k]].arrive);
+        now = std::max(now, sched);
         // FR-FCFS: the request whose column command can issue first (first ready: row hits
         // before misses, a bank group free of tCCD_L before a busy one), the oldest on a tie.
         // FCFS: the oldest. Only requests that have arrived by `now` compete.
         size_t pick = n, arrived = n;
-        if (batch[pend[n - 1]].arrive > now) {  // not all (a stream's bursts all arrive together)
+        if (m_opt.full_search) {
+            arrived = 0;
+            for (size_t k = 0; k < n; ++k) arrived += batch[pend[k]].arrive <= now;
+        } else if (batch[pend[n - 1]].arrive > now) {  // not all (a stream's bursts all arrive together)
             arrived = 1;
             while (batch[pend[arrived]].arrive <= now) ++arrived;
         }
@@ -631,8 +638,9 @@ void dram_jedec::serve_channel(channel_state& c, unsigned ch, std::vector<reques
         const uint64_t floor = have_sched ? sched + m_spec.t.CCD_S
                                : (c.ranks.size() == 1 && R0.any_col && !m_opt.full_search) ? R0.last_col + m_spec.t.CCD_S : 0;
         uint64_t best = UINT64_MAX;
-        for (size_t k = 0; n > 1 && k < arrived; ++k) {
+        for (size_t k = 0; n > 1 && k < (m_opt.full_search ? n : arrived); ++k) {
             const request& q = batch[pend[k]];
+            if (q.arrive > now) continue;  // (full_search: those past the arrived prefix)
             if (!m_frfcfs) { pick = k; break; }
             const uint64_t est = ready_estimate(c, m_locs[pend[k]], q.read, q.arrive);
             if (est < best) { best = est; pick = k; }

@@ -66,7 +66,7 @@ struct dram_jedec_options {
     std::string mapping = "preset";     // fields MSB..LSB: ro ra bg ba co ch, or preset (the preset's)
     bool xor_bank = false;              // bank and bank group ^= low row bits
     uint64_t queue_depth = 32;          // requests the scheduler sees at once, per channel
-    bool full_search = false;           // tests: FR-FCFS without the one-rank shortcut (same picks)
+    bool full_search = false;           // tests: the scheduler's reference form (no one-rank shortcut, window minimum and count computed; same picks)
 };
 
 // The spec the options name: opt.preset_file (read from disk) if set, else the built-in opt.preset.

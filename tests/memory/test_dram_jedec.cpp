@@ -465,14 +465,18 @@ TEST_CASE("dram jedec: a request trace in DRAMSys's STL format, and its errors",
 
 TEST_CASE("dram jedec: FR-FCFS's one-rank search shortcut picks what the full search picks, on random streams", "[dram][jedec]") {
     // The same random request streams (windows of mixed reads and writes, arrivals spread, several
-    // banks and rows, every preset and page policy) through two models, one with the shortcut and
-    // one searching every window fully: every request's done cycle and every counter agree.
+    // banks and rows, every preset and page policy, both schedulers) through two models, one with
+    // the shortcuts (the one-rank search floor; the window's earliest arrival and arrived prefix
+    // from its arrival order) and one in the reference form (full_search: every window searched
+    // fully, its minimum and count computed over it): every request's done cycle and every
+    // counter agree.
     for (const char* preset : {"ddr4-3200", "lpddr4-4266", "hbm2"})
-        for (const char* page : {"open", "adaptive", "closed"}) {
+        for (const char* page : {"open", "adaptive", "closed", "fcfs"}) {
             INFO(preset << " " << page);
             dram_jedec_options fast, full;
             fast.preset = full.preset = preset;
-            fast.page_policy = full.page_policy = page;
+            fast.page_policy = full.page_policy = std::string(page) == "fcfs" ? "open" : page;
+            if (std::string(page) == "fcfs") fast.scheduler = full.scheduler = "fcfs";
             full.full_search = true;
             dram_jedec a(dram_preset(preset), fast, 1000), b(dram_preset(preset), full, 1000);
             const uint64_t bb = a.spec().burst_bytes();
@@ -500,6 +504,10 @@ TEST_CASE("dram jedec: FR-FCFS's one-rank search shortcut picks what the full se
             CHECK(ta.row_hits == tb.row_hits);
             CHECK(ta.row_conflicts == tb.row_conflicts);
             CHECK(ta.read_latency_sum == tb.read_latency_sum);
+            CHECK(ta.queue_samples == tb.queue_samples);
+            CHECK(ta.queue_sum == tb.queue_sum);
+            CHECK(ta.queue_max == tb.queue_max);
+            CHECK(ta.queue_sum > ta.queue_samples);  // windows held more than the request picked
             CHECK(a.last_data_tck() == b.last_data_tck());
             CHECK(a.refreshes(a.last_data_tck(), false) + a.refreshes(a.last_data_tck(), true) > 0);  // refresh happened
         }
