@@ -514,7 +514,7 @@ TEST_CASE("dram jedec: FR-FCFS's one-rank search shortcut picks what the full se
 }
 
 TEST_CASE("dram jedec: the command-bus slot map's inline find and mark answer as the general ones, on random commands", "[dram][jedec][perf]") {
-    // docs/performance.md#jedec-slots. Two slot maps get the same random stream of commands,
+    // docs/performance.md#jedec-speed. Two slot maps get the same random stream of commands,
     // one through find / mark (inline within one word, else the general path), the other
     // through find_slow / mark_slow only (the form before): every find must give the same
     // cycle and the maps must stay equal. Commands 1 to 4 cycles long (and a few up to 70,
