@@ -473,19 +473,11 @@ uint64_t dram_jedec::ready_estimate(const channel_state& c, const location& l, b
     } else {
         uint64_t act = std::max(arrive, B.act_ready);
         if (B.row >= 0) act = std::max(act, B.pre_ready + T.RP);
-        if (R.any_act) act = std::max(act, R.last_act + T.RRD_S);
-        if (G.any_act) act = std::max(act, G.last_act + T.RRD_L);
-        if (R.faw_n == 4) act = std::max(act, R.faw[R.faw_i] + T.FAW);
+        act = std::max({act, R.act_rrd, G.act_rrd, R.act_faw});
         col = std::max(col, act + rcd);
     }
-    if (R.any_col) col = std::max(col, R.last_col + T.CCD_S);
-    if (G.any_col) col = std::max(col, G.last_col + T.CCD_L);
-    if (read) {
-        if (R.any_wr) col = std::max(col, R.wr_end + T.WTR_S);
-        if (G.any_wr) col = std::max(col, G.wr_end + T.WTR_L);
-    } else if (R.any_rd) {
-        col = std::max(col, R.last_rd + T.RTW);
-    }
+    col = std::max({col, R.col_ccd, G.col_ccd});
+    col = read ? std::max({col, R.rd_wtr, G.rd_wtr}) : std::max(col, R.wr_rtw);
     return col;
 }
 
@@ -510,24 +502,16 @@ dram_jedec::plan dram_jedec::make_plan(channel_state& c, const location& l, bool
             p.pre = rbus.find(std::max(arrive, B.pre_ready), m_spec.cmd_pre);
             act = std::max(act, p.pre + T.RP);
         }
-        if (R.any_act) act = std::max(act, R.last_act + T.RRD_S);
-        if (G.any_act) act = std::max(act, G.last_act + T.RRD_L);
-        if (R.faw_n == 4) act = std::max(act, R.faw[R.faw_i] + T.FAW);  // the oldest of the last four ACTs
+        act = std::max({act, R.act_rrd, G.act_rrd, R.act_faw});  // tRRD_S, tRRD_L, tFAW
         p.act = rbus.find(act, m_spec.cmd_act);
         if (p.conflict && !m_spec.separate_row_column_bus && p.act < p.pre + m_spec.cmd_pre) p.act = p.pre + m_spec.cmd_pre;
         col = std::max(col, p.act + rcd);
     }
-    if (R.any_col) col = std::max(col, R.last_col + T.CCD_S);
-    if (G.any_col) col = std::max(col, G.last_col + T.CCD_L);
+    col = std::max({col, R.col_ccd, G.col_ccd});  // tCCD_S, tCCD_L
     const uint64_t gap = c.data_rank >= 0 && c.data_rank != static_cast<int>(l.rank) ? T.RTRS : 0;
     const unsigned lat = read ? T.CL : T.CWL;
     if (c.data_free + gap > lat) col = std::max(col, c.data_free + gap - lat);
-    if (read) {
-        if (R.any_wr) col = std::max(col, R.wr_end + T.WTR_S);
-        if (G.any_wr) col = std::max(col, G.wr_end + T.WTR_L);
-    } else if (R.any_rd) {
-        col = std::max(col, R.last_rd + T.RTW);
-    }
+    col = read ? std::max({col, R.rd_wtr, G.rd_wtr}) : std::max(col, R.wr_rtw);  // tWTR_S, tWTR_L; tRTW
     for (;;) {  // a shared bus: skip the slots this plan's PRE / ACT take
         col = cbus.find(col, m_spec.cmd_col);
         if (m_spec.separate_row_column_bus || p.hit) break;
@@ -568,11 +552,12 @@ void dram_jedec::commit(channel_state& c, unsigned ch, const location& l, reques
         B.act_at = p.act;
         B.act_ready = std::max(B.act_ready, p.act + T.RC);
         B.pre_ready = p.act + T.RAS;
-        R.last_act = p.act; R.any_act = true;
-        G.last_act = p.act; G.any_act = 1;
+        R.act_rrd = p.act + T.RRD_S;
+        G.act_rrd = p.act + T.RRD_L;
         R.faw[R.faw_i] = p.act;  // a ring of the last four ACTs; when full, faw_i is the oldest
         R.faw_i = (R.faw_i + 1) % 4;
         if (R.faw_n < 4) ++R.faw_n;
+        if (R.faw_n == 4) R.act_faw = R.faw[R.faw_i] + T.FAW;
     }
     cbus.mark(p.col, m_spec.cmd_col);
     emit(ch, l.rank, gbank, l.row, r.read ? cmd::rd : cmd::wr, p.col);
@@ -581,16 +566,16 @@ void dram_jedec::commit(channel_state& c, unsigned ch, const location& l, reques
     c.data_rank = static_cast<int>(l.rank);
     c.busy += m_spec.burst_cycles();
     c.bytes += m_spec.burst_bytes();
-    R.last_col = p.col; R.any_col = true;
-    G.last_col = p.col; G.any_col = 1;
+    R.col_ccd = p.col + T.CCD_S;
+    G.col_ccd = p.col + T.CCD_L;
     if (r.read) {
         ++m_tot.rds;
-        R.last_rd = p.col; R.any_rd = true;
+        R.wr_rtw = p.col + T.RTW;
         B.pre_ready = std::max(B.pre_ready, p.col + T.RTP);
     } else {
         ++m_tot.wrs;
-        R.wr_end = end; R.any_wr = true;
-        G.wr_end = end; G.any_wr = 1;
+        R.rd_wtr = end + T.WTR_S;
+        G.rd_wtr = end + T.WTR_L;
         B.pre_ready = std::max(B.pre_ready, end + T.WR);
     }
     r.done = end;
@@ -636,7 +621,7 @@ void dram_jedec::serve_channel(channel_state& c, unsigned ch, std::vector<reques
         // is the one a full search would make: the oldest of the minimum estimates).
         const rank_state& R0 = c.ranks[0];
         const uint64_t floor = have_sched ? sched + m_spec.t.CCD_S
-                               : (c.ranks.size() == 1 && R0.any_col && !m_opt.full_search) ? R0.last_col + m_spec.t.CCD_S : 0;
+                               : (c.ranks.size() == 1 && !m_opt.full_search) ? R0.col_ccd : 0;
         uint64_t best = UINT64_MAX;
         for (size_t k = 0; n > 1 && k < (m_opt.full_search ? n : arrived); ++k) {
             const request& q = batch[pend[k]];

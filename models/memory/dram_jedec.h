@@ -197,17 +197,22 @@ private:
         int64_t row = -1;  // open row, -1 = precharged
         uint64_t act_at = 0, act_ready = 0, pre_ready = 0, col_ready = 0;
     };
+    // The rank's and bank groups' timing constraints are kept as the earliest cycle each allows
+    // (set at commit: the command's cycle plus its spacing), 0 before the first such command:
+    // a constraint that never binds, so a plan takes the maximum without a test per constraint.
     struct rank_state {
-        uint64_t last_act = 0; bool any_act = false;
-        struct bg_state {  // per bank group: last ACT, last column command, end of the last write's data
-            uint64_t last_act = 0, last_col = 0, wr_end = 0;
-            uint8_t any_act = 0, any_col = 0, any_wr = 0;
+        uint64_t act_rrd = 0;  // last ACT + tRRD_S
+        struct bg_state {      // per bank group
+            uint64_t act_rrd = 0;  // last ACT + tRRD_L
+            uint64_t col_ccd = 0;  // last column command + tCCD_L
+            uint64_t rd_wtr = 0;   // end of the last write's data + tWTR_L (a read waits for it)
         };
         std::vector<bg_state> bg;
-        uint64_t faw[4] = {0, 0, 0, 0}; unsigned faw_n = 0, faw_i = 0;
-        uint64_t last_col = 0; bool any_col = false;
-        uint64_t wr_end = 0; bool any_wr = false;
-        uint64_t last_rd = 0; bool any_rd = false;
+        uint64_t faw[4] = {0, 0, 0, 0}; unsigned faw_n = 0, faw_i = 0;  // the last four ACTs, a ring
+        uint64_t act_faw = 0;  // the oldest of the last four ACTs + tFAW, once there are four
+        uint64_t col_ccd = 0;  // last column command + tCCD_S
+        uint64_t rd_wtr = 0;   // end of the last write's data + tWTR_S
+        uint64_t wr_rtw = 0;   // last read + tRTW (a write waits for it)
         uint64_t next_ref = 0;  // due cycle of the next refresh
         unsigned ref_bank = 0;           // per-bank refresh: the bank of the last one
         std::vector<uint8_t> refreshed;  // per-bank refresh: banks done in this round
