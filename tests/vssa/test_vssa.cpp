@@ -668,11 +668,20 @@ TEST_CASE("gemm_memo: on random timing-only GEMMs, seen before or not, every res
         op.scale_stages = p % 4 == 1 ? 3 : 0;
         pool.push_back(op);
     }
-    // Two ops that differ only in one token's precision, and only in the name: the first pair
-    // must not share a result, the second must (the name is not an input of the timing).
-    gemm_op near = pool[0];
-    near.row_bits[0] = near.row_bits[0] == 8 ? 4 : 8;
-    pool.push_back(near);
+    // Ops that differ from one of the pool's in one input of the timing each (a row, column or
+    // reduction token's precision, the scale stages), and one that differs only in its name:
+    // the first must not share the original's result, the last must (the name is not an input).
+    const auto flip = [](std::vector<uint8_t>& bits) { bits[0] = bits[0] == 8 ? 4 : 8; };
+    std::vector<std::pair<size_t, gemm_op>> near;  // (the original's index, the op)
+    near.emplace_back(0, pool[0]);
+    flip(near.back().second.row_bits);
+    near.emplace_back(0, pool[0]);
+    flip(near.back().second.col_bits);
+    near.emplace_back(2, pool[2]);  // p = 2: a prob x V op
+    flip(near.back().second.k_bits);
+    near.emplace_back(0, pool[0]);
+    near.back().second.scale_stages = 3;
+    for (const auto& [orig, op] : near) pool.push_back(op);
     gemm_op renamed = pool[1];
     renamed.name = "renamed";
     pool.push_back(renamed);
@@ -721,13 +730,17 @@ TEST_CASE("gemm_memo: on random timing-only GEMMs, seen before or not, every res
     }
     CHECK(other.hits() == 0);
     CHECK(other.size() == 0);
-    // The renamed op is answered from its twin's entry: one miss, then a hit.
+    // The renamed op is answered from its twin's entry: one miss, then a hit; each near op,
+    // run after its original, is a miss with its own result.
     gemm_memo twin;
     twin.run(vssa_config{}, pool[1]);
-    twin.run(vssa_config{}, renamed);
+    check_same_result(twin.run(vssa_config{}, renamed), run_gemm(vssa_config{}, renamed));
     CHECK(twin.hits() == 1);
-    twin.run(vssa_config{}, pool[0]);
-    twin.run(vssa_config{}, near);
-    CHECK(twin.hits() == 1);
-    CHECK(twin.size() == 3);
+    for (const auto& [orig, op] : near) {
+        INFO("near op of pool[" << orig << "]");
+        twin.run(vssa_config{}, pool[orig]);
+        check_same_result(twin.run(vssa_config{}, op), run_gemm(vssa_config{}, op));
+    }
+    CHECK(twin.hits() == 3);  // `renamed`, and pool[0] the second and third time; no near op
+    CHECK(twin.size() == 3 + near.size());  // pool[1], pool[0], pool[2] and the near ops (renamed shares pool[1]'s entry)
 }
