@@ -66,7 +66,9 @@ struct dram_jedec_options {
     std::string mapping = "preset";     // fields MSB..LSB: ro ra bg ba co ch, or preset (the preset's)
     bool xor_bank = false;              // bank and bank group ^= low row bits
     uint64_t queue_depth = 32;          // requests the scheduler sees at once, per channel
-    bool full_search = false;           // tests: the scheduler's reference form (no one-rank shortcut, window minimum and count computed; same picks)
+    // tests: the scheduler's reference form (no one-rank shortcut; the window's earliest arrival
+    // and arrived count computed over it); the same picks
+    bool full_search = false;
 };
 
 // The spec the options name: opt.preset_file (read from disk) if set, else the built-in opt.preset.
@@ -147,14 +149,13 @@ public:
     uint64_t acc_of_tck(uint64_t tck) const;          // ceil
     uint64_t last_data_tck() const;
 
-
     // Occupied command-bus cycles, a sliding window of W cycles: WORDS words of occupancy, then
     // WORDS tags; word w holds the 64 cycles of block tag[w] (cycle / 64), and a word whose tag
     // is another block is stale and reads as free, so moving the window costs nothing. Cycles
     // before `base` (W behind the latest command) count as free. find and mark test or set a
     // command within one word of the window inline (nearly every command: one to two cycles
-    // long); anything else goes the general way (find_slow, mark_slow: the same answers; public for the
-    // test that compares the two).
+    // long); anything else goes the general way (find_slow, mark_slow: the same answers).
+    // Public for the test that compares the two ways.
     struct slot_map {
         static constexpr uint64_t W = 16384, WORDS = W / 64;
         uint64_t base = 0;
