@@ -375,8 +375,7 @@ gemm_result run_gemm(const vssa_config& cfg, const gemm_op& op) {
 
 gemm_result gemm_memo::run(const vssa_config& cfg, const gemm_op& op) {
     ++m_calls;
-    const bool pure = cfg.gemm_memo && !op.a && !op.bt && cfg.backend == pe_backend::model &&
-                      cfg.fault.add_cycles_at_tile < 0 && cfg.fault.flip_result_bit_at_tile < 0;
+    const bool pure = cfg.gemm_memo && !op.a && !op.bt && cfg.backend == pe_backend::model && !cfg.fault.armed();
     if (!pure) return run_gemm(cfg, op);
     // The key: every input run_gemm reads in timing mode, fixed-size fields first, then the
     // three precision vectors (their sizes are in the fixed part, so the split is unambiguous).

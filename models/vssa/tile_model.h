@@ -58,6 +58,7 @@ struct tile_model_fault {
     int64_t add_cycles_at_tile = -1;  // add one cycle to the tile with this index
     int64_t flip_result_bit_at_tile = -1;  // flip bit `flip_bit` of c[0] of this tile
     int flip_bit = 0;
+    bool armed() const { return add_cycles_at_tile >= 0 || flip_result_bit_at_tile >= 0; }  // any fault set
 };
 
 // A way to run a tile: the C++ model (tile_model) or the Verilated RTL (rtl/vssa_rtl.h).
