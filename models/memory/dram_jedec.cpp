@@ -623,9 +623,11 @@ void dram_jedec::serve_channel(channel_state& c, unsigned ch, std::vector<reques
         const uint64_t floor = have_sched ? sched + m_spec.t.CCD_S
                                : (c.ranks.size() == 1 && !m_opt.full_search) ? R0.col_ccd : 0;
         uint64_t best = UINT64_MAX;
-        for (size_t k = 0; n > 1 && k < (m_opt.full_search ? n : arrived); ++k) {
+        // The arrived prefix; the reference form looks at the whole window and skips the others.
+        const size_t searched = m_opt.full_search ? n : arrived;
+        for (size_t k = 0; n > 1 && k < searched; ++k) {
             const request& q = batch[pend[k]];
-            if (q.arrive > now) continue;  // (full_search: those past the arrived prefix)
+            if (q.arrive > now) continue;
             if (!m_frfcfs) { pick = k; break; }
             const uint64_t est = ready_estimate(c, m_locs[pend[k]], q.read, q.arrive);
             if (est < best) { best = est; pick = k; }
